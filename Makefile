@@ -1,0 +1,57 @@
+# K2 — one Bun process: Binance streams → exactly-once Parquet → query API.
+# `make start` and `make test` work on a machine with only Node and npm: Bun is taken from PATH
+# or installed (the version pinned below, same as package.json) into .tools/ from npm.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+BUN_VERSION := 1.4.5
+BUN ?= $(shell command -v bun 2>/dev/null || echo $(CURDIR)/.tools/node_modules/.bin/bun)
+BIN := node_modules/.bin
+SHARD ?= 1/4
+TEST_UNIT := src
+TEST_INTEGRATION := test
+
+.PHONY: help bootstrap start demo test test-unit test-integration test-shard lint format typecheck bench clean
+
+help: ## list every target
+	@grep -hE '^[a-zA-Z0-9_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN{FS=":.*## "}{printf "  %-18s %s\n", $$1, $$2}'
+
+bootstrap: ## find or install Bun $(BUN_VERSION), then install locked dependencies
+	@if [ ! -x "$(BUN)" ]; then \
+	  echo "bun not on PATH: installing bun@$(BUN_VERSION) from npm into .tools/"; \
+	  npm install --prefix .tools --no-save --no-audit --no-fund bun@$(BUN_VERSION) >/dev/null; \
+	fi
+	@v=$$("$(BUN)" --version); [ "$$v" = "$(BUN_VERSION)" ] || echo "warning: bun $$v on PATH, K2 pins $(BUN_VERSION)"
+	@"$(BUN)" install --frozen-lockfile
+
+start: bootstrap ## install what is missing and run the service (bun run start)
+	"$(BUN)" run start
+
+demo: bootstrap ## run K2 against the embedded Binance simulator (K2_SOURCE=sim)
+	K2_SOURCE=sim "$(BUN)" run start
+
+test: bootstrap lint typecheck ## lint + typecheck + the default test suite (< 5 min on 2 cores)
+	"$(BUN)" test $(TEST_UNIT) $(TEST_INTEGRATION)
+
+test-unit: bootstrap ## unit tests beside the code (src/)
+	"$(BUN)" test $(TEST_UNIT)
+
+test-integration: bootstrap ## cross-stage tests against real sockets and files (test/)
+	"$(BUN)" test $(TEST_INTEGRATION)
+
+test-shard: bootstrap ## one shard of the default suite: make test-shard SHARD=2/4
+	"$(BUN)" test --shard=$(SHARD) $(TEST_UNIT) $(TEST_INTEGRATION)
+
+lint: bootstrap ## biome (format + lint rules) over the tree
+	"$(BUN)" run lint
+
+format: bootstrap ## rewrite files in the house format
+	"$(BUN)" run format
+
+typecheck: bootstrap ## tsc --noEmit (Bun itself does not type-check)
+	"$(BUN)" run typecheck
+
+bench: bootstrap ## native-bench: hot functions vs baselines measured in the same run
+	"$(BUN)" run native-bench/run.ts
+
+clean: ## remove installed tools, dependencies, data and results
+	rm -rf .tools node_modules data coverage native-bench/results

@@ -1,0 +1,114 @@
+import { describe, expect, test } from "bun:test";
+import { ConfigError, flagName, helpText, KEYS, type KeyName, loadConfig } from "./index.ts";
+
+function cfg(argv: string[] = [], env: Record<string, string> = {}) {
+  const r = loadConfig(argv, env);
+  if (r.kind !== "config") throw new Error("expected a config");
+  return r.config;
+}
+
+function rejection(argv: string[], env: Record<string, string>): ConfigError {
+  try {
+    loadConfig(argv, env);
+  } catch (e) {
+    if (e instanceof ConfigError) return e;
+    throw e;
+  }
+  throw new Error("expected a ConfigError");
+}
+
+describe("loadConfig", () => {
+  test("defaults", () => {
+    const c = cfg();
+    expect(c.port).toBe(8000);
+    expect(c.host).toBe("127.0.0.1");
+    expect(c.dataDir).toBe("./data");
+    expect(c.symbols).toEqual(["BTCUSDT", "ETHUSDT", "BNBUSDT"]);
+    expect(c.streams).toEqual(["trade", "aggTrade", "bookTicker"]);
+    expect(c.source).toBe("binance");
+    expect(c.binanceWsUrl).toBe("wss://data-stream.binance.vision");
+    expect(c.binanceRestUrl).toBe("https://data-api.binance.vision");
+    expect(c.logLevel).toBe("info");
+    expect(c.ringCapacity).toBe(65536);
+  });
+
+  test("flag > env > default", () => {
+    expect(cfg([], { K2_PORT: "9001" }).port).toBe(9001);
+    expect(cfg(["--port", "9002"], { K2_PORT: "9001" }).port).toBe(9002);
+    expect(cfg(["--port=9003"], { K2_PORT: "9001" }).port).toBe(9003);
+    expect(cfg([], { K2_SOURCE: "sim" }).source).toBe("sim");
+    expect(cfg(["--symbols", "SOLUSDT, btcusdt".toUpperCase()]).symbols).toEqual(["SOLUSDT", "BTCUSDT"]);
+    // An empty environment value means "unset", not "empty".
+    expect(cfg([], { K2_PORT: "" }).port).toBe(8000);
+  });
+
+  test("the result is frozen, lists included", () => {
+    const c = cfg();
+    expect(Object.isFrozen(c)).toBe(true);
+    expect(Object.isFrozen(c.symbols)).toBe(true);
+    expect(() => {
+      (c as { port: number }).port = 1;
+    }).toThrow();
+  });
+
+  const bad: [string, string, RegExp][] = [
+    ["K2_PORT", "99999", /integer in 0\.\.65535/],
+    ["K2_PORT", "80a", /integer/],
+    ["K2_PORT", "-1", /integer/],
+    ["K2_HOST", "bad host!", /hostname or IP/],
+    ["K2_SYMBOLS", "btcusdt", /symbols like BTCUSDT/],
+    ["K2_SYMBOLS", "BTC-USDT", /symbols like BTCUSDT/],
+    ["K2_SYMBOLS", ",", /symbols like BTCUSDT/],
+    ["K2_STREAMS", "trade,depth", /stream kinds/],
+    ["K2_SOURCE", "kraken", /binance\|sim/],
+    ["K2_BINANCE_WS_URL", "http://x", /ws or wss/],
+    ["K2_BINANCE_WS_URL", "not a url", /ws or wss/],
+    ["K2_BINANCE_REST_URL", "ftp://x", /http or https/],
+    ["K2_LOG_LEVEL", "loud", /one of trace/],
+    ["K2_RING_CAPACITY", "1000", /power of two/],
+    ["K2_RING_CAPACITY", "512", /power of two/],
+    ["K2_SHUTDOWN_GRACE_MS", "1e3", /integer/],
+    ["K2_DATA_DIR", "  ", /non-empty/],
+  ];
+  for (const [key, value, expected] of bad) {
+    test(`rejects ${key}=${JSON.stringify(value)} naming key, value and expectation`, () => {
+      const e = rejection([], { [key]: value });
+      expect(e.key).toBe(key);
+      expect(e.value).toBe(value);
+      expect(e.message).toMatch(expected);
+      expect(e.message).toContain(key);
+      expect(e.message.split("\n")).toHaveLength(1);
+    });
+  }
+
+  test("a bad flag names the flag", () => {
+    const e = rejection(["--port", "70000"], {});
+    expect(e.key).toBe("--port");
+    expect(e.message).toContain("70000");
+  });
+
+  test("unknown flags and a flag without value are rejected", () => {
+    expect(rejection(["--nope", "1"], {}).message).toContain("--nope");
+    expect(rejection(["--port"], {}).message).toContain("value after the flag");
+  });
+
+  test("--help lists every key with unit and default", () => {
+    const r = loadConfig(["--help"], { K2_PORT: "99999" });
+    expect(r.kind).toBe("help");
+    const text = r.kind === "help" ? r.text : "";
+    expect(text).toBe(helpText());
+    for (const k of Object.keys(KEYS) as KeyName[]) {
+      const line = text.split("\n").find((l) => l.includes(` ${KEYS[k].env} `));
+      expect(line).toBeDefined();
+      expect(line).toContain(`[${KEYS[k].unit}]`);
+      expect(line).toContain(`default: ${KEYS[k].default}`);
+      expect(line).toContain(flagName(KEYS[k].env));
+    }
+  });
+
+  test("every default parses", () => {
+    for (const k of Object.keys(KEYS) as KeyName[]) {
+      expect((KEYS[k].parse as (s: string) => { ok: boolean })(KEYS[k].default).ok).toBe(true);
+    }
+  });
+});

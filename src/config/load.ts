@@ -1,0 +1,102 @@
+/**
+ * loadConfig(argv, env): flag > env > default, parsed once, validated, frozen.
+ * This is the only module that reads argv and the environment (main.ts passes them in).
+ */
+import { type Config, KEYS, type KeyName } from "./keys.ts";
+
+export class ConfigError extends Error {
+  readonly kind = "config";
+  readonly retryable = false;
+  constructor(
+    readonly key: string,
+    readonly value: string,
+    readonly expected: string,
+  ) {
+    super(`invalid ${key}=${JSON.stringify(value)}: expected ${expected}`);
+  }
+}
+
+export type LoadResult = { kind: "config"; config: Config } | { kind: "help"; text: string };
+
+/** `K2_DATA_DIR` → `--data-dir`. */
+export function flagName(env: string): string {
+  return `--${env.replace(/^K2_/, "").toLowerCase().replace(/_/g, "-")}`;
+}
+
+const FLAG_TO_KEY = new Map<string, KeyName>(
+  (Object.keys(KEYS) as KeyName[]).map((k) => [flagName(KEYS[k].env), k]),
+);
+
+function parseArgv(argv: readonly string[]): { flags: Map<KeyName, string>; help: boolean } {
+  const flags = new Map<KeyName, string>();
+  let help = false;
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] ?? "";
+    if (arg === "--help" || arg === "-h") {
+      help = true;
+      continue;
+    }
+    const eq = arg.indexOf("=");
+    const name = eq > 0 ? arg.slice(0, eq) : arg;
+    const key = FLAG_TO_KEY.get(name);
+    if (key === undefined) {
+      throw new ConfigError("argument", arg, `one of --help, ${[...FLAG_TO_KEY.keys()].join(", ")}`);
+    }
+    let value: string | undefined;
+    if (eq > 0) value = arg.slice(eq + 1);
+    else value = argv[++i];
+    if (value === undefined) throw new ConfigError(name, "", "a value after the flag");
+    flags.set(key, value);
+  }
+  return { flags, help };
+}
+
+export function helpText(): string {
+  const lines = ["Usage: k2 [--flag value ...]   (flag > environment > default)", ""];
+  for (const k of Object.keys(KEYS) as KeyName[]) {
+    const d = KEYS[k];
+    lines.push(`  ${flagName(d.env).padEnd(22)} ${d.env.padEnd(22)} [${d.unit}] default: ${d.default}`);
+    lines.push(`      ${d.description}`);
+  }
+  return lines.join("\n");
+}
+
+/** Parse and validate. Throws ConfigError naming the key, the value and what was expected. */
+export function loadConfig(
+  argv: readonly string[],
+  env: Readonly<Record<string, string | undefined>>,
+): LoadResult {
+  const { flags, help } = parseArgv(argv);
+  if (help) return { kind: "help", text: helpText() };
+  const out: Record<string, unknown> = {};
+  for (const k of Object.keys(KEYS) as KeyName[]) {
+    const def = KEYS[k];
+    const fromFlag = flags.get(k);
+    const fromEnv = env[def.env];
+    const raw = fromFlag ?? (fromEnv !== undefined && fromEnv !== "" ? fromEnv : def.default);
+    const parsed = (def.parse as (raw: string) => { ok: boolean; value?: unknown; expected?: string })(raw);
+    if (!parsed.ok) {
+      const where = fromFlag !== undefined ? flagName(def.env) : def.env;
+      throw new ConfigError(where, raw, parsed.expected ?? "a valid value");
+    }
+    out[k] =
+      Object.isFrozen(parsed.value) || typeof parsed.value !== "object"
+        ? parsed.value
+        : Object.freeze(parsed.value);
+  }
+  return { kind: "config", config: Object.freeze(out) as Config };
+}
+
+/** What to log at start: every key, nothing secret (names with KEY, SECRET, TOKEN or PASSWORD are masked). */
+export function describeConfig(config: Config): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const k of Object.keys(KEYS) as KeyName[]) {
+    out[KEYS[k].env] = /KEY|SECRET|TOKEN|PASSWORD/.test(KEYS[k].env) ? "***" : config[k];
+  }
+  return out;
+}
+
+/** The process's own argv and environment: called once, by main.ts. */
+export function loadConfigFromProcess(): LoadResult {
+  return loadConfig(Bun.argv.slice(2), process.env);
+}

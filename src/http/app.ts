@@ -1,0 +1,64 @@
+/**
+ * createApp(deps): the thin Elysia shell. Route groups live one per file; handlers parse, call,
+ * serialize. Every response carries X-Request-Id (echoed when the client sent a sane one).
+ */
+import { openapi } from "@elysiajs/openapi";
+import { Elysia } from "elysia";
+import type { Logger } from "../obs/logger.ts";
+import type { Registry } from "../obs/metrics.ts";
+import type { Readiness } from "../resilience/readiness.ts";
+import { mapError } from "./errors.ts";
+import { healthRoutes } from "./routes/health.ts";
+import { metricsRoutes } from "./routes/metrics.ts";
+
+export interface AppDeps {
+  readonly registry: Registry;
+  readonly readiness: Readiness;
+  readonly logger: Logger;
+  readonly version: string;
+}
+
+const REQUEST_ID_RE = /^[A-Za-z0-9._:-]{1,128}$/;
+let counter = 0;
+
+function requestIdFor(req: Request): string {
+  const given = req.headers.get("x-request-id");
+  if (given && REQUEST_ID_RE.test(given)) return given;
+  counter = (counter + 1) % 1_000_000_000;
+  return `${Date.now().toString(36)}-${counter.toString(36)}`;
+}
+
+export function createApp(deps: AppDeps) {
+  const log = deps.logger;
+  const requests = deps.registry.counter("k2_http_requests_total", "HTTP requests by status class");
+  const byClass = [1, 2, 3, 4, 5].map((c) => requests.with({ status: `${c}xx` }));
+  return new Elysia()
+    .derive({ as: "global" }, ({ request, set }) => {
+      const requestId = requestIdFor(request);
+      set.headers["x-request-id"] = requestId;
+      return { requestId };
+    })
+    .onAfterResponse({ as: "global" }, ({ set }) => {
+      const status = typeof set.status === "number" ? set.status : 200;
+      byClass[Math.min(4, Math.max(0, Math.floor(status / 100) - 1))]?.inc();
+    })
+    .onError({ as: "global" }, ({ code, error, request, set }) => {
+      const requestId = (set.headers["x-request-id"] as string | undefined) ?? requestIdFor(request);
+      const mapped = mapError(code, error, requestId, new URL(request.url).pathname);
+      if (mapped.unexpected) log.error({ err: error, request_id: requestId }, "unhandled error");
+      set.status = mapped.status;
+      set.headers["x-request-id"] = requestId;
+      set.headers["content-type"] = "application/json";
+      return mapped.body;
+    })
+    .use(
+      openapi({
+        path: "/docs",
+        documentation: { info: { title: "K2 market data API", version: deps.version } },
+      }),
+    )
+    .use(healthRoutes(deps.readiness))
+    .use(metricsRoutes(deps.registry));
+}
+
+export type App = ReturnType<typeof createApp>;

@@ -1,0 +1,83 @@
+/**
+ * One error mapper: every thrown error becomes JSON `{error: {code, message, request_id}}` with the
+ * right status. Clients never see a stack trace; unexpected errors are logged with theirs.
+ */
+export class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly field?: string,
+  ) {
+    super(message);
+  }
+}
+
+export interface ErrorBody {
+  error: { code: string; message: string; request_id: string; field?: string };
+}
+
+/** Elysia's built-in error codes and the status each maps to. */
+const ELYSIA_CODES: Record<string, { status: number; code: string }> = {
+  NOT_FOUND: { status: 404, code: "not_found" },
+  VALIDATION: { status: 400, code: "invalid_parameter" },
+  PARSE: { status: 400, code: "invalid_body" },
+  INVALID_COOKIE_SIGNATURE: { status: 400, code: "invalid_cookie" },
+  INVALID_FILE_TYPE: { status: 415, code: "unsupported_media_type" },
+};
+
+export interface MappedError {
+  status: number;
+  body: ErrorBody;
+  /** True when the error was not one we expected: log it with its stack. */
+  unexpected: boolean;
+}
+
+export function mapError(
+  code: string | number,
+  error: unknown,
+  requestId: string,
+  path: string,
+): MappedError {
+  if (error instanceof HttpError) {
+    const body: ErrorBody = { error: { code: error.code, message: error.message, request_id: requestId } };
+    if (error.field) body.error.field = error.field;
+    return { status: error.status, body, unexpected: false };
+  }
+  const known = typeof code === "string" ? ELYSIA_CODES[code] : undefined;
+  if (known) {
+    const message =
+      known.status === 404
+        ? `no route for ${path}`
+        : code === "VALIDATION"
+          ? validationMessage(error)
+          : "the request body could not be parsed";
+    return {
+      status: known.status,
+      body: { error: { code: known.code, message, request_id: requestId } },
+      unexpected: false,
+    };
+  }
+  return {
+    status: 500,
+    body: {
+      error: {
+        code: "internal",
+        message: "internal error; see server logs for this request_id",
+        request_id: requestId,
+      },
+    },
+    unexpected: true,
+  };
+}
+
+function validationMessage(error: unknown): string {
+  // Elysia's ValidationError carries a JSON message with the failing property and expectation.
+  const raw = (error as { message?: string }).message ?? "";
+  try {
+    const j = JSON.parse(raw) as { property?: string; message?: string; summary?: string };
+    return `${j.property ?? "parameter"}: ${j.summary ?? j.message ?? "invalid"}`;
+  } catch {
+    return "invalid parameter";
+  }
+}

@@ -1,0 +1,4 @@
+export * from "./decimal.ts";
+export * from "./row.ts";
+export * from "./symbols.ts";
+export * from "./tables.ts";

@@ -1,0 +1,94 @@
+/**
+ * The in-memory row layout shared by decode → ring → sink: one union row for all three tables,
+ * struct-of-arrays, typed columns allocated once. A decoder writes slot `i` of every column it
+ * owns; `kind` says which table the row belongs to.
+ *
+ * | column         | trades         | agg_trades     | quotes         |
+ * |----------------|----------------|----------------|----------------|
+ * | kind           | Table.trades   | Table.agg_trades | Table.quotes |
+ * | symbol_id      | interned id    | interned id    | interned id    |
+ * | id             | trade_id `t`   | agg id `a`     | update id `u`  |
+ * | first_id       | 0              | `f`            | 0              |
+ * | last_id        | 0              | `l`            | 0              |
+ * | trade_time_us  | `T`            | `T`            | 0              |
+ * | event_time_us  | `E`            | `E`            | recv_time_us   |
+ * | recv_time_us   | ours           | ours           | ours           |
+ * | dec0           | price `p`      | price `p`      | bid `b`        |
+ * | dec1           | quantity `q`   | quantity `q`   | bid qty `B`    |
+ * | dec2           | 0              | 0              | ask `a`        |
+ * | dec3           | 0              | 0              | ask qty `A`    |
+ * | flags          | bit0 = `m`     | bit0 = `m`     | 0              |
+ *
+ * Ids and times are integers held exactly in Float64Array (Binance ids and µs times are far
+ * below 2^53; decoders reject ids ≥ 2^53). Decimals are int64 scaled by 1e8 in BigInt64Array;
+ * the hot path writes them through the `*w` Uint32Array aliases (word 2i = low, 2i+1 = high).
+ */
+export const FLAG_BUYER_MAKER = 1;
+
+export interface RowColumns {
+  readonly capacity: number;
+  readonly kind: Uint8Array;
+  readonly symbol_id: Uint16Array;
+  readonly id: Float64Array;
+  readonly first_id: Float64Array;
+  readonly last_id: Float64Array;
+  readonly trade_time_us: Float64Array;
+  readonly event_time_us: Float64Array;
+  readonly recv_time_us: Float64Array;
+  readonly dec0: BigInt64Array;
+  readonly dec1: BigInt64Array;
+  readonly dec2: BigInt64Array;
+  readonly dec3: BigInt64Array;
+  /** uint32 views on dec0..dec3 for allocation-free writes. */
+  readonly dec0w: Uint32Array;
+  readonly dec1w: Uint32Array;
+  readonly dec2w: Uint32Array;
+  readonly dec3w: Uint32Array;
+  readonly flags: Uint8Array;
+}
+
+export function allocRowColumns(capacity: number): RowColumns {
+  if (!Number.isInteger(capacity) || capacity < 1)
+    throw new RangeError(`row capacity must be ≥ 1, got ${capacity}`);
+  const dec0 = new BigInt64Array(capacity);
+  const dec1 = new BigInt64Array(capacity);
+  const dec2 = new BigInt64Array(capacity);
+  const dec3 = new BigInt64Array(capacity);
+  return {
+    capacity,
+    kind: new Uint8Array(capacity),
+    symbol_id: new Uint16Array(capacity),
+    id: new Float64Array(capacity),
+    first_id: new Float64Array(capacity),
+    last_id: new Float64Array(capacity),
+    trade_time_us: new Float64Array(capacity),
+    event_time_us: new Float64Array(capacity),
+    recv_time_us: new Float64Array(capacity),
+    dec0,
+    dec1,
+    dec2,
+    dec3,
+    dec0w: new Uint32Array(dec0.buffer),
+    dec1w: new Uint32Array(dec1.buffer),
+    dec2w: new Uint32Array(dec2.buffer),
+    dec3w: new Uint32Array(dec3.buffer),
+    flags: new Uint8Array(capacity),
+  };
+}
+
+/** Copy row `from` of `src` into row `to` of `dst` (used by the ring consumer and batchers). */
+export function copyRow(src: RowColumns, from: number, dst: RowColumns, to: number): void {
+  dst.kind[to] = src.kind[from]!;
+  dst.symbol_id[to] = src.symbol_id[from]!;
+  dst.id[to] = src.id[from]!;
+  dst.first_id[to] = src.first_id[from]!;
+  dst.last_id[to] = src.last_id[from]!;
+  dst.trade_time_us[to] = src.trade_time_us[from]!;
+  dst.event_time_us[to] = src.event_time_us[from]!;
+  dst.recv_time_us[to] = src.recv_time_us[from]!;
+  dst.dec0[to] = src.dec0[from]!;
+  dst.dec1[to] = src.dec1[from]!;
+  dst.dec2[to] = src.dec2[from]!;
+  dst.dec3[to] = src.dec3[from]!;
+  dst.flags[to] = src.flags[from]!;
+}

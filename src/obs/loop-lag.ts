@@ -1,0 +1,50 @@
+/**
+ * Event-loop lag: a timer asks to run every `intervalMs`; how late it fires is the lag.
+ * Samples live in a fixed ring covering `windowMs`, so p50/p99 describe the recent past only.
+ */
+export class LoopLagMonitor {
+  readonly #samples: Float64Array;
+  #n = 0;
+  #next = 0;
+  #timer: ReturnType<typeof setInterval> | undefined;
+  #last = 0;
+  max = 0;
+
+  constructor(
+    readonly intervalMs = 20,
+    windowMs = 10_000,
+  ) {
+    this.#samples = new Float64Array(Math.max(8, Math.ceil(windowMs / intervalMs)));
+  }
+
+  start(): void {
+    if (this.#timer) return;
+    this.#last = performance.now();
+    this.#timer = setInterval(() => {
+      const now = performance.now();
+      this.record(Math.max(0, now - this.#last - this.intervalMs));
+      this.#last = now;
+    }, this.intervalMs);
+    // The monitor must never keep the process alive on its own.
+    this.#timer.unref?.();
+  }
+
+  stop(): void {
+    if (this.#timer) clearInterval(this.#timer);
+    this.#timer = undefined;
+  }
+
+  record(lagMs: number): void {
+    this.#samples[this.#next] = lagMs;
+    this.#next = (this.#next + 1) % this.#samples.length;
+    if (this.#n < this.#samples.length) this.#n++;
+    if (lagMs > this.max) this.max = lagMs;
+  }
+
+  /** Quantile q in [0,1] of the samples in the window (0 when none yet). */
+  quantile(q: number): number {
+    if (this.#n === 0) return 0;
+    const s = this.#samples.slice(0, this.#n).sort();
+    return s[Math.min(this.#n - 1, Math.floor(q * this.#n))]!;
+  }
+}

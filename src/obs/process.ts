@@ -1,0 +1,36 @@
+/** Process metrics: RSS, heap, event-loop lag, uptime, open file descriptors. */
+import { readdirSync } from "node:fs";
+import { LoopLagMonitor } from "./loop-lag.ts";
+import type { Registry } from "./metrics.ts";
+
+/** Open fds from /proc (Linux); -1 where /proc is not available. */
+export function openFdCount(): number {
+  try {
+    return readdirSync("/proc/self/fd").length - 1; // minus the fd readdir itself opened
+  } catch {
+    return -1;
+  }
+}
+
+export function registerProcessMetrics(reg: Registry, lagWindowMs: number): LoopLagMonitor {
+  const started = performance.now();
+  const lag = new LoopLagMonitor(20, lagWindowMs);
+  lag.start();
+  reg.gauge("process_resident_memory_bytes", "resident set size", () => process.memoryUsage.rss());
+  reg.gauge("process_heap_used_bytes", "JS heap in use", () => process.memoryUsage().heapUsed);
+  reg.gauge("process_heap_total_bytes", "JS heap reserved", () => process.memoryUsage().heapTotal);
+  reg.gauge("process_uptime_seconds", "seconds since start", () => (performance.now() - started) / 1000);
+  reg.gauge("process_open_fds", "open file descriptors", openFdCount);
+  reg.gauge(
+    "nodejs_eventloop_lag_p50_seconds",
+    "event-loop lag p50 over the window",
+    () => lag.quantile(0.5) / 1000,
+  );
+  reg.gauge(
+    "nodejs_eventloop_lag_p99_seconds",
+    "event-loop lag p99 over the window",
+    () => lag.quantile(0.99) / 1000,
+  );
+  reg.gauge("nodejs_eventloop_lag_max_seconds", "largest event-loop lag since start", () => lag.max / 1000);
+  return lag;
+}

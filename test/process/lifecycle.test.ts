@@ -1,0 +1,74 @@
+import { afterEach, describe, expect, test } from "bun:test";
+import { writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { type K2Process, runK2, startK2 } from "../support/k2-process.ts";
+import { parsePrometheus, sample } from "../support/prometheus.ts";
+
+let k2: K2Process | undefined;
+afterEach(() => {
+  k2?.cleanup();
+  k2 = undefined;
+});
+
+describe("K2 process lifecycle", () => {
+  test("serves health, metrics and docs, then exits 0 quickly on SIGTERM", async () => {
+    k2 = await startK2();
+    expect((await fetch(`${k2.url}/health/live`)).status).toBe(200);
+    const ready = await fetch(`${k2.url}/health/ready`);
+    expect(ready.status).toBe(200);
+    const p = parsePrometheus(await (await fetch(`${k2.url}/metrics`)).text());
+    expect(sample(p, "process_resident_memory_bytes")).toBeGreaterThan(1_000_000);
+    expect(sample(p, "process_heap_used_bytes")).toBeGreaterThan(0);
+    expect(sample(p, "process_open_fds")).toBeGreaterThan(2);
+    expect(sample(p, "process_uptime_seconds")).toBeGreaterThan(0);
+    expect(sample(p, "nodejs_eventloop_lag_p99_seconds")).toBeGreaterThanOrEqual(0);
+    expect((await fetch(`${k2.url}/docs`)).status).toBe(200);
+    const { code, ms } = await k2.stop("SIGTERM");
+    expect(code).toBe(0);
+    expect(ms).toBeLessThan(3000);
+    expect(k2.logs()).toContain('"msg":"k2 stopped"');
+  });
+
+  test("SIGINT also drains and exits 0", async () => {
+    k2 = await startK2();
+    const { code } = await k2.stop("SIGINT");
+    expect(code).toBe(0);
+  });
+
+  test("logs the effective config as JSON lines when not on a terminal", async () => {
+    k2 = await startK2({ K2_SYMBOLS: "SOLUSDT" });
+    const first = JSON.parse(k2.logs().split("\n")[0] ?? "{}") as { config?: Record<string, unknown> };
+    expect(first.config?.K2_SYMBOLS).toEqual(["SOLUSDT"]);
+    expect(first.config?.K2_PORT).toBe(0);
+    await k2.stop();
+  });
+
+  test("a bad config value exits 2 with one line naming it", async () => {
+    const r = await runK2([], { K2_PORT: "99999" });
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim().split("\n")).toEqual([
+      'k2: invalid K2_PORT="99999": expected an integer in 0..65535',
+    ]);
+  });
+
+  test("a bad flag exits 2", async () => {
+    const r = await runK2(["--streams", "depth"], {});
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("--streams");
+  });
+
+  test("--help exits 0 and lists the keys", async () => {
+    const r = await runK2(["--help"], {});
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain("K2_BINANCE_WS_URL");
+  });
+
+  test("a data dir that cannot be created exits 1 with a clear message", async () => {
+    const file = join(tmpdir(), `k2-not-a-dir-${process.pid}`);
+    writeFileSync(file, "x");
+    const r = await runK2([], { K2_DATA_DIR: join(file, "sub"), K2_PORT: "0" });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain("could not start");
+  });
+});
