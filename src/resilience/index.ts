@@ -1,1 +1,52 @@
+export {
+  Backoff,
+  type BackoffOptions,
+  ceilingFor,
+  HealthyResetTracker,
+  mulberry32,
+  type RandomSource,
+  RECONNECT_BASE_DELAY_MS,
+  RECONNECT_MAX_DELAY_MS,
+} from "./backoff.ts";
+export {
+  type CallOutcome,
+  CircuitBreaker,
+  type CircuitBreakerOptions,
+  type CircuitCounters,
+  CircuitOpenError,
+  type CircuitState,
+  defaultClassify,
+  type StateChange,
+} from "./circuit-breaker.ts";
+export {
+  type Admission,
+  DEFAULT_COOLDOWN_MS,
+  DEFAULT_THRESHOLDS,
+  DegradationLevel,
+  DegradationManager,
+  type DegradationMeasurements,
+  type DegradationOptions,
+  type DegradationReason,
+  LEVEL_ACTIONS,
+  LEVEL_NAMES,
+  type LevelChange,
+  type LevelName,
+  type QueryCost,
+  SIGNAL_NAMES,
+  type SignalName,
+  type SignalThresholds,
+} from "./degradation.ts";
+export {
+  BINANCE_WS_CONNECTION_WINDOW_MS,
+  BINANCE_WS_CONNECTIONS_PER_WINDOW,
+  BINANCE_WS_MESSAGES_PER_SECOND,
+  type Clock,
+  CONNECT_MIN_INTERVAL_MS,
+  ConnectionPacer,
+  type ConnectionPacerOptions,
+  type ConnectionPacerStats,
+  messageLimiter,
+  SlidingWindowLimiter,
+  TokenBucket,
+} from "./pacer.ts";
 export { type Check, type CheckResult, Readiness, type ReadinessReport } from "./readiness.ts";

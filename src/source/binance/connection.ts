@@ -1,0 +1,118 @@
+/**
+ * One WebSocket session to a combined-stream URL. Getting bytes only: it never parses fields.
+ * - Pings: Bun's client answers server pings with a pong echoing the payload automatically;
+ *   we count them (Binance disconnects a client that misses pongs for 1 min).
+ * - Watchdog: no frame for `dataTimeoutMs` means a silent stall → the session closes itself with
+ *   reason "stall" so the owner reconnects (the old system's ping loop crashed on first tick).
+ * - Backpressure: `pause()`/`resume()` stop reading from the socket while the ring is full.
+ */
+export type CloseReason = "stall" | "remote" | "error" | "rotated" | "stopped" | "lifetime";
+
+export interface ConnectionEvents {
+  /** A text frame as Bun delivers it, with our receive time in µs. */
+  onFrame(frame: string, recvTimeUs: number, conn: StreamConnection): void;
+  /** A binary frame (Binance JSON streams send none; kept for the dead-letter path). */
+  onBinary(frame: Uint8Array, recvTimeUs: number, conn: StreamConnection): void;
+  onOpen(conn: StreamConnection): void;
+  onClose(conn: StreamConnection, reason: CloseReason, detail: string): void;
+}
+
+export interface ConnectionOptions {
+  readonly url: string;
+  readonly dataTimeoutMs: number;
+  /** Watchdog tick; a fraction of the timeout so a stall is seen within ~1.1× the timeout. */
+  readonly watchdogTickMs?: number;
+}
+
+let nextId = 1;
+
+/** Wall clock in µs, from performance.timeOrigin + now() so it is monotonic within the process. */
+export function nowUs(): number {
+  return Math.round((performance.timeOrigin + performance.now()) * 1000);
+}
+
+export class StreamConnection {
+  readonly id = nextId++;
+  readonly openedAtMs: number;
+  frames = 0;
+  pings = 0;
+  lastFrameMs: number;
+  #ws: WebSocket;
+  #watchdog: ReturnType<typeof setInterval> | undefined;
+  #closed = false;
+  #open = false;
+
+  constructor(
+    readonly streams: readonly string[],
+    readonly opts: ConnectionOptions,
+    private readonly events: ConnectionEvents,
+  ) {
+    this.openedAtMs = performance.now();
+    this.lastFrameMs = this.openedAtMs;
+    const ws = new WebSocket(opts.url);
+    this.#ws = ws;
+    // Text frames arrive as strings; binary as Buffer (binaryType "nodebuffer" in Bun).
+    ws.onmessage = (ev) => {
+      const recv = nowUs();
+      this.frames++;
+      this.lastFrameMs = performance.now();
+      const d = ev.data;
+      if (typeof d === "string") events.onFrame(d, recv, this);
+      else events.onBinary(d instanceof Uint8Array ? d : new Uint8Array(d as ArrayBuffer), recv, this);
+    };
+    ws.addEventListener("ping" as "open", () => {
+      this.pings++;
+    });
+    ws.onopen = () => {
+      this.#open = true;
+      this.lastFrameMs = performance.now();
+      events.onOpen(this);
+    };
+    ws.onerror = () => {
+      // Bun reports the reason in onclose as well; treat the error there.
+    };
+    ws.onclose = (ev) => this.#finish(this.#open ? "remote" : "error", `code ${ev.code} ${ev.reason}`.trim());
+    const tick = opts.watchdogTickMs ?? Math.max(10, Math.min(1000, Math.floor(opts.dataTimeoutMs / 10)));
+    this.#watchdog = setInterval(() => {
+      if (performance.now() - this.lastFrameMs > opts.dataTimeoutMs) {
+        this.close("stall", `no frame for ${opts.dataTimeoutMs} ms`);
+      }
+    }, tick);
+  }
+
+  get isOpen(): boolean {
+    return this.#open && !this.#closed;
+  }
+
+  get isClosed(): boolean {
+    return this.#closed;
+  }
+
+  pause(): void {
+    (this.#ws as unknown as { pause?: () => void }).pause?.();
+  }
+
+  resume(): void {
+    (this.#ws as unknown as { resume?: () => void }).resume?.();
+  }
+
+  /** Close with a reason; the owner learns it through onClose exactly once. */
+  close(reason: CloseReason, detail = ""): void {
+    if (this.#closed) return;
+    // A stalled peer may never answer a close handshake: terminate instead of waiting.
+    const ws = this.#ws as unknown as { terminate?: () => void };
+    if (reason === "stall" && ws.terminate) ws.terminate();
+    else this.#ws.close(1000, reason);
+    this.#finish(reason, detail);
+  }
+
+  #finish(reason: CloseReason, detail: string): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#open = false;
+    if (this.#watchdog) clearInterval(this.#watchdog);
+    this.#watchdog = undefined;
+    this.#ws.onmessage = null;
+    this.events.onClose(this, reason, detail);
+  }
+}

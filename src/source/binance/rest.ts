@@ -1,0 +1,157 @@
+/**
+ * Binance REST client for gap repair: GET /api/v3/historicalTrades (weight 25) and
+ * GET /api/v3/aggTrades (weight 4), ≤ 1000 rows per call, paged by fromId.
+ * It respects the IP weight budget (X-MBX-USED-WEIGHT-1M, ~6000/min), stops on 429 until
+ * Retry-After has passed (ignoring 429 leads to 418 bans), and backs off on 418.
+ * Requests run one at a time: repair is a background job, not a race.
+ */
+export const WEIGHT_HISTORICAL_TRADES = 25;
+export const WEIGHT_AGG_TRADES = 4;
+export const REST_MAX_LIMIT = 1000;
+
+export interface RestTrade {
+  id: number;
+  price: string;
+  qty: string;
+  time: number;
+  isBuyerMaker: boolean;
+}
+
+export interface RestAggTrade {
+  a: number;
+  p: string;
+  q: string;
+  f: number;
+  l: number;
+  T: number;
+  m: boolean;
+}
+
+export type RestErrorKind =
+  | "rate_limited"
+  | "banned"
+  | "server"
+  | "client"
+  | "network"
+  | "timeout"
+  | "bad_response";
+
+export class RestError extends Error {
+  constructor(
+    readonly kind: RestErrorKind,
+    message: string,
+    readonly retryable: boolean,
+    readonly retryAfterMs = 0,
+    readonly status = 0,
+  ) {
+    super(message);
+  }
+}
+
+export interface RestOptions {
+  readonly baseUrl: string;
+  /** Stay under this share of Binance's per-minute weight budget. */
+  readonly weightBudgetPerMin?: number;
+  readonly timeoutMs?: number;
+  /** Wait used when a 418 carries no Retry-After. */
+  readonly banBackoffMs?: number;
+  readonly now?: () => number;
+  readonly sleep?: (ms: number) => Promise<void>;
+}
+
+export class BinanceRest {
+  usedWeight = 0;
+  requests = 0;
+  rateLimited = 0;
+  bans = 0;
+  #blockedUntil = 0;
+  #tail: Promise<unknown> = Promise.resolve();
+  readonly #budget: number;
+  readonly #now: () => number;
+  readonly #sleep: (ms: number) => Promise<void>;
+
+  constructor(readonly opts: RestOptions) {
+    this.#budget = opts.weightBudgetPerMin ?? 6000;
+    this.#now = opts.now ?? Date.now;
+    this.#sleep = opts.sleep ?? Bun.sleep;
+  }
+
+  historicalTrades(symbol: string, fromId: number, limit = REST_MAX_LIMIT): Promise<RestTrade[]> {
+    const q = `symbol=${encodeURIComponent(symbol)}&fromId=${fromId}&limit=${Math.min(limit, REST_MAX_LIMIT)}`;
+    return this.#queue(`/api/v3/historicalTrades?${q}`, WEIGHT_HISTORICAL_TRADES) as Promise<RestTrade[]>;
+  }
+
+  aggTrades(symbol: string, fromId: number, limit = REST_MAX_LIMIT): Promise<RestAggTrade[]> {
+    const q = `symbol=${encodeURIComponent(symbol)}&fromId=${fromId}&limit=${Math.min(limit, REST_MAX_LIMIT)}`;
+    return this.#queue(`/api/v3/aggTrades?${q}`, WEIGHT_AGG_TRADES) as Promise<RestAggTrade[]>;
+  }
+
+  /** Milliseconds until a request may be sent (a 429/418 wait still running). */
+  blockedForMs(): number {
+    return Math.max(0, this.#blockedUntil - this.#now());
+  }
+
+  #queue(path: string, weight: number): Promise<unknown> {
+    const run = this.#tail.then(
+      () => this.#request(path, weight),
+      () => this.#request(path, weight),
+    );
+    this.#tail = run.catch(() => undefined);
+    return run;
+  }
+
+  async #request(path: string, weight: number): Promise<unknown> {
+    const blocked = this.blockedForMs();
+    if (blocked > 0) await this.#sleep(blocked);
+    // Near the budget: wait for the next minute window rather than earn a 429.
+    if (this.usedWeight + weight > this.#budget * 0.9) {
+      const msToMinute = 60_000 - (this.#now() % 60_000);
+      await this.#sleep(msToMinute);
+      this.usedWeight = 0;
+    }
+    this.requests++;
+    let res: Response;
+    try {
+      res = await fetch(`${this.opts.baseUrl}${path}`, {
+        signal: AbortSignal.timeout(this.opts.timeoutMs ?? 10_000),
+        headers: { accept: "application/json" },
+      });
+    } catch (e) {
+      const timeout = (e as Error).name === "TimeoutError";
+      throw new RestError(timeout ? "timeout" : "network", `${path}: ${(e as Error).message}`, true);
+    }
+    const used = Number(res.headers.get("x-mbx-used-weight-1m"));
+    if (Number.isFinite(used) && used > 0) this.usedWeight = used;
+    const retryAfterMs = Number(res.headers.get("retry-after") ?? "0") * 1000 || 0;
+    if (res.status === 429) {
+      this.rateLimited++;
+      const wait = retryAfterMs || 1000;
+      this.#blockedUntil = this.#now() + wait;
+      throw new RestError("rate_limited", `${path}: 429, retry after ${wait} ms`, true, wait, 429);
+    }
+    if (res.status === 418) {
+      this.bans++;
+      const wait = retryAfterMs || (this.opts.banBackoffMs ?? 120_000);
+      this.#blockedUntil = this.#now() + wait;
+      throw new RestError("banned", `${path}: 418 IP banned for ${wait} ms`, true, wait, 418);
+    }
+    if (res.status >= 500) throw new RestError("server", `${path}: HTTP ${res.status}`, true, 0, res.status);
+    if (!res.ok) {
+      const body = await res.text().catch(() => "");
+      throw new RestError(
+        "client",
+        `${path}: HTTP ${res.status} ${body.slice(0, 200)}`,
+        false,
+        0,
+        res.status,
+      );
+    }
+    try {
+      const json = (await res.json()) as unknown;
+      if (!Array.isArray(json)) throw new Error("not an array");
+      return json;
+    } catch (e) {
+      throw new RestError("bad_response", `${path}: ${(e as Error).message}`, true, 0, res.status);
+    }
+  }
+}
