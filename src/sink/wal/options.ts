@@ -1,0 +1,75 @@
+/** The WAL writer's options, defaults and status snapshot. */
+import type { SinkError } from "./errors.ts";
+import type { SinkFs } from "./fs.ts";
+
+export interface WalWriterOptions {
+  /** `<dataDir>/wal`; created when missing. */
+  readonly dir: string;
+  /** At most one fsync per interval (K2_WAL_FSYNC_MS); 0 = on every flush. */
+  readonly fsyncIntervalMs?: number;
+  /** Rotate at the first flush after the active segment reaches this size… */
+  readonly segmentMaxBytes?: number;
+  /** …or this age (counted from open or rotation), so old segments become deletable. */
+  readonly segmentMaxAgeMs?: number;
+  /** The bounded append buffer: how much a failing disk can hold back before append refuses. */
+  readonly bufferBytes?: number;
+  /** > 0: the writer runs its own unref'd flush timer; 0: the owner calls flush(). */
+  readonly flushIntervalMs?: number;
+  readonly fs?: SinkFs;
+  readonly nowMs?: () => number;
+  /** Called once per new error condition (not per retry), never on the append fast path. */
+  readonly onError?: (err: SinkError) => void;
+}
+
+export const WAL_DEFAULTS = {
+  fsyncIntervalMs: 100,
+  segmentMaxBytes: 64 * 1024 * 1024,
+  segmentMaxAgeMs: 10 * 60_000,
+  bufferBytes: 8 * 1024 * 1024,
+  flushIntervalMs: 0,
+} as const;
+
+export interface WalLimits {
+  readonly fsyncIntervalMs: number;
+  readonly segmentMaxBytes: number;
+  readonly segmentMaxAgeMs: number;
+  readonly bufferBytes: number;
+  readonly flushIntervalMs: number;
+}
+
+function int(name: string, v: number, min: number): number {
+  if (!Number.isInteger(v) || v < min)
+    throw new RangeError(`WAL ${name} must be an integer ≥ ${min}, got ${v}`);
+  return v;
+}
+
+/** Defaults filled in and ranges checked; throws a RangeError naming the option. */
+export function walLimits(o: WalWriterOptions): WalLimits {
+  const d = WAL_DEFAULTS;
+  return {
+    fsyncIntervalMs: int("fsyncIntervalMs", o.fsyncIntervalMs ?? d.fsyncIntervalMs, 0),
+    segmentMaxBytes: int("segmentMaxBytes", o.segmentMaxBytes ?? d.segmentMaxBytes, 1024),
+    segmentMaxAgeMs: int("segmentMaxAgeMs", o.segmentMaxAgeMs ?? d.segmentMaxAgeMs, 1),
+    bufferBytes: int("bufferBytes", o.bufferBytes ?? d.bufferBytes, 4096),
+    flushIntervalMs: int("flushIntervalMs", o.flushIntervalMs ?? d.flushIntervalMs, 0),
+  };
+}
+
+export interface WalStatus {
+  readonly nextSeq: number;
+  /** Highest seq whose bytes reached the file (page cache). */
+  readonly writtenSeq: number;
+  /** Highest seq confirmed by fsync: what the pipeline may acknowledge. */
+  readonly durableSeq: number;
+  readonly bufferedBytes: number;
+  readonly bufferCapacity: number;
+  readonly segment: string;
+  readonly segmentBytes: number;
+  readonly segments: number;
+  readonly appended: number;
+  readonly refused: number;
+  readonly refusedBytes: number;
+  readonly writeErrors: number;
+  readonly fsyncErrors: number;
+  readonly lastError: SinkError | null;
+}
