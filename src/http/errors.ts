@@ -39,6 +39,9 @@ export function mapError(
   requestId: string,
   path: string,
 ): MappedError {
+  // Elysia wraps errors thrown by a parse hook (e.g. a body cap) in ParseError: keep the typed one.
+  const cause = (error as { cause?: unknown } | null)?.cause;
+  if (!(error instanceof HttpError) && cause instanceof HttpError) error = cause;
   if (error instanceof HttpError) {
     const body: ErrorBody = { error: { code: error.code, message: error.message, request_id: requestId } };
     if (error.field) body.error.field = error.field;
@@ -52,11 +55,10 @@ export function mapError(
         : code === "VALIDATION"
           ? validationMessage(error)
           : "the request body could not be parsed";
-    return {
-      status: known.status,
-      body: { error: { code: known.code, message, request_id: requestId } },
-      unexpected: false,
-    };
+    const body: ErrorBody = { error: { code: known.code, message, request_id: requestId } };
+    const field = code === "VALIDATION" ? validationField(error) : undefined;
+    if (field) body.error.field = field;
+    return { status: known.status, body, unexpected: false };
   }
   return {
     status: 500,
@@ -76,8 +78,15 @@ function validationMessage(error: unknown): string {
   const raw = (error as { message?: string }).message ?? "";
   try {
     const j = JSON.parse(raw) as { property?: string; message?: string; summary?: string };
-    return `${j.property ?? "parameter"}: ${j.summary ?? j.message ?? "invalid"}`;
+    return `${(j.property ?? "parameter").replace(/^\//, "")}: ${j.summary ?? j.message ?? "invalid"}`;
   } catch {
     return "invalid parameter";
   }
+}
+
+/** The failing field as a plain name ("/symbol" → "symbol"), so clients can point at it. */
+function validationField(error: unknown): string | undefined {
+  const path = (error as { valueError?: { path?: string } }).valueError?.path ?? "";
+  const name = path.replace(/^\//, "").replace(/\//g, ".");
+  return name === "" ? undefined : name;
 }

@@ -1,0 +1,121 @@
+/**
+ * Query latency on a generated day of 3M BTCUSDT trades (one Parquet file, zstd), each case run
+ * through the API in-process (app.handle) and directly in DuckDB with the same SQL, same threads,
+ * in the same run: the ratio is our overhead. Usage: bun native-bench/query.bench.ts [--rows N] [--iters N]
+ */
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { DuckDBInstance } from "@duckdb/node-api";
+import pino from "pino";
+import { createApp } from "../src/http/app.ts";
+import { v1Routes } from "../src/http/routes/v1.ts";
+import { SymbolTable } from "../src/model/symbols.ts";
+import { Registry } from "../src/obs/metrics.ts";
+import { DirFileSource } from "../src/query/dir-source.ts";
+import { QueryEngine } from "../src/query/engine.ts";
+import { Readiness } from "../src/resilience/readiness.ts";
+
+const arg = (name: string, d: number) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? Number(process.argv[i + 1]) : d;
+};
+if (process.argv.includes("--help")) {
+  console.log("bun native-bench/query.bench.ts [--rows 3000000] [--iters 50] [--threads 1]");
+  process.exit(0);
+}
+const ROWS = arg("rows", 3_000_000);
+const ITERS = arg("iters", 50);
+const THREADS = arg("threads", 1);
+const DAY_US = Date.UTC(2024, 0, 1) * 1000;
+
+const dir = mkdtempSync(join(tmpdir(), "k2-qbench-"));
+const sdir = join(dir, "trades", "date=2024-01-01", "symbol=BTCUSDT");
+mkdirSync(sdir, { recursive: true });
+const file = join(sdir, "part-0.parquet");
+const gen = await DuckDBInstance.create(":memory:", { threads: String(THREADS), memory_limit: "512MB" });
+const base = await gen.connect();
+const dec = (e: string) =>
+  `((${e}) // 100000000)::VARCHAR || '.' || lpad(((${e}) % 100000000)::VARCHAR, 8, '0')`;
+let t = performance.now();
+await base.run(`COPY (SELECT 'BINANCE' AS exchange, 'BTCUSDT' AS symbol, i::BIGINT AS trade_id,
+  (${dec("4000000000000 + hash(i) % 200000000000")})::DECIMAL(18,8) AS price,
+  (${dec("1 + hash(i * 7) % 300000000")})::DECIMAL(18,8) AS quantity,
+  CASE WHEN hash(i * 13) % 2 = 0 THEN 'SELL' ELSE 'BUY' END AS side, hash(i * 13) % 2 = 0 AS is_buyer_maker,
+  make_timestamp(${DAY_US} + i * (86400000000 // ${ROWS}))::TIMESTAMPTZ AS trade_time_us,
+  make_timestamp(${DAY_US} + i * (86400000000 // ${ROWS}) + 1000)::TIMESTAMPTZ AS event_time_us,
+  make_timestamp(${DAY_US} + i * (86400000000 // ${ROWS}) + 2000)::TIMESTAMPTZ AS recv_time_us
+  FROM range(1, ${ROWS + 1}) r(i)) TO '${file}' (FORMAT parquet, COMPRESSION zstd)`);
+console.log(`generated ${ROWS} trades in ${((performance.now() - t) / 1000).toFixed(1)} s`);
+
+const engine = await QueryEngine.open(
+  { source: new DirFileSource(dir), symbols: new SymbolTable(["BTCUSDT"]) },
+  { threads: THREADS, connections: 1 },
+);
+const app = createApp({
+  registry: new Registry(),
+  readiness: new Readiness(),
+  logger: pino({ level: "silent" }),
+  version: "bench",
+}).use(
+  v1Routes({ engine, registry: new Registry(), options: { rateLimitBurst: 1e9, rateLimitPerSec: 1e9 } }),
+);
+const hourFrom = DAY_US + 12 * 3_600_000_000;
+const FROM = `read_parquet('${file}', hive_partitioning = false)`;
+const cases: [string, string, string][] = [
+  [
+    "last-100 trades",
+    "/v1/trades?symbol=BTCUSDT&order=desc&limit=100",
+    `SELECT * FROM ${FROM} ORDER BY trade_id DESC LIMIT 100`,
+  ],
+  [
+    "1-hour range (10000 rows)",
+    `/v1/trades?symbol=BTCUSDT&start=${hourFrom / 1000}&end=${hourFrom / 1000 + 3_600_000}&limit=10000`,
+    `SELECT * FROM ${FROM} WHERE trade_time_us >= make_timestamp(${hourFrom})::TIMESTAMPTZ AND trade_time_us < make_timestamp(${hourFrom + 3_600_000_000})::TIMESTAMPTZ ORDER BY trade_id LIMIT 10000`,
+  ],
+  [
+    "1-min OHLCV, whole day",
+    "/v1/ohlcv?symbol=BTCUSDT&interval=1m&start=2024-01-01&end=2024-01-02&limit=1440",
+    `SELECT epoch_us(trade_time_us) // 60000000 AS b, arg_min(price, trade_id), max(price), min(price), arg_max(price, trade_id), sum(quantity), sum(price::DECIMAL(38,8) * quantity), count(*), min(trade_id), max(trade_id) FROM ${FROM} GROUP BY b ORDER BY b`,
+  ],
+  [
+    "daily summary",
+    "/v1/summary/BTCUSDT?date=2024-01-01",
+    `SELECT arg_min(price, trade_id), max(price), min(price), arg_max(price, trade_id), sum(quantity), sum(price::DECIMAL(38,8) * quantity), count(*), min(trade_id), max(trade_id) FROM ${FROM}`,
+  ],
+];
+
+const pct = (xs: number[], p: number) =>
+  [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((xs.length * p) / 100))]!;
+const results: Record<string, unknown>[] = [];
+for (const [name, path, sql] of cases) {
+  const api: number[] = [];
+  const direct: number[] = [];
+  for (let i = 0; i < ITERS + 3; i++) {
+    t = performance.now();
+    const r = await app.handle(new Request(`http://localhost${path}`));
+    if (r.status !== 200) throw new Error(`${path}: ${r.status} ${await r.text()}`);
+    await r.arrayBuffer();
+    const a = performance.now() - t;
+    t = performance.now();
+    await (await base.run(sql)).getRows();
+    const d = performance.now() - t;
+    if (i >= 3) {
+      api.push(a);
+      direct.push(d);
+    }
+  }
+  results.push({
+    case: name,
+    api_p50_ms: +pct(api, 50).toFixed(2),
+    api_p99_ms: +pct(api, 99).toFixed(2),
+    duckdb_p50_ms: +pct(direct, 50).toFixed(2),
+    duckdb_p99_ms: +pct(direct, 99).toFixed(2),
+    ratio_p50: +(pct(api, 50) / pct(direct, 50)).toFixed(2),
+  });
+}
+console.table(results);
+engine.close();
+base.closeSync();
+gen.closeSync();
+rmSync(dir, { recursive: true, force: true });

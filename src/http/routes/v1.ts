@@ -1,0 +1,118 @@
+/**
+ * v1Routes(deps): the public market-data API under /v1 as one Elysia plugin. The gate (CORS,
+ * body cap, API key, rate limit, freshness header) runs on every /v1 request before routing;
+ * route groups parse, call the query engine, serialize.
+ */
+import { Elysia } from "elysia";
+import type { Histogram, Registry } from "../../obs/metrics.ts";
+import type { QueryEngine } from "../../query/engine.ts";
+import type { V1Context } from "./v1/context.ts";
+import { DEFAULT_GUARD_OPTIONS, Guard, type GuardOptions } from "./v1/guard.ts";
+import { metaRoutes } from "./v1/meta.ts";
+import { ohlcvRoutes } from "./v1/ohlcv.ts";
+import { replayRoutes } from "./v1/replay.ts";
+import { rowsRoutes } from "./v1/rows.ts";
+
+export interface ApiOptions extends GuardOptions {
+  /** Rows per storage page while replaying (K2_REPLAY_PAGE_ROWS). */
+  readonly replayPageRows: number;
+}
+
+export const DEFAULT_API_OPTIONS: ApiOptions = { ...DEFAULT_GUARD_OPTIONS, replayPageRows: 5_000 };
+
+export interface V1Deps {
+  readonly engine: QueryEngine;
+  readonly registry: Registry;
+  readonly options?: Partial<ApiOptions>;
+  /** Wall clock in ms for the rate limiter; injectable for tests. */
+  readonly nowMs?: () => number;
+}
+
+/** Route names → latency histogram names; a fixed set, so metrics stay bounded. */
+const ROUTES: Record<string, string> = {
+  "/v1/trades": "trades",
+  "/v1/trades/recent": "trades_recent",
+  "/v1/agg-trades": "agg_trades",
+  "/v1/quotes": "quotes",
+  "/v1/ohlcv": "ohlcv",
+  "/v1/ohlcv/batch": "ohlcv_batch",
+  "/v1/summary/:symbol": "summary",
+  "/v1/symbols": "symbols",
+  "/v1/gaps": "gaps",
+  "/v1/replay": "replay",
+};
+const LATENCY_BUCKETS_S = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5];
+
+/** Symbol a request is about, for X-Data-Freshness-Ms (query `symbol` or /summary/:symbol). */
+function symbolOf(url: URL): string | undefined {
+  const q = url.searchParams.get("symbol");
+  if (q) return q;
+  const m = /^\/v1\/summary\/([A-Z0-9]{2,20})$/.exec(url.pathname);
+  return m?.[1];
+}
+
+export function v1Routes(deps: V1Deps) {
+  const opts: ApiOptions = { ...DEFAULT_API_OPTIONS, ...deps.options };
+  const guard = new Guard(opts, deps.nowMs);
+  const engine = deps.engine;
+  const ctx: V1Context = { engine, replayPageRows: opts.replayPageRows };
+  const reg = deps.registry;
+  const latency = new Map<string, Histogram>();
+  for (const [route, name] of Object.entries(ROUTES))
+    latency.set(
+      route,
+      reg.histogram(
+        `k2_api_${name}_seconds`,
+        `latency of ${route} until the response is handed back`,
+        LATENCY_BUCKETS_S,
+      ),
+    );
+  const requests = reg.counter("k2_api_requests_total", "/v1 requests by route and status class");
+  reg.counter("k2_query_total", "queries run by the DuckDB engine", () => engine.duck.queries);
+  reg.counter(
+    "k2_query_refused_total",
+    "queries refused because the engine queue was full",
+    () => engine.duck.refused,
+  );
+  reg.counter(
+    "k2_api_auth_rejected_total",
+    "requests refused for a missing or unknown API key",
+    () => guard.rejectedAuth,
+  );
+  reg.counter(
+    "k2_api_rate_limited_total",
+    "requests refused by the rate limiter (429)",
+    () => guard.rejectedRate,
+  );
+  const started = new WeakMap<Request, number>();
+
+  return new Elysia({ name: "v1" })
+    .onRequest(({ request, set }) => {
+      const url = new URL(request.url);
+      if (!url.pathname.startsWith("/v1/")) return;
+      started.set(request, performance.now());
+      const origin = request.headers.get("origin");
+      if (request.method === "OPTIONS") return guard.preflight(origin);
+      guard.cors(origin, set.headers);
+      const age = engine.freshnessMs(symbolOf(url));
+      // -1 = nothing stored for this symbol yet; never mistaken for fresh data.
+      set.headers["x-data-freshness-ms"] = String(age ?? -1);
+      guard.check(request, set.headers);
+      return undefined;
+    })
+    .onAfterResponse({ as: "global" }, ({ request, route, set }) => {
+      const t0 = started.get(request);
+      if (t0 === undefined) return;
+      const s = (performance.now() - t0) / 1000;
+      latency.get(route)?.observe(s);
+      const status = typeof set.status === "number" ? set.status : 200;
+      requests.with({ route: ROUTES[route] ?? "other", status: `${Math.floor(status / 100)}xx` }).inc();
+    })
+    .group("/v1", (app) =>
+      app
+        .use(rowsRoutes(ctx))
+        .use(ohlcvRoutes(ctx, opts.maxBodyBytes))
+        .use(metaRoutes(ctx))
+        .use(replayRoutes(ctx)),
+    );
+}

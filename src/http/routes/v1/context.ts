@@ -1,0 +1,11 @@
+/** What every /v1 route group receives from v1Routes(deps). */
+import type { QueryEngine } from "../../../query/engine.ts";
+
+export interface V1Context {
+  readonly engine: QueryEngine;
+  /** Rows per storage page while replaying (K2_REPLAY_PAGE_ROWS). */
+  readonly replayPageRows: number;
+}
+
+/** Wall-clock µs for request-relative windows (trades/recent), from the engine's clock. */
+export const nowUs = (ctx: V1Context): number => ctx.engine.nowUs();

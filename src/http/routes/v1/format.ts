@@ -1,0 +1,168 @@
+/**
+ * Output formats for any Frame: JSON (default), CSV, NDJSON, Parquet and msgpack, chosen by
+ * `format=` or the Accept header. Field names are the stored column names in every format, plus
+ * an `<name>_iso` text twin for each µs time. Decimals stay exact: text in JSON/CSV/NDJSON/msgpack,
+ * DECIMAL(18,8) in Parquet. Paging and meta travel in the body (JSON, msgpack) and in headers
+ * (X-Next-Cursor, X-Meta) for every format.
+ */
+import { encode } from "@msgpack/msgpack";
+import type { SchemaElement } from "hyparquet";
+import { type ColumnSource, parquetWriteBuffer } from "hyparquet-writer";
+import { formatDecimal } from "../../../model/decimal.ts";
+import type { Frame } from "../../../query/types.ts";
+
+export const FORMATS = ["json", "csv", "ndjson", "parquet", "msgpack"] as const;
+export type Format = (typeof FORMATS)[number];
+
+export const CONTENT_TYPES: Readonly<Record<Format, string>> = {
+  json: "application/json",
+  csv: "text/csv; charset=utf-8",
+  ndjson: "application/x-ndjson",
+  parquet: "application/vnd.apache.parquet",
+  msgpack: "application/msgpack",
+};
+
+const ACCEPT: readonly [RegExp, Format][] = [
+  [/^text\/csv$/, "csv"],
+  [/^application\/(x-)?ndjson$/, "ndjson"],
+  [/^application\/(vnd\.apache\.)?parquet$/, "parquet"],
+  [/^application\/(x-|vnd\.)?msgpack$/, "msgpack"],
+  [/^application\/json$/, "json"],
+];
+
+/** `format=` wins; else the first Accept media type we serve (q-values are not ranked); else JSON. */
+export function negotiate(format: string | undefined, accept: string | null): Format {
+  if (format !== undefined) return format as Format;
+  for (const part of (accept ?? "").split(",")) {
+    const media = part.split(";")[0]!.trim().toLowerCase();
+    for (const [re, f] of ACCEPT) if (re.test(media)) return f;
+  }
+  return "json";
+}
+
+/** µs epoch → ISO-8601 with all six fraction digits. */
+export function isoUs(us: number): string {
+  const ms = Math.floor(us / 1000);
+  const base = new Date(ms).toISOString(); // ...T00:00:00.123Z
+  return `${base.slice(0, -1)}${String(us - ms * 1000).padStart(3, "0")}Z`;
+}
+
+export type JsonValue = string | number | boolean | null;
+
+/** Header names of the flat formats: each column, and `<base>_iso` after each µs time. */
+export function fieldNames(frame: Frame): string[] {
+  const out: string[] = [];
+  for (const c of frame.columns) {
+    out.push(c.name);
+    if (c.type === "timestamp_us") out.push(`${c.name.slice(0, -3)}_iso`);
+  }
+  return out;
+}
+
+export function rowObjects(frame: Frame): Record<string, JsonValue>[] {
+  const rows: Record<string, JsonValue>[] = new Array(frame.length);
+  const names = fieldNames(frame);
+  for (let r = 0; r < frame.length; r++) {
+    const o: Record<string, JsonValue> = {};
+    let k = 0;
+    frame.columns.forEach((c, i) => {
+      const v = frame.data[i]![r] ?? null;
+      o[names[k++]!] = cell(c.type, v);
+      if (c.type === "timestamp_us") o[names[k++]!] = v === null ? null : isoUs(v as number);
+    });
+    rows[r] = o;
+  }
+  return rows;
+}
+
+function cell(type: string, v: number | bigint | string | boolean | null): JsonValue {
+  if (v === null) return null;
+  if (type === "decimal") return formatDecimal(v as bigint);
+  return v as JsonValue;
+}
+
+function csvCell(v: JsonValue): string {
+  if (v === null) return "";
+  const s = String(v);
+  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}
+
+export interface Envelope {
+  readonly next_cursor: string | null;
+  readonly meta: Record<string, unknown>;
+}
+
+export function serialize(
+  frame: Frame,
+  fmt: Format,
+  env: Envelope,
+  headers: Record<string, string> = {},
+): Response {
+  const h: Record<string, string> = {
+    ...headers,
+    "content-type": CONTENT_TYPES[fmt],
+    "x-meta": JSON.stringify(env.meta),
+  };
+  if (env.next_cursor !== null) h["x-next-cursor"] = env.next_cursor;
+  switch (fmt) {
+    case "json":
+      return new Response(
+        JSON.stringify({ data: rowObjects(frame), next_cursor: env.next_cursor, meta: env.meta }),
+        { headers: h },
+      );
+    case "msgpack":
+      return new Response(encode({ data: rowObjects(frame), next_cursor: env.next_cursor, meta: env.meta }), {
+        headers: h,
+      });
+    case "ndjson":
+      return new Response(ndjsonLines(frame), { headers: h });
+    case "csv":
+      return new Response(csvText(frame, true), { headers: h });
+    case "parquet":
+      return new Response(parquetBytes(frame), { headers: h });
+  }
+}
+
+export function ndjsonLines(frame: Frame): string {
+  let out = "";
+  for (const o of rowObjects(frame)) out += `${JSON.stringify(o)}\n`;
+  return out;
+}
+
+export function csvText(frame: Frame, header: boolean): string {
+  const lines: string[] = header ? [fieldNames(frame).join(",")] : [];
+  for (const o of rowObjects(frame)) lines.push(Object.values(o).map(csvCell).join(","));
+  return lines.length ? `${lines.join("\r\n")}\r\n` : "";
+}
+
+/** Parquet with the stored types: DECIMAL(18,8), TIMESTAMP(MICROS, UTC), INT64, strings. */
+export function parquetBytes(frame: Frame): Uint8Array {
+  const columnData: ColumnSource[] = [];
+  const schema: SchemaElement[] = [{ name: "root", num_children: 0 }];
+  const add = (name: string, data: unknown[], el: Omit<SchemaElement, "name" | "repetition_type">) => {
+    columnData.push({ name, data: data as ColumnSource["data"] });
+    schema.push({ name, repetition_type: "OPTIONAL", ...el });
+  };
+  frame.columns.forEach((c, i) => {
+    const data = frame.data[i]!;
+    if (c.type === "decimal")
+      add(c.name, data, { type: "INT64", converted_type: "DECIMAL", scale: 8, precision: 18 });
+    else if (c.type === "timestamp_us") {
+      add(c.name, data, {
+        type: "INT64",
+        logical_type: { type: "TIMESTAMP", isAdjustedToUTC: true, unit: "MICROS" },
+      });
+      const iso = data.map((v) => (v === null ? null : isoUs(v as number)));
+      add(`${c.name.slice(0, -3)}_iso`, iso, { type: "BYTE_ARRAY", converted_type: "UTF8" });
+    } else if (c.type === "int64")
+      add(
+        c.name,
+        data.map((v) => (v === null ? null : BigInt(v as number))),
+        { type: "INT64" },
+      );
+    else if (c.type === "boolean") add(c.name, data, { type: "BOOLEAN" });
+    else add(c.name, data, { type: "BYTE_ARRAY", converted_type: "UTF8" });
+  });
+  schema[0] = { name: "root", num_children: schema.length - 1 };
+  return new Uint8Array(parquetWriteBuffer({ columnData, schema: schema as never }));
+}

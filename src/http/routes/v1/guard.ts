@@ -1,0 +1,165 @@
+/**
+ * The gate in front of every /v1 request, run before routing and body parsing: CORS (preflight
+ * answered here), body cap, API key (constant-time), per-key token bucket. Rejections are
+ * HttpErrors, so the one mapper writes them; rate-limit headers ride on every response.
+ */
+import { createHash, timingSafeEqual } from "node:crypto";
+import { HttpError } from "../../errors.ts";
+
+export interface GuardOptions {
+  /** Accepted API keys (K2_API_KEYS). */
+  readonly apiKeys: readonly string[];
+  /** Demand a key: true when K2_HOST is not loopback (see isLoopbackHost). */
+  readonly requireApiKey: boolean;
+  /** Sustained requests per second per key (K2_RATE_LIMIT_PER_S). */
+  readonly rateLimitPerSec: number;
+  /** Bucket size: requests allowed in a burst (K2_RATE_LIMIT_BURST). */
+  readonly rateLimitBurst: number;
+  /** Allowed browser origins; "*" allows any (K2_CORS_ORIGINS). Empty: no CORS headers. */
+  readonly corsOrigins: readonly string[];
+  /** Largest request body in bytes (K2_MAX_BODY_BYTES). */
+  readonly maxBodyBytes: number;
+}
+
+export const DEFAULT_GUARD_OPTIONS: GuardOptions = {
+  apiKeys: [],
+  requireApiKey: false,
+  rateLimitPerSec: 50,
+  rateLimitBurst: 100,
+  corsOrigins: [],
+  maxBodyBytes: 65_536,
+};
+
+/** Keys are required whenever the API listens beyond this machine. */
+export function isLoopbackHost(host: string): boolean {
+  return (
+    host === "localhost" ||
+    host === "::1" ||
+    host === "[::1]" ||
+    /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host)
+  );
+}
+
+const digest = (s: string) => createHash("sha256").update(s).digest();
+
+/** Index of the matching key, or -1. Every key is compared, each in constant time over digests. */
+export function matchKey(given: string, keyDigests: readonly Buffer[]): number {
+  const d = digest(given);
+  let found = -1;
+  keyDigests.forEach((k, i) => {
+    if (timingSafeEqual(d, k) && found < 0) found = i;
+  });
+  return found;
+}
+
+export class TokenBucket {
+  tokens: number;
+  #lastMs: number;
+  constructor(
+    readonly burst: number,
+    readonly perSec: number,
+    nowMs: number,
+  ) {
+    this.tokens = burst;
+    this.#lastMs = nowMs;
+  }
+  /** Take one token; returns seconds to wait when none is left (0 = allowed). */
+  take(nowMs: number): number {
+    this.tokens = Math.min(this.burst, this.tokens + ((nowMs - this.#lastMs) / 1000) * this.perSec);
+    this.#lastMs = nowMs;
+    if (this.tokens >= 1) {
+      this.tokens -= 1;
+      return 0;
+    }
+    return Math.max(1, Math.ceil((1 - this.tokens) / this.perSec));
+  }
+  /** Seconds until the bucket is full again (RateLimit-Reset). */
+  resetSec(): number {
+    return Math.ceil((this.burst - this.tokens) / this.perSec);
+  }
+}
+
+const EXPOSE =
+  "x-request-id, x-next-cursor, x-meta, x-data-freshness-ms, ratelimit-limit, ratelimit-remaining, ratelimit-reset, retry-after";
+
+export class Guard {
+  readonly #digests: Buffer[];
+  /** One bucket per configured key, plus one shared by anonymous callers: bounded by config. */
+  readonly #buckets = new Map<number, TokenBucket>();
+  readonly #required: boolean;
+  rejectedAuth = 0;
+  rejectedRate = 0;
+
+  constructor(
+    readonly opts: GuardOptions,
+    readonly nowMs: () => number = () => Date.now(),
+  ) {
+    this.#digests = opts.apiKeys.map(digest);
+    // Configured keys are always enforced; requireApiKey without keys locks the API (config refuses that).
+    this.#required = opts.requireApiKey || opts.apiKeys.length > 0;
+  }
+
+  /** CORS headers for `origin`, or none when it is not allowed. */
+  cors(origin: string | null, headers: Record<string, string | number>): void {
+    if (!origin || this.opts.corsOrigins.length === 0) return;
+    const any = this.opts.corsOrigins.includes("*");
+    if (!any && !this.opts.corsOrigins.includes(origin)) return;
+    headers["access-control-allow-origin"] = any ? "*" : origin;
+    headers.vary = "Origin";
+    headers["access-control-expose-headers"] = EXPOSE;
+  }
+
+  preflight(origin: string | null): Response {
+    const h: Record<string, string | number> = {};
+    this.cors(origin, h);
+    if (h["access-control-allow-origin"]) {
+      h["access-control-allow-methods"] = "GET, POST, OPTIONS";
+      h["access-control-allow-headers"] = "X-API-Key, Content-Type, Accept";
+      h["access-control-max-age"] = "600";
+    }
+    return new Response(null, { status: 204, headers: h as Record<string, string> });
+  }
+
+  /** Auth, body cap and rate limit for one request; throws HttpError, fills `headers`. */
+  check(req: Request, headers: Record<string, string | number>): void {
+    const len = Number(req.headers.get("content-length") ?? "0");
+    if (len > this.opts.maxBodyBytes)
+      throw new HttpError(
+        413,
+        "body_too_large",
+        `request body of ${len} bytes exceeds the limit of ${this.opts.maxBodyBytes}`,
+      );
+    let who = -1;
+    const key = req.headers.get("x-api-key");
+    if (this.#required) {
+      if (!key) {
+        this.rejectedAuth++;
+        throw new HttpError(401, "unauthorized", "missing X-API-Key header", "X-API-Key");
+      }
+      who = matchKey(key, this.#digests);
+      if (who < 0) {
+        this.rejectedAuth++;
+        throw new HttpError(401, "unauthorized", "X-API-Key not recognised", "X-API-Key");
+      }
+    }
+    const now = this.nowMs();
+    let b = this.#buckets.get(who);
+    if (!b) {
+      b = new TokenBucket(this.opts.rateLimitBurst, this.opts.rateLimitPerSec, now);
+      this.#buckets.set(who, b);
+    }
+    const wait = b.take(now);
+    headers["ratelimit-limit"] = String(this.opts.rateLimitBurst);
+    headers["ratelimit-remaining"] = String(Math.floor(b.tokens));
+    headers["ratelimit-reset"] = String(b.resetSec());
+    if (wait > 0) {
+      this.rejectedRate++;
+      headers["retry-after"] = String(wait);
+      throw new HttpError(
+        429,
+        "rate_limited",
+        `rate limit of ${this.opts.rateLimitPerSec}/s (burst ${this.opts.rateLimitBurst}) exceeded; retry after ${wait} s`,
+      );
+    }
+  }
+}

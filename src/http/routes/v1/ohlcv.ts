@@ -1,0 +1,124 @@
+/** /v1/ohlcv and POST /v1/ohlcv/batch: parse, call the engine, serialize. */
+import { Elysia, type Static } from "elysia";
+import type { OhlcvResult } from "../../../query/ohlcv.ts";
+import { HttpError } from "../../errors.ts";
+import type { V1Context } from "./context.ts";
+import { negotiate, rowObjects, serialize } from "./format.ts";
+import {
+  call,
+  cursorInt,
+  DEFAULT_CANDLES,
+  decodeCursor,
+  encodeCursor,
+  intParam,
+  MAX_LIMIT,
+  ohlcvBatchSchema,
+  ohlcvQuerySchema,
+  parseRange,
+} from "./params.ts";
+
+type OneQuery = Static<typeof ohlcvBatchSchema>["queries"][number];
+
+async function one(
+  ctx: V1Context,
+  q: OneQuery,
+): Promise<{ r: OhlcvResult; next: string | null; meta: Record<string, unknown> }> {
+  const { fromUs: start, toUs } = parseRange(q.start, q.end);
+  const fill = q.fill ?? "none";
+  const c = decodeCursor(q.cursor, ["ohlcv", q.symbol, q.interval, fill], 2);
+  const fromUs = c ? cursorInt(c[0]) : start;
+  const prevText = c?.[1];
+  if (prevText !== undefined && !/^\d{1,19}$/.test(prevText))
+    throw new HttpError(
+      400,
+      "invalid_cursor",
+      "cursor: not a cursor; pass next_cursor from a previous page unchanged",
+      "cursor",
+    );
+  const prevClose = prevText === undefined ? undefined : BigInt(prevText);
+  const limit = q.limit ?? DEFAULT_CANDLES;
+  const r = await ctx.engine.ohlcv({
+    symbol: q.symbol,
+    interval: q.interval,
+    fromUs,
+    toUs,
+    limit,
+    fill,
+    prevClose,
+  });
+  const next = r.next
+    ? encodeCursor(["ohlcv", q.symbol, q.interval, fill, r.next.bucketUs, String(r.next.prevClose)])
+    : null;
+  const meta = {
+    symbol: q.symbol,
+    interval: q.interval,
+    fill,
+    count: r.frame.length,
+    start_us: fromUs ?? null,
+    end_us: toUs ?? null,
+    incomplete: r.incomplete,
+    rounding: "quote_volume and vwap: exact sums, rounded half-up to 8 decimals",
+  };
+  return { r, next, meta };
+}
+
+/** Batch bodies are read with a byte cap even when no Content-Length was sent (chunked). */
+async function readCapped(request: Request, cap: number): Promise<unknown> {
+  const reader = request.body?.getReader();
+  if (!reader) throw new HttpError(400, "invalid_body", "request body required", "queries");
+  const parts: Uint8Array[] = [];
+  let n = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    n += value.byteLength;
+    if (n > cap) {
+      await reader.cancel();
+      throw new HttpError(413, "body_too_large", `request body exceeds the limit of ${cap} bytes`);
+    }
+    parts.push(value);
+  }
+  try {
+    return JSON.parse(Buffer.concat(parts).toString("utf8"));
+  } catch {
+    throw new HttpError(400, "invalid_body", "request body is not valid JSON", "queries");
+  }
+}
+
+export function ohlcvRoutes(ctx: V1Context, maxBodyBytes: number) {
+  return new Elysia({ name: "v1-ohlcv" })
+    .get(
+      "/ohlcv",
+      ({ query, request }) =>
+        call(async () => {
+          const limit = intParam(query.limit, "limit", 1, MAX_LIMIT, DEFAULT_CANDLES);
+          const { r, next, meta } = await one(ctx, { ...query, limit });
+          return serialize(r.frame, negotiate(query.format, request.headers.get("accept")), {
+            next_cursor: next,
+            meta,
+          });
+        }),
+      {
+        query: ohlcvQuerySchema,
+        detail: { summary: "OHLCV candles from trades, UTC-aligned, exact decimals" },
+      },
+    )
+    .post(
+      "/ohlcv/batch",
+      ({ body }) =>
+        call(async () => {
+          // Sequential on purpose: the engine's connection pool is the concurrency limit.
+          const results = [];
+          for (const q of body.queries) {
+            const { r, next, meta } = await one(ctx, q);
+            results.push({ data: rowObjects(r.frame), next_cursor: next, meta });
+          }
+          return { data: results, next_cursor: null, meta: { count: results.length } };
+        }),
+      {
+        parse: ({ request }) => readCapped(request, maxBodyBytes),
+        body: ohlcvBatchSchema,
+        detail: { summary: "up to 10 candle queries in one request (JSON)" },
+      },
+    );
+}

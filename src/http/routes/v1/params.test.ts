@@ -1,0 +1,64 @@
+import { describe, expect, test } from "bun:test";
+import { HttpError } from "../../errors.ts";
+import { isoUs, negotiate } from "./format.ts";
+import { isLoopbackHost, matchKey, TokenBucket } from "./guard.ts";
+import { decodeCursor, encodeCursor, parseTimeUs } from "./params.ts";
+
+describe("times", () => {
+  test("ISO-8601 to the µs, zones, dates and epoch ms", () => {
+    expect(parseTimeUs("2024-01-02T03:04:05.123456Z", "start")).toBe(
+      Date.UTC(2024, 0, 2, 3, 4, 5) * 1000 + 123_456,
+    );
+    expect(parseTimeUs("2024-01-02T03:04:05.1", "start")).toBe(
+      Date.UTC(2024, 0, 2, 3, 4, 5) * 1000 + 100_000,
+    );
+    expect(parseTimeUs("2024-01-02T05:04+02:00", "start")).toBe(Date.UTC(2024, 0, 2, 3, 4) * 1000);
+    expect(parseTimeUs("2024-01-02", "start")).toBe(Date.UTC(2024, 0, 2) * 1000);
+    expect(parseTimeUs("1704067200123", "end")).toBe(1_704_067_200_123_000);
+    expect(() => parseTimeUs("2023-02-29", "end")).toThrow(HttpError);
+    expect(isoUs(1_704_067_200_000_007)).toBe("2024-01-01T00:00:00.000007Z");
+  });
+});
+
+describe("cursors", () => {
+  test("round trip, and refusal of another query's cursor", () => {
+    const c = encodeCursor(["trades", "BTCUSDT", "asc", 42]);
+    expect(decodeCursor(c, ["trades", "BTCUSDT", "asc"])).toEqual(["42"]);
+    expect(() => decodeCursor(c, ["trades", "ETHUSDT", "asc"])).toThrow("different query");
+    expect(() => decodeCursor("AAAA", ["trades", "BTCUSDT", "asc"])).toThrow("not a cursor");
+  });
+});
+
+describe("negotiation", () => {
+  test("format= wins, then Accept, then JSON", () => {
+    expect(negotiate("csv", "application/msgpack")).toBe("csv");
+    expect(negotiate(undefined, "text/html, application/x-msgpack;q=0.9")).toBe("msgpack");
+    expect(negotiate(undefined, "application/vnd.apache.parquet")).toBe("parquet");
+    expect(negotiate(undefined, "*/*")).toBe("json");
+    expect(negotiate(undefined, null)).toBe("json");
+  });
+});
+
+describe("guard parts", () => {
+  test("keys match in full only; loopback hosts", async () => {
+    const { createHash } = await import("node:crypto");
+    const d = ["abc", "secret-2"].map((k) => createHash("sha256").update(k).digest());
+    expect(matchKey("secret-2", d)).toBe(1);
+    expect(matchKey("secret-", d)).toBe(-1);
+    expect(matchKey("", d)).toBe(-1);
+    expect([
+      isLoopbackHost("127.0.0.1"),
+      isLoopbackHost("::1"),
+      isLoopbackHost("0.0.0.0"),
+      isLoopbackHost("10.0.0.2"),
+    ]).toEqual([true, true, false, false]);
+  });
+
+  test("token bucket refills at its rate and never above its burst", () => {
+    const b = new TokenBucket(2, 4, 0);
+    expect([b.take(0), b.take(0), b.take(0)]).toEqual([0, 0, 1]);
+    expect(b.take(250)).toBe(0); // 4/s → one token per 250 ms
+    expect(b.take(10_000)).toBe(0);
+    expect(b.tokens).toBe(1);
+  });
+});

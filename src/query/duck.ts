@@ -1,0 +1,174 @@
+/**
+ * DuckDB, embedded and capped: a small pool of connections on one instance whose threads and
+ * memory come from options, so ingestion keeps its core. SQL text is fixed by the engine; every
+ * value (file list included) is a bound parameter of a cached prepared statement.
+ */
+import {
+  type DuckDBConnection,
+  DuckDBDecimal64Vector,
+  DuckDBDecimal128Vector,
+  DuckDBInstance,
+  type DuckDBPreparedStatement,
+  type DuckDBResult,
+  LIST,
+  listValue,
+  timestampTZValue,
+  VARCHAR,
+} from "@duckdb/node-api";
+import { QueryError } from "./types.ts";
+
+export interface DuckOptions {
+  /** DuckDB worker threads (K2_QUERY_THREADS). */
+  readonly threads: number;
+  /** DuckDB memory limit in MiB (K2_QUERY_MEMORY_MB). */
+  readonly memoryLimitMb: number;
+  /** Connections, i.e. queries running at once (K2_QUERY_CONNECTIONS). */
+  readonly connections: number;
+  /** Queries allowed to wait for a connection before new ones are refused (K2_QUERY_QUEUE). */
+  readonly maxQueued: number;
+}
+
+export const DEFAULT_DUCK_OPTIONS: DuckOptions = {
+  threads: 1,
+  memoryLimitMb: 512,
+  connections: 2,
+  maxQueued: 64,
+};
+
+/** A bound parameter: the kind picks the DuckDB type, so no value is ever spliced into SQL. */
+export type Param =
+  | { readonly files: readonly string[] }
+  | { readonly int: number }
+  | { readonly tsUs: number }
+  | { readonly text: string };
+
+/** Column-major JS values: BIGINT → number, DECIMAL → bigint at its own scale, VARCHAR, BOOLEAN. */
+export interface Columns {
+  readonly names: string[];
+  readonly scales: (number | undefined)[];
+  readonly data: (number | bigint | string | boolean | null)[][];
+  readonly length: number;
+}
+
+interface Slot {
+  readonly con: DuckDBConnection;
+  readonly statements: Map<string, DuckDBPreparedStatement>;
+}
+
+export class Duck {
+  readonly #instance: DuckDBInstance;
+  readonly #free: Slot[];
+  readonly #waiting: ((s: Slot) => void)[] = [];
+  readonly #maxQueued: number;
+  #closed = false;
+  /** Queries run and refused, for metrics. */
+  queries = 0;
+  refused = 0;
+
+  private constructor(instance: DuckDBInstance, slots: Slot[], maxQueued: number) {
+    this.#instance = instance;
+    this.#free = slots;
+    this.#maxQueued = maxQueued;
+  }
+
+  static async open(opts: DuckOptions = DEFAULT_DUCK_OPTIONS): Promise<Duck> {
+    const instance = await DuckDBInstance.create(":memory:", {
+      threads: String(opts.threads),
+      memory_limit: `${opts.memoryLimitMb}MB`,
+    });
+    const slots: Slot[] = [];
+    for (let i = 0; i < Math.max(1, opts.connections); i++) {
+      const con = await instance.connect();
+      // Times are bound and compared as TIMESTAMPTZ; a UTC session keeps any cast at the boundary exact.
+      await con.run("SET TimeZone = 'UTC'");
+      slots.push({ con, statements: new Map() });
+    }
+    return new Duck(instance, slots, opts.maxQueued);
+  }
+
+  async query(sql: string, params: readonly Param[]): Promise<Columns> {
+    if (this.#closed) throw new Error("query engine closed");
+    const slot = await this.#acquire();
+    try {
+      let ps = slot.statements.get(sql);
+      if (!ps) {
+        ps = await slot.con.prepare(sql);
+        slot.statements.set(sql, ps);
+      }
+      ps.clearBindings();
+      params.forEach((p, i) => {
+        bindParam(ps, i + 1, p);
+      });
+      this.queries++;
+      return await readColumns(await ps.run());
+    } finally {
+      this.#release(slot);
+    }
+  }
+
+  /** True while the instance answers; used by /health/ready. */
+  get healthy(): boolean {
+    return !this.#closed;
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    for (const s of this.#free) {
+      for (const ps of s.statements.values()) ps.destroySync();
+      s.con.closeSync();
+    }
+    this.#instance.closeSync();
+  }
+
+  #acquire(): Promise<Slot> {
+    const s = this.#free.pop();
+    if (s) return Promise.resolve(s);
+    if (this.#waiting.length >= this.#maxQueued) {
+      this.refused++;
+      throw new QueryError("busy", `query engine busy: ${this.#maxQueued} queries already waiting`);
+    }
+    return new Promise((resolve) => this.#waiting.push(resolve));
+  }
+
+  #release(s: Slot): void {
+    const next = this.#waiting.shift();
+    if (next) next(s);
+    else this.#free.push(s);
+  }
+}
+
+function bindParam(ps: DuckDBPreparedStatement, i: number, p: Param): void {
+  if ("files" in p) ps.bindList(i, listValue([...p.files]), LIST(VARCHAR));
+  else if ("int" in p) ps.bindBigInt(i, BigInt(p.int));
+  else if ("tsUs" in p) ps.bindTimestampTZ(i, timestampTZValue(BigInt(p.tsUs)));
+  else ps.bindVarchar(i, p.text);
+}
+
+async function readColumns(result: DuckDBResult): Promise<Columns> {
+  const n = result.columnCount;
+  const names = result.columnNames();
+  const scales = result.columnTypes().map((t) => ("scale" in t ? (t.scale as number) : undefined));
+  const data: Columns["data"] = names.map(() => []);
+  let length = 0;
+  for (;;) {
+    const chunk = await result.fetchChunk();
+    if (!chunk || chunk.rowCount === 0) break;
+    const rows = chunk.rowCount;
+    for (let c = 0; c < n; c++) {
+      const out = data[c]!;
+      const v = chunk.getColumnVector(c);
+      // Decimal vectors hand out the scaled integer directly: no per-cell value object.
+      if (v instanceof DuckDBDecimal64Vector || v instanceof DuckDBDecimal128Vector) {
+        for (let r = 0; r < rows; r++) out.push(v.getScaledValue(r));
+      } else {
+        for (let r = 0; r < rows; r++) {
+          const x = v.getItem(r);
+          out.push(typeof x === "bigint" ? Number(x) : (x as string | boolean | number | null));
+        }
+      }
+    }
+    length += rows;
+  }
+  return { names, scales, data, length };
+}

@@ -1,0 +1,205 @@
+/**
+ * QueryEngine: the one object the HTTP layer calls. It checks budgets and symbols, then runs
+ * row, candle, summary and coverage queries over cold files (DuckDB) and hot rows (memory).
+ */
+import type { SymbolTable } from "../model/symbols.ts";
+import type { TableName } from "../model/tables.ts";
+import type { GapEntry } from "../source/gap-ledger.ts";
+import { Duck, type DuckOptions } from "./duck.ts";
+import { HotWindow } from "./hot.ts";
+import {
+  type CandlePartial,
+  candles,
+  INTERVAL_US,
+  type OhlcvQuery,
+  type OhlcvResult,
+  ohlcvPartials,
+} from "./ohlcv.ts";
+import { queryRows, type RowQuery, type RowResult } from "./rows.ts";
+import { type Coverage, type FileSource, QueryError } from "./types.ts";
+
+export interface EngineOptions extends DuckOptions {
+  /** Rows kept in memory per table and symbol (K2_QUERY_HOT_ROWS). */
+  readonly hotRowsPerSymbol: number;
+  /** A query whose files hold more rows than this is refused with 413 (K2_QUERY_MAX_SCAN_ROWS). */
+  readonly maxScanRows: number;
+  /** A time range longer than this is refused with 422 (K2_QUERY_MAX_RANGE_DAYS, in µs here). */
+  readonly maxRangeUs: number;
+}
+
+export const DEFAULT_ENGINE_OPTIONS: EngineOptions = {
+  threads: 1,
+  memoryLimitMb: 512,
+  connections: 2,
+  maxQueued: 64,
+  hotRowsPerSymbol: 200_000,
+  maxScanRows: 50_000_000,
+  maxRangeUs: 366 * 86_400_000_000,
+};
+
+/** What the gap ledger offers the engine (GapLedger satisfies it). */
+export interface GapView {
+  entries(filter?: { symbol?: string }): readonly GapEntry[];
+}
+
+export interface EngineDeps {
+  readonly source: FileSource;
+  readonly symbols: SymbolTable;
+  readonly gaps?: GapView;
+  /** Wall clock in µs; injectable for tests. */
+  readonly nowUs?: () => number;
+}
+
+export interface DailySummary {
+  readonly symbol: string;
+  readonly date: string;
+  readonly candle: CandlePartial | null;
+  readonly gaps: readonly GapEntry[];
+  readonly incomplete: boolean;
+}
+
+export class QueryEngine {
+  readonly hot: HotWindow;
+  readonly duck: Duck;
+  readonly #deps: EngineDeps;
+  readonly #opts: EngineOptions;
+  readonly nowUs: () => number;
+
+  private constructor(duck: Duck, deps: EngineDeps, opts: EngineOptions) {
+    this.duck = duck;
+    this.#deps = deps;
+    this.#opts = opts;
+    this.hot = new HotWindow(deps.symbols, { rowsPerSymbol: opts.hotRowsPerSymbol });
+    this.nowUs = deps.nowUs ?? (() => Date.now() * 1000);
+  }
+
+  static async open(deps: EngineDeps, opts: Partial<EngineOptions> = {}): Promise<QueryEngine> {
+    const o = { ...DEFAULT_ENGINE_OPTIONS, ...opts };
+    return new QueryEngine(await Duck.open(o), deps, o);
+  }
+
+  close(): void {
+    this.duck.close();
+  }
+
+  /** 404 unless the symbol is configured or has stored rows. */
+  checkSymbol(symbol: string): void {
+    if (this.#deps.symbols.id(symbol) !== undefined) return;
+    if (this.#deps.source.coverage().some((c) => c.symbol === symbol)) return;
+    throw new QueryError(
+      "unknown_symbol",
+      `unknown symbol ${symbol}: not configured and no stored data`,
+      "symbol",
+    );
+  }
+
+  #budget(table: TableName, symbol: string, fromUs?: number, toUs?: number): void {
+    if (fromUs !== undefined && toUs !== undefined && toUs - fromUs > this.#opts.maxRangeUs) {
+      throw new QueryError(
+        "range_too_large",
+        `time range of ${Math.ceil((toUs - fromUs) / 86_400_000_000)} days exceeds the limit of ${this.#opts.maxRangeUs / 86_400_000_000} days`,
+        "end",
+        this.#opts.maxRangeUs,
+      );
+    }
+    let rows = 0;
+    for (const f of this.#deps.source.files({ table, symbol, fromUs, toUs })) rows += f.rows;
+    if (rows > this.#opts.maxScanRows) {
+      throw new QueryError(
+        "too_many_rows",
+        `query would scan ${rows} stored rows, over the limit of ${this.#opts.maxScanRows}; narrow start/end`,
+        "start",
+        this.#opts.maxScanRows,
+      );
+    }
+  }
+
+  async rows(q: RowQuery): Promise<RowResult> {
+    this.checkSymbol(q.symbol);
+    this.#budget(q.table, q.symbol, q.fromUs, q.toUs);
+    return queryRows(this.duck, this.#deps.source, this.hot, q);
+  }
+
+  async ohlcv(q: OhlcvQuery): Promise<OhlcvResult> {
+    this.checkSymbol(q.symbol);
+    this.#budget("trades", q.symbol, q.fromUs, q.toUs);
+    const { partials, incomplete } = await ohlcvPartials(this.duck, this.#deps.source, this.hot, {
+      ...q,
+      maxBuckets: q.limit + 1,
+    });
+    return { ...candles(q, partials), incomplete };
+  }
+
+  /** Daily OHLC, volume, vwap, count and id range for one UTC date, with the ledger's gaps in it. */
+  async summary(symbol: string, date: string): Promise<DailySummary> {
+    this.checkSymbol(symbol);
+    const fromUs = Date.parse(`${date}T00:00:00Z`) * 1000;
+    const toUs = fromUs + INTERVAL_US["1d"];
+    this.#budget("trades", symbol, fromUs, toUs);
+    const { partials, incomplete } = await ohlcvPartials(this.duck, this.#deps.source, this.hot, {
+      symbol,
+      interval: "1d",
+      fromUs,
+      toUs,
+      maxBuckets: 1,
+    });
+    const candle = partials[0] ?? null;
+    const gaps = candle
+      ? (this.#deps.gaps?.entries({ symbol }) ?? []).filter(
+          (g) => g.table === "trades" && g.to_id >= candle.firstId && g.from_id <= candle.lastId,
+        )
+      : [];
+    return { symbol, date, candle, gaps, incomplete };
+  }
+
+  /** Stored coverage per table and symbol, extended by hot rows not yet in files. */
+  coverage(): Coverage[] {
+    const out = new Map<string, Coverage>();
+    for (const c of this.#deps.source.coverage()) out.set(`${c.table}:${c.symbol}`, c);
+    for (const { table, symbol, ring } of this.hot.entries()) {
+      const key = `${table}:${symbol}`;
+      const c = out.get(key);
+      const k0 = ring.firstAbove(c?.maxId ?? -1);
+      const n = ring.size - k0;
+      if (n === 0) continue;
+      const first = ring.timeUs[ring.at(k0)]!;
+      const last = ring.timeUs[ring.at(ring.size - 1)]!;
+      out.set(key, {
+        table,
+        symbol,
+        firstUs: c ? Math.min(c.firstUs, first) : first,
+        lastUs: c ? Math.max(c.lastUs, last) : last,
+        minId: c ? c.minId : ring.id[ring.at(k0)]!,
+        maxId: ring.newestId,
+        rows: (c?.rows ?? 0) + n,
+        files: c?.files ?? 0,
+      });
+    }
+    return [...out.values()].sort(
+      (a, b) => a.symbol.localeCompare(b.symbol) || a.table.localeCompare(b.table),
+    );
+  }
+
+  gaps(symbol?: string): readonly GapEntry[] {
+    return this.#deps.gaps?.entries(symbol === undefined ? {} : { symbol }) ?? [];
+  }
+
+  /**
+   * Age in ms of the newest row for `symbol` (any table), or of the newest row at all; null when
+   * nothing is stored. The newest row's own time column is used, not when we wrote it.
+   */
+  freshnessMs(symbol?: string): number | null {
+    let newest = -1;
+    for (const c of this.#deps.source.coverage())
+      if (symbol === undefined || c.symbol === symbol) newest = Math.max(newest, c.lastUs);
+    for (const { symbol: s, ring } of this.hot.entries()) {
+      if (symbol !== undefined && s !== symbol) continue;
+      newest = Math.max(newest, ring.newestTimeUs ?? -1);
+    }
+    return newest < 0 ? null : Math.max(0, Math.round((this.nowUs() - newest) / 1000));
+  }
+
+  get healthy(): boolean {
+    return this.duck.healthy;
+  }
+}

@@ -1,0 +1,176 @@
+/**
+ * The hot window: the most recent rows per (table, symbol), copied from the pipeline's RowColumns
+ * as they are accepted, so a query issued right after a trade arrives sees it before any Parquet
+ * file holds it. Each window is a fixed-capacity ring with ids strictly ascending; the engine
+ * serves from it only ids above the highest id in a visible file, so hot and cold never overlap.
+ */
+import { FLAG_BUYER_MAKER, type RowColumns } from "../model/row.ts";
+import type { SymbolTable } from "../model/symbols.ts";
+import { EXCHANGE_BINANCE, TABLE_BY_ID, type TableId, type TableName } from "../model/tables.ts";
+
+export interface HotOptions {
+  /** Rows kept per table and symbol (K2_QUERY_HOT_ROWS). */
+  readonly rowsPerSymbol: number;
+}
+
+/** One ring; slot i of every column is one row. `at(k)` maps age order (0 = oldest) to a slot. */
+export class HotRing {
+  readonly id: Float64Array;
+  readonly firstId: Float64Array;
+  readonly lastId: Float64Array;
+  readonly timeUs: Float64Array;
+  readonly eventUs: Float64Array;
+  readonly recvUs: Float64Array;
+  readonly dec: [BigInt64Array, BigInt64Array, BigInt64Array, BigInt64Array];
+  readonly flags: Uint8Array;
+  head = 0;
+  size = 0;
+  /** Highest id pushed out of the ring; ids up to it are only in files (if they got there). */
+  evictedMaxId = -1;
+  /** Rows refused because their id was not above the newest (duplicates, replays). */
+  refused = 0;
+
+  constructor(readonly capacity: number) {
+    this.id = new Float64Array(capacity);
+    this.firstId = new Float64Array(capacity);
+    this.lastId = new Float64Array(capacity);
+    this.timeUs = new Float64Array(capacity);
+    this.eventUs = new Float64Array(capacity);
+    this.recvUs = new Float64Array(capacity);
+    this.dec = [0, 1, 2, 3].map(() => new BigInt64Array(capacity)) as HotRing["dec"];
+    this.flags = new Uint8Array(capacity);
+  }
+
+  at(k: number): number {
+    return (this.head + k) % this.capacity;
+  }
+
+  get newestId(): number {
+    return this.size === 0 ? -1 : this.id[this.at(this.size - 1)]!;
+  }
+
+  get newestTimeUs(): number | undefined {
+    return this.size === 0 ? undefined : this.timeUs[this.at(this.size - 1)];
+  }
+
+  /** Age index of the first row with id > `afterId` (size when none): ids ascend, so bisect. */
+  firstAbove(afterId: number): number {
+    let lo = 0;
+    let hi = this.size;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.id[this.at(mid)]! > afterId) hi = mid;
+      else lo = mid + 1;
+    }
+    return lo;
+  }
+}
+
+export class HotWindow {
+  readonly #rings = new Map<number, HotRing>();
+  readonly #symbols: SymbolTable;
+  readonly #capacity: number;
+
+  constructor(symbols: SymbolTable, opts: HotOptions) {
+    if (!Number.isInteger(opts.rowsPerSymbol) || opts.rowsPerSymbol < 1)
+      throw new RangeError(`hot rows per symbol must be ≥ 1, got ${opts.rowsPerSymbol}`);
+    this.#symbols = symbols;
+    this.#capacity = opts.rowsPerSymbol;
+  }
+
+  /** Copy row `slot` of `cols` (any table) into its window. Called by the pipeline per accepted row. */
+  append(cols: RowColumns, slot: number): void {
+    const kind = cols.kind[slot]! as TableId;
+    const key = kind * 65_536 + cols.symbol_id[slot]!;
+    let ring = this.#rings.get(key);
+    if (!ring) {
+      ring = new HotRing(this.#capacity);
+      this.#rings.set(key, ring);
+    }
+    const id = cols.id[slot]!;
+    if (id <= ring.newestId) {
+      ring.refused++;
+      return;
+    }
+    let s: number;
+    if (ring.size < ring.capacity) s = ring.at(ring.size++);
+    else {
+      s = ring.head;
+      ring.evictedMaxId = ring.id[s]!;
+      ring.head = (ring.head + 1) % ring.capacity;
+    }
+    ring.id[s] = id;
+    ring.firstId[s] = cols.first_id[slot]!;
+    ring.lastId[s] = cols.last_id[slot]!;
+    // Trades order and filter on the exchange's trade time; quotes (no trade time) on event time.
+    ring.timeUs[s] = TABLE_BY_ID[kind] === "quotes" ? cols.event_time_us[slot]! : cols.trade_time_us[slot]!;
+    ring.eventUs[s] = cols.event_time_us[slot]!;
+    ring.recvUs[s] = cols.recv_time_us[slot]!;
+    ring.dec[0][s] = cols.dec0[slot]!;
+    ring.dec[1][s] = cols.dec1[slot]!;
+    ring.dec[2][s] = cols.dec2[slot]!;
+    ring.dec[3][s] = cols.dec3[slot]!;
+    ring.flags[s] = cols.flags[slot]!;
+  }
+
+  ring(table: TableName, symbol: string): HotRing | undefined {
+    const sid = this.#symbols.id(symbol);
+    if (sid === undefined) return undefined;
+    const kind = table === "trades" ? 1 : table === "agg_trades" ? 2 : 3;
+    return this.#rings.get(kind * 65_536 + sid);
+  }
+
+  /** Every (table, symbol) with hot rows, for /v1/symbols. */
+  *entries(): IterableIterator<{ table: TableName; symbol: string; ring: HotRing }> {
+    for (const [key, ring] of this.#rings) {
+      const table = TABLE_BY_ID[Math.floor(key / 65_536) as TableId];
+      yield { table, symbol: this.#symbols.name(key % 65_536), ring };
+    }
+  }
+}
+
+/** Stored value of column `name` for ring slot `s` (the RowColumns → stored-table mapping). */
+export function hotValue(
+  table: TableName,
+  symbol: string,
+  r: HotRing,
+  s: number,
+  name: string,
+): number | bigint | string | boolean {
+  switch (name) {
+    case "exchange":
+      return EXCHANGE_BINANCE;
+    case "symbol":
+      return symbol;
+    case "trade_id":
+    case "agg_trade_id":
+    case "update_id":
+      return r.id[s]!;
+    case "first_trade_id":
+      return r.firstId[s]!;
+    case "last_trade_id":
+      return r.lastId[s]!;
+    case "price":
+    case "bid_price":
+      return r.dec[0][s]!;
+    case "quantity":
+    case "bid_quantity":
+      return r.dec[1][s]!;
+    case "ask_price":
+      return r.dec[2][s]!;
+    case "ask_quantity":
+      return r.dec[3][s]!;
+    case "side":
+      return (r.flags[s]! & FLAG_BUYER_MAKER) !== 0 ? "SELL" : "BUY";
+    case "is_buyer_maker":
+      return (r.flags[s]! & FLAG_BUYER_MAKER) !== 0;
+    case "trade_time_us":
+      return r.timeUs[s]!;
+    case "event_time_us":
+      return r.eventUs[s]!;
+    case "recv_time_us":
+      return r.recvUs[s]!;
+    default:
+      throw new RangeError(`no hot value for ${table}.${name}`);
+  }
+}

@@ -1,0 +1,203 @@
+/**
+ * Row queries (trades, agg_trades, quotes): cold rows from the catalog's files through DuckDB,
+ * hot rows from memory, merged by id. The split point is the highest id in any visible file:
+ * cold serves ids ≤ it, hot serves ids above it, so the boundary has no gap and no duplicate.
+ * Paging is keyed on the id (unique per table and symbol), so a cursor never skips or repeats.
+ */
+import { EXCHANGE_BINANCE, TABLE_COLUMNS, TABLE_ID_COLUMN, type TableName } from "../model/tables.ts";
+import type { Duck, Param } from "./duck.ts";
+import { type HotRing, type HotWindow, hotValue } from "./hot.ts";
+import { emptyFrame, type FileInfo, type FileSource, type Frame, type Order, TIME_COLUMN } from "./types.ts";
+
+export interface RowQuery {
+  readonly table: TableName;
+  readonly symbol: string;
+  readonly fromUs?: number;
+  readonly toUs?: number;
+  readonly limit: number;
+  readonly order: Order;
+  /** Exclusive id bound from a cursor: ids above it (asc) or below it (desc). */
+  readonly cursorId?: number;
+}
+
+export interface RowResult {
+  readonly frame: Frame;
+  /** Id to resume after, when more rows may follow. */
+  readonly nextCursorId: number | null;
+  readonly hotRows: number;
+  readonly coldRows: number;
+  /** True when the hot window evicted ids no visible file holds yet: a hole may exist. */
+  readonly incomplete: boolean;
+}
+
+/** Snapshot taken synchronously: the file list and the hot split point agree with each other. */
+export interface Snapshot {
+  readonly files: readonly FileInfo[];
+  readonly coldMaxId: number;
+  readonly ring: HotRing | undefined;
+  readonly incomplete: boolean;
+}
+
+export function snapshot(source: FileSource, hot: HotWindow, q: Omit<RowQuery, "limit" | "order">): Snapshot {
+  const files = source.files(q);
+  const coldMaxId = source.maxId(q.table, q.symbol) ?? -1;
+  const ring = hot.ring(q.table, q.symbol);
+  return { files, coldMaxId, ring, incomplete: ring !== undefined && ring.evictedMaxId > coldMaxId };
+}
+
+/** Hot ring slots matching `q` with id > coldMaxId, in `q.order`, at most `max`. */
+export function hotSlots(snap: Snapshot, q: RowQuery, max: number): number[] {
+  const r = snap.ring;
+  const out: number[] = [];
+  if (!r || max <= 0) return out;
+  const lowId =
+    q.order === "asc" && q.cursorId !== undefined ? Math.max(q.cursorId, snap.coldMaxId) : snap.coldMaxId;
+  const start = r.firstAbove(lowId);
+  const inRange = (s: number) =>
+    (q.fromUs === undefined || r.timeUs[s]! >= q.fromUs) &&
+    (q.toUs === undefined || r.timeUs[s]! < q.toUs) &&
+    (q.order === "asc" || q.cursorId === undefined || r.id[s]! < q.cursorId);
+  if (q.order === "asc") {
+    for (let k = start; k < r.size && out.length < max; k++) if (inRange(r.at(k))) out.push(r.at(k));
+  } else {
+    for (let k = r.size - 1; k >= start && out.length < max; k--) if (inRange(r.at(k))) out.push(r.at(k));
+  }
+  return out;
+}
+
+export function pushHotRows(
+  frame: Frame,
+  table: TableName,
+  symbol: string,
+  r: HotRing,
+  slots: readonly number[],
+): void {
+  frame.columns.forEach((c, i) => {
+    const col = frame.data[i]!;
+    for (const s of slots) col.push(hotValue(table, symbol, r, s, c.name));
+  });
+  frame.length += slots.length;
+}
+
+/** The SELECT list that turns stored columns into engine values (µs times as BIGINT). */
+export function selectList(table: TableName): string {
+  return TABLE_COLUMNS[table]
+    .filter((c) => c.name !== "exchange" && c.name !== "symbol")
+    .map((c) => (c.type === "timestamp_us" ? `epoch_us(${c.name}) AS ${c.name}` : c.name))
+    .join(", ");
+}
+
+/** WHERE clause and params shared by row and OHLCV queries; `$1` is always the file list. */
+export function coldWhere(
+  q: { table: TableName; fromUs?: number; toUs?: number },
+  files: readonly FileInfo[],
+  maxId: number,
+): { where: string; params: Param[] } {
+  const idCol = TABLE_ID_COLUMN[q.table];
+  const timeCol = TIME_COLUMN[q.table];
+  const params: Param[] = [{ files: files.map((f) => f.path) }, { int: maxId }];
+  const parts = [`${idCol} <= $2`];
+  if (q.fromUs !== undefined) {
+    params.push({ tsUs: q.fromUs });
+    parts.push(`${timeCol} >= $${params.length}`);
+  }
+  if (q.toUs !== undefined) {
+    params.push({ tsUs: q.toUs });
+    parts.push(`${timeCol} < $${params.length}`);
+  }
+  return { where: parts.join(" AND "), params };
+}
+
+/** `read_parquet` over the bound file list only; hive columns off (the files carry symbol). */
+export const FROM_FILES = "FROM read_parquet($1::VARCHAR[], hive_partitioning = false)";
+
+/**
+ * Ids are dense per symbol, so the `n` rows nearest the starting id usually lie within a few × n
+ * ids of it. A first probe bounded to that id window lets DuckDB skip every other row group by
+ * its statistics (last-100 over a 3M-row day: one row group instead of all, see
+ * native-bench/query.bench.ts); if the window held too few rows, the query runs unbounded.
+ */
+const PROBE_FACTOR = 4;
+
+async function coldRows(duck: Duck, snap: Snapshot, q: RowQuery, frame: Frame, n: number): Promise<number> {
+  if (n <= 0 || snap.files.length === 0 || snap.coldMaxId < 0) return 0;
+  const minFileId = Math.min(...snap.files.map((f) => f.minId));
+  const maxFileId = Math.min(snap.coldMaxId, Math.max(...snap.files.map((f) => f.maxId)));
+  const from =
+    q.order === "asc"
+      ? Math.max(minFileId - 1, q.cursorId ?? -1)
+      : Math.min(maxFileId + 1, q.cursorId ?? Number.MAX_SAFE_INTEGER);
+  const probe = q.order === "asc" ? from + PROBE_FACTOR * n : from - PROBE_FACTOR * n;
+  const probeUseful = q.order === "asc" ? probe < maxFileId : probe > minFileId;
+  if (probeUseful) {
+    const res = await coldSelect(duck, snap, q, n, probe);
+    if (res.length === n) return pushCold(frame, q, res);
+  }
+  return pushCold(frame, q, await coldSelect(duck, snap, q, n, undefined));
+}
+
+async function coldSelect(duck: Duck, snap: Snapshot, q: RowQuery, n: number, probe: number | undefined) {
+  const idCol = TABLE_ID_COLUMN[q.table];
+  const { where, params } = coldWhere(q, snap.files, snap.coldMaxId);
+  let sql = `SELECT ${selectList(q.table)} ${FROM_FILES} WHERE ${where}`;
+  const asc = q.order === "asc";
+  if (q.cursorId !== undefined) {
+    params.push({ int: q.cursorId });
+    sql += ` AND ${idCol} ${asc ? ">" : "<"} $${params.length}`;
+  }
+  if (probe !== undefined) {
+    params.push({ int: probe });
+    sql += ` AND ${idCol} ${asc ? "<=" : ">="} $${params.length}`;
+  }
+  params.push({ int: n });
+  sql += ` ORDER BY ${idCol} ${asc ? "ASC" : "DESC"} LIMIT $${params.length}`;
+  return duck.query(sql, params);
+}
+
+function pushCold(frame: Frame, q: RowQuery, res: Awaited<ReturnType<Duck["query"]>>): number {
+  let src = 0;
+  frame.columns.forEach((c, i) => {
+    const col = frame.data[i]!;
+    if (c.name === "exchange" || c.name === "symbol") {
+      const v = c.name === "exchange" ? EXCHANGE_BINANCE : q.symbol;
+      for (let r = 0; r < res.length; r++) col.push(v);
+      return;
+    }
+    for (const v of res.data[src++]!) col.push(v);
+  });
+  frame.length += res.length;
+  return res.length;
+}
+
+/** Rows of one table and symbol, merged hot + cold, one page of `q.limit`. */
+export async function queryRows(
+  duck: Duck,
+  source: FileSource,
+  hot: HotWindow,
+  q: RowQuery,
+): Promise<RowResult> {
+  const snap = snapshot(source, hot, q);
+  const want = q.limit + 1; // one extra row tells whether a next page exists
+  const frame = emptyFrame(TABLE_COLUMNS[q.table]);
+  let hotN = 0;
+  let coldN = 0;
+  if (q.order === "asc") {
+    coldN = await coldRows(duck, snap, q, frame, want);
+    const slots = hotSlots(snap, q, want - coldN);
+    if (snap.ring) pushHotRows(frame, q.table, q.symbol, snap.ring, slots);
+    hotN = slots.length;
+  } else {
+    const slots = hotSlots(snap, q, want);
+    if (snap.ring) pushHotRows(frame, q.table, q.symbol, snap.ring, slots);
+    hotN = slots.length;
+    coldN = await coldRows(duck, snap, q, frame, want - hotN);
+  }
+  let nextCursorId: number | null = null;
+  if (frame.length > q.limit) {
+    for (const col of frame.data) col.length = q.limit;
+    frame.length = q.limit;
+    const idIdx = frame.columns.findIndex((c) => c.name === TABLE_ID_COLUMN[q.table]);
+    nextCursorId = frame.data[idIdx]![q.limit - 1] as number;
+  }
+  return { frame, nextCursorId, hotRows: hotN, coldRows: coldN, incomplete: snap.incomplete };
+}
