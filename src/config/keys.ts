@@ -1,6 +1,6 @@
 /** K2's configuration keys. Later issues add keys here; nothing else reads the environment. */
 import { SYMBOL_RE } from "../model/symbols.ts";
-import { host, int, type KeyDef, listOf, oneOf, powerOfTwo, text, url } from "./schema.ts";
+import { host, int, type KeyDef, listOf, oneOf, optionalList, powerOfTwo, text, url } from "./schema.ts";
 
 export const STREAM_KINDS = ["trade", "aggTrade", "bookTicker"] as const;
 export type StreamKind = (typeof STREAM_KINDS)[number];
@@ -202,6 +202,121 @@ export const KEYS = {
     description: "seed of the embedded simulator's generated market",
     default: "42",
     parse: int(0, 2 ** 31 - 1),
+  },
+  walFsyncMs: {
+    env: "K2_WAL_FSYNC_MS",
+    unit: "ms",
+    description: "the write-ahead log is fsynced at most this often (0 = every flush)",
+    default: "100",
+    parse: int(0, 10_000),
+  },
+  batchMaxRows: {
+    env: "K2_BATCH_MAX_ROWS",
+    unit: "rows",
+    description: "a Parquet file is cut when a (table, date, symbol) batch reaches this many rows",
+    default: "100000",
+    parse: int(1, 10_000_000),
+  },
+  flushIntervalMs: {
+    env: "K2_FLUSH_INTERVAL_MS",
+    unit: "ms",
+    description: "...or when its oldest row is this old, so data is queryable quickly",
+    default: "1000",
+    parse: int(10, 3_600_000),
+  },
+  retentionDays: {
+    env: "K2_RETENTION_DAYS",
+    unit: "days",
+    description: "delete partitions older than this many days (0 = keep everything)",
+    default: "0",
+    parse: int(0, 36_500),
+  },
+  deadLetterMaxBytes: {
+    env: "K2_DLQ_MAX_BYTES",
+    unit: "bytes",
+    description: "size cap of the dead-letter files on disk (oldest deleted first, counted)",
+    default: "268435456",
+    parse: int(65_536, 1_099_511_627_776),
+  },
+  rssBudgetMb: {
+    env: "K2_RSS_BUDGET_MB",
+    unit: "MiB",
+    description: "resident memory budget; the degradation level rises as RSS nears it",
+    default: "2048",
+    parse: int(64, 1_048_576),
+  },
+  queryThreads: {
+    env: "K2_QUERY_THREADS",
+    unit: "threads",
+    description: "DuckDB threads (kept low so ingestion keeps its core)",
+    default: "1",
+    parse: int(1, 64),
+  },
+  queryMemoryMb: {
+    env: "K2_QUERY_MEMORY_MB",
+    unit: "MiB",
+    description: "DuckDB memory limit",
+    default: "512",
+    parse: int(16, 1_048_576),
+  },
+  queryHotRows: {
+    env: "K2_QUERY_HOT_ROWS",
+    unit: "rows",
+    description: "recent rows kept in memory per table and symbol for queries",
+    default: "200000",
+    parse: int(1000, 100_000_000),
+  },
+  queryMaxScanRows: {
+    env: "K2_QUERY_MAX_SCAN_ROWS",
+    unit: "rows",
+    description: "a query whose files hold more rows is refused with 413",
+    default: "50000000",
+    parse: int(1000, 10_000_000_000),
+  },
+  queryMaxRangeDays: {
+    env: "K2_QUERY_MAX_RANGE_DAYS",
+    unit: "days",
+    description: "a longer time range is refused with 422",
+    default: "366",
+    parse: int(1, 36_500),
+  },
+  apiKeys: {
+    env: "K2_API_KEYS",
+    unit: "list",
+    description: "comma-separated API keys (X-API-Key); required when K2_HOST is not loopback",
+    default: "",
+    parse: optionalList(/^[A-Za-z0-9._~+/=-]{16,256}$/, "comma-separated keys of 16-256 URL-safe characters"),
+  },
+  rateLimitPerSec: {
+    env: "K2_RATE_LIMIT_PER_S",
+    unit: "req/s",
+    description: "sustained requests per second per API key",
+    default: "50",
+    parse: int(1, 1_000_000),
+  },
+  rateLimitBurst: {
+    env: "K2_RATE_LIMIT_BURST",
+    unit: "requests",
+    description: "burst allowance per API key",
+    default: "100",
+    parse: int(1, 1_000_000),
+  },
+  corsOrigins: {
+    env: "K2_CORS_ORIGINS",
+    unit: "list",
+    description: "allowed browser origins (* = any; empty = no CORS headers)",
+    default: "",
+    parse: optionalList(
+      /^(\*|https?:\/\/[A-Za-z0-9.:-]+)$/,
+      "comma-separated origins like https://app.example or *",
+    ),
+  },
+  maxBodyBytes: {
+    env: "K2_MAX_BODY_BYTES",
+    unit: "bytes",
+    description: "largest request body",
+    default: "65536",
+    parse: int(1024, 16_777_216),
   },
   lagWindowMs: {
     env: "K2_LAG_WINDOW_MS",

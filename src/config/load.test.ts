@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { ConfigError, flagName, helpText, KEYS, type KeyName, loadConfig } from "./index.ts";
+import { ConfigError, describeConfig, flagName, helpText, KEYS, type KeyName, loadConfig } from "./index.ts";
 
 function cfg(argv: string[] = [], env: Record<string, string> = {}) {
   const r = loadConfig(argv, env);
@@ -110,5 +110,36 @@ describe("loadConfig", () => {
     for (const k of Object.keys(KEYS) as KeyName[]) {
       expect((KEYS[k].parse as (s: string) => { ok: boolean })(KEYS[k].default).ok).toBe(true);
     }
+  });
+});
+
+describe("cross-key rules", () => {
+  test("a non-loopback host needs API keys", () => {
+    const e = rejection([], { K2_HOST: "0.0.0.0" });
+    expect(e.key).toBe("K2_API_KEYS");
+    expect(e.message).toContain("K2_HOST=0.0.0.0");
+    const ok = loadConfig([], { K2_HOST: "0.0.0.0", K2_API_KEYS: "abcdefghijklmnop1234" });
+    expect(ok.kind === "config" && ok.config.apiKeys).toEqual(["abcdefghijklmnop1234"]);
+  });
+
+  test("API keys are validated and masked when the config is described", () => {
+    expect(rejection([], { K2_API_KEYS: "short" }).key).toBe("K2_API_KEYS");
+    const c = cfg([], { K2_API_KEYS: "abcdefghijklmnop1234,qrstuvwxyz0123456789" });
+    expect(describeConfig(c).K2_API_KEYS).toBe("***");
+    expect(JSON.stringify(describeConfig(c))).not.toContain("abcdefghijklmnop1234");
+  });
+
+  test("reconnect cap below its base is rejected", () => {
+    expect(rejection([], { K2_RECONNECT_BASE_MS: "5000", K2_RECONNECT_MAX_MS: "1000" }).key).toBe(
+      "K2_RECONNECT_MAX_MS",
+    );
+  });
+
+  test("CORS origins", () => {
+    expect(cfg([], { K2_CORS_ORIGINS: "https://a.example,*" }).corsOrigins).toEqual([
+      "https://a.example",
+      "*",
+    ]);
+    expect(rejection([], { K2_CORS_ORIGINS: "javascript:alert(1)" }).key).toBe("K2_CORS_ORIGINS");
   });
 });

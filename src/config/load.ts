@@ -84,7 +84,30 @@ export function loadConfig(
         ? parsed.value
         : Object.freeze(parsed.value);
   }
-  return { kind: "config", config: Object.freeze(out) as Config };
+  const config = Object.freeze(out) as Config;
+  crossCheck(config);
+  return { kind: "config", config };
+}
+
+const LOOPBACK = new Set(["127.0.0.1", "localhost", "::1", "[::1]"]);
+
+/** Rules that involve more than one key. */
+function crossCheck(c: Config): void {
+  if (c.reconnectMaxMs < c.reconnectBaseMs) {
+    throw new ConfigError(
+      "K2_RECONNECT_MAX_MS",
+      String(c.reconnectMaxMs),
+      `at least K2_RECONNECT_BASE_MS (${c.reconnectBaseMs})`,
+    );
+  }
+  // An API reachable from other machines must not be open to anyone.
+  if (!LOOPBACK.has(c.host) && !c.host.startsWith("127.") && c.apiKeys.length === 0) {
+    throw new ConfigError(
+      "K2_API_KEYS",
+      "",
+      `at least one key because K2_HOST=${c.host} is not a loopback address`,
+    );
+  }
 }
 
 /** What to log at start: every key, nothing secret (names with KEY, SECRET, TOKEN or PASSWORD are masked). */

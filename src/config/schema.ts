@@ -81,3 +81,14 @@ export function host(): (raw: string) => Parsed<string> {
 export function text(): (raw: string) => Parsed<string> {
   return (raw) => (raw.trim().length > 0 ? ok(raw.trim()) : bad("a non-empty value"));
 }
+
+/** A comma-separated list that may be empty; every item must match `re`. */
+export function optionalList(re: RegExp, expected: string): (raw: string) => Parsed<readonly string[]> {
+  return (raw) => {
+    const items = raw
+      .split(",")
+      .map((s) => s.trim())
+      .filter((s) => s.length > 0);
+    return items.every((s) => re.test(s)) ? ok([...new Set(items)]) : bad(expected);
+  };
+}
