@@ -3,10 +3,17 @@
  * run, so the number that matters is a ratio that survives a noisy machine (see README.md).
  *
  * A case runs `fn(i)` `ops` times per round after a warm-up; we keep the best round's ns/op
- * (least disturbed by the other core) and measure heap growth over one full round with
- * `Bun.gc(true)` before and after.
+ * (least disturbed by the other core) and the median for context.
+ *
+ * Bytes/op: JSC's heapStats().heapSize only moves at collections (it reads 0 B/op for JSON.parse),
+ * so we read the allocator's committed bytes, bun:jsc memoryUsage().current, which grows as the
+ * JS heap takes new blocks. After a full collection we run a round small enough that a collection
+ * is unlikely to start inside it (ALLOC_ROUNDS ops) and take growth / ops; the median of three
+ * rounds per size, the largest over sizes. Resolution is one 4 KiB page per round (≤ 1 B/op).
+ * Then one full round (e.g. 1M frames) without collecting: zero-allocation code grows by ~0 there
+ * too (`heap_growth_full_round`).
  */
-import { heapStats } from "bun:jsc";
+import { memoryUsage } from "bun:jsc";
 
 export interface BenchCase {
   /** Row label, e.g. "decode trade (combined)". */
@@ -23,6 +30,10 @@ export interface BenchResult {
   readonly ns_per_op: number;
   readonly ops_per_s: number;
   readonly bytes_per_op: number;
+  /** Median round, ns/op (the best round is `ns_per_op`). */
+  readonly median_ns_per_op?: number;
+  /** Heap growth in bytes over one full round of `ops` without collecting. */
+  readonly heap_growth_full_round?: number;
 }
 
 export interface BenchSuite {
@@ -37,25 +48,51 @@ export interface BenchSuite {
   }[];
 }
 
-function heapBytes(): number {
+/** Small-round sizes for bytes/op (see the header comment). */
+const ALLOC_ROUNDS = [4_000, 16_000];
+
+function memAfterGc(): number {
   Bun.gc(true);
-  return heapStats().heapSize;
+  return memoryUsage().current;
+}
+
+function bytesPerOp(fn: (i: number) => void): number {
+  let worst = 0;
+  for (const n of ALLOC_ROUNDS) {
+    const reps: number[] = [];
+    for (let rep = 0; rep < 3; rep++) {
+      const before = memAfterGc();
+      for (let i = 0; i < n; i++) fn(i);
+      reps.push(Math.max(0, memoryUsage().current - before) / n);
+    }
+    reps.sort((a, b) => a - b);
+    if (reps[1]! > worst) worst = reps[1]!;
+  }
+  return worst;
 }
 
 export function runCase(c: BenchCase, rounds = 5): BenchResult {
   const fn = c.setup();
   for (let i = 0; i < Math.min(c.ops, 200_000); i++) fn(i); // warm-up: let the JIT settle
-  let best = Number.POSITIVE_INFINITY;
+  const times: number[] = [];
   for (let r = 0; r < rounds; r++) {
     const t0 = Bun.nanoseconds();
     for (let i = 0; i < c.ops; i++) fn(i);
-    const ns = (Bun.nanoseconds() - t0) / c.ops;
-    if (ns < best) best = ns;
+    times.push((Bun.nanoseconds() - t0) / c.ops);
   }
-  const before = heapBytes();
+  times.sort((a, b) => a - b);
+  const best = times[0]!;
+  const bytes = bytesPerOp(fn);
+  const before = memAfterGc();
   for (let i = 0; i < c.ops; i++) fn(i);
-  // Measure growth before collecting: what a round allocated and left reachable, plus garbage.
-  const after = heapStats().heapSize;
-  const bytes = Math.max(0, after - before) / c.ops;
-  return { name: c.name, ops: c.ops, ns_per_op: best, ops_per_s: 1e9 / best, bytes_per_op: bytes };
+  const full = Math.max(0, memoryUsage().current - before);
+  return {
+    name: c.name,
+    ops: c.ops,
+    ns_per_op: best,
+    ops_per_s: 1e9 / best,
+    bytes_per_op: bytes,
+    median_ns_per_op: times[Math.floor(times.length / 2)]!,
+    heap_growth_full_round: full,
+  };
 }

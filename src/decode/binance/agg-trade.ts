@@ -1,0 +1,152 @@
+/**
+ * `<symbol>@aggTrade` payloads into the agg_trades row layout (model/row.ts):
+ * `{"e":"aggTrade","E":1672515782136,"s":"BNBBTC","a":12345,"p":"0.001","q":"100","f":100,"l":105,"T":1672515782136,"m":true,"M":true}`
+ * https://github.com/binance/binance-spot-api-docs/blob/master/web-socket-streams.md#aggregate-trade-streams
+ *
+ * Same two paths as trade.ts: an exact-layout fast path (native-bench "decode aggTrade") and a
+ * generic any-order decoder with precise statuses.
+ */
+import { type RowColumns, Table } from "../../model/index.ts";
+import { EV_AGG_TRADE, keyOf, nextKey, OBJ_END, posOf, readKey, readName, readSymbol } from "./fields.ts";
+import { readBuyerMaker, scanDecimal, scanId, scanTime } from "./numbers.ts";
+import { cc, lit, type Src, skipValue, ws } from "./scan.ts";
+import { DecodeStatus as S } from "./status.ts";
+import type { SymbolLookup } from "./symbol-lookup.ts";
+
+/** e E s a p q f l T m (`M` is optional and skipped). */
+const REQUIRED = 0x3ff;
+
+function finish(out: RowColumns, slot: number, recvTimeUs: number): void {
+  out.kind[slot] = Table.agg_trades;
+  out.recv_time_us[slot] = recvTimeUs;
+  out.dec2w[2 * slot] = 0;
+  out.dec2w[2 * slot + 1] = 0;
+  out.dec3w[2 * slot] = 0;
+  out.dec3w[2 * slot + 1] = 0;
+}
+
+/** Binance's exact layout at `pos` ('{'): position after '}' with the row written, or -1. */
+export function aggTradeFast(
+  f: Src,
+  pos: number,
+  end: number,
+  symbols: SymbolLookup,
+  out: RowColumns,
+  slot: number,
+  recvTimeUs: number,
+  mult: number,
+): number {
+  if (!lit(f, pos, '{"e":"aggTrade","E":')) return -1;
+  let p = scanTime(f, pos + 20, end, out.event_time_us, slot, mult);
+  if (p < 0 || !lit(f, p, ',"s":"')) return -1;
+  const id = symbols.find(f, p + 6, end);
+  if (id < 0) return -1;
+  out.symbol_id[slot] = id;
+  p = symbols.stop;
+  if (!lit(f, p, '","a":')) return -1;
+  p = scanId(f, p + 6, end, out.id, slot);
+  if (p < 0 || !lit(f, p, ',"p":')) return -1;
+  p = scanDecimal(f, p + 5, end, out.dec0w, slot);
+  if (p < 0 || !lit(f, p, ',"q":')) return -1;
+  p = scanDecimal(f, p + 5, end, out.dec1w, slot);
+  if (p < 0 || !lit(f, p, ',"f":')) return -1;
+  p = scanId(f, p + 5, end, out.first_id, slot);
+  if (p < 0 || !lit(f, p, ',"l":')) return -1;
+  p = scanId(f, p + 5, end, out.last_id, slot);
+  if (p < 0 || !lit(f, p, ',"T":')) return -1;
+  p = scanTime(f, p + 5, end, out.trade_time_us, slot, mult);
+  if (p < 0 || !lit(f, p, ',"m":')) return -1;
+  p = readBuyerMaker(f, p + 5, end, out.flags, slot);
+  if (p < 0) return -1;
+  if (lit(f, p, ',"M":')) {
+    if (lit(f, p + 5, "true")) p += 9;
+    else if (lit(f, p + 5, "false")) p += 10;
+    else return -1;
+  }
+  if (p >= end || cc(f, p) !== 0x7d) return -1;
+  finish(out, slot, recvTimeUs);
+  return p + 1;
+}
+
+/** Any valid aggTrade object at `pos` ('{'): position after '}' with the row written, or -status. */
+export function decodeAggTradeObject(
+  f: Src,
+  pos: number,
+  end: number,
+  symbols: SymbolLookup,
+  out: RowColumns,
+  slot: number,
+  recvTimeUs: number,
+  mult: number,
+): number {
+  let p = ws(f, pos + 1, end);
+  if (p >= end) return -S.TRUNCATED;
+  let seen = 0;
+  if (cc(f, p) === 0x7d) return -S.MISSING_FIELD;
+  // Bounded: every iteration consumes at least one key and one value of a finite frame.
+  for (;;) {
+    const k = readKey(f, p, end);
+    if (k < 0) return k;
+    p = posOf(k);
+    let r: number;
+    let bit = 0;
+    switch (keyOf(k)) {
+      case 0x65: // e
+        r = readName(f, p, end, false);
+        if (r >= 0 && keyOf(r) !== EV_AGG_TRADE) return -S.UNKNOWN_EVENT;
+        r = r < 0 ? r : posOf(r);
+        bit = 1;
+        break;
+      case 0x45: // E
+        r = scanTime(f, p, end, out.event_time_us, slot, mult);
+        bit = 2;
+        break;
+      case 0x73: // s
+        r = readSymbol(f, p, end, symbols, out.symbol_id, slot);
+        bit = 4;
+        break;
+      case 0x61: // a
+        r = scanId(f, p, end, out.id, slot);
+        bit = 8;
+        break;
+      case 0x70: // p
+        r = scanDecimal(f, p, end, out.dec0w, slot);
+        bit = 16;
+        break;
+      case 0x71: // q
+        r = scanDecimal(f, p, end, out.dec1w, slot);
+        bit = 32;
+        break;
+      case 0x66: // f
+        r = scanId(f, p, end, out.first_id, slot);
+        bit = 64;
+        break;
+      case 0x6c: // l
+        r = scanId(f, p, end, out.last_id, slot);
+        bit = 128;
+        break;
+      case 0x54: // T
+        r = scanTime(f, p, end, out.trade_time_us, slot, mult);
+        bit = 256;
+        break;
+      case 0x6d: // m: buyer is maker → aggressor SELL
+        r = readBuyerMaker(f, p, end, out.flags, slot);
+        bit = 512;
+        break;
+      default:
+        r = skipValue(f, p, end, 0);
+    }
+    if (r < 0) return r;
+    if ((seen & bit) !== 0) return -S.MALFORMED; // duplicate key: ambiguous, refuse
+    seen |= bit;
+    p = nextKey(f, r, end);
+    if (p <= OBJ_END) {
+      p = OBJ_END - p;
+      break;
+    }
+    if (p < 0) return p;
+  }
+  if (seen !== REQUIRED) return -S.MISSING_FIELD;
+  finish(out, slot, recvTimeUs);
+  return p + 1;
+}

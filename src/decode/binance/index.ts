@@ -1,0 +1,14 @@
+/** Binance market-stream frames → rows (decode/ imports only model/). */
+export { decodeAggTradeObject } from "./agg-trade.ts";
+export { decodeBookTickerObject } from "./book-ticker.ts";
+export { decodeFrame } from "./dispatch.ts";
+export {
+  ALL_STATUSES,
+  DecodeStatus,
+  type DecodeStatusName,
+  MAX_DEPTH,
+  MAX_FRAME_LENGTH,
+  statusName,
+} from "./status.ts";
+export { SymbolLookup } from "./symbol-lookup.ts";
+export { decodeTradeObject } from "./trade.ts";

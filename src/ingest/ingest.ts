@@ -1,0 +1,163 @@
+/**
+ * Frames → rows: the hot path that joins decode, id continuity, the WAL and the ring.
+ * For every text frame:
+ *   claim a ring slot → decode into it → (trade/agg) continuity check → WAL append → commit.
+ * - A duplicate (reconnect/rotation overlap) is abandoned before the WAL: it costs nothing.
+ * - A gap opens a ledger entry and is queued for REST repair.
+ * - A frame that fails to decode goes to the dead-letter buffer; the connection stays up.
+ * - Nothing accepted is lost silently: when the ring is full or the WAL refuses, the row's id is
+ *   recorded in the gap ledger (cause overflow / storage) for REST repair, and counted.
+ * Allocation-free on the success path (see native-bench/ingest.bench.ts).
+ */
+import { DecodeStatus, decodeFrame, type SymbolLookup, statusName } from "../decode/binance/index.ts";
+import { allocRowColumns, type RowColumns } from "../model/row.ts";
+import type { SymbolTable } from "../model/symbols.ts";
+import { TABLE_BY_ID, Table, type TableId } from "../model/tables.ts";
+import type { DeadLetterBuffer } from "../ring/dead-letter.ts";
+import type { Ring } from "../ring/ring.ts";
+import type { GapCause, GapEntry, GapLedger } from "../source/gap-ledger.ts";
+import { Seq, type Sequencer } from "../source/sequencer.ts";
+import { LossRecorder } from "./loss.ts";
+
+/** Where a frame came from; stored in the WAL record so replay can tell. */
+export const FrameTag = { STREAM: 0, REST: 1 } as const;
+export type FrameTag = (typeof FrameTag)[keyof typeof FrameTag];
+
+export interface Wal {
+  /** Sequence number of the record, or -1 when the WAL refuses (buffer full, disk failing). */
+  append(frame: string, recvTimeUs: number, tag: number): number;
+}
+
+export interface IngestDeps {
+  readonly ring: Ring;
+  readonly lookup: SymbolLookup;
+  readonly symbols: SymbolTable;
+  readonly sequencer: Sequencer;
+  readonly ledger: GapLedger;
+  readonly deadLetters: DeadLetterBuffer;
+  readonly wal?: Wal;
+  /** A gap to repair from REST (trades / agg trades only). */
+  readonly onGap: (gap: GapEntry) => void;
+  /** The exchange asked us to reconnect (serverShutdown) on this shard. */
+  readonly onServerShutdown: (shard: number) => void;
+  /** Optional: tables currently shed by the degradation manager (quotes first). */
+  readonly accepts?: (table: TableId) => boolean;
+  /** Called with every committed row (hot window of the query engine). */
+  readonly onRow?: (rows: RowColumns, slot: number, walSeq: number) => void;
+  readonly gapMaxIds: number;
+  readonly nowUs: () => number;
+}
+
+export class Ingest {
+  /** WAL sequence of the row in each ring slot (for deciding which WAL segments may go). */
+  readonly walSeqBySlot: Float64Array;
+  readonly statusCounts = new Float64Array(32);
+  readonly accepted = new Float64Array(4);
+  duplicates = 0;
+  shed = 0;
+  overflow = 0;
+  walRefused = 0;
+  /** One-row scratch used to learn a frame's ids when the ring has no room for it. */
+  readonly #scratch = allocRowColumns(1);
+  readonly #loss: LossRecorder;
+
+  constructor(readonly deps: IngestDeps) {
+    this.walSeqBySlot = new Float64Array(deps.ring.capacity);
+    this.#loss = new LossRecorder(deps.ledger, deps.symbols, deps.onGap);
+  }
+
+  /** A text frame from a live connection (or a REST synthetic frame with tag REST). */
+  onFrame(frame: string, recvTimeUs: number, shard: number, tag: FrameTag = FrameTag.STREAM): void {
+    const d = this.deps;
+    const ring = d.ring;
+    let slot = ring.claim();
+    let rows = ring.rows;
+    if (slot < 0) {
+      rows = this.#scratch;
+      slot = 0;
+    }
+    const status = decodeFrame(frame, d.lookup, rows, slot, recvTimeUs, true);
+    this.statusCounts[status]!++;
+    if (status !== DecodeStatus.OK) return this.#notARow(status, frame, recvTimeUs, shard);
+
+    const kind = rows.kind[slot]! as TableId;
+    const sym = rows.symbol_id[slot]!;
+    const id = rows.id[slot]!;
+    if (d.accepts && !d.accepts(kind)) {
+      this.shed++;
+      if (kind !== Table.quotes) this.#loss.record(kind, sym, id, "shed", d.nowUs());
+      return;
+    }
+    // REST repair frames fill holes below the last id: they skip the continuity check (the
+    // repairer asks only for ids inside an open gap, each once).
+    if (tag === FrameTag.STREAM) {
+      const seq = d.sequencer.check(kind, sym, id);
+      if (seq === Seq.DUPLICATE) {
+        this.duplicates++;
+        return;
+      }
+      if (seq === Seq.GAP) this.#gap(kind, sym, d.sequencer.gapFrom, d.sequencer.gapTo);
+    }
+    if (rows === this.#scratch) {
+      this.overflow++;
+      if (kind !== Table.quotes) this.#loss.record(kind, sym, id, "overflow", d.nowUs());
+      return;
+    }
+    let walSeq = 0;
+    if (d.wal) {
+      walSeq = d.wal.append(frame, recvTimeUs, tag);
+      if (walSeq < 0) {
+        this.walRefused++;
+        if (kind !== Table.quotes) this.#loss.record(kind, sym, id, "storage", d.nowUs());
+        return;
+      }
+    }
+    this.walSeqBySlot[slot] = walSeq;
+    ring.commit();
+    this.accepted[kind]!++;
+    d.onRow?.(rows, slot, walSeq);
+  }
+
+  onBinary(frame: Uint8Array, recvTimeUs: number, shard: number): void {
+    // Binance's JSON streams never send binary frames: keep it for the operator, do not guess.
+    this.statusCounts[DecodeStatus.MALFORMED]!++;
+    this.deps.deadLetters.push(frame, DecodeStatus.MALFORMED, recvTimeUs, `shard-${shard}:binary`);
+  }
+
+  #notARow(status: number, frame: string, recvTimeUs: number, shard: number): void {
+    switch (status) {
+      case DecodeStatus.CONTROL:
+      case DecodeStatus.NOT_CONFIGURED:
+        return;
+      case DecodeStatus.SERVER_SHUTDOWN:
+        this.deps.onServerShutdown(shard);
+        return;
+      default:
+        this.deps.deadLetters.push(frame, status, recvTimeUs, `shard-${shard}:${statusName(status)}`);
+    }
+  }
+
+  #gap(kind: TableId, sym: number, from: number, to: number): void {
+    const d = this.deps;
+    const table = TABLE_BY_ID[kind];
+    if (table === "quotes") return;
+    const e = d.ledger.open(table, d.symbols.name(sym), from, to, "stream", d.nowUs());
+    if (to - from + 1 > d.gapMaxIds) {
+      d.ledger.set(
+        e,
+        "unrepaired",
+        d.nowUs(),
+        `gap of ${to - from + 1} ids exceeds K2_GAP_MAX_IDS=${d.gapMaxIds}`,
+      );
+      return;
+    }
+    d.onGap(e);
+  }
+
+  /** Close loss runs so they can be repaired (called on a timer and when pressure drops). */
+  flushLosses(): void {
+    this.#loss.flush();
+  }
+}
+
+export type { GapCause };

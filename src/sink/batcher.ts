@@ -1,0 +1,194 @@
+/**
+ * The ring's consumer: fills one columnar batch per (table, UTC date, symbol) and cuts a file when
+ * a batch reaches `maxRows` or its oldest row is `flushIntervalMs` old (so data is queryable
+ * quickly). Batches are RowColumns buffers from a bounded pool: no per-row allocation.
+ * A batch whose write fails is kept and retried (with backoff, through the breaker); while the
+ * pool is exhausted the batcher stops draining the ring, so pressure shows up as ring fill —
+ * which the source turns into backpressure and the degradation manager into a level.
+ */
+import { allocRowColumns, copyRow, type RowColumns } from "../model/row.ts";
+import { MAX_SYMBOLS } from "../model/symbols.ts";
+import type { TableId } from "../model/tables.ts";
+import type { Ring } from "../ring/ring.ts";
+
+export const US_PER_DAY = 86_400_000_000;
+
+export interface Batch {
+  readonly key: number;
+  readonly kind: TableId;
+  readonly symbolId: number;
+  /** Days since 1970-01-01 (UTC) of the rows' event time. */
+  readonly day: number;
+  readonly rows: RowColumns;
+  count: number;
+  /** Lowest WAL sequence among the rows (rows arrive in WAL order, so: the first row's). */
+  minWalSeq: number;
+  openedAtMs: number;
+  /** Write attempts that failed so far. */
+  failures: number;
+}
+
+export interface BatchWriter {
+  /** Make the batch's rows a visible file. Rejects on failure; the batch is retried later. */
+  write(batch: Batch): Promise<void>;
+}
+
+export interface BatcherOptions {
+  readonly maxRows: number;
+  readonly flushIntervalMs: number;
+  /** Batches that may exist at once (open + being written + waiting for retry). */
+  readonly maxBatches: number;
+  readonly retryDelayMs?: (failures: number) => number;
+  readonly nowMs?: () => number;
+  readonly onWriteError?: (e: unknown, batch: Batch) => void;
+}
+
+export function dayOf(eventTimeUs: number): number {
+  return Math.floor(eventTimeUs / US_PER_DAY);
+}
+
+export function isoDate(day: number): string {
+  return new Date(day * 86_400_000).toISOString().slice(0, 10);
+}
+
+export class Batcher {
+  readonly #open = new Map<number, Batch>();
+  readonly #writing = new Set<Batch>();
+  readonly #free: RowColumns[] = [];
+  #allocated = 0;
+  rowsWritten = 0;
+  filesWritten = 0;
+  writeFailures = 0;
+  readonly #now: () => number;
+
+  constructor(
+    readonly ring: Ring,
+    readonly walSeqBySlot: Float64Array,
+    readonly writer: BatchWriter,
+    readonly opts: BatcherOptions,
+  ) {
+    this.#now = opts.nowMs ?? (() => performance.now());
+  }
+
+  /** Move readable ring rows into batches; returns rows moved. Stops when no batch is free. */
+  drain(): number {
+    const ring = this.ring;
+    const rows = ring.rows;
+    let moved = 0;
+    for (;;) {
+      const slot = ring.readIndex(0);
+      if (slot < 0) break;
+      const kind = rows.kind[slot]! as TableId;
+      const sym = rows.symbol_id[slot]!;
+      const day = dayOf(rows.event_time_us[slot]!);
+      const key = (day * 4 + kind) * MAX_SYMBOLS + sym;
+      let b = this.#open.get(key);
+      if (!b) {
+        const buf = this.#take();
+        if (!buf) break; // every batch is busy: leave the rows in the ring (backpressure)
+        b = {
+          key,
+          kind,
+          symbolId: sym,
+          day,
+          rows: buf,
+          count: 0,
+          minWalSeq: this.walSeqBySlot[slot]!,
+          openedAtMs: this.#now(),
+          failures: 0,
+        };
+        this.#open.set(key, b);
+      }
+      copyRow(rows, slot, b.rows, b.count++);
+      ring.release(1);
+      moved++;
+      if (b.count >= this.opts.maxRows) this.#cut(b);
+    }
+    return moved;
+  }
+
+  /** Cut every batch whose oldest row is older than the flush interval (or all, if `all`). */
+  flushDue(all = false): void {
+    const now = this.#now();
+    for (const b of [...this.#open.values()]) {
+      if (all || now - b.openedAtMs >= this.opts.flushIntervalMs) this.#cut(b);
+    }
+  }
+
+  /** Rows accepted but not yet in a visible file (open + writing). */
+  pendingRows(): number {
+    let n = this.ring.available();
+    for (const b of this.#open.values()) n += b.count;
+    for (const b of this.#writing) n += b.count;
+    return n;
+  }
+
+  /** Highest WAL seq such that every row at or below it is in a visible file (or -1). */
+  durableWatermark(lastAppendedSeq: number): number {
+    let min = lastAppendedSeq + 1;
+    const oldest = this.ring.readIndex(0);
+    if (oldest >= 0) min = Math.min(min, this.walSeqBySlot[oldest]!);
+    for (const b of this.#open.values()) min = Math.min(min, b.minWalSeq);
+    for (const b of this.#writing) min = Math.min(min, b.minWalSeq);
+    return min - 1;
+  }
+
+  /** Age (ms) of the oldest row not yet written; 0 when none. The degradation "write lag". */
+  writeLagMs(): number {
+    const now = this.#now();
+    let oldest = now;
+    for (const b of this.#open.values()) oldest = Math.min(oldest, b.openedAtMs);
+    for (const b of this.#writing) oldest = Math.min(oldest, b.openedAtMs);
+    return now - oldest;
+  }
+
+  get busy(): number {
+    return this.#writing.size;
+  }
+
+  /** Wait until nothing is being written (after flushDue(true): everything accepted is stored). */
+  async idle(timeoutMs: number): Promise<boolean> {
+    const deadline = this.#now() + timeoutMs;
+    while ((this.#writing.size > 0 || this.#open.size > 0) && this.#now() < deadline) {
+      this.drain();
+      this.flushDue(true);
+      await Bun.sleep(5);
+    }
+    return this.#writing.size === 0 && this.#open.size === 0;
+  }
+
+  #take(): RowColumns | undefined {
+    const b = this.#free.pop();
+    if (b) return b;
+    if (this.#allocated >= this.opts.maxBatches) return undefined;
+    this.#allocated++;
+    return allocRowColumns(this.opts.maxRows);
+  }
+
+  #cut(b: Batch): void {
+    if (this.#open.get(b.key) === b) this.#open.delete(b.key);
+    this.#writing.add(b);
+    this.#write(b);
+  }
+
+  #write(b: Batch): void {
+    this.writer.write(b).then(
+      () => {
+        this.#writing.delete(b);
+        this.rowsWritten += b.count;
+        this.filesWritten++;
+        this.#free.push(b.rows);
+      },
+      (e: unknown) => {
+        // Keep the batch (its rows are accepted) and try again later; new rows of the same key
+        // go to a new batch meanwhile — several files per key are fine, compaction merges them.
+        b.failures++;
+        this.writeFailures++;
+        this.opts.onWriteError?.(e, b);
+        const delay =
+          this.opts.retryDelayMs?.(b.failures) ?? Math.min(30_000, 100 * 2 ** Math.min(b.failures, 9));
+        setTimeout(() => this.#write(b), delay);
+      },
+    );
+  }
+}

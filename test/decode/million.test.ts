@@ -1,0 +1,135 @@
+/**
+ * Volume: 2^20 generated frames (trade / aggTrade / bookTicker, raw and combined, 500 symbols,
+ * prices 1e-8..1e7, ids up to and past 2^53, some in a non-canonical layout) decoded bit-exact
+ * against values computed while generating (the oracle stays cheap: no JSON.parse per frame).
+ */
+import { expect, test } from "bun:test";
+import { decodeFrame, DecodeStatus as S, SymbolLookup } from "../../src/decode/binance/index.ts";
+import { allocRowColumns, SymbolTable } from "../../src/model/index.ts";
+import { decimalText, makeSymbols, Rng } from "./gen.ts";
+
+const SYMBOLS = makeSymbols(500, 5);
+const BATCH = 8192;
+const BATCHES = 128; // 2^20 frames
+const RECV = 1_700_000_000_000_000;
+
+/** Decimal texts with their exact scaled value as (lo, hi) words, made once (BigInt off the loop). */
+function decimalPool(rng: Rng, n: number, maxIntDigits: number) {
+  const text: string[] = [];
+  const words = new Uint32Array(2 * n);
+  const one = new BigInt64Array(1);
+  const w = new Uint32Array(one.buffer);
+  for (let k = 0; k < n; k++) {
+    const d = decimalText(rng, maxIntDigits);
+    text.push(k === 0 ? "0.00000001" : k === 1 ? "1000000.00000000" : d.text);
+    one[0] = k === 0 ? 1n : k === 1 ? 100_000_000_000_000n : BigInt(d.scaled);
+    words[2 * k] = w[0]!;
+    words[2 * k + 1] = w[1]!;
+  }
+  return { text, words };
+}
+
+function setDec(dst: Uint32Array, i: number, pool: { words: Uint32Array }, k: number): void {
+  dst[2 * i] = pool.words[2 * k]!;
+  dst[2 * i + 1] = pool.words[2 * k + 1]!;
+}
+
+test("2^20 generated frames decode bit-exact (string form, every 8th also as bytes)", () => {
+  const symbols = new SymbolLookup(new SymbolTable(SYMBOLS));
+  const rng = new Rng(99);
+  const enc = new TextEncoder();
+  const out = allocRowColumns(BATCH);
+  const exp = allocRowColumns(BATCH); // expected rows, same layout
+  const want = new Uint8Array(BATCH);
+  const frames: string[] = new Array(BATCH).fill("");
+  const prices = decimalPool(rng, 4096, 7);
+  const qtys = decimalPool(rng, 4096, 5);
+  let checked = 0;
+  let rejected = 0;
+  for (let b = 0; b < BATCHES; b++) {
+    for (let i = 0; i < BATCH; i++) {
+      const kind = rng.int(3);
+      const symId = rng.int(SYMBOLS.length);
+      const sym = SYMBOLS[symId]!;
+      const big = rng.chance(0.01);
+      const id = big ? 2 ** 53 - 2 + rng.int(4) : rng.int(4_000_000_000); // some ≥ 2^53
+      const k0 = rng.int(4096);
+      const k1 = rng.int(4096);
+      const d0 = prices.text[k0]!;
+      const d1 = qtys.text[k1]!;
+      const e = 1_700_000_000_000 + rng.int(1_000_000_000);
+      const m = rng.chance(0.5);
+      exp.kind[i] = kind + 1;
+      exp.symbol_id[i] = symId;
+      exp.id[i] = id;
+      setDec(exp.dec0w, i, prices, k0);
+      setDec(exp.dec1w, i, qtys, k1);
+      exp.recv_time_us[i] = RECV;
+      let body: string;
+      if (kind === 2) {
+        const k2 = rng.int(4096);
+        const k3 = rng.int(4096);
+        setDec(exp.dec2w, i, prices, k2);
+        setDec(exp.dec3w, i, qtys, k3);
+        exp.first_id[i] = exp.last_id[i] = exp.trade_time_us[i] = exp.flags[i] = 0;
+        exp.event_time_us[i] = RECV;
+        body = `{"u":${id},"s":"${sym}","b":"${d0}","B":"${d1}","a":"${prices.text[k2]}","A":"${qtys.text[k3]}"}`;
+      } else {
+        exp.dec2w.fill(0, 2 * i, 2 * i + 2);
+        exp.dec3w.fill(0, 2 * i, 2 * i + 2);
+        exp.event_time_us[i] = e * 1000;
+        exp.trade_time_us[i] = (e - 1) * 1000;
+        exp.flags[i] = m ? 1 : 0;
+        if (kind === 0) {
+          exp.first_id[i] = exp.last_id[i] = 0;
+          body = `{"e":"trade","E":${e},"s":"${sym}","t":${id},"p":"${d0}","q":"${d1}","T":${e - 1},"m":${m},"M":true}`;
+        } else {
+          exp.first_id[i] = 7;
+          exp.last_id[i] = 9;
+          body = `{"e":"aggTrade","E":${e},"s":"${sym}","a":${id},"p":"${d0}","q":"${d1}","f":7,"l":9,"T":${e - 1},"m":${m},"M":true}`;
+        }
+      }
+      if (rng.chance(0.05)) body = body.replaceAll(",", " ,\n\t"); // generic path
+      const stream = `${sym.toLowerCase()}@${["trade", "aggTrade", "bookTicker"][kind]}`;
+      frames[i] = rng.chance(0.5) ? `{"stream":"${stream}","data":${body}}` : body;
+      want[i] = id >= 2 ** 53 ? S.ID_OUT_OF_RANGE : S.OK;
+    }
+    for (let i = 0; i < BATCH; i++) {
+      const f = frames[i]!;
+      const st = decodeFrame((i & 7) === 0 ? enc.encode(f) : f, symbols, out, i, RECV, false);
+      if (st !== want[i]) expect(`${st} for ${f}`).toBe(`${want[i]}`);
+      if (st !== S.OK) {
+        rejected++;
+        continue;
+      }
+      checked++;
+      if (
+        out.kind[i] !== exp.kind[i] ||
+        out.symbol_id[i] !== exp.symbol_id[i] ||
+        out.id[i] !== exp.id[i] ||
+        out.first_id[i] !== exp.first_id[i] ||
+        out.last_id[i] !== exp.last_id[i] ||
+        out.trade_time_us[i] !== exp.trade_time_us[i] ||
+        out.event_time_us[i] !== exp.event_time_us[i] ||
+        out.recv_time_us[i] !== exp.recv_time_us[i] ||
+        out.flags[i] !== exp.flags[i] ||
+        out.dec0w[2 * i] !== exp.dec0w[2 * i] ||
+        out.dec0w[2 * i + 1] !== exp.dec0w[2 * i + 1] ||
+        out.dec1w[2 * i] !== exp.dec1w[2 * i] ||
+        out.dec1w[2 * i + 1] !== exp.dec1w[2 * i + 1] ||
+        out.dec2w[2 * i] !== exp.dec2w[2 * i] ||
+        out.dec2w[2 * i + 1] !== exp.dec2w[2 * i + 1] ||
+        out.dec3w[2 * i] !== exp.dec3w[2 * i] ||
+        out.dec3w[2 * i + 1] !== exp.dec3w[2 * i + 1]
+      )
+        expect({ frame: f, dec0: out.dec0[i], id: out.id[i] }).toEqual({
+          frame: f,
+          dec0: exp.dec0[i]!,
+          id: exp.id[i]!,
+        });
+    }
+  }
+  expect(checked + rejected).toBe(BATCH * BATCHES);
+  expect(rejected).toBeGreaterThan(1000); // ids ≥ 2^53 were generated and refused
+  expect(checked).toBeGreaterThan(1_000_000);
+}, 30_000);
