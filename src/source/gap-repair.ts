@@ -114,6 +114,13 @@ export class GapRepairer {
       for (const row of page) {
         if (row.id < cursor) continue; // REST may repeat the cursor row on some paths
         if (row.id > gap.to_id) {
+          // REST answers from beyond the gap: the rest of the gap does not exist at the source.
+          parts.push({
+            from: cursor,
+            to: gap.to_id,
+            state: "missing_at_source",
+            detail: "REST skipped these ids",
+          });
           cursor = gap.to_id + 1;
           break;
         }

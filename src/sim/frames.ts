@@ -1,0 +1,70 @@
+/**
+ * JSON text of each event exactly as Binance lays it out (web-socket-streams.md, "Trade Streams",
+ * "Aggregate Trade Streams", "Individual Symbol Book Ticker Streams"): prices and quantities as
+ * 8-decimal strings, ids and times as integers, `timeUnit=MICROSECOND` switching times to µs.
+ * Each tick's frames are built at most once per variant (raw/combined × ms/µs) and shared by every
+ * connection that wants that variant.
+ */
+import type { BookTickerRecord } from "./generator.ts";
+import type { AggRecord, TradeRecord } from "./history.ts";
+import { formatScaled } from "./market.ts";
+
+export const STREAM_KINDS = ["trade", "aggTrade", "bookTicker"] as const;
+export type StreamKind = (typeof STREAM_KINDS)[number];
+
+/** Variant index: bit 0 = combined envelope, bit 1 = microseconds. */
+export function variantOf(combined: boolean, micros: boolean): number {
+  return (combined ? 1 : 0) | (micros ? 2 : 0);
+}
+
+/** Event time E equals trade time T: the simulator publishes each trade at its scheduled time. */
+function time(us: number, micros: boolean): number {
+  return micros ? us : Math.floor(us / 1000);
+}
+
+export function tradeJson(s: string, t: TradeRecord, micros: boolean): string {
+  const T = time(t.timeUs, micros);
+  return `{"e":"trade","E":${T},"s":"${s}","t":${t.id},"p":"${formatScaled(t.priceScaled)}","q":"${formatScaled(t.qtyScaled)}","T":${T},"m":${t.buyerMaker},"M":true}`;
+}
+
+export function aggJson(s: string, a: AggRecord, micros: boolean): string {
+  const T = time(a.timeUs, micros);
+  return `{"e":"aggTrade","E":${T},"s":"${s}","a":${a.aggId},"p":"${formatScaled(a.priceScaled)}","q":"${formatScaled(a.qtyScaled)}","f":${a.firstId},"l":${a.lastId},"T":${T},"m":${a.buyerMaker},"M":true}`;
+}
+
+/** bookTicker carries no event type and no event time on Spot. */
+export function bookJson(s: string, b: BookTickerRecord): string {
+  return `{"u":${b.updateId},"s":"${s}","b":"${formatScaled(b.bidScaled)}","B":"${formatScaled(b.bidQtyScaled)}","a":"${formatScaled(b.askScaled)}","A":"${formatScaled(b.askQtyScaled)}"}`;
+}
+
+export function shutdownJson(nowUs: number, micros: boolean): string {
+  return `{"e":"serverShutdown","E":${time(nowUs, micros)}}`;
+}
+
+export function wrapCombined(stream: string, payload: string): string {
+  return `{"stream":"${stream}","data":${payload}}`;
+}
+
+/** The frames one stream produced in one tick, rendered lazily per variant. */
+export class StreamFrames {
+  private readonly cache: (string[] | undefined)[] = [undefined, undefined, undefined, undefined];
+
+  constructor(
+    readonly stream: string,
+    private readonly render: (micros: boolean) => string[],
+  ) {}
+
+  get(variant: number): string[] {
+    let frames = this.cache[variant];
+    if (frames) return frames;
+    const micros = (variant & 2) !== 0;
+    if ((variant & 1) === 0) {
+      frames = this.render(micros);
+    } else {
+      const raw = this.get(variant & 2);
+      frames = raw.map((f) => wrapCombined(this.stream, f));
+    }
+    this.cache[variant] = frames;
+    return frames;
+  }
+}

@@ -1,0 +1,153 @@
+/**
+ * One global generator per symbol: a seeded random walk that advances with the simulator clock, so
+ * every connection and REST see the same history (a trade id means the same trade for everyone).
+ * Trade k's content depends only on (seed, symbol, k); its time is the schedule
+ * start + k/rate, so with a fixed start time the whole history is reproducible.
+ */
+import { TruthLedger } from "./ground-truth.ts";
+import { type AggRecord, TradeHistory, type TradeRecord } from "./history.ts";
+import { profileFor, type SymbolProfile } from "./market.ts";
+import { createRng, hashSeed, type Rng } from "./rng.ts";
+
+export interface BookTickerRecord {
+  updateId: number;
+  bidScaled: number;
+  bidQtyScaled: number;
+  askScaled: number;
+  askQtyScaled: number;
+}
+
+/** What one tick produced for sockets (withheld events are already left out). */
+export interface TickBatch {
+  trades: TradeRecord[];
+  aggs: AggRecord[];
+  books: BookTickerRecord[];
+}
+
+export interface GeneratorConfig {
+  seed: number;
+  startTradeId: number;
+  startAggId: number;
+  startUpdateId: number;
+  ratePerSec: number;
+  historyLimit: number;
+}
+
+export class SymbolGenerator {
+  readonly profile: SymbolProfile;
+  readonly history: TradeHistory;
+  readonly truth = new TruthLedger();
+  private readonly rng: Rng;
+  private nextTradeId: number;
+  private nextAggId: number;
+  private updateId: number;
+  private priceTicks: number;
+  /** Trades generated so far: drives the schedule (lost ids take no time). */
+  private produced = 0;
+  private pendingSkip = 0;
+  private pendingLose = 0;
+
+  constructor(
+    readonly symbol: string,
+    private readonly cfg: GeneratorConfig,
+    private readonly startUs: number,
+  ) {
+    this.profile = profileFor(symbol);
+    this.history = new TradeHistory(cfg.historyLimit);
+    this.rng = createRng(hashSeed(cfg.seed, symbol));
+    this.nextTradeId = cfg.startTradeId;
+    this.nextAggId = cfg.startAggId;
+    this.updateId = cfg.startUpdateId;
+    this.priceTicks = this.profile.initialTicks;
+  }
+
+  /** Withhold the next `count` trades from sockets, rounded up to whole aggTrades. */
+  skip(count: number): void {
+    this.pendingSkip += count;
+  }
+
+  /** The next `count` trade ids will never exist. */
+  lose(count: number): void {
+    this.pendingLose += count;
+  }
+
+  /** Generate every aggTrade whose scheduled time is <= nowUs, at most ~maxTrades trades. */
+  advance(nowUs: number, maxTrades: number, out: TickBatch): void {
+    const due = Math.floor(((nowUs - this.startUs) * this.cfg.ratePerSec) / 1e6);
+    const limit = Math.min(due, this.produced + maxTrades);
+    while (this.produced < limit) this.group(out);
+  }
+
+  /** One taker order: 1-4 trades at one price and side, i.e. one aggTrade (Binance's aggregation rule). */
+  private group(out: TickBatch): void {
+    const rng = this.rng;
+    const p = this.profile;
+    if (this.pendingLose > 0) {
+      this.truth.missingAtSource.addRange(this.nextTradeId, this.nextTradeId + this.pendingLose - 1);
+      this.nextTradeId += this.pendingLose;
+      this.pendingLose = 0;
+    }
+    const r = rng.next();
+    const n = r < 0.6 ? 1 : r < 0.85 ? 2 : r < 0.95 ? 3 : 4;
+    const timeUs = this.startUs + Math.floor((this.produced * 1e6) / this.cfg.ratePerSec);
+    this.walk();
+    const priceScaled = this.priceTicks * p.tickScaled;
+    const buyerMaker = rng.next() < 0.5;
+    const withheld = this.pendingSkip > 0;
+    if (withheld) this.pendingSkip = Math.max(0, this.pendingSkip - n);
+    const firstId = this.nextTradeId;
+    let qtySum = 0;
+    for (let j = 0; j < n; j++) {
+      const u = rng.next();
+      const qtyScaled = p.stepScaled * (1 + Math.floor(u * u * u * 2000));
+      qtySum += qtyScaled;
+      const id = this.nextTradeId++;
+      this.history.pushTrade(id, priceScaled, qtyScaled, timeUs, buyerMaker);
+      if (!withheld) out.trades.push({ id, priceScaled, qtyScaled, timeUs, buyerMaker });
+    }
+    const lastId = this.nextTradeId - 1;
+    this.truth.trades.addRange(firstId, lastId);
+    const agg: AggRecord = {
+      aggId: this.nextAggId++,
+      firstId,
+      lastId,
+      priceScaled,
+      qtyScaled: qtySum,
+      timeUs,
+      buyerMaker,
+    };
+    this.history.pushAgg(agg);
+    this.truth.aggs.add(agg.aggId);
+    if (withheld) {
+      this.truth.withheldTrades.addRange(firstId, lastId);
+      this.truth.withheldAggs.add(agg.aggId);
+    } else {
+      out.aggs.push(agg);
+    }
+    this.produced += n;
+    // The taker hit the bid when the buyer was maker, so the bid sits at the trade price.
+    this.updateId += 1 + rng.int(3);
+    const bidTicks = buyerMaker ? this.priceTicks : Math.max(1, this.priceTicks - 1);
+    out.books.push({
+      updateId: this.updateId,
+      bidScaled: bidTicks * p.tickScaled,
+      bidQtyScaled: p.stepScaled * (1 + rng.int(5000)),
+      askScaled: (bidTicks + 1) * p.tickScaled,
+      askQtyScaled: p.stepScaled * (1 + rng.int(5000)),
+    });
+  }
+
+  /** Random walk of -2..+2 ticks, pulled back towards the start price so it stays in range. */
+  private walk(): void {
+    const start = this.profile.initialTicks;
+    let step = this.rng.int(5) - 2;
+    if (this.priceTicks > start * 2 && step > 0) step = -step;
+    if (this.priceTicks < start / 2 && step < 0) step = -step;
+    this.priceTicks = Math.max(1, this.priceTicks + step);
+  }
+
+  /** Last trade id generated (or startTradeId - 1). */
+  lastTradeId(): number {
+    return this.nextTradeId - 1;
+  }
+}

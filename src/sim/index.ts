@@ -1,0 +1,105 @@
+/**
+ * Embedded Binance-compatible exchange simulator: Spot market streams (trade, aggTrade,
+ * bookTicker) over WebSocket, the REST market-data endpoints K2 repairs gaps with, fault switches
+ * and exact ground truth. Everything on one loopback port.
+ */
+import type { FaultPatch, FaultSwitches, GarbageKind, RestFault } from "./faults.ts";
+import type { GroundTruth } from "./ground-truth.ts";
+import { resolveSimOptions, SimOptionError, type SimOptions, type SimOptionsInput } from "./options.ts";
+import { SimEngine } from "./server.ts";
+import type { SimStatsSnapshot } from "./stats.ts";
+
+export { parseSimArgs, SIM_HELP } from "./args.ts";
+export type { FaultActions, FaultPatch, FaultSwitches, GarbageKind, RestFault } from "./faults.ts";
+export { GARBAGE_KINDS } from "./faults.ts";
+export type { GroundTruth, IdRange, SymbolTruth } from "./ground-truth.ts";
+export { expandRanges } from "./ground-truth.ts";
+export {
+  DEFAULT_SIM_OPTIONS,
+  resolveSimOptions,
+  SimOptionError,
+  type SimOptions,
+  type SimOptionsInput,
+} from "./options.ts";
+export type { SimStatsSnapshot } from "./stats.ts";
+
+export type FaultState = FaultSwitches & { refuseRemainingMs: number };
+
+/** Typed shortcuts over applyFaults; each takes effect immediately. */
+export interface SimFaultControls {
+  /** Close every connection: "close" = close frame 1001, "reset" = abrupt TCP close (no frame). */
+  dropAll(mode?: "close" | "reset"): void;
+  serverShutdown(): void;
+  refuseConnections(ms: number): void;
+  stall(on: boolean): void;
+  sendPings(on: boolean): void;
+  answerPings(on: boolean): void;
+  garbage(ratio: number, kinds?: GarbageKind[]): void;
+  skipTradeIds(count: number, symbol?: string): void;
+  loseTradeIds(count: number, symbol?: string): void;
+  maxLifetime(ms: number): void;
+  rest(fault: Partial<RestFault>): void;
+  get(): FaultState;
+}
+
+export interface Simulator {
+  readonly host: string;
+  readonly port: number;
+  /** ws://host:port — append /ws/<stream>, /ws or /stream?streams=... */
+  readonly wsUrl: string;
+  /** http://host:port — REST paths /api/v3/... */
+  readonly restUrl: string;
+  /** http://host:port/admin */
+  readonly adminUrl: string;
+  readonly options: Readonly<SimOptions>;
+  readonly faults: SimFaultControls;
+  /** Apply a FaultPatch (same JSON as POST /admin/faults). Throws SimOptionError if invalid. */
+  applyFaults(patch: FaultPatch): void;
+  groundTruth(): GroundTruth;
+  stats(): SimStatsSnapshot;
+  /** Simulator clock, epoch ms. */
+  nowMs(): number;
+  stop(): Promise<void>;
+}
+
+/** Start on opts.host:opts.port (port 0 = ephemeral). Throws SimOptionError on bad options. */
+export async function startSimulator(opts: SimOptionsInput = {}): Promise<Simulator> {
+  const options = resolveSimOptions(opts);
+  const engine = new SimEngine(options);
+  const server = engine.start();
+  const port = server.port ?? options.port;
+  const host = options.host.includes(":") ? `[${options.host}]` : options.host;
+  const apply = (patch: FaultPatch): void => {
+    const err = engine.applyFaults(patch);
+    if (err) throw new SimOptionError(`fault patch: ${err}`);
+  };
+  const faults: SimFaultControls = {
+    dropAll: (mode = "close") => apply({ dropAll: mode }),
+    serverShutdown: () => apply({ serverShutdown: true }),
+    refuseConnections: (ms) => apply({ refuseForMs: ms }),
+    stall: (on) => apply({ stall: on }),
+    sendPings: (on) => apply({ sendPings: on }),
+    answerPings: (on) => apply({ answerPings: on }),
+    garbage: (ratio, kinds) =>
+      apply(kinds ? { garbageRatio: ratio, garbageKinds: kinds } : { garbageRatio: ratio }),
+    skipTradeIds: (count, symbol) => apply({ skipTradeIds: symbol ? { count, symbol } : { count } }),
+    loseTradeIds: (count, symbol) => apply({ loseTradeIds: symbol ? { count, symbol } : { count } }),
+    maxLifetime: (ms) => apply({ maxLifetimeMs: ms }),
+    rest: (fault) => apply({ rest: fault }),
+    get: () => engine.faultState(),
+  };
+  return {
+    host: options.host,
+    port,
+    wsUrl: `ws://${host}:${port}`,
+    restUrl: `http://${host}:${port}`,
+    adminUrl: `http://${host}:${port}/admin`,
+    options,
+    faults,
+    applyFaults: apply,
+    groundTruth: () => engine.groundTruth(),
+    stats: () => engine.statsSnapshot(),
+    nowMs: () => Math.floor(engine.nowUs() / 1000),
+    stop: () => engine.stop(),
+  };
+}

@@ -1,0 +1,235 @@
+/**
+ * Binance Spot REST market-data endpoints (rest-api.md, "Market Data endpoints"), answered from the
+ * same generated history the sockets carry. Request weights follow the docs: ping/time 1,
+ * exchangeInfo 20, historicalTrades and trades 25, aggTrades 4.
+ */
+
+import { DECIMAL_FACTOR, formatDecimal } from "../model/decimal.ts";
+import type { FaultSwitches } from "./faults.ts";
+import type { SymbolGenerator } from "./generator.ts";
+import type { AggRecord, TradeRecord } from "./history.ts";
+import { formatScaled } from "./market.ts";
+import { isValidSymbol } from "./options.ts";
+import type { WeightLimiter } from "./rest-limits.ts";
+
+export interface RestContext {
+  faults: FaultSwitches;
+  limiter: WeightLimiter;
+  weightLimit: number;
+  generator(symbol: string): SymbolGenerator | undefined;
+  generators(): Iterable<SymbolGenerator>;
+  nowUs(): number;
+  countRest(status: number): void;
+}
+
+const WEIGHTS: Record<string, number> = {
+  "/api/v3/ping": 1,
+  "/api/v3/time": 1,
+  "/api/v3/exchangeInfo": 20,
+  "/api/v3/historicalTrades": 25,
+  "/api/v3/trades": 25,
+  "/api/v3/aggTrades": 4,
+};
+
+const MAX_LIMIT = 1000;
+const DEFAULT_LIMIT = 500;
+
+class ParamError extends Error {
+  constructor(
+    readonly code: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+function json(body: unknown, status: number, headers: Record<string, string> = {}): Response {
+  return new Response(JSON.stringify(body), {
+    status,
+    headers: { "Content-Type": "application/json;charset=UTF-8", ...headers },
+  });
+}
+
+const TOO_MANY = (limit: number) =>
+  `Too much request weight used; current limit is ${limit} request weight per 1 MINUTE. Please use WebSocket Streams for live updates to avoid polling the API.`;
+const BANNED = (untilMs: number) =>
+  `Way too much request weight used; IP banned until ${untilMs}. Please use WebSocket Streams for live updates to avoid bans.`;
+
+export async function handleRest(url: URL, req: Request, ip: string, ctx: RestContext): Promise<Response> {
+  const weight = WEIGHTS[url.pathname];
+  if (weight === undefined) return json({ code: -1000, msg: `Unknown endpoint ${url.pathname}` }, 404);
+  if (req.method !== "GET") return json({ code: -1000, msg: "Method not allowed" }, 405);
+  const f = ctx.faults.rest;
+  if (f.delayMs > 0) await Bun.sleep(f.delayMs);
+  const nowMs = Math.floor(ctx.nowUs() / 1000);
+  let res: Response;
+  if (f.status === 500) {
+    res = json(
+      { code: -1001, msg: "Internal error; unable to process your request. Please try again." },
+      500,
+    );
+  } else if (f.status !== 0) {
+    const msg = f.status === 429 ? TOO_MANY(ctx.weightLimit) : BANNED(nowMs + 60_000);
+    res = json({ code: -1003, msg }, f.status, { "Retry-After": "1" });
+  } else {
+    const v = ctx.limiter.charge(ip, weight, nowMs);
+    const used = { "X-MBX-USED-WEIGHT-1M": String(v.used) };
+    if (v.status !== 200) {
+      const msg = v.status === 429 ? TOO_MANY(ctx.weightLimit) : BANNED(v.untilMs);
+      res = json({ code: -1003, msg }, v.status, { ...used, "Retry-After": String(v.retryAfterS) });
+    } else {
+      try {
+        res = json(route(url, req, ctx, nowMs), 200, used);
+      } catch (e) {
+        if (!(e instanceof ParamError)) throw e;
+        res = json({ code: e.code, msg: e.message }, 400, used);
+      }
+    }
+  }
+  ctx.countRest(res.status);
+  return res;
+}
+
+function route(url: URL, req: Request, ctx: RestContext, nowMs: number): unknown {
+  const q = url.searchParams;
+  const micros = (req.headers.get("X-MBX-TIME-UNIT") ?? "").toUpperCase() === "MICROSECOND";
+  const t = (us: number) => (micros ? us : Math.floor(us / 1000));
+  switch (url.pathname) {
+    case "/api/v3/ping":
+      return {};
+    case "/api/v3/time":
+      return { serverTime: micros ? ctx.nowUs() : nowMs };
+    case "/api/v3/exchangeInfo":
+      return exchangeInfo(q, ctx, t(ctx.nowUs()));
+    case "/api/v3/aggTrades": {
+      const gen = symbolParam(q, ctx);
+      const limit = limitParam(q);
+      const fromId = intParam(q, "fromId");
+      const start = intParam(q, "startTime");
+      const end = intParam(q, "endTime");
+      const toUs = (v: number) => (micros ? v : v * 1000);
+      const aggs =
+        fromId === null && (start !== null || end !== null)
+          ? gen.history.aggsBetween(
+              toUs(start ?? 0),
+              end === null ? Number.MAX_SAFE_INTEGER : toUs(end),
+              limit,
+            )
+          : gen.history.aggsFrom(fromId, limit);
+      return aggs.map((a) => aggRow(a, t));
+    }
+    default: {
+      // historicalTrades, trades (recent trades = historicalTrades without fromId)
+      const gen = symbolParam(q, ctx);
+      const limit = limitParam(q);
+      const fromId = url.pathname === "/api/v3/trades" ? null : intParam(q, "fromId");
+      return gen.history.tradesFrom(fromId, limit).map((r) => tradeRow(r, t));
+    }
+  }
+}
+
+function tradeRow(r: TradeRecord, t: (us: number) => number) {
+  // quoteQty = price × qty: the product of two 1e8-scaled values can pass 2^53, so BigInt here.
+  const quote = (BigInt(r.priceScaled) * BigInt(r.qtyScaled)) / DECIMAL_FACTOR;
+  return {
+    id: r.id,
+    price: formatScaled(r.priceScaled),
+    qty: formatScaled(r.qtyScaled),
+    quoteQty: formatDecimal(quote),
+    time: t(r.timeUs),
+    isBuyerMaker: r.buyerMaker,
+    isBestMatch: true,
+  };
+}
+
+function aggRow(a: AggRecord, t: (us: number) => number) {
+  return {
+    a: a.aggId,
+    p: formatScaled(a.priceScaled),
+    q: formatScaled(a.qtyScaled),
+    f: a.firstId,
+    l: a.lastId,
+    T: t(a.timeUs),
+    m: a.buyerMaker,
+    M: true,
+  };
+}
+
+function symbolParam(q: URLSearchParams, ctx: RestContext): SymbolGenerator {
+  const s = q.get("symbol");
+  if (s === null || s === "") {
+    throw new ParamError(-1102, "Mandatory parameter 'symbol' was not sent, was empty/null, or malformed.");
+  }
+  if (!/^[A-Z0-9-_.]{1,20}$/.test(s)) {
+    throw new ParamError(
+      -1100,
+      "Illegal characters found in parameter 'symbol'; legal range is '^[A-Z0-9-_.]{1,20}$'.",
+    );
+  }
+  const gen = isValidSymbol(s) ? ctx.generator(s) : undefined;
+  if (!gen) throw new ParamError(-1121, "Invalid symbol.");
+  return gen;
+}
+
+function intParam(q: URLSearchParams, name: string): number | null {
+  const v = q.get(name);
+  if (v === null) return null;
+  if (!/^[0-9]{1,16}$/.test(v)) {
+    throw new ParamError(
+      -1100,
+      `Illegal characters found in parameter '${name}'; legal range is '^[0-9]{1,16}$'.`,
+    );
+  }
+  return Number(v);
+}
+
+/** Binance caps limit at 1000; 0 is rejected. */
+function limitParam(q: URLSearchParams): number {
+  const v = intParam(q, "limit");
+  if (v === null) return DEFAULT_LIMIT;
+  if (v < 1) throw new ParamError(-1130, "Invalid data sent for a parameter.");
+  return Math.min(v, MAX_LIMIT);
+}
+
+function exchangeInfo(q: URLSearchParams, ctx: RestContext, serverTime: number): unknown {
+  const one = q.get("symbol");
+  const gens = one === null ? [...ctx.generators()] : [symbolParam(q, ctx)];
+  return {
+    timezone: "UTC",
+    serverTime,
+    rateLimits: [
+      { rateLimitType: "REQUEST_WEIGHT", interval: "MINUTE", intervalNum: 1, limit: ctx.weightLimit },
+    ],
+    exchangeFilters: [],
+    symbols: gens.map((g) => {
+      const p = g.profile;
+      return {
+        symbol: p.symbol,
+        status: "TRADING",
+        baseAsset: p.baseAsset,
+        baseAssetPrecision: 8,
+        quoteAsset: p.quoteAsset,
+        quotePrecision: 8,
+        quoteAssetPrecision: 8,
+        orderTypes: ["LIMIT", "MARKET"],
+        isSpotTradingAllowed: true,
+        filters: [
+          {
+            filterType: "PRICE_FILTER",
+            minPrice: formatScaled(p.tickScaled),
+            maxPrice: "1000000.00000000",
+            tickSize: formatScaled(p.tickScaled),
+          },
+          {
+            filterType: "LOT_SIZE",
+            minQty: formatScaled(p.stepScaled),
+            maxQty: "9000000.00000000",
+            stepSize: formatScaled(p.stepScaled),
+          },
+        ],
+        permissions: [],
+        permissionSets: [["SPOT"]],
+      };
+    }),
+  };
+}

@@ -1,0 +1,192 @@
+/**
+ * Each simulator fault switch against the source: recovery, completeness (ring ids + REST repairs
+ * = ground truth), and the ledger's account of what could not be repaired. Timers are shortened
+ * by configuration only.
+ */
+import { afterEach, describe, expect, test } from "bun:test";
+import { deliverableIds, type Harness, startHarness } from "../support/source-harness.ts";
+
+let h: Harness | undefined;
+afterEach(async () => {
+  await h?.stop();
+  h = undefined;
+});
+
+const count = (hh: Harness, key: string) => hh.seen.get(key)?.length ?? 0;
+
+/** Wait for `n` more trades of a symbol than now, then for repairs to settle. */
+async function flowMore(hh: Harness, n: number, symbol = "BTCUSDT", timeoutMs = 8000) {
+  const target = count(hh, `trades:${symbol}`) + n;
+  await hh.waitFor(() => count(hh, `trades:${symbol}`) >= target, timeoutMs, `${n} more ${symbol} trades`);
+  await hh.waitFor(() => hh.repairer.backlog === 0, timeoutMs, "repair backlog to drain");
+  hh.drain();
+}
+
+function expectTradesComplete(hh: Harness, symbol = "BTCUSDT") {
+  const ids = hh.ids("trades", symbol);
+  const first = ids[0]!;
+  const last = ids[ids.length - 1]!;
+  expect(ids).toEqual(deliverableIds(hh.sim, symbol, first, last));
+  expect(hh.repeats).toEqual([]);
+  return ids;
+}
+
+const opened = (hh: Harness) => hh.events.filter((e) => e.type === "open").length;
+
+describe("fault recovery", () => {
+  for (const mode of ["close", "reset"] as const) {
+    test(`drop all connections (${mode}): reconnect, repair the gap, nothing lost or doubled`, async () => {
+      h = await startHarness({ symbols: ["BTCUSDT"], kinds: ["trade"], sim: { ratePerSec: 300 } });
+      const hh = h;
+      await flowMore(hh, 100);
+      const dropAt = performance.now();
+      hh.sim.faults.dropAll(mode);
+      await hh.waitFor(() => opened(hh) >= 2, 5000, "reconnect");
+      await flowMore(hh, 200);
+      const firstFrame = hh.events.find((e) => e.type === "first_frame" && e.atMs > dropAt);
+      expectTradesComplete(hh);
+      expect(firstFrame).toBeDefined();
+      // Reconnect-to-first-frame after a drop, bounded by the 50-400 ms backoff used here.
+      expect(firstFrame!.atMs - dropAt).toBeLessThan(2000);
+      expect(hh.source.reconnects).toBeGreaterThanOrEqual(1);
+    });
+  }
+
+  test("a silent stall is detected within the data timeout and the source reconnects", async () => {
+    h = await startHarness({ symbols: ["BTCUSDT"], kinds: ["trade"], dataTimeoutMs: 300 });
+    const hh = h;
+    await flowMore(hh, 20);
+    const t0 = performance.now();
+    hh.sim.faults.stall(true);
+    await hh.waitFor(
+      () => hh.events.some((e) => e.type === "closed" && e.reason === "stall"),
+      3000,
+      "stall detection",
+    );
+    const detectedMs = hh.events.find((e) => e.type === "closed" && e.reason === "stall")!.atMs - t0;
+    expect(detectedMs).toBeLessThan(300 * 1.5 + 100);
+    expect(detectedMs).toBeGreaterThanOrEqual(250);
+    hh.sim.faults.stall(false);
+    await flowMore(hh, 50);
+    expectTradesComplete(hh);
+  });
+
+  test("pings stop: data still flows and the connection stays; the watchdog only acts on silence", async () => {
+    h = await startHarness({ symbols: ["BTCUSDT"], kinds: ["trade"], sim: { pingIntervalMs: 50 } });
+    const hh = h;
+    await flowMore(hh, 20);
+    hh.sim.faults.sendPings(false);
+    await flowMore(hh, 100);
+    expect(opened(hh)).toBe(1);
+    expectTradesComplete(hh);
+  });
+
+  test("connections refused: backoff delays follow 2^n ceilings with full jitter, then recovery", async () => {
+    h = await startHarness({
+      symbols: ["BTCUSDT"],
+      kinds: ["trade"],
+      reconnectBaseMs: 40,
+      reconnectMaxMs: 320,
+    });
+    const hh = h;
+    await flowMore(hh, 20);
+    hh.sim.faults.refuseConnections(1500);
+    hh.sim.faults.dropAll("reset");
+    await hh.waitFor(() => hh.source.shardStatus()[0]!.open === false, 2000, "drop");
+    await hh.waitFor(() => hh.events.filter((e) => e.type === "first_frame").length >= 2, 8000, "recovery");
+    const delays = hh.events.filter((e) => e.type === "connecting").slice(1);
+    expect(delays.length).toBeGreaterThanOrEqual(4);
+    delays.forEach((e, i) => {
+      if (e.type !== "connecting") return;
+      expect(e.delayMs).toBeGreaterThanOrEqual(0);
+      expect(e.delayMs).toBeLessThanOrEqual(Math.min(320, 40 * 2 ** i));
+    });
+    await flowMore(hh, 50);
+    expectTradesComplete(hh);
+  });
+
+  test("serverShutdown: make-before-break rotation, no loss, duplicates from the overlap removed", async () => {
+    h = await startHarness({ symbols: ["BTCUSDT"], kinds: ["trade"], sim: { ratePerSec: 300 } });
+    const hh = h;
+    await flowMore(hh, 50);
+    hh.sim.faults.serverShutdown();
+    await hh.waitFor(() => hh.events.some((e) => e.type === "rotated"), 3000, "rotation");
+    await flowMore(hh, 100);
+    expectTradesComplete(hh);
+    expect(hh.source.rotations).toBe(1);
+    expect(hh.ledger.entries()).toEqual([]);
+  });
+
+  test("24 h lifetime shortened to 400 ms: rotation before the cut loses nothing", async () => {
+    h = await startHarness({
+      symbols: ["BTCUSDT"],
+      kinds: ["trade"],
+      rotateAfterMs: 300,
+      sim: { ratePerSec: 300 },
+    });
+    const hh = h;
+    hh.sim.faults.maxLifetime(400);
+    await hh.waitFor(() => hh.source.rotations >= 3, 5000, "three rotations");
+    await flowMore(hh, 50);
+    expectTradesComplete(hh);
+    expect(hh.ingest.duplicates).toBeGreaterThan(0); // the overlaps happened and were removed
+  });
+
+  test("malformed, truncated, oversized and binary frames at 10 %: all dead-lettered, connection kept", async () => {
+    h = await startHarness({ symbols: ["BTCUSDT"], kinds: ["trade"], sim: { ratePerSec: 300 } });
+    const hh = h;
+    await flowMore(hh, 20);
+    hh.sim.faults.garbage(0.1);
+    await flowMore(hh, 400);
+    expect(opened(hh)).toBe(1);
+    const dl = hh.ingest.deps.deadLetters;
+    expect(dl.size + dl.droppedTotal).toBeGreaterThan(10);
+    expectTradesComplete(hh);
+  });
+
+  test("trade ids withheld from the socket are repaired from REST", async () => {
+    h = await startHarness({ symbols: ["BTCUSDT"], kinds: ["trade"], sim: { ratePerSec: 200 } });
+    const hh = h;
+    await flowMore(hh, 20);
+    hh.sim.faults.skipTradeIds(1000, "BTCUSDT");
+    await flowMore(hh, 100, "BTCUSDT", 15_000);
+    expectTradesComplete(hh);
+    const repaired = hh.ledger.entries({ state: "repaired" });
+    expect(repaired.reduce((n, e) => n + e.to_id - e.from_id + 1, 0)).toBeGreaterThanOrEqual(1000);
+  }, 20_000);
+
+  test("ids lost at the source: the ledger says missing_at_source, everything else is complete", async () => {
+    h = await startHarness({ symbols: ["BTCUSDT"], kinds: ["trade"] });
+    const hh = h;
+    await flowMore(hh, 20);
+    hh.sim.faults.loseTradeIds(25, "BTCUSDT");
+    await flowMore(hh, 50);
+    expectTradesComplete(hh);
+    const lost = hh.sim.groundTruth().symbols.BTCUSDT!.missingAtSourceTradeIds;
+    const ledgered = hh.ledger.entries({ state: "missing_at_source" }).map((e) => [e.from_id, e.to_id]);
+    expect(ledgered).toEqual(lost);
+  });
+
+  for (const status of [429, 418, 500] as const) {
+    test(`REST answering ${status}: repair waits, retries and completes once REST recovers`, async () => {
+      h = await startHarness({
+        symbols: ["BTCUSDT"],
+        kinds: ["trade"],
+        sim: { ratePerSec: 200, restBanMs: 300 },
+      });
+      const hh = h;
+      await flowMore(hh, 20);
+      hh.sim.faults.rest({ status });
+      hh.sim.faults.skipTradeIds(50, "BTCUSDT");
+      await hh.waitFor(
+        () => hh.ledger.entries().some((e) => e.attempts > 0),
+        5000,
+        "a failed repair attempt",
+      );
+      hh.sim.faults.rest({ status: 0 });
+      await flowMore(hh, 50, "BTCUSDT", 15_000);
+      expectTradesComplete(hh);
+      expect(hh.ledger.entries({ state: "repaired" }).length).toBeGreaterThan(0);
+    });
+  }
+});

@@ -1,0 +1,169 @@
+/**
+ * The ingest half of K2 (source → decode → continuity → ring, plus REST gap repair) against the
+ * real simulator over loopback sockets, with a consumer that records every row leaving the ring.
+ * Used by the source tests; the whole process (with storage) is exercised in test/process.
+ */
+import { SymbolLookup } from "../../src/decode/binance/index.ts";
+import { FrameTag, Ingest } from "../../src/ingest/ingest.ts";
+import { SymbolTable } from "../../src/model/symbols.ts";
+import { TABLE_BY_ID } from "../../src/model/tables.ts";
+import { Backoff } from "../../src/resilience/backoff.ts";
+import { CircuitBreaker } from "../../src/resilience/circuit-breaker.ts";
+import { ConnectionPacer } from "../../src/resilience/pacer.ts";
+import { DeadLetterBuffer } from "../../src/ring/dead-letter.ts";
+import { Ring } from "../../src/ring/ring.ts";
+import { type SimOptionsInput, type Simulator, startSimulator } from "../../src/sim/index.ts";
+import { nowUs } from "../../src/source/binance/connection.ts";
+import { BinanceRest } from "../../src/source/binance/rest.ts";
+import { BinanceSource, type LifecycleEvent } from "../../src/source/binance/source.ts";
+import { type StreamKind, shardStreams, streamNames } from "../../src/source/binance/streams.ts";
+import { GapLedger } from "../../src/source/gap-ledger.ts";
+import { GapRepairer } from "../../src/source/gap-repair.ts";
+import { Sequencer } from "../../src/source/sequencer.ts";
+
+export interface HarnessOptions {
+  symbols?: string[];
+  kinds?: StreamKind[];
+  sim?: SimOptionsInput;
+  dataTimeoutMs?: number;
+  rotateAfterMs?: number;
+  reconnectBaseMs?: number;
+  reconnectMaxMs?: number;
+  connectMinIntervalMs?: number;
+  streamsPerConnection?: number;
+  ringCapacity?: number;
+}
+
+export interface Harness {
+  sim: Simulator;
+  source: BinanceSource;
+  ingest: Ingest;
+  ledger: GapLedger;
+  repairer: GapRepairer;
+  rest: BinanceRest;
+  symbols: SymbolTable;
+  events: (LifecycleEvent & { atMs: number })[];
+  /** Ids that left the ring, per "table:SYMBOL", in arrival order. */
+  seen: Map<string, number[]>;
+  /** Ids that left the ring more than once (must stay empty). */
+  repeats: string[];
+  drain(): void;
+  ids(table: string, symbol: string): number[];
+  waitFor(cond: () => boolean, timeoutMs: number, what: string): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export async function startHarness(o: HarnessOptions = {}): Promise<Harness> {
+  const symbolsList = o.symbols ?? ["BTCUSDT", "ETHUSDT", "BNBUSDT"];
+  const sim = await startSimulator({ symbols: symbolsList, ratePerSec: 50, seed: 7, ...o.sim });
+  const symbols = new SymbolTable(symbolsList);
+  const lookup = new SymbolLookup(symbols);
+  const ring = new Ring(o.ringCapacity ?? 1 << 16);
+  const ledger = new GapLedger();
+  const rest = new BinanceRest({ baseUrl: sim.restUrl, timeoutMs: 2000, banBackoffMs: 500 });
+  const breaker = new CircuitBreaker({ name: "rest", failureThreshold: 5, openDurationMs: 300 });
+  const events: (LifecycleEvent & { atMs: number })[] = [];
+  let source: BinanceSource | undefined;
+  let ingest: Ingest | undefined;
+  const repairer = new GapRepairer({
+    rest,
+    ledger,
+    breaker,
+    emit: (frame, recv) => ingest?.onFrame(frame, recv, -1, FrameTag.REST),
+    maxAttempts: 6,
+    retryDelayMs: (n) => Math.min(400, 50 * 2 ** n),
+    nowUs,
+  });
+  ingest = new Ingest({
+    ring,
+    lookup,
+    symbols,
+    sequencer: new Sequencer(),
+    ledger,
+    deadLetters: new DeadLetterBuffer({ maxEntries: 10_000 }),
+    onGap: (g) => repairer.enqueue(g),
+    onServerShutdown: (shard) => source?.rotate(shard, "serverShutdown"),
+    gapMaxIds: 1_000_000,
+    nowUs,
+  });
+  const streams = streamNames(symbolsList, o.kinds ?? ["trade", "aggTrade", "bookTicker"]);
+  const pacer = new ConnectionPacer({ minIntervalMs: o.connectMinIntervalMs ?? 0, maxPerWindow: 300 });
+  source = new BinanceSource(
+    {
+      wsUrl: sim.wsUrl,
+      shards: shardStreams(streams, o.streamsPerConnection ?? 1024),
+      dataTimeoutMs: o.dataTimeoutMs ?? 5000,
+      rotateAfterMs: o.rotateAfterMs ?? 3_600_000,
+      healthyAfterMs: 60_000,
+      newBackoff: () => new Backoff({ baseMs: o.reconnectBaseMs ?? 50, capMs: o.reconnectMaxMs ?? 400 }),
+      gate: pacer,
+    },
+    {
+      onFrame: (f, recv, shard) => ingest?.onFrame(f, recv, shard),
+      onBinary: (f, recv, shard) => ingest?.onBinary(f, recv, shard),
+      onLifecycle: (ev) => events.push({ ...ev, atMs: performance.now() }),
+    },
+  );
+  const seen = new Map<string, number[]>();
+  const all = new Map<string, Set<number>>();
+  const repeats: string[] = [];
+  const drain = () => {
+    ring.drain(1 << 20, (rows, slot) => {
+      const key = `${TABLE_BY_ID[rows.kind[slot] as 1 | 2 | 3]}:${symbols.name(rows.symbol_id[slot]!)}`;
+      const id = rows.id[slot]!;
+      let set = all.get(key);
+      if (!set) {
+        set = new Set();
+        all.set(key, set);
+        seen.set(key, []);
+      }
+      if (set.has(id)) repeats.push(`${key}:${id}`);
+      set.add(id);
+      seen.get(key)!.push(id);
+    });
+  };
+  const timer = setInterval(drain, 5);
+  source.start();
+  const h: Harness = {
+    sim,
+    source,
+    ingest,
+    ledger,
+    repairer,
+    rest,
+    symbols,
+    events,
+    seen,
+    repeats,
+    drain,
+    ids: (table, symbol) => [...(seen.get(`${table}:${symbol}`) ?? [])].sort((a, b) => a - b),
+    async waitFor(cond, timeoutMs, what) {
+      const deadline = performance.now() + timeoutMs;
+      while (!cond()) {
+        if (performance.now() > deadline)
+          throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+        await Bun.sleep(10);
+      }
+    },
+    async stop() {
+      source?.stop();
+      repairer.stop();
+      clearInterval(timer);
+      await sim.stop();
+    },
+  };
+  return h;
+}
+
+/** Ground-truth trade ids of `symbol` in [from, to] that the socket or REST can deliver. */
+export function deliverableIds(sim: Simulator, symbol: string, from: number, to: number): number[] {
+  const t = sim.groundTruth().symbols[symbol];
+  if (!t) return [];
+  const missing = new Set<number>();
+  for (const [a, b] of t.missingAtSourceTradeIds)
+    for (let i = Math.max(a, from); i <= Math.min(b, to); i++) missing.add(i);
+  const out: number[] = [];
+  for (const [a, b] of t.tradeIds)
+    for (let i = Math.max(a, from); i <= Math.min(b, to); i++) if (!missing.has(i)) out.push(i);
+  return out;
+}
