@@ -1,0 +1,116 @@
+/**
+ * Compaction: merge the small files of one partition into one file, deduplicated by id.
+ *
+ * Protocol and guarantee:
+ *  1. The worker writes the merged file atomically (temp → fsync → rename → fsync dir); its
+ *     footer lists the merged names in `k2.replaces`. It is now on disk but not in the catalog.
+ *  2. `catalog.swap(sources, merged)`: one synchronous step. A catalog reader's snapshot holds
+ *     either all sources or the merged file, never both, never neither.
+ *  3. Sources are deleted once no snapshot pins them (bounded wait; still-pinned files stay
+ *     retired and are deleted by a later `deleteRetired`).
+ * A directory-listing reader that honours `k2.replaces` and re-lists when a listed file
+ * vanishes (scan.ts scanPartition) gets the same guarantee. A naive glob reader (DuckDB over
+ * `**\/*.parquet`) may see sources and merged file together between steps 1 and 3: it must
+ * read the file list from the catalog instead. A crash between 1 and 3 is repaired by the
+ * rebuild, which drops (and may delete) files named in a present file's `k2.replaces`.
+ */
+import { unlink } from "node:fs/promises";
+import { dirname } from "node:path";
+import type { TableName } from "../model/index.ts";
+import {
+  dayOfDate,
+  dayOfUs,
+  type FileInfo,
+  nodeParquetFs,
+  type ParquetWriterPool,
+} from "../sink/parquet/index.ts";
+import type { Catalog } from "./catalog.ts";
+
+export interface MaintenanceDeps {
+  readonly catalog: Catalog;
+  readonly pool: ParquetWriterPool;
+  /** How long to wait for readers to release old files before leaving them for later. */
+  readonly pinTimeoutMs?: number;
+}
+
+export interface CompactionOutcome {
+  readonly merged: FileInfo;
+  readonly replaced: readonly FileInfo[];
+  readonly duplicatesDropped: number;
+  /** Old files deleted now; the rest are retired and pinned by readers. */
+  readonly deleted: number;
+}
+
+const compacting = new WeakMap<Catalog, Set<string>>();
+
+/** Delete retired files nobody pins; fsync their folders. Returns how many were deleted. */
+export async function deleteRetired(catalog: Catalog): Promise<number> {
+  const paths = catalog.deletable();
+  const dirs = new Set<string>();
+  for (const p of paths) {
+    await unlink(p).catch((err: { code?: string }) => {
+      if (err.code !== "ENOENT") throw err;
+    });
+    dirs.add(dirname(p));
+  }
+  for (const d of dirs) {
+    try {
+      nodeParquetFs.fsyncDir(d);
+    } catch {
+      // The folder may be gone (retention removed it): nothing left to make durable.
+    }
+  }
+  catalog.forget(paths);
+  return paths.length;
+}
+
+/** Merge one partition's files. Null when it has fewer than `minFiles` files or is busy. */
+export async function compactPartition(
+  deps: MaintenanceDeps,
+  p: { readonly table: TableName; readonly symbol: string; readonly date: string },
+  minFiles = 2,
+): Promise<CompactionOutcome | null> {
+  const { catalog, pool } = deps;
+  const busy = compacting.get(catalog) ?? new Set<string>();
+  compacting.set(catalog, busy);
+  const k = `${p.table}/${p.date}/${p.symbol}`;
+  if (busy.has(k)) return null;
+  const sources = catalog.files({ table: p.table, symbol: p.symbol, date: p.date });
+  if (sources.length < Math.max(1, minFiles)) return null;
+  busy.add(k);
+  try {
+    const { info: merged, duplicatesDropped } = await pool.compact({
+      ...p,
+      sources: sources.map((f) => f.path),
+    });
+    if (!catalog.swap(sources, merged)) {
+      // A source left the catalog meanwhile (retention): the merged file must not appear.
+      await unlink(merged.path).catch(() => undefined);
+      return null;
+    }
+    await catalog.whenUnpinned(
+      sources.map((f) => f.path),
+      deps.pinTimeoutMs ?? 10_000,
+    );
+    const deleted = await deleteRetired(catalog);
+    return { merged, replaced: sources, duplicatesDropped, deleted };
+  } finally {
+    busy.delete(k);
+  }
+}
+
+/** Compact every closed partition (UTC date before today's) with at least `minFiles` files. */
+export async function compactClosedPartitions(
+  deps: MaintenanceDeps,
+  nowUs: number,
+  minFiles = 2,
+): Promise<CompactionOutcome[]> {
+  const today = dayOfUs(nowUs);
+  const out: CompactionOutcome[] = [];
+  for (const part of deps.catalog.partitions()) {
+    if ((dayOfDate(part.date) ?? today) >= today || part.files < minFiles) continue;
+    const r = await compactPartition(deps, part, minFiles);
+    if (r) out.push(r);
+  }
+  return out;
+}

@@ -1,0 +1,53 @@
+import { expect, test } from "bun:test";
+import { allocRowColumns, Table } from "../../model/index.ts";
+import { AppendStatus, appendRange, appendRow, createBatch } from "./batch.ts";
+import { dateOfUs, dayOfDate, fileName, isVisibleParquetName, parsePartition, US_PER_DAY } from "./layout.ts";
+
+const DAY = 19_675;
+
+test("appendRow copies slots exactly and refuses rows of another table, symbol or date", () => {
+  const rows = allocRowColumns(6);
+  for (let i = 0; i < 6; i++) {
+    rows.kind[i] = Table.quotes;
+    rows.symbol_id[i] = 2;
+    rows.id[i] = 10 + i;
+    rows.event_time_us[i] = DAY * US_PER_DAY + i;
+    rows.dec3[i] = -(2n ** 62n) + BigInt(i); // high word set: the two-word copy must keep it
+  }
+  rows.kind[3] = Table.trades;
+  rows.symbol_id[4] = 1;
+  rows.event_time_us[5] = (DAY + 1) * US_PER_DAY;
+  const b = createBatch({ table: "quotes", symbol: "BTCUSDT", symbolId: 2, day: DAY }, 4);
+  expect(appendRange(b, rows, 0, 3)).toBe(3);
+  expect([3, 4, 5].map((s) => appendRow(b, rows, s))).toEqual([
+    AppendStatus.wrong_table,
+    AppendStatus.wrong_symbol,
+    AppendStatus.wrong_date,
+  ]);
+  expect(Array.from(b.columns.dec3.subarray(0, 3))).toEqual([rows.dec3[0]!, rows.dec3[1]!, rows.dec3[2]!]);
+  expect(Array.from(b.columns.id.subarray(0, 3))).toEqual([10, 11, 12]);
+  rows.symbol_id[4] = 2;
+  expect(appendRow(b, rows, 4)).toBe(AppendStatus.ok);
+  expect(appendRow(b, rows, 0)).toBe(AppendStatus.full);
+  b.writing = true;
+  expect(appendRow(b, rows, 0)).toBe(AppendStatus.busy);
+  expect(b.columns.flags.length).toBe(0); // quotes carry no flags: not allocated
+});
+
+test("layout: UTC dates, names sort by id, dot-files hidden, partitions parsed strictly", () => {
+  expect(dateOfUs(DAY * US_PER_DAY)).toBe("2023-11-14");
+  expect(dateOfUs(DAY * US_PER_DAY - 1)).toBe("2023-11-13");
+  expect(dayOfDate("2023-11-14")).toBe(DAY);
+  expect(dayOfDate("2023-02-30")).toBeNull();
+  const names = [fileName(999, 1500, 5, 1), fileName(10, 998, 9, 2), fileName(1501, 9e15, 1, 3)];
+  expect([...names].sort()).toEqual([names[1]!, names[0]!, names[2]!]);
+  expect(isVisibleParquetName(`.tmp-${names[0]}`)).toBe(false);
+  expect(isVisibleParquetName(names[0]!)).toBe(true);
+  expect(parsePartition("trades", "date=2023-11-14", "symbol=BTCUSDT")).toEqual({
+    table: "trades",
+    date: "2023-11-14",
+    symbol: "BTCUSDT",
+  });
+  expect(parsePartition("trades", "date=2023-13-01", "symbol=BTCUSDT")).toBeNull();
+  expect(parsePartition("orders", "date=2023-11-14", "symbol=BTCUSDT")).toBeNull();
+});

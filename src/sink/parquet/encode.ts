@@ -1,0 +1,183 @@
+/**
+ * Batch columns → Parquet bytes. Pure (no I/O), runs in the writer worker. Ids and times arrive
+ * as float64 (exact integers < 2^53) and are widened to int64 here, off the main thread.
+ */
+import { ByteWriter, ParquetWriter } from "hyparquet-writer";
+import type { TableName } from "../../model/index.ts";
+import type { BatchColumns } from "./batch.ts";
+import { ParquetSinkError } from "./errors.ts";
+import { dayOfDate, US_PER_DAY } from "./layout.ts";
+import {
+  META,
+  ROW_GROUP_ROWS,
+  SCHEMA_VERSION,
+  sideOf,
+  slotOf,
+  TABLE_SCHEMAS,
+  WRITER_INFO,
+} from "./schema.ts";
+
+export interface EncodeInput {
+  readonly table: TableName;
+  readonly exchange: string;
+  readonly symbol: string;
+  readonly date: string;
+  readonly rows: number;
+  readonly columns: BatchColumns;
+  /** Names of the files (same partition) this one replaces: set by compaction only. */
+  readonly replaces?: readonly string[];
+}
+
+export interface EncodeOptions {
+  readonly zstdLevel?: number;
+  readonly rowGroupRows?: number;
+  /** false: encode with the annotated schema the slow, obvious way (tests the fast path). */
+  readonly fast?: boolean;
+}
+
+export interface FileStats {
+  readonly rows: number;
+  readonly minId: number;
+  readonly maxId: number;
+  readonly minEventTimeUs: number;
+  readonly maxEventTimeUs: number;
+}
+
+const TWO_32 = 4_294_967_296;
+
+/** float64 integers → int64 through uint32 words: no BigInt per value. */
+function toInt64(src: Float64Array, rows: number, column: string): BigInt64Array {
+  const out = new BigInt64Array(rows);
+  const w = new Uint32Array(out.buffer);
+  for (let i = 0; i < rows; i++) {
+    const x = src[i]!;
+    if (!(x >= 0 && x <= Number.MAX_SAFE_INTEGER) || x !== Math.floor(x)) {
+      throw new ParquetSinkError({
+        kind: "invalid_batch",
+        op: "encode",
+        message: `${column}[${i}] = ${x} is not an integer in [0, 2^53)`,
+      });
+    }
+    w[2 * i] = x >>> 0;
+    w[2 * i + 1] = Math.floor(x / TWO_32);
+  }
+  return out;
+}
+
+export function statsOf(columns: BatchColumns, rows: number): FileStats {
+  let minId = Number.POSITIVE_INFINITY;
+  let maxId = Number.NEGATIVE_INFINITY;
+  let minE = Number.POSITIVE_INFINITY;
+  let maxE = Number.NEGATIVE_INFINITY;
+  const { id, event_time_us: ev } = columns;
+  for (let i = 0; i < rows; i++) {
+    const x = id[i]!;
+    const e = ev[i]!;
+    if (x < minId) minId = x;
+    if (x > maxId) maxId = x;
+    if (e < minE) minE = e;
+    if (e > maxE) maxE = e;
+  }
+  return { rows, minId, maxId, minEventTimeUs: minE, maxEventTimeUs: maxE };
+}
+
+export function encodeParquet(
+  input: EncodeInput,
+  opts: EncodeOptions = {},
+): { bytes: Uint8Array; stats: FileStats } {
+  const { table, rows, columns } = input;
+  if (!Number.isInteger(rows) || rows < 1 || rows > columns.id.length) {
+    throw new ParquetSinkError({
+      kind: "invalid_batch",
+      op: "encode",
+      message: `batch rows ${rows} not in 1..${columns.id.length}`,
+    });
+  }
+  const day = dayOfDate(input.date);
+  const stats = statsOf(columns, rows);
+  if (
+    day === null ||
+    stats.minEventTimeUs < day * US_PER_DAY ||
+    stats.maxEventTimeUs >= (day + 1) * US_PER_DAY
+  ) {
+    throw new ParquetSinkError({
+      kind: "invalid_batch",
+      op: "encode",
+      message: `event_time_us ${stats.minEventTimeUs}..${stats.maxEventTimeUs} outside date ${input.date}`,
+    });
+  }
+  const schema = TABLE_SCHEMAS[table];
+  // biome-ignore lint/suspicious/noExplicitAny: hyparquet-writer's ColumnSource type is loose JS.
+  const columnData: any[] = [];
+  let side: string[] | undefined;
+  for (const col of schema.columns) {
+    const slot = slotOf(table, col.name);
+    const entry: { name: string; data: unknown; encoding?: string; columnIndex?: boolean } = {
+      name: col.name,
+      data: null,
+    };
+    switch (slot) {
+      case "exchange":
+      case "symbol":
+        entry.data = new Array<string>(rows).fill(slot === "exchange" ? input.exchange : input.symbol);
+        entry.encoding = "RLE_DICTIONARY";
+        break;
+      case "side": {
+        side = new Array<string>(rows);
+        for (let i = 0; i < rows; i++) side[i] = sideOf((columns.flags[i]! & 1) === 1);
+        entry.data = side;
+        entry.encoding = "RLE_DICTIONARY";
+        break;
+      }
+      case "flags": {
+        const b = new Array<boolean>(rows);
+        for (let i = 0; i < rows; i++) b[i] = (columns.flags[i]! & 1) === 1;
+        entry.data = b;
+        break;
+      }
+      case "dec0":
+      case "dec1":
+      case "dec2":
+      case "dec3":
+        entry.data = columns[slot].subarray(0, rows);
+        break;
+      default:
+        // Ids and times rise row by row: delta packing stores them in ~0.01 bytes each.
+        entry.data = toInt64(columns[slot], rows, col.name);
+        entry.encoding = "DELTA_BINARY_PACKED";
+        entry.columnIndex = slot === "id" || slot === "event_time_us";
+    }
+    columnData.push(entry);
+  }
+  const kv: Record<string, string> = {
+    [META.schemaVersion]: String(SCHEMA_VERSION),
+    [META.writer]: WRITER_INFO,
+    [META.table]: table,
+    [META.exchange]: input.exchange,
+    [META.symbol]: input.symbol,
+    [META.date]: input.date,
+    [META.rows]: String(rows),
+    [META.minId]: String(stats.minId),
+    [META.maxId]: String(stats.maxId),
+    [META.minEventTimeUs]: String(stats.minEventTimeUs),
+    [META.maxEventTimeUs]: String(stats.maxEventTimeUs),
+  };
+  if (input.replaces && input.replaces.length > 0) kv[META.replaces] = JSON.stringify(input.replaces);
+  const level = opts.zstdLevel ?? 3;
+  const fast = opts.fast ?? true;
+  const writer = new ByteWriter();
+  const pq = new ParquetWriter({
+    writer,
+    schema: fast ? schema.physical : schema.annotated,
+    codec: "ZSTD",
+    compressors: { ZSTD: (b: Uint8Array) => Bun.zstdCompressSync(b, { level }) },
+    statistics: true,
+    kvMetadata: Object.entries(kv).map(([key, value]) => ({ key, value })),
+    createdBy: WRITER_INFO,
+  });
+  pq.write({ columnData, rowGroupSize: opts.rowGroupRows ?? ROW_GROUP_ROWS });
+  // The footer must carry the DECIMAL/TIMESTAMP annotations: see schema.ts `physical`.
+  pq.schema = schema.annotated;
+  pq.finish();
+  return { bytes: new Uint8Array(writer.getBuffer()), stats };
+}

@@ -1,0 +1,179 @@
+/**
+ * The jobs the writer worker runs, as plain functions of an fs so tests can run them in-process
+ * with injected faults. `writeJob`: batch → encoded → committed file. `compactJob`: the files
+ * of one partition → one file, rows deduplicated by id and sorted by id, carrying `k2.replaces`.
+ */
+import { readFileSync } from "node:fs";
+import { basename } from "node:path";
+import type { TableName } from "../../model/index.ts";
+import { allocColumns, type BatchColumns } from "./batch.ts";
+import { commitFile } from "./commit.ts";
+import { type EncodeOptions, encodeParquet } from "./encode.ts";
+import { ParquetSinkError, toParquetError } from "./errors.ts";
+import type { ParquetFs } from "./fs.ts";
+import { fileName, partitionDir } from "./layout.ts";
+import type { FileInfo } from "./meta.ts";
+import { decodeParquet, type StoredColumns } from "./read.ts";
+import { TABLE_SLOTS } from "./schema.ts";
+
+export interface NameSeed {
+  /** Pool start time: makes names unique across restarts. */
+  readonly writtenAtMs: number;
+  /** Per-pool sequence number. */
+  readonly seq: number;
+}
+
+export interface WriteJob extends NameSeed {
+  readonly dataDir: string;
+  readonly table: TableName;
+  readonly exchange: string;
+  readonly symbol: string;
+  readonly date: string;
+  readonly rows: number;
+  readonly columns: BatchColumns;
+  readonly replaces?: readonly string[];
+}
+
+export function writeJob(fs: ParquetFs, job: WriteJob, opts: EncodeOptions): FileInfo {
+  const { bytes, stats } = encodeParquet(job, opts);
+  const dir = partitionDir(job.dataDir, job.table, job.date, job.symbol);
+  const name = fileName(stats.minId, stats.maxId, job.writtenAtMs, job.seq);
+  const path = commitFile(fs, dir, name, bytes);
+  return {
+    path,
+    name,
+    table: job.table,
+    exchange: job.exchange,
+    symbol: job.symbol,
+    date: job.date,
+    rows: stats.rows,
+    bytes: bytes.byteLength,
+    minEventTimeUs: stats.minEventTimeUs,
+    maxEventTimeUs: stats.maxEventTimeUs,
+    minId: stats.minId,
+    maxId: stats.maxId,
+    replaces: job.replaces ?? [],
+  };
+}
+
+export interface CompactJob extends NameSeed {
+  readonly dataDir: string;
+  readonly table: TableName;
+  readonly symbol: string;
+  readonly date: string;
+  /** Visible files of that one partition. */
+  readonly sources: readonly string[];
+}
+
+export interface CompactResult {
+  readonly info: FileInfo;
+  readonly duplicatesDropped: number;
+}
+
+/** Stored columns of one file → batch slots (the inverse of encode's mapping). */
+function toBatchColumns(table: TableName, f: StoredColumns, out: BatchColumns, at: number): void {
+  const slots = TABLE_SLOTS[table];
+  for (const [name, slot] of Object.entries(slots)) {
+    const src = f.columns[name];
+    if (src === undefined)
+      throw new ParquetSinkError({
+        kind: "corrupt",
+        op: "compact",
+        message: `${f.info.path}: column ${name} missing`,
+      });
+    if (slot === "exchange" || slot === "symbol" || slot === "side") continue;
+    if (slot === "flags") {
+      for (let i = 0; i < f.numRows; i++) out.flags[at + i] = src[i] === true ? 1 : 0;
+    } else if (slot === "dec0" || slot === "dec1" || slot === "dec2" || slot === "dec3") {
+      out[slot].set(src as BigInt64Array, at);
+    } else {
+      const dst = out[slot];
+      for (let i = 0; i < f.numRows; i++) dst[at + i] = Number(src[i] as bigint);
+    }
+  }
+}
+
+/** Keep the first row per id (files in name order = write order), sorted by id. */
+function dedupeSorted(
+  table: TableName,
+  c: BatchColumns,
+  rows: number,
+): { columns: BatchColumns; rows: number } {
+  const order = new Uint32Array(rows);
+  for (let i = 0; i < rows; i++) order[i] = i;
+  const id = c.id;
+  // Ties keep input order: the first written copy of an id wins.
+  order.sort((a, b) => id[a]! - id[b]! || a - b);
+  let kept = 0;
+  let prev = Number.NaN;
+  for (let k = 0; k < rows; k++) {
+    const i = order[k]!;
+    if (id[i] === prev) continue;
+    prev = id[i]!;
+    order[kept++] = i;
+  }
+  const out = allocColumns(table, kept);
+  for (const slot of Object.keys(out) as (keyof BatchColumns)[]) {
+    const src = c[slot] as Float64Array;
+    if (src.length === 0) continue;
+    const dst = out[slot] as Float64Array;
+    for (let k = 0; k < kept; k++) dst[k] = src[order[k]!]!;
+  }
+  return { columns: out, rows: kept };
+}
+
+export async function compactJob(
+  fs: ParquetFs,
+  job: CompactJob,
+  opts: EncodeOptions,
+): Promise<CompactResult> {
+  const files: StoredColumns[] = [];
+  let total = 0;
+  let exchange: string | undefined;
+  for (const p of job.sources) {
+    let bytes: Uint8Array;
+    try {
+      bytes = readFileSync(p);
+    } catch (err) {
+      throw toParquetError("compact_read", p, err);
+    }
+    const f = await decodeParquet(p, bytes);
+    const { table, symbol, date } = f.info;
+    if (table !== job.table || symbol !== job.symbol || date !== job.date) {
+      throw new ParquetSinkError({
+        kind: "corrupt",
+        op: "compact",
+        message: `${p} holds ${table}/${date}/${symbol}, not the partition being compacted`,
+      });
+    }
+    exchange ??= f.info.exchange;
+    files.push(f);
+    total += f.numRows;
+  }
+  if (files.length === 0 || exchange === undefined) {
+    throw new ParquetSinkError({
+      kind: "invalid_batch",
+      op: "compact",
+      message: "compaction needs at least one file",
+    });
+  }
+  const all = allocColumns(job.table, total);
+  let at = 0;
+  for (const f of files) {
+    toBatchColumns(job.table, f, all, at);
+    at += f.numRows;
+  }
+  const merged = dedupeSorted(job.table, all, total);
+  const info = writeJob(
+    fs,
+    {
+      ...job,
+      exchange,
+      rows: merged.rows,
+      columns: merged.columns,
+      replaces: job.sources.map((p) => basename(p)),
+    },
+    opts,
+  );
+  return { info, duplicatesDropped: total - merged.rows };
+}

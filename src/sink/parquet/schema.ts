@@ -1,0 +1,174 @@
+/**
+ * The Parquet schema of each table, derived from model/tables.ts, and where each stored column
+ * comes from in a batch. Types: decimals DECIMAL(18,8) on INT64, times TIMESTAMP(MICROS, UTC),
+ * ids plain INT64, strings UTF8 (dictionary-encoded), flags BOOLEAN; every column REQUIRED.
+ */
+import type { ParquetWriter } from "hyparquet-writer";
+import {
+  type ColumnDef,
+  DECIMAL_PRECISION,
+  DECIMAL_SCALE,
+  TABLE_COLUMNS,
+  TABLE_ID_COLUMN,
+  type TableName,
+} from "../../model/index.ts";
+
+/** hyparquet-writer bundles its own hyparquet: use the element type it declares. */
+type SchemaElement = ConstructorParameters<typeof ParquetWriter>[0]["schema"][number];
+
+/** Bump when a stored column, type or meaning changes; readers check `k2.schema_version`. */
+export const SCHEMA_VERSION = 1;
+export const WRITER_INFO = `k2 parquet-sink schema=${SCHEMA_VERSION} (hyparquet-writer 0.17.0, zstd)`;
+
+/** Rows per row group: a day file of ~1M trades gets ~16 groups whose min/max prune reads. */
+export const ROW_GROUP_ROWS = 65_536;
+
+/** Key-value metadata keys written into every file's footer (all values are strings). */
+export const META = {
+  schemaVersion: "k2.schema_version",
+  writer: "k2.writer",
+  table: "k2.table",
+  exchange: "k2.exchange",
+  symbol: "k2.symbol",
+  date: "k2.date",
+  rows: "k2.rows",
+  minId: "k2.min_id",
+  maxId: "k2.max_id",
+  minEventTimeUs: "k2.min_event_time_us",
+  maxEventTimeUs: "k2.max_event_time_us",
+  /** JSON array of the file names (same partition) a compacted file replaces. */
+  replaces: "k2.replaces",
+} as const;
+
+/** A batch column slot (same names as RowColumns) or a value the writer derives. */
+export type Slot =
+  | "id"
+  | "first_id"
+  | "last_id"
+  | "trade_time_us"
+  | "event_time_us"
+  | "recv_time_us"
+  | "dec0"
+  | "dec1"
+  | "dec2"
+  | "dec3"
+  | "flags"
+  | "exchange"
+  | "symbol"
+  | "side";
+
+/** Stored column name → batch slot, per table (mirrors the table in model/row.ts). */
+export const TABLE_SLOTS: Readonly<Record<TableName, Readonly<Record<string, Slot>>>> = {
+  trades: {
+    exchange: "exchange",
+    symbol: "symbol",
+    trade_id: "id",
+    price: "dec0",
+    quantity: "dec1",
+    side: "side",
+    is_buyer_maker: "flags",
+    trade_time_us: "trade_time_us",
+    event_time_us: "event_time_us",
+    recv_time_us: "recv_time_us",
+  },
+  agg_trades: {
+    exchange: "exchange",
+    symbol: "symbol",
+    agg_trade_id: "id",
+    price: "dec0",
+    quantity: "dec1",
+    first_trade_id: "first_id",
+    last_trade_id: "last_id",
+    side: "side",
+    is_buyer_maker: "flags",
+    trade_time_us: "trade_time_us",
+    event_time_us: "event_time_us",
+    recv_time_us: "recv_time_us",
+  },
+  quotes: {
+    exchange: "exchange",
+    symbol: "symbol",
+    update_id: "id",
+    bid_price: "dec0",
+    bid_quantity: "dec1",
+    ask_price: "dec2",
+    ask_quantity: "dec3",
+    event_time_us: "event_time_us",
+    recv_time_us: "recv_time_us",
+  },
+};
+
+export function slotOf(table: TableName, column: string): Slot {
+  const s = TABLE_SLOTS[table][column];
+  if (s === undefined) throw new Error(`no slot for ${table}.${column}`);
+  return s;
+}
+
+/** The annotated element that goes into the footer. */
+function annotated(col: ColumnDef): SchemaElement {
+  const base = { name: col.name, repetition_type: "REQUIRED" } as const;
+  switch (col.type) {
+    case "string":
+      return { ...base, type: "BYTE_ARRAY", converted_type: "UTF8", logical_type: { type: "STRING" } };
+    case "int64":
+      return { ...base, type: "INT64" };
+    case "boolean":
+      return { ...base, type: "BOOLEAN" };
+    case "decimal":
+      return {
+        ...base,
+        type: "INT64",
+        converted_type: "DECIMAL",
+        scale: DECIMAL_SCALE,
+        precision: DECIMAL_PRECISION,
+        logical_type: { type: "DECIMAL", scale: DECIMAL_SCALE, precision: DECIMAL_PRECISION },
+      };
+    case "timestamp_us":
+      return {
+        ...base,
+        type: "INT64",
+        logical_type: { type: "TIMESTAMP", isAdjustedToUTC: true, unit: "MICROS" },
+      };
+  }
+}
+
+/**
+ * Physical twin: the same element without the DECIMAL/TIMESTAMP annotation. hyparquet-writer
+ * converts annotated INT64 values one by one through BigInt; encoding with the physical schema
+ * and putting the annotated one in the footer gives a byte-identical file ~25% faster
+ * (measured on 1M trades; test/sink/parquet.conformance.test.ts asserts the byte identity).
+ */
+function physical(el: SchemaElement): SchemaElement {
+  if (el.type !== "INT64") return el;
+  return { name: el.name, type: "INT64", repetition_type: "REQUIRED" };
+}
+
+export interface TableSchema {
+  readonly columns: readonly ColumnDef[];
+  readonly annotated: SchemaElement[];
+  readonly physical: SchemaElement[];
+  readonly idColumn: string;
+}
+
+function build(table: TableName): TableSchema {
+  const columns = TABLE_COLUMNS[table];
+  const root: SchemaElement = { name: "root", num_children: columns.length };
+  const els = columns.map(annotated);
+  return {
+    columns,
+    annotated: [root, ...els],
+    physical: [root, ...els.map(physical)],
+    idColumn: TABLE_ID_COLUMN[table],
+  };
+}
+
+export const TABLE_SCHEMAS: Readonly<Record<TableName, TableSchema>> = {
+  trades: build("trades"),
+  agg_trades: build("agg_trades"),
+  quotes: build("quotes"),
+};
+
+/** `side` is the aggressor: buyer is maker → the seller hit the bid (model/tables.ts). */
+export function sideOf(buyerMaker: boolean): "BUY" | "SELL" {
+  return buyerMaker ? "SELL" : "BUY";
+}
