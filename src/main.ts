@@ -6,8 +6,9 @@
 import pkg from "../package.json" with { type: "json" };
 import { ConfigError, describeConfig, loadConfigFromProcess } from "./config/index.ts";
 import { createApp } from "./http/index.ts";
+import { isLoopbackHost } from "./http/routes/v1/guard.ts";
 import { createLogger } from "./obs/index.ts";
-import { buildPipeline } from "./pipeline.ts";
+import { buildPipeline, type Pipeline } from "./pipeline/index.ts";
 
 function loadOrExit() {
   try {
@@ -30,9 +31,9 @@ const config = loadOrExit();
 const logger = createLogger(config.logLevel);
 logger.info({ version: pkg.version, config: describeConfig(config) }, "k2 starting");
 
-let pipeline: ReturnType<typeof buildPipeline>;
+let pipeline: Pipeline;
 try {
-  pipeline = buildPipeline(config, logger);
+  pipeline = await buildPipeline(config, logger);
 } catch (e) {
   logger.fatal({ err: e }, "k2 could not start");
   console.error(`k2: could not start: ${(e as Error).message}`);
@@ -44,6 +45,15 @@ const app = createApp({
   readiness: pipeline.readiness,
   logger,
   version: pkg.version,
+  engine: pipeline.engine,
+  api: {
+    apiKeys: config.apiKeys,
+    requireApiKey: !isLoopbackHost(config.host) || config.apiKeys.length > 0,
+    rateLimitPerSec: config.rateLimitPerSec,
+    rateLimitBurst: config.rateLimitBurst,
+    corsOrigins: config.corsOrigins,
+    maxBodyBytes: config.maxBodyBytes,
+  },
 });
 const server = Bun.serve({ hostname: config.host, port: config.port, fetch: (req) => app.handle(req) });
 process.on("SIGTERM", () => void shutdown("SIGTERM"));

@@ -64,18 +64,23 @@ export async function deleteRetired(catalog: Catalog): Promise<number> {
   return paths.length;
 }
 
-/** Merge one partition's files. Null when it has fewer than `minFiles` files or is busy. */
+/**
+ * Merge one partition's files (or only those `pick` selects, e.g. the small ones of today's open
+ * partition, so a growing day is not rewritten whole every time). Null when fewer than
+ * `minFiles` files qualify or the partition is busy.
+ */
 export async function compactPartition(
   deps: MaintenanceDeps,
   p: { readonly table: TableName; readonly symbol: string; readonly date: string },
   minFiles = 2,
+  pick: (f: FileInfo) => boolean = () => true,
 ): Promise<CompactionOutcome | null> {
   const { catalog, pool } = deps;
   const busy = compacting.get(catalog) ?? new Set<string>();
   compacting.set(catalog, busy);
   const k = `${p.table}/${p.date}/${p.symbol}`;
   if (busy.has(k)) return null;
-  const sources = catalog.files({ table: p.table, symbol: p.symbol, date: p.date });
+  const sources = catalog.files({ table: p.table, symbol: p.symbol, date: p.date }).filter(pick);
   if (sources.length < Math.max(1, minFiles)) return null;
   busy.add(k);
   try {

@@ -6,16 +6,21 @@ import { openapi } from "@elysiajs/openapi";
 import { Elysia } from "elysia";
 import type { Logger } from "../obs/logger.ts";
 import type { Registry } from "../obs/metrics.ts";
+import type { QueryEngine } from "../query/engine.ts";
 import type { Readiness } from "../resilience/readiness.ts";
 import { mapError } from "./errors.ts";
 import { healthRoutes } from "./routes/health.ts";
 import { metricsRoutes } from "./routes/metrics.ts";
+import { type ApiOptions, v1Routes } from "./routes/v1.ts";
 
 export interface AppDeps {
   readonly registry: Registry;
   readonly readiness: Readiness;
   readonly logger: Logger;
   readonly version: string;
+  /** The query engine behind /v1; without it only health, metrics and docs are served. */
+  readonly engine?: QueryEngine;
+  readonly api?: Partial<ApiOptions>;
 }
 
 const REQUEST_ID_RE = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -32,7 +37,7 @@ export function createApp(deps: AppDeps) {
   const log = deps.logger;
   const requests = deps.registry.counter("k2_http_requests_total", "HTTP requests by status class");
   const byClass = [1, 2, 3, 4, 5].map((c) => requests.with({ status: `${c}xx` }));
-  return new Elysia()
+  const app = new Elysia()
     .derive({ as: "global" }, ({ request, set }) => {
       const requestId = requestIdFor(request);
       set.headers["x-request-id"] = requestId;
@@ -59,6 +64,9 @@ export function createApp(deps: AppDeps) {
     )
     .use(healthRoutes(deps.readiness))
     .use(metricsRoutes(deps.registry));
+  return deps.engine
+    ? app.use(v1Routes({ engine: deps.engine, registry: deps.registry, options: deps.api ?? {} }))
+    : app;
 }
 
 export type App = ReturnType<typeof createApp>;

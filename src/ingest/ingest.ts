@@ -46,6 +46,8 @@ export interface IngestDeps {
   readonly onRow?: (rows: RowColumns, slot: number, walSeq: number) => void;
   readonly gapMaxIds: number;
   readonly nowUs: () => number;
+  /** WAL seq per ring slot, shared with the sink's batcher (allocated here when not given). */
+  readonly walSeqBySlot?: Float64Array;
 }
 
 export class Ingest {
@@ -62,7 +64,7 @@ export class Ingest {
   readonly #loss: LossRecorder;
 
   constructor(readonly deps: IngestDeps) {
-    this.walSeqBySlot = new Float64Array(deps.ring.capacity);
+    this.walSeqBySlot = deps.walSeqBySlot ?? new Float64Array(deps.ring.capacity);
     this.#loss = new LossRecorder(deps.ledger, deps.symbols, deps.onGap);
   }
 
@@ -78,7 +80,10 @@ export class Ingest {
     }
     const status = decodeFrame(frame, d.lookup, rows, slot, recvTimeUs, true);
     this.statusCounts[status]!++;
-    if (status !== DecodeStatus.OK) return this.#notARow(status, frame, recvTimeUs, shard);
+    if (status !== DecodeStatus.OK) {
+      this.#notARow(status, frame, recvTimeUs, shard);
+      return;
+    }
 
     const kind = rows.kind[slot]! as TableId;
     const sym = rows.symbol_id[slot]!;

@@ -9,7 +9,7 @@
  *    reveals the downtime as a gap, and ledger every hole inside the recovered range for repair.
  */
 import { DecodeStatus, decodeFrame, type SymbolLookup } from "../decode/binance/index.ts";
-import { allocRowColumns, copyRow } from "../model/row.ts";
+import { allocRowColumns, copyRow, type RowColumns } from "../model/row.ts";
 import type { SymbolTable } from "../model/symbols.ts";
 import { TABLE_BY_ID, Table, type TableId, type TableName } from "../model/tables.ts";
 import type { Ring } from "../ring/ring.ts";
@@ -44,6 +44,8 @@ export interface ReplayDeps {
   readonly makeRoom: () => Promise<void>;
   readonly nowUs: () => number;
   readonly gapMaxIds: number;
+  /** Called with each replayed row (the query engine's hot window). */
+  readonly onRow?: (rows: RowColumns, slot: number) => void;
 }
 
 export interface ReplayReport {
@@ -117,6 +119,7 @@ export async function replayWal(d: ReplayDeps): Promise<ReplayReport> {
     copyRow(scratch, 0, d.ring.rows, slot);
     d.walSeqBySlot[slot] = r.seq;
     d.ring.commit();
+    d.onRow?.(d.ring.rows, slot);
     report.replayed++;
   }
 

@@ -38,6 +38,8 @@ export interface BatcherOptions {
   readonly flushIntervalMs: number;
   /** Batches that may exist at once (open + being written + waiting for retry). */
   readonly maxBatches: number;
+  /** Writes in flight at once (the writer pool refuses beyond its own bound). */
+  readonly maxInFlight?: number;
   readonly retryDelayMs?: (failures: number) => number;
   readonly nowMs?: () => number;
   readonly onWriteError?: (e: unknown, batch: Batch) => void;
@@ -99,10 +101,15 @@ export class Batcher {
         };
         this.#open.set(key, b);
       }
+      if (b.count >= this.opts.maxRows) {
+        if (!this.#canWrite()) break; // full batch, writer busy: leave the row in the ring
+        this.#cut(b);
+        continue;
+      }
       copyRow(rows, slot, b.rows, b.count++);
       ring.release(1);
       moved++;
-      if (b.count >= this.opts.maxRows) this.#cut(b);
+      if (b.count >= this.opts.maxRows && this.#canWrite()) this.#cut(b);
     }
     return moved;
   }
@@ -111,6 +118,7 @@ export class Batcher {
   flushDue(all = false): void {
     const now = this.#now();
     for (const b of [...this.#open.values()]) {
+      if (!this.#canWrite()) return;
       if (all || now - b.openedAtMs >= this.opts.flushIntervalMs) this.#cut(b);
     }
   }
@@ -155,6 +163,10 @@ export class Batcher {
       await Bun.sleep(5);
     }
     return this.#writing.size === 0 && this.#open.size === 0;
+  }
+
+  #canWrite(): boolean {
+    return this.#writing.size < (this.opts.maxInFlight ?? 8);
   }
 
   #take(): RowColumns | undefined {

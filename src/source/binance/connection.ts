@@ -41,6 +41,8 @@ export class StreamConnection {
   #watchdog: ReturnType<typeof setInterval> | undefined;
   #closed = false;
   #open = false;
+  /** While paused for backpressure the silence is ours, not the peer's: the watchdog waits. */
+  #paused = false;
 
   constructor(
     readonly streams: readonly string[],
@@ -74,7 +76,7 @@ export class StreamConnection {
     ws.onclose = (ev) => this.#finish(this.#open ? "remote" : "error", `code ${ev.code} ${ev.reason}`.trim());
     const tick = opts.watchdogTickMs ?? Math.max(10, Math.min(1000, Math.floor(opts.dataTimeoutMs / 10)));
     this.#watchdog = setInterval(() => {
-      if (performance.now() - this.lastFrameMs > opts.dataTimeoutMs) {
+      if (!this.#paused && performance.now() - this.lastFrameMs > opts.dataTimeoutMs) {
         this.close("stall", `no frame for ${opts.dataTimeoutMs} ms`);
       }
     }, tick);
@@ -89,10 +91,15 @@ export class StreamConnection {
   }
 
   pause(): void {
+    if (this.#paused) return;
+    this.#paused = true;
     (this.#ws as unknown as { pause?: () => void }).pause?.();
   }
 
   resume(): void {
+    if (!this.#paused) return;
+    this.#paused = false;
+    this.lastFrameMs = performance.now();
     (this.#ws as unknown as { resume?: () => void }).resume?.();
   }
 

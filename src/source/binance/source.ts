@@ -124,6 +124,21 @@ export class BinanceSource {
     }));
   }
 
+  /** Backpressure: stop reading every socket while the ring is nearly full (Bun WebSocket pause). */
+  pauseAll(): void {
+    for (const s of this.#shards) {
+      s.current?.pause();
+      s.next?.pause();
+    }
+  }
+
+  resumeAll(): void {
+    for (const s of this.#shards) {
+      s.current?.resume();
+      s.next?.resume();
+    }
+  }
+
   /** Make-before-break rotation of one shard (24 h cut or serverShutdown). */
   rotate(shard: number, reason: string): void {
     const s = this.#shards[shard];

@@ -1,0 +1,297 @@
+/**
+ * Wires the stages in data order; reading top to bottom shows the path:
+ * source → decode → ring → sink (Parquet, WAL, DLQ) → catalog → query → http.
+ */
+import { accessSync, constants, mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import {
+  applyRetention,
+  compactClosedPartitions,
+  compactPartition,
+  deleteRetired,
+} from "../catalog/index.ts";
+import { fileSourceOf, storedIdsOf } from "../catalog/views.ts";
+import type { Config } from "../config/index.ts";
+import { SymbolLookup, statusName } from "../decode/binance/index.ts";
+import { replayWal } from "../ingest/replay.ts";
+import { SymbolTable } from "../model/symbols.ts";
+import { TABLE_BY_ID, TABLE_NAMES, Table, type TableId } from "../model/tables.ts";
+import { type Logger, Registry, registerProcessMetrics, stageLogger } from "../obs/index.ts";
+import { QueryEngine } from "../query/engine.ts";
+import { DegradationManager, LEVEL_NAMES } from "../resilience/degradation.ts";
+import { Readiness } from "../resilience/readiness.ts";
+import { Ring } from "../ring/ring.ts";
+import { readWal } from "../sink/wal/index.ts";
+import { nowUs } from "../source/binance/connection.ts";
+import { SourceHealth } from "../source/health.ts";
+import { registerPipelineMetrics } from "./metrics.ts";
+import { openSourceSide } from "./source.ts";
+import { openStorage } from "./storage.ts";
+
+export interface Pipeline {
+  readonly registry: Registry;
+  readonly readiness: Readiness;
+  readonly engine: QueryEngine;
+  readonly degradation: DegradationManager;
+  readonly simUrl: string | undefined;
+  /** Stop ingesting, write what was accepted, release resources. Idempotent. */
+  stop(): Promise<void>;
+}
+
+/** Ring fill above which sockets stop being read, and below which they resume. */
+const PAUSE_FILL = 0.9;
+const RESUME_FILL = 0.5;
+/** A partition with this many small files gets them merged into one. */
+const SMALL_FILES_TO_COMPACT = 32;
+const MAINTENANCE_INTERVAL_MS = 30_000;
+
+export function prepareDataDir(dir: string): void {
+  mkdirSync(dir, { recursive: true });
+  const probe = join(dir, `.k2-write-probe-${process.pid}`);
+  writeFileSync(probe, "ok");
+  rmSync(probe);
+}
+
+export async function buildPipeline(config: Config, logger: Logger): Promise<Pipeline> {
+  const registry = new Registry();
+  const readiness = new Readiness();
+  const lag = registerProcessMetrics(registry, config.lagWindowMs);
+  const log = stageLogger(logger, "pipeline");
+  prepareDataDir(config.dataDir);
+
+  // decode → ring
+  const symbols = new SymbolTable(config.symbols);
+  const lookup = new SymbolLookup(symbols);
+  const ring = new Ring(config.ringCapacity);
+  const walSeqBySlot = new Float64Array(ring.capacity);
+
+  // sink (catalog, Parquet pool, WAL, batcher, DLQ)
+  const storage = await openStorage(config, stageLogger(logger, "sink"), symbols, ring, walSeqBySlot);
+  const { catalog, batcher, wal, dlq } = storage;
+  const walLastSeqAtStart = wal.recovery.lastSeq;
+
+  // degradation: decides, the stages act (quotes shed first; trades never silently)
+  const degradation = new DegradationManager({
+    rssBudgetBytes: config.rssBudgetMb * 1024 * 1024,
+    onChange: (c) =>
+      log.warn({ from: LEVEL_NAMES[c.from], to: LEVEL_NAMES[c.to], reasons: c.reasons }, "degradation level"),
+  });
+
+  // source (+ simulator, REST repair, ingest); query engine reads the catalog + hot rows
+  let engine: QueryEngine | undefined;
+  const side = await openSourceSide({
+    config,
+    log: stageLogger(logger, "source"),
+    symbols,
+    lookup,
+    ring,
+    wal,
+    walSeqBySlot,
+    accepts: (t: TableId) => degradation.shouldAccept(TABLE_BY_ID[t]),
+    onRow: (rows, slot) => engine?.hot.append(rows, slot),
+  });
+  engine = await QueryEngine.open(
+    { source: fileSourceOf(catalog, () => symbols.names()), symbols, gaps: side.ledger, nowUs },
+    {
+      threads: config.queryThreads,
+      memoryLimitMb: config.queryMemoryMb,
+      hotRowsPerSymbol: config.queryHotRows,
+      maxScanRows: config.queryMaxScanRows,
+      maxRangeUs: config.queryMaxRangeDays * 86_400_000_000,
+    },
+  );
+
+  // Recovery: what the WAL holds and no file does goes back into the ring, exactly once.
+  for (const t of TABLE_NAMES) {
+    for (const s of symbols.names()) {
+      const max = catalog.maxId(t, s);
+      if (max !== undefined) side.sequencer.seed(Table[t], symbols.id(s)!, max);
+    }
+  }
+  const replay = await replayWal({
+    records: () => readWal(join(config.dataDir, "wal")),
+    lookup,
+    symbols,
+    ring,
+    walSeqBySlot,
+    stored: storedIdsOf(catalog),
+    sequencer: side.sequencer,
+    ledger: side.ledger,
+    onGap: (g) => side.repairer.enqueue(g),
+    makeRoom: async () => {
+      batcher.drain();
+      batcher.flushDue(true);
+      await Bun.sleep(2);
+    },
+    onRow: (rows, slot) => engine?.hot.append(rows, slot),
+    nowUs,
+    gapMaxIds: config.gapMaxIds,
+  });
+  log.info({ ...replay, wal_last_seq: walLastSeqAtStart }, "WAL replayed");
+
+  // Health tiers and readiness.
+  const health = new SourceHealth(
+    {
+      shardStatus: () => side.source.shardStatus(),
+      management: () => ({
+        ring_fill: Number(ring.fillRatio().toFixed(4)),
+        gap_backlog: side.repairer.backlog,
+        pending_write_rows: batcher.pendingRows(),
+        degradation: degradation.levelName,
+      }),
+    },
+    {
+      dataTimeoutMs: config.dataTimeoutMs,
+      dataMs: config.healthDataMs,
+      mgmtMs: config.healthMgmtMs,
+      controlMs: config.healthControlMs,
+      onManagement: (facts) => log.info(facts, "management tick"),
+    },
+  );
+  readiness.register("config", () => ({ ok: true, reason: "loaded" }));
+  readiness.register("data_dir", () => {
+    try {
+      accessSync(config.dataDir, constants.W_OK);
+      return { ok: true, reason: config.dataDir };
+    } catch (e) {
+      return { ok: false, reason: `data dir ${config.dataDir} not writable: ${(e as Error).message}` };
+    }
+  });
+  readiness.register("source", () => health.ready());
+  readiness.register("sink", () => {
+    const err = wal.lastError;
+    if (err) return { ok: false, reason: `WAL: ${err.message}` };
+    if (storage.writeBreaker.state === "open")
+      return { ok: false, reason: "Parquet writes failing (breaker open)" };
+    return { ok: true, reason: `${batcher.pendingRows()} rows pending` };
+  });
+  readiness.register("catalog", () => ({ ok: true, reason: `${catalog.size} files` }));
+  readiness.register("query", () =>
+    engine?.healthy ? { ok: true } : { ok: false, reason: "DuckDB not healthy" },
+  );
+  readiness.register("degradation", () =>
+    degradation.level >= 4
+      ? { ok: false, reason: `degradation ${degradation.levelName}` }
+      : { ok: true, reason: degradation.levelName },
+  );
+  registerPipelineMetrics(registry, side, storage, health, degradation, ring, lag);
+
+  // The consumer loop: ring → batches → files; WAL segments go once their rows are in files.
+  let paused = false;
+  const timers: ReturnType<typeof setInterval>[] = [];
+  const every = (ms: number, fn: () => void) => timers.push(setInterval(fn, ms));
+  every(5, () => {
+    batcher.drain();
+    batcher.flushDue();
+    const fill = ring.fillRatio();
+    if (!paused && fill >= PAUSE_FILL) {
+      paused = true;
+      side.source.pauseAll();
+      log.warn({ fill }, "ring nearly full: pausing sockets");
+    } else if (paused && fill <= RESUME_FILL) {
+      paused = false;
+      side.source.resumeAll();
+      log.info({ fill }, "ring drained: resuming sockets");
+    }
+  });
+  every(1000, () => {
+    const mark = batcher.durableWatermark(wal.status().nextSeq - 1);
+    if (mark > 0) wal.deleteUpTo(Math.min(mark, wal.durableSeq()));
+    for (const e of side.deadLetters.drain()) {
+      dlq.append({
+        frame: e.frame,
+        status: e.status,
+        statusName: statusName(e.status),
+        recvTimeUs: e.recv_time_us,
+        source: e.label,
+      });
+    }
+    dlq.flush();
+    side.ingest.flushLosses();
+    degradation.update(
+      {
+        ringFillRatio: ring.fillRatio(),
+        sinkWriteLagMs: batcher.writeLagMs(),
+        rssBytes: process.memoryUsage.rss(),
+        eventLoopLagP99Ms: lag.quantile(0.99),
+      },
+      performance.now(),
+    );
+  });
+
+  // Maintenance: merge small files (today's partitions: only the small ones), then closed days,
+  // then retention. One job at a time; paused at high degradation levels.
+  let maintaining = false;
+  const maintain = async () => {
+    if (maintaining || degradation.compactionPaused) return;
+    maintaining = true;
+    try {
+      const deps = { catalog, pool: storage.pool };
+      const small = (f: { rows: number }) => f.rows < config.batchMaxRows / 2;
+      for (const p of catalog.partitions()) {
+        if (p.files >= SMALL_FILES_TO_COMPACT) await compactPartition(deps, p, SMALL_FILES_TO_COMPACT, small);
+      }
+      await compactClosedPartitions(deps, nowUs());
+      if (config.retentionDays > 0) {
+        await applyRetention({
+          catalog,
+          dataDir: config.dataDir,
+          keepDays: config.retentionDays,
+          nowUs: nowUs(),
+        });
+      }
+      await deleteRetired(catalog);
+    } catch (e) {
+      log.error({ err: e }, "maintenance failed; will retry");
+    } finally {
+      maintaining = false;
+    }
+  };
+  every(MAINTENANCE_INTERVAL_MS, () => void maintain());
+
+  health.start();
+  side.source.start();
+  log.info({ shards: side.source.shardCount, replayed: replay.replayed }, "ingest started");
+
+  let stopped = false;
+  return {
+    registry,
+    readiness,
+    engine,
+    degradation,
+    simUrl: side.sim?.wsUrl,
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      side.source.stop();
+      side.repairer.stop();
+      health.stop();
+      for (const t of timers) clearInterval(t);
+      while (maintaining) await Bun.sleep(10);
+      side.ingest.flushLosses();
+      batcher.flushDue(true);
+      const drained = await batcher.idle(Math.max(1000, config.shutdownGraceMs - 1000));
+      if (!drained)
+        log.error(
+          { pending: batcher.pendingRows() },
+          "stopping with rows not yet in files (they stay in the WAL)",
+        );
+      await wal.close();
+      for (const e of side.deadLetters.drain()) {
+        dlq.append({
+          frame: e.frame,
+          status: e.status,
+          statusName: statusName(e.status),
+          recvTimeUs: e.recv_time_us,
+          source: e.label,
+        });
+      }
+      dlq.close();
+      await storage.pool.close();
+      engine?.close();
+      await side.sim?.stop();
+      lag.stop();
+      log.info({ rows_written: batcher.rowsWritten, files: batcher.filesWritten }, "pipeline stopped");
+    },
+  };
+}

@@ -1,0 +1,141 @@
+/**
+ * The ingest side: simulator (K2_SOURCE=sim) → REST client + breaker + gap repairer → ingest
+ * (decode, continuity, WAL, ring) → Binance source (shards, backoff, pacing, rotation).
+ */
+import type { Config } from "../config/index.ts";
+import type { SymbolLookup } from "../decode/binance/index.ts";
+import { FrameTag, Ingest } from "../ingest/ingest.ts";
+import type { RowColumns } from "../model/row.ts";
+import type { SymbolTable } from "../model/symbols.ts";
+import type { TableId } from "../model/tables.ts";
+import type { Logger } from "../obs/logger.ts";
+import { Backoff } from "../resilience/backoff.ts";
+import { CircuitBreaker } from "../resilience/circuit-breaker.ts";
+import { ConnectionPacer } from "../resilience/pacer.ts";
+import { DeadLetterBuffer } from "../ring/dead-letter.ts";
+import type { Ring } from "../ring/ring.ts";
+import { type Simulator, startSimulator } from "../sim/index.ts";
+import type { WalWriter } from "../sink/wal/index.ts";
+import { nowUs } from "../source/binance/connection.ts";
+import { BinanceRest } from "../source/binance/rest.ts";
+import { BinanceSource } from "../source/binance/source.ts";
+import { type StreamKind, shardStreams, streamNames } from "../source/binance/streams.ts";
+import { GapLedger } from "../source/gap-ledger.ts";
+import { GapRepairer } from "../source/gap-repair.ts";
+import { Sequencer } from "../source/sequencer.ts";
+
+export interface SourceSideDeps {
+  readonly config: Config;
+  readonly log: Logger;
+  readonly symbols: SymbolTable;
+  readonly lookup: SymbolLookup;
+  readonly ring: Ring;
+  readonly wal: WalWriter;
+  readonly accepts: (table: TableId) => boolean;
+  readonly onRow: (rows: RowColumns, slot: number) => void;
+  readonly walSeqBySlot: Float64Array;
+}
+
+export async function openSourceSide(d: SourceSideDeps) {
+  const { config, log } = d;
+  let sim: Simulator | undefined;
+  let wsUrl = config.binanceWsUrl;
+  let restUrl = config.binanceRestUrl;
+  if (config.source === "sim") {
+    // Ids continue with wall-clock time across restarts (as on a real exchange), so a restarted
+    // embedded simulator never reissues ids K2 already stored.
+    const base = Math.floor(Date.now() / 1000) * config.simRate;
+    sim = await startSimulator({
+      symbols: [...config.symbols],
+      ratePerSec: config.simRate,
+      seed: config.simSeed,
+      startTradeId: base,
+      startAggId: base,
+      startUpdateId: base * 4,
+    });
+    wsUrl = sim.wsUrl;
+    restUrl = sim.restUrl;
+    log.info({ ws: wsUrl, rest: restUrl }, "embedded Binance simulator started on loopback");
+  }
+  const ledger = new GapLedger();
+  const sequencer = new Sequencer();
+  const deadLetters = new DeadLetterBuffer({ maxEntries: 10_000, maxBytes: 16 * 1024 * 1024 });
+  const rest = new BinanceRest({ baseUrl: restUrl, weightBudgetPerMin: config.restWeightBudget });
+  const restBreaker = new CircuitBreaker({
+    name: "rest",
+    failureThreshold: 5,
+    openDurationMs: 10_000,
+    onStateChange: (c) => log.warn({ from: c.from, to: c.to }, "REST breaker"),
+  });
+  let ingest: Ingest | undefined;
+  let source: BinanceSource | undefined;
+  const repairer = new GapRepairer({
+    rest,
+    ledger,
+    breaker: restBreaker,
+    emit: (frame, recv) => ingest?.onFrame(frame, recv, -1, FrameTag.REST),
+    maxAttempts: config.gapRepairMaxAttempts,
+    nowUs,
+    onError: (e, g) =>
+      log.warn(
+        { symbol: g.symbol, from: g.from_id, to: g.to_id, attempts: g.attempts },
+        `gap repair: ${e.message}`,
+      ),
+  });
+  ingest = new Ingest({
+    ring: d.ring,
+    lookup: d.lookup,
+    symbols: d.symbols,
+    sequencer,
+    ledger,
+    deadLetters,
+    wal: d.wal,
+    accepts: d.accepts,
+    onRow: d.onRow,
+    onGap: (g) => {
+      log.info(
+        { table: g.table, symbol: g.symbol, from: g.from_id, to: g.to_id, cause: g.cause },
+        "gap detected",
+      );
+      repairer.enqueue(g);
+    },
+    onServerShutdown: (shard) => source?.rotate(shard, "serverShutdown"),
+    gapMaxIds: config.gapMaxIds,
+    nowUs,
+    walSeqBySlot: d.walSeqBySlot,
+  });
+  const pacer = new ConnectionPacer({
+    minIntervalMs: config.connectMinIntervalMs,
+    maxPerWindow: config.connectMaxPer5Min,
+    windowMs: 300_000,
+  });
+  const streams = streamNames(config.symbols, config.streams as readonly StreamKind[]);
+  source = new BinanceSource(
+    {
+      wsUrl,
+      shards: shardStreams(streams, config.streamsPerConnection),
+      dataTimeoutMs: config.dataTimeoutMs,
+      rotateAfterMs: config.rotateAfterMs,
+      healthyAfterMs: config.healthyAfterMs,
+      newBackoff: () => new Backoff({ baseMs: config.reconnectBaseMs, capMs: config.reconnectMaxMs }),
+      gate: pacer,
+    },
+    {
+      onFrame: (f, recv, shard) => ingest?.onFrame(f, recv, shard),
+      onBinary: (f, recv, shard) => ingest?.onBinary(f, recv, shard),
+      onLifecycle: (ev) => {
+        if (ev.type === "closed")
+          log.warn(
+            { shard: ev.shard, conn: ev.conn, reason: ev.reason, detail: ev.detail },
+            "connection closed",
+          );
+        else if (ev.type === "connecting")
+          log.info({ shard: ev.shard, attempt: ev.attempt, delay_ms: ev.delayMs }, "connecting");
+        else if (ev.type === "rotated" || ev.type === "rotation_started") log.info(ev, ev.type);
+      },
+    },
+  );
+  return { sim, ledger, sequencer, deadLetters, rest, restBreaker, repairer, ingest, source, pacer };
+}
+
+export type SourceSide = Awaited<ReturnType<typeof openSourceSide>>;

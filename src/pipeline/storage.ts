@@ -1,0 +1,81 @@
+/**
+ * The storage side, set up in data order: catalog (rebuilt from disk: files are the truth) →
+ * Parquet writer pool (a Worker) → WAL (recovered) → batcher (ring consumer) → DLQ persister.
+ */
+import { join } from "node:path";
+import { rebuildCatalog } from "../catalog/index.ts";
+import type { Config } from "../config/index.ts";
+import type { SymbolTable } from "../model/symbols.ts";
+import { TABLE_BY_ID } from "../model/tables.ts";
+import type { Logger } from "../obs/logger.ts";
+import { CircuitBreaker } from "../resilience/circuit-breaker.ts";
+import type { Ring } from "../ring/ring.ts";
+import { type Batch, Batcher, isoDate } from "../sink/batcher.ts";
+import { DlqPersister } from "../sink/dlq/index.ts";
+import { appendRow, createBatch, ParquetWriterPool } from "../sink/parquet/index.ts";
+import { WalWriter } from "../sink/wal/index.ts";
+
+export async function openStorage(
+  config: Config,
+  log: Logger,
+  symbols: SymbolTable,
+  ring: Ring,
+  walSeqBySlot: Float64Array,
+) {
+  const dataDir = config.dataDir;
+  const rebuilt = await rebuildCatalog(dataDir, { removeSuperseded: true, removeTemp: true });
+  const catalog = rebuilt.catalog;
+  for (const p of rebuilt.problems) log.warn({ path: p.path, kind: p.kind }, `catalog: ${p.message}`);
+  log.info({ files: catalog.size, problems: rebuilt.problems.length }, "catalog rebuilt from disk");
+
+  const pool = await ParquetWriterPool.start({ dataDir, workers: 1, maxInFlight: 16 });
+  // Writes go through a breaker: a failing disk opens it, writes wait instead of hammering it.
+  const writeBreaker = new CircuitBreaker({
+    name: "sink_write",
+    failureThreshold: 3,
+    openDurationMs: 2000,
+    onStateChange: (c) => log.warn({ from: c.from, to: c.to }, "sink write breaker"),
+  });
+
+  const wal = WalWriter.open({
+    dir: join(dataDir, "wal"),
+    fsyncIntervalMs: config.walFsyncMs,
+    flushIntervalMs: 5,
+    onError: (e) => log.error({ kind: e.kind, op: e.op }, `WAL: ${e.message}`),
+  });
+  if (wal.recovery.problems.length > 0) {
+    for (const p of wal.recovery.problems) log.warn({ problem: p }, "WAL recovery");
+  }
+
+  const batcher = new Batcher(
+    ring,
+    walSeqBySlot,
+    {
+      async write(b: Batch) {
+        const table = TABLE_BY_ID[b.kind];
+        const tb = createBatch(
+          { table, symbol: symbols.name(b.symbolId), symbolId: b.symbolId, day: b.day },
+          b.count,
+        );
+        for (let i = 0; i < b.count; i++) appendRow(tb, b.rows, i);
+        const info = await writeBreaker.exec(() => pool.write(tb));
+        catalog.add(info);
+      },
+    },
+    {
+      maxRows: config.batchMaxRows,
+      flushIntervalMs: config.flushIntervalMs,
+      maxBatches: 64,
+      onWriteError: (e, b) =>
+        log.error(
+          { table: TABLE_BY_ID[b.kind], date: isoDate(b.day), rows: b.count, failures: b.failures },
+          `parquet write failed, will retry: ${(e as Error).message}`,
+        ),
+    },
+  );
+
+  const dlq = DlqPersister.open({ dir: join(dataDir, "dlq"), maxTotalBytes: config.deadLetterMaxBytes });
+  return { catalog, pool, wal, batcher, dlq, writeBreaker };
+}
+
+export type Storage = Awaited<ReturnType<typeof openStorage>>;
