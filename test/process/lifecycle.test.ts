@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, test } from "bun:test";
-import { writeFileSync } from "node:fs";
+import { rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type K2Process, runK2, startK2 } from "../support/k2-process.ts";
@@ -15,7 +15,12 @@ describe("K2 process lifecycle", () => {
   test("serves health, metrics and docs, then exits 0 quickly on SIGTERM", async () => {
     k2 = await startK2();
     expect((await fetch(`${k2.url}/health/live`)).status).toBe(200);
-    const ready = await fetch(`${k2.url}/health/ready`);
+    // Ready once the embedded simulator's streams deliver (a few hundred ms).
+    let ready = await fetch(`${k2.url}/health/ready`);
+    for (let i = 0; i < 100 && ready.status !== 200; i++) {
+      await Bun.sleep(50);
+      ready = await fetch(`${k2.url}/health/ready`);
+    }
     expect(ready.status).toBe(200);
     const p = parsePrometheus(await (await fetch(`${k2.url}/metrics`)).text());
     expect(sample(p, "process_resident_memory_bytes")).toBeGreaterThan(1_000_000);
@@ -67,8 +72,12 @@ describe("K2 process lifecycle", () => {
   test("a data dir that cannot be created exits 1 with a clear message", async () => {
     const file = join(tmpdir(), `k2-not-a-dir-${process.pid}`);
     writeFileSync(file, "x");
-    const r = await runK2([], { K2_DATA_DIR: join(file, "sub"), K2_PORT: "0" });
-    expect(r.code).toBe(1);
-    expect(r.stderr).toContain("could not start");
+    try {
+      const r = await runK2([], { K2_DATA_DIR: join(file, "sub"), K2_PORT: "0" });
+      expect(r.code).toBe(1);
+      expect(r.stderr).toContain("could not start");
+    } finally {
+      rmSync(file, { force: true });
+    }
   });
 });

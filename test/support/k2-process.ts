@@ -19,7 +19,15 @@ export async function startK2(env: Record<string, string> = {}, timeoutMs = 10_0
   const dataDir = env.K2_DATA_DIR ?? mkdtempSync(join(tmpdir(), "k2-proc-"));
   const proc = Bun.spawn([process.execPath, "run", "src/main.ts"], {
     cwd: ROOT,
-    env: { ...process.env, K2_PORT: "0", K2_LOG_LEVEL: "info", ...env, K2_DATA_DIR: dataDir },
+    // K2_SOURCE=sim unless a test points K2 elsewhere: tests never reach beyond loopback.
+    env: {
+      ...process.env,
+      K2_PORT: "0",
+      K2_LOG_LEVEL: "info",
+      K2_SOURCE: "sim",
+      ...env,
+      K2_DATA_DIR: dataDir,
+    },
     stdin: "ignore",
     stdout: "pipe",
     stderr: "pipe",
@@ -73,7 +81,7 @@ export async function startK2(env: Record<string, string> = {}, timeoutMs = 10_0
 export async function runK2(args: string[], env: Record<string, string>) {
   const proc = Bun.spawn([process.execPath, "run", "src/main.ts", ...args], {
     cwd: ROOT,
-    env: { ...process.env, ...env },
+    env: { ...process.env, K2_SOURCE: "sim", ...env },
     stdout: "pipe",
     stderr: "pipe",
   });
