@@ -76,6 +76,7 @@ export async function openSourceSide(d: SourceSideDeps) {
     emit: (frame, recv) => ingest?.onFrame(frame, recv, -1, FrameTag.REST),
     maxAttempts: config.gapRepairMaxAttempts,
     nowUs,
+    canRepair: () => d.wal.lastError === null,
     onError: (e, g) =>
       log.warn(
         { symbol: g.symbol, from: g.from_id, to: g.to_id, attempts: g.attempts },

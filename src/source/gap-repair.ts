@@ -22,6 +22,8 @@ export interface RepairOptions {
   readonly retryDelayMs?: (attempt: number) => number;
   readonly nowUs: () => number;
   readonly onError?: (e: Error, gap: GapEntry) => void;
+  /** False while repaired rows could not be stored anyway (disk failing, circuit break): wait. */
+  readonly canRepair?: () => boolean;
 }
 
 /** Synthetic stream frames. REST trade times are ms; E (event time) is set to the trade time. */
@@ -70,6 +72,7 @@ export class GapRepairer {
     this.#running = true;
     try {
       for (let gap = this.#queue.shift(); gap && !this.#stopped; gap = this.#queue.shift()) {
+        while (this.opts.canRepair && !this.opts.canRepair() && !this.#stopped) await Bun.sleep(250);
         await this.#repair(gap);
       }
     } finally {

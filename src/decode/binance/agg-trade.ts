@@ -3,69 +3,26 @@
  * `{"e":"aggTrade","E":1672515782136,"s":"BNBBTC","a":12345,"p":"0.001","q":"100","f":100,"l":105,"T":1672515782136,"m":true,"M":true}`
  * https://github.com/binance/binance-spot-api-docs/blob/master/web-socket-streams.md#aggregate-trade-streams
  *
- * Same two paths as trade.ts: an exact-layout fast path (native-bench "decode aggTrade") and a
- * generic any-order decoder with precise statuses.
+ * The generic any-order decoder with precise statuses; the exact layout is decoded first by
+ * fast-agg-trade.ts / fast-agg-trade-bytes.ts (native-bench "decode aggTrade").
  */
 import { type RowColumns, Table } from "../../model/index.ts";
 import { EV_AGG_TRADE, keyOf, nextKey, OBJ_END, posOf, readKey, readName, readSymbol } from "./fields.ts";
 import { readBuyerMaker, scanDecimal, scanId, scanTime } from "./numbers.ts";
-import { cc, lit, type Src, skipValue, ws } from "./scan.ts";
+import { cc, type Src, skipValue, ws } from "./scan.ts";
 import { DecodeStatus as S } from "./status.ts";
 import type { SymbolLookup } from "./symbol-lookup.ts";
 
 /** e E s a p q f l T m (`M` is optional and skipped). */
 const REQUIRED = 0x3ff;
 
-function finish(out: RowColumns, slot: number, recvTimeUs: number): void {
+export function finishAggTrade(out: RowColumns, slot: number, recvTimeUs: number): void {
   out.kind[slot] = Table.agg_trades;
   out.recv_time_us[slot] = recvTimeUs;
   out.dec2w[2 * slot] = 0;
   out.dec2w[2 * slot + 1] = 0;
   out.dec3w[2 * slot] = 0;
   out.dec3w[2 * slot + 1] = 0;
-}
-
-/** Binance's exact layout at `pos` ('{'): position after '}' with the row written, or -1. */
-export function aggTradeFast(
-  f: Src,
-  pos: number,
-  end: number,
-  symbols: SymbolLookup,
-  out: RowColumns,
-  slot: number,
-  recvTimeUs: number,
-  mult: number,
-): number {
-  if (!lit(f, pos, '{"e":"aggTrade","E":')) return -1;
-  let p = scanTime(f, pos + 20, end, out.event_time_us, slot, mult);
-  if (p < 0 || !lit(f, p, ',"s":"')) return -1;
-  const id = symbols.find(f, p + 6, end);
-  if (id < 0) return -1;
-  out.symbol_id[slot] = id;
-  p = symbols.stop;
-  if (!lit(f, p, '","a":')) return -1;
-  p = scanId(f, p + 6, end, out.id, slot);
-  if (p < 0 || !lit(f, p, ',"p":')) return -1;
-  p = scanDecimal(f, p + 5, end, out.dec0w, slot);
-  if (p < 0 || !lit(f, p, ',"q":')) return -1;
-  p = scanDecimal(f, p + 5, end, out.dec1w, slot);
-  if (p < 0 || !lit(f, p, ',"f":')) return -1;
-  p = scanId(f, p + 5, end, out.first_id, slot);
-  if (p < 0 || !lit(f, p, ',"l":')) return -1;
-  p = scanId(f, p + 5, end, out.last_id, slot);
-  if (p < 0 || !lit(f, p, ',"T":')) return -1;
-  p = scanTime(f, p + 5, end, out.trade_time_us, slot, mult);
-  if (p < 0 || !lit(f, p, ',"m":')) return -1;
-  p = readBuyerMaker(f, p + 5, end, out.flags, slot);
-  if (p < 0) return -1;
-  if (lit(f, p, ',"M":')) {
-    if (lit(f, p + 5, "true")) p += 9;
-    else if (lit(f, p + 5, "false")) p += 10;
-    else return -1;
-  }
-  if (p >= end || cc(f, p) !== 0x7d) return -1;
-  finish(out, slot, recvTimeUs);
-  return p + 1;
 }
 
 /** Any valid aggTrade object at `pos` ('{'): position after '}' with the row written, or -status. */
@@ -147,6 +104,6 @@ export function decodeAggTradeObject(
     if (p < 0) return p;
   }
   if (seen !== REQUIRED) return -S.MISSING_FIELD;
-  finish(out, slot, recvTimeUs);
+  finishAggTrade(out, slot, recvTimeUs);
   return p + 1;
 }

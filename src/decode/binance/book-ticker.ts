@@ -4,19 +4,20 @@
  * `{"u":400900217,"s":"BNBUSDT","b":"25.35190000","B":"31.21000000","a":"25.36520000","A":"40.66000000"}`
  * https://github.com/binance/binance-spot-api-docs/blob/master/web-socket-streams.md#individual-symbol-book-ticker-streams
  *
- * An `e` key is accepted only as "bookTicker" (the futures form). Same two paths as trade.ts.
+ * An `e` key is accepted only as "bookTicker" (the futures form). The generic decoder; the exact
+ * spot layout is decoded first by fast-book-ticker.ts / fast-book-ticker-bytes.ts.
  */
 import { type RowColumns, Table } from "../../model/index.ts";
 import { EV_BOOK_TICKER, keyOf, nextKey, OBJ_END, posOf, readKey, readName, readSymbol } from "./fields.ts";
 import { scanDecimal, scanId } from "./numbers.ts";
-import { cc, lit, type Src, skipValue, ws } from "./scan.ts";
+import { cc, type Src, skipValue, ws } from "./scan.ts";
 import { DecodeStatus as S } from "./status.ts";
 import type { SymbolLookup } from "./symbol-lookup.ts";
 
 /** u s b B a A. */
 const REQUIRED = 0x3f;
 
-function finish(out: RowColumns, slot: number, recvTimeUs: number): void {
+export function finishBookTicker(out: RowColumns, slot: number, recvTimeUs: number): void {
   out.kind[slot] = Table.quotes;
   out.first_id[slot] = 0;
   out.last_id[slot] = 0;
@@ -24,36 +25,6 @@ function finish(out: RowColumns, slot: number, recvTimeUs: number): void {
   out.event_time_us[slot] = recvTimeUs;
   out.recv_time_us[slot] = recvTimeUs;
   out.flags[slot] = 0;
-}
-
-/** Binance's exact layout at `pos` ('{'): position after '}' with the row written, or -1. */
-export function bookTickerFast(
-  f: Src,
-  pos: number,
-  end: number,
-  symbols: SymbolLookup,
-  out: RowColumns,
-  slot: number,
-  recvTimeUs: number,
-): number {
-  if (!lit(f, pos, '{"u":')) return -1;
-  let p = scanId(f, pos + 5, end, out.id, slot);
-  if (p < 0 || !lit(f, p, ',"s":"')) return -1;
-  const id = symbols.find(f, p + 6, end);
-  if (id < 0) return -1;
-  out.symbol_id[slot] = id;
-  p = symbols.stop;
-  if (!lit(f, p, '","b":')) return -1;
-  p = scanDecimal(f, p + 6, end, out.dec0w, slot);
-  if (p < 0 || !lit(f, p, ',"B":')) return -1;
-  p = scanDecimal(f, p + 5, end, out.dec1w, slot);
-  if (p < 0 || !lit(f, p, ',"a":')) return -1;
-  p = scanDecimal(f, p + 5, end, out.dec2w, slot);
-  if (p < 0 || !lit(f, p, ',"A":')) return -1;
-  p = scanDecimal(f, p + 5, end, out.dec3w, slot);
-  if (p < 0 || p >= end || cc(f, p) !== 0x7d) return -1;
-  finish(out, slot, recvTimeUs);
-  return p + 1;
 }
 
 /** Any valid bookTicker object at `pos` ('{'): position after '}' with the row written, or -status. */
@@ -122,6 +93,6 @@ export function decodeBookTickerObject(
     if (p < 0) return p;
   }
   if ((seen & REQUIRED) !== REQUIRED) return -S.MISSING_FIELD;
-  finish(out, slot, recvTimeUs);
+  finishBookTicker(out, slot, recvTimeUs);
   return p + 1;
 }

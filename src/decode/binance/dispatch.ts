@@ -3,8 +3,9 @@
  * `{"stream":..,"data":..}`) → one row at `slot` of the caller's RowColumns, plus a status.
  *
  * Order of work, cheapest first:
- * 1. the exact layouts Binance sends, matched by the per-stream fast paths (no whitespace,
- *    Binance's key order; any difference falls through, nothing is reported from here);
+ * 1. the exact layouts Binance sends, matched by the per-stream fast paths (fast.ts for strings,
+ *    fast-bytes.ts for bytes; no whitespace, Binance's key order; any difference falls through,
+ *    nothing is reported from here);
  * 2. the generic path: one validating pass over the top-level object to classify it (combined,
  *    raw event by `e`, control response, raw bookTicker by `u`), then the per-stream decoder;
  * 3. on any non-OK status from bytes, a whole-frame UTF-8 check, so BAD_UTF8 outranks the rest.
@@ -14,8 +15,10 @@
  * is touched.
  */
 import type { RowColumns } from "../../model/index.ts";
-import { aggTradeFast, decodeAggTradeObject } from "./agg-trade.ts";
-import { bookTickerFast, decodeBookTickerObject } from "./book-ticker.ts";
+import { decodeAggTradeObject } from "./agg-trade.ts";
+import { decodeBookTickerObject } from "./book-ticker.ts";
+import { decodeFastString } from "./fast.ts";
+import { decodeFastBytes } from "./fast-bytes.ts";
 import {
   EV_AGG_TRADE,
   EV_BOOK_TICKER,
@@ -32,13 +35,12 @@ import {
   posOf,
   readKey,
   readName,
-  streamOf,
 } from "./fields.ts";
 import { typeError } from "./numbers.ts";
-import { cc, lit, type Src, skipValue, utf8Valid, ws } from "./scan.ts";
+import { cc, type Src, skipValue, utf8Valid, ws } from "./scan.ts";
 import { MAX_FRAME_LENGTH, DecodeStatus as S } from "./status.ts";
 import type { SymbolLookup } from "./symbol-lookup.ts";
-import { decodeTradeObject, tradeFast } from "./trade.ts";
+import { decodeTradeObject } from "./trade.ts";
 
 /**
  * Decode one frame into row `slot` of `out`. `recvTimeUs` is our receive time (µs);
@@ -56,46 +58,12 @@ export function decodeFrame(
   const end = frame.length;
   if (end > MAX_FRAME_LENGTH) return S.TOO_LARGE;
   const mult = timeUnitUs ? 1 : 1000;
-  if (fast(frame, end, symbols, out, slot, recvTimeUs, mult)) return S.OK;
+  if (typeof frame === "string") {
+    if (decodeFastString(frame, end, symbols, out, slot, recvTimeUs, mult)) return S.OK;
+  } else if (decodeFastBytes(frame, end, symbols, out, slot, recvTimeUs, mult)) return S.OK;
   const s = generic(frame, end, symbols, out, slot, recvTimeUs, mult);
   if (s === S.OK || typeof frame === "string" || utf8Valid(frame)) return s;
   return S.BAD_UTF8;
-}
-
-function fast(
-  f: Src,
-  end: number,
-  symbols: SymbolLookup,
-  out: RowColumns,
-  slot: number,
-  recv: number,
-  mult: number,
-): boolean {
-  if (lit(f, 0, '{"stream":"')) {
-    // The stream name must be plain printable ASCII for the fast path (the generic path
-    // handles escapes, control characters and UTF-8).
-    let q = 11;
-    for (; q < end; q++) {
-      const c = cc(f, q);
-      if (c === 0x22) break;
-      if (c < 0x20 || c > 0x7e || c === 0x5c) return false;
-    }
-    if (q >= end || !lit(f, q, '","data":')) return false;
-    const ev = streamOf(f, 11, q);
-    let r: number;
-    if (ev === EV_TRADE) r = tradeFast(f, q + 9, end, symbols, out, slot, recv, mult);
-    else if (ev === EV_AGG_TRADE) r = aggTradeFast(f, q + 9, end, symbols, out, slot, recv, mult);
-    else if (ev === EV_BOOK_TICKER) r = bookTickerFast(f, q + 9, end, symbols, out, slot, recv);
-    else return false;
-    return r === end - 1 && cc(f, r) === 0x7d;
-  }
-  if (lit(f, 0, '{"e":"')) {
-    const c = end > 6 ? cc(f, 6) : 0;
-    if (c === 0x74) return tradeFast(f, 0, end, symbols, out, slot, recv, mult) === end;
-    if (c === 0x61) return aggTradeFast(f, 0, end, symbols, out, slot, recv, mult) === end;
-    return false;
-  }
-  return lit(f, 0, '{"u":') && bookTickerFast(f, 0, end, symbols, out, slot, recv) === end;
 }
 
 /** The payload object at `pos` as event `ev`: position after it, or -status. */

@@ -5,8 +5,9 @@
  * DecodeStatus (-TRUNCATED when input ran out, -MALFORMED for a syntax error). Nothing allocates
  * except `unescapeRange`, which only runs for strings that contain backslash escapes.
  *
- * One generic copy instead of a string copy and a bytes copy: `cc` is inlined by JSC and the
- * typeof test costs a few percent (native-bench decode: "trade bytes" vs "trade combined").
+ * One generic copy instead of a string copy and a bytes copy: this is the generic path, which
+ * only runs for frames the exact-layout fast paths decline (fast.ts, fast-bytes.ts); those are
+ * specialised per form because there the per-character typeof test did matter.
  */
 import { MAX_DEPTH, DecodeStatus as S } from "./status.ts";
 
@@ -15,18 +16,6 @@ export type Src = string | Uint8Array;
 /** Code unit (string) or byte at `i`; callers keep `i < end`. */
 export function cc(f: Src, i: number): number {
   return typeof f === "string" ? f.charCodeAt(i) : f[i]!;
-}
-
-/**
- * Does `lit` (ASCII) occur at `pos`? Strings use native startsWith: a per-char loop measured no
- * faster in native-bench "decode trade (combined)" and is noisier across runs.
- */
-export function lit(f: Src, pos: number, lit: string): boolean {
-  if (typeof f === "string") return f.startsWith(lit, pos);
-  const n = lit.length;
-  if (pos + n > f.length) return false;
-  for (let k = 0; k < n; k++) if (cc(f, pos + k) !== lit.charCodeAt(k)) return false;
-  return true;
 }
 
 /** Is [a, b) exactly the ASCII text `lit`? */

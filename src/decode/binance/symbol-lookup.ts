@@ -110,6 +110,76 @@ export class SymbolLookup {
     return -1;
   }
 
+  /**
+   * `find` for the string fast paths (fast-*.ts): the same table, monomorphic `charCodeAt` reads
+   * (native-bench "decode trade (combined)"). The symbol starts at `start` and must end at a '"'
+   * within MAX_SYMBOL_LENGTH characters; returns the id (with `stop` at that quote) or -1.
+   */
+  findString(f: string, start: number): number {
+    let h = 0;
+    let i = start;
+    const limit = start + MAX_SYMBOL_LENGTH;
+    let c = f.charCodeAt(i);
+    // Bounded by `limit`; the caller guarantees a '}' (not a symbol character) ends the frame.
+    while ((c >= 65 && c <= 90) || (c >= 48 && c <= 57)) {
+      h = (Math.imul(h, 31) + c) | 0;
+      if (++i > limit) return -1;
+      c = f.charCodeAt(i);
+    }
+    if (c !== 0x22 || i === start) return -1;
+    this.stop = i;
+    const n = i - start;
+    const slots = this.#slots;
+    const mask = this.#mask;
+    const lens = this.#len;
+    const chars = this.#chars;
+    let s = mix(h) & mask;
+    // Bounded: the table is at most 1/4 full, so an empty slot ends every probe sequence.
+    for (let id = slots[s]! - 1; id >= 0; id = slots[s]! - 1) {
+      if (lens[id] === n) {
+        const o = this.#off[id]!;
+        let k = 0;
+        while (k < n && chars[o + k] === f.charCodeAt(start + k)) k++;
+        if (k === n) return id;
+      }
+      s = (s + 1) & mask;
+    }
+    return -1;
+  }
+
+  /** `findString` for the bytes fast paths (fast-*-bytes.ts). */
+  findBytes(f: Uint8Array, start: number): number {
+    let h = 0;
+    let i = start;
+    const limit = start + MAX_SYMBOL_LENGTH;
+    let c = f[i]!;
+    // Bounded by `limit`; the caller guarantees a '}' (not a symbol character) ends the frame.
+    while ((c >= 65 && c <= 90) || (c >= 48 && c <= 57)) {
+      h = (Math.imul(h, 31) + c) | 0;
+      if (++i > limit) return -1;
+      c = f[i]!;
+    }
+    if (c !== 0x22 || i === start) return -1;
+    this.stop = i;
+    const n = i - start;
+    const slots = this.#slots;
+    const mask = this.#mask;
+    const lens = this.#len;
+    const chars = this.#chars;
+    let s = mix(h) & mask;
+    // Bounded: the table is at most 1/4 full, so an empty slot ends every probe sequence.
+    for (let id = slots[s]! - 1; id >= 0; id = slots[s]! - 1) {
+      if (lens[id] === n) {
+        const o = this.#off[id]!;
+        let k = 0;
+        while (k < n && chars[o + k] === f[start + k]) k++;
+        if (k === n) return id;
+      }
+      s = (s + 1) & mask;
+    }
+    return -1;
+  }
+
   /** Id of a symbol given as a JS string (slow path, tests). */
   findText(text: string): number {
     const q = `${text}"`;

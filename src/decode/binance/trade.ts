@@ -3,22 +3,21 @@
  * `{"e":"trade","E":1672515782136,"s":"BNBBTC","t":12345,"p":"0.001","q":"100","T":1672515782136,"m":true,"M":true}`
  * https://github.com/binance/binance-spot-api-docs/blob/master/web-socket-streams.md#trade-streams
  *
- * Two paths: `tradeFast` accepts exactly the layout Binance sends (this key order, no
- * whitespace) with native literal compares, and gives up (-1) on the first difference;
- * `decodeTradeObject` accepts any valid JSON object and reports precise statuses. The fast path
- * is what makes native-bench "decode trade (combined)" beat JSON.parse by the target ratio.
+ * The generic decoder: any valid JSON object, any key order and whitespace, precise statuses.
+ * Binance's exact layout is decoded first by fast-trade.ts / fast-trade-bytes.ts (native-bench
+ * "decode trade (combined)"); this runs for everything they decline.
  */
 import { type RowColumns, Table } from "../../model/index.ts";
 import { EV_TRADE, keyOf, nextKey, OBJ_END, posOf, readKey, readName, readSymbol } from "./fields.ts";
 import { readBuyerMaker, scanDecimal, scanId, scanTime } from "./numbers.ts";
-import { cc, lit, type Src, skipValue, ws } from "./scan.ts";
+import { cc, type Src, skipValue, ws } from "./scan.ts";
 import { DecodeStatus as S } from "./status.ts";
 import type { SymbolLookup } from "./symbol-lookup.ts";
 
 /** Fields a trade must carry (`M`, "ignore", is optional and skipped). */
 const REQUIRED = 0xff;
 
-function finish(out: RowColumns, slot: number, recvTimeUs: number): void {
+export function finishTrade(out: RowColumns, slot: number, recvTimeUs: number): void {
   out.kind[slot] = Table.trades;
   out.first_id[slot] = 0;
   out.last_id[slot] = 0;
@@ -27,45 +26,6 @@ function finish(out: RowColumns, slot: number, recvTimeUs: number): void {
   out.dec2w[2 * slot + 1] = 0;
   out.dec3w[2 * slot] = 0;
   out.dec3w[2 * slot + 1] = 0;
-}
-
-/** Binance's exact layout at `pos` ('{'): position after '}' with the row written, or -1. */
-export function tradeFast(
-  f: Src,
-  pos: number,
-  end: number,
-  symbols: SymbolLookup,
-  out: RowColumns,
-  slot: number,
-  recvTimeUs: number,
-  mult: number,
-): number {
-  if (!lit(f, pos, '{"e":"trade","E":')) return -1;
-  let p = scanTime(f, pos + 17, end, out.event_time_us, slot, mult);
-  if (p < 0 || !lit(f, p, ',"s":"')) return -1;
-  const id = symbols.find(f, p + 6, end);
-  if (id < 0) return -1;
-  out.symbol_id[slot] = id;
-  p = symbols.stop;
-  if (!lit(f, p, '","t":')) return -1;
-  p = scanId(f, p + 6, end, out.id, slot);
-  if (p < 0 || !lit(f, p, ',"p":')) return -1;
-  p = scanDecimal(f, p + 5, end, out.dec0w, slot);
-  if (p < 0 || !lit(f, p, ',"q":')) return -1;
-  p = scanDecimal(f, p + 5, end, out.dec1w, slot);
-  if (p < 0 || !lit(f, p, ',"T":')) return -1;
-  p = scanTime(f, p + 5, end, out.trade_time_us, slot, mult);
-  if (p < 0 || !lit(f, p, ',"m":')) return -1;
-  p = readBuyerMaker(f, p + 5, end, out.flags, slot);
-  if (p < 0) return -1;
-  if (lit(f, p, ',"M":')) {
-    if (lit(f, p + 5, "true")) p += 9;
-    else if (lit(f, p + 5, "false")) p += 10;
-    else return -1;
-  }
-  if (p >= end || cc(f, p) !== 0x7d) return -1;
-  finish(out, slot, recvTimeUs);
-  return p + 1;
 }
 
 /** Any valid trade object at `pos` ('{'): position after '}' with the row written, or -status. */
@@ -139,6 +99,6 @@ export function decodeTradeObject(
     if (p < 0) return p;
   }
   if (seen !== REQUIRED) return -S.MISSING_FIELD;
-  finish(out, slot, recvTimeUs);
+  finishTrade(out, slot, recvTimeUs);
   return p + 1;
 }

@@ -1,0 +1,104 @@
+/**
+ * Disk full, for real: K2's data dir is a small tmpfs (this needs root, as CI and the dev
+ * machines here run). A ballast file fills it while K2 ingests; K2 must not crash, must report
+ * not-ready, must ledger what it could not keep, and once space is freed must store everything:
+ * the stored ids equal the simulator's ground truth, each once.
+ */
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { spawnSync } from "node:child_process";
+import { mkdirSync, rmSync, statfsSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { type Simulator, startSimulator } from "../../src/sim/index.ts";
+import { type K2Process, startK2 } from "../support/k2-process.ts";
+import { deliverableIds } from "../support/source-harness.ts";
+import { storedTradeIds } from "../support/stored.ts";
+
+const MOUNT = join(tmpdir(), `k2-diskfull-${process.pid}`);
+let sim: Simulator | undefined;
+let k2: K2Process | undefined;
+
+beforeAll(() => {
+  mkdirSync(MOUNT, { recursive: true });
+  const r = spawnSync("mount", ["-t", "tmpfs", "-o", "size=24m", "tmpfs", MOUNT]);
+  if (r.status !== 0) throw new Error(`this test mounts a tmpfs and needs root: ${r.stderr}`);
+});
+
+afterAll(async () => {
+  k2?.cleanup();
+  await sim?.stop();
+  spawnSync("umount", [MOUNT]);
+  rmSync(MOUNT, { recursive: true, force: true });
+});
+
+async function poll<T>(fn: () => Promise<T>, ok: (v: T) => boolean, timeoutMs: number, what: string): Promise<T> {
+  const deadline = performance.now() + timeoutMs;
+  for (;;) {
+    const v = await fn();
+    if (ok(v)) return v;
+    if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await Bun.sleep(100);
+  }
+}
+
+describe("disk full", () => {
+  test("K2 survives a full disk, says so, and stores everything once space returns", async () => {
+    sim = await startSimulator({ symbols: ["BTCUSDT"], ratePerSec: 300, seed: 9 });
+    const dataDir = join(MOUNT, "data");
+    k2 = await startK2({
+      K2_SOURCE: "binance",
+      K2_BINANCE_WS_URL: sim.wsUrl,
+      K2_BINANCE_REST_URL: sim.restUrl,
+      K2_SYMBOLS: "BTCUSDT",
+      K2_STREAMS: "trade",
+      K2_DATA_DIR: dataDir,
+      K2_FLUSH_INTERVAL_MS: "200",
+      K2_CONNECT_MIN_INTERVAL_MS: "0",
+      K2_QUERY_MEMORY_MB: "64",
+    });
+    const url = k2.url;
+    await poll(() => fetch(`${url}/health/ready`).then((r) => r.status), (s) => s === 200, 8000, "ready");
+    await Bun.sleep(500);
+
+    // Fill the disk, leaving no room for a WAL flush or a Parquet file.
+    const ballast = join(MOUNT, "ballast");
+    const free = statfsSync(MOUNT).bavail * statfsSync(MOUNT).bsize;
+    try {
+      writeFileSync(ballast, Buffer.alloc(free));
+    } catch {
+      // ENOSPC while writing the ballast is the point: the disk is now full.
+    }
+    const notReady = await poll(
+      () => fetch(`${url}/health/ready`).then((r) => r.json() as Promise<{ status: string; checks: { sink?: { reason?: string } } }>),
+      (b) => b.status === "not_ready",
+      8000,
+      "readiness to report the full disk",
+    );
+    expect(notReady.checks.sink?.reason ?? "").toMatch(/WAL|Parquet/);
+    await Bun.sleep(1500); // keep ingesting into a full disk for a while
+    expect(k2.proc.exitCode).toBeNull(); // still running
+
+    rmSync(ballast);
+    await poll(() => fetch(`${url}/health/ready`).then((r) => r.status), (s) => s === 200, 10_000, "recovery");
+    await poll(
+      () => fetch(`${url}/v1/gaps?symbol=BTCUSDT`).then((r) => r.json() as Promise<{ data: { state: string }[] }>),
+      (g) => g.data.every((e) => e.state !== "pending" && e.state !== "repairing"),
+      15_000,
+      "repairs to finish",
+    );
+    await Bun.sleep(500);
+    // The fault really hit the sink: Parquet writes failed and were retried.
+    const metrics = await (await fetch(`${url}/metrics`)).text();
+    const failures = Number(/^k2_write_failures_total (\d+)/m.exec(metrics)?.[1] ?? "0");
+    expect(failures).toBeGreaterThan(0);
+    expect((await k2.stop()).code).toBe(0);
+
+    const stored = (await storedTradeIds(dataDir)).get("BTCUSDT")!;
+    expect(stored.rows).toBe(stored.distinct);
+    const first = stored.ids[0]!;
+    const last = stored.ids[stored.ids.length - 1]!;
+    expect(stored.ids).toEqual(deliverableIds(sim, "BTCUSDT", first, last));
+    await sim.stop();
+    sim = undefined;
+  }, 60_000);
+});
