@@ -189,4 +189,16 @@ describe("fault recovery", () => {
       expect(hh.ledger.entries({ state: "repaired" }).length).toBeGreaterThan(0);
     });
   }
+
+  test("slow REST answers: repair still completes, within the client's timeout", async () => {
+    h = await startHarness({ symbols: ["BTCUSDT"], kinds: ["trade"], sim: { ratePerSec: 200 } });
+    const hh = h;
+    await flowMore(hh, 20);
+    hh.sim.faults.rest({ delayMs: 400 });
+    hh.sim.faults.skipTradeIds(30, "BTCUSDT");
+    await flowMore(hh, 100, "BTCUSDT", 10_000);
+    expectTradesComplete(hh);
+    const e = hh.ledger.entries({ state: "repaired" })[0]!;
+    expect((e.updated_at_us - e.detected_at_us) / 1000).toBeGreaterThanOrEqual(400);
+  }, 15_000);
 });
