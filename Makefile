@@ -85,8 +85,10 @@ test-soak-24h: ## 24 h soak (soak-weekly, self-hosted runner): not implemented y
 test-chaos: ## chaos scenarios, SCENARIO=name|all CONFIRM=1: not implemented yet (issue 7)
 	$(NOT_YET)
 
-bench: bootstrap ## native-bench: hot functions vs baselines measured in the same run
+bench: bootstrap ## native-bench suites + Parquet sink + simulator→ring throughput (ratios vs same-run baselines)
 	"$(BUN)" run native-bench/run.ts
+	"$(BUN)" run native-bench/parquet-sink.ts
+	"$(BUN)" run native-bench/ingest-throughput.ts
 
 clean: ## remove installed tools, dependencies, data and results
 	rm -rf .tools node_modules data coverage native-bench/results
