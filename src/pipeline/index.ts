@@ -176,6 +176,19 @@ export async function buildPipeline(config: Config, logger: Logger): Promise<Pip
   );
   registerPipelineMetrics(registry, side, storage, health, degradation, ring, lag);
 
+  /** Move the in-memory dead letters to their files (the buffer only holds one interval's worth). */
+  const persistDeadLetters = () => {
+    for (const e of side.deadLetters.drain()) {
+      const entry = {
+        frame: e.frame,
+        status: e.status,
+        statusName: statusName(e.status),
+        recvTimeUs: e.recv_time_us,
+      };
+      dlq.append({ ...entry, source: e.label });
+    }
+  };
+
   // The consumer loop: ring → batches → files; WAL segments go once their rows are in files.
   let paused = false;
   const timers: ReturnType<typeof setInterval>[] = [];
@@ -197,15 +210,7 @@ export async function buildPipeline(config: Config, logger: Logger): Promise<Pip
   every(1000, () => {
     const mark = batcher.durableWatermark(wal.status().nextSeq - 1);
     if (mark > 0) wal.deleteUpTo(Math.min(mark, wal.durableSeq()));
-    for (const e of side.deadLetters.drain()) {
-      dlq.append({
-        frame: e.frame,
-        status: e.status,
-        statusName: statusName(e.status),
-        recvTimeUs: e.recv_time_us,
-        source: e.label,
-      });
-    }
+    persistDeadLetters();
     dlq.flush();
     side.ingest.flushLosses();
     degradation.update(
@@ -277,15 +282,7 @@ export async function buildPipeline(config: Config, logger: Logger): Promise<Pip
           "stopping with rows not yet in files (they stay in the WAL)",
         );
       await wal.close();
-      for (const e of side.deadLetters.drain()) {
-        dlq.append({
-          frame: e.frame,
-          status: e.status,
-          statusName: statusName(e.status),
-          recvTimeUs: e.recv_time_us,
-          source: e.label,
-        });
-      }
+      persistDeadLetters();
       dlq.close();
       await storage.pool.close();
       engine?.close();
