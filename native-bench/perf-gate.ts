@@ -1,0 +1,119 @@
+/**
+ * `make perf-gate`: fail on a performance regression, measured as ratios so a noisy machine does
+ * not fail it at random.
+ * 1. native-bench suites (run.ts): each subject/baseline ratio measured in one run.
+ * 2. HTTP: autocannon (under Bun, loopback, bounded) against a K2 that ingested from the embedded
+ *    simulator, on /v1/trades?limit=100 and /health/live, each divided by the req/s of a plain
+ *    Bun.serve answering a same-sized body, measured in the same run.
+ * Every ratio must stay within `tolerance` of native-bench/baseline.json (committed).
+ *   bun run native-bench/perf-gate.ts [--update] [--tolerance 0.35] [--seconds 3]
+ */
+import { readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import autocannon from "autocannon";
+import { startK2 } from "../test/support/k2-process.ts";
+
+const DIR = import.meta.dir;
+const BASELINE = join(DIR, "baseline.json");
+const argv = Bun.argv.slice(2);
+if (argv.includes("--help")) {
+  console.log("bun run native-bench/perf-gate.ts [--update] [--tolerance 0.35] [--seconds 3]");
+  process.exit(0);
+}
+const arg = (name: string, dflt: number) => {
+  const i = argv.indexOf(name);
+  const v = i >= 0 ? Number(argv[i + 1]) : dflt;
+  if (!Number.isFinite(v) || v <= 0) {
+    console.error(`${name}: expected a positive number`);
+    process.exit(2);
+  }
+  return v;
+};
+const tolerance = arg("--tolerance", 0.35);
+const seconds = arg("--seconds", 3);
+
+type Ratios = Record<string, number>;
+
+async function benchRatios(): Promise<Ratios> {
+  const child = Bun.spawn([process.execPath, "run", join(DIR, "run.ts")], {
+    stdout: "inherit",
+    stderr: "inherit",
+  });
+  if ((await child.exited) !== 0) throw new Error("native-bench/run.ts failed");
+  const newest = readdirSync(join(DIR, "results")).sort().at(-1)!;
+  const report = JSON.parse(readFileSync(join(DIR, "results", newest), "utf8")) as {
+    suites: { file: string; ratios: { subject: string; baseline: string; ratio: number }[] }[];
+  };
+  const out: Ratios = {};
+  for (const s of report.suites)
+    for (const r of s.ratios) out[`${s.file}: ${r.subject} / ${r.baseline}`] = r.ratio;
+  return out;
+}
+
+async function reqPerSec(url: string): Promise<{ rps: number; p99: number }> {
+  const r = await autocannon({ url, connections: 10, duration: seconds });
+  return { rps: r.requests.average, p99: r.latency.p99 };
+}
+
+async function httpRatios(): Promise<Ratios> {
+  const k2 = await startK2({
+    K2_SYMBOLS: "BTCUSDT",
+    K2_SIM_RATE: "500",
+    K2_RATE_LIMIT_PER_S: "1000000",
+    K2_RATE_LIMIT_BURST: "1000000",
+  });
+  try {
+    await Bun.sleep(3000); // ingest a few thousand trades
+    const sample = await (await fetch(`${k2.url}/v1/trades?symbol=BTCUSDT&limit=100`)).text();
+    // The baseline: the same bytes from a bare Bun.serve in a child process (not sharing our loop).
+    const plain = Bun.spawn(
+      [
+        process.execPath,
+        "-e",
+        `const b=${JSON.stringify(sample)};const s=Bun.serve({port:0,hostname:"127.0.0.1",fetch:()=>new Response(b,{headers:{"content-type":"application/json"}})});console.log(s.port)`,
+      ],
+      { stdout: "pipe" },
+    );
+    const reader = plain.stdout.getReader();
+    const port = Number(new TextDecoder().decode((await reader.read()).value).trim());
+    try {
+      const base = await reqPerSec(`http://127.0.0.1:${port}/`);
+      const trades = await reqPerSec(`${k2.url}/v1/trades?symbol=BTCUSDT&limit=100`);
+      const live = await reqPerSec(`${k2.url}/health/live`);
+      console.log(
+        `\nHTTP (10 connections, ${seconds} s each): plain Bun.serve ${base.rps.toFixed(0)} req/s (p99 ${base.p99} ms)`,
+      );
+      console.log(`  /v1/trades limit=100: ${trades.rps.toFixed(0)} req/s, p99 ${trades.p99} ms`);
+      console.log(`  /health/live:         ${live.rps.toFixed(0)} req/s, p99 ${live.p99} ms`);
+      return {
+        "http: /v1/trades?limit=100 / plain Bun.serve": trades.rps / base.rps,
+        "http: /health/live / plain Bun.serve": live.rps / base.rps,
+      };
+    } finally {
+      plain.kill();
+    }
+  } finally {
+    await k2.stop();
+    k2.cleanup();
+  }
+}
+
+const now = { ...(await benchRatios()), ...(await httpRatios()) };
+if (argv.includes("--update")) {
+  writeFileSync(BASELINE, `${JSON.stringify({ tolerance, ratios: now }, null, 1)}\n`);
+  console.log(`\nbaseline written: ${BASELINE}`);
+  process.exit(0);
+}
+const baseline = JSON.parse(readFileSync(BASELINE, "utf8")) as { ratios: Ratios };
+let failed = 0;
+console.log(`\nperf gate (a ratio may fall at most ${(tolerance * 100).toFixed(0)} % below its baseline):`);
+for (const [name, base] of Object.entries(baseline.ratios)) {
+  const got = now[name];
+  const ok = got !== undefined && got >= base * (1 - tolerance);
+  if (!ok) failed++;
+  console.log(
+    `  ${ok ? "ok  " : "FAIL"} ${name}: ${got?.toFixed(2) ?? "missing"} (baseline ${base.toFixed(2)})`,
+  );
+}
+console.log(failed === 0 ? "perf gate: PASS" : `perf gate: FAIL (${failed} regression(s))`);
+process.exit(failed === 0 ? 0 : 1);
