@@ -139,6 +139,8 @@ describe("pool: typed errors from the worker", () => {
   });
 });
 
+// Skipped as root (CI and these machines run as root, and root ignores folder permissions):
+// it runs for a normal user. EACCES itself is covered by the fs fault injection tests above.
 test.skipIf(process.getuid?.() === 0)(
   "non-writable data folder → permission error, nothing written",
   async () => {
