@@ -1,16 +1,21 @@
 /**
  * Query latency on a generated day of 3M BTCUSDT trades (one Parquet file, zstd), each case run
  * through the API in-process (app.handle) and directly in DuckDB with the same SQL, same threads,
- * in the same run: the ratio is our overhead. Usage: bun native-bench/query.bench.ts [--rows N] [--iters N]
+ * in the same run: the ratio is our overhead. As in a live process, the hot window holds the
+ * newest --hot rows (already in the file too); the "(no hot rows)" and "(no cache)" cases use a
+ * second engine with an empty hot window and the candle cache off, i.e. the DuckDB fallbacks.
+ * Usage: bun native-bench/query.bench.ts [--rows N] [--iters N] [--threads N] [--hot N] [--json]
  */
 import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { DuckDBInstance } from "@duckdb/node-api";
+import { type DuckDBConnection, DuckDBInstance } from "@duckdb/node-api";
 import pino from "pino";
 import { createApp } from "../src/http/app.ts";
 import { v1Routes } from "../src/http/routes/v1.ts";
+import { allocRowColumns } from "../src/model/row.ts";
 import { SymbolTable } from "../src/model/symbols.ts";
+import { Table } from "../src/model/tables.ts";
 import { Registry } from "../src/obs/metrics.ts";
 import { DirFileSource } from "../src/query/dir-source.ts";
 import { QueryEngine } from "../src/query/engine.ts";
@@ -21,12 +26,16 @@ const arg = (name: string, d: number) => {
   return i > 0 ? Number(process.argv[i + 1]) : d;
 };
 if (process.argv.includes("--help")) {
-  console.log("bun native-bench/query.bench.ts [--rows 3000000] [--iters 50] [--threads 1]");
+  console.log(`bun native-bench/query.bench.ts [--rows 3000000] [--iters 50] [--threads 1] [--hot 200000] [--json]
+  --threads  DuckDB threads for the engine and the baseline (K2_QUERY_THREADS; K2 default 1)
+  --hot      newest rows held in the hot window (K2_QUERY_HOT_ROWS; K2 default 200000)
+  --json     also print one JSON line with every case`);
   process.exit(0);
 }
 const ROWS = arg("rows", 3_000_000);
 const ITERS = arg("iters", 50);
 const THREADS = arg("threads", 1);
+const HOT = arg("hot", 200_000);
 const DAY_US = Date.UTC(2024, 0, 1) * 1000;
 
 const dir = mkdtempSync(join(tmpdir(), "k2-qbench-"));
@@ -48,35 +57,73 @@ await base.run(`COPY (SELECT 'BINANCE' AS exchange, 'BTCUSDT' AS symbol, i::BIGI
   FROM range(1, ${ROWS + 1}) r(i)) TO '${file}' (FORMAT parquet, COMPRESSION zstd)`);
 console.log(`generated ${ROWS} trades in ${((performance.now() - t) / 1000).toFixed(1)} s`);
 
-const engine = await QueryEngine.open(
-  { source: new DirFileSource(dir), symbols: new SymbolTable(["BTCUSDT"]) },
-  { threads: THREADS, connections: 1 },
-);
-const app = createApp({
-  registry: new Registry(),
-  readiness: new Readiness(),
-  logger: pino({ level: "silent" }),
-  version: "bench",
-}).use(
-  v1Routes({ engine, registry: new Registry(), options: { rateLimitBurst: 1e9, rateLimitPerSec: 1e9 } }),
-);
+/** The newest `n` trades of the file as RowColumns, appended to the hot window as ingest would. */
+async function fillHot(e: QueryEngine, con: DuckDBConnection, n: number): Promise<void> {
+  if (n <= 0) return;
+  const r = await (
+    await con.run(`SELECT trade_id, (price::DECIMAL(38,8) * 100000000)::BIGINT, (quantity::DECIMAL(38,8) * 100000000)::BIGINT,
+      is_buyer_maker, epoch_us(trade_time_us), epoch_us(event_time_us), epoch_us(recv_time_us)
+      FROM read_parquet('${file}') WHERE trade_id > ${ROWS - n} ORDER BY trade_id`)
+  ).getRows();
+  const rows = allocRowColumns(r.length);
+  r.forEach((x, i) => {
+    rows.kind[i] = Table.trades;
+    rows.symbol_id[i] = 0;
+    rows.id[i] = Number(x[0]);
+    rows.dec0[i] = x[1] as bigint;
+    rows.dec1[i] = x[2] as bigint;
+    rows.flags[i] = x[3] ? 1 : 0;
+    rows.trade_time_us[i] = Number(x[4]);
+    rows.event_time_us[i] = Number(x[5]);
+    rows.recv_time_us[i] = Number(x[6]);
+  });
+  for (let i = 0; i < r.length; i++) e.hot.append(rows, i);
+}
+
+const openApp = async (hotRows: number, cache: boolean) => {
+  const engine = await QueryEngine.open(
+    { source: new DirFileSource(dir), symbols: new SymbolTable(["BTCUSDT"]) },
+    {
+      threads: THREADS,
+      connections: 1,
+      hotRowsPerSymbol: Math.max(1, hotRows),
+      ...(cache ? {} : { candleCachePartials: 0 }),
+    },
+  );
+  await fillHot(engine, base, hotRows);
+  const app = createApp({
+    registry: new Registry(),
+    readiness: new Readiness(),
+    logger: pino({ level: "silent" }),
+    version: "bench",
+  }).use(
+    v1Routes({ engine, registry: new Registry(), options: { rateLimitBurst: 1e9, rateLimitPerSec: 1e9 } }),
+  );
+  return { engine, app };
+};
+const live = await openApp(HOT, true);
+const fallback = await openApp(0, false);
 const hourFrom = DAY_US + 12 * 3_600_000_000;
 const FROM = `read_parquet('${file}', hive_partitioning = false)`;
-const cases: [string, string, string][] = [
-  [
-    "last-100 trades",
-    "/v1/trades?symbol=BTCUSDT&order=desc&limit=100",
-    `SELECT * FROM ${FROM} ORDER BY trade_id DESC LIMIT 100`,
-  ],
+type App = typeof live.app;
+const last100 = `SELECT * FROM ${FROM} ORDER BY trade_id DESC LIMIT 100`;
+const ohlcv1m = `SELECT epoch_us(trade_time_us) // 60000000 AS b, arg_min(price, trade_id), max(price), min(price), arg_max(price, trade_id), sum(quantity), sum(price::DECIMAL(38,8) * quantity), count(*), min(trade_id), max(trade_id) FROM ${FROM} GROUP BY b ORDER BY b`;
+const ohlcv1mPath = "/v1/ohlcv?symbol=BTCUSDT&interval=1m&start=2024-01-01&end=2024-01-02&limit=1440";
+const cases: [string, string, string, App?][] = [
+  ["last-100 trades (no hot rows)", "/v1/trades?symbol=BTCUSDT&order=desc&limit=100", last100, fallback.app],
+  ["last-100 trades", "/v1/trades?symbol=BTCUSDT&order=desc&limit=100", last100],
   [
     "1-hour range (10000 rows)",
     `/v1/trades?symbol=BTCUSDT&start=${hourFrom / 1000}&end=${hourFrom / 1000 + 3_600_000}&limit=10000`,
     `SELECT * FROM ${FROM} WHERE trade_time_us >= make_timestamp(${hourFrom})::TIMESTAMPTZ AND trade_time_us < make_timestamp(${hourFrom + 3_600_000_000})::TIMESTAMPTZ ORDER BY trade_id LIMIT 10000`,
   ],
+  ["1-min OHLCV, whole day (no cache)", ohlcv1mPath, ohlcv1m, fallback.app],
+  ["1-min OHLCV, whole day", ohlcv1mPath, ohlcv1m],
   [
-    "1-min OHLCV, whole day",
-    "/v1/ohlcv?symbol=BTCUSDT&interval=1m&start=2024-01-01&end=2024-01-02&limit=1440",
-    `SELECT epoch_us(trade_time_us) // 60000000 AS b, arg_min(price, trade_id), max(price), min(price), arg_max(price, trade_id), sum(quantity), sum(price::DECIMAL(38,8) * quantity), count(*), min(trade_id), max(trade_id) FROM ${FROM} GROUP BY b ORDER BY b`,
+    "daily summary (no cache)",
+    "/v1/summary/BTCUSDT?date=2024-01-01",
+    `SELECT arg_min(price, trade_id), max(price), min(price), arg_max(price, trade_id), sum(quantity), sum(price::DECIMAL(38,8) * quantity), count(*), min(trade_id), max(trade_id) FROM ${FROM}`,
+    fallback.app,
   ],
   [
     "daily summary",
@@ -88,7 +135,7 @@ const cases: [string, string, string][] = [
 const pct = (xs: number[], p: number) =>
   [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((xs.length * p) / 100))]!;
 const results: Record<string, unknown>[] = [];
-for (const [name, path, sql] of cases) {
+for (const [name, path, sql, app = live.app] of cases) {
   const api: number[] = [];
   const direct: number[] = [];
   for (let i = 0; i < ITERS + 3; i++) {
@@ -114,8 +161,12 @@ for (const [name, path, sql] of cases) {
     ratio_p50: +(pct(api, 50) / pct(direct, 50)).toFixed(2),
   });
 }
+console.log(`threads ${THREADS}, hot window ${HOT} rows, ${ITERS} iterations after 3 warm-ups`);
 console.table(results);
-engine.close();
+if (process.argv.includes("--json"))
+  console.log(JSON.stringify({ bench: "query", rows: ROWS, threads: THREADS, hot: HOT, results }));
+live.engine.close();
+fallback.engine.close();
 base.closeSync();
 gen.closeSync();
 rmSync(dir, { recursive: true, force: true });

@@ -10,6 +10,12 @@ import { isLoopbackHost } from "./http/routes/v1/guard.ts";
 import { createLogger } from "./obs/index.ts";
 import { buildPipeline, type Pipeline } from "./pipeline/index.ts";
 
+// `k2 query ...` is the client (src/cli/): it talks to a running server and reads no server config.
+if (Bun.argv[2] === "query") {
+  const { main } = await import("./cli/index.ts");
+  process.exit(await main(Bun.argv.slice(3), process.env));
+}
+
 function loadOrExit() {
   try {
     const r = loadConfigFromProcess();

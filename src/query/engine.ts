@@ -5,6 +5,7 @@
 import type { SymbolTable } from "../model/symbols.ts";
 import type { TableName } from "../model/tables.ts";
 import type { GapEntry } from "../source/gap-ledger.ts";
+import { CandleCache } from "./candle-cache.ts";
 import { Duck, type DuckOptions } from "./duck.ts";
 import { HotWindow } from "./hot.ts";
 import {
@@ -25,6 +26,8 @@ export interface EngineOptions extends DuckOptions {
   readonly maxScanRows: number;
   /** A time range longer than this is refused with 422 (K2_QUERY_MAX_RANGE_DAYS, in µs here). */
   readonly maxRangeUs: number;
+  /** Candle partials cached per immutable file (0 = off); see candle-cache.ts. */
+  readonly candleCachePartials: number;
 }
 
 export const DEFAULT_ENGINE_OPTIONS: EngineOptions = {
@@ -35,6 +38,8 @@ export const DEFAULT_ENGINE_OPTIONS: EngineOptions = {
   hotRowsPerSymbol: 200_000,
   maxScanRows: 50_000_000,
   maxRangeUs: 366 * 86_400_000_000,
+  // ~200 B per partial: 40 MiB at most; a day of 1-min candles is 1,440.
+  candleCachePartials: 200_000,
 };
 
 /** What the gap ledger offers the engine (GapLedger satisfies it). */
@@ -61,6 +66,7 @@ export interface DailySummary {
 export class QueryEngine {
   readonly hot: HotWindow;
   readonly duck: Duck;
+  readonly candles: CandleCache;
   readonly #deps: EngineDeps;
   readonly #opts: EngineOptions;
   readonly nowUs: () => number;
@@ -70,6 +76,7 @@ export class QueryEngine {
     this.#deps = deps;
     this.#opts = opts;
     this.hot = new HotWindow(deps.symbols, { rowsPerSymbol: opts.hotRowsPerSymbol });
+    this.candles = new CandleCache({ maxPartials: opts.candleCachePartials });
     this.nowUs = deps.nowUs ?? (() => Date.now() * 1000);
   }
 
@@ -116,17 +123,25 @@ export class QueryEngine {
 
   async rows(q: RowQuery): Promise<RowResult> {
     this.checkSymbol(q.symbol);
-    this.#budget(q.table, q.symbol, q.fromUs, q.toUs);
-    return queryRows(this.duck, this.#deps.source, this.hot, q);
+    // The scan budget guards DuckDB: a page served from memory alone scans nothing.
+    return queryRows(this.duck, this.#deps.source, this.hot, q, () =>
+      this.#budget(q.table, q.symbol, q.fromUs, q.toUs),
+    );
   }
 
   async ohlcv(q: OhlcvQuery): Promise<OhlcvResult> {
     this.checkSymbol(q.symbol);
     this.#budget("trades", q.symbol, q.fromUs, q.toUs);
-    const { partials, incomplete } = await ohlcvPartials(this.duck, this.#deps.source, this.hot, {
-      ...q,
-      maxBuckets: q.limit + 1,
-    });
+    const { partials, incomplete } = await ohlcvPartials(
+      this.duck,
+      this.#deps.source,
+      this.hot,
+      {
+        ...q,
+        maxBuckets: q.limit + 1,
+      },
+      this.candles,
+    );
     return { ...candles(q, partials), incomplete };
   }
 
@@ -136,13 +151,19 @@ export class QueryEngine {
     const fromUs = Date.parse(`${date}T00:00:00Z`) * 1000;
     const toUs = fromUs + INTERVAL_US["1d"];
     this.#budget("trades", symbol, fromUs, toUs);
-    const { partials, incomplete } = await ohlcvPartials(this.duck, this.#deps.source, this.hot, {
-      symbol,
-      interval: "1d",
-      fromUs,
-      toUs,
-      maxBuckets: 1,
-    });
+    const { partials, incomplete } = await ohlcvPartials(
+      this.duck,
+      this.#deps.source,
+      this.hot,
+      {
+        symbol,
+        interval: "1d",
+        fromUs,
+        toUs,
+        maxBuckets: 1,
+      },
+      this.candles,
+    );
     const candle = partials[0] ?? null;
     const gaps = candle
       ? (this.#deps.gaps?.entries({ symbol }) ?? []).filter(

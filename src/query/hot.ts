@@ -29,6 +29,14 @@ export class HotRing {
   evictedMaxId = -1;
   /** Rows refused because their id was not above the newest (duplicates, replays). */
   refused = 0;
+  /**
+   * First id of the newest run of consecutive ids (id = previous + 1). No row can ever join the
+   * ring inside that run, so the ring holds every row with an id in [completeFromId, newestId]:
+   * a late gap repair lands below a run's start (its ids were skipped when the run began).
+   */
+  runStartId = -1;
+  /** True while every appended row's time is ≥ the previous one's, so time ranges can bisect. */
+  timeSorted = true;
 
   constructor(readonly capacity: number) {
     this.id = new Float64Array(capacity);
@@ -51,6 +59,23 @@ export class HotRing {
 
   get newestTimeUs(): number | undefined {
     return this.size === 0 ? undefined : this.timeUs[this.at(this.size - 1)];
+  }
+
+  /** Lowest id from which the ring is complete (see runStartId); -1 when empty. */
+  get completeFromId(): number {
+    return this.size === 0 ? -1 : Math.max(this.runStartId, this.id[this.head]!);
+  }
+
+  /** Age index of the first row with time ≥ `us` (only meaningful while timeSorted). */
+  firstAtOrAfterTime(us: number): number {
+    let lo = 0;
+    let hi = this.size;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.timeUs[this.at(mid)]! >= us) hi = mid;
+      else lo = mid + 1;
+    }
+    return lo;
   }
 
   /** Age index of the first row with id > `afterId` (size when none): ids ascend, so bisect. */
@@ -92,6 +117,10 @@ export class HotWindow {
       ring.refused++;
       return;
     }
+    // Trades order and filter on the exchange's trade time; quotes (no trade time) on event time.
+    const timeUs = TABLE_BY_ID[kind] === "quotes" ? cols.event_time_us[slot]! : cols.trade_time_us[slot]!;
+    if (ring.size === 0 || id !== ring.newestId + 1) ring.runStartId = id;
+    if (ring.size > 0 && timeUs < ring.newestTimeUs!) ring.timeSorted = false;
     let s: number;
     if (ring.size < ring.capacity) s = ring.at(ring.size++);
     else {
@@ -102,8 +131,7 @@ export class HotWindow {
     ring.id[s] = id;
     ring.firstId[s] = cols.first_id[slot]!;
     ring.lastId[s] = cols.last_id[slot]!;
-    // Trades order and filter on the exchange's trade time; quotes (no trade time) on event time.
-    ring.timeUs[s] = TABLE_BY_ID[kind] === "quotes" ? cols.event_time_us[slot]! : cols.trade_time_us[slot]!;
+    ring.timeUs[s] = timeUs;
     ring.eventUs[s] = cols.event_time_us[slot]!;
     ring.recvUs[s] = cols.recv_time_us[slot]!;
     ring.dec[0][s] = cols.dec0[slot]!;

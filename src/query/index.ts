@@ -1,3 +1,4 @@
+export { CandleCache, type CandleCacheOptions } from "./candle-cache.ts";
 export { DirFileSource } from "./dir-source.ts";
 export { DEFAULT_DUCK_OPTIONS, Duck, type DuckOptions } from "./duck.ts";
 export {

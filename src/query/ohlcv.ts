@@ -1,17 +1,19 @@
 /**
  * OHLCV candles from trades, aligned to UTC (every interval divides a day and the epoch starts at
- * midnight UTC, so floor(time / interval) * interval is aligned). DuckDB aggregates the cold rows,
- * JS the hot rows above the split id, and the two partials merge per bucket before rounding.
+ * midnight UTC, so floor(time / interval) * interval is aligned). DuckDB aggregates the cold rows
+ * (per immutable file, cached: candle-cache.ts), JS the hot rows above the highest stored id, and
+ * the partials merge per bucket before rounding.
  *
  * Exactness: volume is Σ quantity (exact at 8 places). quote_volume is Σ price × quantity, exact at
  * 16 places, then rounded half-up to 8. vwap is (Σ price × quantity) / (Σ quantity) computed as an
  * integer division of the exact sums, rounded half-up to 8 places. No float is ever involved.
  */
 import type { ColumnDef } from "../model/tables.ts";
-import type { Duck } from "./duck.ts";
+import { CandleCache, clonePartial, mergeInto } from "./candle-cache.ts";
+import type { Columns, Duck, Param } from "./duck.ts";
 import type { HotWindow } from "./hot.ts";
 import { coldWhere, FROM_FILES, snapshot } from "./rows.ts";
-import { emptyFrame, type Frame } from "./types.ts";
+import { emptyFrame, type FileInfo, type Frame } from "./types.ts";
 
 export const INTERVAL_US = {
   "1s": 1_000_000,
@@ -80,60 +82,152 @@ export function divRoundHalfUp(a: bigint, b: bigint): bigint {
   return (2n * a + b) / (2n * b);
 }
 
-/** Per-bucket partials over [fromUs, toUs), cold then hot, ascending by bucket. */
+const AGGREGATES =
+  "arg_min(price, trade_id) AS o, max(price) AS h, min(price) AS l, arg_max(price, trade_id) AS c, " +
+  "sum(quantity) AS v, sum(price::DECIMAL(38, 8) * quantity) AS qv, count(*) AS n, min(trade_id) AS f, " +
+  "max(trade_id) AS t";
+
+/**
+ * A file is aggregated whole (and cached) when it is small or the query covers most of it; a big
+ * file barely touched by the range is read through the time filter instead, so a first query for
+ * one hour of a compacted day does not pay for the day.
+ */
+const WHOLE_FILE_MAX_ROWS = 250_000;
+const WHOLE_FILE_MIN_OVERLAP = 0.5;
+
+/** Partials from a result whose columns are [...lead, b, o, h, l, c, v, qv, n, f, t]. */
+function readPartials(r: Columns, lead: number, each: (p: CandlePartial, row: number) => void): void {
+  if (r.scales[lead + 6] !== 16 || r.scales[lead + 5] !== 8)
+    throw new Error(`unexpected decimal scales ${r.scales}`);
+  const d = r.data;
+  for (let i = 0; i < r.length; i++) {
+    each(
+      {
+        bucketUs: d[lead]![i] as number,
+        open: d[lead + 1]![i] as bigint,
+        high: d[lead + 2]![i] as bigint,
+        low: d[lead + 3]![i] as bigint,
+        close: d[lead + 4]![i] as bigint,
+        volume8: d[lead + 5]![i] as bigint,
+        quote16: d[lead + 6]![i] as bigint,
+        count: d[lead + 7]![i] as number,
+        firstId: d[lead + 8]![i] as number,
+        lastId: d[lead + 9]![i] as number,
+      },
+      i,
+    );
+  }
+}
+
+/**
+ * Per-bucket partials over [fromUs, toUs), ascending by bucket: cold rows per file (cached
+ * whole-file partials for the buckets the range covers fully, DuckDB with the time filter for the
+ * edge buckets and for files read partially), then hot rows above the highest stored id.
+ */
 export async function ohlcvPartials(
   duck: Duck,
   source: Parameters<typeof snapshot>[0],
   hot: HotWindow,
   q: { symbol: string; interval: Interval; fromUs?: number; toUs?: number; maxBuckets: number },
+  cache?: CandleCache,
 ): Promise<{ partials: CandlePartial[]; incomplete: boolean }> {
   const snap = snapshot(source, hot, { table: "trades", symbol: q.symbol, fromUs: q.fromUs, toUs: q.toUs });
   const iv = INTERVAL_US[q.interval];
   const byBucket = new Map<number, CandlePartial>();
-  const out: CandlePartial[] = [];
-  if (snap.files.length > 0 && snap.coldMaxId >= 0) {
-    const { where, params } = coldWhere({ table: "trades", ...q }, snap.files, snap.coldMaxId);
+  const add = (p: CandlePartial) => {
+    const acc = byBucket.get(p.bucketUs);
+    if (acc) mergeInto(acc, p);
+    else byBucket.set(p.bucketUs, clonePartial(p));
+  };
+  const from = q.fromUs ?? Number.NEGATIVE_INFINITY;
+  const to = q.toUs ?? Number.POSITIVE_INFINITY;
+  // Buckets [lo, hi) lie wholly inside the range; the rest of the range is at most two edges.
+  const lo = Math.ceil(from / iv) * iv;
+  const hi = Math.floor(to / iv) * iv;
+  const files = snap.coldMaxId >= 0 ? snap.files : [];
+  const whole: FileInfo[] = [];
+  const partial: FileInfo[] = [];
+  for (const f of files) {
+    const span = Math.max(1, f.maxEventUs - f.minEventUs);
+    const overlap = (Math.min(f.maxEventUs, to) - Math.max(f.minEventUs, from)) / span;
+    const cached = cache?.enabled === true && lo < hi;
+    if (cached && (f.rows <= WHOLE_FILE_MAX_ROWS || overlap >= WHOLE_FILE_MIN_OVERLAP)) whole.push(f);
+    else partial.push(f);
+  }
+
+  if (whole.length > 0 && cache) {
+    const missing: FileInfo[] = [];
+    const take = (ps: readonly CandlePartial[]) => {
+      for (const p of ps) if (p.bucketUs >= lo && p.bucketUs + iv <= hi) add(p);
+    };
+    for (const f of whole) {
+      const ps = cache.get(CandleCache.key(f, iv));
+      if (ps) take(ps);
+      else missing.push(f);
+    }
+    if (missing.length > 0) {
+      const r = await duck.query(
+        `SELECT filename AS file, (epoch_us(trade_time_us) // $2) * $2 AS b, ${AGGREGATES} ` +
+          "FROM read_parquet($1::VARCHAR[], hive_partitioning = false, filename = true) GROUP BY file, b ORDER BY file, b",
+        [{ files: missing.map((f) => f.path) }, { int: iv }],
+      );
+      const perFile = new Map<string, CandlePartial[]>(missing.map((f) => [f.path, []]));
+      readPartials(r, 1, (p, i) => {
+        const list = perFile.get(r.data[0]![i] as string);
+        if (!list) throw new Error(`DuckDB named a file it was not given: ${r.data[0]![i]}`);
+        list.push(p);
+      });
+      for (const f of missing) {
+        const ps = perFile.get(f.path)!;
+        cache.set(CandleCache.key(f, iv), ps);
+        take(ps);
+      }
+    }
+    // Edge buckets: only the rows inside the range count, so they are read with the time filter.
+    const edges: [number, number][] = [];
+    if (from < lo) edges.push([from, Math.min(lo, to)]);
+    if (hi < to) edges.push([Math.max(hi, from), to]);
+    if (edges.length > 0) {
+      const params: Param[] = [{ files: whole.map((f) => f.path) }, { int: iv }];
+      const cond = edges.map(([a, b]) => {
+        params.push({ tsUs: a }, { tsUs: b });
+        return `(trade_time_us >= $${params.length - 1} AND trade_time_us < $${params.length})`;
+      });
+      const r = await duck.query(
+        `SELECT (epoch_us(trade_time_us) // $2) * $2 AS b, ${AGGREGATES} ${FROM_FILES} ` +
+          `WHERE ${cond.join(" OR ")} GROUP BY b`,
+        params,
+      );
+      readPartials(r, 0, add);
+    }
+  }
+
+  if (partial.length > 0) {
+    const { where, params } = coldWhere({ table: "trades", ...q }, partial, snap.coldMaxId);
     params.push({ int: iv });
     const ivp = `$${params.length}`;
     params.push({ int: q.maxBuckets });
-    const sql =
-      `SELECT (epoch_us(trade_time_us) // ${ivp}) * ${ivp} AS b, arg_min(price, trade_id) AS o, max(price) AS h, ` +
-      "min(price) AS l, arg_max(price, trade_id) AS c, sum(quantity) AS v, sum(price::DECIMAL(38, 8) * quantity) AS qv, " +
-      `count(*) AS n, min(trade_id) AS f, max(trade_id) AS t ${FROM_FILES} WHERE ${where} ` +
-      `GROUP BY b ORDER BY b LIMIT $${params.length}`;
-    const r = await duck.query(sql, params);
-    if (r.scales[6] !== 16 || r.scales[5] !== 8) throw new Error(`unexpected decimal scales ${r.scales}`);
-    const d = r.data;
-    for (let i = 0; i < r.length; i++) {
-      const p: CandlePartial = {
-        bucketUs: d[0]![i] as number,
-        open: d[1]![i] as bigint,
-        high: d[2]![i] as bigint,
-        low: d[3]![i] as bigint,
-        close: d[4]![i] as bigint,
-        volume8: d[5]![i] as bigint,
-        quote16: d[6]![i] as bigint,
-        count: d[7]![i] as number,
-        firstId: d[8]![i] as number,
-        lastId: d[9]![i] as number,
-      };
-      out.push(p);
-      byBucket.set(p.bucketUs, p);
-    }
+    const r = await duck.query(
+      `SELECT (epoch_us(trade_time_us) // ${ivp}) * ${ivp} AS b, ${AGGREGATES} ${FROM_FILES} WHERE ${where} ` +
+        `GROUP BY b ORDER BY b LIMIT $${params.length}`,
+      params,
+    );
+    readPartials(r, 0, add);
   }
+
   const r = snap.ring;
   if (r) {
     for (let k = r.firstAbove(snap.coldMaxId); k < r.size; k++) {
       const s = r.at(k);
       const t = r.timeUs[s]!;
-      if ((q.fromUs !== undefined && t < q.fromUs) || (q.toUs !== undefined && t >= q.toUs)) continue;
+      if (t < from || t >= to) continue;
       const b = Math.floor(t / iv) * iv;
       const price = r.dec[0][s]!;
       const qty = r.dec[1][s]!;
       const id = r.id[s]!;
       const p = byBucket.get(b);
       if (!p) {
-        const np: CandlePartial = {
+        byBucket.set(b, {
           bucketUs: b,
           open: price,
           high: price,
@@ -144,9 +238,7 @@ export async function ohlcvPartials(
           count: 1,
           firstId: id,
           lastId: id,
-        };
-        byBucket.set(b, np);
-        out.push(np);
+        });
         continue;
       }
       // Hot ids are above every cold id and ascend, so this row is the bucket's newest.
@@ -159,7 +251,7 @@ export async function ohlcvPartials(
       p.lastId = id;
     }
   }
-  out.sort((a, b) => a.bucketUs - b.bucketUs);
+  const out = [...byBucket.values()].sort((a, b) => a.bucketUs - b.bucketUs);
   return { partials: out, incomplete: snap.incomplete };
 }
 

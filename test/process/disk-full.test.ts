@@ -31,7 +31,12 @@ afterAll(async () => {
   rmSync(MOUNT, { recursive: true, force: true });
 });
 
-async function poll<T>(fn: () => Promise<T>, ok: (v: T) => boolean, timeoutMs: number, what: string): Promise<T> {
+async function poll<T>(
+  fn: () => Promise<T>,
+  ok: (v: T) => boolean,
+  timeoutMs: number,
+  what: string,
+): Promise<T> {
   const deadline = performance.now() + timeoutMs;
   for (;;) {
     const v = await fn();
@@ -57,7 +62,12 @@ describe("disk full", () => {
       K2_QUERY_MEMORY_MB: "64",
     });
     const url = k2.url;
-    await poll(() => fetch(`${url}/health/ready`).then((r) => r.status), (s) => s === 200, 8000, "ready");
+    await poll(
+      () => fetch(`${url}/health/ready`).then((r) => r.status),
+      (s) => s === 200,
+      8000,
+      "ready",
+    );
     await Bun.sleep(500);
 
     // Fill the disk, leaving no room for a WAL flush or a Parquet file.
@@ -69,7 +79,10 @@ describe("disk full", () => {
       // ENOSPC while writing the ballast is the point: the disk is now full.
     }
     const notReady = await poll(
-      () => fetch(`${url}/health/ready`).then((r) => r.json() as Promise<{ status: string; checks: { sink?: { reason?: string } } }>),
+      () =>
+        fetch(`${url}/health/ready`).then(
+          (r) => r.json() as Promise<{ status: string; checks: { sink?: { reason?: string } } }>,
+        ),
       (b) => b.status === "not_ready",
       8000,
       "readiness to report the full disk",
@@ -79,9 +92,17 @@ describe("disk full", () => {
     expect(k2.proc.exitCode).toBeNull(); // still running
 
     rmSync(ballast);
-    await poll(() => fetch(`${url}/health/ready`).then((r) => r.status), (s) => s === 200, 10_000, "recovery");
     await poll(
-      () => fetch(`${url}/v1/gaps?symbol=BTCUSDT`).then((r) => r.json() as Promise<{ data: { state: string }[] }>),
+      () => fetch(`${url}/health/ready`).then((r) => r.status),
+      (s) => s === 200,
+      10_000,
+      "recovery",
+    );
+    await poll(
+      () =>
+        fetch(`${url}/v1/gaps?symbol=BTCUSDT`).then(
+          (r) => r.json() as Promise<{ data: { state: string }[] }>,
+        ),
       (g) => g.data.every((e) => e.state !== "pending" && e.state !== "repairing"),
       15_000,
       "repairs to finish",

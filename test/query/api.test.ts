@@ -3,8 +3,7 @@
  * same rows (the oracle table `t` holds files + hot rows), exact to the last decimal.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { formatDecimal } from "../../src/model/decimal.ts";
-import { BASE_US, COLD_MAX_ID, N_TRADES, oracleRows } from "./fixture.ts";
+import { BASE_US, COLD_MAX_ID, N_TRADES, oracleCandles as oracleCandlesOf, oracleRows } from "./fixture.ts";
 import { type Harness, harness } from "./setup.ts";
 
 let h: Harness;
@@ -128,31 +127,8 @@ describe("trades", () => {
   });
 });
 
-/** OHLCV from the oracle in integer arithmetic (a different formulation from the engine's). */
-async function oracleCandles(ivUs: number, fromUs: number, toUs: number) {
-  const rows = await oracleRows(
-    h.fx.oracle,
-    `WITH s AS (SELECT *, (price::DECIMAL(38,8) * 100000000)::HUGEINT AS p8, (quantity::DECIMAL(38,8) * 100000000)::HUGEINT AS q8
-        FROM t WHERE epoch_us(trade_time_us) >= ${fromUs} AND epoch_us(trade_time_us) < ${toUs})
-     SELECT epoch_us(trade_time_us) // ${ivUs} * ${ivUs} AS b, arg_min(price, trade_id)::VARCHAR, max(price)::VARCHAR, min(price)::VARCHAR,
-       arg_max(price, trade_id)::VARCHAR, sum(quantity)::VARCHAR, (sum(p8 * q8) + 50000000) // 100000000,
-       count(*), (2 * sum(p8 * q8) + sum(q8)) // (2 * sum(q8)), min(trade_id), max(trade_id)
-     FROM s GROUP BY b ORDER BY b`,
-  );
-  return rows.map((r) => ({
-    open_time_us: Number(r[0]),
-    open: r[1],
-    high: r[2],
-    low: r[3],
-    close: r[4],
-    volume: r[5],
-    quote_volume: formatDecimal(BigInt(r[6] as bigint)),
-    trade_count: Number(r[7]),
-    vwap: formatDecimal(BigInt(r[8] as bigint)),
-    first_trade_id: Number(r[9]),
-    last_trade_id: Number(r[10]),
-  }));
-}
+const oracleCandles = (ivUs: number, fromUs: number, toUs: number) =>
+  oracleCandlesOf(h.fx.oracle, ivUs, fromUs, toUs);
 
 describe("ohlcv", () => {
   const IV: [string, number, number][] = [

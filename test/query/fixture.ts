@@ -11,6 +11,7 @@ import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type DuckDBConnection, DuckDBInstance } from "@duckdb/node-api";
+import { formatDecimal } from "../../src/model/decimal.ts";
 import { allocRowColumns, type RowColumns } from "../../src/model/row.ts";
 import { Table } from "../../src/model/tables.ts";
 
@@ -123,4 +124,30 @@ export async function rowColumnsFor(con: DuckDBConnection, lo: number, hi: numbe
 /** Rows of an oracle query as plain JS (bigint kept for exact comparisons). */
 export async function oracleRows(con: DuckDBConnection, sql: string): Promise<unknown[][]> {
   return (await con.run(sql)).getRows() as Promise<unknown[][]>;
+}
+
+/** OHLCV from the oracle in integer arithmetic (a different formulation from the engine's). */
+export async function oracleCandles(con: DuckDBConnection, ivUs: number, fromUs: number, toUs: number) {
+  const rows = await oracleRows(
+    con,
+    `WITH s AS (SELECT *, (price::DECIMAL(38,8) * 100000000)::HUGEINT AS p8, (quantity::DECIMAL(38,8) * 100000000)::HUGEINT AS q8
+        FROM t WHERE epoch_us(trade_time_us) >= ${fromUs} AND epoch_us(trade_time_us) < ${toUs})
+     SELECT epoch_us(trade_time_us) // ${ivUs} * ${ivUs} AS b, arg_min(price, trade_id)::VARCHAR, max(price)::VARCHAR, min(price)::VARCHAR,
+       arg_max(price, trade_id)::VARCHAR, sum(quantity)::VARCHAR, (sum(p8 * q8) + 50000000) // 100000000,
+       count(*), (2 * sum(p8 * q8) + sum(q8)) // (2 * sum(q8)), min(trade_id), max(trade_id)
+     FROM s GROUP BY b ORDER BY b`,
+  );
+  return rows.map((r) => ({
+    open_time_us: Number(r[0]),
+    open: r[1],
+    high: r[2],
+    low: r[3],
+    close: r[4],
+    volume: r[5],
+    quote_volume: formatDecimal(BigInt(r[6] as bigint)),
+    trade_count: Number(r[7]),
+    vwap: formatDecimal(BigInt(r[8] as bigint)),
+    first_trade_id: Number(r[9]),
+    last_trade_id: Number(r[10]),
+  }));
 }

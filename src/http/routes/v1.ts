@@ -75,6 +75,26 @@ export function v1Routes(deps: V1Deps) {
     () => engine.duck.refused,
   );
   reg.counter(
+    "k2_query_candle_cache_hits_total",
+    "OHLCV file partials served from the cache",
+    () => engine.candles.hits,
+  );
+  reg.counter(
+    "k2_query_candle_cache_misses_total",
+    "OHLCV file partials aggregated by DuckDB",
+    () => engine.candles.misses,
+  );
+  reg.counter(
+    "k2_query_candle_cache_evicted_total",
+    "cached file partials dropped to stay within the capacity",
+    () => engine.candles.evicted,
+  );
+  reg.counter(
+    "k2_query_candle_cache_refused_total",
+    "file partials not cached because one entry would exceed a quarter of the capacity",
+    () => engine.candles.refused,
+  );
+  reg.counter(
     "k2_api_auth_rejected_total",
     "requests refused for a missing or unknown API key",
     () => guard.rejectedAuth,

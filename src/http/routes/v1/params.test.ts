@@ -1,6 +1,7 @@
 import { describe, expect, test } from "bun:test";
+import { formatDecimal } from "../../../model/decimal.ts";
 import { HttpError } from "../../errors.ts";
-import { isoUs, negotiate } from "./format.ts";
+import { decimalText, isoUs, negotiate } from "./format.ts";
 import { isLoopbackHost, matchKey, TokenBucket } from "./guard.ts";
 import { decodeCursor, encodeCursor, parseTimeUs } from "./params.ts";
 
@@ -60,5 +61,26 @@ describe("guard parts", () => {
     expect(b.take(250)).toBe(0); // 4/s → one token per 250 ms
     expect(b.take(10_000)).toBe(0);
     expect(b.tokens).toBe(1);
+  });
+});
+
+describe("decimalText", () => {
+  test("equals formatDecimal everywhere, including near integer boundaries and beyond 2^53", () => {
+    const xs: bigint[] = [0n, 1n, 99_999_999n, 100_000_000n, 100_000_001n, 4_019_076_358_352n];
+    for (const k of [1n, 7n, 90_071_992n, 90_071_991n, 12_345_678n])
+      for (const d of [-2n, -1n, 0n, 1n, 2n]) xs.push(k * 100_000_000n + d);
+    xs.push(
+      BigInt(Number.MAX_SAFE_INTEGER),
+      BigInt(Number.MAX_SAFE_INTEGER) + 1n,
+      10n ** 30n + 5n,
+      -5n,
+      -123_456_789n,
+    );
+    let seed = 7;
+    for (let i = 0; i < 20_000; i++) {
+      seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31;
+      xs.push(BigInt(seed) * BigInt(seed % 4_194_304));
+    }
+    for (const x of xs) expect(decimalText(x)).toBe(formatDecimal(x));
   });
 });
