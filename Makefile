@@ -15,7 +15,7 @@ IMAGE ?= k2:dev
 NOT_YET = @echo "$@: not implemented yet (issue 7)" >&2; exit 1
 
 .PHONY: help bootstrap start demo test test-unit test-integration test-shard lint format typecheck bench clean \
-	coverage audit config-doc docker-build chaos-smoke soak-smoke perf-gate test-soak-24h test-chaos
+	coverage audit config-doc docker-build chaos-smoke soak-smoke perf-gate test-soak-1h test-soak-24h test-chaos
 
 help: ## list every target
 	@grep -hE '^[a-zA-Z0-9_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN{FS=":.*## "}{printf "  %-18s %s\n", $$1, $$2}'
@@ -70,20 +70,27 @@ docker-build: ## build the image $(IMAGE) (needs a Docker engine; CI builds it i
 	@command -v docker >/dev/null || { echo "docker-build: needs a Docker engine and the docker CLI (none here)" >&2; exit 1; }
 	docker build -t $(IMAGE) .
 
-chaos-smoke: ## 2-minute chaos subset (nightly CI): not implemented yet (issue 7)
-	$(NOT_YET)
+chaos-smoke: bootstrap ## ~2-minute chaos subset with short holds (nightly CI); JSON in chaos/reports/
+	"$(BUN)" run chaos/run.ts --scenario smoke
 
-soak-smoke: ## 2-minute soak (nightly CI): not implemented yet (issue 7)
-	$(NOT_YET)
+soak-smoke: bootstrap ## 2-minute soak, 2000 trades/s, 20 symbols, a fault every 15 s (nightly CI)
+	"$(BUN)" run soak/run.ts --duration 2m --rate 2000 --symbols 20 --faults every=15s --sample 2s
 
 perf-gate: ## autocannon + native-bench vs committed baseline: not implemented yet (issue 7)
 	$(NOT_YET)
 
-test-soak-24h: ## 24 h soak (soak-weekly, self-hosted runner): not implemented yet (issue 7)
-	$(NOT_YET)
+test-soak-1h: bootstrap ## 1 h soak with a fault every 5 min; also gates uptime, RSS slope and lag
+	"$(BUN)" run soak/run.ts --duration 1h --rate 2000 --symbols 20 --faults every=5m
 
-test-chaos: ## chaos scenarios, SCENARIO=name|all CONFIRM=1: not implemented yet (issue 7)
-	$(NOT_YET)
+test-soak-24h: bootstrap ## 24 h soak with a fault every 10 min (soak-weekly, self-hosted runner)
+	"$(BUN)" run soak/run.ts --duration 24h --rate 2000 --symbols 20 --faults every=10m
+
+test-chaos: bootstrap ## chaos scenarios (SCENARIO=name|all, default all); asks first unless CONFIRM=1
+	@if [ "$(CONFIRM)" != "1" ]; then \
+	  read -r -p "test-chaos runs scenario(s) '$(or $(SCENARIO),all)' (minutes, mounts a tmpfs as root). Continue? [y/N] " a; \
+	  [ "$$a" = y ] || [ "$$a" = Y ] || { echo "test-chaos: not confirmed (CONFIRM=1 skips the question)" >&2; exit 1; }; \
+	fi
+	"$(BUN)" run chaos/run.ts --scenario $(or $(SCENARIO),all)
 
 bench: bootstrap ## native-bench suites + Parquet sink + simulator→ring throughput (ratios vs same-run baselines)
 	"$(BUN)" run native-bench/run.ts
