@@ -14,7 +14,21 @@ import type { Catalog } from "./catalog.ts";
  */
 const TIME_SLACK_US = 60_000_000;
 
+const COVERAGE_TTL_MS = 1000;
+
+interface CoverageRow {
+  table: TableName;
+  symbol: string;
+  firstUs: number;
+  lastUs: number;
+  minId: number;
+  maxId: number;
+  rows: number;
+  files: number;
+}
+
 export function fileSourceOf(catalog: Catalog, symbols: () => readonly string[]) {
+  let cache: { size: number; atMs: number; rows: CoverageRow[] } | undefined;
   return {
     files(q: { table: TableName; symbol: string; fromUs?: number; toUs?: number }) {
       const slack = q.table === "quotes" ? 0 : TIME_SLACK_US;
@@ -35,26 +49,32 @@ export function fileSourceOf(catalog: Catalog, symbols: () => readonly string[])
         }));
     },
     maxId: (table: TableName, symbol: string) => catalog.maxId(table, symbol),
+    // Every /v1 response asks (X-Data-Freshness-Ms): compute at most once per second, or when
+    // the number of files changed, instead of walking every file per request.
     coverage() {
-      const out = [];
+      const now = performance.now();
+      if (cache && cache.size === catalog.size && now - cache.atMs < COVERAGE_TTL_MS) return cache.rows;
+      const rows: CoverageRow[] = [];
       for (const table of TABLE_NAMES) {
         for (const symbol of symbols()) {
           const c = catalog.coverage(table, symbol);
           if (!c) continue;
-          const files = catalog.files({ table, symbol });
-          out.push({
+          let minId = Number.POSITIVE_INFINITY;
+          for (const f of catalog.files({ table, symbol })) if (f.minId < minId) minId = f.minId;
+          rows.push({
             table,
             symbol,
             firstUs: c.firstEventTimeUs,
             lastUs: c.lastEventTimeUs,
-            minId: Math.min(...files.map((f) => f.minId)),
+            minId,
             maxId: catalog.maxId(table, symbol) ?? 0,
             rows: c.rows,
             files: c.files,
           });
         }
       }
-      return out;
+      cache = { size: catalog.size, atMs: now, rows };
+      return rows;
     },
   };
 }

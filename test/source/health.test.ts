@@ -42,3 +42,37 @@ describe("source health tiers", () => {
     expect(facts[0]).toHaveProperty("shards", 1);
   }, 15_000);
 });
+
+describe("readiness during a long silent stall", () => {
+  test("a replacement connection that delivers nothing does not make the shard look healthy", async () => {
+    h = await startHarness({
+      symbols: ["BTCUSDT"],
+      kinds: ["trade"],
+      dataTimeoutMs: 300,
+      reconnectBaseMs: 20,
+      reconnectMaxMs: 50,
+    });
+    const hh = h;
+    health = new SourceHealth(
+      { shardStatus: () => hh.source.shardStatus(), management: () => ({}) },
+      { dataTimeoutMs: 300, dataMs: 25, mgmtMs: 1000, controlMs: 1000 },
+    );
+    const hl = health;
+    hl.start();
+    await hh.waitFor(() => hl.ready().ok, 3000, "ready");
+    hh.sim.faults.stall(true);
+    await hh.waitFor(() => !hl.ready().ok, 2000, "not ready");
+    // Stalled for 2 s: several reconnects happen (each new socket is stalled too); readiness must
+    // stay false the whole time.
+    let flaps = 0;
+    const until = performance.now() + 2000;
+    while (performance.now() < until) {
+      if (hl.ready().ok) flaps++;
+      await Bun.sleep(25);
+    }
+    expect(hh.source.reconnects).toBeGreaterThanOrEqual(2);
+    expect(flaps).toBe(0);
+    hh.sim.faults.stall(false);
+    await hh.waitFor(() => hl.ready().ok, 5000, "ready again");
+  }, 15_000);
+});

@@ -60,6 +60,9 @@ interface Shard {
   rotateTimer: ReturnType<typeof setTimeout> | undefined;
   healthyTimer: ReturnType<typeof setTimeout> | undefined;
   sawFirstFrame: Set<number>;
+  /** When any connection of this shard last delivered a frame (0 = never). Health uses this, not
+   * connection open times: a fresh connection that delivers nothing must not look healthy. */
+  lastDataMs: number;
 }
 
 export class BinanceSource {
@@ -83,6 +86,7 @@ export class BinanceSource {
       rotateTimer: undefined,
       healthyTimer: undefined,
       sawFirstFrame: new Set(),
+      lastDataMs: 0,
     }));
   }
 
@@ -118,7 +122,7 @@ export class BinanceSource {
     return this.#shards.map((s) => ({
       shard: s.index,
       open: s.current?.isOpen ?? false,
-      lastFrameMs: Math.max(s.current?.lastFrameMs ?? 0, s.next?.lastFrameMs ?? 0),
+      lastFrameMs: s.lastDataMs,
       backoffAttempt: s.backoff.attempt,
       rotating: s.next !== undefined,
     }));
@@ -167,6 +171,7 @@ export class BinanceSource {
     const url = combinedStreamUrl(this.opts.wsUrl, s.streams, this.opts.microseconds ?? true);
     const events: ConnectionEvents = {
       onFrame: (frame, recv, conn) => {
+        s.lastDataMs = conn.lastFrameMs;
         if (!s.sawFirstFrame.has(conn.id)) this.#firstFrame(s, conn);
         this.events.onFrame(frame, recv, s.index, conn);
       },
