@@ -11,8 +11,6 @@ TEST_UNIT := src
 TEST_INTEGRATION := test
 
 IMAGE ?= k2:dev
-# Issue 7's heavy tiers are not built yet: their targets exist so CI calls them, and fail honestly.
-NOT_YET = @echo "$@: not implemented yet (issue 7)" >&2; exit 1
 
 .PHONY: help bootstrap start demo test test-unit test-integration test-shard lint format typecheck bench clean \
 	coverage audit config-doc docker-build chaos-smoke soak-smoke perf-gate test-soak-1h test-soak-24h test-chaos
@@ -76,8 +74,8 @@ chaos-smoke: bootstrap ## ~2-minute chaos subset with short holds (nightly CI); 
 soak-smoke: bootstrap ## 2-minute soak, 2000 trades/s, 20 symbols, a fault every 15 s (nightly CI)
 	"$(BUN)" run soak/run.ts --duration 2m --rate 2000 --symbols 20 --faults every=15s --sample 2s
 
-perf-gate: ## autocannon + native-bench vs committed baseline: not implemented yet (issue 7)
-	$(NOT_YET)
+perf-gate: bootstrap ## native-bench ratios + autocannon req/s vs native-bench/baseline.json (fails on regression)
+	"$(BUN)" run native-bench/perf-gate.ts
 
 test-soak-1h: bootstrap ## 1 h soak with a fault every 5 min; also gates uptime, RSS slope and lag
 	"$(BUN)" run soak/run.ts --duration 1h --rate 2000 --symbols 20 --faults every=5m

@@ -3,7 +3,7 @@
  * renames complete files into place; compaction and late gap repairs write new files, which get
  * their own entries), so its per-bucket partials are exact forever: a day of 1-min candles is a
  * merge of cached partials instead of a 3M-row aggregation (~330 ms → ~1 ms, native-bench/
- * query.bench.ts). Bounded by the number of partials held, least recently used out first.
+ * query-latency.ts). Bounded by the number of partials held, least recently used out first.
  */
 import type { CandlePartial } from "./ohlcv.ts";
 import type { FileInfo } from "./types.ts";

@@ -38,7 +38,7 @@ export interface Snapshot {
    * Ids ≤ splitId are read from files, ids above it from memory. It is coldMaxId, or lower when
    * the ring is complete below coldMaxId (rows already in files but still in memory): then the
    * newest rows, the common query of a live system, need no file at all (last-100 trades: ~40 ms
-   * from DuckDB vs ~0.1 ms from memory, native-bench/query.bench.ts).
+   * from DuckDB vs ~0.1 ms from memory, native-bench/query-latency.ts).
    */
   readonly splitId: number;
   readonly ring: HotRing | undefined;
@@ -141,7 +141,7 @@ export const FROM_FILES = "FROM read_parquet($1::VARCHAR[], hive_partitioning = 
  * Ids are dense per symbol, so the `n` rows nearest the starting id usually lie within a few × n
  * ids of it. A first probe bounded to that id window lets DuckDB skip every other row group by
  * its statistics (last-100 over a 3M-row day: one row group instead of all, see
- * native-bench/query.bench.ts); if the window held too few rows, the query runs unbounded.
+ * native-bench/query-latency.ts); if the window held too few rows, the query runs unbounded.
  */
 const PROBE_FACTOR = 4;
 

@@ -86,7 +86,7 @@ const MAX_EXACT = BigInt(Number.MAX_SAFE_INTEGER);
 /**
  * formatDecimal without BigInt division when the scaled value is exact as a double (every price
  * and quantity; large quote volumes take the BigInt path). BigInt `/` and `%` were the largest
- * cost of serializing 1,440 candles (native-bench/query.bench.ts, 1-min OHLCV).
+ * cost of serializing 1,440 candles (native-bench/query-latency.ts, 1-min OHLCV).
  */
 export function decimalText(v: bigint): string {
   if (v < 0n || v > MAX_EXACT) return formatDecimal(v);

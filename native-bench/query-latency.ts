@@ -4,7 +4,7 @@
  * in the same run: the ratio is our overhead. As in a live process, the hot window holds the
  * newest --hot rows (already in the file too); the "(no hot rows)" and "(no cache)" cases use a
  * second engine with an empty hot window and the candle cache off, i.e. the DuckDB fallbacks.
- * Usage: bun native-bench/query.bench.ts [--rows N] [--iters N] [--threads N] [--hot N] [--json]
+ * Usage: bun native-bench/query-latency.ts [--rows N] [--iters N] [--threads N] [--hot N] [--json]
  */
 import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -26,7 +26,7 @@ const arg = (name: string, d: number) => {
   return i > 0 ? Number(process.argv[i + 1]) : d;
 };
 if (process.argv.includes("--help")) {
-  console.log(`bun native-bench/query.bench.ts [--rows 3000000] [--iters 50] [--threads 1] [--hot 200000] [--json]
+  console.log(`bun native-bench/query-latency.ts [--rows 3000000] [--iters 50] [--threads 1] [--hot 200000] [--json]
   --threads  DuckDB threads for the engine and the baseline (K2_QUERY_THREADS; K2 default 1)
   --hot      newest rows held in the hot window (K2_QUERY_HOT_ROWS; K2 default 200000)
   --json     also print one JSON line with every case`);
