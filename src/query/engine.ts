@@ -35,7 +35,7 @@ export const DEFAULT_ENGINE_OPTIONS: EngineOptions = {
   memoryLimitMb: 512,
   connections: 2,
   maxQueued: 64,
-  hotRowsPerSymbol: 200_000,
+  hotRowsPerSymbol: 50_000,
   maxScanRows: 50_000_000,
   maxRangeUs: 366 * 86_400_000_000,
   // ~200 B per partial: 40 MiB at most; a day of 1-min candles is 1,440.
