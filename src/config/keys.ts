@@ -262,7 +262,8 @@ export const KEYS = {
   queryHotRows: {
     env: "K2_QUERY_HOT_ROWS",
     unit: "rows",
-    description: "recent rows kept in memory per table and symbol for queries (~0.1 KB each; memory grows until full)",
+    description:
+      "recent rows kept in memory per table and symbol for queries (~0.1 KB each; memory grows until full)",
     default: "50000",
     parse: int(1000, 100_000_000),
   },
