@@ -3,6 +3,7 @@
  * message, code) so the pipeline can count and map both the same way; kept separate because
  * sink/parquet must not depend on sink/wal.
  */
+import { KIND_BY_ERRNO } from "../errno.ts";
 
 export type ParquetErrorKind =
   | "no_space" // ENOSPC, EDQUOT: clears when space is freed
@@ -61,20 +62,7 @@ export class ParquetSinkError extends Error implements ParquetErrorData {
   }
 }
 
-const KIND_BY_CODE: Readonly<Record<string, ParquetErrorKind>> = {
-  ENOSPC: "no_space",
-  EDQUOT: "no_space",
-  EIO: "io",
-  EAGAIN: "io",
-  EINTR: "io",
-  EBUSY: "io",
-  EMFILE: "io",
-  ENFILE: "io",
-  EACCES: "permission",
-  EPERM: "permission",
-  EROFS: "permission",
-  ENOENT: "missing",
-};
+const KIND_BY_CODE: Readonly<Record<string, ParquetErrorKind>> = KIND_BY_ERRNO;
 
 /** Turn whatever an fs call threw into a typed error naming the step and the path. */
 export function toParquetError(op: string, path: string, err: unknown): ParquetSinkError {

@@ -5,8 +5,10 @@
  *
  * Faults are plain data (`FsFault[]`) so they can be posted to a worker.
  */
+
 import * as nodeFs from "node:fs";
 import { dirname } from "node:path";
+import { fsyncDirSync } from "../errno.ts";
 import { errnoError } from "./errors.ts";
 
 const { O_WRONLY, O_CREAT, O_EXCL } = nodeFs.constants;
@@ -33,14 +35,7 @@ export const nodeParquetFs: ParquetFs = {
   close: (fd) => nodeFs.closeSync(fd),
   rename: (from, to) => nodeFs.renameSync(from, to),
   unlink: (path) => nodeFs.unlinkSync(path),
-  fsyncDir: (dir) => {
-    const fd = nodeFs.openSync(dir, "r");
-    try {
-      nodeFs.fsyncSync(fd);
-    } finally {
-      nodeFs.closeSync(fd);
-    }
-  },
+  fsyncDir: fsyncDirSync,
 };
 
 export type FsOp = keyof ParquetFs;

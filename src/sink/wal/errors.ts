@@ -3,6 +3,7 @@
  * help), and the latch that reports each failure once per streak instead of once per retry:
  * a flush timer retrying every few ms against a full disk must not flood the log.
  */
+import { KIND_BY_ERRNO } from "../errno.ts";
 /** What failed, in words an operator and /metrics can use. */
 export type SinkErrorKind =
   | "no_space" // ENOSPC, EDQUOT: clears when space is freed
@@ -25,20 +26,7 @@ export interface SinkError {
   readonly code?: string;
 }
 
-const KIND_BY_CODE: Readonly<Record<string, SinkErrorKind>> = {
-  ENOSPC: "no_space",
-  EDQUOT: "no_space",
-  EIO: "io",
-  EAGAIN: "io",
-  EINTR: "io",
-  EBUSY: "io",
-  EMFILE: "io",
-  ENFILE: "io",
-  EACCES: "permission",
-  EPERM: "permission",
-  EROFS: "permission",
-  ENOENT: "missing",
-};
+const KIND_BY_CODE: Readonly<Record<string, SinkErrorKind>> = KIND_BY_ERRNO;
 
 /** Turn a thrown value from an fs call into a SinkError. */
 export function toSinkError(op: string, path: string, err: unknown): SinkError {

@@ -4,7 +4,9 @@
  * page cache is cheaper than a promise, while an fsync can block for milliseconds and runs on
  * the thread pool instead of the event loop.
  */
+
 import * as nodeFs from "node:fs";
+import { fsyncDirSync } from "../errno.ts";
 
 const { O_RDWR, O_CREAT, O_EXCL } = nodeFs.constants;
 
@@ -44,12 +46,5 @@ export const nodeSinkFs: SinkFs = {
   mkdirp: (dir) => {
     nodeFs.mkdirSync(dir, { recursive: true });
   },
-  fsyncDir: (dir) => {
-    const fd = nodeFs.openSync(dir, "r");
-    try {
-      nodeFs.fsyncSync(fd);
-    } finally {
-      nodeFs.closeSync(fd);
-    }
-  },
+  fsyncDir: fsyncDirSync,
 };
