@@ -115,21 +115,31 @@ export class Catalog {
   /** Like files(), and pins them: retired files are not deleted until `release()`. */
   snapshot(q: FileQuery): Snapshot {
     const files = this.files(q);
-    for (const f of files) this.#pins.set(f.path, (this.#pins.get(f.path) ?? 0) + 1);
+    return { files, release: this.pin(files.map((f) => f.path)) };
+  }
+
+  /**
+   * Pin `paths` (listed in this same synchronous step, so none can have been deleted yet):
+   * compaction and retention leave them on disk until the returned function runs (idempotent).
+   */
+  pin(paths: readonly string[]): () => void {
+    for (const p of paths) this.#pins.set(p, (this.#pins.get(p) ?? 0) + 1);
     let released = false;
-    return {
-      files,
-      release: () => {
-        if (released) return;
-        released = true;
-        for (const f of files) {
-          const n = (this.#pins.get(f.path) ?? 1) - 1;
-          if (n <= 0) this.#pins.delete(f.path);
-          else this.#pins.set(f.path, n);
-        }
-        for (const w of [...this.#waiters]) w();
-      },
+    return () => {
+      if (released) return;
+      released = true;
+      for (const p of paths) {
+        const n = (this.#pins.get(p) ?? 1) - 1;
+        if (n <= 0) this.#pins.delete(p);
+        else this.#pins.set(p, n);
+      }
+      for (const w of [...this.#waiters]) w();
     };
+  }
+
+  /** Paths pinned by at least one reader now (for tests and metrics). */
+  get pinnedCount(): number {
+    return this.#pins.size;
   }
 
   pinned(path: string): boolean {

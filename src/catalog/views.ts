@@ -49,6 +49,8 @@ export function fileSourceOf(catalog: Catalog, symbols: () => readonly string[])
         }));
     },
     maxId: (table: TableName, symbol: string) => catalog.maxId(table, symbol),
+    // Queries pin the files they list so compaction cannot delete one while DuckDB reads it.
+    pin: (paths: readonly string[]) => catalog.pin(paths),
     // Every /v1 response asks (X-Data-Freshness-Ms): compute at most once per second, or when
     // the number of files changed, instead of walking every file per request.
     coverage() {

@@ -17,7 +17,7 @@ import {
   ohlcvPartials,
 } from "./ohlcv.ts";
 import { queryRows, type RowQuery, type RowResult } from "./rows.ts";
-import { type Coverage, type FileSource, QueryError } from "./types.ts";
+import { type Coverage, type FileInfo, type FileSource, QueryError } from "./types.ts";
 
 export interface EngineOptions extends DuckOptions {
   /** Rows kept in memory per table and symbol (K2_QUERY_HOT_ROWS). */
@@ -100,7 +100,8 @@ export class QueryEngine {
     );
   }
 
-  #budget(table: TableName, symbol: string, fromUs?: number, toUs?: number): void {
+  /** 422 when [fromUs, toUs) is longer than the configured maximum. */
+  #checkRange(fromUs?: number, toUs?: number): void {
     if (fromUs !== undefined && toUs !== undefined && toUs - fromUs > this.#opts.maxRangeUs) {
       throw new QueryError(
         "range_too_large",
@@ -109,8 +110,12 @@ export class QueryEngine {
         this.#opts.maxRangeUs,
       );
     }
+  }
+
+  /** 413 when the files DuckDB would read hold more rows than the scan budget. */
+  #checkScan(files: readonly FileInfo[]): void {
     let rows = 0;
-    for (const f of this.#deps.source.files({ table, symbol, fromUs, toUs })) rows += f.rows;
+    for (const f of files) rows += f.rows;
     if (rows > this.#opts.maxScanRows) {
       throw new QueryError(
         "too_many_rows",
@@ -121,12 +126,18 @@ export class QueryEngine {
     }
   }
 
+  #budget(table: TableName, symbol: string, fromUs?: number, toUs?: number): void {
+    this.#checkRange(fromUs, toUs);
+    this.#checkScan(this.#deps.source.files({ table, symbol, fromUs, toUs }));
+  }
+
   async rows(q: RowQuery): Promise<RowResult> {
     this.checkSymbol(q.symbol);
-    // The scan budget guards DuckDB: a page served from memory alone scans nothing.
-    return queryRows(this.duck, this.#deps.source, this.hot, q, () =>
-      this.#budget(q.table, q.symbol, q.fromUs, q.toUs),
-    );
+    this.#checkRange(q.fromUs, q.toUs);
+    // Row pages are id-ordered with a LIMIT: the budget counts only the files each SELECT is
+    // given (an id window around the cursor), so the 100 newest trades of a symbol with a year
+    // of history are not refused; a page served from memory alone scans nothing.
+    return queryRows(this.duck, this.#deps.source, this.hot, q, (files) => this.#checkScan(files));
   }
 
   async ohlcv(q: OhlcvQuery): Promise<OhlcvResult> {

@@ -12,7 +12,7 @@ import type { ColumnDef } from "../model/tables.ts";
 import { CandleCache, clonePartial, mergeInto } from "./candle-cache.ts";
 import type { Columns, Duck, Param } from "./duck.ts";
 import type { HotWindow } from "./hot.ts";
-import { coldWhere, FROM_FILES, snapshot } from "./rows.ts";
+import { coldWhere, FROM_FILES, type Snapshot, snapshot } from "./rows.ts";
 import { emptyFrame, type FileInfo, type Frame } from "./types.ts";
 
 export const INTERVAL_US = {
@@ -132,6 +132,19 @@ export async function ohlcvPartials(
   cache?: CandleCache,
 ): Promise<{ partials: CandlePartial[]; incomplete: boolean }> {
   const snap = snapshot(source, hot, { table: "trades", symbol: q.symbol, fromUs: q.fromUs, toUs: q.toUs });
+  try {
+    return await partialsOf(duck, snap, q, cache);
+  } finally {
+    snap.release();
+  }
+}
+
+async function partialsOf(
+  duck: Duck,
+  snap: Snapshot,
+  q: { symbol: string; interval: Interval; fromUs?: number; toUs?: number; maxBuckets: number },
+  cache: CandleCache | undefined,
+): Promise<{ partials: CandlePartial[]; incomplete: boolean }> {
   const iv = INTERVAL_US[q.interval];
   const byBucket = new Map<number, CandlePartial>();
   const add = (p: CandlePartial) => {

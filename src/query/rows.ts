@@ -43,6 +43,8 @@ export interface Snapshot {
   readonly splitId: number;
   readonly ring: HotRing | undefined;
   readonly incomplete: boolean;
+  /** Unpin the listed files; call in `finally` once every cold read is done. Idempotent. */
+  release(): void;
 }
 
 export function snapshot(source: FileSource, hot: HotWindow, q: Omit<RowQuery, "limit" | "order">): Snapshot {
@@ -52,11 +54,19 @@ export function snapshot(source: FileSource, hot: HotWindow, q: Omit<RowQuery, "
   const splitId = complete >= 0 ? Math.min(coldMaxId, complete - 1) : coldMaxId;
   // Listed on first use (a page served from memory lists none). Listing later is safe: every cold
   // query is bounded by id ≤ splitId, and files only appear or merge, never lose visible ids.
+  // Pinned as they are listed (same synchronous step), so none can be deleted before release.
   let files: readonly FileInfo[] | undefined;
+  let unpin: (() => void) | undefined;
   return {
     get files() {
-      files ??= source.files(q);
+      if (!files) {
+        files = source.files(q);
+        unpin = source.pin?.(files.map((f) => f.path));
+      }
       return files;
+    },
+    release() {
+      unpin?.();
     },
     coldMaxId,
     splitId,
@@ -151,7 +161,7 @@ async function coldRows(
   q: RowQuery,
   frame: Frame,
   n: number,
-  beforeCold?: () => void,
+  beforeCold?: (files: readonly FileInfo[]) => void,
 ): Promise<number> {
   if (n <= 0 || snap.splitId < 0) return 0;
   // Ascending past the split (a cursor into memory): no stored row can follow.
@@ -165,7 +175,6 @@ async function coldRows(
   }
   maxFileId = Math.min(snap.splitId, maxFileId);
   if (minFileId > snap.splitId) return 0;
-  beforeCold?.();
   const from =
     q.order === "asc"
       ? Math.max(minFileId - 1, q.cursorId ?? -1)
@@ -173,10 +182,10 @@ async function coldRows(
   const probe = q.order === "asc" ? from + PROBE_FACTOR * n : from - PROBE_FACTOR * n;
   const probeUseful = q.order === "asc" ? probe < maxFileId : probe > minFileId;
   if (probeUseful) {
-    const res = await coldSelect(duck, snap, q, n, probe);
+    const res = await coldSelect(duck, snap, q, n, probe, beforeCold);
     if (res && res.length === n) return pushCold(frame, q, res);
   }
-  const res = await coldSelect(duck, snap, q, n, undefined);
+  const res = await coldSelect(duck, snap, q, n, undefined, beforeCold);
   return res ? pushCold(frame, q, res) : 0;
 }
 
@@ -185,7 +194,14 @@ async function coldRows(
  * meets the window are passed: DuckDB opens every file it is given (footer and all), so a probe
  * over the newest ids of a day of small files reads one or two files, not all of them.
  */
-async function coldSelect(duck: Duck, snap: Snapshot, q: RowQuery, n: number, probe: number | undefined) {
+async function coldSelect(
+  duck: Duck,
+  snap: Snapshot,
+  q: RowQuery,
+  n: number,
+  probe: number | undefined,
+  beforeCold: ((files: readonly FileInfo[]) => void) | undefined,
+) {
   const idCol = TABLE_ID_COLUMN[q.table];
   const asc = q.order === "asc";
   // The window (idLo, idHi] this query can return.
@@ -200,6 +216,7 @@ async function coldSelect(duck: Duck, snap: Snapshot, q: RowQuery, n: number, pr
   }
   const files = snap.files.filter((f) => f.maxId > idLo && f.minId <= idHi);
   if (files.length === 0) return null;
+  beforeCold?.(files);
   const { where, params } = coldWhere(q, files, snap.splitId);
   let sql = `SELECT ${selectList(q.table)} ${FROM_FILES} WHERE ${where}`;
   if (q.cursorId !== undefined) {
@@ -236,23 +253,27 @@ export async function queryRows(
   source: FileSource,
   hot: HotWindow,
   q: RowQuery,
-  beforeCold?: () => void,
+  beforeCold?: (files: readonly FileInfo[]) => void,
 ): Promise<RowResult> {
   const snap = snapshot(source, hot, q);
   const want = q.limit + 1; // one extra row tells whether a next page exists
   const frame = emptyFrame(TABLE_COLUMNS[q.table]);
   let hotN = 0;
   let coldN = 0;
-  if (q.order === "asc") {
-    coldN = await coldRows(duck, snap, q, frame, want, beforeCold);
-    const slots = hotSlots(snap, q, want - coldN);
-    if (snap.ring) pushHotRows(frame, q.table, q.symbol, snap.ring, slots);
-    hotN = slots.length;
-  } else {
-    const slots = hotSlots(snap, q, want);
-    if (snap.ring) pushHotRows(frame, q.table, q.symbol, snap.ring, slots);
-    hotN = slots.length;
-    coldN = await coldRows(duck, snap, q, frame, want - hotN, beforeCold);
+  try {
+    if (q.order === "asc") {
+      coldN = await coldRows(duck, snap, q, frame, want, beforeCold);
+      const slots = hotSlots(snap, q, want - coldN);
+      if (snap.ring) pushHotRows(frame, q.table, q.symbol, snap.ring, slots);
+      hotN = slots.length;
+    } else {
+      const slots = hotSlots(snap, q, want);
+      if (snap.ring) pushHotRows(frame, q.table, q.symbol, snap.ring, slots);
+      hotN = slots.length;
+      coldN = await coldRows(duck, snap, q, frame, want - hotN, beforeCold);
+    }
+  } finally {
+    snap.release();
   }
   let nextCursorId: number | null = null;
   if (frame.length > q.limit) {

@@ -45,6 +45,12 @@ export interface FileSource {
   files(q: FileQuery): readonly FileInfo[];
   maxId(table: TableName, symbol: string): number | undefined;
   coverage(): readonly Coverage[];
+  /**
+   * Keep `paths` on disk until the returned function runs. Called in the same synchronous step
+   * as `files()`, so a compaction that retires them afterwards waits for the query to finish.
+   * Optional: a source whose files are never deleted (tests, a read-only folder) needs none.
+   */
+  pin?(paths: readonly string[]): () => void;
 }
 
 /** The column a table's time range filters and orders on. */

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { decode } from "@msgpack/msgpack";
-import { buildFixture, type Fixture, oracleRows } from "./fixture.ts";
+import { buildFixture, COLD_MAX_ID, type Fixture, oracleRows } from "./fixture.ts";
 import { makeApp } from "./setup.ts";
 
 let fx: Fixture;
@@ -154,6 +154,21 @@ describe("not found and budgets", () => {
     expect(((await b.json()) as { error: { code: string } }).error.code).toBe("range_too_large");
     expect((await req(small, "/v1/quotes?symbol=ETHUSDT&limit=1")).status).toBe(413);
     expect((await req(small, "/v1/agg-trades?symbol=ETHUSDT&limit=1")).status).toBe(200);
+  });
+
+  test("the scan budget counts the files a row page reads, not the symbol's whole history", async () => {
+    // 105,000 stored trades in files of ~17,500: over a 30,000-row budget in all, under it per page.
+    const mid = await makeApp(fx, { engine: { maxScanRows: 30_000 }, withHot: false });
+    closers.push(() => mid.engine.close());
+    const newest = await req(mid, "/v1/trades?symbol=BTCUSDT&limit=100&order=desc");
+    expect(newest.status).toBe(200);
+    const rows = ((await newest.json()) as { data: { trade_id: number }[] }).data;
+    expect(rows.length).toBe(100);
+    expect(rows[0]!.trade_id).toBe(COLD_MAX_ID);
+    // Candles over every stored row do scan them all: refused, with the limit named.
+    const all = await req(mid, "/v1/ohlcv?symbol=BTCUSDT&interval=1d");
+    expect(all.status).toBe(413);
+    expect(((await all.json()) as { error: { message: string } }).error.message).toContain("30000");
   });
 });
 
