@@ -281,6 +281,14 @@ export const KEYS = {
     default: "366",
     parse: int(1, 36_500),
   },
+  queryCandleCache: {
+    env: "K2_QUERY_CANDLE_CACHE",
+    unit: "partials",
+    description:
+      "candle partials cached per immutable Parquet file (~200 B each; 0 turns the cache off; a day of 1-min candles is 1,440)",
+    default: "200000",
+    parse: int(0, 100_000_000),
+  },
   apiKeys: {
     env: "K2_API_KEYS",
     unit: "list",

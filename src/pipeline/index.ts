@@ -98,6 +98,7 @@ export async function buildPipeline(config: Config, logger: Logger): Promise<Pip
       hotRowsPerSymbol: config.queryHotRows,
       maxScanRows: config.queryMaxScanRows,
       maxRangeUs: config.queryMaxRangeDays * 86_400_000_000,
+      candleCachePartials: config.queryCandleCache,
     },
   );
 
