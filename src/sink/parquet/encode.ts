@@ -5,8 +5,10 @@
 import { ByteWriter, ParquetWriter } from "hyparquet-writer";
 import type { TableName } from "../../model/index.ts";
 import type { BatchColumns } from "./batch.ts";
+import { writeColumnFile } from "./column-writer.ts";
 import { ParquetSinkError } from "./errors.ts";
 import { dayOfDate, US_PER_DAY } from "./layout.ts";
+import { DeltaRangeError } from "./pages.ts";
 import {
   META,
   ROW_GROUP_ROWS,
@@ -31,7 +33,10 @@ export interface EncodeInput {
 export interface EncodeOptions {
   readonly zstdLevel?: number;
   readonly rowGroupRows?: number;
-  /** false: encode with the annotated schema the slow, obvious way (tests the fast path). */
+  /**
+   * true (default): K2's column writer (column-writer.ts). false: hyparquet-writer with the
+   * annotated schema, the slow and obvious way — the reference the fast path is tested against.
+   */
   readonly fast?: boolean;
 }
 
@@ -106,6 +111,64 @@ export function encodeParquet(
       message: `event_time_us ${stats.minEventTimeUs}..${stats.maxEventTimeUs} outside date ${input.date}`,
     });
   }
+  const kv: Record<string, string> = {
+    [META.schemaVersion]: String(SCHEMA_VERSION),
+    [META.writer]: WRITER_INFO,
+    [META.table]: table,
+    [META.exchange]: input.exchange,
+    [META.symbol]: input.symbol,
+    [META.date]: input.date,
+    [META.rows]: String(rows),
+    [META.minId]: String(stats.minId),
+    [META.maxId]: String(stats.maxId),
+    [META.minEventTimeUs]: String(stats.minEventTimeUs),
+    [META.maxEventTimeUs]: String(stats.maxEventTimeUs),
+  };
+  if (input.replaces && input.replaces.length > 0) kv[META.replaces] = JSON.stringify(input.replaces);
+  const level = opts.zstdLevel ?? 3;
+  const rowGroupRows = opts.rowGroupRows ?? ROW_GROUP_ROWS;
+  if (opts.fast ?? true) {
+    for (const slot of INT_SLOTS[table]) checkInts(columns[slot], rows, slot);
+    try {
+      const bytes = writeColumnFile({ ...input, kv, createdBy: WRITER_INFO, rowGroupRows, zstdLevel: level });
+      return { bytes, stats };
+    } catch (e) {
+      // Deltas spanning more than 2^53 (crafted ids): the reference writer handles any int64.
+      if (!(e instanceof DeltaRangeError)) throw e;
+    }
+  }
+  return { bytes: referenceEncode(input, kv, level, rowGroupRows), stats };
+}
+
+/** The batch slots holding ids and times (float64 integers) per table. */
+const INT_SLOTS: Readonly<Record<TableName, readonly IntSlot[]>> = {
+  trades: ["id", "trade_time_us", "event_time_us", "recv_time_us"],
+  agg_trades: ["id", "first_id", "last_id", "trade_time_us", "event_time_us", "recv_time_us"],
+  quotes: ["id", "event_time_us", "recv_time_us"],
+};
+type IntSlot = "id" | "first_id" | "last_id" | "trade_time_us" | "event_time_us" | "recv_time_us";
+
+function checkInts(src: Float64Array, rows: number, column: string): void {
+  for (let i = 0; i < rows; i++) {
+    const x = src[i]!;
+    if (!(x >= 0 && x <= Number.MAX_SAFE_INTEGER) || x !== Math.floor(x)) {
+      throw new ParquetSinkError({
+        kind: "invalid_batch",
+        op: "encode",
+        message: `${column}[${i}] = ${x} is not an integer in [0, 2^53)`,
+      });
+    }
+  }
+}
+
+/** hyparquet-writer over the annotated schema: every value through its general path. */
+function referenceEncode(
+  input: EncodeInput,
+  kv: Record<string, string>,
+  level: number,
+  rowGroupRows: number,
+): Uint8Array {
+  const { table, rows, columns } = input;
   const schema = TABLE_SCHEMAS[table];
   // biome-ignore lint/suspicious/noExplicitAny: hyparquet-writer's ColumnSource type is loose JS.
   const columnData: any[] = [];
@@ -149,35 +212,17 @@ export function encodeParquet(
     }
     columnData.push(entry);
   }
-  const kv: Record<string, string> = {
-    [META.schemaVersion]: String(SCHEMA_VERSION),
-    [META.writer]: WRITER_INFO,
-    [META.table]: table,
-    [META.exchange]: input.exchange,
-    [META.symbol]: input.symbol,
-    [META.date]: input.date,
-    [META.rows]: String(rows),
-    [META.minId]: String(stats.minId),
-    [META.maxId]: String(stats.maxId),
-    [META.minEventTimeUs]: String(stats.minEventTimeUs),
-    [META.maxEventTimeUs]: String(stats.maxEventTimeUs),
-  };
-  if (input.replaces && input.replaces.length > 0) kv[META.replaces] = JSON.stringify(input.replaces);
-  const level = opts.zstdLevel ?? 3;
-  const fast = opts.fast ?? true;
   const writer = new ByteWriter();
   const pq = new ParquetWriter({
     writer,
-    schema: fast ? schema.physical : schema.annotated,
+    schema: schema.annotated,
     codec: "ZSTD",
     compressors: { ZSTD: (b: Uint8Array) => Bun.zstdCompressSync(b, { level }) },
     statistics: true,
     kvMetadata: Object.entries(kv).map(([key, value]) => ({ key, value })),
     createdBy: WRITER_INFO,
   });
-  pq.write({ columnData, rowGroupSize: opts.rowGroupRows ?? ROW_GROUP_ROWS });
-  // The footer must carry the DECIMAL/TIMESTAMP annotations: see schema.ts `physical`.
-  pq.schema = schema.annotated;
+  pq.write({ columnData, rowGroupSize: rowGroupRows });
   pq.finish();
-  return { bytes: new Uint8Array(writer.getBuffer()), stats };
+  return new Uint8Array(writer.getBuffer());
 }
