@@ -12,7 +12,7 @@ TEST_INTEGRATION := test
 
 IMAGE ?= k2:dev
 
-.PHONY: help bootstrap start demo test test-unit test-integration test-shard lint format typecheck bench clean \
+.PHONY: help bootstrap start demo test test-unit test-integration test-shard lint format typecheck bench bench-doc clean \
 	coverage audit config-doc docker-build chaos-smoke soak-smoke perf-gate test-soak-1h test-soak-24h test-chaos
 
 help: ## list every target
@@ -89,6 +89,9 @@ test-chaos: bootstrap ## chaos scenarios (SCENARIO=name|all, default all); asks 
 	  [ "$$a" = y ] || [ "$$a" = Y ] || { echo "test-chaos: not confirmed (CONFIRM=1 skips the question)" >&2; exit 1; }; \
 	fi
 	"$(BUN)" run chaos/run.ts --scenario $(or $(SCENARIO),all)
+
+bench-doc: bootstrap ## run every benchmark and regenerate docs/BENCHMARKS.md (~10 min; --quick: make bench-doc ARGS=--quick)
+	"$(BUN)" run scripts/bench-doc.ts $(ARGS)
 
 bench: bootstrap ## native-bench suites + Parquet sink + simulator→ring throughput (ratios vs same-run baselines)
 	"$(BUN)" run native-bench/run.ts

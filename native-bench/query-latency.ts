@@ -26,16 +26,16 @@ const arg = (name: string, d: number) => {
   return i > 0 ? Number(process.argv[i + 1]) : d;
 };
 if (process.argv.includes("--help")) {
-  console.log(`bun native-bench/query-latency.ts [--rows 3000000] [--iters 50] [--threads 1] [--hot 200000] [--json]
+  console.log(`bun native-bench/query-latency.ts [--rows 3000000] [--iters 50] [--threads 1] [--hot 50000] [--json]
   --threads  DuckDB threads for the engine and the baseline (K2_QUERY_THREADS; K2 default 1)
-  --hot      newest rows held in the hot window (K2_QUERY_HOT_ROWS; K2 default 200000)
+  --hot      newest rows held in the hot window (K2_QUERY_HOT_ROWS; K2 default 50000)
   --json     also print one JSON line with every case`);
   process.exit(0);
 }
 const ROWS = arg("rows", 3_000_000);
 const ITERS = arg("iters", 50);
 const THREADS = arg("threads", 1);
-const HOT = arg("hot", 200_000);
+const HOT = arg("hot", 50_000);
 const DAY_US = Date.UTC(2024, 0, 1) * 1000;
 
 const dir = mkdtempSync(join(tmpdir(), "k2-qbench-"));
