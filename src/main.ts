@@ -52,6 +52,7 @@ const app = createApp({
   logger,
   version: pkg.version,
   engine: pipeline.engine,
+  load: pipeline.degradation,
   api: {
     apiKeys: config.apiKeys,
     requireApiKey: !isLoopbackHost(config.host) || config.apiKeys.length > 0,

@@ -11,6 +11,7 @@ import type { Readiness } from "../resilience/readiness.ts";
 import { mapError } from "./errors.ts";
 import { healthRoutes } from "./routes/health.ts";
 import { metricsRoutes } from "./routes/metrics.ts";
+import type { LoadView } from "./routes/v1/shed.ts";
 import { type ApiOptions, v1Routes } from "./routes/v1.ts";
 
 export interface AppDeps {
@@ -21,6 +22,8 @@ export interface AppDeps {
   /** The query engine behind /v1; without it only health, metrics and docs are served. */
   readonly engine?: QueryEngine;
   readonly api?: Partial<ApiOptions>;
+  /** The degradation level; high levels shed /v1 queries (routes/v1/shed.ts). */
+  readonly load?: LoadView;
 }
 
 const REQUEST_ID_RE = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -65,7 +68,14 @@ export function createApp(deps: AppDeps) {
     .use(healthRoutes(deps.readiness))
     .use(metricsRoutes(deps.registry));
   return deps.engine
-    ? app.use(v1Routes({ engine: deps.engine, registry: deps.registry, options: deps.api ?? {} }))
+    ? app.use(
+        v1Routes({
+          engine: deps.engine,
+          registry: deps.registry,
+          options: deps.api ?? {},
+          ...(deps.load ? { load: deps.load } : {}),
+        }),
+      )
     : app;
 }
 

@@ -91,7 +91,13 @@ export async function buildPipeline(config: Config, logger: Logger): Promise<Pip
     onRow: (rows, slot) => engine?.hot.append(rows, slot),
   });
   engine = await QueryEngine.open(
-    { source: fileSourceOf(catalog, () => symbols.names()), symbols, gaps: side.ledger, nowUs },
+    {
+      source: fileSourceOf(catalog, () => symbols.names()),
+      symbols,
+      gaps: side.ledger,
+      nowUs,
+      budgetScale: () => degradation.queryBudgetScale,
+    },
     {
       threads: config.queryThreads,
       memoryLimitMb: config.queryMemoryMb,

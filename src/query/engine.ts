@@ -53,6 +53,8 @@ export interface EngineDeps {
   readonly gaps?: GapView;
   /** Wall clock in µs; injectable for tests. */
   readonly nowUs?: () => number;
+  /** Scale for the scan budget (the degradation level's queryBudgetScale: 1 … 0.25). */
+  readonly budgetScale?: () => number;
 }
 
 export interface DailySummary {
@@ -116,12 +118,17 @@ export class QueryEngine {
   #checkScan(files: readonly FileInfo[]): void {
     let rows = 0;
     for (const f of files) rows += f.rows;
-    if (rows > this.#opts.maxScanRows) {
+    // Under load the budget shrinks (degradation), so heavy scans wait and ingest keeps its core.
+    const scale = this.#deps.budgetScale?.() ?? 1;
+    const limit = Math.floor(this.#opts.maxScanRows * scale);
+    if (rows > limit) {
+      const why =
+        scale < 1 ? ` (the configured ${this.#opts.maxScanRows} × ${scale} while K2 is under load)` : "";
       throw new QueryError(
         "too_many_rows",
-        `query would scan ${rows} stored rows, over the limit of ${this.#opts.maxScanRows}; narrow start/end`,
+        `query would scan ${rows} stored rows, over the limit of ${limit}${why}; narrow start/end`,
         "start",
-        this.#opts.maxScanRows,
+        limit,
       );
     }
   }

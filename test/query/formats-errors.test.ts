@@ -261,3 +261,56 @@ describe("auth, rate limit, CORS, body cap", () => {
     expect(r2.status).toBe(413);
   });
 });
+
+describe("load shedding by degradation level", () => {
+  test("AGGRESSIVE refuses expensive queries with 503 + Retry-After; CIRCUIT_BREAK refuses all /v1", async () => {
+    const load = { level: 0, levelName: "NORMAL", retryAfterMs: 30_000 };
+    const a = await makeApp(fx, { load });
+    closers.push(() => a.engine.close());
+    const cheap = "/v1/trades?symbol=BTCUSDT&limit=5";
+    const dayCandles = "/v1/ohlcv?symbol=BTCUSDT&interval=1h&start=2024-01-01&end=2024-01-02";
+    const longCandles = "/v1/ohlcv?symbol=BTCUSDT&interval=1h&start=2024-01-01&end=2024-01-03";
+    const openCandles = "/v1/ohlcv?symbol=BTCUSDT&interval=1h";
+    const replay = "/v1/replay?table=trades&symbol=BTCUSDT&start=2024-01-01&end=2024-01-01T00:10";
+    for (const p of [cheap, dayCandles, longCandles, openCandles])
+      expect([p, (await req(a, p)).status]).toEqual([p, 200]);
+
+    Object.assign(load, { level: 3, levelName: "AGGRESSIVE" });
+    for (const p of [cheap, dayCandles]) expect([p, (await req(a, p)).status]).toEqual([p, 200]);
+    for (const p of [longCandles, openCandles, replay]) {
+      const r = await req(a, p);
+      expect([p, r.status, r.headers.get("retry-after")]).toEqual([p, 503, "30"]);
+      const body = (await r.json()) as { error: { code: string; message: string } };
+      expect(body.error.code).toBe("overloaded");
+      expect(body.error.message).toContain("AGGRESSIVE");
+    }
+
+    Object.assign(load, { level: 4, levelName: "CIRCUIT_BREAK" });
+    for (const p of [cheap, "/v1/symbols", dayCandles])
+      expect([p, (await req(a, p)).status]).toEqual([p, 503]);
+    expect((await req(a, "/health/live")).status).toBe(200); // never shed
+    expect((await req(a, "/metrics")).status).toBe(200);
+    const metrics = await (await req(a, "/metrics")).text();
+    expect(metrics).toMatch(/^k2_api_shed_total 6$/m);
+
+    Object.assign(load, { level: 0, levelName: "NORMAL" });
+    expect((await req(a, cheap)).status).toBe(200);
+  });
+
+  test("the scan budget shrinks with the level's budget scale", async () => {
+    let scale = 1;
+    const a = await makeApp(fx, {
+      engine: { maxScanRows: 60_000 },
+      withHot: false,
+      budgetScale: () => scale,
+    });
+    closers.push(() => a.engine.close());
+    // Candles over the first two dates read ~70k rows: over 60k, so pick one date (~50k rows).
+    const day = "/v1/ohlcv?symbol=BTCUSDT&interval=1h&start=2024-01-01&end=2024-01-02";
+    expect((await req(a, day)).status).toBe(200);
+    scale = 0.25;
+    const r = await req(a, day);
+    expect(r.status).toBe(413);
+    expect(((await r.json()) as { error: { message: string } }).error.message).toContain("60000 × 0.25");
+  });
+});

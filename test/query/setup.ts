@@ -1,6 +1,7 @@
 /** One app over the fixture: engine (hot rows appended) + /v1 routes inside the real createApp shell. */
 import pino from "pino";
 import { createApp } from "../../src/http/app.ts";
+import type { LoadView } from "../../src/http/routes/v1/shed.ts";
 import { type ApiOptions, v1Routes } from "../../src/http/routes/v1.ts";
 import { SymbolTable } from "../../src/model/symbols.ts";
 import { Registry } from "../../src/obs/metrics.ts";
@@ -32,12 +33,20 @@ export async function makeApp(
     nowMs?: () => number;
     withHot?: boolean;
     source?: FileSource;
+    load?: LoadView;
+    budgetScale?: () => number;
   } = {},
 ) {
   const symbols = new SymbolTable(["BTCUSDT", "ETHUSDT"]);
   const ledger = new GapLedger();
   const engine = await QueryEngine.open(
-    { source: opts.source ?? new DirFileSource(fx.dir), symbols, gaps: ledger, nowUs: () => NOW_US },
+    {
+      source: opts.source ?? new DirFileSource(fx.dir),
+      symbols,
+      gaps: ledger,
+      nowUs: () => NOW_US,
+      ...(opts.budgetScale ? { budgetScale: opts.budgetScale } : {}),
+    },
     { hotRowsPerSymbol: 20_000, ...opts.engine },
   );
   if (opts.withHot !== false) for (let i = 0; i < fx.hotRows.capacity; i++) engine.hot.append(fx.hotRows, i);
@@ -49,6 +58,7 @@ export async function makeApp(
       registry,
       options: { rateLimitBurst: 1_000_000, rateLimitPerSec: 1_000_000, ...opts.api },
       nowMs: opts.nowMs,
+      ...(opts.load ? { load: opts.load } : {}),
     }),
   );
   return { engine, ledger, registry, app };

@@ -12,6 +12,7 @@ import { metaRoutes } from "./v1/meta.ts";
 import { ohlcvRoutes } from "./v1/ohlcv.ts";
 import { replayRoutes } from "./v1/replay.ts";
 import { rowsRoutes } from "./v1/rows.ts";
+import { type LoadView, shed } from "./v1/shed.ts";
 
 export interface ApiOptions extends GuardOptions {
   /** Rows per storage page while replaying (K2_REPLAY_PAGE_ROWS). */
@@ -26,6 +27,8 @@ export interface V1Deps {
   readonly options?: Partial<ApiOptions>;
   /** Wall clock in ms for the rate limiter; injectable for tests. */
   readonly nowMs?: () => number;
+  /** The degradation level: high levels shed queries with 503 (see v1/shed.ts). */
+  readonly load?: LoadView;
 }
 
 /** Route names → latency histogram names; a fixed set, so metrics stay bounded. */
@@ -104,6 +107,10 @@ export function v1Routes(deps: V1Deps) {
     "requests refused by the rate limiter (429)",
     () => guard.rejectedRate,
   );
+  const shedCount = reg.counter(
+    "k2_api_shed_total",
+    "/v1 requests refused with 503 by the degradation level",
+  );
   const started = new WeakMap<Request, number>();
 
   return new Elysia({ name: "v1" })
@@ -118,6 +125,14 @@ export function v1Routes(deps: V1Deps) {
       // -1 = nothing stored for this symbol yet; never mistaken for fresh data.
       set.headers["x-data-freshness-ms"] = String(age ?? -1);
       guard.check(request, set.headers);
+      if (deps.load) {
+        try {
+          shed(deps.load, url, set.headers);
+        } catch (e) {
+          shedCount.inc();
+          throw e;
+        }
+      }
       return undefined;
     })
     .onAfterResponse({ as: "global" }, ({ request, route, set }) => {
