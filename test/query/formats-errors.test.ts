@@ -264,7 +264,16 @@ describe("auth, rate limit, CORS, body cap", () => {
 
 describe("load shedding by degradation level", () => {
   test("AGGRESSIVE refuses expensive queries with 503 + Retry-After; CIRCUIT_BREAK refuses all /v1", async () => {
-    const load = { level: 0, levelName: "NORMAL", retryAfterMs: 30_000 };
+    // The real manager's policy, driven to each level by its own inputs.
+    const { DegradationManager } = await import("../../src/resilience/degradation.ts");
+    const dm = new DegradationManager({ rssBudgetBytes: 1e12, cooldownMs: 0 });
+    let now = 0;
+    const setLevel = (ringFill: number) =>
+      dm.update(
+        { ringFillRatio: ringFill, sinkWriteLagMs: 0, rssBytes: 0, eventLoopLagP99Ms: 0 },
+        (now += 1),
+      );
+    const load = dm;
     const a = await makeApp(fx, { load });
     closers.push(() => a.engine.close());
     const cheap = "/v1/trades?symbol=BTCUSDT&limit=5";
@@ -275,17 +284,19 @@ describe("load shedding by degradation level", () => {
     for (const p of [cheap, dayCandles, longCandles, openCandles])
       expect([p, (await req(a, p)).status]).toEqual([p, 200]);
 
-    Object.assign(load, { level: 3, levelName: "AGGRESSIVE" });
+    setLevel(0.9);
+    expect(dm.levelName).toBe("AGGRESSIVE");
     for (const p of [cheap, dayCandles]) expect([p, (await req(a, p)).status]).toEqual([p, 200]);
     for (const p of [longCandles, openCandles, replay]) {
       const r = await req(a, p);
-      expect([p, r.status, r.headers.get("retry-after")]).toEqual([p, 503, "30"]);
+      expect([p, r.status, r.headers.get("retry-after")]).toEqual([p, 503, "1"]);
       const body = (await r.json()) as { error: { code: string; message: string } };
       expect(body.error.code).toBe("overloaded");
       expect(body.error.message).toContain("AGGRESSIVE");
     }
 
-    Object.assign(load, { level: 4, levelName: "CIRCUIT_BREAK" });
+    setLevel(0.99);
+    expect(dm.levelName).toBe("CIRCUIT_BREAK");
     for (const p of [cheap, "/v1/symbols", dayCandles])
       expect([p, (await req(a, p)).status]).toEqual([p, 503]);
     expect((await req(a, "/health/live")).status).toBe(200); // never shed
@@ -293,7 +304,8 @@ describe("load shedding by degradation level", () => {
     const metrics = await (await req(a, "/metrics")).text();
     expect(metrics).toMatch(/^k2_api_shed_total 6$/m);
 
-    Object.assign(load, { level: 0, levelName: "NORMAL" });
+    for (let i = 0; i < 4; i++) setLevel(0); // one level down per calm tick (cooldown 0 here)
+    expect(dm.levelName).toBe("NORMAL");
     expect((await req(a, cheap)).status).toBe(200);
   });
 

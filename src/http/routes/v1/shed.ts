@@ -10,13 +10,12 @@ import { parseTimeUs } from "./params.ts";
 
 /** What the API needs from the degradation manager (DegradationManager satisfies it). */
 export interface LoadView {
-  readonly level: number;
+  /** The level's decision for a query of this cost (degradation.ts owns the thresholds). */
+  allowQuery(cost: "cheap" | "expensive"): boolean;
   readonly levelName: string;
   readonly retryAfterMs: number;
 }
 
-const AGGRESSIVE = 3;
-const CIRCUIT_BREAK = 4;
 const DAY_US = 86_400_000_000;
 
 /** Replay, batches, and candles over an open range or more than a day. */
@@ -35,15 +34,13 @@ export function isExpensive(url: URL): boolean {
 
 /** Throws 503 (with Retry-After in `headers`) when the level sheds this request. */
 export function shed(load: LoadView, url: URL, headers: Record<string, string | number>): void {
-  const level = load.level;
-  if (level < AGGRESSIVE) return;
-  if (level < CIRCUIT_BREAK && !isExpensive(url)) return;
+  if (load.allowQuery("cheap") && (!isExpensive(url) || load.allowQuery("expensive"))) return;
   headers["retry-after"] = String(Math.max(1, Math.ceil(load.retryAfterMs / 1000)));
   throw new HttpError(
     503,
     "overloaded",
-    level >= CIRCUIT_BREAK
-      ? `K2 is at degradation level ${load.levelName}: queries are refused while ingest recovers`
-      : `K2 is at degradation level ${load.levelName}: expensive queries (replay, candle batches, candles over more than a day) are refused while ingest recovers`,
+    load.allowQuery("cheap")
+      ? `K2 is at degradation level ${load.levelName}: expensive queries (replay, candle batches, candles over more than a day) are refused while ingest recovers`
+      : `K2 is at degradation level ${load.levelName}: queries are refused while ingest recovers`,
   );
 }
