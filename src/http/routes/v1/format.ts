@@ -40,11 +40,40 @@ export function negotiate(format: string | undefined, accept: string | null): Fo
   return "json";
 }
 
-/** µs epoch → ISO-8601 with all six fraction digits. */
-export function isoUs(us: number): string {
+/** µs epoch → ISO-8601 with all six fraction digits, the slow obvious way (reference). */
+export function isoUsReference(us: number): string {
   const ms = Math.floor(us / 1000);
   const base = new Date(ms).toISOString(); // ...T00:00:00.123Z
   return `${base.slice(0, -1)}${String(us - ms * 1000).padStart(3, "0")}Z`;
+}
+
+const US_PER_DAY = 86_400_000_000;
+/** Days 0..2932896 are 1970-01-01..9999-12-31: 4-digit years, where the date prefix is fixed-width. */
+const LAST_FAST_DAY = 2_932_896;
+const TWO = Array.from({ length: 60 }, (_, i) => String(i).padStart(2, "0"));
+let cachedDay = Number.NaN;
+let cachedPrefix = "";
+
+/**
+ * µs epoch → ISO-8601 with all six fraction digits. Rows of one response share a date, so the
+ * "YYYY-MM-DDT" prefix is cached and the time of day is integer arithmetic: ~10× faster than
+ * Date#toISOString per value, which was the largest cost of a last-100-trades response.
+ */
+export function isoUs(us: number): string {
+  const day = Math.floor(us / US_PER_DAY);
+  if (!(day >= 0 && day <= LAST_FAST_DAY)) return isoUsReference(us);
+  if (day !== cachedDay) {
+    cachedPrefix = new Date(day * 86_400_000).toISOString().slice(0, 11);
+    cachedDay = day;
+  }
+  let rem = us - day * US_PER_DAY;
+  const h = Math.floor(rem / 3_600_000_000);
+  rem -= h * 3_600_000_000;
+  const m = Math.floor(rem / 60_000_000);
+  rem -= m * 60_000_000;
+  const sec = Math.floor(rem / 1_000_000);
+  const frac = rem - sec * 1_000_000;
+  return `${cachedPrefix}${TWO[h]}:${TWO[m]}:${TWO[sec]}.${String(1_000_000 + frac).slice(1)}Z`;
 }
 
 export type JsonValue = string | number | boolean | null;
@@ -73,6 +102,31 @@ export function rowObjects(frame: Frame): Record<string, JsonValue>[] {
     rows[r] = o;
   }
   return rows;
+}
+
+/** `{"data":[…],"next_cursor":…,"meta":…}` written directly: the same text JSON.stringify gives
+ * for rowObjects (same keys, same order), without building an object per row. */
+export function jsonText(frame: Frame, env: Envelope): string {
+  const keys = fieldNames(frame).map((n) => `${JSON.stringify(n)}:`);
+  const cols = frame.columns;
+  // One flat string per row, joined once: a rope of thousands of pieces costs more to flatten.
+  const rows = new Array<string>(frame.length);
+  for (let r = 0; r < frame.length; r++) {
+    let s = "{";
+    let k = 0;
+    for (let i = 0; i < cols.length; i++) {
+      const type = cols[i]!.type;
+      const v = frame.data[i]![r] ?? null;
+      s += (k === 0 ? "" : ",") + keys[k++]!;
+      if (v === null) s += "null";
+      else if (type === "decimal") s += `"${decimalText(v as bigint)}"`;
+      else if (typeof v === "string") s += JSON.stringify(v);
+      else s += String(v);
+      if (type === "timestamp_us") s += `,${keys[k++]!}${v === null ? "null" : `"${isoUs(v as number)}"`}`;
+    }
+    rows[r] = `${s}}`;
+  }
+  return `{"data":[${rows.join(",")}],"next_cursor":${JSON.stringify(env.next_cursor)},"meta":${JSON.stringify(env.meta)}}`;
 }
 
 function cell(type: string, v: number | bigint | string | boolean | null): JsonValue {
@@ -115,34 +169,30 @@ export interface Envelope {
   readonly meta: Record<string, unknown>;
 }
 
+/**
+ * The body of a response in `fmt`; its headers go into `headers` (Elysia's `set.headers`), so
+ * Elysia builds the Response once instead of re-wrapping one of ours.
+ */
 export function serialize(
   frame: Frame,
   fmt: Format,
   env: Envelope,
-  headers: Record<string, string> = {},
-): Response {
-  const h: Record<string, string> = {
-    ...headers,
-    "content-type": CONTENT_TYPES[fmt],
-    "x-meta": JSON.stringify(env.meta),
-  };
-  if (env.next_cursor !== null) h["x-next-cursor"] = env.next_cursor;
+  headers: Record<string, string | number>,
+): string | Uint8Array {
+  headers["content-type"] = CONTENT_TYPES[fmt];
+  headers["x-meta"] = JSON.stringify(env.meta);
+  if (env.next_cursor !== null) headers["x-next-cursor"] = env.next_cursor;
   switch (fmt) {
     case "json":
-      return new Response(
-        JSON.stringify({ data: rowObjects(frame), next_cursor: env.next_cursor, meta: env.meta }),
-        { headers: h },
-      );
+      return jsonText(frame, env);
     case "msgpack":
-      return new Response(encode({ data: rowObjects(frame), next_cursor: env.next_cursor, meta: env.meta }), {
-        headers: h,
-      });
+      return encode({ data: rowObjects(frame), next_cursor: env.next_cursor, meta: env.meta });
     case "ndjson":
-      return new Response(ndjsonLines(frame), { headers: h });
+      return ndjsonLines(frame);
     case "csv":
-      return new Response(csvText(frame, true), { headers: h });
+      return csvText(frame, true);
     case "parquet":
-      return new Response(parquetBytes(frame), { headers: h });
+      return parquetBytes(frame);
   }
 }
 

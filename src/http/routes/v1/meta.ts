@@ -63,7 +63,7 @@ export function metaRoutes(ctx: V1Context) {
   return new Elysia({ name: "v1-meta" })
     .get(
       "/summary/:symbol",
-      ({ params, query, request }) =>
+      ({ params, query, request, set }) =>
         call(async () => {
           const date = query.date ?? isoUs(ctx.engine.nowUs()).slice(0, 10);
           const s = await ctx.engine.summary(params.symbol, date);
@@ -101,6 +101,7 @@ export function metaRoutes(ctx: V1Context) {
               next_cursor: null,
               meta: { symbol: s.symbol, date, incomplete: s.incomplete, gaps },
             },
+            set.headers,
           );
         }),
       {
@@ -111,7 +112,7 @@ export function metaRoutes(ctx: V1Context) {
     )
     .get(
       "/symbols",
-      ({ query, request }) => {
+      ({ query, request, set }) => {
         const rows = ctx.engine.coverage().map((c) => ({
           table: c.table,
           symbol: c.symbol,
@@ -129,6 +130,7 @@ export function metaRoutes(ctx: V1Context) {
             next_cursor: null,
             meta: { count: rows.length },
           },
+          set.headers,
         );
       },
       {
@@ -138,7 +140,7 @@ export function metaRoutes(ctx: V1Context) {
     )
     .get(
       "/gaps",
-      ({ query, request }) =>
+      ({ query, request, set }) =>
         call(async () => {
           if (query.symbol !== undefined) ctx.engine.checkSymbol(query.symbol);
           const rows = ctx.engine.gaps(query.symbol).map((g) => ({
@@ -161,6 +163,7 @@ export function metaRoutes(ctx: V1Context) {
               next_cursor: null,
               meta: { count: rows.length, symbol: query.symbol ?? null },
             },
+            set.headers,
           );
         }),
       {

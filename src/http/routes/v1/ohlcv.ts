@@ -89,14 +89,19 @@ export function ohlcvRoutes(ctx: V1Context, maxBodyBytes: number) {
   return new Elysia({ name: "v1-ohlcv" })
     .get(
       "/ohlcv",
-      ({ query, request }) =>
+      ({ query, request, set }) =>
         call(async () => {
           const limit = intParam(query.limit, "limit", 1, MAX_LIMIT, DEFAULT_CANDLES);
           const { r, next, meta } = await one(ctx, { ...query, limit });
-          return serialize(r.frame, negotiate(query.format, request.headers.get("accept")), {
-            next_cursor: next,
-            meta,
-          });
+          return serialize(
+            r.frame,
+            negotiate(query.format, request.headers.get("accept")),
+            {
+              next_cursor: next,
+              meta,
+            },
+            set.headers,
+          );
         }),
       {
         query: ohlcvQuerySchema,

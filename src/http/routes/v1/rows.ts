@@ -39,7 +39,7 @@ export function rowsRoutes(ctx: V1Context) {
   for (const [path, table] of paths) {
     app.get(
       path,
-      ({ query, request }) =>
+      ({ query, request, set }) =>
         call(async () => {
           const { fromUs, toUs } = parseRange(query.start, query.end);
           const order = query.order ?? "asc";
@@ -56,15 +56,20 @@ export function rowsRoutes(ctx: V1Context) {
           });
           const next =
             r.nextCursorId === null ? null : encodeCursor([table, query.symbol, order, r.nextCursorId]);
-          return serialize(r.frame, negotiate(query.format, request.headers.get("accept")), {
-            next_cursor: next,
-            meta: meta(table, query.symbol, r, {
-              order,
-              limit,
-              start_us: fromUs ?? null,
-              end_us: toUs ?? null,
-            }),
-          });
+          return serialize(
+            r.frame,
+            negotiate(query.format, request.headers.get("accept")),
+            {
+              next_cursor: next,
+              meta: meta(table, query.symbol, r, {
+                order,
+                limit,
+                start_us: fromUs ?? null,
+                end_us: toUs ?? null,
+              }),
+            },
+            set.headers,
+          );
         }),
       {
         query: rowsQuerySchema,
@@ -74,7 +79,7 @@ export function rowsRoutes(ctx: V1Context) {
   }
   return app.get(
     "/trades/recent",
-    ({ query, request }) =>
+    ({ query, request, set }) =>
       call(async () => {
         const minutes = intParam(query.minutes, "minutes", 1, 60, 5);
         // The window start is fixed by the first page and carried in the cursor, so paging is stable.
@@ -90,10 +95,15 @@ export function rowsRoutes(ctx: V1Context) {
         });
         const next =
           r.nextCursorId === null ? null : encodeCursor(["recent", query.symbol, fromUs, r.nextCursorId]);
-        return serialize(r.frame, negotiate(query.format, request.headers.get("accept")), {
-          next_cursor: next,
-          meta: meta("trades", query.symbol, r, { order: "desc", minutes, start_us: fromUs }),
-        });
+        return serialize(
+          r.frame,
+          negotiate(query.format, request.headers.get("accept")),
+          {
+            next_cursor: next,
+            meta: meta("trades", query.symbol, r, { order: "desc", minutes, start_us: fromUs }),
+          },
+          set.headers,
+        );
       }),
     {
       query: recentQuerySchema,
