@@ -21,9 +21,9 @@ import { join, relative } from "node:path";
 
 export type GuardMode = "fail" | "warn" | "off";
 
-/** K2_TEST_GUARD: fail (a leak fails the test), warn (default: a leak is printed), off. */
+/** K2_TEST_GUARD: fail (default: a leak fails the test), warn (a leak is printed), off. */
 export function parseGuardMode(raw: string | undefined): GuardMode {
-  if (raw === undefined || raw === "") return "warn";
+  if (raw === undefined || raw === "") return "fail";
   if (raw === "fail" || raw === "warn" || raw === "off") return raw;
   throw new Error(`K2_TEST_GUARD=${JSON.stringify(raw)}: expected fail, warn or off`);
 }

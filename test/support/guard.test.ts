@@ -48,9 +48,9 @@ function alive(pid: number): boolean {
 }
 
 describe("resource guard", () => {
-  test("K2_TEST_GUARD is fail, warn (default) or off", () => {
-    expect(parseGuardMode(undefined)).toBe("warn");
-    expect(parseGuardMode("")).toBe("warn");
+  test("K2_TEST_GUARD is fail (default), warn or off", () => {
+    expect(parseGuardMode(undefined)).toBe("fail");
+    expect(parseGuardMode("")).toBe("fail");
     expect(parseGuardMode("fail")).toBe("fail");
     expect(parseGuardMode("off")).toBe("off");
     expect(() => parseGuardMode("strict")).toThrow('K2_TEST_GUARD="strict": expected fail, warn or off');

@@ -5,8 +5,8 @@
  * their file ends. At the end of the run anything still open is closed and the private temp
  * root removed, whatever the mode, so no process or folder outlives `bun test`.
  *
- * K2_TEST_GUARD=fail: a leak fails the test (or, outside a test, the hook after its file) and is
- *                     closed; warn (default while other stages' tests land): a leak is printed
+ * K2_TEST_GUARD=fail (default): a leak fails the test (or, outside a test, the hook after its
+ *                     file) and is closed; warn: a leak is printed
  *                     to stderr and left as it is; off: no guard.
  */
 import { afterAll, afterEach, beforeEach } from "bun:test";
