@@ -268,11 +268,10 @@ describe("load shedding by degradation level", () => {
     const { DegradationManager } = await import("../../src/resilience/degradation.ts");
     const dm = new DegradationManager({ rssBudgetBytes: 1e12, cooldownMs: 0 });
     let now = 0;
-    const setLevel = (ringFill: number) =>
-      dm.update(
-        { ringFillRatio: ringFill, sinkWriteLagMs: 0, rssBytes: 0, eventLoopLagP99Ms: 0 },
-        (now += 1),
-      );
+    const setLevel = (ringFill: number) => {
+      now += 1;
+      dm.update({ ringFillRatio: ringFill, sinkWriteLagMs: 0, rssBytes: 0, eventLoopLagP99Ms: 0 }, now);
+    };
     const load = dm;
     const a = await makeApp(fx, { load });
     closers.push(() => a.engine.close());

@@ -30,9 +30,7 @@ describe("fast serializers agree with the obvious ones", () => {
       seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0;
       return seed / 4_294_967_296;
     };
-    const cases = [
-      0, 1, 999_999, 86_399_999_999, 86_400_000_000, 253_402_300_799_999_999, -1, -86_400_000_001,
-    ];
+    const cases = [0, 1, 999_999, 86_399_999_999, 86_400_000_000, 9_007_199_254_740_991, -1, -86_400_000_001];
     for (let i = 0; i < 20_000; i++) cases.push(Math.floor(rnd() * 4e15) - 1e14);
     for (const us of cases) expect([us, isoUs(us)]).toEqual([us, isoUsReference(us)]);
   });
@@ -62,11 +60,11 @@ describe("fast serializers agree with the obvious ones", () => {
         true,
         0,
         86_400_000_000,
-        253_402_300_799_999_999,
+        9_007_199_254_740_991,
       ],
       [null, null, null, null, null, null, null, null, null, null],
     ];
-    for (const r of rows) r.forEach((v, i) => frame.data[i]!.push(v as never));
+    for (const r of rows) for (let i = 0; i < r.length; i++) frame.data[i]!.push(r[i] as never);
     frame.length = rows.length;
     for (const env of [
       { next_cursor: null, meta: { a: 1, b: "x" } },
