@@ -15,6 +15,11 @@ if (Bun.argv[2] === "query") {
   const { main } = await import("./cli/index.ts");
   process.exit(await main(Bun.argv.slice(3), process.env));
 }
+// `k2 dlq ...` reads the dead-letter folder offline (src/cli/dlq.ts): no server, no server config.
+if (Bun.argv[2] === "dlq") {
+  const { dlqMain } = await import("./cli/index.ts");
+  process.exit(await dlqMain(Bun.argv.slice(3), process.env));
+}
 
 function loadOrExit() {
   try {
