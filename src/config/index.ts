@@ -2,6 +2,7 @@ export {
   type Config,
   KEYS,
   type KeyName,
+  type KeyValues,
   LOG_LEVELS,
   SOURCES,
   STREAM_KINDS,
@@ -16,3 +17,4 @@ export {
   loadConfig,
   loadConfigFromProcess,
 } from "./load.ts";
+export { type ObjectStoreConfig, parseS3Url, type S3Credentials } from "./object-store.ts";

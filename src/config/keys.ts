@@ -1,5 +1,6 @@
 /** K2's configuration keys. Later issues add keys here; nothing else reads the environment. */
 import { SYMBOL_RE } from "../model/symbols.ts";
+import { dataLocation, type ObjectStoreConfig, optionalHttpUrl, region } from "./object-store.ts";
 import { host, int, type KeyDef, listOf, oneOf, optionalList, powerOfTwo, text, url } from "./schema.ts";
 
 export const STREAM_KINDS = ["trade", "aggTrade", "bookTicker"] as const;
@@ -24,10 +25,33 @@ export const KEYS = {
   },
   dataDir: {
     env: "K2_DATA_DIR",
+    unit: "path or URL",
+    description:
+      "folder for Parquet files, WAL and dead-letter queue; or s3://bucket/prefix to keep the Parquet files in an S3-compatible store (credentials from S3_ACCESS_KEY_ID/S3_SECRET_ACCESS_KEY or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY; WAL, DLQ and a local copy of the files stay in K2_LOCAL_DIR)",
+    default: "./data",
+    parse: dataLocation(),
+  },
+  localDir: {
+    env: "K2_LOCAL_DIR",
     unit: "path",
-    description: "folder for Parquet files, WAL and dead-letter queue",
+    description:
+      "local working folder (WAL, DLQ, a copy of every Parquet file) when K2_DATA_DIR is an s3:// URL; unused otherwise",
     default: "./data",
     parse: text(),
+  },
+  s3Endpoint: {
+    env: "K2_S3_ENDPOINT",
+    unit: "URL",
+    description: "S3-compatible endpoint (MinIO, R2, ...) when K2_DATA_DIR is an s3:// URL; empty = AWS S3",
+    default: "",
+    parse: optionalHttpUrl(),
+  },
+  s3Region: {
+    env: "K2_S3_REGION",
+    unit: "region",
+    description: "region of the bucket when K2_DATA_DIR is an s3:// URL (R2: auto)",
+    default: "us-east-1",
+    parse: region(),
   },
   symbols: {
     env: "K2_SYMBOLS",
@@ -337,10 +361,17 @@ export const KEYS = {
 } as const satisfies Record<string, KeyDef<unknown>>;
 
 export type KeyName = keyof typeof KEYS;
-export type Config = {
+/** The keys' parsed values. */
+export type KeyValues = {
   readonly [K in KeyName]: (typeof KEYS)[K]["parse"] extends (raw: string) => infer R
     ? R extends { ok: true; value: infer V }
       ? V
       : never
     : never;
 };
+
+/**
+ * What the rest of K2 reads. `dataDir` is always the local folder (K2_LOCAL_DIR when K2_DATA_DIR
+ * is an s3:// URL); `objectStore` is set only then (load.ts derives both).
+ */
+export type Config = KeyValues & { readonly objectStore: ObjectStoreConfig | undefined };

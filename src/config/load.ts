@@ -2,7 +2,8 @@
  * loadConfig(argv, env): flag > env > default, parsed once, validated, frozen.
  * This is the only module that reads argv and the environment (main.ts passes them in).
  */
-import { type Config, KEYS, type KeyName } from "./keys.ts";
+import { type Config, KEYS, type KeyName, type KeyValues } from "./keys.ts";
+import { credentialsFrom, isS3Url, objectStoreConfig } from "./object-store.ts";
 
 export class ConfigError extends Error {
   readonly kind = "config";
@@ -84,15 +85,39 @@ export function loadConfig(
         ? parsed.value
         : Object.freeze(parsed.value);
   }
-  const config = Object.freeze(out) as Config;
-  crossCheck(config);
+  const values = out as KeyValues;
+  crossCheck(values);
+  const config = Object.freeze({ ...values, ...storage(values, env) }) as Config;
   return { kind: "config", config };
+}
+
+/**
+ * K2_DATA_DIR=s3://… : the files' home is the store, `dataDir` becomes the local working folder
+ * (K2_LOCAL_DIR) so the rest of K2 never has to ask which kind of location it was given.
+ */
+function storage(
+  v: KeyValues,
+  env: Readonly<Record<string, string | undefined>>,
+): Pick<Config, "dataDir" | "objectStore"> {
+  if (!isS3Url(v.dataDir)) return { dataDir: v.dataDir, objectStore: undefined };
+  const creds = credentialsFrom(env);
+  if (!creds.ok) {
+    // Names only: a credential's value must never reach a message or a log.
+    throw new ConfigError(
+      creds.missing,
+      "",
+      "a credential because K2_DATA_DIR is an s3:// URL: set S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY (or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY)",
+    );
+  }
+  const store = objectStoreConfig(v.dataDir, v.s3Endpoint, v.s3Region, creds.value);
+  if (!store) throw new ConfigError(KEYS.dataDir.env, v.dataDir, "an s3://bucket/prefix URL");
+  return { dataDir: v.localDir, objectStore: store };
 }
 
 const LOOPBACK = new Set(["127.0.0.1", "localhost", "::1", "[::1]"]);
 
 /** Rules that involve more than one key. */
-function crossCheck(c: Config): void {
+function crossCheck(c: KeyValues): void {
   if (c.reconnectMaxMs < c.reconnectBaseMs) {
     throw new ConfigError(
       "K2_RECONNECT_MAX_MS",
@@ -116,6 +141,8 @@ export function describeConfig(config: Config): Record<string, unknown> {
   for (const k of Object.keys(KEYS) as KeyName[]) {
     out[KEYS[k].env] = /KEY|SECRET|TOKEN|PASSWORD/.test(KEYS[k].env) ? "***" : config[k];
   }
+  // `dataDir` holds the local folder; the log should show where the files really go.
+  if (config.objectStore) out[KEYS.dataDir.env] = config.objectStore.url;
   return out;
 }
 

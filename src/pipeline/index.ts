@@ -13,6 +13,7 @@ import {
 import { fileSourceOf, storedIdsOf } from "../catalog/views.ts";
 import type { Config } from "../config/index.ts";
 import { SymbolLookup, statusName } from "../decode/binance/index.ts";
+import { FrameTag } from "../ingest/ingest.ts";
 import { replayWal } from "../ingest/replay.ts";
 import { SymbolTable } from "../model/symbols.ts";
 import { TABLE_BY_ID, TABLE_NAMES, Table, type TableId } from "../model/tables.ts";
@@ -21,6 +22,8 @@ import { QueryEngine } from "../query/engine.ts";
 import { DegradationManager, LEVEL_NAMES } from "../resilience/degradation.ts";
 import { Readiness } from "../resilience/readiness.ts";
 import { Ring } from "../ring/ring.ts";
+import { adoptReplayIn } from "../sink/dlq/index.ts";
+import { reconcile } from "../sink/s3/index.ts";
 import { readWal } from "../sink/wal/index.ts";
 import { nowUs } from "../source/binance/connection.ts";
 import { SourceHealth } from "../source/health.ts";
@@ -108,6 +111,11 @@ export async function buildPipeline(config: Config, logger: Logger): Promise<Pip
     },
   );
 
+  // Frames recovered with `k2 dlq replay --out` (moved to <data>/replay-in/) join the WAL first,
+  // so WAL replay applies the same exact-id dedupe to them.
+  const replayIn = await adoptReplayIn(join(config.dataDir, "replay-in"), wal, FrameTag.REST);
+  if (replayIn.files > 0 || replayIn.leftInPlace) log.info(replayIn, "replay-in adopted");
+
   // Recovery: what the WAL holds and no file does goes back into the ring, exactly once.
   for (const t of TABLE_NAMES) {
     for (const s of symbols.names()) {
@@ -173,6 +181,18 @@ export async function buildPipeline(config: Config, logger: Logger): Promise<Pip
     return { ok: true, reason: `${batcher.pendingRows()} rows pending` };
   });
   readiness.register("catalog", () => ({ ok: true, reason: `${catalog.size} files` }));
+  const mirror = storage.mirror;
+  if (mirror) {
+    readiness.register("object_store", () => {
+      const f = mirror.failing;
+      if (!f) return { ok: true, reason: `${config.objectStore?.url}: ${mirror.pending} uploads pending` };
+      const s = Math.round((performance.now() - f.sinceMs) / 1000);
+      return {
+        ok: false,
+        reason: `${config.objectStore?.url} failing for ${s} s (${mirror.pending} uploads waiting): ${f.error.message}`,
+      };
+    });
+  }
   readiness.register("query", () =>
     engine?.healthy ? { ok: true } : { ok: false, reason: "DuckDB not healthy" },
   );
@@ -232,27 +252,36 @@ export async function buildPipeline(config: Config, logger: Logger): Promise<Pip
   });
 
   // Maintenance: merge small files (today's partitions: only the small ones), then closed days,
-  // then retention. One job at a time; paused at high degradation levels.
+  // then retention (paused at high degradation levels); then the object store is made to match
+  // the catalog (merged files uploaded, retired ones deleted). One job at a time.
+  const compactAndRetain = async () => {
+    const deps = { catalog, pool: storage.pool };
+    const small = (f: { rows: number }) => f.rows < config.batchMaxRows / 2;
+    for (const p of catalog.partitions()) {
+      if (p.files >= SMALL_FILES_TO_COMPACT) await compactPartition(deps, p, SMALL_FILES_TO_COMPACT, small);
+    }
+    await compactClosedPartitions(deps, nowUs());
+    if (config.retentionDays > 0) {
+      await applyRetention({
+        catalog,
+        dataDir: config.dataDir,
+        keepDays: config.retentionDays,
+        nowUs: nowUs(),
+      });
+    }
+    await deleteRetired(catalog);
+  };
   let maintaining = false;
   const maintain = async () => {
-    if (maintaining || degradation.compactionPaused) return;
+    if (maintaining) return;
     maintaining = true;
     try {
-      const deps = { catalog, pool: storage.pool };
-      const small = (f: { rows: number }) => f.rows < config.batchMaxRows / 2;
-      for (const p of catalog.partitions()) {
-        if (p.files >= SMALL_FILES_TO_COMPACT) await compactPartition(deps, p, SMALL_FILES_TO_COMPACT, small);
+      if (!degradation.compactionPaused) await compactAndRetain();
+      if (mirror) {
+        const r = await reconcile(mirror, catalog);
+        if (r.uploaded + r.deleted + r.uploadFailed + r.deleteFailed > 0)
+          log.info(r, "object store reconciled");
       }
-      await compactClosedPartitions(deps, nowUs());
-      if (config.retentionDays > 0) {
-        await applyRetention({
-          catalog,
-          dataDir: config.dataDir,
-          keepDays: config.retentionDays,
-          nowUs: nowUs(),
-        });
-      }
-      await deleteRetired(catalog);
     } catch (e) {
       log.error({ err: e }, "maintenance failed; will retry");
     } finally {
@@ -279,6 +308,7 @@ export async function buildPipeline(config: Config, logger: Logger): Promise<Pip
       side.repairer.stop();
       health.stop();
       for (const t of timers) clearInterval(t);
+      mirror?.stopBackground(); // a reconcile pass waiting on a slow store must not hold the drain
       while (maintaining) await Bun.sleep(10);
       side.ingest.flushLosses();
       batcher.flushDue(true);
@@ -288,6 +318,9 @@ export async function buildPipeline(config: Config, logger: Logger): Promise<Pip
           { pending: batcher.pendingRows() },
           "stopping with rows not yet in files (they stay in the WAL)",
         );
+      // Uploads still waiting for the store give up; their files and WAL rows stay for the next start.
+      if (mirror?.pending) log.warn({ pending: mirror.pending }, "stopping with uploads not done");
+      mirror?.stop();
       await wal.close();
       persistDeadLetters();
       dlq.close();

@@ -100,4 +100,14 @@ export function registerPipelineMetrics(
   reg.gauge("k2_wal_durable_seq", "highest WAL seq confirmed by fsync", () => st.wal.durableSeq());
   reg.gauge("k2_wal_segments", "WAL segments on disk", () => st.wal.status().segments);
   reg.gauge("k2_degradation_level", "0 NORMAL .. 4 CIRCUIT_BREAK", () => degradation.level);
+  const m = st.mirror;
+  if (m) {
+    reg.counter("k2_s3_uploads_total", "Parquet files stored in the object store", () => m.uploads);
+    reg.counter("k2_s3_upload_failures_total", "failed uploads (retried)", () => m.uploadFailures);
+    reg.counter("k2_s3_upload_bytes_total", "bytes uploaded to the object store", () => m.uploadBytes);
+    reg.gauge("k2_s3_uploads_pending", "committed files waiting for the object store", () => m.pending);
+    reg.counter("k2_s3_downloads_total", "files downloaded from the object store", () => m.downloads);
+    reg.counter("k2_s3_deletes_total", "objects deleted after compaction or retention", () => m.deletes);
+    reg.gauge("k2_s3_failing", "1 while the last object-store operation failed", () => (m.failing ? 1 : 0));
+  }
 }

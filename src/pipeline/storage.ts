@@ -1,6 +1,8 @@
 /**
- * The storage side, set up in data order: catalog (rebuilt from disk: files are the truth) →
- * Parquet writer pool (a Worker) → WAL (recovered) → batcher (ring consumer) → DLQ persister.
+ * The storage side, set up in data order: object store pulled (K2_DATA_DIR=s3://…: files the
+ * local folder lacks come back first) → catalog (rebuilt from disk: files are the truth) → local
+ * files the store lacks pushed → Parquet writer pool (a Worker) → WAL (recovered) → batcher
+ * (ring consumer) → DLQ persister.
  */
 import { join } from "node:path";
 import { rebuildCatalog } from "../catalog/index.ts";
@@ -13,7 +15,10 @@ import type { Ring } from "../ring/ring.ts";
 import { type Batch, Batcher, isoDate } from "../sink/batcher.ts";
 import { DlqPersister } from "../sink/dlq/index.ts";
 import { appendRow, createBatch, ParquetWriterPool } from "../sink/parquet/index.ts";
+import { atStartup, ObjectMirror, pullMissing, pushAll } from "../sink/s3/index.ts";
 import { WalWriter } from "../sink/wal/index.ts";
+
+const STORE_LOG_INTERVAL_MS = 10_000;
 
 export async function openStorage(
   config: Config,
@@ -23,10 +28,35 @@ export async function openStorage(
   walSeqBySlot: Float64Array,
 ) {
   const dataDir = config.dataDir;
+  const store = config.objectStore;
+  // During an outage every waiting upload fails every ≤ 30 s: one line per 10 s says it all.
+  let lastStoreLogMs = Number.NEGATIVE_INFINITY;
+  const mirror: ObjectMirror | undefined = store
+    ? new ObjectMirror({
+        store,
+        dataDir,
+        onError: (e) => {
+          const now = performance.now();
+          if (now - lastStoreLogMs < STORE_LOG_INTERVAL_MS) return;
+          lastStoreLogMs = now;
+          const counts = { failures: mirror?.uploadFailures, pending: mirror?.pending };
+          log.warn({ kind: e.kind, op: e.op, code: e.code, ...counts }, `object store: ${e.message}`);
+        },
+      })
+    : undefined;
+  if (mirror) {
+    const pulled = await atStartup(mirror, "download", () => pullMissing(mirror));
+    log.info({ store: store?.url, ...pulled }, "object store: missing files downloaded");
+  }
   const rebuilt = await rebuildCatalog(dataDir, { removeSuperseded: true, removeTemp: true });
   const catalog = rebuilt.catalog;
   for (const p of rebuilt.problems) log.warn({ path: p.path, kind: p.kind }, `catalog: ${p.message}`);
   log.info({ files: catalog.size, problems: rebuilt.problems.length }, "catalog rebuilt from disk");
+  if (mirror) {
+    // Before ingest (and so before any WAL segment is dropped): files a crash left unuploaded.
+    const pushed = await atStartup(mirror, "upload", () => pushAll(mirror, catalog));
+    log.info({ store: store?.url, ...pushed }, "object store reconciled");
+  }
 
   const pool = await ParquetWriterPool.start({ dataDir, workers: 1, maxInFlight: 16 });
   // Writes go through a breaker: a failing disk opens it, writes wait instead of hammering it.
@@ -60,6 +90,15 @@ export async function openStorage(
         for (let i = 0; i < b.count; i++) appendRow(tb, b.rows, i);
         const info = await writeBreaker.exec(() => pool.write(tb));
         catalog.add(info);
+        if (!mirror) return;
+        // Queries see the rows now; the WAL may drop them once this resolves, i.e. once the object
+        // exists. The pin keeps compaction from deleting the file while its upload waits.
+        const release = catalog.pin([info.path]);
+        try {
+          await mirror.upload(info);
+        } finally {
+          release();
+        }
       },
     },
     {
@@ -75,7 +114,7 @@ export async function openStorage(
   );
 
   const dlq = DlqPersister.open({ dir: join(dataDir, "dlq"), maxTotalBytes: config.deadLetterMaxBytes });
-  return { catalog, pool, wal, batcher, dlq, writeBreaker };
+  return { catalog, pool, wal, batcher, dlq, writeBreaker, mirror };
 }
 
 export type Storage = Awaited<ReturnType<typeof openStorage>>;
