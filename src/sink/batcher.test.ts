@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { Table } from "../model/tables.ts";
 import { Ring } from "../ring/ring.ts";
-import { type Batch, Batcher, dayOf, US_PER_DAY } from "./batcher.ts";
+import { type Batch, Batcher, dayOf, INITIAL_ROWS, US_PER_DAY } from "./batcher.ts";
 
 function push(
   ring: Ring,
@@ -88,5 +88,45 @@ describe("Batcher", () => {
     s.b.drain();
     expect(s.b.busy).toBeLessThanOrEqual(8);
     expect(s.ring.available()).toBeGreaterThan(0);
+  });
+
+  test("a burst grows its buffer (rows intact, in order); after the write the pool is back to small buffers", async () => {
+    const ring = new Ring(1024);
+    const walSeq = new Float64Array(1024);
+    const capacities: number[] = [];
+    const ids: number[][] = [];
+    const b = new Batcher(
+      ring,
+      walSeq,
+      {
+        write: async (batch) => {
+          capacities.push(batch.rows.capacity);
+          ids.push(Array.from(batch.rows.id.subarray(0, batch.count)));
+          // Every row of the batch, not only the ids, survived the copies.
+          for (let i = 0; i < batch.count; i++)
+            expect(batch.rows.event_time_us[i]).toBe(day + batch.rows.id[i]!);
+        },
+      },
+      { maxRows: 100_000, flushIntervalMs: 100, maxBatches: 4, nowMs: () => 0 },
+    );
+    const day = 20_000 * US_PER_DAY;
+    const burst = 3 * INITIAL_ROWS + 5; // grows 4096 → 8192 → 16384
+    let id = 1;
+    while (id <= burst) {
+      while (id <= burst && ring.available() < ring.capacity)
+        push(ring, walSeq, Table.trades, 0, id, day + id, id++);
+      b.drain();
+    }
+    b.flushDue(true);
+    await Bun.sleep(1);
+    expect(capacities).toEqual([4 * INITIAL_ROWS]);
+    expect(ids[0]).toEqual(Array.from({ length: burst }, (_, i) => i + 1));
+    // The grown buffer was dropped: the next batch starts small again.
+    push(ring, walSeq, Table.trades, 0, id, day + id, id++);
+    b.drain();
+    b.flushDue(true);
+    await Bun.sleep(1);
+    expect(capacities[1]).toBe(INITIAL_ROWS);
+    expect(b.rowsWritten).toBe(burst + 1);
   });
 });

@@ -1,7 +1,11 @@
 /**
  * The ring's consumer: fills one columnar batch per (table, UTC date, symbol) and cuts a file when
  * a batch reaches `maxRows` or its oldest row is `flushIntervalMs` old (so data is queryable
- * quickly). Batches are RowColumns buffers from a bounded pool: no per-row allocation.
+ * quickly). Batches are RowColumns buffers from a bounded pool: no per-row allocation. A buffer
+ * starts at INITIAL_ROWS and doubles (up to maxRows) only when a burst fills it; a grown buffer is
+ * dropped after its write instead of pooled. Pooling full-size buffers let every burst (a gap
+ * repair, a WAL replay) leave its pages resident for good: RSS crept up by the burst size per
+ * pooled buffer over a soak.
  * A batch whose write fails is kept and retried (with backoff, through the breaker); while the
  * pool is exhausted the batcher stops draining the ring, so pressure shows up as ring fill —
  * which the source turns into backpressure and the degradation manager into a level.
@@ -19,7 +23,8 @@ export interface Batch {
   readonly symbolId: number;
   /** Days since 1970-01-01 (UTC) of the rows' event time. */
   readonly day: number;
-  readonly rows: RowColumns;
+  /** Replaced by a bigger buffer when a burst fills it (see growRows). */
+  rows: RowColumns;
   count: number;
   /** Lowest WAL sequence among the rows (rows arrive in WAL order, so: the first row's). */
   minWalSeq: number;
@@ -43,6 +48,32 @@ export interface BatcherOptions {
   readonly retryDelayMs?: (failures: number) => number;
   readonly nowMs?: () => number;
   readonly onWriteError?: (e: unknown, batch: Batch) => void;
+}
+
+/** First size of a batch buffer: a second of one symbol's trades fits many times over. */
+export const INITIAL_ROWS = 4096;
+
+const ROW_ARRAYS = [
+  "kind",
+  "symbol_id",
+  "id",
+  "first_id",
+  "last_id",
+  "trade_time_us",
+  "event_time_us",
+  "recv_time_us",
+  "dec0",
+  "dec1",
+  "dec2",
+  "dec3",
+  "flags",
+] as const;
+
+/** A buffer of `capacity` rows holding the first `count` rows of `src` (one copy per column). */
+export function growRows(src: RowColumns, count: number, capacity: number): RowColumns {
+  const out = allocRowColumns(capacity);
+  for (const k of ROW_ARRAYS) (out[k] as Float64Array).set((src[k] as Float64Array).subarray(0, count));
+  return out;
 }
 
 export function dayOf(eventTimeUs: number): number {
@@ -106,6 +137,8 @@ export class Batcher {
         this.#cut(b);
         continue;
       }
+      if (b.count >= b.rows.capacity)
+        b.rows = growRows(b.rows, b.count, Math.min(this.opts.maxRows, 2 * b.count));
       copyRow(rows, slot, b.rows, b.count++);
       ring.release(1);
       moved++;
@@ -174,7 +207,7 @@ export class Batcher {
     if (b) return b;
     if (this.#allocated >= this.opts.maxBatches) return undefined;
     this.#allocated++;
-    return allocRowColumns(this.opts.maxRows);
+    return allocRowColumns(Math.min(INITIAL_ROWS, this.opts.maxRows));
   }
 
   #cut(b: Batch): void {
@@ -189,7 +222,9 @@ export class Batcher {
         this.#writing.delete(b);
         this.rowsWritten += b.count;
         this.filesWritten++;
-        this.#free.push(b.rows);
+        // A grown buffer goes back to the allocator (its pages with it); the pool stays small.
+        if (b.rows.capacity <= INITIAL_ROWS) this.#free.push(b.rows);
+        else this.#allocated--;
       },
       (e: unknown) => {
         // Keep the batch (its rows are accepted) and try again later; new rows of the same key
