@@ -4,7 +4,7 @@
  * https://github.com/binance/binance-spot-api-docs/blob/master/web-socket-streams.md#aggregate-trade-streams
  *
  * The generic any-order decoder with precise statuses; the exact layout is decoded first by
- * fast-agg-trade.ts / fast-agg-trade-bytes.ts (native-bench "decode aggTrade").
+ * fast-agg-trade.ts (generated) (native-bench "decode aggTrade").
  */
 import { type RowColumns, Table } from "../../model/index.ts";
 import { EV_AGG_TRADE, keyOf, nextKey, OBJ_END, posOf, readKey, readName, readSymbol } from "./fields.ts";

@@ -5,7 +5,7 @@
  * https://github.com/binance/binance-spot-api-docs/blob/master/web-socket-streams.md#individual-symbol-book-ticker-streams
  *
  * An `e` key is accepted only as "bookTicker" (the futures form). The generic decoder; the exact
- * spot layout is decoded first by fast-book-ticker.ts / fast-book-ticker-bytes.ts.
+ * spot layout is decoded first by fast-book-ticker.ts (generated).
  */
 import { type RowColumns, Table } from "../../model/index.ts";
 import { EV_BOOK_TICKER, keyOf, nextKey, OBJ_END, posOf, readKey, readName, readSymbol } from "./fields.ts";

@@ -1,26 +1,48 @@
 /**
- * Constants and the rare-case helper shared by the exact-layout fast paths (fast-trade.ts,
- * fast-agg-trade.ts, fast-book-ticker.ts and their -bytes twins).
+ * Constants, the scratch buffer and the rare-case helper shared by the exact-layout fast paths
+ * (fast.ts and the generated fast-trade.ts, fast-agg-trade.ts, fast-book-ticker.ts).
  *
  * Why those files look the way they do (measured with native-bench "decode trade (combined)" and
- * a micro-bench): JSC does not inline a function of more than ~100 bytecodes, so per-field
- * scanner functions (scanInt / scanDecimal) were real calls costing ~15 ns each; the shared
- * `string | Uint8Array` accessor added a type test per character; `startsWith` is a native call
- * (~10 ns) per literal; float64 `v * 10 + d` chains are slower than int32 `(v * 10 + d) | 0`.
- * So each fast path is one function: literal parts compared character by character at known
- * offsets, integers and decimals accumulated inline in int32 limbs, one monomorphic read per
- * character. Any deviation from Binance's exact layout returns -1 ("not fast"): the generic
- * path then decodes the frame and reports the status, so results stay exactly the generic
- * path's (fast.test.ts checks they agree).
+ * micro-benches on this machine's Bun): `charCodeAt` costs a bounds check and an 8-bit/16-bit
+ * test per character (~0.5 ns; a 17-character literal ~9 ns), while one `DataView.getInt32` on a
+ * module-level buffer compares four characters (the same literal ~1 ns). So a frame is first
+ * copied into SCRATCH with one native call (`Buffer#write`, ~15 ns for a trade frame) and every
+ * fast path reads the copy: literals four bytes per read, digits one byte per read (a SWAR
+ * four-digits-per-read variant measured no faster), symbols keyed by their first four bytes
+ * (SymbolLookup.findView). JSC does not inline a function of more than ~100 bytecodes, so each
+ * layout is one generated function with every field inline, integers and decimals accumulated
+ * in int32 limbs (float64 `v * 10 + d` chains are slower than int32 `(v * 10 + d) | 0`).
+ * Any deviation from Binance's exact layout returns -1 ("not fast"): the generic path then
+ * decodes the frame and reports the status, so results stay exactly the generic path's
+ * (fast.test.ts checks they agree).
  *
- * Stricter than the generic path (these take the generic path): ids/times with a leading zero
- * (including a lone 0) or more than 16 digits, decimals with more than 9 integer digits
- * (counting leading zeros), symbols not in the lookup, stream names that are not [a-z0-9]+.
+ * Stricter than the generic path (these take the generic path): frames longer than
+ * FAST_MAX_LENGTH or not ASCII, ids/times with a leading zero (including a lone 0) or more than
+ * 16 digits, decimals with more than 9 integer digits (counting leading zeros), symbols not in
+ * the lookup, stream names that are not [a-z0-9]+.
  *
- * Bounds: fast.ts only runs a fast path on frames whose last character is '}', and no scan
- * crosses a '}' (not a digit, not a symbol character, and every literal compared before the
- * closing braces is '}'-free and compared left to right), so no read goes past the end.
+ * Bounds: a fast path only runs on frames whose last byte is '}', and no scan crosses a '}' (not
+ * a digit, not a symbol character, and every literal compared before the closing braces is
+ * '}'-free and compared left to right). A four-byte read may look past the frame's end into
+ * stale scratch bytes, but a compare that spans the end includes the '}' and fails, and SCRATCH
+ * has room for every read.
  */
+/**
+ * The scratch copy of the frame every fast path reads (fast.ts copies a string frame in with one
+ * native `Buffer#write`, fast-bytes.ts a bytes frame with `set`): frames of at most
+ * FAST_MAX_LENGTH characters; the rest take the generic path. Decoding is synchronous, so one
+ * module-level buffer is enough; its size bounds every read (see "Bounds").
+ */
+export const FAST_MAX_LENGTH = 2_048;
+/** UTF-8 needs at most 3 bytes per UTF-16 unit, so a string frame never overruns (fast.ts). */
+export const SCRATCH = Buffer.alloc(3 * FAST_MAX_LENGTH + 64);
+export const B = new Uint8Array(SCRATCH.buffer, SCRATCH.byteOffset, SCRATCH.byteLength);
+export const V = new DataView(SCRATCH.buffer, SCRATCH.byteOffset, SCRATCH.byteLength);
+
+/** Little-endian int32 of four ASCII characters, as `V.getInt32(p, true)` reads them. */
+export function word(s: string): number {
+  return s.charCodeAt(0) | (s.charCodeAt(1) << 8) | (s.charCodeAt(2) << 16) | (s.charCodeAt(3) << 24);
+}
 
 /** 2^53: ids and µs times must stay below it to be exact in a Float64Array. */
 export const MAX_EXACT = 9_007_199_254_740_992;

@@ -32,6 +32,17 @@ export class SymbolLookup {
   #off = new Int32Array(0);
   #len = new Uint8Array(0);
   /**
+   * For findView: per hash slot of `#viewSlots`, symbol id + 1, keyed by the first four bytes of
+   * `name + '","'` (every fast layout follows a symbol with `","`); per id, the int32 words of
+   * `name + '"'` from byte 4 on, the last one masked (`#viewMask`).
+   */
+  #viewSlots = new Int32Array(0);
+  #viewKey = new Int32Array(0);
+  #viewWords = new Int32Array(0);
+  #viewOff = new Int32Array(0);
+  #viewCount = new Uint8Array(0);
+  #viewMask = new Int32Array(0);
+  /**
    * Where the last `find` stopped: the closing quote when it returned an id or -1 after a
    * complete plain symbol; anything else means "take the slow path" (see fields.ts readSymbol).
    */
@@ -74,6 +85,7 @@ export class SymbolLookup {
       while (slots[i] !== 0) i = (i + 1) & (cap - 1);
       slots[i] = id + 1;
     }
+    this.#buildView(names, cap);
     this.#slots = slots;
     this.#chars = chars;
     this.#off = off;
@@ -111,73 +123,69 @@ export class SymbolLookup {
   }
 
   /**
-   * `find` for the string fast paths (fast-*.ts): the same table, monomorphic `charCodeAt` reads
-   * (native-bench "decode trade (combined)"). The symbol starts at `start` and must end at a '"'
-   * within MAX_SYMBOL_LENGTH characters; returns the id (with `stop` at that quote) or -1.
+   * `find` for the fast paths (fast-*.ts), on the scratch copy of the frame `v`: the symbol starts
+   * at `start`; returns the id with `stop` at its closing quote, or -1. No character loop: one
+   * int32 read keys the table and one per further four characters confirms the candidate
+   * (native-bench "decode trade (combined)"). Reads at most 24 bytes from `start`.
    */
-  findString(f: string, start: number): number {
-    let h = 0;
-    let i = start;
-    const limit = start + MAX_SYMBOL_LENGTH;
-    let c = f.charCodeAt(i);
-    // Bounded by `limit`; the caller guarantees a '}' (not a symbol character) ends the frame.
-    while ((c >= 65 && c <= 90) || (c >= 48 && c <= 57)) {
-      h = (Math.imul(h, 31) + c) | 0;
-      if (++i > limit) return -1;
-      c = f.charCodeAt(i);
-    }
-    if (c !== 0x22 || i === start) return -1;
-    this.stop = i;
-    const n = i - start;
-    const slots = this.#slots;
+  findView(v: DataView, start: number): number {
+    const key = v.getInt32(start, true);
+    const slots = this.#viewSlots;
     const mask = this.#mask;
-    const lens = this.#len;
-    const chars = this.#chars;
-    let s = mix(h) & mask;
+    let s = mix(key) & mask;
     // Bounded: the table is at most 1/4 full, so an empty slot ends every probe sequence.
     for (let id = slots[s]! - 1; id >= 0; id = slots[s]! - 1) {
-      if (lens[id] === n) {
-        const o = this.#off[id]!;
+      if (this.#viewKey[id] === key) {
+        const o = this.#viewOff[id]!;
+        const n = this.#viewCount[id]!;
+        const words = this.#viewWords;
         let k = 0;
-        while (k < n && chars[o + k] === f.charCodeAt(start + k)) k++;
-        if (k === n) return id;
+        while (k < n - 1 && v.getInt32(start + 4 + 4 * k, true) === words[o + k]) k++;
+        if (
+          k === n ||
+          (k === n - 1 && (v.getInt32(start + 4 + 4 * k, true) & this.#viewMask[id]!) === words[o + k])
+        ) {
+          this.stop = start + this.#len[id]!;
+          return id;
+        }
       }
       s = (s + 1) & mask;
     }
     return -1;
   }
 
-  /** `findString` for the bytes fast paths (fast-*-bytes.ts). */
-  findBytes(f: Uint8Array, start: number): number {
-    let h = 0;
-    let i = start;
-    const limit = start + MAX_SYMBOL_LENGTH;
-    let c = f[i]!;
-    // Bounded by `limit`; the caller guarantees a '}' (not a symbol character) ends the frame.
-    while ((c >= 65 && c <= 90) || (c >= 48 && c <= 57)) {
-      h = (Math.imul(h, 31) + c) | 0;
-      if (++i > limit) return -1;
-      c = f[i]!;
+  #buildView(names: readonly string[], cap: number): void {
+    const slots = new Int32Array(cap);
+    const keys = new Int32Array(names.length);
+    const off = new Int32Array(names.length);
+    const count = new Uint8Array(names.length);
+    const masks = new Int32Array(names.length);
+    const words: number[] = [];
+    const w = (t: string, i: number) =>
+      t.charCodeAt(i) |
+      (t.charCodeAt(i + 1) << 8) |
+      (t.charCodeAt(i + 2) << 16) |
+      (t.charCodeAt(i + 3) << 24);
+    for (let id = 0; id < names.length; id++) {
+      const n = names[id]!;
+      keys[id] = w(`${n}","`, 0);
+      const q = `${n}"`; // bytes 4 .. q.length - 1 are confirmed word by word
+      off[id] = words.length;
+      count[id] = Math.max(0, Math.ceil((q.length - 4) / 4));
+      const rest = q.length % 4;
+      masks[id] = rest === 0 ? -1 : (1 << (8 * rest)) - 1;
+      for (let k = 4; k < q.length; k += 4)
+        words.push(w(`${q}\0\0\0`, k) & (k + 4 > q.length ? masks[id]! : -1));
+      let i = mix(keys[id]!) & (cap - 1);
+      while (slots[i] !== 0) i = (i + 1) & (cap - 1);
+      slots[i] = id + 1;
     }
-    if (c !== 0x22 || i === start) return -1;
-    this.stop = i;
-    const n = i - start;
-    const slots = this.#slots;
-    const mask = this.#mask;
-    const lens = this.#len;
-    const chars = this.#chars;
-    let s = mix(h) & mask;
-    // Bounded: the table is at most 1/4 full, so an empty slot ends every probe sequence.
-    for (let id = slots[s]! - 1; id >= 0; id = slots[s]! - 1) {
-      if (lens[id] === n) {
-        const o = this.#off[id]!;
-        let k = 0;
-        while (k < n && chars[o + k] === f[start + k]) k++;
-        if (k === n) return id;
-      }
-      s = (s + 1) & mask;
-    }
-    return -1;
+    this.#viewSlots = slots;
+    this.#viewKey = keys;
+    this.#viewWords = Int32Array.from(words);
+    this.#viewOff = off;
+    this.#viewCount = count;
+    this.#viewMask = masks;
   }
 
   /** Id of a symbol given as a JS string (slow path, tests). */

@@ -4,7 +4,7 @@
  * https://github.com/binance/binance-spot-api-docs/blob/master/web-socket-streams.md#trade-streams
  *
  * The generic decoder: any valid JSON object, any key order and whitespace, precise statuses.
- * Binance's exact layout is decoded first by fast-trade.ts / fast-trade-bytes.ts (native-bench
+ * Binance's exact layout is decoded first by fast-trade.ts (generated) (native-bench
  * "decode trade (combined)"); this runs for everything they decline.
  */
 import { type RowColumns, Table } from "../../model/index.ts";
