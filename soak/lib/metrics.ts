@@ -75,6 +75,8 @@ export interface Snapshot {
   deadLetters: number;
   restRequests: number;
   rateLimited: number;
+  /** Share of the hot windows' capacity in use (NaN when K2 does not report it). */
+  hotFill: number;
 }
 
 export function snapshot(m: Metrics): Snapshot {
@@ -105,5 +107,6 @@ export function snapshot(m: Metrics): Snapshot {
     deadLetters: m.sum("k2_dead_letters_total"),
     restRequests: m.get("k2_rest_requests_total"),
     rateLimited: m.get("k2_api_rate_limited_total"),
+    hotFill: m.get("k2_query_hot_rows") / m.get("k2_query_hot_capacity_rows"),
   };
 }

@@ -24,6 +24,8 @@ export interface Sample {
   tradesQueryStatus: number;
   ohlcvQueryMs: number;
   ohlcvQueryStatus: number;
+  /** Hot-window fill 0..1: memory reaches steady state when the bounded windows are full. */
+  hotFill: number;
 }
 
 export interface Probe {
@@ -80,6 +82,7 @@ export async function sampleLoop(stack: Stack, c: LoopControl, everyMs: number, 
         tradesQueryStatus: tq.status,
         ohlcvQueryMs: oq.ms,
         ohlcvQueryStatus: oq.status,
+        hotFill: s.hotFill,
       });
       prev = { t: now, frames: s.framesTotal, trades: s.tradesAccepted };
     }

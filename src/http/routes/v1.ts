@@ -72,6 +72,17 @@ export function v1Routes(deps: V1Deps) {
     );
   const requests = reg.counter("k2_api_requests_total", "/v1 requests by route and status class");
   reg.counter("k2_query_total", "queries run by the DuckDB engine", () => engine.duck.queries);
+  // Hot windows fill up to a bound and then stay: their fill says when memory reaches steady state.
+  reg.gauge("k2_query_hot_rows", "rows held in the in-memory hot windows", () => {
+    let n = 0;
+    for (const { ring } of engine.hot.entries()) n += ring.size;
+    return n;
+  });
+  reg.gauge("k2_query_hot_capacity_rows", "capacity of the hot windows that exist", () => {
+    let n = 0;
+    for (const { ring } of engine.hot.entries()) n += ring.capacity;
+    return n;
+  });
   reg.counter(
     "k2_query_refused_total",
     "queries refused because the engine queue was full",
