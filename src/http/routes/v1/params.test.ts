@@ -1,9 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { formatDecimal } from "../../../model/decimal.ts";
-import { TABLE_COLUMNS } from "../../../model/tables.ts";
-import { emptyFrame } from "../../../query/types.ts";
 import { HttpError } from "../../errors.ts";
-import { decimalText, isoUs, isoUsReference, jsonText, negotiate, rowObjects } from "./format.ts";
+import { decimalText, isoUs, isoUsReference, negotiate } from "./format.ts";
 import { isLoopbackHost, matchKey, TokenBucket } from "./guard.ts";
 import { decodeCursor, encodeCursor, parseTimeUs } from "./params.ts";
 
@@ -33,48 +31,6 @@ describe("fast serializers agree with the obvious ones", () => {
     const cases = [0, 1, 999_999, 86_399_999_999, 86_400_000_000, 9_007_199_254_740_991, -1, -86_400_000_001];
     for (let i = 0; i < 20_000; i++) cases.push(Math.floor(rnd() * 4e15) - 1e14);
     for (const us of cases) expect([us, isoUs(us)]).toEqual([us, isoUsReference(us)]);
-  });
-
-  test("jsonText is byte-identical to JSON.stringify over rowObjects, nulls and escapes included", () => {
-    const frame = emptyFrame(TABLE_COLUMNS.trades);
-    const rows = [
-      [
-        "BINANCE",
-        "BTCUSDT",
-        1,
-        4_000_012_345_678n,
-        1n,
-        "BUY",
-        false,
-        1_704_067_200_000_007,
-        1_704_067_200_000_100,
-        1_704_067_200_001_000,
-      ],
-      [
-        "BINANCE",
-        'we"ird\\sym\u0001',
-        2,
-        99_999_999_999_999_999n,
-        0n,
-        "SELL",
-        true,
-        0,
-        86_400_000_000,
-        9_007_199_254_740_991,
-      ],
-      [null, null, null, null, null, null, null, null, null, null],
-    ];
-    for (const r of rows) for (let i = 0; i < r.length; i++) frame.data[i]!.push(r[i] as never);
-    frame.length = rows.length;
-    for (const env of [
-      { next_cursor: null, meta: { a: 1, b: "x" } },
-      { next_cursor: "abc", meta: {} },
-    ]) {
-      expect(jsonText(frame, env)).toBe(JSON.stringify({ data: rowObjects(frame), ...env }));
-    }
-    expect(jsonText(emptyFrame(TABLE_COLUMNS.quotes), { next_cursor: null, meta: {} })).toBe(
-      '{"data":[],"next_cursor":null,"meta":{}}',
-    );
   });
 });
 
