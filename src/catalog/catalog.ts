@@ -63,6 +63,7 @@ export class Catalog {
   readonly #pins = new Map<string, number>();
   readonly #retired = new Set<string>();
   readonly #waiters = new Set<() => void>();
+  readonly #forgetListeners: ((paths: readonly string[]) => void)[] = [];
 
   #get(table: string, symbol: string, create: boolean): Series | undefined {
     const k = key(table, symbol);
@@ -170,9 +171,15 @@ export class Catalog {
     return [...this.#retired].filter((p) => !this.#pins.has(p));
   }
 
-  /** Forget retired paths once deleted. */
+  /** Forget retired paths once deleted; `onForget` listeners hear which. */
   forget(paths: readonly string[]): void {
     for (const p of paths) this.#retired.delete(p);
+    if (paths.length > 0) for (const f of this.#forgetListeners) f(paths);
+  }
+
+  /** Called with the paths of files deleted from disk (e.g. to drop caches keyed by path). */
+  onForget(listener: (paths: readonly string[]) => void): void {
+    this.#forgetListeners.push(listener);
   }
 
   get retiredCount(): number {

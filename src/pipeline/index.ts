@@ -110,6 +110,8 @@ export async function buildPipeline(config: Config, logger: Logger): Promise<Pip
       candleCachePartials: config.queryCandleCache,
     },
   );
+  // Candles cached for a file are useless once compaction or retention deleted it.
+  catalog.onForget((paths) => engine?.candles.dropFiles(paths));
 
   // Frames recovered with `k2 dlq replay --out` (moved to <data>/replay-in/) join the WAL first,
   // so WAL replay applies the same exact-id dedupe to them.

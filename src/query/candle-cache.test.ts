@@ -59,6 +59,27 @@ describe("CandleCache", () => {
     expect(Object.isFrozen(c.get("a"))).toBe(true);
   });
 
+  test("a deleted file's entries (every interval) go at once; other files' stay", () => {
+    const c = new CandleCache({ maxPartials: 100 });
+    const one = [partial(0, 1, 1, 1n, 1n)];
+    const a = file("/d/x|odd name.parquet");
+    const b = file("/d/b.parquet");
+    c.set(CandleCache.key(a, 60), one);
+    c.set(CandleCache.key(a, 3600), one);
+    c.set(CandleCache.key(b, 60), one);
+    expect([c.entries, c.size]).toEqual([3, 3]);
+    expect(c.dropFiles(["/d/x|odd name.parquet", "/d/never-cached.parquet"])).toBe(2);
+    expect([c.entries, c.size]).toEqual([1, 1]);
+    expect(c.get(CandleCache.key(a, 60))).toBeUndefined();
+    expect(c.get(CandleCache.key(b, 60))).toBeDefined();
+    // Evicted entries leave no index behind: dropping them later is a no-op.
+    const small = new CandleCache({ maxPartials: 4 });
+    for (const n of ["p1", "p2", "p3", "p4", "p5"]) small.set(CandleCache.key(file(n), 60), one);
+    expect(small.entries).toBe(4);
+    expect(small.dropFiles(["p1"])).toBe(0);
+    expect(small.dropFiles(["p5"])).toBe(1);
+  });
+
   test("capacity 0 disables it", () => {
     const c = new CandleCache({ maxPartials: 0 });
     c.set("a", [partial(0, 1, 1, 1n, 1n)]);

@@ -15,6 +15,8 @@ export interface CandleCacheOptions {
 
 export class CandleCache {
   readonly #entries = new Map<string, readonly CandlePartial[]>();
+  /** File path → its keys (one per interval), so a deleted file's entries can go at once. */
+  readonly #byPath = new Map<string, Set<string>>();
   readonly #max: number;
   #held = 0;
   hits = 0;
@@ -61,23 +63,66 @@ export class CandleCache {
       this.refused++;
       return;
     }
-    const old = this.#entries.get(key);
-    if (old) {
-      this.#held -= old.length;
-      this.#entries.delete(key);
-    }
+    this.#remove(key);
     this.#entries.set(key, Object.freeze(partials));
     this.#held += partials.length;
-    for (const [k, v] of this.#entries) {
+    const path = pathOf(key);
+    let keys = this.#byPath.get(path);
+    if (!keys) {
+      keys = new Set();
+      this.#byPath.set(path, keys);
+    }
+    keys.add(key);
+    for (const k of this.#entries.keys()) {
       if (this.#held <= this.#max) break;
-      this.#entries.delete(k);
-      this.#held -= v.length;
+      this.#remove(k);
       this.evicted++;
     }
+  }
+
+  /**
+   * Forget the entries of files that no longer exist (compaction merged them, retention removed
+   * them): without this they stayed until LRU eviction, growing the cache by every small file
+   * ever queried, up to the capacity.
+   */
+  dropFiles(paths: readonly string[]): number {
+    let n = 0;
+    for (const p of paths) {
+      const keys = this.#byPath.get(p);
+      if (!keys) continue;
+      for (const k of [...keys]) {
+        this.#remove(k);
+        n++;
+      }
+    }
+    return n;
+  }
+
+  /** Entries held (for tests and metrics). */
+  get entries(): number {
+    return this.#entries.size;
+  }
+
+  #remove(key: string): void {
+    const v = this.#entries.get(key);
+    if (v === undefined) return;
+    this.#entries.delete(key);
+    this.#held -= v.length;
+    const path = pathOf(key);
+    const keys = this.#byPath.get(path);
+    keys?.delete(key);
+    if (keys?.size === 0) this.#byPath.delete(path);
   }
 }
 
 /** A fresh copy, so merging never touches a cached partial. */
+/** The path part of a key (see CandleCache.key: the path comes last and may itself hold '|'). */
+function pathOf(key: string): string {
+  let at = -1;
+  for (let i = 0; i < 4; i++) at = key.indexOf("|", at + 1);
+  return key.slice(at + 1);
+}
+
 export function clonePartial(p: CandlePartial): CandlePartial {
   return { ...p };
 }

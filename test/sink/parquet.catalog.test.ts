@@ -243,7 +243,11 @@ describe("compaction", () => {
     snap.release();
     expect(catalog.deletable().length).toBe(2);
     const { deleteRetired } = await import("../../src/catalog/index.ts");
+    const forgotten: string[] = [];
+    catalog.onForget((paths) => forgotten.push(...paths));
+    const retired = catalog.deletable();
     expect(await deleteRetired(catalog)).toBe(2);
+    expect(forgotten.sort()).toEqual([...retired].sort()); // listeners hear exactly the deleted files
     expect(catalog.files({ table: "trades", symbol: "BTCUSDT" }).length).toBe(3);
     expect(await idsOf(catalog.files({ table: "trades", symbol: "BTCUSDT" }))).toEqual(range(1, 40));
   });
