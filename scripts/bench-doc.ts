@@ -88,7 +88,7 @@ const suiteData = newest
 const sink = await run(["native-bench/parquet-sink.ts"], 300_000);
 const ingest = await run(["native-bench/ingest-throughput.ts", "--json"], 300_000);
 const query = await run(
-  ["native-bench/query-latency.ts", "--json", "--iters", quick ? "50" : "200"],
+  ["native-bench/query-latency.ts", "--json", "--iters", quick ? "30" : "100"],
   900_000,
 );
 const recovery = await run(["native-bench/source-recovery.ts", "--reps", quick ? "1" : "3"], 900_000);
