@@ -39,8 +39,11 @@ async function run(args: string[], timeoutMs: number): Promise<Run> {
   return { cmd, stdout, ok: code === 0, seconds: (performance.now() - t0) / 1000 };
 }
 
-/** The last line of `s` that parses as JSON, or undefined. */
+/** `s` as JSON if it is one document (pretty-printed output), else its last line that parses. */
 function lastJson<T>(s: string): T | undefined {
+  try {
+    return JSON.parse(s) as T;
+  } catch {}
   for (const line of s.trim().split("\n").reverse()) {
     try {
       return JSON.parse(line) as T;
@@ -146,7 +149,7 @@ const sk = lastJson<{
   bytes_per_row: number;
   loop_lag_ms: { p50: number; p99: number; max: number };
   baseline_hyparquet_writer_encode?: { rows_per_s: number; k2_encode_ratio: number };
-}>(sink.stdout.replace(/\n\s+/g, " "));
+}>(sink.stdout);
 line(
   `\`${sink.cmd}\` — 1M trade rows from batches into visible ZSTD Parquet files through the writer worker.`,
 );
