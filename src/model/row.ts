@@ -76,6 +76,31 @@ export function allocRowColumns(capacity: number): RowColumns {
   };
 }
 
+/** The arrays of a RowColumns that own their buffers (the dec*w views alias dec0..dec3). */
+const ROW_ARRAYS = [
+  "kind",
+  "symbol_id",
+  "id",
+  "first_id",
+  "last_id",
+  "trade_time_us",
+  "event_time_us",
+  "recv_time_us",
+  "dec0",
+  "dec1",
+  "dec2",
+  "dec3",
+  "flags",
+] as const;
+
+/** A buffer of `capacity` rows holding the first `count` rows of `src` (one copy per column;
+ * the dec*w word views follow their buffers). */
+export function growRows(src: RowColumns, count: number, capacity: number): RowColumns {
+  const out = allocRowColumns(capacity);
+  for (const k of ROW_ARRAYS) (out[k] as Float64Array).set((src[k] as Float64Array).subarray(0, count));
+  return out;
+}
+
 /** Copy row `from` of `src` into row `to` of `dst` (used by the ring consumer and batchers). */
 export function copyRow(src: RowColumns, from: number, dst: RowColumns, to: number): void {
   dst.kind[to] = src.kind[from]!;

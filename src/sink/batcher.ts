@@ -10,7 +10,7 @@
  * pool is exhausted the batcher stops draining the ring, so pressure shows up as ring fill —
  * which the source turns into backpressure and the degradation manager into a level.
  */
-import { allocRowColumns, copyRow, type RowColumns } from "../model/row.ts";
+import { allocRowColumns, copyRow, growRows, type RowColumns } from "../model/row.ts";
 import { MAX_SYMBOLS } from "../model/symbols.ts";
 import type { TableId } from "../model/tables.ts";
 import type { Ring } from "../ring/ring.ts";
@@ -52,29 +52,6 @@ export interface BatcherOptions {
 
 /** First size of a batch buffer: a second of one symbol's trades fits many times over. */
 export const INITIAL_ROWS = 4096;
-
-const ROW_ARRAYS = [
-  "kind",
-  "symbol_id",
-  "id",
-  "first_id",
-  "last_id",
-  "trade_time_us",
-  "event_time_us",
-  "recv_time_us",
-  "dec0",
-  "dec1",
-  "dec2",
-  "dec3",
-  "flags",
-] as const;
-
-/** A buffer of `capacity` rows holding the first `count` rows of `src` (one copy per column). */
-export function growRows(src: RowColumns, count: number, capacity: number): RowColumns {
-  const out = allocRowColumns(capacity);
-  for (const k of ROW_ARRAYS) (out[k] as Float64Array).set((src[k] as Float64Array).subarray(0, count));
-  return out;
-}
 
 export function dayOf(eventTimeUs: number): number {
   return Math.floor(eventTimeUs / US_PER_DAY);

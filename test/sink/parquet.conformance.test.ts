@@ -163,24 +163,29 @@ for (const cfg of CONFIGS) {
   });
 }
 
+/** A case's first `n` rows as encodeParquet's input (one batch, one file). */
+function encodeInputOf(c: (typeof CASES)[number], rows: Parameters<typeof buildBatch>[3], n: number) {
+  const b = buildBatch(
+    c.table,
+    c.symbol,
+    0,
+    rows,
+    Array.from({ length: n }, (_, i) => i),
+  );
+  return {
+    table: c.table,
+    exchange: b.exchange,
+    symbol: c.symbol,
+    date: b.date,
+    rows: n,
+    columns: b.columns,
+  };
+}
+
 test("K2's column writer and hyparquet-writer (reference) store the same values, types and statistics", async () => {
   for (const c of CASES) {
     const { rows, n } = c.build(0);
-    const b = buildBatch(
-      c.table,
-      c.symbol,
-      0,
-      rows,
-      Array.from({ length: n }, (_, i) => i),
-    );
-    const input = {
-      table: c.table,
-      exchange: b.exchange,
-      symbol: c.symbol,
-      date: b.date,
-      rows: n,
-      columns: b.columns,
-    };
+    const input = encodeInputOf(c, rows, n);
     for (const rowGroupRows of [65_536, 333]) {
       const fast = encodeParquet(input, { fast: true, rowGroupRows }).bytes;
       const ref = encodeParquet(input, { fast: false, rowGroupRows }).bytes;
@@ -212,21 +217,7 @@ test("ids whose deltas span more than 2^53 fall back to the reference writer, va
   const { rows, n } = c.build(0);
   const big = Number.MAX_SAFE_INTEGER;
   for (let i = 0; i < n; i++) rows.id[i] = i % 2 === 0 ? i : big - i; // 0, 2^53-2, 2, …
-  const b = buildBatch(
-    c.table,
-    c.symbol,
-    0,
-    rows,
-    Array.from({ length: n }, (_, i) => i),
-  );
-  const input = {
-    table: c.table,
-    exchange: b.exchange,
-    symbol: c.symbol,
-    date: b.date,
-    rows: n,
-    columns: b.columns,
-  };
+  const input = encodeInputOf(c, rows, n);
   const path = join(root, "fallback.parquet");
   writeFileSync(path, encodeParquet(input).bytes);
   const ids = (await readParquetRows(path)).map((r) => r.trade_id);
