@@ -8,7 +8,13 @@
  */
 import type { RowColumns } from "../../model/index.ts";
 import { finishBookTicker } from "./book-ticker.ts";
-import { B, FAST_INT_LIMIT, INV_TWO32, MAX_EXACT, PAD, POW10, storeLarge, V } from "./fast-scan.ts";
+import {
+  PAD as PAD_TABLE,
+  POW10 as POW10_TABLE,
+  B as SCRATCH_BYTES,
+  V as SCRATCH_VIEW,
+  storeLarge,
+} from "./fast-scan.ts";
 import type { SymbolLookup } from "./symbol-lookup.ts";
 
 /** The payload object at `p` ('{'): the position after its '}' with the row written, or -1. */
@@ -25,190 +31,375 @@ export function bookTickerFast(
   let lo: number;
   let s: number;
   let v: number;
+  let x: number;
+  let m: number;
+  let n: number;
+  let t: Int32Array;
+  const B = SCRATCH_BYTES;
+  const V = SCRATCH_VIEW;
+  const POW10 = POW10_TABLE;
+  const PAD = PAD_TABLE;
   // {"u":
   if (V.getInt32(p, true) !== 0x2275227b || V.getInt32(p + 1, true) !== 0x3a227522) return -1;
   p += 5;
-  // id: 1–16 digits, no leading zero; int32 limbs of ≤ 9 and ≤ 7 digits
-  d = B[p]! - 48;
-  if (d < 1 || d > 9) return -1;
-  hi = d;
-  s = p++;
-  for (;;) {
+  // id: 1–16 digits, no leading zero (8–16: SWAR, int32 limbs of 8 and ≤ 8 digits)
+  x = (V.getInt32(p, true) ^ 0x30303030);
+  m = (V.getInt32(p + 4, true) ^ 0x30303030);
+  if ((((((x & 0x7f7f7f7f) + 0x76767676) | x) & 0x80808080) | ((((m & 0x7f7f7f7f) + 0x76767676) | m) & 0x80808080)) !== 0 || (x & 0xff) === 0) {
     d = B[p]! - 48;
-    if (d < 0 || d > 9 || p - s === 9) break;
-    hi = (hi * 10 + d) | 0;
-    p++;
-  }
-  v = hi;
-  if (d >= 0 && d <= 9) {
-    lo = 0;
-    s = p;
+    if (d < 1 || d > 9) return -1;
+    v = d;
     for (;;) {
-      d = B[p]! - 48;
+      d = B[++p]! - 48;
       if (d < 0 || d > 9) break;
-      if (p - s === 7) return -1;
-      lo = (lo * 10 + d) | 0;
-      p++;
+      v = v * 10 + d;
     }
-    v = hi * POW10[p - s]! + lo;
+  } else {
+    x = (Math.imul(x, 10) + (x >>> 8)) & 0xff00ff;
+    m = (Math.imul(m, 10) + (m >>> 8)) & 0xff00ff;
+    hi = (((Math.imul(x, 100) + (x >>> 16)) & 0xffff) * 10_000 + ((Math.imul(m, 100) + (m >>> 16)) & 0xffff)) | 0;
+    x = (V.getInt32(p + 8, true) ^ 0x30303030);
+    n = ((((x & 0x7f7f7f7f) + 0x76767676) | x) & 0x80808080);
+    lo = 0;
+    if (n === 0) {
+      x = (Math.imul(x, 10) + (x >>> 8)) & 0xff00ff;
+      lo = ((Math.imul(x, 100) + (x >>> 16)) & 0xffff);
+      m = (V.getInt32(p + 12, true) ^ 0x30303030);
+      n = ((((m & 0x7f7f7f7f) + 0x76767676) | m) & 0x80808080);
+      if (n === 0) {
+        if (B[p + 16]! - 48 >= 0 && B[p + 16]! - 48 <= 9) return -1;
+        m = (Math.imul(m, 10) + (m >>> 8)) & 0xff00ff;
+        lo = (lo * 10_000 + ((Math.imul(m, 100) + (m >>> 16)) & 0xffff)) | 0;
+        d = 8;
+      } else {
+        d = ((31 - Math.clz32(n & -n)) >>> 3);
+        if (d !== 0) {
+          m <<= 32 - 8 * d;
+          m = (Math.imul(m, 10) + (m >>> 8)) & 0xff00ff;
+          lo = (lo * POW10[d]! + ((Math.imul(m, 100) + (m >>> 16)) & 0xffff)) | 0;
+        }
+        d += 4;
+      }
+    } else {
+      d = ((31 - Math.clz32(n & -n)) >>> 3);
+      if (d !== 0) {
+        x <<= 32 - 8 * d;
+        x = (Math.imul(x, 10) + (x >>> 8)) & 0xff00ff;
+        lo = ((Math.imul(x, 100) + (x >>> 16)) & 0xffff);
+      }
+    }
+    v = hi * POW10[d]! + lo;
+    p += 8 + d;
   }
-  if (v >= MAX_EXACT) return -1;
+  if (v >= 9007199254740992) return -1; // 2^53
   out.id[slot] = v;
   // ,"s":"
   if (V.getInt32(p, true) !== 0x2273222c || V.getInt32(p + 2, true) !== 0x223a2273) return -1;
   p += 6;
-  // s: an interned symbol; `stop` is its closing quote
-  d = symbols.findView(V, p);
-  if (d < 0) return -1;
+  // s: an interned symbol; the first probe of SymbolLookup.view inline (its record layout and
+  // hash), any other case by findView
+  x = V.getInt32(p, true);
+  v = Math.imul(x ^ (x >>> 15), 0x2c1b3c6d);
+  v = ((v ^ (v >>> 12)) & symbols.viewMask) * 8;
+  t = symbols.view;
+  d = t[v]! - 1;
+  n = t[v + 1]!;
+  if (t[v + 2] === x && d >= 0 && (n < 4 || V.getInt32(p + n - 3, true) === t[v + 3])) {
+    for (s = 4; s < n - 3; s += 4) if (V.getInt32(p + s, true) !== t[v + 3 + (s >> 2)]) break;
+  } else s = -1;
+  if (s < n - 3 || s < 0) {
+    d = symbols.findView(V, p);
+    if (d < 0) return -1;
+    p = symbols.stop;
+  } else p += n;
   out.symbol_id[slot] = d;
-  p = symbols.stop;
   // ","b":"
   if (V.getInt32(p, true) !== 0x62222c22 || V.getInt32(p + 3, true) !== 0x223a2262) return -1;
   p += 7;
-  // dec0w: ≤ 9 integer digits, optional '.' and 1+ fraction digits (≤ 8 significant), '"'
-  s = p;
-  hi = 0;
-  for (;;) {
-    d = B[p]! - 48;
-    if (d < 0 || d > 9) break;
-    if (p - s === 9) return -1;
-    hi = (hi * 10 + d) | 0;
-    p++;
+  // dec0w: ≤ 9 integer digits (≤ 8: SWAR), optional '.' and 1+ fraction digits (≤ 8 significant;
+  // exactly 8: SWAR), '"'
+  x = (V.getInt32(p, true) ^ 0x30303030);
+  n = ((((x & 0x7f7f7f7f) + 0x76767676) | x) & 0x80808080);
+  if (n !== 0) {
+    d = ((31 - Math.clz32(n & -n)) >>> 3);
+    if (d === 0) return -1;
+    x <<= 32 - 8 * d;
+    x = (Math.imul(x, 10) + (x >>> 8)) & 0xff00ff;
+    hi = ((Math.imul(x, 100) + (x >>> 16)) & 0xffff);
+  } else {
+    x = (Math.imul(x, 10) + (x >>> 8)) & 0xff00ff;
+    hi = ((Math.imul(x, 100) + (x >>> 16)) & 0xffff);
+    x = (V.getInt32(p + 4, true) ^ 0x30303030);
+    n = ((((x & 0x7f7f7f7f) + 0x76767676) | x) & 0x80808080);
+    if (n === 0) {
+      x = (Math.imul(x, 10) + (x >>> 8)) & 0xff00ff;
+      hi = (hi * 10_000 + ((Math.imul(x, 100) + (x >>> 16)) & 0xffff)) | 0;
+      d = B[p + 8]! - 48;
+      if (d >= 0 && d <= 9) {
+        if (B[p + 9]! - 48 >= 0 && B[p + 9]! - 48 <= 9) return -1;
+        hi = (hi * 10 + d) | 0;
+        d = 5;
+      } else d = 4;
+    } else {
+      d = ((31 - Math.clz32(n & -n)) >>> 3);
+      if (d !== 0) {
+        x <<= 32 - 8 * d;
+        x = (Math.imul(x, 10) + (x >>> 8)) & 0xff00ff;
+        hi = (hi * POW10[d]! + ((Math.imul(x, 100) + (x >>> 16)) & 0xffff)) | 0;
+      }
+    }
+    d += 4;
   }
-  if (p === s) return -1;
+  p += d;
   lo = 0;
+  d = B[p]! - 48;
   if (d === -2) {
     s = ++p;
-    for (;;) {
-      d = B[p]! - 48;
-      if (d < 0 || d > 9) break;
-      if (p - s === 8) {
-        while (d === 0) d = B[++p]! - 48;
-        break;
+    x = (V.getInt32(p, true) ^ 0x30303030);
+    m = (V.getInt32(p + 4, true) ^ 0x30303030);
+    if ((((((x & 0x7f7f7f7f) + 0x76767676) | x) & 0x80808080) | ((((m & 0x7f7f7f7f) + 0x76767676) | m) & 0x80808080)) === 0 && B[p + 8] === 34) {
+      x = (Math.imul(x, 10) + (x >>> 8)) & 0xff00ff;
+      m = (Math.imul(m, 10) + (m >>> 8)) & 0xff00ff;
+      lo = (((Math.imul(x, 100) + (x >>> 16)) & 0xffff) * 10_000 + ((Math.imul(m, 100) + (m >>> 16)) & 0xffff)) | 0;
+      p += 8;
+      d = -14;
+    } else {
+      for (;;) {
+        d = B[p]! - 48;
+        if (d < 0 || d > 9) break;
+        if (p - s === 8) {
+          while (d === 0) d = B[++p]! - 48;
+          break;
+        }
+        lo = (lo * 10 + d) | 0;
+        p++;
       }
-      lo = (lo * 10 + d) | 0;
-      p++;
+      if (p === s) return -1;
+      if (p - s < 8) lo = (lo * PAD[p - s]!) | 0;
     }
-    if (p === s) return -1;
-    if (p - s < 8) lo = (lo * PAD[p - s]!) | 0;
   }
   if (d !== -14) return -1;
   p++;
   // int64 words: the low one in int32 arithmetic (mod 2^32), the high one exact in a double
-  if (hi < FAST_INT_LIMIT) {
+  if (hi < 90071992) {
     out.dec0w[2 * slot] = (Math.imul(hi, 100_000_000) + lo) | 0;
-    out.dec0w[2 * slot + 1] = Math.floor((hi * 1e8 + lo) * INV_TWO32);
+    out.dec0w[2 * slot + 1] = Math.floor((hi * 1e8 + lo) * 2.3283064365386963e-10); // 2^-32
   } else storeLarge(out.dec0w, slot, hi, lo);
   // ,"B":"
   if (V.getInt32(p, true) !== 0x2242222c || V.getInt32(p + 2, true) !== 0x223a2242) return -1;
   p += 6;
-  // dec1w: ≤ 9 integer digits, optional '.' and 1+ fraction digits (≤ 8 significant), '"'
-  s = p;
-  hi = 0;
-  for (;;) {
-    d = B[p]! - 48;
-    if (d < 0 || d > 9) break;
-    if (p - s === 9) return -1;
-    hi = (hi * 10 + d) | 0;
-    p++;
+  // dec1w: ≤ 9 integer digits (≤ 8: SWAR), optional '.' and 1+ fraction digits (≤ 8 significant;
+  // exactly 8: SWAR), '"'
+  x = (V.getInt32(p, true) ^ 0x30303030);
+  n = ((((x & 0x7f7f7f7f) + 0x76767676) | x) & 0x80808080);
+  if (n !== 0) {
+    d = ((31 - Math.clz32(n & -n)) >>> 3);
+    if (d === 0) return -1;
+    x <<= 32 - 8 * d;
+    x = (Math.imul(x, 10) + (x >>> 8)) & 0xff00ff;
+    hi = ((Math.imul(x, 100) + (x >>> 16)) & 0xffff);
+  } else {
+    x = (Math.imul(x, 10) + (x >>> 8)) & 0xff00ff;
+    hi = ((Math.imul(x, 100) + (x >>> 16)) & 0xffff);
+    x = (V.getInt32(p + 4, true) ^ 0x30303030);
+    n = ((((x & 0x7f7f7f7f) + 0x76767676) | x) & 0x80808080);
+    if (n === 0) {
+      x = (Math.imul(x, 10) + (x >>> 8)) & 0xff00ff;
+      hi = (hi * 10_000 + ((Math.imul(x, 100) + (x >>> 16)) & 0xffff)) | 0;
+      d = B[p + 8]! - 48;
+      if (d >= 0 && d <= 9) {
+        if (B[p + 9]! - 48 >= 0 && B[p + 9]! - 48 <= 9) return -1;
+        hi = (hi * 10 + d) | 0;
+        d = 5;
+      } else d = 4;
+    } else {
+      d = ((31 - Math.clz32(n & -n)) >>> 3);
+      if (d !== 0) {
+        x <<= 32 - 8 * d;
+        x = (Math.imul(x, 10) + (x >>> 8)) & 0xff00ff;
+        hi = (hi * POW10[d]! + ((Math.imul(x, 100) + (x >>> 16)) & 0xffff)) | 0;
+      }
+    }
+    d += 4;
   }
-  if (p === s) return -1;
+  p += d;
   lo = 0;
+  d = B[p]! - 48;
   if (d === -2) {
     s = ++p;
-    for (;;) {
-      d = B[p]! - 48;
-      if (d < 0 || d > 9) break;
-      if (p - s === 8) {
-        while (d === 0) d = B[++p]! - 48;
-        break;
+    x = (V.getInt32(p, true) ^ 0x30303030);
+    m = (V.getInt32(p + 4, true) ^ 0x30303030);
+    if ((((((x & 0x7f7f7f7f) + 0x76767676) | x) & 0x80808080) | ((((m & 0x7f7f7f7f) + 0x76767676) | m) & 0x80808080)) === 0 && B[p + 8] === 34) {
+      x = (Math.imul(x, 10) + (x >>> 8)) & 0xff00ff;
+      m = (Math.imul(m, 10) + (m >>> 8)) & 0xff00ff;
+      lo = (((Math.imul(x, 100) + (x >>> 16)) & 0xffff) * 10_000 + ((Math.imul(m, 100) + (m >>> 16)) & 0xffff)) | 0;
+      p += 8;
+      d = -14;
+    } else {
+      for (;;) {
+        d = B[p]! - 48;
+        if (d < 0 || d > 9) break;
+        if (p - s === 8) {
+          while (d === 0) d = B[++p]! - 48;
+          break;
+        }
+        lo = (lo * 10 + d) | 0;
+        p++;
       }
-      lo = (lo * 10 + d) | 0;
-      p++;
+      if (p === s) return -1;
+      if (p - s < 8) lo = (lo * PAD[p - s]!) | 0;
     }
-    if (p === s) return -1;
-    if (p - s < 8) lo = (lo * PAD[p - s]!) | 0;
   }
   if (d !== -14) return -1;
   p++;
   // int64 words: the low one in int32 arithmetic (mod 2^32), the high one exact in a double
-  if (hi < FAST_INT_LIMIT) {
+  if (hi < 90071992) {
     out.dec1w[2 * slot] = (Math.imul(hi, 100_000_000) + lo) | 0;
-    out.dec1w[2 * slot + 1] = Math.floor((hi * 1e8 + lo) * INV_TWO32);
+    out.dec1w[2 * slot + 1] = Math.floor((hi * 1e8 + lo) * 2.3283064365386963e-10); // 2^-32
   } else storeLarge(out.dec1w, slot, hi, lo);
   // ,"a":"
   if (V.getInt32(p, true) !== 0x2261222c || V.getInt32(p + 2, true) !== 0x223a2261) return -1;
   p += 6;
-  // dec2w: ≤ 9 integer digits, optional '.' and 1+ fraction digits (≤ 8 significant), '"'
-  s = p;
-  hi = 0;
-  for (;;) {
-    d = B[p]! - 48;
-    if (d < 0 || d > 9) break;
-    if (p - s === 9) return -1;
-    hi = (hi * 10 + d) | 0;
-    p++;
+  // dec2w: ≤ 9 integer digits (≤ 8: SWAR), optional '.' and 1+ fraction digits (≤ 8 significant;
+  // exactly 8: SWAR), '"'
+  x = (V.getInt32(p, true) ^ 0x30303030);
+  n = ((((x & 0x7f7f7f7f) + 0x76767676) | x) & 0x80808080);
+  if (n !== 0) {
+    d = ((31 - Math.clz32(n & -n)) >>> 3);
+    if (d === 0) return -1;
+    x <<= 32 - 8 * d;
+    x = (Math.imul(x, 10) + (x >>> 8)) & 0xff00ff;
+    hi = ((Math.imul(x, 100) + (x >>> 16)) & 0xffff);
+  } else {
+    x = (Math.imul(x, 10) + (x >>> 8)) & 0xff00ff;
+    hi = ((Math.imul(x, 100) + (x >>> 16)) & 0xffff);
+    x = (V.getInt32(p + 4, true) ^ 0x30303030);
+    n = ((((x & 0x7f7f7f7f) + 0x76767676) | x) & 0x80808080);
+    if (n === 0) {
+      x = (Math.imul(x, 10) + (x >>> 8)) & 0xff00ff;
+      hi = (hi * 10_000 + ((Math.imul(x, 100) + (x >>> 16)) & 0xffff)) | 0;
+      d = B[p + 8]! - 48;
+      if (d >= 0 && d <= 9) {
+        if (B[p + 9]! - 48 >= 0 && B[p + 9]! - 48 <= 9) return -1;
+        hi = (hi * 10 + d) | 0;
+        d = 5;
+      } else d = 4;
+    } else {
+      d = ((31 - Math.clz32(n & -n)) >>> 3);
+      if (d !== 0) {
+        x <<= 32 - 8 * d;
+        x = (Math.imul(x, 10) + (x >>> 8)) & 0xff00ff;
+        hi = (hi * POW10[d]! + ((Math.imul(x, 100) + (x >>> 16)) & 0xffff)) | 0;
+      }
+    }
+    d += 4;
   }
-  if (p === s) return -1;
+  p += d;
   lo = 0;
+  d = B[p]! - 48;
   if (d === -2) {
     s = ++p;
-    for (;;) {
-      d = B[p]! - 48;
-      if (d < 0 || d > 9) break;
-      if (p - s === 8) {
-        while (d === 0) d = B[++p]! - 48;
-        break;
+    x = (V.getInt32(p, true) ^ 0x30303030);
+    m = (V.getInt32(p + 4, true) ^ 0x30303030);
+    if ((((((x & 0x7f7f7f7f) + 0x76767676) | x) & 0x80808080) | ((((m & 0x7f7f7f7f) + 0x76767676) | m) & 0x80808080)) === 0 && B[p + 8] === 34) {
+      x = (Math.imul(x, 10) + (x >>> 8)) & 0xff00ff;
+      m = (Math.imul(m, 10) + (m >>> 8)) & 0xff00ff;
+      lo = (((Math.imul(x, 100) + (x >>> 16)) & 0xffff) * 10_000 + ((Math.imul(m, 100) + (m >>> 16)) & 0xffff)) | 0;
+      p += 8;
+      d = -14;
+    } else {
+      for (;;) {
+        d = B[p]! - 48;
+        if (d < 0 || d > 9) break;
+        if (p - s === 8) {
+          while (d === 0) d = B[++p]! - 48;
+          break;
+        }
+        lo = (lo * 10 + d) | 0;
+        p++;
       }
-      lo = (lo * 10 + d) | 0;
-      p++;
+      if (p === s) return -1;
+      if (p - s < 8) lo = (lo * PAD[p - s]!) | 0;
     }
-    if (p === s) return -1;
-    if (p - s < 8) lo = (lo * PAD[p - s]!) | 0;
   }
   if (d !== -14) return -1;
   p++;
   // int64 words: the low one in int32 arithmetic (mod 2^32), the high one exact in a double
-  if (hi < FAST_INT_LIMIT) {
+  if (hi < 90071992) {
     out.dec2w[2 * slot] = (Math.imul(hi, 100_000_000) + lo) | 0;
-    out.dec2w[2 * slot + 1] = Math.floor((hi * 1e8 + lo) * INV_TWO32);
+    out.dec2w[2 * slot + 1] = Math.floor((hi * 1e8 + lo) * 2.3283064365386963e-10); // 2^-32
   } else storeLarge(out.dec2w, slot, hi, lo);
   // ,"A":"
   if (V.getInt32(p, true) !== 0x2241222c || V.getInt32(p + 2, true) !== 0x223a2241) return -1;
   p += 6;
-  // dec3w: ≤ 9 integer digits, optional '.' and 1+ fraction digits (≤ 8 significant), '"'
-  s = p;
-  hi = 0;
-  for (;;) {
-    d = B[p]! - 48;
-    if (d < 0 || d > 9) break;
-    if (p - s === 9) return -1;
-    hi = (hi * 10 + d) | 0;
-    p++;
+  // dec3w: ≤ 9 integer digits (≤ 8: SWAR), optional '.' and 1+ fraction digits (≤ 8 significant;
+  // exactly 8: SWAR), '"'
+  x = (V.getInt32(p, true) ^ 0x30303030);
+  n = ((((x & 0x7f7f7f7f) + 0x76767676) | x) & 0x80808080);
+  if (n !== 0) {
+    d = ((31 - Math.clz32(n & -n)) >>> 3);
+    if (d === 0) return -1;
+    x <<= 32 - 8 * d;
+    x = (Math.imul(x, 10) + (x >>> 8)) & 0xff00ff;
+    hi = ((Math.imul(x, 100) + (x >>> 16)) & 0xffff);
+  } else {
+    x = (Math.imul(x, 10) + (x >>> 8)) & 0xff00ff;
+    hi = ((Math.imul(x, 100) + (x >>> 16)) & 0xffff);
+    x = (V.getInt32(p + 4, true) ^ 0x30303030);
+    n = ((((x & 0x7f7f7f7f) + 0x76767676) | x) & 0x80808080);
+    if (n === 0) {
+      x = (Math.imul(x, 10) + (x >>> 8)) & 0xff00ff;
+      hi = (hi * 10_000 + ((Math.imul(x, 100) + (x >>> 16)) & 0xffff)) | 0;
+      d = B[p + 8]! - 48;
+      if (d >= 0 && d <= 9) {
+        if (B[p + 9]! - 48 >= 0 && B[p + 9]! - 48 <= 9) return -1;
+        hi = (hi * 10 + d) | 0;
+        d = 5;
+      } else d = 4;
+    } else {
+      d = ((31 - Math.clz32(n & -n)) >>> 3);
+      if (d !== 0) {
+        x <<= 32 - 8 * d;
+        x = (Math.imul(x, 10) + (x >>> 8)) & 0xff00ff;
+        hi = (hi * POW10[d]! + ((Math.imul(x, 100) + (x >>> 16)) & 0xffff)) | 0;
+      }
+    }
+    d += 4;
   }
-  if (p === s) return -1;
+  p += d;
   lo = 0;
+  d = B[p]! - 48;
   if (d === -2) {
     s = ++p;
-    for (;;) {
-      d = B[p]! - 48;
-      if (d < 0 || d > 9) break;
-      if (p - s === 8) {
-        while (d === 0) d = B[++p]! - 48;
-        break;
+    x = (V.getInt32(p, true) ^ 0x30303030);
+    m = (V.getInt32(p + 4, true) ^ 0x30303030);
+    if ((((((x & 0x7f7f7f7f) + 0x76767676) | x) & 0x80808080) | ((((m & 0x7f7f7f7f) + 0x76767676) | m) & 0x80808080)) === 0 && B[p + 8] === 34) {
+      x = (Math.imul(x, 10) + (x >>> 8)) & 0xff00ff;
+      m = (Math.imul(m, 10) + (m >>> 8)) & 0xff00ff;
+      lo = (((Math.imul(x, 100) + (x >>> 16)) & 0xffff) * 10_000 + ((Math.imul(m, 100) + (m >>> 16)) & 0xffff)) | 0;
+      p += 8;
+      d = -14;
+    } else {
+      for (;;) {
+        d = B[p]! - 48;
+        if (d < 0 || d > 9) break;
+        if (p - s === 8) {
+          while (d === 0) d = B[++p]! - 48;
+          break;
+        }
+        lo = (lo * 10 + d) | 0;
+        p++;
       }
-      lo = (lo * 10 + d) | 0;
-      p++;
+      if (p === s) return -1;
+      if (p - s < 8) lo = (lo * PAD[p - s]!) | 0;
     }
-    if (p === s) return -1;
-    if (p - s < 8) lo = (lo * PAD[p - s]!) | 0;
   }
   if (d !== -14) return -1;
   p++;
   // int64 words: the low one in int32 arithmetic (mod 2^32), the high one exact in a double
-  if (hi < FAST_INT_LIMIT) {
+  if (hi < 90071992) {
     out.dec3w[2 * slot] = (Math.imul(hi, 100_000_000) + lo) | 0;
-    out.dec3w[2 * slot + 1] = Math.floor((hi * 1e8 + lo) * INV_TWO32);
+    out.dec3w[2 * slot + 1] = Math.floor((hi * 1e8 + lo) * 2.3283064365386963e-10); // 2^-32
   } else storeLarge(out.dec3w, slot, hi, lo);
   // }
   if (B[p] !== 125) return -1;

@@ -7,11 +7,14 @@
  * test per character (~0.5 ns; a 17-character literal ~9 ns), while one `DataView.getInt32` on a
  * module-level buffer compares four characters (the same literal ~1 ns). So a frame is first
  * copied into SCRATCH with one native call (`Buffer#write`, ~15 ns for a trade frame) and every
- * fast path reads the copy: literals four bytes per read, digits one byte per read (a SWAR
- * four-digits-per-read variant measured no faster), symbols keyed by their first four bytes
- * (SymbolLookup.findView). JSC does not inline a function of more than ~100 bytecodes, so each
- * layout is one generated function with every field inline, integers and decimals accumulated
- * in int32 limbs (float64 `v * 10 + d` chains are slower than int32 `(v * 10 + d) | 0`).
+ * fast path reads the copy: literals eight bytes per float64 read or four per int32 read,
+ * digits four per read (SWAR: straight-line code for 8–16-digit integers and 8-digit
+ * fractions; the digit-per-read loop it replaced cost ~1 ns a digit, over half of a trade
+ * frame's time), symbols by the first probe of SymbolLookup.view inline. JSC does not inline a
+ * function of more than ~100 bytecodes, so each layout is one generated function with every
+ * field inline, integers and decimals accumulated in int32 limbs. Profiled with `perf record`
+ * and JSC's JITDump (BUN_JSC_useJITDump=1): what remains is spread over the ~45 bounds-checked
+ * reads and the column stores, each a handful of instructions.
  * Any deviation from Binance's exact layout returns -1 ("not fast"): the generic path then
  * decodes the frame and reports the status, so results stay exactly the generic path's
  * (fast.test.ts checks they agree).
@@ -52,8 +55,8 @@ export const INV_TWO32 = 1 / TWO32;
 export const FAST_INT_LIMIT = 90_071_992;
 /** 10^(8 - n): pads a fraction of n < 8 digits to 8. */
 export const PAD = new Int32Array([100_000_000, 10_000_000, 1_000_000, 100_000, 10_000, 1_000, 100, 10]);
-/** 10^k for k ≤ 7: the scale of an integer's low limb. */
-export const POW10 = new Int32Array([1, 10, 100, 1_000, 10_000, 100_000, 1_000_000, 10_000_000]);
+/** 10^k for k ≤ 8: the scale of an integer's low limb. */
+export const POW10 = new Int32Array([1, 10, 100, 1_000, 10_000, 100_000, 1_000_000, 10_000_000, 100_000_000]);
 
 /**
  * int·1e8 + frac for FAST_INT_LIMIT ≤ int < 1e9 (int < 2^30) into words 2·slot, 2·slot+1 of `w`:

@@ -11,7 +11,7 @@ import { decodeFastBytes } from "./fast-bytes.ts";
 import { DecodeStatus as S } from "./status.ts";
 import { SymbolLookup } from "./symbol-lookup.ts";
 
-const SYMBOLS = ["BTCUSDT", "ETHUSDT", "AB", "X1234567890123456789", "DOGEUSDT"];
+const SYMBOLS = ["BTCUSDT", "ETHUSDT", "AB", "X1234567890123456789", "DOGEUSDT", "BTCUSDC", "BTCUSDTX"];
 const symbols = new SymbolLookup(new SymbolTable(SYMBOLS));
 const enc = new TextEncoder();
 const a = allocRowColumns(1);
@@ -125,6 +125,23 @@ describe("fast paths agree with the generic path", () => {
         expect(decodeFastBytes(enc.encode(p), p.length, symbols, a, 0, RECV, 1000)).toBe(true);
         expect(agree(p, false)).toBe(S.OK);
       }
+  });
+
+  test("every length the SWAR readers handle takes the fast path", () => {
+    // ids/times of 1–16 digits, decimal integer parts of 1–9 digits and fractions of 1–8 (and 9+
+    // with trailing zeros), symbols of 2–20 characters: each branch of the generated readers.
+    const base =
+      '{"stream":"btcusdt@trade","data":{"e":"trade","E":1672515782136,"s":"BTCUSDT","t":12345,"p":"16500.01000000","q":"0.00100000","T":1672515782136,"m":true}}';
+    const cases: string[] = [];
+    for (let n = 1; n <= 16; n++) cases.push(base.replace("12345", "123456789123456789".slice(0, n)));
+    for (let n = 1; n <= 9; n++) cases.push(base.replace('"16500.', `"${"987654321".slice(0, n)}.`));
+    for (let n = 1; n <= 8; n++) cases.push(base.replace('"0.00100000"', `"0.${"12345678".slice(0, n)}"`));
+    cases.push(base.replace('"0.00100000"', '"0.123400000000"'), base.replace('"0.00100000"', '"7"'));
+    for (const s of SYMBOLS) cases.push(base.replace('"BTCUSDT"', `"${s}"`));
+    for (const f of cases) {
+      expect([f, decodeFastString(f, f.length, symbols, a, 0, RECV, 1000)]).toEqual([f, true]);
+      expect(agree(f, false)).toBe(S.OK);
+    }
   });
 
   test("random values: lengths, leading zeros, 2^53 edges, optional M, both time units", () => {

@@ -3,8 +3,9 @@
  * frame (a range of the string or bytes) to its SymbolTable id without building a string.
  *
  * An open-addressing table (linear probing, load ≤ 1/4) keyed by a multiplicative hash of the
- * char codes, verified char by char against the stored name. Built from a SymbolTable off the hot
- * path; `refresh()` rebuilds it after the table grew.
+ * char codes, verified char by char against the stored name; for the fast paths a second table
+ * (`view`) keyed by a symbol's first four bytes, verified a word at a time. Built from a
+ * SymbolTable off the hot path; `refresh()` rebuilds both after the table grew.
  */
 import { SYMBOL_RE, type SymbolTable } from "../../model/index.ts";
 import { cc, type Src } from "./scan.ts";
@@ -16,9 +17,22 @@ function isSymbolChar(c: number): boolean {
   return (c >= 65 && c <= 90) || (c >= 48 && c <= 57);
 }
 
-function mix(h: number): number {
+/** The table hash (the fast paths inline it for their first probe of `view`). */
+export function mix(h: number): number {
   h = Math.imul(h ^ (h >>> 15), 0x2c1b3c6d);
   return h ^ (h >>> 12);
+}
+
+/** Int32s per record of SymbolLookup.view. */
+export const VIEW_STRIDE = 8;
+
+/** Whether the symbol of the record at `r` (its key already equal) is at `start` of `v`. */
+function viewMatch(t: Int32Array, r: number, v: DataView, start: number): boolean {
+  const n = t[r + 1]!;
+  if (n < 4) return true; // the key covers the name and its quote
+  if (v.getInt32(start + n - 3, true) !== t[r + 3]) return false;
+  for (let k = 4; k < n - 3; k += 4) if (v.getInt32(start + k, true) !== t[r + 3 + k / 4]) return false;
+  return true;
 }
 
 export class SymbolLookup {
@@ -32,16 +46,15 @@ export class SymbolLookup {
   #off = new Int32Array(0);
   #len = new Uint8Array(0);
   /**
-   * For findView: per hash slot of `#viewSlots`, symbol id + 1, keyed by the first four bytes of
-   * `name + '","'` (every fast layout follows a symbol with `","`); per id, the int32 words of
-   * `name + '"'` from byte 4 on, the last one masked (`#viewMask`).
+   * For the fast paths (fast-*.ts inline the first probe, findView does the rest): per hash slot,
+   * a record of VIEW_STRIDE int32s, keyed by the first four bytes of `name + '","'` (every fast
+   * layout follows a symbol with `","`): [id + 1 (0 = empty), length n, key, the word at n - 3
+   * (the name's last three characters and its closing quote; n ≥ 4), the words at 4, 8, 12, 16
+   * (those below n - 3)]. Overlapping reads cover any length without masks.
    */
-  #viewSlots = new Int32Array(0);
-  #viewKey = new Int32Array(0);
-  #viewWords = new Int32Array(0);
-  #viewOff = new Int32Array(0);
-  #viewCount = new Uint8Array(0);
-  #viewMask = new Int32Array(0);
+  view = new Int32Array(VIEW_STRIDE);
+  /** Hash mask of `view` (slots - 1). */
+  viewMask = 0;
   /**
    * Where the last `find` stopped: the closing quote when it returned an id or -1 after a
    * complete plain symbol; anything else means "take the slow path" (see fields.ts readSymbol).
@@ -130,24 +143,14 @@ export class SymbolLookup {
    */
   findView(v: DataView, start: number): number {
     const key = v.getInt32(start, true);
-    const slots = this.#viewSlots;
-    const mask = this.#mask;
+    const t = this.view;
+    const mask = this.viewMask;
     let s = mix(key) & mask;
     // Bounded: the table is at most 1/4 full, so an empty slot ends every probe sequence.
-    for (let id = slots[s]! - 1; id >= 0; id = slots[s]! - 1) {
-      if (this.#viewKey[id] === key) {
-        const o = this.#viewOff[id]!;
-        const n = this.#viewCount[id]!;
-        const words = this.#viewWords;
-        let k = 0;
-        while (k < n - 1 && v.getInt32(start + 4 + 4 * k, true) === words[o + k]) k++;
-        if (
-          k === n ||
-          (k === n - 1 && (v.getInt32(start + 4 + 4 * k, true) & this.#viewMask[id]!) === words[o + k])
-        ) {
-          this.stop = start + this.#len[id]!;
-          return id;
-        }
+    for (let r = s * VIEW_STRIDE; t[r] !== 0; r = s * VIEW_STRIDE) {
+      if (t[r + 2] === key && viewMatch(t, r, v, start)) {
+        this.stop = start + t[r + 1]!;
+        return t[r]! - 1;
       }
       s = (s + 1) & mask;
     }
@@ -155,37 +158,27 @@ export class SymbolLookup {
   }
 
   #buildView(names: readonly string[], cap: number): void {
-    const slots = new Int32Array(cap);
-    const keys = new Int32Array(names.length);
-    const off = new Int32Array(names.length);
-    const count = new Uint8Array(names.length);
-    const masks = new Int32Array(names.length);
-    const words: number[] = [];
-    const w = (t: string, i: number) =>
-      t.charCodeAt(i) |
-      (t.charCodeAt(i + 1) << 8) |
-      (t.charCodeAt(i + 2) << 16) |
-      (t.charCodeAt(i + 3) << 24);
+    const t = new Int32Array(cap * VIEW_STRIDE);
+    const w = (text: string, i: number) =>
+      text.charCodeAt(i) |
+      (text.charCodeAt(i + 1) << 8) |
+      (text.charCodeAt(i + 2) << 16) |
+      (text.charCodeAt(i + 3) << 24);
     for (let id = 0; id < names.length; id++) {
       const n = names[id]!;
-      keys[id] = w(`${n}","`, 0);
-      const q = `${n}"`; // bytes 4 .. q.length - 1 are confirmed word by word
-      off[id] = words.length;
-      count[id] = Math.max(0, Math.ceil((q.length - 4) / 4));
-      const rest = q.length % 4;
-      masks[id] = rest === 0 ? -1 : (1 << (8 * rest)) - 1;
-      for (let k = 4; k < q.length; k += 4)
-        words.push(w(`${q}\0\0\0`, k) & (k + 4 > q.length ? masks[id]! : -1));
-      let i = mix(keys[id]!) & (cap - 1);
-      while (slots[i] !== 0) i = (i + 1) & (cap - 1);
-      slots[i] = id + 1;
+      const key = w(`${n}","`, 0);
+      let s = mix(key) & (cap - 1);
+      while (t[s * VIEW_STRIDE] !== 0) s = (s + 1) & (cap - 1);
+      const r = s * VIEW_STRIDE;
+      const q = `${n}"`;
+      t[r] = id + 1;
+      t[r + 1] = n.length;
+      t[r + 2] = key;
+      if (n.length >= 4) t[r + 3] = w(q, n.length - 3);
+      for (let k = 4; k < n.length - 3; k += 4) t[r + 3 + k / 4] = w(q, k);
     }
-    this.#viewSlots = slots;
-    this.#viewKey = keys;
-    this.#viewWords = Int32Array.from(words);
-    this.#viewOff = off;
-    this.#viewCount = count;
-    this.#viewMask = masks;
+    this.view = t;
+    this.viewMask = cap - 1;
   }
 
   /** Id of a symbol given as a JS string (slow path, tests). */
