@@ -180,13 +180,30 @@ async function coldRows(
       ? Math.max(minFileId - 1, q.cursorId ?? -1)
       : Math.min(maxFileId + 1, q.cursorId ?? Number.MAX_SAFE_INTEGER);
   const probe = q.order === "asc" ? from + PROBE_FACTOR * n : from - PROBE_FACTOR * n;
-  const probeUseful = q.order === "asc" ? probe < maxFileId : probe > minFileId;
+  const probeUseful =
+    (q.order === "asc" ? probe < maxFileId : probe > minFileId) && !timeCutsStart(snap.files, q, from);
   if (probeUseful) {
     const res = await coldSelect(duck, snap, q, n, probe, beforeCold);
     if (res && res.length === n) return pushCold(frame, q, res);
   }
   const res = await coldSelect(duck, snap, q, n, undefined, beforeCold);
   return res ? pushCold(frame, q, res) : 0;
+}
+
+/**
+ * Whether the time bound on the side a page starts from cuts into the file holding the starting
+ * id: the rows just past `from` may then all be outside the range, and an id-window probe would
+ * come back short, costing a second query (a 1-hour range in the middle of a one-file day ran
+ * both: native-bench/query-latency.ts). The unbounded SELECT prunes row groups by time instead.
+ */
+function timeCutsStart(files: readonly FileInfo[], q: RowQuery, from: number): boolean {
+  const bound = q.order === "asc" ? q.fromUs : q.toUs;
+  if (bound === undefined) return false;
+  for (const f of files) {
+    if (q.order === "asc" ? f.maxId <= from : f.minId >= from) continue; // wholly before the start
+    if (q.order === "asc" ? f.minEventUs < bound : f.maxEventUs >= bound) return true;
+  }
+  return false;
 }
 
 /**
