@@ -313,6 +313,14 @@ export const KEYS = {
     default: "200000",
     parse: int(0, 100_000_000),
   },
+  queryRowCache: {
+    env: "K2_QUERY_ROW_CACHE",
+    unit: "cells",
+    description:
+      "cells (rows × columns) of stored-row query results cached, keyed by their immutable files (0 turns the cache off; a 100-row trade page is ~1,000)",
+    default: "500000",
+    parse: int(0, 100_000_000),
+  },
   apiKeys: {
     env: "K2_API_KEYS",
     unit: "list",

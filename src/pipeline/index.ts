@@ -108,10 +108,14 @@ export async function buildPipeline(config: Config, logger: Logger): Promise<Pip
       maxScanRows: config.queryMaxScanRows,
       maxRangeUs: config.queryMaxRangeDays * 86_400_000_000,
       candleCachePartials: config.queryCandleCache,
+      rowCacheCells: config.queryRowCache,
     },
   );
-  // Candles cached for a file are useless once compaction or retention deleted it.
-  catalog.onForget((paths) => engine?.candles.dropFiles(paths));
+  // Candles and rows cached for a file are useless once compaction or retention deleted it.
+  catalog.onForget((paths) => {
+    engine?.candles.dropFiles(paths);
+    engine?.rowCache.dropFiles(paths);
+  });
 
   // Frames recovered with `k2 dlq replay --out` (moved to <data>/replay-in/) join the WAL first,
   // so WAL replay applies the same exact-id dedupe to them.

@@ -16,6 +16,7 @@ import {
   type OhlcvResult,
   ohlcvPartials,
 } from "./ohlcv.ts";
+import { RowCache } from "./row-cache.ts";
 import { queryRows, type RowQuery, type RowResult } from "./rows.ts";
 import { type Coverage, type FileInfo, type FileSource, QueryError } from "./types.ts";
 
@@ -28,6 +29,8 @@ export interface EngineOptions extends DuckOptions {
   readonly maxRangeUs: number;
   /** Candle partials cached per immutable file (0 = off); see candle-cache.ts. */
   readonly candleCachePartials: number;
+  /** Cells (rows × columns) of cold row-query results cached (0 = off); see row-cache.ts. */
+  readonly rowCacheCells: number;
 }
 
 export const DEFAULT_ENGINE_OPTIONS: EngineOptions = {
@@ -40,6 +43,8 @@ export const DEFAULT_ENGINE_OPTIONS: EngineOptions = {
   maxRangeUs: 366 * 86_400_000_000,
   // ~200 B per partial: 40 MiB at most; a day of 1-min candles is 1,440.
   candleCachePartials: 200_000,
+  // A 100-row trade page is ~1,000 cells; 500,000 cells is a few tens of MiB at most.
+  rowCacheCells: 500_000,
 };
 
 /** What the gap ledger offers the engine (GapLedger satisfies it). */
@@ -69,6 +74,7 @@ export class QueryEngine {
   readonly hot: HotWindow;
   readonly duck: Duck;
   readonly candles: CandleCache;
+  readonly rowCache: RowCache;
   readonly #deps: EngineDeps;
   readonly #opts: EngineOptions;
   readonly nowUs: () => number;
@@ -79,6 +85,7 @@ export class QueryEngine {
     this.#opts = opts;
     this.hot = new HotWindow(deps.symbols, { rowsPerSymbol: opts.hotRowsPerSymbol });
     this.candles = new CandleCache({ maxPartials: opts.candleCachePartials });
+    this.rowCache = new RowCache({ maxCells: opts.rowCacheCells });
     this.nowUs = deps.nowUs ?? (() => Date.now() * 1000);
   }
 
@@ -144,7 +151,14 @@ export class QueryEngine {
     // Row pages are id-ordered with a LIMIT: the budget counts only the files each SELECT is
     // given (an id window around the cursor), so the 100 newest trades of a symbol with a year
     // of history are not refused; a page served from memory alone scans nothing.
-    return queryRows(this.duck, this.#deps.source, this.hot, q, (files) => this.#checkScan(files));
+    return queryRows(
+      this.duck,
+      this.#deps.source,
+      this.hot,
+      q,
+      (files) => this.#checkScan(files),
+      this.rowCache,
+    );
   }
 
   async ohlcv(q: OhlcvQuery): Promise<OhlcvResult> {

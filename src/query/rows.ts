@@ -7,6 +7,7 @@
 import { EXCHANGE_BINANCE, TABLE_COLUMNS, TABLE_ID_COLUMN, type TableName } from "../model/tables.ts";
 import type { Duck, Param } from "./duck.ts";
 import { type HotRing, type HotWindow, hotValue } from "./hot.ts";
+import type { RowCache } from "./row-cache.ts";
 import { emptyFrame, type FileInfo, type FileSource, type Frame, type Order, TIME_COLUMN } from "./types.ts";
 
 export interface RowQuery {
@@ -162,6 +163,7 @@ async function coldRows(
   frame: Frame,
   n: number,
   beforeCold?: (files: readonly FileInfo[]) => void,
+  cache?: RowCache,
 ): Promise<number> {
   if (n <= 0 || snap.splitId < 0) return 0;
   // Ascending past the split (a cursor into memory): no stored row can follow.
@@ -183,10 +185,10 @@ async function coldRows(
   const probeUseful =
     (q.order === "asc" ? probe < maxFileId : probe > minFileId) && !timeCutsStart(snap.files, q, from);
   if (probeUseful) {
-    const res = await coldSelect(duck, snap, q, n, probe, beforeCold);
+    const res = await coldSelect(duck, snap, q, n, probe, beforeCold, cache);
     if (res && res.length === n) return pushCold(frame, q, res);
   }
-  const res = await coldSelect(duck, snap, q, n, undefined, beforeCold);
+  const res = await coldSelect(duck, snap, q, n, undefined, beforeCold, cache);
   return res ? pushCold(frame, q, res) : 0;
 }
 
@@ -218,6 +220,7 @@ async function coldSelect(
   n: number,
   probe: number | undefined,
   beforeCold: ((files: readonly FileInfo[]) => void) | undefined,
+  cache: RowCache | undefined,
 ) {
   const idCol = TABLE_ID_COLUMN[q.table];
   const asc = q.order === "asc";
@@ -246,7 +249,7 @@ async function coldSelect(
   }
   params.push({ int: n });
   sql += ` ORDER BY ${idCol} ${asc ? "ASC" : "DESC"} LIMIT $${params.length}`;
-  return duck.query(sql, params);
+  return cache ? cache.query(duck, sql, params) : duck.query(sql, params);
 }
 
 function pushCold(frame: Frame, q: RowQuery, res: Awaited<ReturnType<Duck["query"]>>): number {
@@ -271,6 +274,7 @@ export async function queryRows(
   hot: HotWindow,
   q: RowQuery,
   beforeCold?: (files: readonly FileInfo[]) => void,
+  cache?: RowCache,
 ): Promise<RowResult> {
   const snap = snapshot(source, hot, q);
   const want = q.limit + 1; // one extra row tells whether a next page exists
@@ -279,7 +283,7 @@ export async function queryRows(
   let coldN = 0;
   try {
     if (q.order === "asc") {
-      coldN = await coldRows(duck, snap, q, frame, want, beforeCold);
+      coldN = await coldRows(duck, snap, q, frame, want, beforeCold, cache);
       const slots = hotSlots(snap, q, want - coldN);
       if (snap.ring) pushHotRows(frame, q.table, q.symbol, snap.ring, slots);
       hotN = slots.length;
@@ -287,7 +291,7 @@ export async function queryRows(
       const slots = hotSlots(snap, q, want);
       if (snap.ring) pushHotRows(frame, q.table, q.symbol, snap.ring, slots);
       hotN = slots.length;
-      coldN = await coldRows(duck, snap, q, frame, want - hotN, beforeCold);
+      coldN = await coldRows(duck, snap, q, frame, want - hotN, beforeCold, cache);
     }
   } finally {
     snap.release();

@@ -38,6 +38,7 @@ beforeAll(async () => {
     { source: fileSourceOf(catalog, () => ["BTCUSDT"]), symbols: new SymbolTable(["BTCUSDT"]) },
     { hotRowsPerSymbol: 1_000, maxScanRows: 1_000_000 },
   );
+  catalog.onForget((paths) => engine.rowCache.dropFiles(paths)); // as src/pipeline wires it
 });
 afterAll(async () => {
   engine?.close();
@@ -54,6 +55,22 @@ describe("query snapshots pin their files", () => {
     const res = await p;
     expect(res.frame.length).toBe(100);
     expect(catalog.pinnedCount).toBe(0);
+  });
+
+  test("a repeated stored page comes from the row cache: same rows, no DuckDB run", async () => {
+    const q = { table: "trades", symbol: "BTCUSDT", limit: 100, order: "desc", cursorId: 20_000 } as const;
+    const first = await engine.rows(q);
+    const runs = engine.duck.queries;
+    const hits = engine.rowCache.hits;
+    const again = await Promise.all([engine.rows(q), engine.rows(q)]);
+    expect(engine.duck.queries).toBe(runs);
+    expect(engine.rowCache.hits).toBe(hits + 2);
+    for (const r of again) expect(r.frame.data).toEqual(first.frame.data);
+    const ids = first.frame.data[first.frame.columns.findIndex((c) => c.name === "trade_id")]!;
+    expect(ids[0]).toBe(19_999);
+    expect(ids.length).toBe(100);
+    expect(engine.rowCache.cells).toBeGreaterThan(0);
+    expect(catalog.pinnedCount).toBe(0); // a hit still pins and releases its snapshot
   });
 
   test("a candle query pins and releases too", async () => {

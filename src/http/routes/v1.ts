@@ -109,6 +109,21 @@ export function v1Routes(deps: V1Deps) {
     () => engine.candles.refused,
   );
   reg.counter(
+    "k2_query_row_cache_hits_total",
+    "stored-row query results served from the cache (or shared with the same query running)",
+    () => engine.rowCache.hits,
+  );
+  reg.counter(
+    "k2_query_row_cache_misses_total",
+    "stored-row queries run by DuckDB",
+    () => engine.rowCache.misses,
+  );
+  reg.gauge(
+    "k2_query_row_cache_cells",
+    "cells held by the stored-row result cache",
+    () => engine.rowCache.cells,
+  );
+  reg.counter(
     "k2_api_auth_rejected_total",
     "requests refused for a missing or unknown API key",
     () => guard.rejectedAuth,
