@@ -3,7 +3,7 @@
  * through the API in-process (app.handle) and directly in DuckDB with the same SQL, same threads,
  * in the same run: the ratio is our overhead. As in a live process, the hot window holds the
  * newest --hot rows (already in the file too); the "(no hot rows)" and "(no cache)" cases use a
- * second engine with an empty hot window and the candle cache off, i.e. the DuckDB fallbacks.
+ * second engine with an empty hot window and the candle and row caches off, i.e. the DuckDB paths.
  * Usage: bun native-bench/query-latency.ts [--rows N] [--iters N] [--threads N] [--hot N] [--only S] [--json]
  */
 import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
@@ -88,7 +88,7 @@ const openApp = async (hotRows: number, cache: boolean) => {
       threads: THREADS,
       connections: 1,
       hotRowsPerSymbol: Math.max(1, hotRows),
-      ...(cache ? {} : { candleCachePartials: 0 }),
+      ...(cache ? {} : { candleCachePartials: 0, rowCacheCells: 0 }),
     },
   );
   await fillHot(engine, base, hotRows);
@@ -110,14 +110,13 @@ type App = typeof live.app;
 const last100 = `SELECT * FROM ${FROM} ORDER BY trade_id DESC LIMIT 100`;
 const ohlcv1m = `SELECT epoch_us(trade_time_us) // 60000000 AS b, arg_min(price, trade_id), max(price), min(price), arg_max(price, trade_id), sum(quantity), sum(price::DECIMAL(38,8) * quantity), count(*), min(trade_id), max(trade_id) FROM ${FROM} GROUP BY b ORDER BY b`;
 const ohlcv1mPath = "/v1/ohlcv?symbol=BTCUSDT&interval=1m&start=2024-01-01&end=2024-01-02&limit=1440";
+const hourPath = `/v1/trades?symbol=BTCUSDT&start=${hourFrom / 1000}&end=${hourFrom / 1000 + 3_600_000}&limit=10000`;
+const hourSql = `SELECT * FROM ${FROM} WHERE trade_time_us >= make_timestamp(${hourFrom})::TIMESTAMPTZ AND trade_time_us < make_timestamp(${hourFrom + 3_600_000_000})::TIMESTAMPTZ ORDER BY trade_id LIMIT 10000`;
 const cases: [string, string, string, App?][] = [
   ["last-100 trades (no hot rows)", "/v1/trades?symbol=BTCUSDT&order=desc&limit=100", last100, fallback.app],
   ["last-100 trades", "/v1/trades?symbol=BTCUSDT&order=desc&limit=100", last100],
-  [
-    "1-hour range (10000 rows)",
-    `/v1/trades?symbol=BTCUSDT&start=${hourFrom / 1000}&end=${hourFrom / 1000 + 3_600_000}&limit=10000`,
-    `SELECT * FROM ${FROM} WHERE trade_time_us >= make_timestamp(${hourFrom})::TIMESTAMPTZ AND trade_time_us < make_timestamp(${hourFrom + 3_600_000_000})::TIMESTAMPTZ ORDER BY trade_id LIMIT 10000`,
-  ],
+  ["1-hour range (10000 rows, no cache)", hourPath, hourSql, fallback.app],
+  ["1-hour range (10000 rows)", hourPath, hourSql],
   ["1-min OHLCV, whole day (no cache)", ohlcv1mPath, ohlcv1m, fallback.app],
   ["1-min OHLCV, whole day", ohlcv1mPath, ohlcv1m],
   [

@@ -209,7 +209,9 @@ for (const c of qy?.results ?? []) {
   let target = QT[c.case] ?? "";
   const p99 = c.burst_p99_ms ?? c.api_p99_ms;
   if (target) target += ` ${verdict(p99 < (c.case.startsWith("last") ? 5 : 50))}`;
-  if (c.case.startsWith("1-hour")) target = `≤ 1.5× ${verdict(c.ratio_p50 <= 1.5)}`;
+  // The overhead target is judged where DuckDB runs: with the row cache a repeat is a lookup.
+  if (c.case.startsWith("1-hour") && c.case.includes("no cache"))
+    target = `≤ 1.5× ${verdict(c.ratio_p50 <= 1.5)}`;
   const burst = c.burst_n ? `${fmt(c.burst_p50_ms, 2)} / ${fmt(c.burst_p99_ms, 2)} ms (${c.burst_n})` : "";
   line(
     `| ${c.case} | ${fmt(c.api_p50_ms, 2)} ms | ${fmt(c.api_p99_ms, 2)} ms | ${burst} | ${fmt(c.duckdb_p50_ms, 2)} ms | ${fmt(c.duckdb_p99_ms, 2)} ms | ${fmt(c.ratio_p50, 2)}× | ${target} |`,
