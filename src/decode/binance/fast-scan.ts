@@ -26,9 +26,9 @@
  *
  * Bounds: a fast path only runs on frames whose last byte is '}', and no scan crosses a '}' (not
  * a digit, not a symbol character, and every literal compared before the closing braces is
- * '}'-free and compared left to right). A four-byte read may look past the frame's end into
- * stale scratch bytes, but a compare that spans the end includes the '}' and fails, and SCRATCH
- * has room for every read.
+ * '}'-free and compared left to right). A four- or eight-byte read may look past the end into
+ * stale scratch bytes, but a compare that spans the end includes the '}' and fails, a digit
+ * word uses only the bytes before its first non-digit, and SCRATCH has room for every read.
  */
 /**
  * The scratch copy of the frame every fast path reads (fast.ts copies a string frame in with one
