@@ -12,6 +12,7 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { FAST_INT_LIMIT, INV_TWO32, MAX_EXACT } from "../src/decode/binance/fast-scan.ts";
+import { MIX_MULTIPLIER, VIEW_STRIDE } from "../src/decode/binance/symbol-lookup.ts";
 
 /** A piece of a layout: literal text, or a field scanned into a RowColumns column. */
 type Part =
@@ -318,8 +319,8 @@ function part(x: Part): string {
     return `  // s: an interned symbol; the first probe of SymbolLookup.view inline (its record layout and
   // hash), any other case by findView
   x = V.getInt32(p, true);
-  v = Math.imul(x ^ (x >>> 15), 0x2c1b3c6d);
-  v = ((v ^ (v >>> 12)) & symbols.viewMask) * 8;
+  v = Math.imul(x ^ (x >>> 15), ${hex(MIX_MULTIPLIER)});
+  v = ((v ^ (v >>> 12)) & symbols.viewMask) * ${VIEW_STRIDE};
   t = symbols.view;
   d = t[v]! - 1;
   n = t[v + 1]!;

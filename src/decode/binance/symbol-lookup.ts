@@ -17,9 +17,12 @@ function isSymbolChar(c: number): boolean {
   return (c >= 65 && c <= 90) || (c >= 48 && c <= 57);
 }
 
+/** Multiplier of `mix`; scripts/gen-fast-decoders.ts writes the same hash inline. */
+export const MIX_MULTIPLIER = 0x2c1b3c6d;
+
 /** The table hash (the fast paths inline it for their first probe of `view`). */
 export function mix(h: number): number {
-  h = Math.imul(h ^ (h >>> 15), 0x2c1b3c6d);
+  h = Math.imul(h ^ (h >>> 15), MIX_MULTIPLIER);
   return h ^ (h >>> 12);
 }
 
