@@ -255,6 +255,21 @@ export const KEYS = {
     default: "0",
     parse: int(0, 36_500),
   },
+  maintenanceIntervalMs: {
+    env: "K2_MAINTENANCE_INTERVAL_MS",
+    unit: "ms",
+    description: "how often compaction, retention and the object-store reconcile run",
+    default: "30000",
+    parse: int(100, 86_400_000),
+  },
+  compactMinFiles: {
+    env: "K2_COMPACT_MIN_FILES",
+    unit: "files",
+    description:
+      "a partition with at least this many small files (under half of K2_BATCH_MAX_ROWS rows each) gets them merged into one",
+    default: "32",
+    parse: int(2, 100_000),
+  },
   deadLetterMaxBytes: {
     env: "K2_DLQ_MAX_BYTES",
     unit: "bytes",

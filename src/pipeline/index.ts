@@ -44,9 +44,6 @@ export interface Pipeline {
 /** Ring fill above which sockets stop being read, and below which they resume. */
 const PAUSE_FILL = 0.9;
 const RESUME_FILL = 0.5;
-/** A partition with this many small files gets them merged into one. */
-const SMALL_FILES_TO_COMPACT = 32;
-const MAINTENANCE_INTERVAL_MS = 30_000;
 
 export function prepareDataDir(dir: string): void {
   mkdirSync(dir, { recursive: true });
@@ -264,7 +261,7 @@ export async function buildPipeline(config: Config, logger: Logger): Promise<Pip
     const deps = { catalog, pool: storage.pool };
     const small = (f: { rows: number }) => f.rows < config.batchMaxRows / 2;
     for (const p of catalog.partitions()) {
-      if (p.files >= SMALL_FILES_TO_COMPACT) await compactPartition(deps, p, SMALL_FILES_TO_COMPACT, small);
+      if (p.files >= config.compactMinFiles) await compactPartition(deps, p, config.compactMinFiles, small);
     }
     await compactClosedPartitions(deps, nowUs());
     if (config.retentionDays > 0) {
@@ -294,7 +291,7 @@ export async function buildPipeline(config: Config, logger: Logger): Promise<Pip
       maintaining = false;
     }
   };
-  every(MAINTENANCE_INTERVAL_MS, () => void maintain());
+  every(config.maintenanceIntervalMs, () => void maintain());
 
   health.start();
   side.source.start();
