@@ -4,6 +4,7 @@
  *   POST /admin/faults        JSON FaultPatch: switches and one-shot actions; 400 with a reason if invalid
  *   GET  /admin/ground-truth  generated / withheld / missing-at-source id ranges per symbol
  *   GET  /admin/stats         counters
+ *   GET  /admin/rest-log      every REST request answered: time, path, weight, status, Retry-After, verdict
  */
 import type { SimEngine } from "./server.ts";
 
@@ -29,6 +30,8 @@ export async function handleAdmin(url: URL, req: Request, engine: SimEngine): Pr
       return json(engine.groundTruth());
     case "GET /admin/stats":
       return json(engine.statsSnapshot());
+    case "GET /admin/rest-log":
+      return json({ entries: engine.restLog.snapshot(), dropped: engine.restLog.dropped });
     default:
       return json({ error: `unknown admin route ${req.method} ${url.pathname}` }, 404);
   }

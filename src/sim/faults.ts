@@ -16,6 +16,12 @@ export interface RestFault {
 }
 
 export interface FaultSwitches {
+  /**
+   * The market stops: no trades, quotes or ids are generated (so ground truth stands still) until
+   * switched off; the schedule then resumes where it stopped, without a burst. Tests use it to
+   * bound a run exactly: start paused, connect, resume; pause, let K2 catch up, stop.
+   */
+  paused: boolean;
   /** Keep sockets open but send nothing at all (no data, no pings). */
   stall: boolean;
   /** Server sends its periodic ping frames. */
@@ -61,6 +67,7 @@ export type FaultPatch = Partial<Omit<FaultSwitches, "rest">> & { rest?: Partial
 
 export function initialFaultSwitches(maxLifetimeMs: number): FaultSwitches {
   return {
+    paused: false,
     stall: false,
     sendPings: true,
     answerPings: true,
@@ -72,7 +79,7 @@ export function initialFaultSwitches(maxLifetimeMs: number): FaultSwitches {
   };
 }
 
-const BOOL_KEYS = ["stall", "sendPings", "answerPings", "serverShutdown"] as const;
+const BOOL_KEYS = ["paused", "stall", "sendPings", "answerPings", "serverShutdown"] as const;
 const KNOWN_KEYS = new Set([
   ...BOOL_KEYS,
   "garbageRatio",
@@ -136,6 +143,7 @@ export function validateFaultPatch(p: unknown): string | null {
 
 /** Copy the persistent part of a validated patch into the live switches. */
 export function applySwitches(target: FaultSwitches, p: FaultPatch): void {
+  if (p.paused !== undefined) target.paused = p.paused;
   if (p.stall !== undefined) target.stall = p.stall;
   if (p.sendPings !== undefined) target.sendPings = p.sendPings;
   if (p.answerPings !== undefined) target.answerPings = p.answerPings;

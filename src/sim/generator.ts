@@ -50,7 +50,7 @@ export class SymbolGenerator {
   constructor(
     readonly symbol: string,
     private readonly cfg: GeneratorConfig,
-    private readonly startUs: number,
+    private startUs: number,
   ) {
     this.profile = profileFor(symbol);
     this.history = new TradeHistory(cfg.historyLimit);
@@ -144,6 +144,11 @@ export class SymbolGenerator {
     if (this.priceTicks > start * 2 && step > 0) step = -step;
     if (this.priceTicks < start / 2 && step < 0) step = -step;
     this.priceTicks = Math.max(1, this.priceTicks + step);
+  }
+
+  /** Move the schedule later by `us` (time spent paused), so resuming generates no backlog. */
+  shiftSchedule(us: number): void {
+    this.startUs += us;
   }
 
   /** Last trade id generated (or startTradeId - 1). */

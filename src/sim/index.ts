@@ -6,6 +6,7 @@
 import type { FaultPatch, FaultSwitches, GarbageKind, RestFault } from "./faults.ts";
 import type { GroundTruth } from "./ground-truth.ts";
 import { resolveSimOptions, SimOptionError, type SimOptions, type SimOptionsInput } from "./options.ts";
+import type { RestLogEntry } from "./rest-log.ts";
 import { SimEngine } from "./server.ts";
 import type { SimStatsSnapshot } from "./stats.ts";
 
@@ -21,12 +22,15 @@ export {
   type SimOptions,
   type SimOptionsInput,
 } from "./options.ts";
+export type { RestLogEntry, RestVerdict } from "./rest-log.ts";
 export type { SimStatsSnapshot } from "./stats.ts";
 
 export type FaultState = FaultSwitches & { refuseRemainingMs: number };
 
 /** Typed shortcuts over applyFaults; each takes effect immediately. */
 export interface SimFaultControls {
+  /** Stop (true) or resume (false) the market: nothing is generated while paused. */
+  pause(on: boolean): void;
   /** Close every connection: "close" = close frame 1001, "reset" = abrupt TCP close (no frame). */
   dropAll(mode?: "close" | "reset"): void;
   serverShutdown(): void;
@@ -57,6 +61,8 @@ export interface Simulator {
   applyFaults(patch: FaultPatch): void;
   groundTruth(): GroundTruth;
   stats(): SimStatsSnapshot;
+  /** Every REST request answered, oldest first (bounded; see RestLog). */
+  restLog(): RestLogEntry[];
   /** Simulator clock, epoch ms. */
   nowMs(): number;
   stop(): Promise<void>;
@@ -74,6 +80,7 @@ export async function startSimulator(opts: SimOptionsInput = {}): Promise<Simula
     if (err) throw new SimOptionError(`fault patch: ${err}`);
   };
   const faults: SimFaultControls = {
+    pause: (on) => apply({ paused: on }),
     dropAll: (mode = "close") => apply({ dropAll: mode }),
     serverShutdown: () => apply({ serverShutdown: true }),
     refuseConnections: (ms) => apply({ refuseForMs: ms }),
@@ -99,6 +106,7 @@ export async function startSimulator(opts: SimOptionsInput = {}): Promise<Simula
     applyFaults: apply,
     groundTruth: () => engine.groundTruth(),
     stats: () => engine.statsSnapshot(),
+    restLog: () => engine.restLog.snapshot(),
     nowMs: () => Math.floor(engine.nowUs() / 1000),
     stop: () => engine.stop(),
   };

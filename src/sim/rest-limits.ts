@@ -14,7 +14,14 @@ export interface WeightLimits {
 
 export type WeightVerdict =
   | { status: 200; used: number }
-  | { status: 429 | 418; used: number; retryAfterS: number; untilMs: number };
+  | {
+      status: 429 | 418;
+      used: number;
+      retryAfterS: number;
+      untilMs: number;
+      /** over_budget: this request; in_backoff: sent during a Retry-After; banned: during a ban. */
+      reason: "over_budget" | "in_backoff" | "banned";
+    };
 
 interface IpState {
   windowStartMs: number;
@@ -45,26 +52,33 @@ export class WeightLimiter {
       s.windowStartMs = nowMs - (nowMs % l.windowMs);
       s.used = 0;
     }
-    if (s.bannedUntilMs > nowMs) return this.reject(418, s, s.bannedUntilMs, nowMs);
+    if (s.bannedUntilMs > nowMs) return this.reject(418, s, s.bannedUntilMs, nowMs, "banned");
     if (s.backoffUntilMs > nowMs) {
       // Calling again before Retry-After elapsed: Binance's path from 429 to an IP ban.
       s.strikes++;
       if (s.strikes > l.strikesBeforeBan) {
         s.bannedUntilMs = nowMs + l.banMs;
-        return this.reject(418, s, s.bannedUntilMs, nowMs);
+        return this.reject(418, s, s.bannedUntilMs, nowMs, "in_backoff");
       }
-      return this.reject(429, s, s.backoffUntilMs, nowMs);
+      return this.reject(429, s, s.backoffUntilMs, nowMs, "in_backoff");
     }
     if (s.used + weight > l.limit) {
       s.backoffUntilMs = s.windowStartMs + l.windowMs;
       s.strikes = 0;
-      return this.reject(429, s, s.backoffUntilMs, nowMs);
+      return this.reject(429, s, s.backoffUntilMs, nowMs, "over_budget");
     }
     s.used += weight;
     return { status: 200, used: s.used };
   }
 
-  private reject(status: 429 | 418, s: IpState, untilMs: number, nowMs: number): WeightVerdict {
-    return { status, used: s.used, untilMs, retryAfterS: Math.max(1, Math.ceil((untilMs - nowMs) / 1000)) };
+  private reject(
+    status: 429 | 418,
+    s: IpState,
+    untilMs: number,
+    nowMs: number,
+    reason: "over_budget" | "in_backoff" | "banned",
+  ): WeightVerdict {
+    const retryAfterS = Math.max(1, Math.ceil((untilMs - nowMs) / 1000));
+    return { status, used: s.used, untilMs, retryAfterS, reason };
   }
 }

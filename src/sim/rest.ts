@@ -11,6 +11,7 @@ import type { AggRecord, TradeRecord } from "./history.ts";
 import { formatScaled } from "./market.ts";
 import { isValidSymbol } from "./options.ts";
 import type { WeightLimiter } from "./rest-limits.ts";
+import type { RestLogEntry, RestVerdict } from "./rest-log.ts";
 
 export interface RestContext {
   faults: FaultSwitches;
@@ -20,6 +21,7 @@ export interface RestContext {
   generators(): Iterable<SymbolGenerator>;
   nowUs(): number;
   countRest(status: number): void;
+  logRest(entry: RestLogEntry): void;
 }
 
 const WEIGHTS: Record<string, number> = {
@@ -60,9 +62,12 @@ export async function handleRest(url: URL, req: Request, ip: string, ctx: RestCo
   if (weight === undefined) return json({ code: -1000, msg: `Unknown endpoint ${url.pathname}` }, 404);
   if (req.method !== "GET") return json({ code: -1000, msg: "Method not allowed" }, 405);
   const f = ctx.faults.rest;
+  // Logged at arrival: a Retry-After is judged against when the client sent, not when we answered.
+  const arrivedUs = ctx.nowUs();
   if (f.delayMs > 0) await Bun.sleep(f.delayMs);
   const nowMs = Math.floor(ctx.nowUs() / 1000);
   let res: Response;
+  let verdict: RestVerdict = "fault";
   if (f.status === 500) {
     res = json(
       { code: -1001, msg: "Internal error; unable to process your request. Please try again." },
@@ -74,6 +79,7 @@ export async function handleRest(url: URL, req: Request, ip: string, ctx: RestCo
   } else {
     const v = ctx.limiter.charge(ip, weight, nowMs);
     const used = { "X-MBX-USED-WEIGHT-1M": String(v.used) };
+    verdict = v.status === 200 ? "ok" : v.reason;
     if (v.status !== 200) {
       const msg = v.status === 429 ? TOO_MANY(ctx.weightLimit) : BANNED(v.untilMs);
       res = json({ code: -1003, msg }, v.status, { ...used, "Retry-After": String(v.retryAfterS) });
@@ -87,6 +93,15 @@ export async function handleRest(url: URL, req: Request, ip: string, ctx: RestCo
     }
   }
   ctx.countRest(res.status);
+  ctx.logRest({
+    atUs: arrivedUs,
+    ip,
+    path: url.pathname + url.search,
+    weight,
+    status: res.status,
+    retryAfterS: Number(res.headers.get("Retry-After") ?? 0),
+    verdict,
+  });
   return res;
 }
 

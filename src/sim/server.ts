@@ -22,12 +22,14 @@ import { isValidSymbol, type SimOptions } from "./options.ts";
 import { handleControl, parseConnectUrl } from "./protocol.ts";
 import { handleRest } from "./rest.ts";
 import { WeightLimiter } from "./rest-limits.ts";
+import { RestLog, type RestLogEntry } from "./rest-log.ts";
 import { createRng } from "./rng.ts";
 import { SimStats, type SimStatsSnapshot } from "./stats.ts";
 
 export class SimEngine {
   readonly faults: FaultSwitches;
   readonly stats = new SimStats();
+  readonly restLog = new RestLog();
   private readonly generators = new Map<string, SymbolGenerator>();
   private readonly subscribers = new Map<string, Set<SimSocket>>();
   private readonly conns = new Set<SimSocket>();
@@ -36,6 +38,8 @@ export class SimEngine {
   private readonly t0Ms = performance.now();
   private readonly startUs: number;
   private refuseUntilMs = 0;
+  /** Simulator clock (µs) when `paused` was switched on; null while the market runs. */
+  private pausedAtUs: number | null = null;
   private nextConnId = 1;
   private server: Server<ConnData> | undefined;
   private tickTimer: Timer | undefined;
@@ -56,6 +60,7 @@ export class SimEngine {
     });
     this.garbageRng = createRng(opts.seed ^ 0x9e3779b9);
     for (const s of opts.symbols) this.ensureGenerator(s, true);
+    if (this.faults.paused) this.pausedAtUs = this.startUs;
   }
 
   /** Milliseconds on the monotonic clock since start: deadlines, lifetimes, refusals. */
@@ -120,6 +125,7 @@ export class SimEngine {
         generators: () => this.generators.values(),
         nowUs: () => this.nowUs(),
         countRest: (status) => this.stats.countRest(status),
+        logRest: (e: RestLogEntry) => this.restLog.add(e),
       });
     }
     if (url.pathname.startsWith("/admin/")) return handleAdmin(url, req, this);
@@ -225,6 +231,7 @@ export class SimEngine {
   }
 
   private tick(): void {
+    if (this.faults.paused) return;
     const nowUs = this.nowUs();
     const frames = new Map<string, StreamFrames>();
     const subscribed = (name: string) => (this.subscribers.get(name)?.size ?? 0) > 0;
@@ -270,6 +277,7 @@ export class SimEngine {
     const patch = input as FaultPatch;
     const wasAnswering = this.faults.answerPings;
     applySwitches(this.faults, patch);
+    this.notePause();
     if (wasAnswering !== this.faults.answerPings) {
       const now = this.monoMs();
       for (const ws of this.conns) {
@@ -287,6 +295,16 @@ export class SimEngine {
     if (patch.serverShutdown) this.sendShutdown();
     if (patch.dropAll) this.dropAll(patch.dropAll);
     return null;
+  }
+
+  /** On resume, every generator's schedule moves by the time spent paused: no burst of backlog. */
+  private notePause(): void {
+    if (this.faults.paused && this.pausedAtUs === null) this.pausedAtUs = this.nowUs();
+    if (!this.faults.paused && this.pausedAtUs !== null) {
+      const pausedUs = this.nowUs() - this.pausedAtUs;
+      for (const g of this.generators.values()) g.shiftSchedule(pausedUs);
+      this.pausedAtUs = null;
+    }
   }
 
   private forSymbols(symbol: string | undefined, fn: (g: SymbolGenerator) => void): void {
