@@ -1,11 +1,19 @@
 /**
  * The whole process against the simulator (a separate server on loopback): frames in, exactly-once
- * Parquet out, read back by DuckDB; then a crash loop of SIGKILLs at random moments.
+ * Parquet out, read back by DuckDB and compared with the simulator's whole ground truth for the run
+ * (test/support/bounded-run.ts); then a crash loop of SIGKILLs at random moments, with REST repair
+ * filling each downtime. test/process/wal-replay.test.ts proves the WAL's part with REST down.
  */
 import { afterEach, describe, expect, test } from "bun:test";
 import { type Simulator, startSimulator } from "../../src/sim/index.ts";
+import {
+  expectWholeTruth,
+  pauseAndCatchUp,
+  resumeWhenConnected,
+  simEnv,
+  waitUntil,
+} from "../support/bounded-run.ts";
 import { type K2Process, startK2 } from "../support/k2-process.ts";
-import { deliverableIds } from "../support/source-harness.ts";
 import { storedTradeIds } from "../support/stored.ts";
 
 let sim: Simulator | undefined;
@@ -21,51 +29,15 @@ afterEach(async () => {
 
 const SYMBOLS = ["BTCUSDT", "ETHUSDT"];
 
-function envFor(s: Simulator, dataDir?: string): Record<string, string> {
-  return {
-    K2_SOURCE: "binance",
-    K2_BINANCE_WS_URL: s.wsUrl,
-    K2_BINANCE_REST_URL: s.restUrl,
-    K2_SYMBOLS: SYMBOLS.join(","),
-    K2_FLUSH_INTERVAL_MS: "300",
-    K2_CONNECT_MIN_INTERVAL_MS: "0",
-    K2_RECONNECT_BASE_MS: "50",
-    K2_RECONNECT_MAX_MS: "500",
-    K2_WAL_FSYNC_MS: "20",
-    K2_QUERY_MEMORY_MB: "128",
-    ...(dataDir ? { K2_DATA_DIR: dataDir } : {}),
-  };
-}
-
-async function waitFor(cond: () => Promise<boolean>, timeoutMs: number, what: string) {
-  const deadline = performance.now() + timeoutMs;
-  while (!(await cond())) {
-    if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await Bun.sleep(50);
-  }
-}
-
-async function expectExactlyOnce(dataDir: string, s: Simulator) {
-  const stored = await storedTradeIds(dataDir);
-  for (const sym of SYMBOLS) {
-    const got = stored.get(sym);
-    expect(got).toBeDefined();
-    expect(got!.rows).toBe(got!.distinct); // no duplicates
-    const first = got!.ids[0]!;
-    const last = got!.ids[got!.ids.length - 1]!;
-    expect(got!.ids).toEqual(deliverableIds(s, sym, first, last)); // no loss
-  }
-  return stored;
-}
-
 describe("K2 process: simulator → Parquet, exactly once", () => {
   test("ingests, serves the rows over /v1, stores each trade once, drains on SIGTERM", async () => {
-    sim = await startSimulator({ symbols: SYMBOLS, ratePerSec: 200, seed: 3 });
+    sim = await startSimulator({ symbols: SYMBOLS, ratePerSec: 200, seed: 3, faults: { paused: true } });
     const s = sim;
-    k2 = await startK2(envFor(s));
+    k2 = await startK2(simEnv(s, SYMBOLS));
     const url = k2.url;
-    await waitFor(async () => (await fetch(`${url}/health/ready`)).status === 200, 8000, "ready");
-    await waitFor(
+    await resumeWhenConnected(s);
+    await waitUntil(async () => (await fetch(`${url}/health/ready`)).status === 200, 8000, "ready");
+    await waitUntil(
       async () => {
         const r = (await (await fetch(`${url}/v1/trades?symbol=BTCUSDT&limit=1000`)).json()) as {
           data: unknown[];
@@ -75,34 +47,47 @@ describe("K2 process: simulator → Parquet, exactly once", () => {
       10_000,
       "300 BTCUSDT trades over the API",
     );
+    await pauseAndCatchUp(s, url, SYMBOLS);
     const { code } = await k2.stop();
     expect(code).toBe(0);
-    const stored = await expectExactlyOnce(k2.dataDir, s);
-    expect(stored.get("BTCUSDT")!.ids.length).toBeGreaterThanOrEqual(300);
+    const stored = await expectWholeTruth(k2.dataDir, s, SYMBOLS);
+    expect(stored.get("trades:BTCUSDT")!.length).toBeGreaterThanOrEqual(300);
   }, 30_000);
 
   test("SIGKILL at 20 random moments: after restarts the stored ids equal the ground truth", async () => {
-    sim = await startSimulator({ symbols: SYMBOLS, ratePerSec: 100, seed: 5 });
+    sim = await startSimulator({ symbols: SYMBOLS, ratePerSec: 100, seed: 5, faults: { paused: true } });
     const s = sim;
     let rnd = 12345;
     const next = () => {
       rnd = (rnd * 1103515245 + 12345) % 2 ** 31;
       return rnd / 2 ** 31;
     };
-    const first = await startK2(envFor(s));
+    const first = await startK2(simEnv(s, SYMBOLS));
     const dataDir = first.dataDir;
     cleanups.push(() => first.cleanup());
+    await resumeWhenConnected(s);
+    // The run's first trades must be in a file before the first kill: a K2 that never made a
+    // row durable cannot know, after a restart, that it had seen it (nor could any recorder).
+    const firstId = s.options.startTradeId;
+    await waitUntil(
+      async () => {
+        const stored = await storedTradeIds(dataDir);
+        return SYMBOLS.every((sym) => stored.get(sym)?.ids[0] === firstId);
+      },
+      10_000,
+      "the first trades in Parquet",
+    );
     await first.stop("SIGKILL");
     for (let i = 0; i < 20; i++) {
-      const p = await startK2(envFor(s, dataDir));
+      const p = await startK2(simEnv(s, SYMBOLS, { K2_DATA_DIR: dataDir }));
       await Bun.sleep(100 + Math.floor(next() * 700)); // mid-batch, mid-WAL, mid-rename: anywhere
       await p.stop("SIGKILL");
     }
-    k2 = await startK2(envFor(s, dataDir));
+    k2 = await startK2(simEnv(s, SYMBOLS, { K2_DATA_DIR: dataDir }));
     const url = k2.url;
-    await waitFor(async () => (await fetch(`${url}/health/ready`)).status === 200, 8000, "ready");
+    await waitUntil(async () => (await fetch(`${url}/health/ready`)).status === 200, 8000, "ready");
     // Let gap repair of the downtimes finish, then stop cleanly.
-    await waitFor(
+    await waitUntil(
       async () => {
         const gaps = (await (await fetch(`${url}/v1/gaps?symbol=BTCUSDT`)).json()) as {
           data: { state: string }[];
@@ -112,11 +97,10 @@ describe("K2 process: simulator → Parquet, exactly once", () => {
       15_000,
       "gap repair to settle",
     );
-    await Bun.sleep(500);
+    await pauseAndCatchUp(s, url, SYMBOLS);
     expect((await k2.stop()).code).toBe(0);
-    const stored = await expectExactlyOnce(dataDir, s);
-    // The runs covered most of the simulator's history, not a sliver of it.
-    const truth = s.groundTruth().symbols.BTCUSDT!;
-    expect(stored.get("BTCUSDT")!.ids.length).toBeGreaterThan(truth.tradeCount * 0.8);
+    const stored = await expectWholeTruth(dataDir, s, SYMBOLS);
+    // The runs covered the simulator's whole history: restarts and repairs, not a sliver of it.
+    expect(stored.get("trades:BTCUSDT")!.length).toBe(s.groundTruth().symbols.BTCUSDT!.tradeCount);
   }, 120_000);
 });
