@@ -47,8 +47,8 @@ export function walIds(walDir: string): { ids: WalIds; records: number } {
       const row = idOf(body.subarray(17).toString("utf8"));
       if (row) {
         const key = `${row.table}:${row.symbol}`;
-        let set = ids.get(key);
-        if (!set) ids.set(key, (set = new Set()));
+        const set = ids.get(key) ?? new Set<number>();
+        ids.set(key, set);
         set.add(row.id);
       }
       off += 8 + bodyLen;
