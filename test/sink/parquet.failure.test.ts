@@ -1,9 +1,11 @@
 /**
  * Write failures: each fs step failing (injected at the ParquetFs boundary, in-process and
- * inside the worker) and a non-writable folder give a typed error, leave no visible or temp
- * file, and leave the batch reusable. Faults then clear and the same batch writes fine.
+ * inside the worker) and a non-writable folder (for root too: a read-only mount) give a typed
+ * error, leave no visible or temp file, and leave the batch reusable. Faults then clear and the
+ * same batch writes fine.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { spawnSync } from "node:child_process";
 import { chmodSync, existsSync, mkdirSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -139,25 +141,48 @@ describe("pool: typed errors from the worker", () => {
   });
 });
 
-// Skipped as root (CI and these machines run as root, and root ignores folder permissions):
-// it runs for a normal user. EACCES itself is covered by the fs fault injection tests above.
-test.skipIf(process.getuid?.() === 0)(
-  "non-writable data folder → permission error, nothing written",
-  async () => {
-    const dataDir = join(root, "readonly");
-    mkdirSync(dataDir, { recursive: true });
-    chmodSync(dataDir, 0o500);
+/**
+ * A folder this process cannot write, and the errno a write there gets. A normal user: chmod 0500
+ * (EACCES). Root ignores folder modes, and CI and these machines run as root, so there a
+ * read-only tmpfs is mounted on the folder: it refuses writes even to root (EROFS). A root that
+ * cannot mount fails here rather than skip, so the result never depends on who runs it.
+ */
+function readOnlyFolder(dir: string): { code: string; undo: () => void } {
+  mkdirSync(dir, { recursive: true });
+  if (process.getuid?.() !== 0) {
+    chmodSync(dir, 0o500);
+    return { code: "EACCES", undo: () => chmodSync(dir, 0o700) };
+  }
+  const m = spawnSync("mount", ["-t", "tmpfs", "-o", "ro,size=1m", "tmpfs", dir], { encoding: "utf8" });
+  if (m.status !== 0)
+    throw new Error(`as root this test mounts a read-only tmpfs on ${dir}: ${m.stderr.trim() || m.error}`);
+  return {
+    code: "EROFS",
+    undo: () => {
+      const u = spawnSync("umount", [dir], { encoding: "utf8" });
+      if (u.status !== 0) throw new Error(`umount ${dir}: ${u.stderr.trim() || u.error}`);
+    },
+  };
+}
+
+test("non-writable data folder → permission error, nothing written", async () => {
+  const dataDir = join(root, "readonly");
+  const ro = readOnlyFolder(dataDir);
+  try {
     const pool = await ParquetWriterPool.start({ dataDir, workers: 1 });
     try {
       const err = (await pool.write(batch()).catch((e: unknown) => e)) as ParquetSinkError;
-      expect([err.kind, err.retryable, err.code]).toEqual(["permission", false, "EACCES"]);
+      expect(err).toBeInstanceOf(ParquetSinkError);
+      expect([err.kind, err.retryable, err.code]).toEqual(["permission", false, ro.code]);
       expect(tree(dataDir)).toEqual([]);
     } finally {
       await pool.close();
-      chmodSync(dataDir, 0o700);
     }
-  },
-);
+  } finally {
+    ro.undo();
+  }
+  expect(tree(dataDir)).toEqual([]); // as root: nothing went around the mount either
+});
 
 test("data folder path blocked by a regular file → typed error; after close → closed", async () => {
   // Root ignores folder permissions, so also cover an unwritable path that root cannot bypass.
