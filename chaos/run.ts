@@ -2,7 +2,8 @@
 /**
  * Chaos runner: each scenario starts its own simulator + K2, applies one fault, checks invariants
  * and prints PASS / FAIL / SKIP with its numbers. Writes a JSON summary to chaos/reports/.
- * Exit 0 only when nothing failed (SKIPs are listed, not hidden).
+ * Exit 0 only when every requested scenario passed: a SKIP checked nothing, so it fails the run
+ * unless the caller says skips are expected there (--allow-skip).
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
@@ -40,19 +41,25 @@ export const SCENARIOS: readonly Scenario[] = [
   queryFlood,
 ];
 
+/** What --scenario accepts besides one or more scenario names. */
+export const SCENARIO_GROUPS = ["all", "smoke"] as const;
+
 /** A scenario that runs longer than this is failed and its processes killed. */
 const SCENARIO_TIMEOUT_MS = 8 * 60_000;
 
-const HELP = `Usage: bun run chaos/run.ts [--scenario NAME|all|smoke] [--short] [--list] [--out FILE]
+const HELP = `Usage: bun run chaos/run.ts [--scenario NAME|all|smoke] [--short] [--allow-skip] [--list] [--out FILE]
 Runs chaos scenarios against a real K2 process and the Binance simulator (loopback only).
 
   --scenario S   a scenario name (see --list), "all", or "smoke" (the chaos-smoke subset, implies --short)
                  several: --scenario tcp-reset,silent-stall
   --short        shorter holds (e.g. refused: 20 s with a 4 s backoff cap instead of 2 min / 128 s)
+  --allow-skip   a SKIP (a scenario that cannot run here, e.g. disk-full without root) does not
+                 fail the run; without it a SKIP exits 1 like a FAIL
   --list         list the scenarios and exit
   --out FILE     JSON summary path (default chaos/reports/<timestamp>.json)
   -h, --help     this text
-Exit code: 0 when no scenario failed, 1 otherwise, 2 on bad arguments.
+Exit code: 0 when every requested scenario passed (with --allow-skip: none failed), 1 otherwise,
+2 on bad arguments.
 `;
 
 async function runOne(s: Scenario, short: boolean): Promise<ScenarioResult> {
@@ -95,6 +102,7 @@ async function runOne(s: Scenario, short: boolean): Promise<ScenarioResult> {
 async function main(argv: string[]): Promise<number> {
   let which = "all";
   let short = false;
+  let allowSkip = false;
   let out = join("chaos", "reports", `${new Date().toISOString().replace(/[:.]/g, "-")}.json`);
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
@@ -108,6 +116,7 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     }
     if (a === "--short") short = true;
+    else if (a === "--allow-skip") allowSkip = true;
     else if (a === "--scenario" && argv[i + 1]) which = argv[++i]!;
     else if (a === "--out" && argv[i + 1]) out = argv[++i]!;
     else {
@@ -143,6 +152,7 @@ async function main(argv: string[]): Promise<number> {
   const summary = {
     at: new Date().toISOString(),
     short,
+    allowSkip,
     pass: count("PASS"),
     fail: count("FAIL"),
     skip: count("SKIP"),
@@ -152,13 +162,25 @@ async function main(argv: string[]): Promise<number> {
   mkdirSync(join(path, ".."), { recursive: true });
   writeFileSync(path, `${JSON.stringify(summary, null, 1)}\n`);
   console.log(`chaos: ${summary.pass} PASS, ${summary.fail} FAIL, ${summary.skip} SKIP — summary ${path}`);
-  return summary.fail === 0 ? 0 : 1;
+  if (summary.skip > 0) {
+    const names = results.filter((r) => r.status === "SKIP").map((r) => r.name);
+    console.error(
+      allowSkip
+        ? `chaos: skipped (allowed by --allow-skip): ${names.join(", ")}`
+        : `chaos: requested scenario(s) skipped, so not checked: ${names.join(", ")} — exit 1 (--allow-skip accepts skips)`,
+    );
+  }
+  return summary.fail === 0 && (summary.skip === 0 || allowSkip) ? 0 : 1;
 }
 
-let code = 1;
-try {
-  code = await main(Bun.argv.slice(2));
-} finally {
-  await runCleanups();
+// Only when run: scripts/lint-workflows.ts imports SCENARIOS and SCENARIO_GROUPS to check the
+// chaos-manual workflow's choices against them.
+if (import.meta.main) {
+  let code = 1;
+  try {
+    code = await main(Bun.argv.slice(2));
+  } finally {
+    await runCleanups();
+  }
+  process.exit(code);
 }
-process.exit(code);

