@@ -3,9 +3,10 @@
  * retention under a concurrent reader that must never see a missing or doubled row.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { mkdirSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdirSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, dirname, join } from "node:path";
+import { DuckDBInstance } from "@duckdb/node-api";
 import {
   applyRetention,
   Catalog,
@@ -16,10 +17,14 @@ import {
 } from "../../src/catalog/index.ts";
 import {
   buildBatch,
+  commitFile,
   type FileInfo,
+  nodeParquetFs,
+  type ParquetFs,
   ParquetSinkError,
   ParquetWriterPool,
   readStoredIds,
+  tempNameOf,
   US_PER_DAY,
 } from "../../src/sink/parquet/index.ts";
 import { DAY0_US, tradeRows } from "./parquet.case.ts";
@@ -308,5 +313,40 @@ describe("retention", () => {
     expect(readdirSync(join(dataDir, "trades")).sort()).toEqual(["date=2023-11-16", "date=2023-11-17"]);
     expect((await rebuildCatalog(dataDir)).catalog.all()).toEqual(catalog.all());
     expect(basename(dataDir)).toMatch(/^d\d+$/);
+  });
+});
+
+describe("the folder as other tools read it", () => {
+  test("the README's DuckDB glob never reads a file being written; the writer writes under that name", async () => {
+    const { dataDir, catalog } = await fresh();
+    const a = await put(catalog, "BTCUSDT", 100, 50, DAY0_US + 1_000_000);
+    // The worst case of a file being written: complete bytes, not yet renamed into place.
+    copyFileSync(a.path, join(dirname(a.path), tempNameOf(a.name)));
+    const db = await DuckDBInstance.create(":memory:", { threads: "1" });
+    const conn = await db.connect();
+    try {
+      for (const glob of ["trades/*/*/*.parquet", "**/*.parquet"]) {
+        const r = await conn.runAndReadAll(
+          `SELECT count(*) AS n, count(DISTINCT trade_id) AS d FROM read_parquet('${join(dataDir, glob)}', hive_partitioning = true)`,
+        );
+        const row = r.getRowObjectsJS()[0] as { n: bigint; d: bigint };
+        expect({ glob, n: row.n, d: row.d }).toEqual({ glob, n: 50n, d: 50n });
+      }
+    } finally {
+      conn.closeSync();
+      db.closeSync();
+    }
+    const created: string[] = [];
+    const recording: ParquetFs = {
+      ...nodeParquetFs,
+      createExclusive: (path) => {
+        created.push(path);
+        return nodeParquetFs.createExclusive(path);
+      },
+    };
+    const dir = join(dataDir, "probe");
+    commitFile(recording, dir, "x.parquet", new Uint8Array([1, 2, 3]));
+    expect(created).toEqual([join(dir, tempNameOf("x.parquet"))]);
+    expect(readdirSync(dir)).toEqual(["x.parquet"]);
   });
 });

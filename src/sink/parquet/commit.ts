@@ -1,5 +1,5 @@
 /**
- * Atomic visible-file commit: write `.tmp-<name>` in the partition folder, fsync, rename to
+ * Atomic visible-file commit: write `.tmp-<name>.partial` in the partition folder, fsync, rename to
  * `<name>`, fsync the folder. A reader sees the complete file or nothing. On any failure the
  * temp file is removed and, if the rename had already happened, so is the visible file, so a
  * caller that retries never leaves a duplicate behind.
@@ -7,11 +7,11 @@
 import { join } from "node:path";
 import { toParquetError } from "./errors.ts";
 import { fsyncCreatedDirs, type ParquetFs } from "./fs.ts";
-import { TEMP_PREFIX } from "./layout.ts";
+import { tempNameOf } from "./layout.ts";
 
 export function commitFile(fs: ParquetFs, dir: string, name: string, bytes: Uint8Array): string {
   const finalPath = join(dir, name);
-  const tmpPath = join(dir, TEMP_PREFIX + name);
+  const tmpPath = join(dir, tempNameOf(name));
   let step = "mkdir";
   let fd: number | undefined;
   let renamed = false;

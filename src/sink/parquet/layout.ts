@@ -5,14 +5,20 @@
  * File name: `<minId>-<maxId>-<writtenAtMs>-<seq>.parquet`, ids zero-padded to 16 digits (ids
  * are < 2^53 ≈ 9.0e15), writtenAtMs to 13, seq to 6. Ids rise with time per (table, symbol), so
  * names sort by time; the id range is readable from `ls`; writtenAtMs (pool start) + seq (per
- * pool) make names unique across restarts. Anything starting with "." (e.g. `.tmp-<name>`, the
- * file being written) is invisible to the catalog and must be to any other reader.
+ * pool) make names unique across restarts. A file being written is `.tmp-<name>.partial`
+ * (tempNameOf): invisible to the catalog (leading dot) and to `*.parquet` globs (suffix).
  */
 import { join } from "node:path";
 import { SYMBOL_RE, TABLE_NAMES, type TableName } from "../../model/index.ts";
 
 export const PARQUET_EXT = ".parquet";
 export const TEMP_PREFIX = ".tmp-";
+/**
+ * DuckDB's `read_parquet('…/*.parquet')` glob matches dot-files too (checked with DuckDB 1.x:
+ * a `.tmp-x.parquet` beside `x.parquet` was read), so a leading dot alone would let the README's
+ * query read a file half written. The suffix keeps temp files out of every `*.parquet` glob.
+ */
+export const TEMP_SUFFIX = ".partial";
 export const US_PER_DAY = 86_400_000_000;
 const ID_DIGITS = 16;
 
@@ -49,6 +55,11 @@ export function partitionDir(dataDir: string, table: TableName, date: string, sy
 export function fileName(minId: number, maxId: number, writtenAtMs: number, seq: number): string {
   const id = (n: number) => String(n).padStart(ID_DIGITS, "0");
   return `${id(minId)}-${id(maxId)}-${String(writtenAtMs).padStart(13, "0")}-${String(seq).padStart(6, "0")}${PARQUET_EXT}`;
+}
+
+/** Where `name` is written before its rename into place. */
+export function tempNameOf(name: string): string {
+  return TEMP_PREFIX + name + TEMP_SUFFIX;
 }
 
 /** A name a reader should open: a .parquet file that is not hidden (temp files start with "."). */

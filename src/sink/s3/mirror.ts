@@ -17,7 +17,7 @@ import { S3Client } from "bun";
 import type { ObjectStoreConfig } from "../../config/index.ts";
 import { Backoff } from "../../resilience/backoff.ts";
 import { fsyncDirSync } from "../errno.ts";
-import { TEMP_PREFIX } from "../parquet/index.ts";
+import { tempNameOf } from "../parquet/index.ts";
 import { ObjectStoreError, toObjectStoreError } from "./errors.ts";
 import { type FileRef, listPrefix, localPath, objectKey, parseObjectKey } from "./keys.ts";
 
@@ -212,13 +212,13 @@ export class ObjectMirror {
   }
 
   /**
-   * GET into `.tmp-<name>` beside the final path, fsync, rename, fsync the folder: a reader (and
+   * GET into `.tmp-<name>.partial` beside the final path, fsync, rename, fsync the folder: a reader (and
    * a crash) sees the whole file or none. Throws ObjectStoreError.
    */
   async download(o: ListedObject): Promise<string> {
     const path = this.localPathOf(o.ref);
     const dir = dirname(path);
-    const tmp = join(dir, TEMP_PREFIX + o.ref.name);
+    const tmp = join(dir, tempNameOf(o.ref.name));
     let bytes = 0;
     try {
       await mkdir(dir, { recursive: true });
