@@ -47,6 +47,9 @@ export async function resumeWhenConnected(s: Simulator, connections = 1, timeout
 
 const ROUTE = { trades: "trades", agg_trades: "agg-trades" } as const;
 const ID = { trades: "trade_id", agg_trades: "agg_trade_id" } as const;
+export type Table = keyof typeof ROUTE;
+/** Both tables by default; a run with K2_STREAMS=trade passes ["trades"]. */
+const TABLES: readonly Table[] = ["trades", "agg_trades"];
 
 /** Newest id K2 serves for (table, symbol) — hot rows included — or -1. */
 export async function newestId(url: string, table: keyof typeof ROUTE, symbol: string): Promise<number> {
@@ -65,15 +68,16 @@ export function wholeTruth(s: Simulator, table: keyof typeof ROUTE, symbol: stri
   return out;
 }
 
-/** Pause the market, then wait until K2 serves the last trade and aggTrade of every symbol. */
+/** Pause the market, then wait until K2 serves the last trade and aggTrade (or `tables`) of every symbol. */
 export async function pauseAndCatchUp(
   s: Simulator,
   url: string,
   symbols: readonly string[],
   timeoutMs = 15_000,
+  tables: readonly Table[] = TABLES,
 ) {
   s.faults.pause(true);
-  for (const table of ["trades", "agg_trades"] as const) {
+  for (const table of tables) {
     for (const sym of symbols) {
       const last = wholeTruth(s, table, sym).at(-1) ?? -1;
       await waitUntil(
@@ -85,31 +89,54 @@ export async function pauseAndCatchUp(
   }
 }
 
-/** Stored trades and aggTrades (read by DuckDB) equal the simulator's whole ground truth, once each. */
-export async function expectWholeTruth(dataDir: string, s: Simulator, symbols: readonly string[]) {
+export type Truth = Map<string, number[]>; // "table:SYMBOL" → ids, ascending
+
+/** The simulator's whole ground truth for trades and aggTrades (or `tables`) of `symbols`. */
+export function truthOf(s: Simulator, symbols: readonly string[], tables: readonly Table[] = TABLES): Truth {
+  const out: Truth = new Map();
+  for (const table of tables)
+    for (const sym of symbols) out.set(`${table}:${sym}`, wholeTruth(s, table, sym));
+  return out;
+}
+
+/** Several runs' truths as one (ids of later runs are higher, as on Binance). */
+export function mergeTruths(...truths: Truth[]): Truth {
+  const out: Truth = new Map();
+  for (const t of truths) for (const [k, ids] of t) out.set(k, [...(out.get(k) ?? []), ...ids]);
+  for (const ids of out.values()) ids.sort((a, b) => a - b);
+  return out;
+}
+
+/** Stored trades and aggTrades (read by DuckDB) equal `want` exactly: each id once, none missing. */
+export async function expectStored(dataDir: string, want: Truth) {
   const out = new Map<string, number[]>();
-  for (const table of ["trades", "agg_trades"] as const) {
-    const stored = await storedTradeIds(dataDir, table);
-    for (const sym of symbols) {
-      const got = stored.get(sym);
-      expect(got?.rows).toBe(got?.distinct); // no duplicates
-      const want = wholeTruth(s, table, sym);
-      expect(want.length).toBeGreaterThan(0);
-      // toEqual on long arrays prints poorly: report the first difference instead.
-      const ids = got?.ids ?? [];
-      const i = firstDifference(ids, want);
-      expect({ table, symbol: sym, index: i, stored: ids[i], truth: want[i], count: ids.length }).toEqual({
-        table,
-        symbol: sym,
-        index: -1,
-        stored: undefined,
-        truth: undefined,
-        count: want.length,
-      });
-      out.set(`${table}:${sym}`, ids);
-    }
+  const stored = {
+    trades: await storedTradeIds(dataDir, "trades"),
+    agg_trades: await storedTradeIds(dataDir, "agg_trades"),
+  };
+  for (const [key, ids] of want) {
+    const [table, sym] = key.split(":") as ["trades" | "agg_trades", string];
+    const got = stored[table].get(sym);
+    expect({ key, rows: got?.rows }).toEqual({ key, rows: got?.distinct }); // no duplicates
+    expect(ids.length).toBeGreaterThan(0);
+    // toEqual on long arrays prints poorly: report the first difference instead.
+    const have = got?.ids ?? [];
+    const i = firstDifference(have, ids);
+    expect({ key, index: i, stored: have[i], truth: ids[i], count: have.length }).toEqual({
+      key,
+      index: -1,
+      stored: undefined,
+      truth: undefined,
+      count: ids.length,
+    });
+    out.set(key, have);
   }
   return out;
+}
+
+/** Stored trades and aggTrades equal the simulator's whole ground truth, once each. */
+export function expectWholeTruth(dataDir: string, s: Simulator, symbols: readonly string[]) {
+  return expectStored(dataDir, truthOf(s, symbols));
 }
 
 function firstDifference(a: readonly number[], b: readonly number[]): number {
