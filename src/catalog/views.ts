@@ -81,13 +81,22 @@ export function fileSourceOf(catalog: Catalog, symbols: () => readonly string[])
   };
 }
 
+/**
+ * WAL replay's view: the exact ids stored, read from each visible file whose id range touches
+ * [from, to]. Ranges alone would lie: a file of repaired rows spans ids other files hold, and a
+ * file's range can cover ids that were never stored (an exchange gap), which replay must ledger.
+ */
 export function storedIdsOf(catalog: Catalog) {
   return {
     async idsBetween(table: TableName, symbol: string, from: number, to: number): Promise<Set<number>> {
       const out = new Set<number>();
       for (const f of catalog.files({ table, symbol })) {
         if (f.maxId < from || f.minId > to) continue;
-        for (const id of await readStoredIds(f.path, TABLE_ID_COLUMN[table])) out.add(Number(id));
+        for (const raw of await readStoredIds(f.path, TABLE_ID_COLUMN[table])) {
+          const id = Number(raw);
+          // Only the asked window: a whole day's ids of an overlapping file are not the answer.
+          if (id >= from && id <= to) out.add(id);
+        }
       }
       return out;
     },
