@@ -104,6 +104,33 @@ export async function compactPartition(
   }
 }
 
+export interface SmallFilePolicy {
+  /** Merge a partition's small files only when at least this many qualify (K2_COMPACT_MIN_FILES). */
+  readonly minFiles: number;
+  /** A file is small below this many rows (the pipeline: half of K2_BATCH_MAX_ROWS). */
+  readonly smallerThanRows: number;
+}
+
+/**
+ * Merge the small files of every partition, today's open one included. Small files are batches
+ * cut by the flush interval, not by size; full-size files are left alone, so a growing day is
+ * not rewritten whole on every maintenance pass (closed days are merged whole later, by
+ * compactClosedPartitions).
+ */
+export async function compactSmallFiles(
+  deps: MaintenanceDeps,
+  policy: SmallFilePolicy,
+): Promise<CompactionOutcome[]> {
+  const small = (f: FileInfo) => f.rows < policy.smallerThanRows;
+  const out: CompactionOutcome[] = [];
+  for (const part of deps.catalog.partitions()) {
+    if (part.files < policy.minFiles) continue; // cannot have enough small ones: skip the listing
+    const r = await compactPartition(deps, part, policy.minFiles, small);
+    if (r) out.push(r);
+  }
+  return out;
+}
+
 /** Compact every closed partition (UTC date before today's) with at least `minFiles` files. */
 export async function compactClosedPartitions(
   deps: MaintenanceDeps,

@@ -7,7 +7,7 @@ import { join } from "node:path";
 import {
   applyRetention,
   compactClosedPartitions,
-  compactPartition,
+  compactSmallFiles,
   deleteRetired,
 } from "../catalog/index.ts";
 import { fileSourceOf, storedIdsOf } from "../catalog/views.ts";
@@ -27,6 +27,7 @@ import { reconcile } from "../sink/s3/index.ts";
 import { readWal } from "../sink/wal/index.ts";
 import { nowUs } from "../source/binance/connection.ts";
 import { SourceHealth } from "../source/health.ts";
+import { Backpressure } from "./backpressure.ts";
 import { registerPipelineMetrics } from "./metrics.ts";
 import { openSourceSide } from "./source.ts";
 import { openStorage } from "./storage.ts";
@@ -40,10 +41,6 @@ export interface Pipeline {
   /** Stop ingesting, write what was accepted, release resources. Idempotent. */
   stop(): Promise<void>;
 }
-
-/** Ring fill above which sockets stop being read, and below which they resume. */
-const PAUSE_FILL = 0.9;
-const RESUME_FILL = 0.5;
 
 export function prepareDataDir(dir: string): void {
   mkdirSync(dir, { recursive: true });
@@ -204,7 +201,18 @@ export async function buildPipeline(config: Config, logger: Logger): Promise<Pip
       ? { ok: false, reason: `degradation ${degradation.levelName}` }
       : { ok: true, reason: degradation.levelName },
   );
-  registerPipelineMetrics(registry, side, storage, health, degradation, ring, lag);
+  // Ring nearly full: stop reading the sockets until the sink has drained it (see backpressure.ts).
+  const backpressure = new Backpressure({
+    pause: (fill) => {
+      side.source.pauseAll();
+      log.warn({ fill }, "ring nearly full: pausing sockets");
+    },
+    resume: (fill) => {
+      side.source.resumeAll();
+      log.info({ fill }, "ring drained: resuming sockets");
+    },
+  });
+  registerPipelineMetrics(registry, side, storage, health, degradation, ring, lag, backpressure);
 
   /** Move the in-memory dead letters to their files (the buffer only holds one interval's worth). */
   const persistDeadLetters = () => {
@@ -220,22 +228,12 @@ export async function buildPipeline(config: Config, logger: Logger): Promise<Pip
   };
 
   // The consumer loop: ring → batches → files; WAL segments go once their rows are in files.
-  let paused = false;
   const timers: ReturnType<typeof setInterval>[] = [];
   const every = (ms: number, fn: () => void) => timers.push(setInterval(fn, ms));
   every(5, () => {
     batcher.drain();
     batcher.flushDue();
-    const fill = ring.fillRatio();
-    if (!paused && fill >= PAUSE_FILL) {
-      paused = true;
-      side.source.pauseAll();
-      log.warn({ fill }, "ring nearly full: pausing sockets");
-    } else if (paused && fill <= RESUME_FILL) {
-      paused = false;
-      side.source.resumeAll();
-      log.info({ fill }, "ring drained: resuming sockets");
-    }
+    backpressure.update(ring.fillRatio());
   });
   every(1000, () => {
     const mark = batcher.durableWatermark(wal.status().nextSeq - 1);
@@ -259,10 +257,10 @@ export async function buildPipeline(config: Config, logger: Logger): Promise<Pip
   // the catalog (merged files uploaded, retired ones deleted). One job at a time.
   const compactAndRetain = async () => {
     const deps = { catalog, pool: storage.pool };
-    const small = (f: { rows: number }) => f.rows < config.batchMaxRows / 2;
-    for (const p of catalog.partitions()) {
-      if (p.files >= config.compactMinFiles) await compactPartition(deps, p, config.compactMinFiles, small);
-    }
+    await compactSmallFiles(deps, {
+      minFiles: config.compactMinFiles,
+      smallerThanRows: config.batchMaxRows / 2,
+    });
     await compactClosedPartitions(deps, nowUs());
     if (config.retentionDays > 0) {
       await applyRetention({

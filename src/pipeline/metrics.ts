@@ -22,6 +22,7 @@ export function registerPipelineMetrics(
     readonly totalRefused: number;
   },
   _lag: LoopLagMonitor,
+  backpressure: { readonly pauses: number; readonly resumes: number; readonly paused: boolean },
 ): void {
   const { ingest, source, ledger, sequencer, repairer, rest, deadLetters } = s;
   // Registered first so that, at render time, the labelled gauges below are refreshed before they print.
@@ -56,6 +57,19 @@ export function registerPipelineMetrics(
     "rows refused by a full ring (ledgered for repair)",
     () => ring.totalRefused,
   );
+  reg.counter(
+    "k2_backpressure_pauses_total",
+    "times the sockets were paused because the ring was nearly full",
+    () => backpressure.pauses,
+  );
+  reg.counter(
+    "k2_backpressure_resumes_total",
+    "times paused sockets were resumed after the ring drained",
+    () => backpressure.resumes,
+  );
+  reg.gauge("k2_backpressure_paused", "1 while the sockets are paused for backpressure", () =>
+    backpressure.paused ? 1 : 0,
+  );
   reg.counter("k2_duplicates_dropped_total", "rows dropped as duplicates (overlap)", () => ingest.duplicates);
   reg.counter(
     "k2_rows_shed_total",
@@ -74,7 +88,11 @@ export function registerPipelineMetrics(
   reg.counter("k2_rest_requests_total", "REST requests sent", () => rest.requests);
   reg.counter("k2_rest_rate_limited_total", "REST 429 answers", () => rest.rateLimited);
   reg.counter("k2_rest_banned_total", "REST 418 answers", () => rest.bans);
-  reg.gauge("k2_rest_used_weight", "X-MBX-USED-WEIGHT-1M as last reported", () => rest.usedWeight);
+  reg.gauge(
+    "k2_rest_used_weight",
+    "REST request weight used in the current minute (own count or X-MBX-USED-WEIGHT-1M, the higher)",
+    () => rest.usedWeight,
+  );
   reg.counter("k2_connection_attempts_total", "WebSocket connection attempts", () => source.attempts);
   reg.counter("k2_reconnects_total", "reconnects after a lost connection", () => source.reconnects);
   reg.counter("k2_rotations_total", "make-before-break rotations", () => source.rotations);
