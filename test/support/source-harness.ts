@@ -14,7 +14,7 @@ import { DeadLetterBuffer } from "../../src/ring/dead-letter.ts";
 import { Ring } from "../../src/ring/ring.ts";
 import { type SimOptionsInput, type Simulator, startSimulator } from "../../src/sim/index.ts";
 import { nowUs } from "../../src/source/binance/connection.ts";
-import { BinanceRest } from "../../src/source/binance/rest.ts";
+import { BinanceRest, type RestOptions } from "../../src/source/binance/rest.ts";
 import { BinanceSource, type LifecycleEvent } from "../../src/source/binance/source.ts";
 import { type StreamKind, shardStreams, streamNames } from "../../src/source/binance/streams.ts";
 import { GapLedger } from "../../src/source/gap-ledger.ts";
@@ -32,6 +32,8 @@ export interface HarnessOptions {
   connectMinIntervalMs?: number;
   streamsPerConnection?: number;
   ringCapacity?: number;
+  /** REST client options over the harness's defaults (budget, window, timeouts). */
+  rest?: Partial<Omit<RestOptions, "baseUrl">>;
 }
 
 export interface Harness {
@@ -60,7 +62,7 @@ export async function startHarness(o: HarnessOptions = {}): Promise<Harness> {
   const lookup = new SymbolLookup(symbols);
   const ring = new Ring(o.ringCapacity ?? 1 << 16);
   const ledger = new GapLedger();
-  const rest = new BinanceRest({ baseUrl: sim.restUrl, timeoutMs: 2000, banBackoffMs: 500 });
+  const rest = new BinanceRest({ baseUrl: sim.restUrl, timeoutMs: 2000, banBackoffMs: 500, ...o.rest });
   const breaker = new CircuitBreaker({ name: "rest", failureThreshold: 5, openDurationMs: 300 });
   const events: (LifecycleEvent & { atMs: number })[] = [];
   let source: BinanceSource | undefined;

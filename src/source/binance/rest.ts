@@ -5,6 +5,10 @@
  * Retry-After has passed (ignoring 429 leads to 418 bans), and backs off on 418.
  * Requests run one at a time: repair is a background job, not a race.
  */
+/** Binance counts request weight per IP per minute, in windows aligned to the clock (rest-api.md, LIMITS). */
+export const WEIGHT_WINDOW_MS = 60_000;
+/** Share of the budget K2 lets itself use, so a neighbour on the same IP does not tip it into a 429. */
+const BUDGET_SHARE = 0.9;
 export const WEIGHT_HISTORICAL_TRADES = 25;
 export const WEIGHT_AGG_TRADES = 4;
 export const REST_MAX_LIMIT = 1000;
@@ -50,8 +54,10 @@ export class RestError extends Error {
 
 export interface RestOptions {
   readonly baseUrl: string;
-  /** Stay under this share of Binance's per-minute weight budget. */
+  /** Request weight K2 may use per window (Binance: 6000 per IP per minute). */
   readonly weightBudgetPerMin?: number;
+  /** The weight window; Binance's is one minute. Shorter only in tests, with a simulator to match. */
+  readonly weightWindowMs?: number;
   readonly timeoutMs?: number;
   /** Wait used when a 418 carries no Retry-After. */
   readonly banBackoffMs?: number;
@@ -60,18 +66,22 @@ export interface RestOptions {
 }
 
 export class BinanceRest {
+  /** Weight used in the current window: K2's own count, or the server's header when higher. */
   usedWeight = 0;
   requests = 0;
   rateLimited = 0;
   bans = 0;
   #blockedUntil = 0;
+  #windowStart = 0;
   #tail: Promise<unknown> = Promise.resolve();
   readonly #budget: number;
+  readonly #windowMs: number;
   readonly #now: () => number;
   readonly #sleep: (ms: number) => Promise<void>;
 
   constructor(readonly opts: RestOptions) {
     this.#budget = opts.weightBudgetPerMin ?? 6000;
+    this.#windowMs = opts.weightWindowMs ?? WEIGHT_WINDOW_MS;
     this.#now = opts.now ?? Date.now;
     this.#sleep = opts.sleep ?? Bun.sleep;
   }
@@ -91,6 +101,16 @@ export class BinanceRest {
     return Math.max(0, this.#blockedUntil - this.#now());
   }
 
+  /** Start a new window (usage back to 0) when the clock has passed the current one. */
+  #rollWindow(): void {
+    const now = this.#now();
+    const start = now - (now % this.#windowMs);
+    if (start > this.#windowStart) {
+      this.#windowStart = start;
+      this.usedWeight = 0;
+    }
+  }
+
   #queue(path: string, weight: number): Promise<unknown> {
     const run = this.#tail.then(
       () => this.#request(path, weight),
@@ -103,12 +123,14 @@ export class BinanceRest {
   async #request(path: string, weight: number): Promise<unknown> {
     const blocked = this.blockedForMs();
     if (blocked > 0) await this.#sleep(blocked);
-    // Near the budget: wait for the next minute window rather than earn a 429.
-    if (this.usedWeight + weight > this.#budget * 0.9) {
-      const msToMinute = 60_000 - (this.#now() % 60_000);
-      await this.#sleep(msToMinute);
-      this.usedWeight = 0;
+    this.#rollWindow();
+    // Near the budget: wait for the next window rather than earn a 429.
+    if (this.usedWeight + weight > this.#budget * BUDGET_SHARE) {
+      await this.#sleep(this.#windowStart + this.#windowMs - this.#now());
+      this.#rollWindow();
     }
+    // Counted before sending: a server that reports no X-MBX-USED-WEIGHT-1M still gets a budget.
+    this.usedWeight += weight;
     this.requests++;
     let res: Response;
     try {
@@ -121,7 +143,8 @@ export class BinanceRest {
       throw new RestError(timeout ? "timeout" : "network", `${path}: ${(e as Error).message}`, true);
     }
     const used = Number(res.headers.get("x-mbx-used-weight-1m"));
-    if (Number.isFinite(used) && used > 0) this.usedWeight = used;
+    // The server also counts other clients on this IP: its figure wins when it is higher.
+    if (Number.isFinite(used) && used > this.usedWeight) this.usedWeight = used;
     const retryAfterMs = Number(res.headers.get("retry-after") ?? "0") * 1000 || 0;
     if (res.status === 429) {
       this.rateLimited++;
