@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, test } from "bun:test";
 import { type SimOptionsInput, type Simulator, startSimulator } from "./index.ts";
+import { WeightLimiter } from "./rest-limits.ts";
 import { waitFor } from "./test-client.ts";
 
 let sim: Simulator | undefined;
@@ -121,10 +122,35 @@ describe("REST market data", () => {
 });
 
 describe("REST weight limits", () => {
+  test("windows, strikes and bans on an injected clock (WeightLimiter)", () => {
+    // Exact boundaries, which a wall clock cannot pin down: windows of 400 ms aligned to the clock.
+    const l = new WeightLimiter({ limit: 60, windowMs: 400, strikesBeforeBan: 1, banMs: 300 });
+    expect(l.charge("ip", 25, 1_000)).toMatchObject({ status: 200, used: 25 }); // window [800, 1200)
+    expect(l.charge("ip", 25, 1_100)).toMatchObject({ status: 200, used: 50 });
+    expect(l.charge("ip", 25, 1_199)).toMatchObject({ status: 429, untilMs: 1_200, retryAfterS: 1 });
+    expect(l.charge("other", 25, 1_199)).toMatchObject({ status: 200, used: 25 }); // per IP
+    expect(l.charge("ip", 1, 1_199)).toMatchObject({ status: 429, untilMs: 1_200 }); // strike 1
+    expect(l.charge("ip", 1, 1_199)).toMatchObject({ status: 418, untilMs: 1_499 }); // strike 2: ban
+    expect(l.charge("ip", 1, 1_200)).toMatchObject({ status: 418, used: 0 }); // new window, still banned
+    expect(l.charge("ip", 1, 1_498)).toMatchObject({ status: 418, untilMs: 1_499 });
+    expect(l.charge("ip", 1, 1_499)).toMatchObject({ status: 200, used: 1 }); // ban over, window [1200, 1600)
+    expect(l.charge("ip", 59, 1_599)).toMatchObject({ status: 200, used: 60 });
+    expect(l.charge("ip", 60, 1_600)).toMatchObject({ status: 200, used: 60 }); // reset exactly at 1600
+  });
+
   test("over the budget → 429 + Retry-After; calling on → 418 ban; the window resets", async () => {
-    await start({ restWeightLimit: 60, restWeightWindowMs: 400, restStrikesBeforeBan: 1, restBanMs: 300 });
-    // Align to the start of a window so the sequence below cannot straddle a reset.
-    await waitFor(() => sim!.nowMs() % 400 < 50, 1000, "window start");
+    // Windows are aligned to the simulator clock (epoch ms % window). A clock that starts on a
+    // window boundary puts the calls below in the first window with no wait for alignment; 2 s
+    // is far more than six loopback calls take, and the test checks that it held.
+    const startMs = 1_600_000_000_000;
+    const windowMs = 2_000;
+    await start({
+      startTimeMs: startMs,
+      restWeightLimit: 60,
+      restWeightWindowMs: windowMs,
+      restStrikesBeforeBan: 1,
+      restBanMs: 300,
+    });
     expect((await get("/api/v3/historicalTrades?symbol=BTCUSDT")).status).toBe(200);
     expect(weight(await get("/api/v3/historicalTrades?symbol=BTCUSDT"))).toBe(50);
     const over = await get("/api/v3/historicalTrades?symbol=BTCUSDT");
@@ -134,8 +160,14 @@ describe("REST weight limits", () => {
     expect((await get("/api/v3/ping")).status).toBe(429); // strike 1: tolerated
     const banned = await get("/api/v3/ping"); // strike 2: banned
     expect(banned.status).toBe(418);
-    expect((await banned.text()).includes("banned until")).toBe(true);
-    await Bun.sleep(450);
+    const windowEndMs = startMs + windowMs;
+    // The premise of the verdicts above: all six calls were charged in the first window.
+    expect(sim!.nowMs()).toBeLessThan(windowEndMs);
+    const bannedUntilMs = Number(/banned until (\d+)/.exec(await banned.text())?.[1]);
+    expect(bannedUntilMs).toBeGreaterThan(startMs);
+    // Wait on the simulator's clock, not a fixed sleep, until the ban and the window are over.
+    const freeAtMs = Math.max(bannedUntilMs, windowEndMs);
+    await waitFor(() => sim!.nowMs() >= freeAtMs, 10_000, "the ban and the window to end");
     const back = await get("/api/v3/ping");
     expect(back.status).toBe(200);
     expect(weight(back)).toBe(1);

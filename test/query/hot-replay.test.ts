@@ -2,6 +2,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import type { TableName } from "../../src/model/tables.ts";
 import { DirFileSource } from "../../src/query/dir-source.ts";
+import { replay } from "../../src/query/replay.ts";
 import type { FileQuery, FileSource } from "../../src/query/types.ts";
 import {
   BASE_US,
@@ -149,20 +150,60 @@ describe("replay", () => {
     expect(a.engine.duck.queries - q0).toBe(afterIdle);
   });
 
-  test("speed paces by recorded time; SSE ends with an end event", async () => {
+  // Pacing on an injected clock: replay() takes the clock and the sleep, so the schedule is exact
+  // whatever the machine's load. Agg trades are 1 s apart in the fixture.
+  for (const speed of [40, 2]) {
+    test(`speed ${speed}: each row goes out when its recorded offset ÷ speed is due (injected clock)`, async () => {
+      const a = await makeApp(fx);
+      closers.push(() => a.engine.close());
+      let clockMs = 0;
+      const sleeps: number[] = [];
+      const sent: { atMs: number; ids: unknown[] }[] = [];
+      const rows = replay(
+        a.engine,
+        {
+          table: "agg_trades",
+          symbol: "ETHUSDT",
+          fromUs: BASE_US + 1_000_000,
+          toUs: BASE_US + 6_000_000,
+          speed,
+          pageRows: 2, // the schedule must carry across pages
+        },
+        () => clockMs,
+        async (ms) => {
+          sleeps.push(ms);
+          clockMs += ms;
+        },
+      );
+      for await (const f of rows) {
+        const id = f.columns.findIndex((c) => c.name === "agg_trade_id");
+        sent.push({ atMs: clockMs, ids: f.data[id]! });
+      }
+      expect(sent).toEqual([1, 2, 3, 4, 5].map((n) => ({ atMs: ((n - 1) * 1000) / speed, ids: [n] })));
+      // Long waits are sliced (SLEEP_SLICE_MS, 200 ms) so a cancelled stream is noticed soon.
+      expect(Math.max(...sleeps)).toBeLessThanOrEqual(200);
+    });
+  }
+
+  test("speed paces by recorded time over HTTP; SSE ends with an end event", async () => {
     const a = await makeApp(fx);
     closers.push(() => a.engine.close());
     const start = (BASE_US + 1_000_000) / 1000;
     const end = start + 5_000; // agg trades are 1 s apart: 5 rows, 4 s recorded
+    const speed = 10;
     const t0 = performance.now();
     const r = await req(
       a,
-      `/v1/replay?table=agg_trades&symbol=ETHUSDT&start=${start}&end=${end}&speed=40&format=sse`,
+      `/v1/replay?table=agg_trades&symbol=ETHUSDT&start=${start}&end=${end}&speed=${speed}&format=sse`,
     );
     const text = await r.text();
     const ms = performance.now() - t0;
-    expect(ms).toBeGreaterThanOrEqual(95); // 4 s / 40
-    expect(ms).toBeLessThan(2000);
+    // The route hands `speed` to replay (whose schedule the tests above check exactly). Paced: no
+    // sooner than 4 s / speed (less 5 ms of timer rounding), which an unpaced stream beats by far;
+    // and sooner than the recorded 4 s, which a route that dropped the speed would take. A slow
+    // machine only adds to the 400 ms, and has 3.6 s before the upper bound.
+    expect(ms).toBeGreaterThanOrEqual(4000 / speed - 5);
+    expect(ms).toBeLessThan(4000);
     const data = text
       .split("\n\n")
       .filter((b) => b.startsWith("data: "))

@@ -90,6 +90,30 @@ async function write(pool: ParquetWriterPool, symbol: string, firstId: number, c
 const rel = (dataDir: string, f: FileInfo) => relative(dataDir, f.path).split("\\").join("/");
 const withoutPath = (f: FileInfo) => ({ ...f, path: "" });
 
+/** Poll a condition that has no event to await; bounded, and the error names what was awaited. */
+async function until(cond: () => boolean, timeoutMs: number, what: string): Promise<void> {
+  const deadline = performance.now() + timeoutMs;
+  while (!cond()) {
+    if (performance.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await Bun.sleep(10);
+  }
+}
+
+/**
+ * "At once" without a wall clock: true when `p` settles from work already queued (promise
+ * reactions), before any timer can run, however slow the machine. A request left waiting on the
+ * store, or a retry sleep, cannot settle that way.
+ */
+function settlesBeforeAnyTimer(p: Promise<unknown>): Promise<boolean> {
+  return Promise.race([
+    p.then(
+      () => true,
+      () => true,
+    ),
+    Bun.sleep(0).then(() => false),
+  ]);
+}
+
 describe("object store mirror (s3rver on loopback)", () => {
   const prefix = `p${++n}/k2`;
   const dataDir = localDir();
@@ -197,14 +221,23 @@ describe("object store mirror (s3rver on loopback)", () => {
   });
 
   test("a missing bucket stops start-up at once with a clear message", async () => {
+    let attempts = 0;
     const err = await withLocalDir((dir) => {
       const { mirror } = mirrorOf(dir, "x", { bucket: "no-such-bucket" });
-      return atStartup(mirror, "download", () => pullMissing(mirror)).catch((e: Error) => e);
+      // A 5 s budget (not STARTUP_TIMEOUT_MS) so a start-up that wrongly retried fails below
+      // on `attempts` rather than on the test's timeout.
+      const step = () => {
+        attempts++;
+        return pullMissing(mirror);
+      };
+      return atStartup(mirror, "download", step, 5_000).catch((e: Error) => e);
     });
     expect(err).toBeInstanceOf(Error);
     expect((err as Error).message).toContain("s3://no-such-bucket/x");
     expect((err as Error).message).toContain("NoSuchBucket");
-  }, 3_000); // not retryable: no waiting out STARTUP_TIMEOUT_MS
+    // Not retryable: one attempt, so no waiting out STARTUP_TIMEOUT_MS between retries.
+    expect(attempts).toBe(1);
+  });
 });
 
 describe("the write path with the store down (openStorage, real wiring)", () => {
@@ -253,12 +286,12 @@ async function outage(own: S3rverHarness, dir: string): Promise<void> {
     const write = storage.batcher.writer.write(batch).finally(() => {
       settled = true;
     });
-    await Bun.sleep(1_500);
+    // Until the upload has failed twice (so it retried and is still at it), not a fixed sleep.
+    await until(() => mirror.uploadFailures >= 2, 10_000, "two failed uploads while the store is down");
     // Queryable at once (in the catalog), but not acknowledged: the WAL must keep the rows.
     expect(settled).toBe(false);
     expect(storage.catalog.size).toBe(1);
     expect(mirror.pending).toBe(1);
-    expect(mirror.uploadFailures).toBeGreaterThan(0);
     expect(mirror.failing?.error.kind).toBe("unreachable");
     await own.start(); // same port, same folder
     await Promise.race([write, Bun.sleep(10_000)]);
@@ -277,8 +310,18 @@ async function outage(own: S3rverHarness, dir: string): Promise<void> {
 
 describe("a store that accepts and never answers", () => {
   test("stopBackground ends a reconcile pass, stop() ends a pending upload, both at once", async () => {
-    // A loopback listener that takes connections and never replies (a black-holed store).
-    const hole = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
+    // A loopback listener that takes requests and never replies (a black-holed store).
+    const requests: string[] = [];
+    const hole = Bun.listen({
+      hostname: "127.0.0.1",
+      port: 0,
+      socket: {
+        data(_socket, chunk) {
+          const line = /^(GET|PUT) \S+/.exec(chunk.toString("latin1"));
+          if (line) requests.push(line[1]!);
+        },
+      },
+    });
     try {
       await withLocalDir(async (dir) => {
         const pool = await ParquetWriterPool.start({ dataDir: dir, workers: 1 });
@@ -298,16 +341,22 @@ describe("a store that accepts and never answers", () => {
           });
           const pass = reconcile(mirror, catalog).catch((e: ObjectStoreError) => e);
           const upload = mirror.upload(info);
-          await Bun.sleep(200);
-          let t0 = performance.now();
+          // Both requests have reached the store and wait for an answer that never comes: the
+          // pass's listing (GET) and the upload (PUT).
+          await until(
+            () => requests.includes("GET") && requests.includes("PUT"),
+            10_000,
+            "the listing and the upload to reach the store",
+          );
+          // Each stop ends its requests at once: before any timer runs, so neither waits out the
+          // attempt timeout (120 s default) nor a retry sleep.
           mirror.stopBackground();
+          expect(await settlesBeforeAnyTimer(pass)).toBe(true);
           expect(((await pass) as ObjectStoreError).kind).toBe("stopped");
-          expect(performance.now() - t0).toBeLessThan(100);
           expect(mirror.pending).toBe(1); // the write path is still waiting
-          t0 = performance.now();
           mirror.stop();
+          expect(await settlesBeforeAnyTimer(upload)).toBe(true);
           expect(await upload).toBe(false);
-          expect(performance.now() - t0).toBeLessThan(100);
           expect(mirror.pending).toBe(0);
         } finally {
           await pool.close();
