@@ -18,9 +18,11 @@ export async function storedTradeIds(dataDir: string, table = "trades"): Promise
   try {
     const idCol = table === "trades" ? "trade_id" : table === "agg_trades" ? "agg_trade_id" : "update_id";
     const glob = join(dataDir, table, "*", "*", "*.parquet");
-    const r = await conn.runAndReadAll(
-      `SELECT symbol, list(${idCol} ORDER BY ${idCol}) AS ids, count(*) AS n, count(DISTINCT ${idCol}) AS d
+    const r = await vanishRetry(() =>
+      conn.runAndReadAll(
+        `SELECT symbol, list(${idCol} ORDER BY ${idCol}) AS ids, count(*) AS n, count(DISTINCT ${idCol}) AS d
        FROM read_parquet('${glob}', hive_partitioning = true) GROUP BY symbol`,
+      ),
     );
     for (const row of r.getRowObjectsJS()) {
       const ids = (row.ids as bigint[]).map(Number);
@@ -31,4 +33,18 @@ export async function storedTradeIds(dataDir: string, table = "trades"): Promise
     db.closeSync();
   }
   return out;
+}
+
+/**
+ * While K2 runs, compaction may delete a file between DuckDB's glob and its open: read again
+ * (bounded). Only that error: any other (a partial or corrupt file) fails the caller at once.
+ */
+async function vanishRetry<T>(read: () => Promise<T>, attempts = 5): Promise<T> {
+  for (let i = 1; ; i++) {
+    try {
+      return await read();
+    } catch (e) {
+      if (i >= attempts || !/Cannot open file .*No such file or directory/.test(String(e))) throw e;
+    }
+  }
 }
