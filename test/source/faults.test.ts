@@ -6,7 +6,8 @@
 import { afterEach, describe, expect, test } from "bun:test";
 import { LoopLagMonitor } from "../../src/obs/index.ts";
 import type { LifecycleEvent } from "../../src/source/binance/source.ts";
-import { deliverableIds, type Harness, startHarness } from "../support/source-harness.ts";
+import { wholeTruth } from "../support/bounded-run.ts";
+import { type Harness, startHarness } from "../support/source-harness.ts";
 
 let h: Harness | undefined;
 afterEach(async () => {
@@ -24,12 +25,16 @@ async function flowMore(hh: Harness, n: number, symbol = "BTCUSDT", timeoutMs = 
   hh.drain();
 }
 
-function expectTradesComplete(hh: Harness, symbol = "BTCUSDT") {
+/**
+ * Every trade of the run once: the market is paused, the source catches up (repairs included),
+ * and the ring's ids must equal the simulator's whole ground truth; then the market resumes.
+ */
+async function expectTradesComplete(hh: Harness, symbol = "BTCUSDT") {
+  await hh.catchUp();
   const ids = hh.ids("trades", symbol);
-  const first = ids[0]!;
-  const last = ids[ids.length - 1]!;
-  expect(ids).toEqual(deliverableIds(hh.sim, symbol, first, last));
+  expect(ids).toEqual(wholeTruth(hh.sim, "trades", symbol));
   expect(hh.repeats).toEqual([]);
+  hh.resume();
   return ids;
 }
 
@@ -61,7 +66,7 @@ describe("fault recovery", () => {
         lag.stop();
       }
       await flowMore(hh, 200);
-      expectTradesComplete(hh);
+      await expectTradesComplete(hh);
       expect(hh.source.reconnects).toBeGreaterThanOrEqual(1);
       // Prompt recovery, judged on the schedule the source computed rather than on a wall clock:
       // the reconnect waits one first-step backoff (full jitter under reconnectBaseMs), and that
@@ -109,7 +114,7 @@ describe("fault recovery", () => {
     expect(silentMs).toBeLessThanOrEqual(dataTimeoutMs + tickMs + lag.max + lag.intervalMs + 25);
     hh.sim.faults.stall(false);
     await flowMore(hh, 50);
-    expectTradesComplete(hh);
+    await expectTradesComplete(hh);
   });
 
   test("pings stop: data still flows and the connection stays; the watchdog only acts on silence", async () => {
@@ -119,7 +124,7 @@ describe("fault recovery", () => {
     hh.sim.faults.sendPings(false);
     await flowMore(hh, 100);
     expect(opened(hh)).toBe(1);
-    expectTradesComplete(hh);
+    await expectTradesComplete(hh);
   });
 
   test("connections refused: backoff delays follow 2^n ceilings with full jitter, then recovery", async () => {
@@ -143,7 +148,7 @@ describe("fault recovery", () => {
       expect(e.delayMs).toBeLessThanOrEqual(Math.min(320, 40 * 2 ** i));
     });
     await flowMore(hh, 50);
-    expectTradesComplete(hh);
+    await expectTradesComplete(hh);
   });
 
   test("serverShutdown: make-before-break rotation, no loss, duplicates from the overlap removed", async () => {
@@ -153,7 +158,7 @@ describe("fault recovery", () => {
     hh.sim.faults.serverShutdown();
     await hh.waitFor(() => hh.events.some((e) => e.type === "rotated"), 3000, "rotation");
     await flowMore(hh, 100);
-    expectTradesComplete(hh);
+    await expectTradesComplete(hh);
     expect(hh.source.rotations).toBe(1);
     expect(hh.ledger.entries()).toEqual([]);
   });
@@ -169,7 +174,7 @@ describe("fault recovery", () => {
     hh.sim.faults.maxLifetime(400);
     await hh.waitFor(() => hh.source.rotations >= 3, 5000, "three rotations");
     await flowMore(hh, 50);
-    expectTradesComplete(hh);
+    await expectTradesComplete(hh);
     expect(hh.ingest.duplicates).toBeGreaterThan(0); // the overlaps happened and were removed
   });
 
@@ -182,7 +187,7 @@ describe("fault recovery", () => {
     expect(opened(hh)).toBe(1);
     const dl = hh.ingest.deps.deadLetters;
     expect(dl.size + dl.droppedTotal).toBeGreaterThan(10);
-    expectTradesComplete(hh);
+    await expectTradesComplete(hh);
   });
 
   test("trade ids withheld from the socket are repaired from REST", async () => {
@@ -191,7 +196,7 @@ describe("fault recovery", () => {
     await flowMore(hh, 20);
     hh.sim.faults.skipTradeIds(1000, "BTCUSDT");
     await flowMore(hh, 100, "BTCUSDT", 15_000);
-    expectTradesComplete(hh);
+    await expectTradesComplete(hh);
     const repaired = hh.ledger.entries({ state: "repaired" });
     expect(repaired.reduce((n, e) => n + e.to_id - e.from_id + 1, 0)).toBeGreaterThanOrEqual(1000);
   }, 20_000);
@@ -202,7 +207,7 @@ describe("fault recovery", () => {
     await flowMore(hh, 20);
     hh.sim.faults.loseTradeIds(25, "BTCUSDT");
     await flowMore(hh, 50);
-    expectTradesComplete(hh);
+    await expectTradesComplete(hh);
     const lost = hh.sim.groundTruth().symbols.BTCUSDT!.missingAtSourceTradeIds;
     const ledgered = hh.ledger.entries({ state: "missing_at_source" }).map((e) => [e.from_id, e.to_id]);
     expect(ledgered).toEqual(lost);
@@ -226,7 +231,7 @@ describe("fault recovery", () => {
       );
       hh.sim.faults.rest({ status: 0 });
       await flowMore(hh, 50, "BTCUSDT", 15_000);
-      expectTradesComplete(hh);
+      await expectTradesComplete(hh);
       expect(hh.ledger.entries({ state: "repaired" }).length).toBeGreaterThan(0);
     });
   }
@@ -238,7 +243,7 @@ describe("fault recovery", () => {
     hh.sim.faults.rest({ delayMs: 400 });
     hh.sim.faults.skipTradeIds(30, "BTCUSDT");
     await flowMore(hh, 100, "BTCUSDT", 10_000);
-    expectTradesComplete(hh);
+    await expectTradesComplete(hh);
     const e = hh.ledger.entries({ state: "repaired" })[0]!;
     expect((e.updated_at_us - e.detected_at_us) / 1000).toBeGreaterThanOrEqual(400);
   }, 15_000);

@@ -7,7 +7,8 @@
  */
 import { afterEach, describe, expect, test } from "bun:test";
 import type { RestLogEntry } from "../../src/sim/index.ts";
-import { deliverableIds, type Harness, startHarness } from "../support/source-harness.ts";
+import { wholeTruth } from "../support/bounded-run.ts";
+import { type Harness, startHarness } from "../support/source-harness.ts";
 
 let h: Harness | undefined;
 afterEach(async () => {
@@ -38,10 +39,10 @@ async function gapThenRepair(hh: Harness, n: number, timeoutMs: number) {
   );
   expect(requestsInsideRetryAfter(hh.sim.restLog())).toEqual([]);
   expect(hh.sim.restLog().filter((e) => e.verdict === "in_backoff" || e.verdict === "banned")).toEqual([]);
-  hh.drain();
-  const ids = hh.ids("trades", "BTCUSDT");
-  expect(ids).toEqual(deliverableIds(hh.sim, "BTCUSDT", ids[0]!, ids.at(-1)!));
+  await hh.catchUp();
+  expect(hh.ids("trades", "BTCUSDT")).toEqual(wholeTruth(hh.sim, "trades", "BTCUSDT"));
   expect(hh.repeats).toEqual([]);
+  hh.resume();
 }
 
 /** Every request that followed an answer carrying Retry-After came after it ran out. */

@@ -51,13 +51,28 @@ export interface Harness {
   repeats: string[];
   drain(): void;
   ids(table: string, symbol: string): number[];
+  /**
+   * Pause the market, wait until every trade and aggTrade it generated that the socket or REST
+   * can deliver reached the ring (repairs included), and drain. The market stays paused: call
+   * `resume()` to go on (the schedule resumes without a burst).
+   */
+  catchUp(timeoutMs?: number): Promise<void>;
+  resume(): void;
   waitFor(cond: () => boolean, timeoutMs: number, what: string): Promise<void>;
   stop(): Promise<void>;
 }
 
 export async function startHarness(o: HarnessOptions = {}): Promise<Harness> {
   const symbolsList = o.symbols ?? ["BTCUSDT", "ETHUSDT", "BNBUSDT"];
-  const sim = await startSimulator({ symbols: symbolsList, ratePerSec: 50, seed: 7, ...o.sim });
+  // The market starts paused and resumes once every connection is open: the first trade the
+  // source sees is the first one generated, so a test can compare with the whole ground truth.
+  const sim = await startSimulator({
+    symbols: symbolsList,
+    ratePerSec: 50,
+    seed: 7,
+    ...o.sim,
+    faults: { paused: true, ...o.sim?.faults },
+  });
   const symbols = new SymbolTable(symbolsList);
   const lookup = new SymbolLookup(symbols);
   const ring = new Ring(o.ringCapacity ?? 1 << 16);
@@ -107,6 +122,7 @@ export async function startHarness(o: HarnessOptions = {}): Promise<Harness> {
     },
   );
   const seen = new Map<string, number[]>();
+  const maxSeen = new Map<string, number>();
   const all = new Map<string, Set<number>>();
   const repeats: string[] = [];
   const drain = () => {
@@ -121,11 +137,27 @@ export async function startHarness(o: HarnessOptions = {}): Promise<Harness> {
       }
       if (set.has(id)) repeats.push(`${key}:${id}`);
       set.add(id);
+      if (id > (maxSeen.get(key) ?? -1)) maxSeen.set(key, id);
       seen.get(key)!.push(id);
     });
   };
   const timer = setInterval(drain, 5);
   source.start();
+  const waitFor = async (cond: () => boolean, timeoutMs: number, what: string) => {
+    const deadline = performance.now() + timeoutMs;
+    while (!cond()) {
+      if (performance.now() > deadline)
+        throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+      await Bun.sleep(10);
+    }
+  };
+  await waitFor(
+    () => sim.stats().connections >= source!.shardCount && source!.shardStatus().every((st) => st.open),
+    5000,
+    "every connection open",
+  );
+  if (o.sim?.faults?.paused !== true) sim.faults.pause(false);
+  const kinds = o.kinds ?? ["trade", "aggTrade", "bookTicker"];
   const h: Harness = {
     sim,
     source,
@@ -139,14 +171,32 @@ export async function startHarness(o: HarnessOptions = {}): Promise<Harness> {
     repeats,
     drain,
     ids: (table, symbol) => [...(seen.get(`${table}:${symbol}`) ?? [])].sort((a, b) => a - b),
-    async waitFor(cond, timeoutMs, what) {
-      const deadline = performance.now() + timeoutMs;
-      while (!cond()) {
-        if (performance.now() > deadline)
-          throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-        await Bun.sleep(10);
+    waitFor,
+    async catchUp(timeoutMs = 10_000) {
+      sim.faults.pause(true);
+      for (const symbol of symbolsList) {
+        const truth = sim.groundTruth().symbols[symbol];
+        if (kinds.includes("trade")) {
+          const last = deliverableIds(sim, symbol, 0, Number.MAX_SAFE_INTEGER).at(-1) ?? -1;
+          await waitFor(
+            () => (maxSeen.get(`trades:${symbol}`) ?? -1) >= last,
+            timeoutMs,
+            `trade #${last} of ${symbol}`,
+          );
+        }
+        if (kinds.includes("aggTrade")) {
+          const last = truth?.aggIds.at(-1)?.[1] ?? -1;
+          await waitFor(
+            () => (maxSeen.get(`agg_trades:${symbol}`) ?? -1) >= last,
+            timeoutMs,
+            `aggTrade #${last} of ${symbol}`,
+          );
+        }
       }
+      await waitFor(() => repairer.backlog === 0, timeoutMs, "repair backlog to drain");
+      drain();
     },
+    resume: () => sim.faults.pause(false),
     async stop() {
       source?.stop();
       repairer.stop();
