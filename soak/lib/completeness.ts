@@ -3,9 +3,10 @@
  * an independent reader) against the simulator's ground truth. Works on id *ranges* (islands of
  * consecutive stored ids), so a 24 h soak of 170M trades is still a handful of numbers.
  *
- * Window per symbol: [first stored id, last id the simulator had generated at the cut]. Before
- * the first stored id nothing is owed (K2 starts at the first trade it sees); after the cut the
- * run was still going when K2 stopped, so nothing is owed either.
+ * Window per symbol: [first id the simulator generated, last id it had generated at the cut].
+ * The stack starts the market paused and resumes it once K2 is connected (soak/lib/stack.ts), so
+ * K2's first trade is the first one generated and losing the first rows counts as a loss; after
+ * the cut the run was still going when K2 stopped, so nothing is owed.
  */
 
 import { existsSync } from "node:fs";
@@ -121,7 +122,7 @@ export async function verifyCompleteness(
     const t = truth.symbols[symbol];
     const ta = after.symbols[symbol] ?? t;
     const s = stored.get(symbol);
-    const first = s?.islands[0]?.[0];
+    const first = t?.tradeIds[0]?.[0];
     const cut = t?.tradeIds[t.tradeIds.length - 1]?.[1];
     const v: SymbolVerdict = {
       symbol,

@@ -90,7 +90,13 @@ export function k2EnvFor(sim: Simulator, symbols: string[], extra: Record<string
 }
 
 export async function startStack(o: StackOptions): Promise<Stack> {
-  const sim = await startSimulator({ symbols: o.symbols, ...o.sim });
+  // Paused until K2 is connected: K2's first trade is the first generated, so the completeness
+  // proof owes every id of the run (soak/lib/completeness.ts).
+  const sim = await startSimulator({
+    symbols: o.symbols,
+    ...o.sim,
+    faults: { paused: true, ...o.sim?.faults },
+  });
   const undoSim = onCleanup(() => sim.stop());
   const ownDir = o.dataDir === undefined;
   const dataDir = o.dataDir ?? mkdtempSync(join(tmpdir(), "k2-harness-"));
@@ -139,6 +145,11 @@ export async function startStack(o: StackOptions): Promise<Stack> {
       await undoDir();
     },
   };
+  if (o.sim.faults?.paused !== true) {
+    const ms = await waitUntil(() => sim.stats().connections >= 1, 30_000, 20);
+    if (ms === null) throw new Error("K2 opened no WebSocket session to the simulator within 30 s");
+    sim.faults.pause(false);
+  }
   return stack;
 }
 
