@@ -23,6 +23,7 @@ import { type StreamKind, shardStreams, streamNames } from "../source/binance/st
 import { GapLedger } from "../source/gap-ledger.ts";
 import { GapRepairer } from "../source/gap-repair.ts";
 import { Sequencer } from "../source/sequencer.ts";
+import { RESUME_FILL } from "./backpressure.ts";
 
 export interface SourceSideDeps {
   readonly config: Config;
@@ -76,7 +77,9 @@ export async function openSourceSide(d: SourceSideDeps) {
     emit: (frame, recv) => ingest?.onFrame(frame, recv, -1, FrameTag.REST),
     maxAttempts: config.gapRepairMaxAttempts,
     nowUs,
-    canRepair: () => d.wal.lastError === null,
+    // A page of repaired rows lands in the ring at once: only below the level at which paused
+    // sockets resume is there room for it (rows a full ring refuses would be a new gap).
+    canRepair: () => d.wal.lastError === null && d.ring.fillRatio() <= RESUME_FILL,
     onError: (e, g) =>
       log.warn(
         { symbol: g.symbol, from: g.from_id, to: g.to_id, attempts: g.attempts },

@@ -22,7 +22,11 @@ export interface RepairOptions {
   readonly retryDelayMs?: (attempt: number) => number;
   readonly nowUs: () => number;
   readonly onError?: (e: Error, gap: GapEntry) => void;
-  /** False while repaired rows could not be stored anyway (disk failing, circuit break): wait. */
+  /**
+   * False while repaired rows could not be stored anyway (disk failing, ring nearly full): wait.
+   * Asked before every page, not only every gap: a page is up to 1000 rows at once, and rows the
+   * ring refuses would be ledgered as a new gap and fetched again.
+   */
   readonly canRepair?: () => boolean;
 }
 
@@ -38,6 +42,9 @@ export function aggTradeFrame(symbol: string, a: RestAggTrade): string {
 }
 
 type Part = { from: number; to: number; state: GapState; detail: string };
+
+/** How often a repair waiting for canRepair asks again. */
+const REPAIRABLE_POLL_MS = 50;
 
 export class GapRepairer {
   readonly #queue: GapEntry[] = [];
@@ -72,7 +79,7 @@ export class GapRepairer {
     this.#running = true;
     try {
       for (let gap = this.#queue.shift(); gap && !this.#stopped; gap = this.#queue.shift()) {
-        while (this.opts.canRepair && !this.opts.canRepair() && !this.#stopped) await Bun.sleep(250);
+        await this.#whenRepairable();
         await this.#repair(gap);
       }
     } finally {
@@ -88,6 +95,8 @@ export class GapRepairer {
     const parts: Part[] = [];
     let cursor = gap.from_id;
     while (cursor <= gap.to_id && !this.#stopped) {
+      await this.#whenRepairable();
+      if (this.#stopped) break;
       let page: { id: number; frame: string }[];
       try {
         page = await this.#page(gap, cursor);
@@ -146,6 +155,11 @@ export class GapRepairer {
     }
     for (const p of parts) if (p.state === "missing_at_source") this.missingIds += p.to - p.from + 1;
     ledger.resolve(gap, parts, nowUs());
+  }
+
+  async #whenRepairable(): Promise<void> {
+    while (this.opts.canRepair && !this.opts.canRepair() && !this.#stopped)
+      await Bun.sleep(REPAIRABLE_POLL_MS);
   }
 
   /** Grow the current "repaired" run or start a new one. */
