@@ -13,6 +13,7 @@ import { join } from "node:path";
 import { type Simulator, startSimulator } from "../../src/sim/index.ts";
 import {
   expectWholeTruth,
+  firstTradesDurable,
   pauseAndCatchUp,
   resumeWhenConnected,
   simEnv,
@@ -21,7 +22,6 @@ import {
 } from "../support/bounded-run.ts";
 import { type K2Process, startK2 } from "../support/k2-process.ts";
 import { footerReplaces, mergesInFlight, partitionDirs } from "../support/partitions.ts";
-import { storedTradeIds } from "../support/stored.ts";
 
 let sim: Simulator | undefined;
 const procs: K2Process[] = [];
@@ -75,15 +75,7 @@ test("SIGKILL while a compaction is in flight: superseded files never count, eve
   procs.push(k2);
   const dataDir = k2.dataDir;
   await resumeWhenConnected(s);
-  const firstId = s.options.startTradeId;
-  await waitUntil(
-    async () => {
-      const stored = await storedTradeIds(dataDir);
-      return SYMBOLS.every((sym) => stored.get(sym)?.ids[0] === firstId);
-    },
-    10_000,
-    "the first trades in Parquet",
-  );
+  await firstTradesDurable(s, dataDir, SYMBOLS);
   await k2.stop("SIGKILL");
   k2 = await startK2(env({ K2_DATA_DIR: dataDir }));
   procs.push(k2);

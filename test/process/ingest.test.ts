@@ -8,13 +8,13 @@ import { afterEach, describe, expect, test } from "bun:test";
 import { type Simulator, startSimulator } from "../../src/sim/index.ts";
 import {
   expectWholeTruth,
+  firstTradesDurable,
   pauseAndCatchUp,
   resumeWhenConnected,
   simEnv,
   waitUntil,
 } from "../support/bounded-run.ts";
 import { type K2Process, startK2 } from "../support/k2-process.ts";
-import { storedTradeIds } from "../support/stored.ts";
 
 let sim: Simulator | undefined;
 let k2: K2Process | undefined;
@@ -66,17 +66,7 @@ describe("K2 process: simulator → Parquet, exactly once", () => {
     const dataDir = first.dataDir;
     cleanups.push(() => first.cleanup());
     await resumeWhenConnected(s);
-    // The run's first trades must be in a file before the first kill: a K2 that never made a
-    // row durable cannot know, after a restart, that it had seen it (nor could any recorder).
-    const firstId = s.options.startTradeId;
-    await waitUntil(
-      async () => {
-        const stored = await storedTradeIds(dataDir);
-        return SYMBOLS.every((sym) => stored.get(sym)?.ids[0] === firstId);
-      },
-      10_000,
-      "the first trades in Parquet",
-    );
+    await firstTradesDurable(s, dataDir, SYMBOLS);
     await first.stop("SIGKILL");
     for (let i = 0; i < 20; i++) {
       const p = await startK2(simEnv(s, SYMBOLS, { K2_DATA_DIR: dataDir }));

@@ -45,6 +45,23 @@ export async function resumeWhenConnected(s: Simulator, connections = 1, timeout
   s.faults.pause(false);
 }
 
+/**
+ * Wait until the run's first trade of every symbol is in a Parquet file. Needed before a crash
+ * or a fault: a K2 that never made a row durable cannot know, after a restart, that it had seen
+ * it (nor could any recorder).
+ */
+export async function firstTradesDurable(s: Simulator, dataDir: string, symbols: readonly string[]) {
+  const firstId = s.options.startTradeId;
+  await waitUntil(
+    async () => {
+      const stored = await storedTradeIds(dataDir);
+      return symbols.every((sym) => stored.get(sym)?.ids[0] === firstId);
+    },
+    10_000,
+    "the first trades in Parquet",
+  );
+}
+
 const ROUTE = { trades: "trades", agg_trades: "agg-trades" } as const;
 const ID = { trades: "trade_id", agg_trades: "agg_trade_id" } as const;
 export type Table = keyof typeof ROUTE;

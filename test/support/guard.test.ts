@@ -4,23 +4,10 @@
  */
 import { describe, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
+import { runTestFile } from "./bun-test-child.ts";
 import { parseGuardMode } from "./guard-core.ts";
-import { ROOT } from "./k2-process.ts";
 
-async function runFixture(mode: string) {
-  const proc = Bun.spawn([process.execPath, "test", "./test/support/guard.fixture.ts"], {
-    cwd: ROOT,
-    env: { ...process.env, K2_TEST_GUARD: mode },
-    stdout: "pipe",
-    stderr: "pipe",
-  });
-  const [stdout, stderr, code] = await Promise.all([
-    new Response(proc.stdout).text(),
-    new Response(proc.stderr).text(),
-    proc.exited,
-  ]);
-  return { code, out: stdout + stderr };
-}
+const runFixture = (mode: string) => runTestFile("./test/support/guard.fixture.ts", { K2_TEST_GUARD: mode });
 
 const KINDS = [
   /child process: pid \d+: sleep 30, created at test\/support\/guard\.fixture\.ts:\d+/,

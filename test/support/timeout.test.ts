@@ -4,23 +4,14 @@
  * Under Bun's own 5 s default both would pass; bunfig's `timeout` key alone changed nothing.
  */
 import { expect, test } from "bun:test";
-import { ROOT } from "./k2-process.ts";
+import { runTestFile } from "./bun-test-child.ts";
 import { TEST_TIMEOUT_MS } from "./timeout.ts";
 
-async function runFixture(timeoutMs: number, sleepMs: number) {
-  const proc = Bun.spawn([process.execPath, "test", "./test/support/timeout.fixture.ts"], {
-    cwd: ROOT,
-    env: { ...process.env, K2_TEST_TIMEOUT_MS: String(timeoutMs), K2_FIXTURE_SLEEP_MS: String(sleepMs) },
-    stdout: "pipe",
-    stderr: "pipe",
+const runFixture = (timeoutMs: number, sleepMs: number) =>
+  runTestFile("./test/support/timeout.fixture.ts", {
+    K2_TEST_TIMEOUT_MS: String(timeoutMs),
+    K2_FIXTURE_SLEEP_MS: String(sleepMs),
   });
-  const [stdout, stderr, code] = await Promise.all([
-    new Response(proc.stdout).text(),
-    new Response(proc.stderr).text(),
-    proc.exited,
-  ]);
-  return { code, out: stdout + stderr };
-}
 
 test("the preloaded default timeout applies to every test", async () => {
   const short = await runFixture(300, 700);
