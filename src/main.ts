@@ -1,13 +1,15 @@
 #!/usr/bin/env bun
 /**
- * K2 entry: loadConfig → buildPipeline → serve; SIGTERM/SIGINT stop accepting, drain, flush and
- * exit 0 within K2_SHUTDOWN_GRACE_MS. A bad configuration exits 2 with one line.
+ * K2 entry: loadConfig → claim the data dir → buildPipeline → serve; SIGTERM/SIGINT stop
+ * accepting, drain, flush and exit 0 within K2_SHUTDOWN_GRACE_MS. A bad configuration, a data dir
+ * another K2 owns or a port in use exits 2 with one line, before any file is opened.
  */
 import pkg from "../package.json" with { type: "json" };
 import { ConfigError, describeConfig, loadConfigFromProcess } from "./config/index.ts";
 import { createApp } from "./http/index.ts";
 import { isLoopbackHost } from "./http/routes/v1/guard.ts";
 import { createLogger } from "./obs/index.ts";
+import { type Claim, claimDataDir, DataDirTakenError, portInUse } from "./owner/index.ts";
 import { buildPipeline, type Pipeline } from "./pipeline/index.ts";
 
 // `k2 query ...` is the client (src/cli/): it talks to a running server and reads no server config.
@@ -39,6 +41,26 @@ function loadOrExit() {
 }
 
 const config = loadOrExit();
+
+/** One line on stderr and exit 2: what an operator must fix before K2 can start. */
+function refuse(message: string): never {
+  console.error(`k2: ${message}`);
+  process.exit(2);
+}
+
+// Before anything in the data dir is opened: own it (one K2 per folder), and make sure the port
+// is free (a stack trace after the WAL was opened helps nobody).
+let claim: Claim;
+try {
+  claim = await claimDataDir(config.dataDir, pkg.version);
+} catch (e) {
+  if (e instanceof DataDirTakenError) refuse(e.message);
+  console.error(`k2: could not start: data dir ${config.dataDir}: ${(e as Error).message}`);
+  process.exit(1);
+}
+if (portInUse(config.host, config.port))
+  refuse(`port ${config.port} on ${config.host} is in use by another program (K2_PORT)`);
+
 const logger = createLogger(config.logLevel);
 logger.info({ version: pkg.version, config: describeConfig(config) }, "k2 starting");
 
@@ -67,10 +89,18 @@ const app = createApp({
     maxBodyBytes: config.maxBodyBytes,
   },
 });
-const server = Bun.serve({ hostname: config.host, port: config.port, fetch: (req) => app.handle(req) });
+let server: ReturnType<typeof Bun.serve>;
+try {
+  server = Bun.serve({ hostname: config.host, port: config.port, fetch: (req) => app.handle(req) });
+} catch (e) {
+  // Free at the check above, taken since: nothing was accepted yet, so stop cleanly and refuse.
+  await pipeline.stop();
+  refuse(`port ${config.port} on ${config.host} could not be bound: ${(e as Error).message} (K2_PORT)`);
+}
 process.on("SIGTERM", () => void shutdown("SIGTERM"));
 process.on("SIGINT", () => void shutdown("SIGINT"));
-logger.info({ url: server.url.href }, "k2 serving");
+claim.info.url = server.url.href;
+logger.info({ pid: process.pid, url: server.url.href }, "k2 serving");
 
 let stopping = false;
 async function shutdown(signal: string): Promise<void> {
@@ -85,6 +115,7 @@ async function shutdown(signal: string): Promise<void> {
   await server.stop(false);
   await pipeline.stop();
   clearTimeout(force);
+  claim.release();
   logger.info("k2 stopped");
   logger.flush?.();
   process.exit(0);
