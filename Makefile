@@ -12,7 +12,7 @@ TEST_INTEGRATION := test
 
 IMAGE ?= k2:dev
 
-.PHONY: help bootstrap start demo test test-unit test-integration test-shard lint format typecheck bench bench-doc clean \
+.PHONY: help bootstrap start demo test test-pr test-pr-full ci-all test-unit test-integration test-shard lint format typecheck bench bench-doc clean \
 	coverage audit config-doc docker-build chaos-smoke soak-smoke perf-gate test-soak-1h test-soak-24h test-chaos
 
 help: ## list every target
@@ -34,6 +34,14 @@ demo: bootstrap ## run K2 against the embedded Binance simulator (K2_SOURCE=sim)
 
 test: bootstrap lint typecheck ## lint + typecheck + the default test suite (< 5 min on 2 cores)
 	"$(BUN)" test $(TEST_UNIT) $(TEST_INTEGRATION)
+
+# The predecessor's tiers, under the names its operators know.
+test-pr: bootstrap lint typecheck ## lint + typecheck + unit tests (src/): the quick check before a PR (~20 s)
+	"$(BUN)" test $(TEST_UNIT)
+
+test-pr-full: test ## lint + typecheck + unit + integration (the default suite, < 5 min)
+
+ci-all: test audit chaos-smoke soak-smoke perf-gate ## everything CI runs, locally (not the Docker build: no engine here; not the weekly 24 h soak)
 
 test-unit: bootstrap ## unit tests beside the code (src/)
 	"$(BUN)" test $(TEST_UNIT)
