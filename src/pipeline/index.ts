@@ -29,7 +29,7 @@ import { nowUs } from "../source/binance/connection.ts";
 import { SourceHealth } from "../source/health.ts";
 import { Backpressure } from "./backpressure.ts";
 import { registerPipelineMetrics } from "./metrics.ts";
-import { openSourceSide } from "./source.ts";
+import { openContinuity, openIntake, type SourceSide } from "./source.ts";
 import { openStorage } from "./storage.ts";
 
 export interface Pipeline {
@@ -62,6 +62,11 @@ export async function buildPipeline(config: Config, logger: Logger): Promise<Pip
   const ring = new Ring(config.ringCapacity);
   const walSeqBySlot = new Float64Array(ring.capacity);
 
+  // intake: the simulator (K2_SOURCE=sim) and the WebSocket sessions; frames wait in a staging
+  // buffer until the ingest is attached below
+  const sourceLog = stageLogger(logger, "source");
+  const intake = await openIntake({ config, log: sourceLog, symbols, lookup });
+
   // sink (catalog, Parquet pool, WAL, batcher, DLQ)
   const storage = await openStorage(config, stageLogger(logger, "sink"), symbols, ring, walSeqBySlot);
   const { catalog, batcher, wal, dlq } = storage;
@@ -74,19 +79,26 @@ export async function buildPipeline(config: Config, logger: Logger): Promise<Pip
       log.warn({ from: LEVEL_NAMES[c.from], to: LEVEL_NAMES[c.to], reasons: c.reasons }, "degradation level"),
   });
 
-  // source (+ simulator, REST repair, ingest); query engine reads the catalog + hot rows
+  // continuity (REST repair, sequencer, gap ledger, ingest) joins the intake to the ring and WAL;
+  // the query engine reads the catalog + hot rows
   let engine: QueryEngine | undefined;
-  const side = await openSourceSide({
-    config,
-    log: stageLogger(logger, "source"),
-    symbols,
-    lookup,
-    ring,
-    wal,
-    walSeqBySlot,
-    accepts: (t: TableId) => degradation.shouldAccept(TABLE_BY_ID[t]),
-    onRow: (rows, slot) => engine?.hot.append(rows, slot),
-  });
+  const side: SourceSide = {
+    ...intake,
+    ...openContinuity(
+      {
+        config,
+        log: sourceLog,
+        symbols,
+        lookup,
+        ring,
+        wal,
+        walSeqBySlot,
+        accepts: (t: TableId) => degradation.shouldAccept(TABLE_BY_ID[t]),
+        onRow: (rows, slot) => engine?.hot.append(rows, slot),
+      },
+      intake,
+    ),
+  };
   engine = await QueryEngine.open(
     {
       source: fileSourceOf(catalog, () => symbols.names()),
@@ -143,6 +155,7 @@ export async function buildPipeline(config: Config, logger: Logger): Promise<Pip
     gapMaxIds: config.gapMaxIds,
   });
   log.info({ ...replay, wal_last_seq: walLastSeqAtStart }, "WAL replayed");
+  intake.attach(side.ingest);
 
   // Health tiers and readiness.
   const health = new SourceHealth(

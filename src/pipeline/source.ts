@@ -1,6 +1,10 @@
 /**
- * The ingest side: simulator (K2_SOURCE=sim) → REST client + breaker + gap repairer → ingest
- * (decode, continuity, WAL, ring) → Binance source (shards, backoff, pacing, rotation).
+ * The ingest side, in two parts so the WebSocket sessions can open before storage does (a
+ * hand-over opens them while the old K2 still owns the data dir):
+ * - intake: simulator (K2_SOURCE=sim) → Binance source (shards, backoff, pacing, rotation),
+ *   whose frames go to a staging buffer until an ingest is attached;
+ * - continuity: REST client + breaker + gap repairer, sequencer, gap ledger → ingest (decode,
+ *   continuity, WAL, ring).
  */
 import type { Config } from "../config/index.ts";
 import type { SymbolLookup } from "../decode/binance/index.ts";
@@ -24,20 +28,16 @@ import { GapLedger } from "../source/gap-ledger.ts";
 import { GapRepairer } from "../source/gap-repair.ts";
 import { Sequencer } from "../source/sequencer.ts";
 import { RESUME_FILL } from "./backpressure.ts";
+import { type FrameSink, FrameStaging } from "./staging.ts";
 
-export interface SourceSideDeps {
+export interface IntakeDeps {
   readonly config: Config;
   readonly log: Logger;
   readonly symbols: SymbolTable;
   readonly lookup: SymbolLookup;
-  readonly ring: Ring;
-  readonly wal: WalWriter;
-  readonly accepts: (table: TableId) => boolean;
-  readonly onRow: (rows: RowColumns, slot: number) => void;
-  readonly walSeqBySlot: Float64Array;
 }
 
-export async function openSourceSide(d: SourceSideDeps) {
+export async function openIntake(d: IntakeDeps) {
   const { config, log } = d;
   let sim: Simulator | undefined;
   let wsUrl = config.binanceWsUrl;
@@ -58,10 +58,74 @@ export async function openSourceSide(d: SourceSideDeps) {
     restUrl = sim.restUrl;
     log.info({ ws: wsUrl, rest: restUrl }, "embedded Binance simulator started on loopback");
   }
+  const staging = new FrameStaging(d.lookup, d.symbols);
+  let sink: FrameSink = staging;
+  const pacer = new ConnectionPacer({
+    minIntervalMs: config.connectMinIntervalMs,
+    maxPerWindow: config.connectMaxPer5Min,
+    windowMs: 300_000,
+  });
+  const streams = streamNames(config.symbols, config.streams as readonly StreamKind[]);
+  const source = new BinanceSource(
+    {
+      wsUrl,
+      shards: shardStreams(streams, config.streamsPerConnection),
+      dataTimeoutMs: config.dataTimeoutMs,
+      rotateAfterMs: config.rotateAfterMs,
+      healthyAfterMs: config.healthyAfterMs,
+      newBackoff: () => new Backoff({ baseMs: config.reconnectBaseMs, capMs: config.reconnectMaxMs }),
+      gate: pacer,
+    },
+    {
+      onFrame: (f, recv, shard) => sink.onFrame(f, recv, shard),
+      onBinary: (f, recv, shard) => sink.onBinary(f, recv, shard),
+      onLifecycle: (ev) => {
+        if (ev.type === "closed")
+          log.warn(
+            { shard: ev.shard, conn: ev.conn, reason: ev.reason, detail: ev.detail },
+            "connection closed",
+          );
+        else if (ev.type === "connecting")
+          log.info({ shard: ev.shard, attempt: ev.attempt, delay_ms: ev.delayMs }, "connecting");
+        else if (ev.type === "rotated" || ev.type === "rotation_started") log.info(ev, ev.type);
+      },
+    },
+  );
+  return {
+    sim,
+    restUrl,
+    source,
+    pacer,
+    staging,
+    /** From now on frames go to `ingest`; what the staging buffer holds goes first, in order. */
+    attach(ingest: FrameSink): number {
+      const held = staging.drainInto(ingest);
+      sink = ingest;
+      return held;
+    },
+  };
+}
+
+export type Intake = Awaited<ReturnType<typeof openIntake>>;
+
+export interface ContinuityDeps {
+  readonly config: Config;
+  readonly log: Logger;
+  readonly symbols: SymbolTable;
+  readonly lookup: SymbolLookup;
+  readonly ring: Ring;
+  readonly wal: WalWriter;
+  readonly accepts: (table: TableId) => boolean;
+  readonly onRow: (rows: RowColumns, slot: number) => void;
+  readonly walSeqBySlot: Float64Array;
+}
+
+export function openContinuity(d: ContinuityDeps, intake: Intake) {
+  const { config, log } = d;
   const ledger = new GapLedger();
   const sequencer = new Sequencer();
   const deadLetters = new DeadLetterBuffer({ maxEntries: 10_000, maxBytes: 16 * 1024 * 1024 });
-  const rest = new BinanceRest({ baseUrl: restUrl, weightBudgetPerMin: config.restWeightBudget });
+  const rest = new BinanceRest({ baseUrl: intake.restUrl, weightBudgetPerMin: config.restWeightBudget });
   const restBreaker = new CircuitBreaker({
     name: "rest",
     failureThreshold: 5,
@@ -69,7 +133,6 @@ export async function openSourceSide(d: SourceSideDeps) {
     onStateChange: (c) => log.warn({ from: c.from, to: c.to }, "REST breaker"),
   });
   let ingest: Ingest | undefined;
-  let source: BinanceSource | undefined;
   const repairer = new GapRepairer({
     rest,
     ledger,
@@ -103,43 +166,12 @@ export async function openSourceSide(d: SourceSideDeps) {
       );
       repairer.enqueue(g);
     },
-    onServerShutdown: (shard) => source?.rotate(shard, "serverShutdown"),
+    onServerShutdown: (shard) => intake.source.rotate(shard, "serverShutdown"),
     gapMaxIds: config.gapMaxIds,
     nowUs,
     walSeqBySlot: d.walSeqBySlot,
   });
-  const pacer = new ConnectionPacer({
-    minIntervalMs: config.connectMinIntervalMs,
-    maxPerWindow: config.connectMaxPer5Min,
-    windowMs: 300_000,
-  });
-  const streams = streamNames(config.symbols, config.streams as readonly StreamKind[]);
-  source = new BinanceSource(
-    {
-      wsUrl,
-      shards: shardStreams(streams, config.streamsPerConnection),
-      dataTimeoutMs: config.dataTimeoutMs,
-      rotateAfterMs: config.rotateAfterMs,
-      healthyAfterMs: config.healthyAfterMs,
-      newBackoff: () => new Backoff({ baseMs: config.reconnectBaseMs, capMs: config.reconnectMaxMs }),
-      gate: pacer,
-    },
-    {
-      onFrame: (f, recv, shard) => ingest?.onFrame(f, recv, shard),
-      onBinary: (f, recv, shard) => ingest?.onBinary(f, recv, shard),
-      onLifecycle: (ev) => {
-        if (ev.type === "closed")
-          log.warn(
-            { shard: ev.shard, conn: ev.conn, reason: ev.reason, detail: ev.detail },
-            "connection closed",
-          );
-        else if (ev.type === "connecting")
-          log.info({ shard: ev.shard, attempt: ev.attempt, delay_ms: ev.delayMs }, "connecting");
-        else if (ev.type === "rotated" || ev.type === "rotation_started") log.info(ev, ev.type);
-      },
-    },
-  );
-  return { sim, ledger, sequencer, deadLetters, rest, restBreaker, repairer, ingest, source, pacer };
+  return { ledger, sequencer, deadLetters, rest, restBreaker, repairer, ingest };
 }
 
-export type SourceSide = Awaited<ReturnType<typeof openSourceSide>>;
+export type SourceSide = Intake & ReturnType<typeof openContinuity>;
