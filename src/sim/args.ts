@@ -42,6 +42,7 @@ Binance-compatible exchange simulator (WebSocket streams + REST + /admin) on one
   --port N                 port, 0 = ephemeral (default ${CLI_DEFAULT_PORT})
   --symbols A,B            symbols generated from start (default BTCUSDT,ETHUSDT,BNBUSDT)
   --no-auto-symbols        do not create other symbols on first subscription
+  --record-quote-ids       keep every bookTicker update id sent in the ground truth (tests)
   --max-symbols N          bound on symbols, configured + auto-created (default 256)
   --rate N                 trades per second per symbol (default 10; fractions allowed)
   --seed N                 PRNG seed (default 1)
@@ -110,6 +111,9 @@ export function parseSimArgs(argv: readonly string[]): ParsedSimArgs {
         break;
       case "--no-auto-symbols":
         partial.autoCreateSymbols = false;
+        break;
+      case "--record-quote-ids":
+        partial.recordQuoteIds = true;
         break;
       case "--start-time-ms": {
         const v = Number(takeValue());

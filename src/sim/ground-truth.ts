@@ -61,6 +61,9 @@ export interface SymbolTruth {
   missingAtSourceTradeIds: IdRange[];
   /** Oldest trade id REST can still serve (bounded history); null before the first trade. */
   restOldestTradeId: number | null;
+  /** bookTicker update ids sent to at least one subscriber (only with recordQuoteIds). */
+  quoteIds: IdRange[];
+  quoteCount: number;
 }
 
 export interface GroundTruth {
@@ -76,6 +79,7 @@ export class TruthLedger {
   readonly withheldTrades = new RangeSet();
   readonly withheldAggs = new RangeSet();
   readonly missingAtSource = new RangeSet();
+  readonly quotesSent = new RangeSet();
 
   snapshot(symbol: string, restOldestTradeId: number | null): SymbolTruth {
     return {
@@ -88,6 +92,8 @@ export class TruthLedger {
       withheldAggIds: this.withheldAggs.toJSON(),
       missingAtSourceTradeIds: this.missingAtSource.toJSON(),
       restOldestTradeId,
+      quoteIds: this.quotesSent.toJSON(),
+      quoteCount: this.quotesSent.count,
     };
   }
 }

@@ -18,6 +18,12 @@ export interface SimOptions {
   /** Symbols generated from start; others are created on first subscription if autoCreateSymbols. */
   symbols: string[];
   autoCreateSymbols: boolean;
+  /**
+   * Keep every bookTicker update id sent to a subscriber in the ground truth (quotes have no REST
+   * history, so only the recorder's own sockets can prove none was lost). Off by default: a long
+   * soak would hold a range per update.
+   */
+  recordQuoteIds: boolean;
   /** Bound on symbols (configured + auto-created); each holds up to historyLimit trades. */
   maxSymbols: number;
   /** Trades per second per symbol. */
@@ -60,6 +66,7 @@ export const DEFAULT_SIM_OPTIONS: Readonly<SimOptions> = Object.freeze({
   port: 0,
   symbols: ["BTCUSDT", "ETHUSDT", "BNBUSDT"],
   autoCreateSymbols: true,
+  recordQuoteIds: false,
   maxSymbols: 256,
   ratePerSec: 10,
   seed: 1,
