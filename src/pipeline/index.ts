@@ -26,11 +26,34 @@ import { adoptReplayIn } from "../sink/dlq/index.ts";
 import { reconcile } from "../sink/s3/index.ts";
 import { readWal } from "../sink/wal/index.ts";
 import { nowUs } from "../source/binance/connection.ts";
+import type { GapCause, GapTable } from "../source/gap-ledger.ts";
 import { SourceHealth } from "../source/health.ts";
 import { Backpressure } from "./backpressure.ts";
 import { registerPipelineMetrics } from "./metrics.ts";
-import { openContinuity, openIntake, type SourceSide } from "./source.ts";
+import { type Intake, openContinuity, openIntake, type SourceSide } from "./source.ts";
 import { openStorage } from "./storage.ts";
+
+/** An id gap still open when a K2 stops ingesting: the next owner repairs it. */
+export interface OpenGap {
+  readonly table: GapTable;
+  readonly symbol: string;
+  readonly from_id: number;
+  readonly to_id: number;
+  readonly cause: GapCause;
+}
+
+/** What the old owner handed over (src/owner/handover.ts): its open gaps. */
+export interface HandedOver {
+  readonly openGaps: readonly OpenGap[];
+}
+
+export interface BuildOptions {
+  /**
+   * A hand-over: called once the WebSocket sessions are open and staging (make-before-break),
+   * before anything in the data dir is opened; resolves once this process owns the folder.
+   */
+  readonly takeOver?: (intake: Intake) => Promise<HandedOver>;
+}
 
 export interface Pipeline {
   readonly registry: Registry;
@@ -38,7 +61,17 @@ export interface Pipeline {
   readonly engine: QueryEngine;
   readonly degradation: DegradationManager;
   readonly simUrl: string | undefined;
-  /** Stop ingesting, write what was accepted, release resources. Idempotent. */
+  /** Last id accepted per "table:SYMBOL" (-1: none yet): how far this process has come. */
+  lastIds(): Record<string, number>;
+  /** Compaction and retention off (a running pass finishes first) / on again. */
+  pauseMaintenance(): Promise<void>;
+  resumeMaintenance(): void;
+  /**
+   * Stop ingesting and make everything accepted visible in Parquet; the WAL is then empty and
+   * closed. Queries keep working (close() ends them). Returns the gaps still open. Idempotent.
+   */
+  stopIngest(): Promise<{ openGaps: OpenGap[] }>;
+  /** stopIngest(), then release everything (query engine, simulator). Idempotent. */
   stop(): Promise<void>;
 }
 
@@ -49,12 +82,15 @@ export function prepareDataDir(dir: string): void {
   rmSync(probe);
 }
 
-export async function buildPipeline(config: Config, logger: Logger): Promise<Pipeline> {
+export async function buildPipeline(
+  config: Config,
+  logger: Logger,
+  opts: BuildOptions = {},
+): Promise<Pipeline> {
   const registry = new Registry();
   const readiness = new Readiness();
   const lag = registerProcessMetrics(registry, config.lagWindowMs);
   const log = stageLogger(logger, "pipeline");
-  prepareDataDir(config.dataDir);
 
   // decode → ring
   const symbols = new SymbolTable(config.symbols);
@@ -66,6 +102,12 @@ export async function buildPipeline(config: Config, logger: Logger): Promise<Pip
   // buffer until the ingest is attached below
   const sourceLog = stageLogger(logger, "source");
   const intake = await openIntake({ config, log: sourceLog, symbols, lookup });
+  let handed: HandedOver | undefined;
+  if (opts.takeOver) {
+    intake.source.start();
+    handed = await opts.takeOver(intake);
+  }
+  prepareDataDir(config.dataDir);
 
   // sink (catalog, Parquet pool, WAL, batcher, DLQ)
   const storage = await openStorage(config, stageLogger(logger, "sink"), symbols, ring, walSeqBySlot);
@@ -155,7 +197,11 @@ export async function buildPipeline(config: Config, logger: Logger): Promise<Pip
     gapMaxIds: config.gapMaxIds,
   });
   log.info({ ...replay, wal_last_seq: walLastSeqAtStart }, "WAL replayed");
-  intake.attach(side.ingest);
+  // The previous owner's open gaps are ours to repair now (the ledger lives in memory).
+  for (const g of handed?.openGaps ?? [])
+    side.repairer.enqueue(side.ledger.open(g.table, g.symbol, g.from_id, g.to_id, g.cause, nowUs()));
+  const staged = intake.attach(side.ingest);
+  if (staged > 0) log.info({ frames: staged }, "staged frames ingested");
 
   // Health tiers and readiness.
   const health = new SourceHealth(
@@ -286,8 +332,9 @@ export async function buildPipeline(config: Config, logger: Logger): Promise<Pip
     await deleteRetired(catalog);
   };
   let maintaining = false;
+  let maintenancePaused = false;
   const maintain = async () => {
-    if (maintaining) return;
+    if (maintaining || maintenancePaused) return;
     maintaining = true;
     try {
       if (!degradation.compactionPaused) await compactAndRetain();
@@ -305,44 +352,82 @@ export async function buildPipeline(config: Config, logger: Logger): Promise<Pip
   every(config.maintenanceIntervalMs, () => void maintain());
 
   health.start();
-  side.source.start();
+  // Taking over, the sessions already deliver: ready at once rather than at the first data tick.
+  if (opts.takeOver) health.dataTick();
+  else side.source.start();
   log.info({ shards: side.source.shardCount, replayed: replay.replayed }, "ingest started");
 
-  let stopped = false;
+  let ingestStopped: Promise<{ openGaps: OpenGap[] }> | undefined;
+  const stopIngest = async (): Promise<{ openGaps: OpenGap[] }> => {
+    side.source.stop();
+    side.repairer.stop();
+    health.stop();
+    for (const t of timers) clearInterval(t);
+    mirror?.stopBackground(); // a reconcile pass waiting on a slow store must not hold the drain
+    while (maintaining) await Bun.sleep(10);
+    await side.repairer.whenIdle(); // a page in flight ends its gap's ledger entry first
+    side.ingest.flushLosses();
+    batcher.flushDue(true);
+    const drained = await batcher.idle(Math.max(1000, config.shutdownGraceMs - 1000));
+    if (!drained)
+      log.error(
+        { pending: batcher.pendingRows() },
+        "stopping with rows not yet in files (they stay in the WAL)",
+      );
+    // Every row is in a file: the WAL has nothing left to give a successor.
+    else wal.deleteUpTo(wal.status().nextSeq - 1);
+    // Uploads still waiting for the store give up; their files and WAL rows stay for the next start.
+    if (mirror?.pending) log.warn({ pending: mirror.pending }, "stopping with uploads not done");
+    mirror?.stop();
+    await wal.close();
+    persistDeadLetters();
+    dlq.close();
+    await storage.pool.close();
+    const openGaps = side.ledger
+      .entries()
+      .filter((e) => e.state === "pending" || e.state === "repairing")
+      .map(({ table, symbol, from_id, to_id, cause }) => ({ table, symbol, from_id, to_id, cause }));
+    log.info(
+      { rows_written: batcher.rowsWritten, files: batcher.filesWritten, open_gaps: openGaps.length },
+      "ingest stopped",
+    );
+    return { openGaps };
+  };
+  let closed: Promise<void> | undefined;
   return {
     registry,
     readiness,
     engine,
     degradation,
     simUrl: side.sim?.wsUrl,
-    async stop() {
-      if (stopped) return;
-      stopped = true;
-      side.source.stop();
-      side.repairer.stop();
-      health.stop();
-      for (const t of timers) clearInterval(t);
-      mirror?.stopBackground(); // a reconcile pass waiting on a slow store must not hold the drain
+    lastIds() {
+      const out: Record<string, number> = {};
+      for (const t of TABLE_NAMES)
+        for (const sym of symbols.names())
+          out[`${t}:${sym}`] = side.sequencer.last(Table[t], symbols.id(sym)!);
+      return out;
+    },
+    async pauseMaintenance() {
+      maintenancePaused = true;
       while (maintaining) await Bun.sleep(10);
-      side.ingest.flushLosses();
-      batcher.flushDue(true);
-      const drained = await batcher.idle(Math.max(1000, config.shutdownGraceMs - 1000));
-      if (!drained)
-        log.error(
-          { pending: batcher.pendingRows() },
-          "stopping with rows not yet in files (they stay in the WAL)",
-        );
-      // Uploads still waiting for the store give up; their files and WAL rows stay for the next start.
-      if (mirror?.pending) log.warn({ pending: mirror.pending }, "stopping with uploads not done");
-      mirror?.stop();
-      await wal.close();
-      persistDeadLetters();
-      dlq.close();
-      await storage.pool.close();
-      engine?.close();
-      await side.sim?.stop();
-      lag.stop();
-      log.info({ rows_written: batcher.rowsWritten, files: batcher.filesWritten }, "pipeline stopped");
+    },
+    resumeMaintenance() {
+      maintenancePaused = false;
+    },
+    stopIngest() {
+      ingestStopped ??= stopIngest();
+      return ingestStopped;
+    },
+    stop() {
+      closed ??= (async () => {
+        ingestStopped ??= stopIngest();
+        await ingestStopped;
+        engine?.close();
+        await side.sim?.stop();
+        lag.stop();
+        log.info("pipeline stopped");
+      })();
+      return closed;
     },
   };
 }
