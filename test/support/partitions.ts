@@ -47,10 +47,19 @@ export function partitionFiles(dir: string): PartitionFile[] {
   return out;
 }
 
-/** Names listed in a file's `k2.replaces` footer entry (empty for a file that merged nothing). */
+/**
+ * Names listed in a file's `k2.replaces` footer entry (empty for a file that merged nothing, or
+ * one a running K2's compaction deleted since the folder was listed: ENOENT only).
+ */
 export function footerReplaces(path: string): string[] {
-  const b = readFileSync(path);
-  const meta = parquetMetadata(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength));
+  let b: Buffer;
+  try {
+    b = readFileSync(path);
+  } catch (e) {
+    if ((e as { code?: string }).code === "ENOENT") return [];
+    throw e;
+  }
+  const meta = parquetMetadata(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength) as ArrayBuffer);
   const kv = meta.key_value_metadata?.find((e) => e.key === "k2.replaces");
   return kv?.value ? (JSON.parse(kv.value) as string[]) : [];
 }
