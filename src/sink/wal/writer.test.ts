@@ -141,6 +141,20 @@ describe("WalWriter", () => {
     expect(recs[0]!.seq).toBe(firsts[firsts.length - 1]!);
   });
 
+  test("retire closes and deletes every segment, the active one too; a new writer starts empty", async () => {
+    const w = WalWriter.open({ dir, segmentMaxBytes: 4096, bufferBytes: 4096, fsyncIntervalMs: 0 });
+    for (let i = 1; i <= 500; i++) w.append(frameFor(i), i, WalTag.ws_text);
+    w.flush();
+    expect(segmentFiles().length).toBeGreaterThan(2);
+    await w.retire();
+    expect(segmentFiles()).toEqual([]);
+    expect(w.append(frameFor(501), 501, WalTag.ws_text)).toBeLessThan(0); // closed
+    const next = WalWriter.open({ dir, fsyncIntervalMs: 0 });
+    expect(next.recovery.lastSeq).toBe(0);
+    await next.close();
+    expect(all()).toEqual([]);
+  });
+
   test("ENOSPC: errors reported once, append refuses when the buffer is full, nothing lost", async () => {
     const fs = new FaultyFs();
     const errors: SinkError[] = [];

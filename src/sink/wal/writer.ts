@@ -208,6 +208,23 @@ export class WalWriter {
     return durable;
   }
 
+  /**
+   * Close, then delete every segment: for a caller that made every record visible elsewhere (a
+   * K2 handing its data dir over), so its successor has nothing to replay.
+   */
+  async retire(): Promise<void> {
+    await this.close();
+    for (const first of this.#segments.splice(0)) {
+      const path = this.#path(first);
+      try {
+        this.#fs.unlink(path);
+      } catch (err) {
+        if ((err as { code?: string }).code !== "ENOENT") this.#errors.fail("delete", path, err);
+      }
+    }
+    this.#fsyncDirQuietly();
+  }
+
   #path(firstSeq: number): string {
     return `${this.#dir}/${segmentName(firstSeq)}`;
   }
