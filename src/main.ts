@@ -9,8 +9,16 @@ import { ConfigError, describeConfig, loadConfigFromProcess } from "./config/ind
 import { createApp } from "./http/index.ts";
 import { isLoopbackHost } from "./http/routes/v1/guard.ts";
 import { createLogger } from "./obs/index.ts";
-import { type Claim, claimDataDir, DataDirTakenError, portInUse } from "./owner/index.ts";
-import { buildPipeline, type Pipeline } from "./pipeline/index.ts";
+import {
+  BlueSide,
+  type Claim,
+  claimDataDir,
+  DataDirTakenError,
+  GreenSide,
+  HandoverError,
+  portInUse,
+} from "./owner/index.ts";
+import { type BuildOptions, buildPipeline, type Pipeline } from "./pipeline/index.ts";
 
 // `k2 query ...` is the client (src/cli/): it talks to a running server and reads no server config.
 if (Bun.argv[2] === "query") {
@@ -48,50 +56,85 @@ function refuse(message: string): never {
   process.exit(2);
 }
 
-// Before anything in the data dir is opened: own it (one K2 per folder), and make sure the port
-// is free (a stack trace after the WAL was opened helps nobody).
-let claim: Claim;
+// Before anything in the data dir is opened: own it (one K2 per folder) or take it over from
+// the K2 that does (src/owner/handover.ts), and make sure the port is free.
+let claim: Claim | undefined;
+let green: GreenSide | undefined;
 try {
   claim = await claimDataDir(config.dataDir, pkg.version);
 } catch (e) {
-  if (e instanceof DataDirTakenError) refuse(e.message);
-  console.error(`k2: could not start: data dir ${config.dataDir}: ${(e as Error).message}`);
-  process.exit(1);
+  if (!(e instanceof DataDirTakenError)) {
+    console.error(`k2: could not start: data dir ${config.dataDir}: ${(e as Error).message}`);
+    process.exit(1);
+  }
+  if (config.handover === "refuse") refuse(`${e.message} (K2_HANDOVER=refuse)`);
+  if (!e.owner) refuse(e.message);
+  if (config.source === "sim")
+    refuse(
+      `data dir ${config.dataDir} is in use by K2 pid ${e.owner.pid} (${e.owner.url ?? "starting"}); a hand-over needs one market both processes share, and K2_SOURCE=sim starts one inside each: run the simulator on its own (bun run src/sim/main.ts) with K2_SOURCE=binance pointed at it, or stop pid ${e.owner.pid} first`,
+    );
+  try {
+    green = await GreenSide.begin(config.dataDir, e.owner, {
+      version: pkg.version,
+      host: config.host,
+      port: config.port,
+      timeoutMs: config.handoverTimeoutMs,
+    });
+  } catch (h) {
+    if (h instanceof HandoverError) refuse(h.message);
+    throw h;
+  }
 }
-if (portInUse(config.host, config.port))
+// Taking over, the port is the old owner's (shared with SO_REUSEPORT); otherwise it must be free.
+if (!green && portInUse(config.host, config.port))
   refuse(`port ${config.port} on ${config.host} is in use by another program (K2_PORT)`);
 
 const logger = createLogger(config.logLevel);
 logger.info({ version: pkg.version, config: describeConfig(config) }, "k2 starting");
 
-let pipeline: Pipeline;
-try {
-  pipeline = await buildPipeline(config, logger);
-} catch (e) {
-  logger.fatal({ err: e }, "k2 could not start");
-  console.error(`k2: could not start: ${(e as Error).message}`);
-  process.exit(1);
+async function build(opts: BuildOptions = {}): Promise<Pipeline> {
+  try {
+    return await buildPipeline(config, logger, opts);
+  } catch (e) {
+    if (e instanceof HandoverError) refuse(e.message);
+    logger.fatal({ err: e }, "k2 could not start");
+    console.error(`k2: could not start: ${(e as Error).message}`);
+    process.exit(1);
+  }
 }
 
-const app = createApp({
-  registry: pipeline.registry,
-  readiness: pipeline.readiness,
-  logger,
-  version: pkg.version,
-  engine: pipeline.engine,
-  load: pipeline.degradation,
-  api: {
-    apiKeys: config.apiKeys,
-    requireApiKey: !isLoopbackHost(config.host) || config.apiKeys.length > 0,
-    rateLimitPerSec: config.rateLimitPerSec,
-    rateLimitBurst: config.rateLimitBurst,
-    corsOrigins: config.corsOrigins,
-    maxBodyBytes: config.maxBodyBytes,
-  },
-});
+let pipeline = await build(green ? { takeOver: (intake) => green!.takeOver(intake) } : {});
+const owned: Claim = claim ?? green!.claim!;
+
+function appFor(p: Pipeline) {
+  return createApp({
+    registry: p.registry,
+    readiness: p.readiness,
+    logger,
+    version: pkg.version,
+    engine: p.engine,
+    load: p.degradation,
+    api: {
+      apiKeys: config.apiKeys,
+      requireApiKey: !isLoopbackHost(config.host) || config.apiKeys.length > 0,
+      rateLimitPerSec: config.rateLimitPerSec,
+      rateLimitBurst: config.rateLimitBurst,
+      corsOrigins: config.corsOrigins,
+      maxBodyBytes: config.maxBodyBytes,
+    },
+  });
+}
+// Requests go to the current pipeline's app: a hand-over abandoned after the cut restarts it.
+let app = appFor(pipeline);
 let server: ReturnType<typeof Bun.serve>;
 try {
-  server = Bun.serve({ hostname: config.host, port: config.port, fetch: (req) => app.handle(req) });
+  // SO_REUSEPORT: a successor binds the same port beside this process during a hand-over.
+  server = Bun.serve({
+    hostname: config.host,
+    port: config.port,
+    reusePort: true,
+    fetch: (req) => app.handle(req),
+  });
 } catch (e) {
   // Free at the check above, taken since: nothing was accepted yet, so stop cleanly and refuse.
   await pipeline.stop();
@@ -99,8 +142,31 @@ try {
 }
 process.on("SIGTERM", () => void shutdown("SIGTERM"));
 process.on("SIGINT", () => void shutdown("SIGINT"));
-claim.info.url = server.url.href;
+owned.info.url = server.url.href;
 logger.info({ pid: process.pid, url: server.url.href }, "k2 serving");
+
+// Owner from here on: a later K2 on this folder hands over from this one.
+const blue = new BlueSide({
+  host: config.host,
+  port: () => server.port ?? config.port,
+  timeoutMs: config.handoverTimeoutMs,
+  pipeline: () => pipeline,
+  claim: owned,
+  log: logger,
+  finish: () => void shutdown("handover"),
+  restart: async () => {
+    const old = pipeline;
+    pipeline = await build();
+    app = appFor(pipeline);
+    await old.stop();
+    logger.info("pipeline restarted after an abandoned hand-over");
+  },
+});
+owned.setHandler((req, peer) => blue.handle(req, peer));
+if (green) {
+  await green.serving(server.url.href);
+  logger.info(green.summary, "handover complete");
+}
 
 let stopping = false;
 async function shutdown(signal: string): Promise<void> {
@@ -115,7 +181,7 @@ async function shutdown(signal: string): Promise<void> {
   await server.stop(false);
   await pipeline.stop();
   clearTimeout(force);
-  claim.release();
+  owned.release();
   logger.info("k2 stopped");
   logger.flush?.();
   process.exit(0);

@@ -6,6 +6,7 @@ import { host, int, type KeyDef, listOf, oneOf, optionalList, powerOfTwo, text, 
 export const STREAM_KINDS = ["trade", "aggTrade", "bookTicker"] as const;
 export type StreamKind = (typeof STREAM_KINDS)[number];
 export const SOURCES = ["binance", "sim"] as const;
+export const HANDOVER_MODES = ["auto", "refuse"] as const;
 export const LOG_LEVELS = ["trace", "debug", "info", "warn", "error", "fatal", "silent"] as const;
 
 export const KEYS = {
@@ -107,6 +108,22 @@ export const KEYS = {
     description: "longest time a SIGTERM/SIGINT drain may take before exit",
     default: "10000",
     parse: int(0, 600_000),
+  },
+  handover: {
+    env: "K2_HANDOVER",
+    unit: "mode",
+    description:
+      "a K2 started on a data dir another K2 owns: auto = take over from it on the same port without a gap (the one-command upgrade), refuse = exit 2 at once",
+    default: "auto",
+    parse: oneOf(HANDOVER_MODES),
+  },
+  handoverTimeoutMs: {
+    env: "K2_HANDOVER_TIMEOUT_MS",
+    unit: "ms",
+    description:
+      "longest a hand-over may take, from the new K2's start to the old one's exit; past it the new one gives up (exit 2) and the old one carries on",
+    default: "30000",
+    parse: int(1000, 600_000),
   },
   ringCapacity: {
     env: "K2_RING_CAPACITY",

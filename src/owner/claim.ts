@@ -1,9 +1,9 @@
 /**
  * Claiming a data dir at start, before anything in it is opened: take the lock, or find out who
- * holds it and refuse with one line (main.ts exits 2). Until the hand-over between two K2
- * processes exists (issue 13), a second K2 on an owned folder always refuses.
+ * holds it. The owner answers "who" at once; what else it answers (the hand-over, handover.ts) is
+ * set once it runs.
  */
-import { ask, DataDirLock, lockName } from "./lock.ts";
+import { ask, DataDirLock, type LineHandler, lockName } from "./lock.ts";
 
 /** What the owner tells a second K2 that asks. */
 export interface OwnerInfo {
@@ -36,27 +36,59 @@ export class DataDirTakenError extends Error {
 }
 
 export interface Claim {
-  readonly lock: DataDirLock;
+  readonly name: string;
   /** Mutable: set `url` once the HTTP API serves, so a second K2 can name it. */
   readonly info: OwnerInfo;
+  /** Answer requests other than "who" (before: "still starting"). */
+  setHandler(h: LineHandler): void;
+  /** Hand the lock to a successor; peers already connected stay connected. */
+  stopListening(): void;
+  /** Take the lock again after stopListening (a successor that went away): false if taken. */
+  retake(): boolean;
   release(): void;
 }
 
-export async function claimDataDir(dataDir: string, version: string): Promise<Claim> {
+export function newOwnerInfo(dataDir: string, version: string): OwnerInfo {
+  return { pid: process.pid, version, dataDir, startedAtMs: Date.now(), url: null };
+}
+
+/** Take the lock if it is free; null if another process holds it. */
+export function tryClaim(dataDir: string, info: OwnerInfo): Claim | null {
   const name = lockName(dataDir);
-  const info: OwnerInfo = { pid: process.pid, version, dataDir, startedAtMs: Date.now(), url: null };
+  let handler: LineHandler = () => ({ ok: false, error: "still starting; try again" });
+  const handle: LineHandler = (req, peer) => {
+    if ((req as { op?: unknown } | null)?.op === "who") return { ok: true, owner: info };
+    return handler(req, peer);
+  };
+  let lock = DataDirLock.tryAcquire(name, handle);
+  if (!lock) return null;
+  return {
+    name,
+    info,
+    setHandler: (h) => {
+      handler = h;
+    },
+    stopListening: () => lock?.stopListening(),
+    retake: () => {
+      const again = DataDirLock.tryAcquire(name, handle);
+      if (!again) return false;
+      lock = again;
+      return true;
+    },
+    release: () => lock?.release(),
+  };
+}
+
+export async function claimDataDir(dataDir: string, version: string): Promise<Claim> {
+  const info = newOwnerInfo(dataDir, version);
   for (let attempt = 1; ; attempt++) {
-    const lock = DataDirLock.tryAcquire(name, (req) => answer(req, info));
-    if (lock) return { lock, info, release: () => lock.release() };
-    const reply = (await ask(name, { op: "who" }, OWNER_ANSWER_TIMEOUT_MS)) as { owner?: OwnerInfo } | null;
+    const claim = tryClaim(dataDir, info);
+    if (claim) return claim;
+    const reply = (await ask(lockName(dataDir), { op: "who" }, OWNER_ANSWER_TIMEOUT_MS)) as {
+      owner?: OwnerInfo;
+    } | null;
     if (reply?.owner) throw new DataDirTakenError(dataDir, reply.owner);
     // No answer: the owner ended meanwhile (the lock is free again) or it is frozen.
     if (attempt >= CLAIM_ATTEMPTS) throw new DataDirTakenError(dataDir, null);
   }
-}
-
-function answer(req: unknown, info: OwnerInfo): unknown {
-  const op = (req as { op?: unknown } | null)?.op;
-  if (op === "who") return { ok: true, owner: info };
-  return { ok: false, error: `unknown op ${JSON.stringify(op)}` };
 }

@@ -2,8 +2,11 @@ export {
   type Claim,
   claimDataDir,
   DataDirTakenError,
+  newOwnerInfo,
   OWNER_ANSWER_TIMEOUT_MS,
   type OwnerInfo,
+  tryClaim,
 } from "./claim.ts";
-export { ask, DataDirLock, lockName } from "./lock.ts";
+export { BlueSide, GreenSide, type GreenSummary, HandoverError, OVERLAP_MIN_MS } from "./handover.ts";
+export { ask, ControlClient, DataDirLock, lockName, type Peer } from "./lock.ts";
 export { portInUse } from "./port.ts";

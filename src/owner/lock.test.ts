@@ -70,10 +70,18 @@ test("asking nobody is null at once; a frozen owner is null after the timeout, n
   expect(DataDirLock.tryAcquire(name, () => null)).toBeNull(); // still held while frozen
 });
 
-test("unknown requests get an error answer, not a dropped connection", async () => {
+test("requests other than who: 'still starting' until the owner sets its handler, then its answer", async () => {
   const dir = tempDir();
   const claim = await claimDataDir(dir, "1.0.0");
   cleanups.push(() => claim.release());
+  expect(await ask(lockName(dir), { op: "nope" }, 2000)).toEqual({
+    ok: false,
+    error: "still starting; try again",
+  });
+  claim.setHandler((req) => ({
+    ok: false,
+    error: `unknown op ${JSON.stringify((req as { op: string }).op)}`,
+  }));
   expect(await ask(lockName(dir), { op: "nope" }, 2000)).toEqual({ ok: false, error: 'unknown op "nope"' });
 });
 

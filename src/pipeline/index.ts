@@ -47,6 +47,9 @@ export interface HandedOver {
   readonly openGaps: readonly OpenGap[];
 }
 
+/** Which table each stream kind fills (only subscribed streams have a last id worth asking for). */
+const TABLE_OF_STREAM = { trade: "trades", aggTrade: "agg_trades", bookTicker: "quotes" } as const;
+
 export interface BuildOptions {
   /**
    * A hand-over: called once the WebSocket sessions are open and staging (make-before-break),
@@ -374,12 +377,12 @@ export async function buildPipeline(
         { pending: batcher.pendingRows() },
         "stopping with rows not yet in files (they stay in the WAL)",
       );
-    // Every row is in a file: the WAL has nothing left to give a successor.
-    else wal.deleteUpTo(wal.status().nextSeq - 1);
     // Uploads still waiting for the store give up; their files and WAL rows stay for the next start.
     if (mirror?.pending) log.warn({ pending: mirror.pending }, "stopping with uploads not done");
     mirror?.stop();
-    await wal.close();
+    // Every row in a file (and uploaded): the WAL has nothing left to give a successor.
+    if (drained && !mirror?.pending) await wal.retire();
+    else await wal.close();
     persistDeadLetters();
     dlq.close();
     await storage.pool.close();
@@ -402,9 +405,11 @@ export async function buildPipeline(
     simUrl: side.sim?.wsUrl,
     lastIds() {
       const out: Record<string, number> = {};
-      for (const t of TABLE_NAMES)
+      for (const kind of config.streams) {
+        const t = TABLE_OF_STREAM[kind];
         for (const sym of symbols.names())
           out[`${t}:${sym}`] = side.sequencer.last(Table[t], symbols.id(sym)!);
+      }
       return out;
     },
     async pauseMaintenance() {
