@@ -7,6 +7,7 @@ import { afterEach, expect, test } from "bun:test";
 import { mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { startSimulator } from "../../src/sim/index.ts";
 import { waitUntil } from "../support/bounded-run.ts";
 import { type K2Process, runK2, startK2 } from "../support/k2-process.ts";
 
@@ -38,20 +39,49 @@ function tree(dir: string, rel = ""): string[] {
     .sort();
 }
 
-test("a second K2 on an owned data dir exits 2 with one line naming the owner; the owner carries on", async () => {
+test("K2_HANDOVER=refuse: a second K2 on an owned data dir exits 2 with one line naming the owner", async () => {
   const dir = tempDir();
   const first = await owner(dir);
   const walBefore = readdirSync(join(dir, "wal")).sort();
-  const r = await runK2([], { K2_DATA_DIR: dir, K2_PORT: "0" });
+  const r = await runK2([], { K2_DATA_DIR: dir, K2_PORT: "0", K2_HANDOVER: "refuse" });
   expect(r.code).toBe(2);
   const lines = r.stderr.trim().split("\n");
   expect(lines.length).toBe(1);
   expect(lines[0]).toBe(
-    `k2: data dir ${dir} is in use by K2 pid ${first.proc.pid} (${first.url}/, version ${lines[0]!.match(/version ([^)]+)\)/)?.[1]}); stop it first: two K2 processes never write one data dir`,
+    `k2: data dir ${dir} is in use by K2 pid ${first.proc.pid} (${first.url}/, version ${lines[0]!.match(/version ([^)]+)\)/)?.[1]}); stop it first: two K2 processes never write one data dir (K2_HANDOVER=refuse)`,
   );
   expect(r.stdout).not.toContain("WAL"); // refused before the pipeline opened anything
   expect(readdirSync(join(dir, "wal")).sort()).toEqual(walBefore);
   expect((await fetch(`${first.url}/health/ready`)).status).toBe(200);
+  expect((await first.stop()).code).toBe(0);
+});
+
+test("no hand-over to a K2 on another port, nor with the embedded simulator: one line each, exit 2", async () => {
+  const dir = tempDir();
+  const market = await startSimulator({ symbols: ["BTCUSDT"], ratePerSec: 50 });
+  cleanups.push(() => market.stop());
+  const env = {
+    K2_SOURCE: "binance",
+    K2_BINANCE_WS_URL: market.wsUrl,
+    K2_BINANCE_REST_URL: market.restUrl,
+    K2_SYMBOLS: "BTCUSDT",
+    K2_CONNECT_MIN_INTERVAL_MS: "0",
+    K2_DATA_DIR: dir,
+  };
+  const first = await startK2(env);
+  cleanups.push(() => first.cleanup());
+  const otherPort = await runK2([], { ...env, K2_PORT: "0" });
+  expect(otherPort.code).toBe(2);
+  expect(otherPort.stderr.trim()).toBe(
+    `k2: data dir ${dir} is in use by K2 pid ${first.proc.pid} (${first.url}/), which refused a hand-over: a hand-over needs the same address: this K2 serves 127.0.0.1:${new URL(first.url).port}, the new one asked for 127.0.0.1:0 (K2_HOST/K2_PORT)`,
+  );
+  const sim = await runK2([], { K2_DATA_DIR: dir, K2_PORT: new URL(first.url).port });
+  expect(sim.code).toBe(2);
+  expect(sim.stderr.trim().split("\n").length).toBe(1);
+  expect(sim.stderr).toContain(
+    "a hand-over needs one market both processes share, and K2_SOURCE=sim starts one inside each",
+  );
+  expect((await fetch(`${first.url}/health/live`)).status).toBe(200); // the owner carries on
   expect((await first.stop()).code).toBe(0);
 });
 

@@ -6,8 +6,7 @@
  * the last rows of a run then fails the comparison like any other loss.
  */
 import { expect } from "bun:test";
-import type { Simulator } from "../../src/sim/index.ts";
-import { deliverableIds } from "./source-harness.ts";
+import type { GroundTruth, Simulator } from "../../src/sim/index.ts";
 import { storedTradeIds } from "./stored.ts";
 
 export async function waitUntil(
@@ -23,7 +22,11 @@ export async function waitUntil(
 }
 
 /** K2's env for a simulator on loopback, with timers short enough for tests. */
-export function simEnv(s: Simulator, symbols: readonly string[], extra: Record<string, string> = {}) {
+export function simEnv(
+  s: { wsUrl: string; restUrl: string },
+  symbols: readonly string[],
+  extra: Record<string, string> = {},
+) {
   return {
     K2_SOURCE: "binance",
     K2_BINANCE_WS_URL: s.wsUrl,
@@ -76,13 +79,27 @@ export async function newestId(url: string, table: keyof typeof ROUTE, symbol: s
   return body.data[0]?.[ID[table]] ?? -1;
 }
 
-/** Every id of the run the socket or REST can deliver, per table. */
-export function wholeTruth(s: Simulator, table: keyof typeof ROUTE, symbol: string): number[] {
-  if (table === "trades") return deliverableIds(s, symbol, 0, Number.MAX_SAFE_INTEGER);
+/** Tables a truth can be judged on; quotes need a simulator started with recordQuoteIds. */
+export type TruthTable = Table | "quotes";
+
+/**
+ * Every id of the run the socket or REST can deliver, per table: trades less those missing at
+ * the source, every aggTrade, every bookTicker update id sent (with recordQuoteIds).
+ */
+export function idsInTruth(gt: GroundTruth, table: TruthTable, symbol: string): number[] {
+  const t = gt.symbols[symbol];
+  if (!t) return [];
+  const ranges = table === "trades" ? t.tradeIds : table === "agg_trades" ? t.aggIds : t.quoteIds;
+  const missing = table === "trades" ? t.missingAtSourceTradeIds : [];
   const out: number[] = [];
-  for (const [a, b] of s.groundTruth().symbols[symbol]?.aggIds ?? [])
-    for (let i = a; i <= b; i++) out.push(i);
+  for (const [a, b] of ranges)
+    for (let i = a; i <= b; i++) if (!missing.some(([x, y]) => x <= i && i <= y)) out.push(i);
   return out;
+}
+
+/** idsInTruth of an in-process simulator, now. */
+export function wholeTruth(s: Simulator, table: TruthTable, symbol: string): number[] {
+  return idsInTruth(s.groundTruth(), table, symbol);
 }
 
 /** Pause the market, then wait until K2 serves the last trade and aggTrade (or `tables`) of every symbol. */
@@ -109,10 +126,15 @@ export async function pauseAndCatchUp(
 export type Truth = Map<string, number[]>; // "table:SYMBOL" → ids, ascending
 
 /** The simulator's whole ground truth for trades and aggTrades (or `tables`) of `symbols`. */
-export function truthOf(s: Simulator, symbols: readonly string[], tables: readonly Table[] = TABLES): Truth {
+export function truthOf(
+  s: Simulator | GroundTruth,
+  symbols: readonly string[],
+  tables: readonly TruthTable[] = TABLES,
+): Truth {
+  const gt = "symbols" in s ? s : s.groundTruth();
   const out: Truth = new Map();
   for (const table of tables)
-    for (const sym of symbols) out.set(`${table}:${sym}`, wholeTruth(s, table, sym));
+    for (const sym of symbols) out.set(`${table}:${sym}`, idsInTruth(gt, table, sym));
   return out;
 }
 
@@ -124,16 +146,14 @@ export function mergeTruths(...truths: Truth[]): Truth {
   return out;
 }
 
-/** Stored trades and aggTrades (read by DuckDB) equal `want` exactly: each id once, none missing. */
+/** Stored ids (read by DuckDB) equal `want` exactly, per "table:SYMBOL": each once, none missing. */
 export async function expectStored(dataDir: string, want: Truth) {
   const out = new Map<string, number[]>();
-  const stored = {
-    trades: await storedTradeIds(dataDir, "trades"),
-    agg_trades: await storedTradeIds(dataDir, "agg_trades"),
-  };
+  const stored = new Map<string, Awaited<ReturnType<typeof storedTradeIds>>>();
   for (const [key, ids] of want) {
-    const [table, sym] = key.split(":") as ["trades" | "agg_trades", string];
-    const got = stored[table].get(sym);
+    const [table, sym] = key.split(":") as [TruthTable, string];
+    if (!stored.has(table)) stored.set(table, await storedTradeIds(dataDir, table));
+    const got = stored.get(table)!.get(sym);
     expect({ key, rows: got?.rows }).toEqual({ key, rows: got?.distinct }); // no duplicates
     expect(ids.length).toBeGreaterThan(0);
     // toEqual on long arrays prints poorly: report the first difference instead.
