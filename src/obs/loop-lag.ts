@@ -41,6 +41,16 @@ export class LoopLagMonitor {
     if (lagMs > this.max) this.max = lagMs;
   }
 
+  /**
+   * Quantile q of the window, or NaN while there are fewer samples than it needs to mean
+   * anything (1 / (1 − q): 100 for p99). With fewer, "p99" is just the maximum, and one pause
+   * (a GC, a frozen process, a VM stall) early in a process's life would read as a p99 of seconds
+   * and push the degradation manager to CIRCUIT_BREAK. Decisions use this; metrics show quantile().
+   */
+  measuredQuantile(q: number): number {
+    return this.#n < Math.ceil(1 / (1 - q) - 1e-9) ? Number.NaN : this.quantile(q);
+  }
+
   /** Quantile q in [0,1] of the samples in the window (0 when none yet). */
   quantile(q: number): number {
     if (this.#n === 0) return 0;
