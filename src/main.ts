@@ -156,8 +156,13 @@ const blue = new BlueSide({
   finish: () => void shutdown("handover"),
   restart: async () => {
     const old = pipeline;
-    pipeline = await build();
-    app = appFor(pipeline);
+    const fresh = await build();
+    // The old app (its engine still open) answers until the new pipeline is ready, so
+    // /health/ready does not flip to 503 while the new sessions deliver their first frames.
+    const deadline = performance.now() + config.handoverTimeoutMs;
+    while (!fresh.readiness.report().ready && performance.now() < deadline) await Bun.sleep(20);
+    pipeline = fresh;
+    app = appFor(fresh);
     await old.stop();
     logger.info("pipeline restarted after an abandoned hand-over");
   },

@@ -55,7 +55,7 @@ export interface BlueDeps {
 }
 
 export class BlueSide {
-  #state: "idle" | "agreed" | "cut" | "done" = "idle";
+  #state: "idle" | "agreed" | "cutting" | "cut" | "done" = "idle";
   #peer = 0;
   #peerClosed = false;
   #agreedAtMs = 0;
@@ -73,6 +73,7 @@ export class BlueSide {
       host?: string;
       port?: number;
       first?: Record<string, number>;
+      deadlineMs?: number;
     };
     switch (r.op) {
       case "handover":
@@ -80,7 +81,7 @@ export class BlueSide {
       case "cut":
         if (this.#state !== "agreed" || peer.id !== this.#peer)
           return { ok: false, error: "no hand-over agreed on this connection" };
-        return this.#cut(r.first ?? {});
+        return this.#cut(r.first ?? {}, r.deadlineMs ?? Number.POSITIVE_INFINITY);
       case "serving":
         if (this.#state !== "cut" || peer.id !== this.#peer)
           return { ok: false, error: "no cut made on this connection" };
@@ -112,16 +113,21 @@ export class BlueSide {
     return { ok: true };
   }
 
-  async #cut(first: Record<string, number>): Promise<Reply> {
+  /**
+   * `deadlineMs` (wall clock) is when the newcomer stops waiting for the answer: a request read
+   * after it (this process was frozen, say) must not stop ingesting for a peer that gave up.
+   */
+  async #cut(first: Record<string, number>, deadlineMs: number): Promise<Reply> {
     const p = this.d.pipeline();
     const deadline = performance.now() + this.d.timeoutMs;
+    const late = () => Date.now() >= deadlineMs;
     const covered = () => {
       const last = p.lastIds();
       const overlapped = performance.now() - this.#agreedAtMs >= OVERLAP_MIN_MS;
       return overlapped && Object.entries(first).every(([k, id]) => last[k] === undefined || last[k]! >= id);
     };
     while (!covered()) {
-      if (performance.now() > deadline || this.#state !== "agreed")
+      if (performance.now() > deadline || this.#state !== "agreed" || late())
         return {
           ok: false,
           error: `this K2 did not receive the new one's first ids within ${this.d.timeoutMs} ms`,
@@ -129,8 +135,16 @@ export class BlueSide {
       await Bun.sleep(POLL_MS);
     }
     // A request read after its sender hung up (this process was frozen meanwhile): no cut.
-    if (this.#peerClosed) return { ok: false, error: "the new K2 went away" };
+    if (this.#peerClosed || late()) return { ok: false, error: "the new K2 went away or gave up" };
+    this.#state = "cutting";
     const { openGaps } = await p.stopIngest();
+    if (this.#peerClosed) {
+      // Gone while this process stopped ingesting: it still owns the folder; start again.
+      this.d.log.warn("handover: the new K2 went away during the cut; restarting the pipeline");
+      await this.d.restart();
+      this.#state = "idle";
+      return { ok: false, error: "the new K2 went away" };
+    }
     const last = p.lastIds();
     this.d.claim.stopListening();
     this.#state = "cut";
@@ -144,6 +158,7 @@ export class BlueSide {
   async #peerGone(): Promise<void> {
     this.#peerClosed = true;
     const was = this.#state;
+    if (was === "cutting") return; // #cut sees it once ingest has stopped
     if (was === "agreed") {
       this.#state = "idle";
       this.d.pipeline().resumeMaintenance();
@@ -247,9 +262,10 @@ export class GreenSide {
     }
     const first = Object.fromEntries(intake.staging.firstIds);
     const firstAtMs = performance.now();
+    const waitMs = Math.max(1, deadline - performance.now());
     const reply = (await this.client.request(
-      { op: "cut", first },
-      Math.max(1, deadline - performance.now()),
+      { op: "cut", first, deadlineMs: Date.now() + waitMs },
+      waitMs,
     )) as (Reply & { last?: Record<string, number>; openGaps?: OpenGap[] }) | null;
     if (!reply) {
       if (this.client.closed) return this.#ownerLost(intake);
