@@ -6,119 +6,44 @@
  * throughout and must never be refused or see a 5xx or a not-ready.
  */
 import { afterEach, expect, test } from "bun:test";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { expectStored, simEnv, truthOf, waitUntil } from "../support/bounded-run.ts";
-import { startK2 } from "../support/k2-process.ts";
-import { type SimProcess, startSimProcess } from "../support/sim-process.ts";
+import { expectStored, truthOf, waitUntil } from "../support/bounded-run.ts";
+import {
+  httpClient,
+  pauseAndDrain,
+  type Rig,
+  resumeWhen,
+  SYMBOLS,
+  startRig,
+} from "../support/handover-rig.ts";
 
-const SYMBOLS = ["BTCUSDT", "ETHUSDT"];
-const cleanups: (() => void | Promise<void>)[] = [];
+let rig: Rig | undefined;
 afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
+  await rig?.close();
+  rig = undefined;
 });
 
-function freePort(): number {
-  const s = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: () => new Response() });
-  const port = s.port!;
-  s.stop(true);
-  return port;
-}
-
-async function sim(): Promise<SimProcess> {
-  const s = await startSimProcess([
-    "--symbols",
-    SYMBOLS.join(","),
-    "--rate",
-    "200",
-    "--record-quote-ids",
-    "--faults",
-    '{"paused":true}',
-  ]);
-  cleanups.push(() => s.stop());
-  return s;
-}
-
-async function k2(s: SimProcess, dataDir: string, port: number, extra: Record<string, string> = {}) {
-  const p = await startK2(
-    simEnv(s, SYMBOLS, { K2_DATA_DIR: dataDir, K2_PORT: String(port), ...extra }),
-    20_000,
-  );
-  cleanups.push(() => p.cleanup());
-  return p;
-}
-
-/** Requests on fresh connections every `everyMs` until stopped; every failure is kept. */
-function client(url: string, everyMs: number) {
-  const failures: string[] = [];
-  let sent = 0;
-  let stop = false;
-  const paths = [
-    "/health/ready",
-    "/v1/trades?symbol=BTCUSDT&limit=5&order=desc",
-    "/v1/quotes?symbol=ETHUSDT&limit=5&order=desc",
-  ];
-  const done = (async () => {
-    for (let i = 0; !stop && i < 100_000; i++) {
-      const path = paths[i % paths.length]!;
-      sent++;
-      try {
-        const r = await fetch(`${url}${path}`, { headers: { connection: "close" } });
-        await r.arrayBuffer();
-        if (r.status !== 200) failures.push(`${path}: HTTP ${r.status}`);
-      } catch (e) {
-        failures.push(`${path}: ${(e as Error).message}`);
-      }
-      await Bun.sleep(everyMs);
-    }
-  })();
-  return {
-    failures,
-    sent: () => sent,
-    async stop() {
-      stop = true;
-      await done;
-    },
-  };
-}
+const ALL = ["trades", "agg_trades", "quotes"] as const;
 
 test("green takes over from blue: every trade, aggTrade and quote once; no request refused", async () => {
-  const s = await sim();
-  const dir = mkdtempSync(join(tmpdir(), "k2-handover-"));
-  cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
-  const port = freePort();
-  const blue = await k2(s, dir, port);
-  await waitUntil(async () => (await s.stats()).connections >= 1, 10_000, "blue's session");
-  await s.pause(false);
-  const url = `http://127.0.0.1:${port}`;
-  await waitUntil(async () => (await fetch(`${url}/health/ready`)).status === 200, 10_000, "blue ready");
-  const load = client(url, 25);
+  rig = await startRig();
+  const r = rig;
+  const blue = await r.start();
+  await resumeWhen(r);
+  await waitUntil(async () => (await fetch(`${r.url}/health/ready`)).status === 200, 10_000, "blue ready");
+  const load = httpClient(r.url, 25);
   await Bun.sleep(1000);
-  const green = await k2(s, dir, port);
+  const green = await r.start();
   expect(await blue.proc.exited).toBe(0);
   await waitUntil(() => green.logs().includes('"msg":"handover complete"'), 10_000, "green's summary line");
   await Bun.sleep(1000);
   await load.stop();
-
-  await s.pause(true);
-  const gt = await s.groundTruth();
-  const want = truthOf(gt, SYMBOLS, ["trades", "agg_trades", "quotes"]);
-  await waitUntil(
-    async () => {
-      const r = (await (await fetch(`${url}/v1/trades?symbol=ETHUSDT&order=desc&limit=1`)).json()) as {
-        data: { trade_id: number }[];
-      };
-      return r.data[0]?.trade_id === want.get("trades:ETHUSDT")!.at(-1);
-    },
-    10_000,
-    "green to catch up",
-  );
+  await pauseAndDrain(r, r.url);
+  const gt = await r.sim.groundTruth();
   expect((await green.stop()).code).toBe(0);
 
   expect(load.failures).toEqual([]);
   expect(load.sent()).toBeGreaterThan(40);
-  await expectStored(dir, want);
+  await expectStored(r.dir, truthOf(gt, SYMBOLS, ALL));
   // The overlap, from green's own account: it received each stream's first row before blue's last.
   const line = green
     .logs()
@@ -133,4 +58,130 @@ test("green takes over from blue: every trade, aggTrade and quote once; no reque
   for (const [key, first] of Object.entries(summary.first))
     expect({ key, overlapped: first <= summary.cut[key]! }).toEqual({ key, overlapped: true });
   expect(Object.keys(summary.first).length).toBe(SYMBOLS.length * 3);
+}, 60_000);
+
+test("green SIGKILLed before the cut: blue carries on; nothing lost in any table", async () => {
+  rig = await startRig();
+  const r = rig;
+  const blue = await r.start();
+  await resumeWhen(r);
+  const green = r.spawn();
+  await waitUntil(() => blue.logs().includes("handover: agreed"), 10_000, "blue to agree");
+  green.proc.kill("SIGKILL");
+  await waitUntil(
+    () => blue.logs().includes("went away before the cut; carrying on"),
+    10_000,
+    "blue to carry on",
+  );
+  expect(green.logs()).not.toContain('"msg":"k2 serving"');
+  await Bun.sleep(500);
+  await pauseAndDrain(r, blue.url);
+  const gt = await r.sim.groundTruth();
+  expect((await blue.stop()).code).toBe(0);
+  await expectStored(r.dir, truthOf(gt, SYMBOLS, ALL));
+}, 60_000);
+
+test("green SIGKILLed after the cut: blue takes the data dir back, restarts, loses no trade", async () => {
+  rig = await startRig();
+  const r = rig;
+  const blue = await r.start();
+  await resumeWhen(r);
+  await waitUntil(async () => (await fetch(`${r.url}/health/ready`)).status === 200, 10_000, "blue ready");
+  const load = httpClient(r.url, 25);
+  const green = r.spawn();
+  await waitUntil(() => blue.logs().includes("handover: cut made"), 10_000, "the cut");
+  green.proc.kill("SIGKILL");
+  await green.proc.exited;
+  expect(green.logs()).not.toContain('"msg":"k2 serving"'); // killed mid-way, not after
+  await waitUntil(
+    () => blue.logs().includes("pipeline restarted after an abandoned hand-over"),
+    15_000,
+    "blue's restart",
+  );
+  await Bun.sleep(500);
+  await load.stop();
+  await pauseAndDrain(r, blue.url);
+  const gt = await r.sim.groundTruth();
+  expect((await blue.stop()).code).toBe(0);
+  expect(load.failures).toEqual([]);
+  // Trades and aggTrades of the pause come back from REST; quotes of it cannot: once each, none invented.
+  await expectStored(r.dir, truthOf(gt, SYMBOLS));
+  const quotes = truthOf(gt, SYMBOLS, ["quotes"]);
+  const stored = await import("../support/stored.ts").then((m) => m.storedTradeIds(r.dir, "quotes"));
+  for (const sym of SYMBOLS) {
+    const got = stored.get(sym)!;
+    expect(got.rows).toBe(got.distinct);
+    const sent = new Set(quotes.get(`quotes:${sym}`));
+    expect(got.ids.filter((id) => !sent.has(id))).toEqual([]);
+  }
+}, 60_000);
+
+test("blue SIGKILLed mid-way: green takes over with blue's WAL; nothing lost in any table", async () => {
+  rig = await startRig();
+  const r = rig;
+  const blue = await r.start();
+  await resumeWhen(r);
+  const green = r.spawn();
+  // Both sessions open (green stages), the cut not made yet: blue dies here.
+  await waitUntil(async () => (await r.sim.stats()).connections >= 2, 10_000, "green's session");
+  expect(blue.logs()).not.toContain("handover: cut made");
+  blue.proc.kill("SIGKILL");
+  await waitUntil(() => green.logs().includes('"msg":"handover complete"'), 20_000, "green to take over");
+  expect(green.logs()).toContain('"owner_lost":true');
+  await pauseAndDrain(r, r.url);
+  const gt = await r.sim.groundTruth();
+  green.proc.kill("SIGTERM");
+  expect(await green.proc.exited).toBe(0);
+  await expectStored(r.dir, truthOf(gt, SYMBOLS, ALL));
+}, 60_000);
+
+test("blue frozen: green gives up after K2_HANDOVER_TIMEOUT_MS with one line, exit 2; blue untouched", async () => {
+  rig = await startRig();
+  const r = rig;
+  const blue = await r.start();
+  await resumeWhen(r);
+  const green = r.spawn({ K2_HANDOVER_TIMEOUT_MS: "1500" });
+  await waitUntil(() => blue.logs().includes("handover: agreed"), 10_000, "blue to agree");
+  blue.proc.kill("SIGSTOP");
+  const code = await green.proc.exited;
+  blue.proc.kill("SIGCONT");
+  expect(code).toBe(2);
+  const lines = green.stderr().trim().split("\n");
+  expect(lines.length).toBe(1);
+  expect(lines[0]).toMatch(
+    /^k2: (.*did not answer a hand-over within 1500 ms|hand-over: K2 pid \d+ made no cut within 1500 ms); it keeps the data dir$/,
+  );
+  await waitUntil(
+    () => blue.logs().includes("went away before the cut; carrying on"),
+    10_000,
+    "blue to carry on",
+  );
+  await pauseAndDrain(r, blue.url);
+
+  const gt = await r.sim.groundTruth();
+  expect((await blue.stop()).code).toBe(0);
+  await expectStored(r.dir, truthOf(gt, SYMBOLS, ALL));
+}, 60_000);
+
+test("two greens at once: one takes over, the other exits 2 with one line", async () => {
+  rig = await startRig();
+  const r = rig;
+  const blue = await r.start();
+  await resumeWhen(r);
+  const a = r.spawn();
+  const b = r.spawn();
+  expect(await blue.proc.exited).toBe(0);
+  const winner = await Promise.race([
+    waitUntil(() => a.logs().includes('"msg":"handover complete"'), 15_000, "a").then(() => a),
+    waitUntil(() => b.logs().includes('"msg":"handover complete"'), 15_000, "b").then(() => b),
+  ]);
+  const loser = winner === a ? b : a;
+  expect(await loser.proc.exited).toBe(2);
+  expect(loser.stderr().trim().split("\n").length).toBe(1);
+  expect(loser.stderr()).toMatch(/^k2: .*(a hand-over is already under way|is in use by K2 pid)/);
+  await pauseAndDrain(r, r.url);
+  const gt = await r.sim.groundTruth();
+  winner.proc.kill("SIGTERM");
+  expect(await winner.proc.exited).toBe(0);
+  await expectStored(r.dir, truthOf(gt, SYMBOLS, ["trades", "agg_trades", "quotes"]));
 }, 60_000);

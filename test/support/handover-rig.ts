@@ -1,0 +1,161 @@
+/**
+ * What hand-over tests share: one simulator process both K2 connect to (paused until the first
+ * K2 is connected, every bookTicker update id recorded), a fixed port, K2 processes started
+ * without waiting (a newcomer serves only once it took over, or never), and a client on fresh
+ * connections that records every failure.
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { simEnv, waitUntil } from "./bounded-run.ts";
+import { type K2Process, ROOT, startK2 } from "./k2-process.ts";
+import { type SimProcess, startSimProcess } from "./sim-process.ts";
+
+export const SYMBOLS = ["BTCUSDT", "ETHUSDT"];
+
+export interface Rig {
+  readonly sim: SimProcess;
+  readonly dir: string;
+  readonly port: number;
+  readonly url: string;
+  readonly env: Record<string, string>;
+  /** Start a K2 and wait until it serves. */
+  start(extra?: Record<string, string>): Promise<K2Process>;
+  /** Start a K2 without waiting: its output is collected, its exit awaited by the caller. */
+  spawn(extra?: Record<string, string>): Spawned;
+  close(): Promise<void>;
+}
+
+export interface Spawned {
+  readonly proc: Bun.Subprocess<"ignore", "pipe", "pipe">;
+  logs(): string;
+  stderr(): string;
+}
+
+function freePort(): number {
+  const s = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: () => new Response() });
+  const port = s.port!;
+  s.stop(true);
+  return port;
+}
+
+export async function startRig(rate = 200): Promise<Rig> {
+  const sim = await startSimProcess([
+    "--symbols",
+    SYMBOLS.join(","),
+    "--rate",
+    String(rate),
+    "--record-quote-ids",
+    "--faults",
+    '{"paused":true}',
+  ]);
+  const dir = mkdtempSync(join(tmpdir(), "k2-handover-"));
+  const port = freePort();
+  const env = simEnv(sim, SYMBOLS, { K2_DATA_DIR: dir, K2_PORT: String(port) });
+  const procs: { kill(sig?: number | NodeJS.Signals): void; exitCode: number | null }[] = [];
+  const cleanups: (() => void)[] = [];
+  return {
+    sim,
+    dir,
+    port,
+    url: `http://127.0.0.1:${port}`,
+    env,
+    async start(extra = {}) {
+      const p = await startK2({ ...env, ...extra }, 20_000);
+      cleanups.push(() => p.cleanup());
+      return p;
+    },
+    spawn(extra = {}) {
+      const proc = Bun.spawn([process.execPath, "run", "src/main.ts"], {
+        cwd: ROOT,
+        env: { ...process.env, K2_LOG_LEVEL: "info", ...env, ...extra },
+        stdin: "ignore",
+        stdout: "pipe",
+        stderr: "pipe",
+      });
+      procs.push(proc);
+      let out = "";
+      let err = "";
+      void (async () => {
+        for await (const c of proc.stdout) out += new TextDecoder().decode(c);
+      })();
+      void (async () => {
+        for await (const c of proc.stderr) err += new TextDecoder().decode(c);
+      })();
+      return { proc, logs: () => out, stderr: () => err };
+    },
+    async close() {
+      for (const p of procs) if (p.exitCode === null) p.kill("SIGKILL");
+      for (const c of cleanups.splice(0)) c();
+      await sim.stop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Start the market once `n` K2 sessions are connected to it. */
+export async function resumeWhen(rig: Rig, n = 1): Promise<void> {
+  await waitUntil(async () => (await rig.sim.stats()).connections >= n, 10_000, `${n} session(s)`);
+  await rig.sim.pause(false);
+}
+
+/** Requests on fresh connections every `everyMs` until stopped; every failure is kept. */
+export function httpClient(url: string, everyMs: number) {
+  const failures: string[] = [];
+  let sent = 0;
+  let stop = false;
+  const paths = [
+    "/health/ready",
+    "/v1/trades?symbol=BTCUSDT&limit=5&order=desc",
+    "/v1/quotes?symbol=ETHUSDT&limit=5&order=desc",
+  ];
+  const done = (async () => {
+    for (let i = 0; !stop && i < 1_000_000; i++) {
+      const path = paths[i % paths.length]!;
+      sent++;
+      try {
+        const r = await fetch(`${url}${path}`, { headers: { connection: "close" } });
+        const body = await r.text();
+        if (r.status !== 200) failures.push(`${path}: HTTP ${r.status} ${body.slice(0, 300)}`);
+      } catch (e) {
+        failures.push(`${path}: ${(e as Error).message}`);
+      }
+      await Bun.sleep(everyMs);
+    }
+  })();
+  return {
+    failures,
+    sent: () => sent,
+    async stop() {
+      stop = true;
+      await done;
+    },
+  };
+}
+
+/** Pause the market and wait until the K2 at `url` serves the last trade of every symbol. */
+export async function pauseAndDrain(rig: Rig, url: string): Promise<void> {
+  await rig.sim.pause(true);
+  const gt = await rig.sim.groundTruth();
+  for (const sym of SYMBOLS) {
+    const last = gt.symbols[sym]!.tradeIds.at(-1)![1];
+    await waitUntil(
+      async () => {
+        const r = await fetch(`${url}/v1/trades?symbol=${sym}&order=desc&limit=1`).catch(() => null);
+        if (r?.status !== 200) return false;
+        const body = (await r.json()) as { data: { trade_id: number }[] };
+        return body.data[0]?.trade_id === last;
+      },
+      15_000,
+      `${sym} trade #${last}`,
+    );
+  }
+  await waitUntil(
+    async () => {
+      const r = (await (await fetch(`${url}/v1/gaps`)).json()) as { data: { state: string }[] };
+      return r.data.every((g) => g.state !== "pending" && g.state !== "repairing");
+    },
+    15_000,
+    "gap repair to settle",
+  );
+}
