@@ -15,14 +15,15 @@ export const SYMBOLS = ["BTCUSDT", "ETHUSDT"];
 
 export interface Rig {
   readonly sim: SimProcess;
+  readonly symbols: readonly string[];
   readonly dir: string;
   readonly port: number;
   readonly url: string;
   readonly env: Record<string, string>;
   /** Start a K2 and wait until it serves. */
   start(extra?: Record<string, string>): Promise<K2Process>;
-  /** Start a K2 without waiting: its output is collected, its exit awaited by the caller. */
-  spawn(extra?: Record<string, string>): Spawned;
+  /** Start a K2 without waiting (from `root`, another tree, if given); output collected. */
+  spawn(extra?: Record<string, string>, root?: string): Spawned;
   close(): Promise<void>;
 }
 
@@ -39,23 +40,31 @@ function freePort(): number {
   return port;
 }
 
-export async function startRig(rate = 200): Promise<Rig> {
+export interface RigOptions {
+  /** Trades per second per symbol. */
+  readonly rate?: number;
+  readonly symbols?: readonly string[];
+}
+
+export async function startRig(o: RigOptions = {}): Promise<Rig> {
+  const symbols = o.symbols ?? SYMBOLS;
   const sim = await startSimProcess([
     "--symbols",
-    SYMBOLS.join(","),
+    symbols.join(","),
     "--rate",
-    String(rate),
+    String(o.rate ?? 200),
     "--record-quote-ids",
     "--faults",
     '{"paused":true}',
   ]);
   const dir = mkdtempSync(join(tmpdir(), "k2-handover-"));
   const port = freePort();
-  const env = simEnv(sim, SYMBOLS, { K2_DATA_DIR: dir, K2_PORT: String(port) });
+  const env = simEnv(sim, symbols, { K2_DATA_DIR: dir, K2_PORT: String(port) });
   const procs: { kill(sig?: number | NodeJS.Signals): void; exitCode: number | null }[] = [];
   const cleanups: (() => void)[] = [];
   return {
     sim,
+    symbols,
     dir,
     port,
     url: `http://127.0.0.1:${port}`,
@@ -65,9 +74,9 @@ export async function startRig(rate = 200): Promise<Rig> {
       cleanups.push(() => p.cleanup());
       return p;
     },
-    spawn(extra = {}) {
+    spawn(extra = {}, root = ROOT) {
       const proc = Bun.spawn([process.execPath, "run", "src/main.ts"], {
-        cwd: ROOT,
+        cwd: root,
         env: { ...process.env, K2_LOG_LEVEL: "info", ...env, ...extra },
         stdin: "ignore",
         stdout: "pipe",
@@ -100,14 +109,14 @@ export async function resumeWhen(rig: Rig, n = 1): Promise<void> {
 }
 
 /** Requests on fresh connections every `everyMs` until stopped; every failure is kept. */
-export function httpClient(url: string, everyMs: number) {
+export function httpClient(url: string, everyMs: number, symbols: readonly string[] = SYMBOLS) {
   const failures: string[] = [];
   let sent = 0;
   let stop = false;
   const paths = [
     "/health/ready",
-    "/v1/trades?symbol=BTCUSDT&limit=5&order=desc",
-    "/v1/quotes?symbol=ETHUSDT&limit=5&order=desc",
+    `/v1/trades?symbol=${symbols[0]}&limit=5&order=desc`,
+    `/v1/quotes?symbol=${symbols.at(-1)}&limit=5&order=desc`,
   ];
   const done = (async () => {
     for (let i = 0; !stop && i < 1_000_000; i++) {
@@ -137,7 +146,7 @@ export function httpClient(url: string, everyMs: number) {
 export async function pauseAndDrain(rig: Rig, url: string): Promise<void> {
   await rig.sim.pause(true);
   const gt = await rig.sim.groundTruth();
-  for (const sym of SYMBOLS) {
+  for (const sym of rig.symbols) {
     const last = gt.symbols[sym]!.tradeIds.at(-1)![1];
     await waitUntil(
       async () => {
