@@ -12,7 +12,7 @@ TEST_INTEGRATION := test
 
 IMAGE ?= k2:dev
 
-.PHONY: help bootstrap start demo test test-pr test-pr-full ci-all test-unit test-integration test-shard lint format typecheck bench bench-doc clean \
+.PHONY: help bootstrap start demo test test-pr test-pr-full ci-all test-operational test-unit test-integration test-shard lint format typecheck bench bench-doc clean \
 	coverage audit config-doc docker-build chaos-smoke soak-smoke perf-gate test-soak-1h test-soak-24h test-chaos
 
 help: ## list every target
@@ -99,6 +99,16 @@ test-chaos: bootstrap ## chaos scenarios (SCENARIO=name|all|smoke, default all);
 	  [ "$$a" = y ] || [ "$$a" = Y ] || { echo "test-chaos: not confirmed (CONFIRM=1 skips the question)" >&2; exit 1; }; \
 	fi
 	"$(BUN)" run chaos/run.ts --scenario $(or $(SCENARIO),all)$(if $(ALLOW_SKIP), --allow-skip)
+
+test-operational: bootstrap ## hand-overs and restarts under load, upgrade rehearsal, full disk (~5 min; root for the full disk); asks first unless CONFIRM=1
+	@if [ "$(CONFIRM)" != "1" ]; then \
+	  read -r -p "test-operational starts K2 processes under load for minutes and mounts a tmpfs as root. Continue? [y/N] " a; \
+	  [ "$$a" = y ] || [ "$$a" = Y ] || { echo "test-operational: not confirmed (CONFIRM=1 skips the question)" >&2; exit 1; }; \
+	fi
+	"$(BUN)" run operational/handover-load.ts --rounds 10
+	"$(BUN)" run operational/handover-load.ts --mode restart --rounds 3
+	"$(BUN)" run operational/upgrade-rehearsal.ts
+	"$(BUN)" test test/process/handover.test.ts test/process/disk-full.test.ts
 
 bench-doc: bootstrap ## run every benchmark and regenerate docs/BENCHMARKS.md (~10 min; --quick: make bench-doc ARGS=--quick)
 	"$(BUN)" run scripts/bench-doc.ts $(ARGS)

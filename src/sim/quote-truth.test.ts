@@ -1,7 +1,8 @@
 /**
- * With recordQuoteIds the ground truth lists every bookTicker update id sent to a subscriber:
- * exactly what a client on the stream received; nothing for a symbol nobody subscribed to; and
- * nothing at all without the option (a long soak would hold one range per update).
+ * With recordQuoteIds the ground truth lists every bookTicker update id published — exactly what
+ * a client on the stream received — also while nobody listens (a recorder away for a moment has
+ * lost those), but not while stalled (nothing is published then); nothing without the option
+ * (a long soak would hold one range per update).
  */
 import { afterEach, expect, test } from "bun:test";
 import { expandRanges, type Simulator, startSimulator } from "./index.ts";
@@ -19,7 +20,7 @@ afterEach(async () => {
 const quoteIds = (c: TestClient) =>
   (c.json() as { u?: number }[]).filter((f) => f.u !== undefined).map((f) => f.u!);
 
-test("the update ids sent to subscribers are the truth; unsubscribed symbols record none", async () => {
+test("every update id published is the truth, listened to or not; none while stalled", async () => {
   sim = await startSimulator({
     symbols: ["BTCUSDT", "ETHUSDT"],
     ratePerSec: 500,
@@ -35,7 +36,16 @@ test("the update ids sent to subscribers are the truth; unsubscribed symbols rec
   const truth = s.groundTruth().symbols;
   await waitFor(() => quoteIds(client!).length === truth.BTCUSDT!.quoteCount, 5000, "every quote sent");
   expect(quoteIds(client)).toEqual(expandRanges(truth.BTCUSDT!.quoteIds));
-  expect(truth.ETHUSDT!.quoteCount).toBe(0);
+  expect(truth.ETHUSDT!.quoteCount).toBeGreaterThan(50); // nobody subscribed: published all the same
+  const before = s.groundTruth().symbols.BTCUSDT!.quoteCount;
+  s.faults.stall(true);
+  s.faults.pause(false);
+  await waitFor(
+    () => s.groundTruth().symbols.BTCUSDT!.tradeCount > truth.BTCUSDT!.tradeCount + 50,
+    5000,
+    "trades while stalled",
+  );
+  expect(s.groundTruth().symbols.BTCUSDT!.quoteCount).toBe(before);
 });
 
 test("off by default: no quote ids kept", async () => {

@@ -235,20 +235,19 @@ export class SimEngine {
     const nowUs = this.nowUs();
     const frames = new Map<string, StreamFrames>();
     const subscribed = (name: string) => (this.subscribers.get(name)?.size ?? 0) > 0;
-    const books: [SymbolGenerator, TickBatch["books"]][] = [];
     for (const g of this.generators.values()) {
       const batch: TickBatch = { trades: [], aggs: [], books: [] };
       g.advance(nowUs, this.opts.maxTradesPerTick, batch);
       this.stats.tradesGenerated += batch.trades.length;
       renderTick(g.symbol, batch, subscribed, frames);
-      if (this.opts.recordQuoteIds && batch.books.length > 0) books.push([g, batch.books]);
+      // Published unless stalled, whether or not anyone listens: a recorder absent for a moment
+      // (a restart) has lost those quotes, and the truth must show it.
+      if (this.opts.recordQuoteIds && !this.faults.stall)
+        for (const b of batch.books) g.truth.quotesSent.add(b.updateId);
     }
     // Stalled: generation (and so history and ground truth) goes on; sockets get nothing.
     if (this.faults.stall || frames.size === 0) return;
     sendTick(this.conns, frames, this.faults, this.stats, this.garbageRng);
-    for (const [g, list] of books)
-      if (frames.has(`${g.symbol.toLowerCase()}@bookTicker`))
-        for (const b of list) g.truth.quotesSent.add(b.updateId);
   }
 
   private housekeeping(): void {
