@@ -16,6 +16,7 @@ import {
   DataDirTakenError,
   GreenSide,
   HandoverError,
+  HandoverMetrics,
   portInUse,
 } from "./owner/index.ts";
 import { type BuildOptions, buildPipeline, type Pipeline } from "./pipeline/index.ts";
@@ -103,7 +104,9 @@ async function build(opts: BuildOptions = {}): Promise<Pipeline> {
   }
 }
 
+const handovers = new HandoverMetrics();
 let pipeline = await build(green ? { takeOver: (intake) => green!.takeOver(intake) } : {});
+handovers.attach(pipeline.registry);
 const owned: Claim = claim ?? green!.claim!;
 
 function appFor(p: Pipeline) {
@@ -154,6 +157,7 @@ const blue = new BlueSide({
   claim: owned,
   log: logger,
   finish: () => void shutdown("handover"),
+  onResult: (r) => handovers.record(r),
   restart: async () => {
     const old = pipeline;
     const fresh = await build();
@@ -161,6 +165,7 @@ const blue = new BlueSide({
     // /health/ready does not flip to 503 while the new sessions deliver their first frames.
     const deadline = performance.now() + config.handoverTimeoutMs;
     while (!fresh.readiness.report().ready && performance.now() < deadline) await Bun.sleep(20);
+    handovers.attach(fresh.registry);
     pipeline = fresh;
     app = appFor(fresh);
     await old.stop();
@@ -170,7 +175,9 @@ const blue = new BlueSide({
 owned.setHandler((req, peer) => blue.handle(req, peer));
 if (green) {
   await green.serving(server.url.href);
-  logger.info(green.summary, "handover complete");
+  handovers.seconds = process.uptime();
+  handovers.record(green.summary.owner_lost ? "owner_lost" : "taken_over");
+  logger.info({ ...green.summary, seconds: Number(handovers.seconds.toFixed(3)) }, "handover complete");
 }
 
 let stopping = false;

@@ -25,6 +25,7 @@ import type { HandedOver, OpenGap, Pipeline } from "../pipeline/index.ts";
 import type { Intake } from "../pipeline/source.ts";
 import { type Claim, newOwnerInfo, type OwnerInfo, tryClaim } from "./claim.ts";
 import { ControlClient, lockName, type Peer } from "./lock.ts";
+import type { HandoverResult } from "./metrics.ts";
 
 /** Blue keeps ingesting at least this long after green's sessions opened, for quiet symbols. */
 export const OVERLAP_MIN_MS = 250;
@@ -52,6 +53,8 @@ export interface BlueDeps {
   finish(): void;
   /** Green went away after the cut: restart the pipeline on the folder this process owns again. */
   restart(): Promise<void>;
+  /** Counted in k2_handover_total (metrics.ts). */
+  onResult(result: HandoverResult): void;
 }
 
 export class BlueSide {
@@ -95,14 +98,18 @@ export class BlueSide {
   }
 
   async #hello(r: { pid?: number; host?: string; port?: number }, peer: Peer): Promise<Reply> {
-    if (this.#state !== "idle")
+    if (this.#state !== "idle") {
+      this.d.onResult("refused");
       return { ok: false, error: `a hand-over is already under way (state ${this.#state})` };
+    }
     const port = this.d.port();
-    if (r.host !== this.d.host || r.port !== port)
+    if (r.host !== this.d.host || r.port !== port) {
+      this.d.onResult("refused");
       return {
         ok: false,
         error: `a hand-over needs the same address: this K2 serves ${this.d.host}:${port}, the new one asked for ${r.host}:${r.port} (K2_HOST/K2_PORT)`,
       };
+    }
     this.#state = "agreed";
     this.#peer = peer.id;
     this.#peerClosed = false;
@@ -141,6 +148,7 @@ export class BlueSide {
     if (this.#peerClosed) {
       // Gone while this process stopped ingesting: it still owns the folder; start again.
       this.d.log.warn("handover: the new K2 went away during the cut; restarting the pipeline");
+      this.d.onResult("abandoned_after_cut");
       await this.d.restart();
       this.#state = "idle";
       return { ok: false, error: "the new K2 went away" };
@@ -163,6 +171,7 @@ export class BlueSide {
       this.#state = "idle";
       this.d.pipeline().resumeMaintenance();
       this.d.log.warn("handover: the new K2 went away before the cut; carrying on");
+      this.d.onResult("abandoned_before_cut");
     } else if (was === "cut") {
       // It had the lock or was about to take it; if it is gone, the folder is ours again.
       if (!this.d.claim.retake()) {
@@ -172,6 +181,7 @@ export class BlueSide {
         return;
       }
       this.d.log.warn("handover: the new K2 went away after the cut; taking the data dir back");
+      this.d.onResult("abandoned_after_cut");
       await this.d.restart();
       this.#state = "idle";
     }

@@ -9,4 +9,5 @@ export {
 } from "./claim.ts";
 export { BlueSide, GreenSide, type GreenSummary, HandoverError, OVERLAP_MIN_MS } from "./handover.ts";
 export { ask, ControlClient, DataDirLock, lockName, type Peer } from "./lock.ts";
+export { HANDOVER_RESULTS, HandoverMetrics, type HandoverResult } from "./metrics.ts";
 export { portInUse } from "./port.ts";

@@ -15,6 +15,7 @@ import {
   SYMBOLS,
   startRig,
 } from "../support/handover-rig.ts";
+import { parsePrometheus, sample } from "../support/prometheus.ts";
 
 let rig: Rig | undefined;
 afterEach(async () => {
@@ -39,6 +40,9 @@ test("green takes over from blue: every trade, aggTrade and quote once; no reque
   await load.stop();
   await pauseAndDrain(r, r.url);
   const gt = await r.sim.groundTruth();
+  const metrics = parsePrometheus(await (await fetch(`${r.url}/metrics`)).text());
+  expect(sample(metrics, "k2_handover_total", { result: "taken_over" })).toBe(1);
+  expect(sample(metrics, "k2_handover_seconds")).toBeGreaterThan(0);
   expect((await green.stop()).code).toBe(0);
 
   expect(load.failures).toEqual([]);
@@ -73,6 +77,8 @@ test("green SIGKILLed before the cut: blue carries on; nothing lost in any table
     10_000,
     "blue to carry on",
   );
+  const blueMetrics = parsePrometheus(await (await fetch(`${blue.url}/metrics`)).text());
+  expect(sample(blueMetrics, "k2_handover_total", { result: "abandoned_before_cut" })).toBe(1);
   expect(green.logs()).not.toContain('"msg":"k2 serving"');
   await Bun.sleep(500);
   await pauseAndDrain(r, blue.url);
@@ -98,6 +104,8 @@ test("green SIGKILLed after the cut: blue takes the data dir back, restarts, los
     15_000,
     "blue's restart",
   );
+  const restarted = parsePrometheus(await (await fetch(`${blue.url}/metrics`)).text());
+  expect(sample(restarted, "k2_handover_total", { result: "abandoned_after_cut" })).toBe(1);
   await Bun.sleep(500);
   await load.stop();
   await pauseAndDrain(r, blue.url);
