@@ -9,4 +9,12 @@ export * from "./layout.ts";
 export { type FileInfo, fileInfoFromKv } from "./meta.ts";
 export { type CompactRequest, ParquetWriterPool, type PoolOptions } from "./pool.ts";
 export * from "./read.ts";
-export { META, ROW_GROUP_ROWS, SCHEMA_VERSION, TABLE_SCHEMAS, TABLE_SLOTS, WRITER_INFO } from "./schema.ts";
+export {
+  META,
+  READABLE_SCHEMA_VERSIONS,
+  ROW_GROUP_ROWS,
+  SCHEMA_VERSION,
+  TABLE_SCHEMAS,
+  TABLE_SLOTS,
+  WRITER_INFO,
+} from "./schema.ts";

@@ -6,7 +6,7 @@
 import { basename } from "node:path";
 import { TABLE_NAMES, type TableName } from "../../model/index.ts";
 import { ParquetSinkError } from "./errors.ts";
-import { META, SCHEMA_VERSION } from "./schema.ts";
+import { META, READABLE_SCHEMA_VERSIONS } from "./schema.ts";
 
 export interface FileInfo {
   readonly path: string;
@@ -58,11 +58,11 @@ export function fileInfoFromKv(
   numRows: number,
 ): FileInfo {
   const version = int(kv, META.schemaVersion, path);
-  if (version !== SCHEMA_VERSION) {
+  if (!READABLE_SCHEMA_VERSIONS.includes(version)) {
     throw new ParquetSinkError({
       kind: "corrupt",
       op: "read_meta",
-      message: `${path}: k2.schema_version ${version}, this build reads ${SCHEMA_VERSION}`,
+      message: `${path}: k2.schema_version ${version}, this build reads ${READABLE_SCHEMA_VERSIONS.join(", ")} (written by a later K2?)`,
     });
   }
   const table = str(kv, META.table, path);

@@ -18,6 +18,14 @@ type SchemaElement = ConstructorParameters<typeof ParquetWriter>[0]["schema"][nu
 
 /** Bump when a stored column, type or meaning changes; readers check `k2.schema_version`. */
 export const SCHEMA_VERSION = 1;
+/**
+ * Versions this build reads: every one ever written, so an upgrade (and its rehearsal,
+ * operational/upgrade-rehearsal.ts) serves the files of every earlier version. Bumping
+ * SCHEMA_VERSION means adding the new one here and a reader or a migration for the old (a test
+ * fails otherwise). A file of a version not listed was written by a later K2 (a rollback): it is
+ * left on disk untouched and not served.
+ */
+export const READABLE_SCHEMA_VERSIONS: readonly number[] = [1];
 export const WRITER_INFO = `k2 parquet-sink schema=${SCHEMA_VERSION} (k2 column writer, hyparquet-writer 0.17.0 thrift, zstd)`;
 
 /** Rows per row group: a day file of ~1M trades gets ~16 groups whose min/max prune reads. */
