@@ -6,7 +6,7 @@
  * throughout and must never be refused or see a 5xx or a not-ready.
  */
 import { afterEach, expect, test } from "bun:test";
-import { expectStored, truthOf, waitUntil } from "../support/bounded-run.ts";
+import { expectStored, type TruthTable, truthOf, waitUntil } from "../support/bounded-run.ts";
 import {
   httpClient,
   pauseAndDrain,
@@ -16,6 +16,7 @@ import {
   startRig,
 } from "../support/handover-rig.ts";
 import { parsePrometheus, sample } from "../support/prometheus.ts";
+import { storedTradeIds } from "../support/stored.ts";
 
 let rig: Rig | undefined;
 afterEach(async () => {
@@ -25,12 +26,32 @@ afterEach(async () => {
 
 const ALL = ["trades", "agg_trades", "quotes"] as const;
 
-test("green takes over from blue: every trade, aggTrade and quote once; no request refused", async () => {
-  rig = await startRig();
-  const r = rig;
+/** Blue on the rig's data dir and port, the market running, ready. */
+async function blueRunning(r: Rig) {
   const blue = await r.start();
   await resumeWhen(r);
   await waitUntil(async () => (await fetch(`${r.url}/health/ready`)).status === 200, 10_000, "blue ready");
+  return blue;
+}
+
+/** Pause the market, let the K2 at `url` catch up, stop it (exit 0), compare with the truth. */
+async function endRun(
+  r: Rig,
+  url: string,
+  stop: () => Promise<number | null>,
+  tables: readonly TruthTable[] = ALL,
+) {
+  await pauseAndDrain(r, url);
+  const gt = await r.sim.groundTruth();
+  expect(await stop()).toBe(0);
+  await expectStored(r.dir, truthOf(gt, SYMBOLS, tables));
+  return gt;
+}
+
+test("green takes over from blue: every trade, aggTrade and quote once; no request refused", async () => {
+  rig = await startRig();
+  const r = rig;
+  const blue = await blueRunning(r);
   const load = httpClient(r.url, 25);
   await Bun.sleep(1000);
   const green = await r.start();
@@ -38,16 +59,13 @@ test("green takes over from blue: every trade, aggTrade and quote once; no reque
   await waitUntil(() => green.logs().includes('"msg":"handover complete"'), 10_000, "green's summary line");
   await Bun.sleep(1000);
   await load.stop();
-  await pauseAndDrain(r, r.url);
-  const gt = await r.sim.groundTruth();
   const metrics = parsePrometheus(await (await fetch(`${r.url}/metrics`)).text());
   expect(sample(metrics, "k2_handover_total", { result: "taken_over" })).toBe(1);
   expect(sample(metrics, "k2_handover_seconds")).toBeGreaterThan(0);
-  expect((await green.stop()).code).toBe(0);
+  await endRun(r, r.url, async () => (await green.stop()).code);
 
   expect(load.failures).toEqual([]);
   expect(load.sent()).toBeGreaterThan(40);
-  await expectStored(r.dir, truthOf(gt, SYMBOLS, ALL));
   // The overlap, from green's own account: it received each stream's first row before blue's last.
   const line = green
     .logs()
@@ -67,8 +85,7 @@ test("green takes over from blue: every trade, aggTrade and quote once; no reque
 test("green SIGKILLed before the cut: blue carries on; nothing lost in any table", async () => {
   rig = await startRig();
   const r = rig;
-  const blue = await r.start();
-  await resumeWhen(r);
+  const blue = await blueRunning(r);
   const green = r.spawn();
   await waitUntil(() => blue.logs().includes("handover: agreed"), 10_000, "blue to agree");
   green.proc.kill("SIGKILL");
@@ -81,18 +98,13 @@ test("green SIGKILLed before the cut: blue carries on; nothing lost in any table
   expect(sample(blueMetrics, "k2_handover_total", { result: "abandoned_before_cut" })).toBe(1);
   expect(green.logs()).not.toContain('"msg":"k2 serving"');
   await Bun.sleep(500);
-  await pauseAndDrain(r, blue.url);
-  const gt = await r.sim.groundTruth();
-  expect((await blue.stop()).code).toBe(0);
-  await expectStored(r.dir, truthOf(gt, SYMBOLS, ALL));
+  await endRun(r, blue.url, async () => (await blue.stop()).code);
 }, 60_000);
 
 test("green SIGKILLed after the cut: blue takes the data dir back, restarts, loses no trade", async () => {
   rig = await startRig();
   const r = rig;
-  const blue = await r.start();
-  await resumeWhen(r);
-  await waitUntil(async () => (await fetch(`${r.url}/health/ready`)).status === 200, 10_000, "blue ready");
+  const blue = await blueRunning(r);
   const load = httpClient(r.url, 25);
   const green = r.spawn();
   await waitUntil(() => blue.logs().includes("handover: cut made"), 10_000, "the cut");
@@ -108,14 +120,11 @@ test("green SIGKILLed after the cut: blue takes the data dir back, restarts, los
   expect(sample(restarted, "k2_handover_total", { result: "abandoned_after_cut" })).toBe(1);
   await Bun.sleep(500);
   await load.stop();
-  await pauseAndDrain(r, blue.url);
-  const gt = await r.sim.groundTruth();
-  expect((await blue.stop()).code).toBe(0);
-  expect(load.failures).toEqual([]);
   // Trades and aggTrades of the pause come back from REST; quotes of it cannot: once each, none invented.
-  await expectStored(r.dir, truthOf(gt, SYMBOLS));
+  const gt = await endRun(r, blue.url, async () => (await blue.stop()).code, ["trades", "agg_trades"]);
+  expect(load.failures).toEqual([]);
   const quotes = truthOf(gt, SYMBOLS, ["quotes"]);
-  const stored = await import("../support/stored.ts").then((m) => m.storedTradeIds(r.dir, "quotes"));
+  const stored = await storedTradeIds(r.dir, "quotes");
   for (const sym of SYMBOLS) {
     const got = stored.get(sym)!;
     expect(got.rows).toBe(got.distinct);
@@ -127,8 +136,7 @@ test("green SIGKILLed after the cut: blue takes the data dir back, restarts, los
 test("blue SIGKILLed mid-way: green takes over with blue's WAL; nothing lost in any table", async () => {
   rig = await startRig();
   const r = rig;
-  const blue = await r.start();
-  await resumeWhen(r);
+  const blue = await blueRunning(r);
   const green = r.spawn();
   // Both sessions open (green stages), the cut not made yet: blue dies here.
   await waitUntil(async () => (await r.sim.stats()).connections >= 2, 10_000, "green's session");
@@ -136,18 +144,16 @@ test("blue SIGKILLed mid-way: green takes over with blue's WAL; nothing lost in 
   blue.proc.kill("SIGKILL");
   await waitUntil(() => green.logs().includes('"msg":"handover complete"'), 20_000, "green to take over");
   expect(green.logs()).toContain('"owner_lost":true');
-  await pauseAndDrain(r, r.url);
-  const gt = await r.sim.groundTruth();
-  green.proc.kill("SIGTERM");
-  expect(await green.proc.exited).toBe(0);
-  await expectStored(r.dir, truthOf(gt, SYMBOLS, ALL));
+  await endRun(r, r.url, () => {
+    green.proc.kill("SIGTERM");
+    return green.proc.exited;
+  });
 }, 60_000);
 
 test("blue frozen: green gives up after K2_HANDOVER_TIMEOUT_MS with one line, exit 2; blue untouched", async () => {
   rig = await startRig();
   const r = rig;
-  const blue = await r.start();
-  await resumeWhen(r);
+  const blue = await blueRunning(r);
   const green = r.spawn({ K2_HANDOVER_TIMEOUT_MS: "1500" });
   await waitUntil(() => blue.logs().includes("handover: agreed"), 10_000, "blue to agree");
   blue.proc.kill("SIGSTOP");
@@ -164,18 +170,13 @@ test("blue frozen: green gives up after K2_HANDOVER_TIMEOUT_MS with one line, ex
     10_000,
     "blue to carry on",
   );
-  await pauseAndDrain(r, blue.url);
-
-  const gt = await r.sim.groundTruth();
-  expect((await blue.stop()).code).toBe(0);
-  await expectStored(r.dir, truthOf(gt, SYMBOLS, ALL));
+  await endRun(r, blue.url, async () => (await blue.stop()).code);
 }, 60_000);
 
 test("two greens at once: one takes over, the other exits 2 with one line", async () => {
   rig = await startRig();
   const r = rig;
-  const blue = await r.start();
-  await resumeWhen(r);
+  const blue = await blueRunning(r);
   const a = r.spawn();
   const b = r.spawn();
   expect(await blue.proc.exited).toBe(0);
@@ -187,9 +188,8 @@ test("two greens at once: one takes over, the other exits 2 with one line", asyn
   expect(await loser.proc.exited).toBe(2);
   expect(loser.stderr().trim().split("\n").length).toBe(1);
   expect(loser.stderr()).toMatch(/^k2: .*(a hand-over is already under way|is in use by K2 pid)/);
-  await pauseAndDrain(r, r.url);
-  const gt = await r.sim.groundTruth();
-  winner.proc.kill("SIGTERM");
-  expect(await winner.proc.exited).toBe(0);
-  await expectStored(r.dir, truthOf(gt, SYMBOLS, ["trades", "agg_trades", "quotes"]));
+  await endRun(r, r.url, () => {
+    winner.proc.kill("SIGTERM");
+    return winner.proc.exited;
+  });
 }, 60_000);
