@@ -118,14 +118,14 @@ export class BlueSide {
       this.#state = "idle";
       return { ok: false, error: "the new K2 went away" };
     }
-    const last = p.lastIds();
+    const last = defined(p.lastIds());
     this.d.claim.stopListening();
     this.#state = "cut";
     this.d.log.info(
-      { last: defined(last), open_gaps: openGaps.length },
+      { last, open_gaps: openGaps.length },
       "handover: cut made, ingest stopped, lock released",
     );
-    return { ok: true, last: defined(last), openGaps };
+    return { ok: true, last, openGaps };
   }
 
   async #peerGone(): Promise<void> {

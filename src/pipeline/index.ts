@@ -26,6 +26,7 @@ import { adoptReplayIn } from "../sink/dlq/index.ts";
 import { reconcile } from "../sink/s3/index.ts";
 import { readWal } from "../sink/wal/index.ts";
 import { nowUs } from "../source/binance/connection.ts";
+import { TABLE_OF_STREAM } from "../source/binance/streams.ts";
 import type { GapCause, GapTable } from "../source/gap-ledger.ts";
 import { SourceHealth } from "../source/health.ts";
 import { Backpressure } from "./backpressure.ts";
@@ -46,9 +47,6 @@ export interface OpenGap {
 export interface HandedOver {
   readonly openGaps: readonly OpenGap[];
 }
-
-/** Which table each stream kind fills (only subscribed streams have a last id worth asking for). */
-const TABLE_OF_STREAM = { trade: "trades", aggTrade: "agg_trades", bookTicker: "quotes" } as const;
 
 export interface BuildOptions {
   /**
@@ -404,6 +402,7 @@ export async function buildPipeline(
     degradation,
     simUrl: side.sim?.wsUrl,
     lastIds() {
+      // Only subscribed streams have a last id worth asking for.
       const out: Record<string, number> = {};
       for (const kind of config.streams) {
         const t = TABLE_OF_STREAM[kind];

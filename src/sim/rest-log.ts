@@ -35,21 +35,25 @@ export interface RestLogEntry {
 export const REST_LOG_MAX_ENTRIES = 100_000;
 
 export class RestLog {
+  /** A ring: once full, the oldest entry is overwritten (no shifting of a 100k-entry array). */
   private readonly entries: RestLogEntry[] = [];
+  private next = 0;
   dropped = 0;
 
   constructor(private readonly maxEntries = REST_LOG_MAX_ENTRIES) {}
 
   add(e: RestLogEntry): void {
-    if (this.entries.length >= this.maxEntries) {
-      this.entries.shift();
+    if (this.entries.length < this.maxEntries) this.entries.push(e);
+    else {
+      this.entries[this.next] = e;
+      this.next = (this.next + 1) % this.maxEntries;
       this.dropped++;
     }
-    this.entries.push(e);
   }
 
   /** A copy, oldest first. */
   snapshot(): RestLogEntry[] {
-    return this.entries.map((e) => ({ ...e }));
+    const ordered = [...this.entries.slice(this.next), ...this.entries.slice(0, this.next)];
+    return ordered.map((e) => ({ ...e }));
   }
 }

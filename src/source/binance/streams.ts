@@ -9,6 +9,9 @@ export const BINANCE_MAX_STREAMS_PER_CONNECTION = 1024;
 
 export type StreamKind = "trade" | "aggTrade" | "bookTicker";
 
+/** The table each stream kind fills. */
+export const TABLE_OF_STREAM = { trade: "trades", aggTrade: "agg_trades", bookTicker: "quotes" } as const;
+
 export function streamName(symbol: string, kind: StreamKind): string {
   return `${symbol.toLowerCase()}@${kind}`;
 }
