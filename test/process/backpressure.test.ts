@@ -13,6 +13,7 @@ import { afterEach, describe, expect, test } from "bun:test";
 import { type Simulator, startSimulator } from "../../src/sim/index.ts";
 import { expectStored, truthOf } from "../support/bounded-run.ts";
 import { type K2Process, startK2 } from "../support/k2-process.ts";
+import { waitUntil } from "../support/wait.ts";
 
 let sim: Simulator | undefined;
 let k2: K2Process | undefined;
@@ -27,16 +28,8 @@ const SYMBOL = "BTCUSDT";
 const PAUSED = "ring nearly full: pausing sockets";
 const RESUMED = "ring drained: resuming sockets";
 
-async function waitFor(cond: () => boolean | Promise<boolean>, timeoutMs: number, what: string) {
-  const deadline = performance.now() + timeoutMs;
-  while (!(await cond())) {
-    if (performance.now() > deadline) {
-      const tail = k2?.logs().split("\n").slice(-15).join("\n") ?? "";
-      throw new Error(`timed out waiting for ${what}; last K2 log lines:\n${tail}`);
-    }
-    await Bun.sleep(5);
-  }
-}
+/** The last K2 log lines, for a timeout's message. */
+const tail = () => k2?.logs().split("\n").slice(-15).join("\n") ?? "";
 
 /** Unlabelled metrics from K2's /metrics (Prometheus text), by name. */
 async function metrics(url: string): Promise<Map<string, number>> {
@@ -74,20 +67,23 @@ describe("K2 process: ring backpressure", () => {
     });
     const k = k2;
     // Subscribed once connected (the streams are in the URL): no trade is generated unseen.
-    await waitFor(() => s.stats().connections > 0, 5_000, "K2 to connect");
+    await waitUntil(() => s.stats().connections > 0, 5_000, "K2 to connect", { detail: tail });
     s.applyFaults({ paused: false }); // the flood starts
-    await waitFor(() => k.logs().includes(PAUSED), 8_000, "K2 to pause its sockets");
+    await waitUntil(() => k.logs().includes(PAUSED), 8_000, "K2 to pause its sockets", { detail: tail });
     // The market goes on for 4000 trades while K2 does not read: more than the 10 % of the ring
     // left at the pause (a socket still read would overflow it), less than the half a resume
     // frees. Counted, not timed, so a slow machine does not pile up more than the ring can take.
     const atPause = s.stats().tradesGenerated;
-    await waitFor(() => s.stats().tradesGenerated >= atPause + 4_000, 3_000, "4000 more trades");
+    await waitUntil(() => s.stats().tradesGenerated >= atPause + 4_000, 3_000, "4000 more trades", {
+      detail: tail,
+      everyMs: 5, // counted closely: the market must stop soon after 4000
+    });
     s.applyFaults({ paused: true });
-    await waitFor(() => k.logs().includes(RESUMED), 8_000, "K2 to resume its sockets");
+    await waitUntil(() => k.logs().includes(RESUMED), 8_000, "K2 to resume its sockets", { detail: tail });
 
     // Caught up: nothing in the ring or the batcher, no gap open or being repaired.
     let m = new Map<string, number>();
-    await waitFor(
+    await waitUntil(
       async () => {
         m = await metrics(k.url);
         return (
@@ -98,6 +94,7 @@ describe("K2 process: ring backpressure", () => {
       },
       12_000, // ~20 000 rows at 16 per fsync'd file: 2 s idle, 6 s on a loaded 2-core machine
       "K2 to catch up",
+      { detail: tail },
     );
     expect(m.get("k2_backpressure_pauses_total")).toBeGreaterThanOrEqual(1);
     expect(m.get("k2_backpressure_resumes_total")).toBe(m.get("k2_backpressure_pauses_total"));

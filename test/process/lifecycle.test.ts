@@ -4,15 +4,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type K2Process, runK2, startK2 } from "../support/k2-process.ts";
 import { parsePrometheus, sample } from "../support/prometheus.ts";
+import { waitUntil } from "../support/wait.ts";
 
 /** Poll a condition that has no event to await; bounded, and the error names what was awaited. */
-async function until(cond: () => boolean, timeoutMs: number, what: string): Promise<void> {
-  const deadline = performance.now() + timeoutMs;
-  while (!cond()) {
-    if (performance.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await Bun.sleep(10);
-  }
-}
 
 let k2: K2Process | undefined;
 afterEach(() => {
@@ -48,7 +42,7 @@ describe("K2 process lifecycle", () => {
     expect(ms).toBeLessThan(graceMs / 2);
     // The rest of stdout may still be in the pipe when the exit code is in: wait for the last line.
     const proc = k2;
-    await until(() => proc.logs().includes('"msg":"k2 stopped"'), 5_000, "the last log line");
+    await waitUntil(() => proc.logs().includes('"msg":"k2 stopped"'), 5_000, "the last log line");
     const logs = proc.logs();
     expect(logs).toContain(`"grace_ms":${graceMs}`); // the bound above is the one in effect
     expect(logs).toContain('"msg":"pipeline stopped"');

@@ -23,6 +23,7 @@ import {
   reconcile,
 } from "../../src/sink/s3/index.ts";
 import { S3RVER_CREDENTIALS, S3rverHarness } from "../support/s3rver.ts";
+import { waitUntil } from "../support/wait.ts";
 import { DAY0_US, type ExpectedRow, expectedRows, tradeRows } from "./parquet.case.ts";
 
 const s3 = new S3rverHarness("k2-test");
@@ -91,13 +92,6 @@ const rel = (dataDir: string, f: FileInfo) => relative(dataDir, f.path).split("\
 const withoutPath = (f: FileInfo) => ({ ...f, path: "" });
 
 /** Poll a condition that has no event to await; bounded, and the error names what was awaited. */
-async function until(cond: () => boolean, timeoutMs: number, what: string): Promise<void> {
-  const deadline = performance.now() + timeoutMs;
-  while (!cond()) {
-    if (performance.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await Bun.sleep(10);
-  }
-}
 
 /**
  * "At once" without a wall clock: true when `p` settles from work already queued (promise
@@ -287,7 +281,7 @@ async function outage(own: S3rverHarness, dir: string): Promise<void> {
       settled = true;
     });
     // Until the upload has failed twice (so it retried and is still at it), not a fixed sleep.
-    await until(() => mirror.uploadFailures >= 2, 10_000, "two failed uploads while the store is down");
+    await waitUntil(() => mirror.uploadFailures >= 2, 10_000, "two failed uploads while the store is down");
     // Queryable at once (in the catalog), but not acknowledged: the WAL must keep the rows.
     expect(settled).toBe(false);
     expect(storage.catalog.size).toBe(1);
@@ -343,7 +337,7 @@ describe("a store that accepts and never answers", () => {
           const upload = mirror.upload(info);
           // Both requests have reached the store and wait for an answer that never comes: the
           // pass's listing (GET) and the upload (PUT).
-          await until(
+          await waitUntil(
             () => requests.includes("GET") && requests.includes("PUT"),
             10_000,
             "the listing and the upload to reach the store",

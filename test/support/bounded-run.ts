@@ -8,18 +8,9 @@
 import { expect } from "bun:test";
 import type { GroundTruth, Simulator } from "../../src/sim/index.ts";
 import { storedTradeIds } from "./stored.ts";
+import { waitUntil } from "./wait.ts";
 
-export async function waitUntil(
-  cond: () => boolean | Promise<boolean>,
-  timeoutMs: number,
-  what: string,
-): Promise<void> {
-  const deadline = performance.now() + timeoutMs;
-  while (!(await cond())) {
-    if (performance.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await Bun.sleep(25);
-  }
-}
+export { waitUntil };
 
 /** K2's env for a simulator on loopback, with timers short enough for tests. */
 export function simEnv(
@@ -73,8 +64,9 @@ const TABLES: readonly Table[] = ["trades", "agg_trades"];
 
 /** Newest id K2 serves for (table, symbol) — hot rows included — or -1. */
 export async function newestId(url: string, table: keyof typeof ROUTE, symbol: string): Promise<number> {
-  const r = await fetch(`${url}/v1/${ROUTE[table]}?symbol=${symbol}&order=desc&limit=1`);
-  if (r.status !== 200) return -1;
+  // A refused connection (no listener for a moment) is "not there yet", like a non-200.
+  const r = await fetch(`${url}/v1/${ROUTE[table]}?symbol=${symbol}&order=desc&limit=1`).catch(() => null);
+  if (r?.status !== 200) return -1;
   const body = (await r.json()) as { data: Record<string, number>[] };
   return body.data[0]?.[ID[table]] ?? -1;
 }

@@ -7,8 +7,8 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { simEnv, waitUntil } from "./bounded-run.ts";
-import { type K2Process, ROOT, startK2 } from "./k2-process.ts";
+import { newestId, simEnv, waitUntil } from "./bounded-run.ts";
+import { type K2Process, ROOT, type SpawnedK2, spawnK2, startK2 } from "./k2-process.ts";
 import { type SimProcess, startSimProcess } from "./sim-process.ts";
 
 export const SYMBOLS = ["BTCUSDT", "ETHUSDT"];
@@ -23,14 +23,8 @@ export interface Rig {
   /** Start a K2 and wait until it serves. */
   start(extra?: Record<string, string>): Promise<K2Process>;
   /** Start a K2 without waiting (from `root`, another tree, if given); output collected. */
-  spawn(extra?: Record<string, string>, root?: string): Spawned;
+  spawn(extra?: Record<string, string>, root?: string): SpawnedK2;
   close(): Promise<void>;
-}
-
-export interface Spawned {
-  readonly proc: Bun.Subprocess<"ignore", "pipe", "pipe">;
-  logs(): string;
-  stderr(): string;
 }
 
 function freePort(): number {
@@ -75,23 +69,9 @@ export async function startRig(o: RigOptions = {}): Promise<Rig> {
       return p;
     },
     spawn(extra = {}, root = ROOT) {
-      const proc = Bun.spawn([process.execPath, "run", "src/main.ts"], {
-        cwd: root,
-        env: { ...process.env, K2_LOG_LEVEL: "info", ...env, ...extra },
-        stdin: "ignore",
-        stdout: "pipe",
-        stderr: "pipe",
-      });
-      procs.push(proc);
-      let out = "";
-      let err = "";
-      void (async () => {
-        for await (const c of proc.stdout) out += new TextDecoder().decode(c);
-      })();
-      void (async () => {
-        for await (const c of proc.stderr) err += new TextDecoder().decode(c);
-      })();
-      return { proc, logs: () => out, stderr: () => err };
+      const k = spawnK2({ ...env, ...extra }, root);
+      procs.push(k.proc);
+      return k;
     },
     async close() {
       for (const p of procs) if (p.exitCode === null) p.kill("SIGKILL");
@@ -149,12 +129,7 @@ export async function pauseAndDrain(rig: Rig, url: string): Promise<void> {
   for (const sym of rig.symbols) {
     const last = gt.symbols[sym]!.tradeIds.at(-1)![1];
     await waitUntil(
-      async () => {
-        const r = await fetch(`${url}/v1/trades?symbol=${sym}&order=desc&limit=1`).catch(() => null);
-        if (r?.status !== 200) return false;
-        const body = (await r.json()) as { data: { trade_id: number }[] };
-        return body.data[0]?.trade_id === last;
-      },
+      async () => (await newestId(url, "trades", sym)) === last,
       15_000,
       `${sym} trade #${last}`,
     );

@@ -15,54 +15,62 @@ export interface K2Process {
   cleanup(): void;
 }
 
-export async function startK2(env: Record<string, string> = {}, timeoutMs = 10_000): Promise<K2Process> {
-  const dataDir = env.K2_DATA_DIR ?? mkdtempSync(join(tmpdir(), "k2-proc-"));
+/** A K2 process started without waiting for it: its stdout and stderr are collected as they come. */
+export interface SpawnedK2 {
+  readonly proc: Bun.Subprocess<"ignore", "pipe", "pipe">;
+  logs(): string;
+  stderr(): string;
+}
+
+/**
+ * Start `bun run src/main.ts` in `root` (this tree, or an earlier one checked out elsewhere).
+ * K2_SOURCE=sim unless `env` points K2 elsewhere: tests never reach beyond loopback.
+ */
+export function spawnK2(env: Record<string, string>, root = ROOT): SpawnedK2 {
   const proc = Bun.spawn([process.execPath, "run", "src/main.ts"], {
-    cwd: ROOT,
-    // K2_SOURCE=sim unless a test points K2 elsewhere: tests never reach beyond loopback.
-    env: {
-      ...process.env,
-      K2_PORT: "0",
-      K2_LOG_LEVEL: "info",
-      K2_SOURCE: "sim",
-      ...env,
-      K2_DATA_DIR: dataDir,
-    },
+    cwd: root,
+    env: { ...process.env, K2_PORT: "0", K2_LOG_LEVEL: "info", K2_SOURCE: "sim", ...env },
     stdin: "ignore",
     stdout: "pipe",
     stderr: "pipe",
   });
   let out = "";
-  const decoder = new TextDecoder();
-  const reader = proc.stdout.getReader();
+  let err = "";
+  // Drained all along, so the child never blocks on a full pipe.
+  void (async () => {
+    const d = new TextDecoder();
+    for await (const c of proc.stdout) out += d.decode(c, { stream: true });
+  })();
+  void (async () => {
+    const d = new TextDecoder();
+    for await (const c of proc.stderr) err += d.decode(c, { stream: true });
+  })();
+  return { proc, logs: () => out, stderr: () => err };
+}
+
+export async function startK2(env: Record<string, string> = {}, timeoutMs = 10_000): Promise<K2Process> {
+  const dataDir = env.K2_DATA_DIR ?? mkdtempSync(join(tmpdir(), "k2-proc-"));
+  const k = spawnK2({ ...env, K2_DATA_DIR: dataDir });
+  const proc = k.proc;
   const deadline = Date.now() + timeoutMs;
   let url: string | undefined;
   while (!url && Date.now() < deadline) {
-    const chunk = await Promise.race([reader.read(), Bun.sleep(deadline - Date.now()).then(() => undefined)]);
-    if (!chunk || chunk.done) break;
-    out += decoder.decode(chunk.value, { stream: true });
-    const m = /"url":"(http:\/\/[^"]+)","msg":"k2 serving"/.exec(out);
+    const m = /"url":"(http:\/\/[^"]+)","msg":"k2 serving"/.exec(k.logs());
     if (m) url = m[1]!.replace(/\/$/, "");
+    else if (proc.exitCode !== null) break;
+    else await Bun.sleep(10);
   }
-  // Keep draining stdout so the child never blocks on a full pipe.
-  void (async () => {
-    for (;;) {
-      const r = await reader.read().catch(() => ({ done: true, value: undefined }));
-      if (r.done) return;
-      out += decoder.decode(r.value, { stream: true });
-    }
-  })();
   if (!url) {
     proc.kill("SIGKILL");
-    throw new Error(
-      `k2 did not start within ${timeoutMs} ms:\n${out}\n${await new Response(proc.stderr).text()}`,
-    );
+    await proc.exited;
+    await Bun.sleep(20); // the last chunks of the pipes
+    throw new Error(`k2 did not start within ${timeoutMs} ms:\n${k.logs()}\n${k.stderr()}`);
   }
   return {
     proc,
     url,
     dataDir,
-    logs: () => out,
+    logs: k.logs,
     async stop(signal: NodeJS.Signals = "SIGTERM") {
       const t0 = performance.now();
       proc.kill(signal);
