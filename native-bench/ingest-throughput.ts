@@ -16,8 +16,8 @@ import { Ring } from "../src/ring/ring.ts";
 import { startSimulator } from "../src/sim/index.ts";
 import { WalWriter } from "../src/sink/wal/index.ts";
 import { nowUs } from "../src/source/binance/connection.ts";
-import { GapLedger } from "../src/source/gap-ledger.ts";
-import { Sequencer } from "../src/source/sequencer.ts";
+import { GapLedger } from "../src/ingest/gap-ledger.ts";
+import { Sequencer } from "../src/ingest/sequencer.ts";
 
 const HELP = `native-bench/ingest-throughput.ts — simulator → ring frames/s vs a plain client
   --seconds N     measuring time per client (default 3)

@@ -6,8 +6,8 @@ import type { TableName } from "../model/tables.ts";
 import { DeadLetterBuffer } from "../ring/dead-letter.ts";
 import { Ring } from "../ring/ring.ts";
 import { type DlqEntry, decodeDlqLine } from "../sink/dlq/index.ts";
-import { type GapEntry, GapLedger } from "../source/gap-ledger.ts";
-import { Sequencer } from "../source/sequencer.ts";
+import { type GapEntry, GapLedger } from "../ingest/gap-ledger.ts";
+import { Sequencer } from "../ingest/sequencer.ts";
 import { replayDlq, symbolsInFrames } from "./dlq-replay.ts";
 
 const trade = (id: number, sym = "BTCUSDT", price = "100.50000000") =>

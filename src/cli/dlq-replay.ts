@@ -5,7 +5,7 @@
  *
  * Mainly a diagnostic. K2 rarely needs the dead-lettered copy of a trade or agg trade: the
  * sequencer only advances on decoded frames, so the next frame of that symbol reveals the missing
- * id as a gap and gap repair fetches it from REST (src/ingest/ingest.ts, src/source/gap-repair.ts).
+ * id as a gap and gap repair fetches it from REST (src/ingest/ingest.ts, src/ingest/gap-repair.ts).
  * "not in parquet" therefore means: check `k2 query gaps` (still repairing, unrepaired, or rows
  * still in the WAL of a running K2). Quotes (bookTicker) are never repaired; a dead-lettered quote
  * is a lost snapshot. For those, --out writes the frames for the replay-in pickup

@@ -4,10 +4,10 @@ import { SymbolTable } from "../model/symbols.ts";
 import { Table, type TableId } from "../model/tables.ts";
 import { DeadLetterBuffer } from "../ring/dead-letter.ts";
 import { Ring } from "../ring/ring.ts";
-import type { GapEntry } from "../source/gap-ledger.ts";
-import { GapLedger } from "../source/gap-ledger.ts";
-import { Sequencer } from "../source/sequencer.ts";
+import type { GapEntry } from "./gap-ledger.ts";
+import { GapLedger } from "./gap-ledger.ts";
 import { FrameTag, Ingest } from "./ingest.ts";
+import { Sequencer } from "./sequencer.ts";
 
 const trade = (id: number, sym = "BTCUSDT") =>
   `{"stream":"${sym.toLowerCase()}@trade","data":{"e":"trade","E":1700000000000000,"s":"${sym}","t":${id},"p":"100.50000000","q":"0.10000000","T":1700000000000000,"m":true,"M":true}}`;

@@ -15,9 +15,9 @@ import type { SymbolTable } from "../model/symbols.ts";
 import { TABLE_BY_ID, Table, type TableId } from "../model/tables.ts";
 import type { DeadLetterBuffer } from "../ring/dead-letter.ts";
 import type { Ring } from "../ring/ring.ts";
-import type { GapCause, GapEntry, GapLedger } from "../source/gap-ledger.ts";
-import { Seq, type Sequencer } from "../source/sequencer.ts";
+import type { GapCause, GapEntry, GapLedger } from "./gap-ledger.ts";
 import { LossRecorder } from "./loss.ts";
+import { Seq, type Sequencer } from "./sequencer.ts";
 
 /** Where a frame came from; stored in the WAL record so replay can tell. */
 export const FrameTag = { STREAM: 0, REST: 1 } as const;

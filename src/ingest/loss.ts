@@ -6,7 +6,7 @@
  */
 import type { SymbolTable } from "../model/symbols.ts";
 import { TABLE_BY_ID, type TableId } from "../model/tables.ts";
-import type { GapCause, GapEntry, GapLedger } from "../source/gap-ledger.ts";
+import type { GapCause, GapEntry, GapLedger } from "./gap-ledger.ts";
 
 export class LossRecorder {
   readonly #open = new Map<string, GapEntry>();

@@ -9,10 +9,10 @@ import { SymbolLookup } from "../decode/binance/index.ts";
 import { SymbolTable } from "../model/symbols.ts";
 import { TABLE_BY_ID, Table, type TableId, type TableName } from "../model/tables.ts";
 import { Ring } from "../ring/ring.ts";
-import type { GapEntry } from "../source/gap-ledger.ts";
-import { GapLedger } from "../source/gap-ledger.ts";
-import { Sequencer } from "../source/sequencer.ts";
+import type { GapEntry } from "./gap-ledger.ts";
+import { GapLedger } from "./gap-ledger.ts";
 import { type ReplayDeps, replayWal, type StoredIds, type WalRecordLike } from "./replay.ts";
+import { Sequencer } from "./sequencer.ts";
 
 const E_US = 1_700_000_000_000_000;
 const trade = (s: string, id: number) =>

@@ -13,8 +13,8 @@ import { allocRowColumns, copyRow, type RowColumns } from "../model/row.ts";
 import type { SymbolTable } from "../model/symbols.ts";
 import { TABLE_BY_ID, Table, type TableId, type TableName } from "../model/tables.ts";
 import type { Ring } from "../ring/ring.ts";
-import type { GapEntry, GapLedger } from "../source/gap-ledger.ts";
-import type { Sequencer } from "../source/sequencer.ts";
+import type { GapEntry, GapLedger } from "./gap-ledger.ts";
+import type { Sequencer } from "./sequencer.ts";
 
 export interface WalRecordLike {
   seq: number;

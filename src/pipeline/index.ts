@@ -1,47 +1,32 @@
 /**
- * Wires the stages in data order; reading top to bottom shows the path:
- * source → decode → ring → sink (Parquet, WAL, DLQ) → catalog → query → http.
+ * The "all" role: every subsystem in one process, wired in data order (reading top to bottom
+ * shows the path): source → ingest (decode, continuity, WAL, ring) → storage (batches → Parquet,
+ * catalog) → maintenance → query; http is served by src/main.ts. Each subsystem has its own
+ * start, stop and readiness (src/pipeline/subsystem.ts); this file says which run and in what
+ * order they stop.
  */
-import { accessSync, constants, mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import {
-  applyRetention,
-  compactClosedPartitions,
-  compactSmallFiles,
-  deleteRetired,
-} from "../catalog/index.ts";
-import { fileSourceOf, storedIdsOf } from "../catalog/views.ts";
 import type { Config } from "../config/index.ts";
-import { SymbolLookup, statusName } from "../decode/binance/index.ts";
-import { FrameTag } from "../ingest/ingest.ts";
-import { replayWal } from "../ingest/replay.ts";
+import { SymbolLookup } from "../decode/binance/index.ts";
+import type { OpenGap } from "../model/gaps.ts";
 import { SymbolTable } from "../model/symbols.ts";
-import { TABLE_BY_ID, TABLE_NAMES, Table, type TableId } from "../model/tables.ts";
+import { TABLE_BY_ID } from "../model/tables.ts";
 import { type Logger, Registry, registerProcessMetrics, stageLogger } from "../obs/index.ts";
-import { QueryEngine } from "../query/engine.ts";
+import type { QueryEngine } from "../query/engine.ts";
 import { DegradationManager, LEVEL_NAMES } from "../resilience/degradation.ts";
 import { Readiness } from "../resilience/readiness.ts";
 import { Ring } from "../ring/ring.ts";
-import { adoptReplayIn } from "../sink/dlq/index.ts";
-import { reconcile } from "../sink/s3/index.ts";
-import { readWal } from "../sink/wal/index.ts";
-import { nowUs } from "../source/binance/connection.ts";
-import { TABLE_OF_STREAM } from "../source/binance/streams.ts";
-import type { GapCause, GapTable } from "../source/gap-ledger.ts";
-import { SourceHealth } from "../source/health.ts";
 import { Backpressure } from "./backpressure.ts";
+import { openIngest } from "./ingest.ts";
+import { openMaintenance } from "./maintenance.ts";
 import { registerPipelineMetrics } from "./metrics.ts";
-import { type Intake, openContinuity, openIntake, type SourceSide } from "./source.ts";
+import { openQuery } from "./query.ts";
+import { type Intake, openIntake, sourceSubsystem } from "./source.ts";
 import { openStorage } from "./storage.ts";
+import { once, registerChecks, type Subsystem, Timers } from "./subsystem.ts";
 
-/** An id gap still open when a K2 stops ingesting: the next owner repairs it. */
-export interface OpenGap {
-  readonly table: GapTable;
-  readonly symbol: string;
-  readonly from_id: number;
-  readonly to_id: number;
-  readonly cause: GapCause;
-}
+export type { OpenGap };
 
 /** What the old owner handed over (src/owner/handover.ts): its open gaps. */
 export interface HandedOver {
@@ -92,15 +77,12 @@ export async function buildPipeline(
   const readiness = new Readiness();
   const lag = registerProcessMetrics(registry, config.lagWindowMs);
   const log = stageLogger(logger, "pipeline");
-
-  // decode → ring
   const symbols = new SymbolTable(config.symbols);
   const lookup = new SymbolLookup(symbols);
   const ring = new Ring(config.ringCapacity);
   const walSeqBySlot = new Float64Array(ring.capacity);
 
-  // intake: the simulator (K2_SOURCE=sim) and the WebSocket sessions; frames wait in a staging
-  // buffer until the ingest is attached below
+  // source: the sessions open first; a hand-over takes the data dir once they deliver
   const sourceLog = stageLogger(logger, "source");
   const intake = await openIntake({ config, log: sourceLog, symbols, lookup });
   let handed: HandedOver | undefined;
@@ -110,328 +92,133 @@ export async function buildPipeline(
   }
   prepareDataDir(config.dataDir);
 
-  // sink (catalog, Parquet pool, WAL, batcher, DLQ)
-  const storage = await openStorage(config, stageLogger(logger, "sink"), symbols, ring, walSeqBySlot);
-  const { catalog, batcher, wal, dlq } = storage;
-  const walLastSeqAtStart = wal.recovery.lastSeq;
+  // Ring nearly full: stop reading the sockets until storage has drained it (backpressure.ts).
+  const backpressure = new Backpressure({
+    pause: (fill) => {
+      intake.source.pauseAll();
+      log.warn({ fill }, "ring nearly full: pausing sockets");
+    },
+    resume: (fill) => {
+      intake.source.resumeAll();
+      log.info({ fill }, "ring drained: resuming sockets");
+    },
+  });
+  const storage = await openStorage(config, stageLogger(logger, "sink"), symbols, ring, walSeqBySlot, {
+    onTick: (fill) => backpressure.update(fill),
+  });
 
-  // degradation: decides, the stages act (quotes shed first; trades never silently)
+  // degradation: decides, the subsystems act (quotes shed first; trades never silently)
   const degradation = new DegradationManager({
     rssBudgetBytes: config.rssBudgetMb * 1024 * 1024,
     onChange: (c) =>
       log.warn({ from: LEVEL_NAMES[c.from], to: LEVEL_NAMES[c.to], reasons: c.reasons }, "degradation level"),
   });
-
-  // continuity (REST repair, sequencer, gap ledger, ingest) joins the intake to the ring and WAL;
-  // the query engine reads the catalog + hot rows
   let engine: QueryEngine | undefined;
-  const side: SourceSide = {
-    ...intake,
-    ...openContinuity(
-      {
-        config,
-        log: sourceLog,
-        symbols,
-        lookup,
-        ring,
-        wal,
-        walSeqBySlot,
-        accepts: (t: TableId) => degradation.shouldAccept(TABLE_BY_ID[t]),
-        onRow: (rows, slot) => engine?.hot.append(rows, slot),
-      },
-      intake,
-    ),
-  };
-  engine = await QueryEngine.open(
+  const ingest = openIngest(
     {
-      source: fileSourceOf(catalog, () => symbols.names()),
+      config,
+      log: sourceLog,
       symbols,
-      gaps: side.ledger,
-      nowUs,
-      budgetScale: () => degradation.queryBudgetScale,
+      lookup,
+      ring,
+      storage,
+      walSeqBySlot,
+      accepts: (t) => degradation.shouldAccept(TABLE_BY_ID[t]),
+      onRow: (rows, slot) => engine?.hot.append(rows, slot),
     },
-    {
-      threads: config.queryThreads,
-      memoryLimitMb: config.queryMemoryMb,
-      hotRowsPerSymbol: config.queryHotRows,
-      maxScanRows: config.queryMaxScanRows,
-      maxRangeUs: config.queryMaxRangeDays * 86_400_000_000,
-      candleCachePartials: config.queryCandleCache,
-      rowCacheCells: config.queryRowCache,
-    },
+    intake,
   );
-  // Candles and rows cached for a file are useless once compaction or retention deleted it.
-  catalog.onForget((paths) => {
-    engine?.candles.dropFiles(paths);
-    engine?.rowCache.dropFiles(paths);
-  });
-
-  // Frames recovered with `k2 dlq replay --out` (moved to <data>/replay-in/) join the WAL first,
-  // so WAL replay applies the same exact-id dedupe to them.
-  const replayIn = await adoptReplayIn(join(config.dataDir, "replay-in"), wal, FrameTag.REST);
-  if (replayIn.files > 0 || replayIn.leftInPlace) log.info(replayIn, "replay-in adopted");
-
-  // Recovery: what the WAL holds and no file does goes back into the ring, exactly once.
-  for (const t of TABLE_NAMES) {
-    for (const s of symbols.names()) {
-      const max = catalog.maxId(t, s);
-      if (max !== undefined) side.sequencer.seed(Table[t], symbols.id(s)!, max);
-    }
-  }
-  const replay = await replayWal({
-    records: () => readWal(join(config.dataDir, "wal")),
-    lookup,
+  const query = await openQuery({
+    config,
+    catalog: storage.catalog,
     symbols,
-    ring,
-    walSeqBySlot,
-    stored: storedIdsOf(catalog),
-    sequencer: side.sequencer,
-    ledger: side.ledger,
-    onGap: (g) => side.repairer.enqueue(g),
-    makeRoom: async () => {
-      batcher.drain();
-      batcher.flushDue(true);
-      await Bun.sleep(2);
-    },
-    onRow: (rows, slot) => engine?.hot.append(rows, slot),
-    nowUs,
-    gapMaxIds: config.gapMaxIds,
+    gaps: ingest.ledger,
+    degradation,
   });
-  log.info({ ...replay, wal_last_seq: walLastSeqAtStart }, "WAL replayed");
-  // The previous owner's open gaps are ours to repair now (the ledger lives in memory).
-  for (const g of handed?.openGaps ?? [])
-    side.repairer.enqueue(side.ledger.open(g.table, g.symbol, g.from_id, g.to_id, g.cause, nowUs()));
-  const staged = intake.attach(side.ingest);
-  if (staged > 0) log.info({ frames: staged }, "staged frames ingested");
+  engine = query.engine;
+  const maintenance = openMaintenance({
+    config,
+    log,
+    catalog: storage.catalog,
+    pool: storage.pool,
+    mirror: storage.mirror,
+    degradation,
+  });
+  const replay = await ingest.recover(handed?.openGaps ?? []);
 
-  // Health tiers and readiness.
-  const health = new SourceHealth(
-    {
-      shardStatus: () => side.source.shardStatus(),
-      management: () => ({
-        ring_fill: Number(ring.fillRatio().toFixed(4)),
-        gap_backlog: side.repairer.backlog,
-        pending_write_rows: batcher.pendingRows(),
-        degradation: degradation.levelName,
-      }),
-    },
-    {
-      dataTimeoutMs: config.dataTimeoutMs,
-      dataMs: config.healthDataMs,
-      mgmtMs: config.healthMgmtMs,
-      controlMs: config.healthControlMs,
-      onManagement: (facts) => log.info(facts, "management tick"),
-    },
-  );
+  const source = sourceSubsystem(intake, {
+    config,
+    log: sourceLog,
+    delivering: opts.takeOver !== undefined,
+    management: () => ({
+      ring_fill: Number(ring.fillRatio().toFixed(4)),
+      gap_backlog: ingest.repairer.backlog,
+      pending_write_rows: storage.batcher.pendingRows(),
+      degradation: degradation.levelName,
+    }),
+  });
   readiness.register("config", () => ({ ok: true, reason: "loaded" }));
-  readiness.register("data_dir", () => {
-    try {
-      accessSync(config.dataDir, constants.W_OK);
-      return { ok: true, reason: config.dataDir };
-    } catch (e) {
-      return { ok: false, reason: `data dir ${config.dataDir} not writable: ${(e as Error).message}` };
-    }
-  });
-  readiness.register("source", () => health.ready());
-  readiness.register("sink", () => {
-    const err = wal.lastError;
-    if (err) return { ok: false, reason: `WAL: ${err.message}` };
-    if (storage.writeBreaker.state === "open")
-      return { ok: false, reason: "Parquet writes failing (breaker open)" };
-    return { ok: true, reason: `${batcher.pendingRows()} rows pending` };
-  });
-  readiness.register("catalog", () => ({ ok: true, reason: `${catalog.size} files` }));
-  const mirror = storage.mirror;
-  if (mirror) {
-    readiness.register("object_store", () => {
-      const f = mirror.failing;
-      if (!f) return { ok: true, reason: `${config.objectStore?.url}: ${mirror.pending} uploads pending` };
-      const s = Math.round((performance.now() - f.sinceMs) / 1000);
-      return {
-        ok: false,
-        reason: `${config.objectStore?.url} failing for ${s} s (${mirror.pending} uploads waiting): ${f.error.message}`,
-      };
-    });
-  }
-  readiness.register("query", () =>
-    engine?.healthy ? { ok: true } : { ok: false, reason: "DuckDB not healthy" },
-  );
+  registerChecks(readiness, storage, source, query);
   readiness.register("degradation", () =>
     degradation.level >= 4
       ? { ok: false, reason: `degradation ${degradation.levelName}` }
       : { ok: true, reason: degradation.levelName },
   );
-  // Ring nearly full: stop reading the sockets until the sink has drained it (see backpressure.ts).
-  const backpressure = new Backpressure({
-    pause: (fill) => {
-      side.source.pauseAll();
-      log.warn({ fill }, "ring nearly full: pausing sockets");
-    },
-    resume: (fill) => {
-      side.source.resumeAll();
-      log.info({ fill }, "ring drained: resuming sockets");
-    },
-  });
-  registerPipelineMetrics(registry, side, storage, health, degradation, ring, lag, backpressure);
+  registerPipelineMetrics(
+    registry,
+    { ...intake, ...ingest },
+    storage,
+    source.health,
+    degradation,
+    ring,
+    backpressure,
+  );
 
-  /** Move the in-memory dead letters to their files (the buffer only holds one interval's worth). */
-  const persistDeadLetters = () => {
-    for (const e of side.deadLetters.drain()) {
-      const entry = {
-        frame: e.frame,
-        status: e.status,
-        statusName: statusName(e.status),
-        recvTimeUs: e.recv_time_us,
-      };
-      dlq.append({ ...entry, source: e.label });
-    }
-  };
-
-  // The consumer loop: ring → batches → files; WAL segments go once their rows are in files.
-  const timers: ReturnType<typeof setInterval>[] = [];
-  const every = (ms: number, fn: () => void) => timers.push(setInterval(fn, ms));
-  every(5, () => {
-    batcher.drain();
-    batcher.flushDue();
-    backpressure.update(ring.fillRatio());
-  });
-  every(1000, () => {
-    const mark = batcher.durableWatermark(wal.status().nextSeq - 1);
-    if (mark > 0) wal.deleteUpTo(Math.min(mark, wal.durableSeq()));
-    persistDeadLetters();
-    dlq.flush();
-    side.ingest.flushLosses();
+  const timers = new Timers();
+  timers.every(1000, () =>
     degradation.update(
       {
         ringFillRatio: ring.fillRatio(),
-        sinkWriteLagMs: batcher.writeLagMs(),
+        sinkWriteLagMs: storage.batcher.writeLagMs(),
         rssBytes: process.memoryUsage.rss(),
         eventLoopLagP99Ms: lag.measuredQuantile(0.99),
       },
       performance.now(),
-    );
-  });
+    ),
+  );
+  // Started consumer first, producers last; stopped the other way round (stopIngest below).
+  const parts: readonly Subsystem[] = [storage, ingest, maintenance, query, source];
+  for (const p of parts) p.start();
+  log.info({ shards: intake.source.shardCount, replayed: replay.replayed }, "ingest started");
 
-  // Maintenance: merge small files (today's partitions: only the small ones), then closed days,
-  // then retention (paused at high degradation levels); then the object store is made to match
-  // the catalog (merged files uploaded, retired ones deleted). One job at a time.
-  const compactAndRetain = async () => {
-    const deps = { catalog, pool: storage.pool };
-    await compactSmallFiles(deps, {
-      minFiles: config.compactMinFiles,
-      smallerThanRows: config.batchMaxRows / 2,
-    });
-    await compactClosedPartitions(deps, nowUs());
-    if (config.retentionDays > 0) {
-      await applyRetention({
-        catalog,
-        dataDir: config.dataDir,
-        keepDays: config.retentionDays,
-        nowUs: nowUs(),
-      });
-    }
-    await deleteRetired(catalog);
-  };
-  let maintaining = false;
-  let maintenancePaused = false;
-  const maintain = async () => {
-    if (maintaining || maintenancePaused) return;
-    maintaining = true;
-    try {
-      if (!degradation.compactionPaused) await compactAndRetain();
-      if (mirror) {
-        const r = await reconcile(mirror, catalog);
-        if (r.uploaded + r.deleted + r.uploadFailed + r.deleteFailed > 0)
-          log.info(r, "object store reconciled");
-      }
-    } catch (e) {
-      log.error({ err: e }, "maintenance failed; will retry");
-    } finally {
-      maintaining = false;
-    }
-  };
-  every(config.maintenanceIntervalMs, () => void maintain());
-
-  health.start();
-  // Taking over, the sessions already deliver: ready at once rather than at the first data tick.
-  if (opts.takeOver) health.dataTick();
-  else side.source.start();
-  log.info({ shards: side.source.shardCount, replayed: replay.replayed }, "ingest started");
-
-  let ingestStopped: Promise<{ openGaps: OpenGap[] }> | undefined;
-  const stopIngest = async (): Promise<{ openGaps: OpenGap[] }> => {
-    side.source.stop();
-    side.repairer.stop();
-    health.stop();
-    for (const t of timers) clearInterval(t);
-    mirror?.stopBackground(); // a reconcile pass waiting on a slow store must not hold the drain
-    while (maintaining) await Bun.sleep(10);
-    await side.repairer.whenIdle(); // a page in flight ends its gap's ledger entry first
-    side.ingest.flushLosses();
-    batcher.flushDue(true);
-    const drained = await batcher.idle(Math.max(1000, config.shutdownGraceMs - 1000));
-    if (!drained)
-      log.error(
-        { pending: batcher.pendingRows() },
-        "stopping with rows not yet in files (they stay in the WAL)",
-      );
-    // Uploads still waiting for the store give up; their files and WAL rows stay for the next start.
-    if (mirror?.pending) log.warn({ pending: mirror.pending }, "stopping with uploads not done");
-    mirror?.stop();
-    // Every row in a file (and uploaded): the WAL has nothing left to give a successor.
-    if (drained && !mirror?.pending) await wal.retire();
-    else await wal.close();
-    persistDeadLetters();
-    dlq.close();
-    await storage.pool.close();
-    const openGaps = side.ledger
-      .entries()
-      .filter((e) => e.state === "pending" || e.state === "repairing")
-      .map(({ table, symbol, from_id, to_id, cause }) => ({ table, symbol, from_id, to_id, cause }));
-    log.info(
-      { rows_written: batcher.rowsWritten, files: batcher.filesWritten, open_gaps: openGaps.length },
-      "ingest stopped",
-    );
+  // Data order: no new frames, no repairs, no compaction, then every accepted row into files.
+  const stopIngest = once(async () => {
+    await source.stop();
+    await ingest.stop();
+    timers.clear();
+    await maintenance.stop();
+    await storage.stop();
+    const openGaps = ingest.openGaps();
+    log.info({ open_gaps: openGaps.length }, "ingest stopped");
     return { openGaps };
-  };
-  let closed: Promise<void> | undefined;
+  });
+  const stop = once(async () => {
+    await stopIngest();
+    await query.stop();
+    await intake.sim?.stop();
+    lag.stop();
+    log.info("pipeline stopped");
+  });
   return {
     registry,
     readiness,
-    engine,
+    engine: query.engine,
     degradation,
-    simUrl: side.sim?.wsUrl,
-    lastIds() {
-      // Only subscribed streams have a last id worth asking for.
-      const out: Record<string, number> = {};
-      for (const kind of config.streams) {
-        const t = TABLE_OF_STREAM[kind];
-        for (const sym of symbols.names())
-          out[`${t}:${sym}`] = side.sequencer.last(Table[t], symbols.id(sym)!);
-      }
-      return out;
-    },
-    async pauseMaintenance() {
-      maintenancePaused = true;
-      while (maintaining) await Bun.sleep(10);
-    },
-    resumeMaintenance() {
-      maintenancePaused = false;
-    },
-    stopIngest() {
-      ingestStopped ??= stopIngest();
-      return ingestStopped;
-    },
-    stop() {
-      closed ??= (async () => {
-        ingestStopped ??= stopIngest();
-        await ingestStopped;
-        engine?.close();
-        await side.sim?.stop();
-        lag.stop();
-        log.info("pipeline stopped");
-      })();
-      return closed;
-    },
+    simUrl: intake.sim?.wsUrl,
+    lastIds: () => ingest.lastIds(),
+    pauseMaintenance: () => maintenance.pause(),
+    resumeMaintenance: () => maintenance.resume(),
+    stopIngest,
+    stop,
   };
 }

@@ -1,16 +1,16 @@
 /** Pipeline metrics: read from the stages' own counters at scrape time (nothing extra on the hot path). */
 import { ALL_STATUSES, statusName } from "../decode/binance/index.ts";
 import { TABLE_NAMES, Table } from "../model/tables.ts";
-import type { LoopLagMonitor } from "../obs/loop-lag.ts";
 import type { Registry } from "../obs/metrics.ts";
 import type { DegradationManager } from "../resilience/degradation.ts";
 import type { SourceHealth } from "../source/health.ts";
-import type { SourceSide } from "./source.ts";
+import type { IngestSide } from "./ingest.ts";
+import type { Intake } from "./source.ts";
 import type { Storage } from "./storage.ts";
 
 export function registerPipelineMetrics(
   reg: Registry,
-  s: SourceSide,
+  s: Intake & IngestSide,
   st: Storage,
   health: SourceHealth,
   degradation: DegradationManager,
@@ -21,7 +21,6 @@ export function registerPipelineMetrics(
     readonly highWater: number;
     readonly totalRefused: number;
   },
-  _lag: LoopLagMonitor,
   backpressure: { readonly pauses: number; readonly resumes: number; readonly paused: boolean },
 ): void {
   const { ingest, source, ledger, sequencer, repairer, rest, deadLetters } = s;

@@ -1,33 +1,19 @@
 /**
- * The ingest side, in two parts so the WebSocket sessions can open before storage does (a
- * hand-over opens them while the old K2 still owns the data dir):
- * - intake: simulator (K2_SOURCE=sim) → Binance source (shards, backoff, pacing, rotation),
- *   whose frames go to a staging buffer until an ingest is attached;
- * - continuity: REST client + breaker + gap repairer, sequencer, gap ledger → ingest (decode,
- *   continuity, WAL, ring).
+ * The source subsystem: simulator (K2_SOURCE=sim) → Binance source (shards, backoff, pacing,
+ * rotation) → a staging buffer that holds frames until the ingest subsystem is attached, so the
+ * WebSocket sessions can open before storage does (a hand-over opens them while the old K2 still
+ * owns the data dir). Its readiness is the health tiers' (src/source/health.ts).
  */
 import type { Config } from "../config/index.ts";
 import type { SymbolLookup } from "../decode/binance/index.ts";
-import { FrameTag, Ingest } from "../ingest/ingest.ts";
-import type { RowColumns } from "../model/row.ts";
 import type { SymbolTable } from "../model/symbols.ts";
-import type { TableId } from "../model/tables.ts";
 import type { Logger } from "../obs/logger.ts";
 import { Backoff } from "../resilience/backoff.ts";
-import { CircuitBreaker } from "../resilience/circuit-breaker.ts";
 import { ConnectionPacer } from "../resilience/pacer.ts";
-import { DeadLetterBuffer } from "../ring/dead-letter.ts";
-import type { Ring } from "../ring/ring.ts";
 import { type Simulator, startSimulator } from "../sim/index.ts";
-import type { WalWriter } from "../sink/wal/index.ts";
-import { nowUs } from "../source/binance/connection.ts";
-import { BinanceRest } from "../source/binance/rest.ts";
 import { BinanceSource } from "../source/binance/source.ts";
 import { type StreamKind, shardStreams, streamNames } from "../source/binance/streams.ts";
-import { GapLedger } from "../source/gap-ledger.ts";
-import { GapRepairer } from "../source/gap-repair.ts";
-import { Sequencer } from "../source/sequencer.ts";
-import { RESUME_FILL } from "./backpressure.ts";
+import { SourceHealth } from "../source/health.ts";
 import { type FrameSink, FrameStaging } from "./staging.ts";
 
 export interface IntakeDeps {
@@ -108,70 +94,41 @@ export async function openIntake(d: IntakeDeps) {
 
 export type Intake = Awaited<ReturnType<typeof openIntake>>;
 
-export interface ContinuityDeps {
+export interface SourceOptions {
   readonly config: Config;
   readonly log: Logger;
-  readonly symbols: SymbolTable;
-  readonly lookup: SymbolLookup;
-  readonly ring: Ring;
-  readonly wal: WalWriter;
-  readonly accepts: (table: TableId) => boolean;
-  readonly onRow: (rows: RowColumns, slot: number) => void;
-  readonly walSeqBySlot: Float64Array;
+  /** What the management tick logs beside the shard states (ring, backlog, degradation). */
+  readonly management: () => Record<string, string | number>;
+  /** A hand-over: the sessions already deliver, so start() does not start them again. */
+  readonly delivering: boolean;
 }
 
-export function openContinuity(d: ContinuityDeps, intake: Intake) {
-  const { config, log } = d;
-  const ledger = new GapLedger();
-  const sequencer = new Sequencer();
-  const deadLetters = new DeadLetterBuffer({ maxEntries: 10_000, maxBytes: 16 * 1024 * 1024 });
-  const rest = new BinanceRest({ baseUrl: intake.restUrl, weightBudgetPerMin: config.restWeightBudget });
-  const restBreaker = new CircuitBreaker({
-    name: "rest",
-    failureThreshold: 5,
-    openDurationMs: 10_000,
-    onStateChange: (c) => log.warn({ from: c.from, to: c.to }, "REST breaker"),
-  });
-  let ingest: Ingest | undefined;
-  const repairer = new GapRepairer({
-    rest,
-    ledger,
-    breaker: restBreaker,
-    emit: (frame, recv) => ingest?.onFrame(frame, recv, -1, FrameTag.REST),
-    maxAttempts: config.gapRepairMaxAttempts,
-    nowUs,
-    // A page of repaired rows lands in the ring at once: only below the level at which paused
-    // sockets resume is there room for it (rows a full ring refuses would be a new gap).
-    canRepair: () => d.wal.lastError === null && d.ring.fillRatio() <= RESUME_FILL,
-    onError: (e, g) =>
-      log.warn(
-        { symbol: g.symbol, from: g.from_id, to: g.to_id, attempts: g.attempts },
-        `gap repair: ${e.message}`,
-      ),
-  });
-  ingest = new Ingest({
-    ring: d.ring,
-    lookup: d.lookup,
-    symbols: d.symbols,
-    sequencer,
-    ledger,
-    deadLetters,
-    wal: d.wal,
-    accepts: d.accepts,
-    onRow: d.onRow,
-    onGap: (g) => {
-      log.info(
-        { table: g.table, symbol: g.symbol, from: g.from_id, to: g.to_id, cause: g.cause },
-        "gap detected",
-      );
-      repairer.enqueue(g);
+/** The intake as a subsystem: the sessions, plus the health tiers that judge them. */
+export function sourceSubsystem(intake: Intake, o: SourceOptions) {
+  const { config } = o;
+  const health = new SourceHealth(
+    { shardStatus: () => intake.source.shardStatus(), management: o.management },
+    {
+      dataTimeoutMs: config.dataTimeoutMs,
+      dataMs: config.healthDataMs,
+      mgmtMs: config.healthMgmtMs,
+      controlMs: config.healthControlMs,
+      onManagement: (facts) => o.log.info(facts, "management tick"),
     },
-    onServerShutdown: (shard) => intake.source.rotate(shard, "serverShutdown"),
-    gapMaxIds: config.gapMaxIds,
-    nowUs,
-    walSeqBySlot: d.walSeqBySlot,
-  });
-  return { ledger, sequencer, deadLetters, rest, restBreaker, repairer, ingest };
+  );
+  return {
+    name: "source",
+    health,
+    checks: { source: () => health.ready() },
+    start() {
+      health.start();
+      // Taking over, the sessions already deliver: ready at once rather than at the first data tick.
+      if (o.delivering) health.dataTick();
+      else intake.source.start();
+    },
+    async stop() {
+      intake.source.stop();
+      health.stop();
+    },
+  };
 }
-
-export type SourceSide = Intake & ReturnType<typeof openContinuity>;

@@ -2,8 +2,10 @@
  * The storage side, set up in data order: object store pulled (K2_DATA_DIR=s3://…: files the
  * local folder lacks come back first) → catalog (rebuilt from disk: files are the truth) → local
  * files the store lacks pushed → Parquet writer pool (a Worker) → WAL (recovered) → batcher
- * (ring consumer) → DLQ persister.
+ * (ring consumer) → DLQ persister. Started, it consumes the ring (batches → files) and drops WAL
+ * segments once their rows are in files; stopped, it makes every accepted row visible first.
  */
+import { accessSync, constants } from "node:fs";
 import { join } from "node:path";
 import { rebuildCatalog } from "../catalog/index.ts";
 import type { Config } from "../config/index.ts";
@@ -11,14 +13,21 @@ import type { SymbolTable } from "../model/symbols.ts";
 import { TABLE_BY_ID } from "../model/tables.ts";
 import type { Logger } from "../obs/logger.ts";
 import { CircuitBreaker } from "../resilience/circuit-breaker.ts";
+import type { Check } from "../resilience/readiness.ts";
 import type { Ring } from "../ring/ring.ts";
 import { type Batch, Batcher, isoDate } from "../sink/batcher.ts";
 import { DlqPersister } from "../sink/dlq/index.ts";
 import { appendRow, createBatch, ParquetWriterPool } from "../sink/parquet/index.ts";
 import { atStartup, ObjectMirror, pullMissing, pushAll } from "../sink/s3/index.ts";
 import { WalWriter } from "../sink/wal/index.ts";
+import { once, Timers } from "./subsystem.ts";
 
 const STORE_LOG_INTERVAL_MS = 10_000;
+
+export interface StorageOptions {
+  /** After each consumer tick, with the ring's fill (backpressure reads it). */
+  readonly onTick?: (ringFill: number) => void;
+}
 
 export async function openStorage(
   config: Config,
@@ -26,6 +35,7 @@ export async function openStorage(
   symbols: SymbolTable,
   ring: Ring,
   walSeqBySlot: Float64Array,
+  opts: StorageOptions = {},
 ) {
   const dataDir = config.dataDir;
   const store = config.objectStore;
@@ -114,7 +124,84 @@ export async function openStorage(
   );
 
   const dlq = DlqPersister.open({ dir: join(dataDir, "dlq"), maxTotalBytes: config.deadLetterMaxBytes });
-  return { catalog, pool, wal, batcher, dlq, writeBreaker, mirror };
+
+  const checks: Record<string, Check> = {
+    data_dir: () => {
+      try {
+        accessSync(dataDir, constants.W_OK);
+        return { ok: true, reason: dataDir };
+      } catch (e) {
+        return { ok: false, reason: `data dir ${dataDir} not writable: ${(e as Error).message}` };
+      }
+    },
+    sink: () => {
+      const err = wal.lastError;
+      if (err) return { ok: false, reason: `WAL: ${err.message}` };
+      if (writeBreaker.state === "open")
+        return { ok: false, reason: "Parquet writes failing (breaker open)" };
+      return { ok: true, reason: `${batcher.pendingRows()} rows pending` };
+    },
+    catalog: () => ({ ok: true, reason: `${catalog.size} files` }),
+  };
+  if (mirror) {
+    checks.object_store = () => {
+      const f = mirror.failing;
+      if (!f) return { ok: true, reason: `${store?.url}: ${mirror.pending} uploads pending` };
+      const s = Math.round((performance.now() - f.sinceMs) / 1000);
+      return {
+        ok: false,
+        reason: `${store?.url} failing for ${s} s (${mirror.pending} uploads waiting): ${f.error.message}`,
+      };
+    };
+  }
+
+  const timers = new Timers();
+  return {
+    name: "storage",
+    catalog,
+    pool,
+    wal,
+    batcher,
+    dlq,
+    writeBreaker,
+    mirror,
+    checks,
+    /** The consumer loop: ring → batches → files; WAL segments go once their rows are in files. */
+    start() {
+      timers.every(5, () => {
+        batcher.drain();
+        batcher.flushDue();
+        opts.onTick?.(ring.fillRatio());
+      });
+      timers.every(1000, () => {
+        const mark = batcher.durableWatermark(wal.status().nextSeq - 1);
+        if (mark > 0) wal.deleteUpTo(Math.min(mark, wal.durableSeq()));
+      });
+    },
+    /**
+     * Every accepted row into a visible file (and uploaded), then the WAL — empty now — is retired;
+     * rows that could not be written stay in the WAL for the next start. Call once the ring has
+     * no more producers (the ingest subsystem stopped).
+     */
+    stop: once(async () => {
+      timers.clear();
+      batcher.flushDue(true);
+      const drained = await batcher.idle(Math.max(1000, config.shutdownGraceMs - 1000));
+      if (!drained)
+        log.error(
+          { pending: batcher.pendingRows() },
+          "stopping with rows not yet in files (they stay in the WAL)",
+        );
+      // Uploads still waiting for the store give up; their files and WAL rows stay for the next start.
+      if (mirror?.pending) log.warn({ pending: mirror.pending }, "stopping with uploads not done");
+      mirror?.stop();
+      if (drained && !mirror?.pending) await wal.retire();
+      else await wal.close();
+      dlq.close();
+      await pool.close();
+      log.info({ rows_written: batcher.rowsWritten, files: batcher.filesWritten }, "storage stopped");
+    }),
+  };
 }
 
 export type Storage = Awaited<ReturnType<typeof openStorage>>;

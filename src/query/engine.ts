@@ -4,7 +4,7 @@
  */
 import type { SymbolTable } from "../model/symbols.ts";
 import type { TableName } from "../model/tables.ts";
-import type { GapEntry } from "../source/gap-ledger.ts";
+import type { GapEntry } from "../model/gaps.ts";
 import { CandleCache } from "./candle-cache.ts";
 import { Duck, type DuckOptions } from "./duck.ts";
 import { HotWindow } from "./hot.ts";

@@ -9,7 +9,7 @@ import { DirFileSource } from "../../src/query/dir-source.ts";
 import { type EngineOptions, QueryEngine } from "../../src/query/engine.ts";
 import type { FileSource } from "../../src/query/types.ts";
 import { Readiness } from "../../src/resilience/readiness.ts";
-import { GapLedger } from "../../src/source/gap-ledger.ts";
+import { GapLedger } from "../../src/ingest/gap-ledger.ts";
 import { BASE_US, buildFixture, type Fixture } from "./fixture.ts";
 
 export interface Harness {

@@ -17,9 +17,9 @@ import { nowUs } from "../../src/source/binance/connection.ts";
 import { BinanceRest, type RestOptions } from "../../src/source/binance/rest.ts";
 import { BinanceSource, type LifecycleEvent } from "../../src/source/binance/source.ts";
 import { type StreamKind, shardStreams, streamNames } from "../../src/source/binance/streams.ts";
-import { GapLedger } from "../../src/source/gap-ledger.ts";
-import { GapRepairer } from "../../src/source/gap-repair.ts";
-import { Sequencer } from "../../src/source/sequencer.ts";
+import { GapLedger } from "../../src/ingest/gap-ledger.ts";
+import { GapRepairer } from "../../src/ingest/gap-repair.ts";
+import { Sequencer } from "../../src/ingest/sequencer.ts";
 
 export interface HarnessOptions {
   symbols?: string[];

@@ -5,23 +5,9 @@
  * and `partial` mixtures are split into separate entries so each range has exactly one state.
  * Bounded: the newest `capacity` entries are kept; evictions are counted.
  */
-export type GapState = "pending" | "repairing" | "repaired" | "missing_at_source" | "unrepaired";
-export type GapTable = "trades" | "agg_trades";
-export type GapCause = "stream" | "restart" | "overflow" | "shed" | "storage";
+import type { GapCause, GapEntry, GapState, GapTable } from "../model/gaps.ts";
 
-export interface GapEntry {
-  readonly id: number;
-  readonly table: GapTable;
-  readonly symbol: string;
-  from_id: number;
-  to_id: number;
-  readonly cause: GapCause;
-  state: GapState;
-  detected_at_us: number;
-  updated_at_us: number;
-  attempts: number;
-  detail: string;
-}
+export type { GapCause, GapEntry, GapState, GapTable };
 
 export class GapLedger {
   readonly #entries: GapEntry[] = [];

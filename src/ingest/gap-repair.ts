@@ -5,7 +5,7 @@
  * (REST confirms the ids do not exist: it answers from a later id), or unrepaired (the attempt
  * budget is spent). Requests go through a circuit breaker; 429/418 waits are the REST client's.
  */
-import type { BinanceRest, RestAggTrade, RestTrade } from "./binance/rest.ts";
+import type { BinanceRest, RestAggTrade, RestTrade } from "../source/binance/rest.ts";
 import type { GapEntry, GapLedger, GapState } from "./gap-ledger.ts";
 
 export interface Breaker {

@@ -5,7 +5,7 @@
  */
 import { afterEach, expect, test } from "bun:test";
 import { type Simulator, startSimulator } from "../sim/index.ts";
-import { BinanceRest } from "./binance/rest.ts";
+import { BinanceRest } from "../source/binance/rest.ts";
 import { GapLedger } from "./gap-ledger.ts";
 import { GapRepairer } from "./gap-repair.ts";
 
