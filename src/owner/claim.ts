@@ -53,8 +53,8 @@ export function newOwnerInfo(dataDir: string, version: string): OwnerInfo {
 }
 
 /** Take the lock if it is free; null if another process holds it. */
-export function tryClaim(dataDir: string, info: OwnerInfo): Claim | null {
-  const name = lockName(dataDir);
+export function tryClaim(dataDir: string, info: OwnerInfo, scope = "all"): Claim | null {
+  const name = lockName(dataDir, scope);
   let handler: LineHandler = () => ({ ok: false, error: "still starting; try again" });
   const handle: LineHandler = (req, peer) => {
     if ((req as { op?: unknown } | null)?.op === "who") return { ok: true, owner: info };
@@ -79,12 +79,13 @@ export function tryClaim(dataDir: string, info: OwnerInfo): Claim | null {
   };
 }
 
-export async function claimDataDir(dataDir: string, version: string): Promise<Claim> {
+/** `scope`: "all" for a K2 that owns the folder, `writer-<i>-of-<N>` for a writer shard of a shared one. */
+export async function claimDataDir(dataDir: string, version: string, scope = "all"): Promise<Claim> {
   const info = newOwnerInfo(dataDir, version);
   for (let attempt = 1; ; attempt++) {
-    const claim = tryClaim(dataDir, info);
+    const claim = tryClaim(dataDir, info, scope);
     if (claim) return claim;
-    const reply = (await ask(lockName(dataDir), { op: "who" }, OWNER_ANSWER_TIMEOUT_MS)) as {
+    const reply = (await ask(lockName(dataDir, scope), { op: "who" }, OWNER_ANSWER_TIMEOUT_MS)) as {
       owner?: OwnerInfo;
     } | null;
     if (reply?.owner) throw new DataDirTakenError(dataDir, reply.owner);

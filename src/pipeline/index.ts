@@ -14,17 +14,17 @@ import { SymbolTable } from "../model/symbols.ts";
 import { TABLE_BY_ID } from "../model/tables.ts";
 import { type Logger, Registry, registerProcessMetrics, stageLogger } from "../obs/index.ts";
 import type { QueryEngine } from "../query/engine.ts";
-import { DegradationManager, LEVEL_NAMES } from "../resilience/degradation.ts";
+import type { DegradationManager } from "../resilience/degradation.ts";
 import { Readiness } from "../resilience/readiness.ts";
 import { Ring } from "../ring/ring.ts";
-import { Backpressure } from "./backpressure.ts";
+import { openGovernor } from "./governor.ts";
 import { openIngest } from "./ingest.ts";
 import { openMaintenance } from "./maintenance.ts";
 import { registerPipelineMetrics } from "./metrics.ts";
 import { openQuery } from "./query.ts";
 import { type Intake, openIntake, sourceSubsystem } from "./source.ts";
 import { openStorage } from "./storage.ts";
-import { once, registerChecks, type Subsystem, Timers } from "./subsystem.ts";
+import { once, registerChecks, type Subsystem } from "./subsystem.ts";
 
 export type { OpenGap };
 
@@ -92,27 +92,21 @@ export async function buildPipeline(
   }
   prepareDataDir(config.dataDir);
 
-  // Ring nearly full: stop reading the sockets until storage has drained it (backpressure.ts).
-  const backpressure = new Backpressure({
-    pause: (fill) => {
-      intake.source.pauseAll();
-      log.warn({ fill }, "ring nearly full: pausing sockets");
-    },
-    resume: (fill) => {
-      intake.source.resumeAll();
-      log.info({ fill }, "ring drained: resuming sockets");
-    },
-  });
+  // The consumer's tick feeds backpressure; the governor's levels decide what ingest accepts.
+  let onTick = (_fill: number) => {};
   const storage = await openStorage(config, stageLogger(logger, "sink"), symbols, ring, walSeqBySlot, {
-    onTick: (fill) => backpressure.update(fill),
+    onTick: (fill) => onTick(fill),
   });
-
-  // degradation: decides, the subsystems act (quotes shed first; trades never silently)
-  const degradation = new DegradationManager({
-    rssBudgetBytes: config.rssBudgetMb * 1024 * 1024,
-    onChange: (c) =>
-      log.warn({ from: LEVEL_NAMES[c.from], to: LEVEL_NAMES[c.to], reasons: c.reasons }, "degradation level"),
+  const governor = openGovernor({
+    config,
+    log,
+    ring,
+    intake,
+    lag,
+    writeLagMs: () => storage.batcher.writeLagMs(),
   });
+  const { backpressure, degradation } = governor;
+  onTick = (fill) => backpressure.update(fill);
   let engine: QueryEngine | undefined;
   const ingest = openIngest(
     {
@@ -158,12 +152,7 @@ export async function buildPipeline(
     }),
   });
   readiness.register("config", () => ({ ok: true, reason: "loaded" }));
-  registerChecks(readiness, storage, source, query);
-  readiness.register("degradation", () =>
-    degradation.level >= 4
-      ? { ok: false, reason: `degradation ${degradation.levelName}` }
-      : { ok: true, reason: degradation.levelName },
-  );
+  registerChecks(readiness, storage, source, query, governor);
   registerPipelineMetrics(
     registry,
     { ...intake, ...ingest },
@@ -174,20 +163,8 @@ export async function buildPipeline(
     backpressure,
   );
 
-  const timers = new Timers();
-  timers.every(1000, () =>
-    degradation.update(
-      {
-        ringFillRatio: ring.fillRatio(),
-        sinkWriteLagMs: storage.batcher.writeLagMs(),
-        rssBytes: process.memoryUsage.rss(),
-        eventLoopLagP99Ms: lag.measuredQuantile(0.99),
-      },
-      performance.now(),
-    ),
-  );
   // Started consumer first, producers last; stopped the other way round (stopIngest below).
-  const parts: readonly Subsystem[] = [storage, ingest, maintenance, query, source];
+  const parts: readonly Subsystem[] = [storage, ingest, maintenance, query, governor, source];
   for (const p of parts) p.start();
   log.info({ shards: intake.source.shardCount, replayed: replay.replayed }, "ingest started");
 
@@ -195,7 +172,7 @@ export async function buildPipeline(
   const stopIngest = once(async () => {
     await source.stop();
     await ingest.stop();
-    timers.clear();
+    await governor.stop();
     await maintenance.stop();
     await storage.stop();
     const openGaps = ingest.openGaps();

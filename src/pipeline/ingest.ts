@@ -5,6 +5,7 @@
  * file does goes back into the ring, exactly once; the previous owner's open gaps are enqueued.
  */
 import { join } from "node:path";
+import type { Catalog } from "../catalog/index.ts";
 import { storedIdsOf } from "../catalog/views.ts";
 import type { Config } from "../config/index.ts";
 import { type SymbolLookup, statusName } from "../decode/binance/index.ts";
@@ -21,15 +22,27 @@ import type { Logger } from "../obs/logger.ts";
 import { CircuitBreaker } from "../resilience/circuit-breaker.ts";
 import { DeadLetterBuffer } from "../ring/dead-letter.ts";
 import type { Ring } from "../ring/ring.ts";
-import { adoptReplayIn } from "../sink/dlq/index.ts";
-import { readWal } from "../sink/wal/index.ts";
+import type { Batcher } from "../sink/batcher.ts";
+import { adoptReplayIn, type DlqPersister } from "../sink/dlq/index.ts";
+import { readWal, type WalWriter } from "../sink/wal/index.ts";
 import { nowUs } from "../source/binance/connection.ts";
 import { BinanceRest } from "../source/binance/rest.ts";
 import { TABLE_OF_STREAM } from "../source/binance/streams.ts";
 import { RESUME_FILL } from "./backpressure.ts";
 import type { Intake } from "./source.ts";
-import type { Storage } from "./storage.ts";
 import { once, Timers } from "./subsystem.ts";
+
+/** What ingest needs of storage: the WAL, the DLQ, the ring's consumer; the files, where they are local. */
+export interface IngestStorage {
+  readonly wal: WalWriter;
+  readonly dlq: DlqPersister;
+  readonly batcher: Batcher;
+  /** Absent on a recorder: its rows are stored elsewhere, a replayed copy is the writers' to drop. */
+  readonly catalog?: Catalog;
+}
+
+/** Nothing stored here: WAL replay re-sends every row it holds. */
+const NOTHING_STORED = { idsBetween: async () => new Set<number>(), maxId: () => -1 };
 
 export interface IngestDeps {
   readonly config: Config;
@@ -37,7 +50,7 @@ export interface IngestDeps {
   readonly symbols: SymbolTable;
   readonly lookup: SymbolLookup;
   readonly ring: Ring;
-  readonly storage: Storage;
+  readonly storage: IngestStorage;
   readonly walSeqBySlot: Float64Array;
   readonly accepts: (table: TableId) => boolean;
   readonly onRow: (rows: RowColumns, slot: number) => void;
@@ -115,7 +128,7 @@ export function openIngest(d: IngestDeps, intake: Intake) {
     const { catalog, batcher } = d.storage;
     for (const t of TABLE_NAMES) {
       for (const s of d.symbols.names()) {
-        const max = catalog.maxId(t, s);
+        const max = catalog?.maxId(t, s);
         if (max !== undefined) sequencer.seed(Table[t], d.symbols.id(s)!, max);
       }
     }
@@ -130,7 +143,7 @@ export function openIngest(d: IngestDeps, intake: Intake) {
       symbols: d.symbols,
       ring: d.ring,
       walSeqBySlot: d.walSeqBySlot,
-      stored: storedIdsOf(catalog),
+      stored: catalog ? storedIdsOf(catalog) : NOTHING_STORED,
       sequencer,
       ledger,
       onGap: (g) => repairer.enqueue(g),

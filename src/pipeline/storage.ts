@@ -77,15 +77,7 @@ export async function openStorage(
     onStateChange: (c) => log.warn({ from: c.from, to: c.to }, "sink write breaker"),
   });
 
-  const wal = WalWriter.open({
-    dir: join(dataDir, "wal"),
-    fsyncIntervalMs: config.walFsyncMs,
-    flushIntervalMs: 5,
-    onError: (e) => log.error({ kind: e.kind, op: e.op }, `WAL: ${e.message}`),
-  });
-  if (wal.recovery.problems.length > 0) {
-    for (const p of wal.recovery.problems) log.warn({ problem: p }, "WAL recovery");
-  }
+  const wal = openWal(config, log);
 
   const batcher = new Batcher(
     ring,
@@ -168,15 +160,7 @@ export async function openStorage(
     checks,
     /** The consumer loop: ring → batches → files; WAL segments go once their rows are in files. */
     start() {
-      timers.every(5, () => {
-        batcher.drain();
-        batcher.flushDue();
-        opts.onTick?.(ring.fillRatio());
-      });
-      timers.every(1000, () => {
-        const mark = batcher.durableWatermark(wal.status().nextSeq - 1);
-        if (mark > 0) wal.deleteUpTo(Math.min(mark, wal.durableSeq()));
-      });
+      consume(timers, batcher, wal, opts.onTick);
     },
     /**
      * Every accepted row into a visible file (and uploaded), then the WAL — empty now — is retired;
@@ -185,13 +169,7 @@ export async function openStorage(
      */
     stop: once(async () => {
       timers.clear();
-      batcher.flushDue(true);
-      const drained = await batcher.idle(Math.max(1000, config.shutdownGraceMs - 1000));
-      if (!drained)
-        log.error(
-          { pending: batcher.pendingRows() },
-          "stopping with rows not yet in files (they stay in the WAL)",
-        );
+      const drained = await drainBatcher(batcher, config, log);
       // Uploads still waiting for the store give up; their files and WAL rows stay for the next start.
       if (mirror?.pending) log.warn({ pending: mirror.pending }, "stopping with uploads not done");
       mirror?.stop();
@@ -205,3 +183,45 @@ export async function openStorage(
 }
 
 export type Storage = Awaited<ReturnType<typeof openStorage>>;
+
+/** The write-ahead log under `<data>/wal`, recovered (what a crash left is read back by ingest). */
+export function openWal(config: Config, log: Logger): WalWriter {
+  const wal = WalWriter.open({
+    dir: join(config.dataDir, "wal"),
+    fsyncIntervalMs: config.walFsyncMs,
+    flushIntervalMs: 5,
+    onError: (e) => log.error({ kind: e.kind, op: e.op }, `WAL: ${e.message}`),
+  });
+  for (const p of wal.recovery.problems) log.warn({ problem: p }, "WAL recovery");
+  return wal;
+}
+
+/** The consumer loop: ring → batches → their writer; WAL segments go once their rows are written. */
+export function consume(
+  timers: Timers,
+  batcher: Batcher,
+  wal: WalWriter,
+  onTick?: (fill: number) => void,
+): void {
+  timers.every(5, () => {
+    batcher.drain();
+    batcher.flushDue();
+    onTick?.(batcher.ring.fillRatio());
+  });
+  timers.every(1000, () => {
+    const mark = batcher.durableWatermark(wal.status().nextSeq - 1);
+    if (mark > 0) wal.deleteUpTo(Math.min(mark, wal.durableSeq()));
+  });
+}
+
+/** Cut every batch and wait (bounded by the grace period) until all are written; false if not. */
+export async function drainBatcher(batcher: Batcher, config: Config, log: Logger): Promise<boolean> {
+  batcher.flushDue(true);
+  const drained = await batcher.idle(Math.max(1000, config.shutdownGraceMs - 1000));
+  if (!drained)
+    log.error(
+      { pending: batcher.pendingRows() },
+      "stopping with rows not yet written (they stay in the WAL)",
+    );
+  return drained;
+}

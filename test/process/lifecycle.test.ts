@@ -46,7 +46,7 @@ describe("K2 process lifecycle", () => {
     const logs = proc.logs();
     expect(logs).toContain(`"grace_ms":${graceMs}`); // the bound above is the one in effect
     expect(logs).toContain('"msg":"pipeline stopped"');
-    expect(logs).not.toContain("stopping with rows not yet in files"); // drained, not cut short
+    expect(logs).not.toContain("stopping with rows not yet written"); // drained, not cut short
   }, 45_000); // start (≤ 10 s) + readiness (≤ 5 s) + a drain that hangs (killed after 15 s)
 
   test("SIGINT also drains and exits 0", async () => {
