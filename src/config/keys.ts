@@ -1,5 +1,6 @@
 /** K2's configuration keys. Later issues add keys here; nothing else reads the environment. */
 import { SYMBOL_RE } from "../model/symbols.ts";
+import { CLUSTER_KEYS } from "./cluster-keys.ts";
 import { dataLocation, type ObjectStoreConfig, optionalHttpUrl, region } from "./object-store.ts";
 import { host, int, type KeyDef, listOf, oneOf, optionalList, powerOfTwo, text, url } from "./schema.ts";
 
@@ -398,6 +399,7 @@ export const KEYS = {
     default: "10000",
     parse: int(1000, 600_000),
   },
+  ...CLUSTER_KEYS,
 } as const satisfies Record<string, KeyDef<unknown>>;
 
 export type KeyName = keyof typeof KEYS;
