@@ -14,6 +14,8 @@ const params = new URLSearchParams(location.search);
 const state = { symbol: params.get("symbol") ?? "", interval: params.get("interval") ?? "1m", abort: null };
 if (!(state.interval in INTERVAL_S)) state.interval = "1m";
 let gapsSeen = "";
+let statusCount = 0;
+const SYMBOLS_EVERY_STATUS = 10; // the coverage table, about every 10 s
 
 function headers() {
   const key = localStorage.getItem(KEY_ITEM);
@@ -122,6 +124,7 @@ function showStatus(s) {
   const why = Object.entries(s.not_ready).map(([k, v]) => `${k}: ${v}`);
   $("s-ready").textContent = s.ready ? "yes" : `no (${why.join("; ")})`;
   $("s-ready").className = s.ready ? "good" : "bad";
+  if (++statusCount % SYMBOLS_EVERY_STATUS === 0) loadSymbols().catch(showError);
   const seen = `${s.gaps.count}:${s.gaps.updated_at_us}`;
   if (seen !== gapsSeen) {
     gapsSeen = seen;

@@ -1,0 +1,100 @@
+/**
+ * /page/live over a real engine (Parquet fixture + hot rows): the first tick carries the newest
+ * trades exactly as /v1/trades serves them and a status record; the stream follows /v1's API
+ * keys and refuses bad input with one sentence.
+ */
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import pino from "pino";
+import { createApp } from "../../src/http/app.ts";
+import { TAPE_ROWS } from "../../src/http/page/live.ts";
+import { SymbolTable } from "../../src/model/symbols.ts";
+import { Registry } from "../../src/obs/metrics.ts";
+import { DirFileSource } from "../../src/query/dir-source.ts";
+import { QueryEngine } from "../../src/query/engine.ts";
+import { Readiness } from "../../src/resilience/readiness.ts";
+import { buildFixture, type Fixture } from "../query/fixture.ts";
+import { NOW_US } from "../query/setup.ts";
+
+const KEY = "page-test-key-0123456789";
+let fx: Fixture;
+let engine: QueryEngine;
+let app: { handle(r: Request): Promise<Response> };
+
+beforeAll(async () => {
+  fx = await buildFixture();
+  engine = await QueryEngine.open(
+    {
+      source: new DirFileSource(fx.dir),
+      symbols: new SymbolTable(["BTCUSDT", "ETHUSDT"]),
+      nowUs: () => NOW_US,
+    },
+    { hotRowsPerSymbol: 20_000 },
+  );
+  for (let i = 0; i < fx.hotRows.capacity; i++) engine.hot.append(fx.hotRows, i);
+  app = createApp({
+    registry: new Registry(),
+    readiness: new Readiness(),
+    logger: pino({ level: "silent" }),
+    version: "test",
+    engine,
+    api: { apiKeys: [KEY] },
+  });
+});
+
+afterAll(() => {
+  engine.close();
+  fx.close();
+});
+
+const get = (path: string, key?: string) =>
+  app.handle(new Request(`http://localhost${path}`, { headers: key ? { "x-api-key": key } : {} }));
+
+/** Events of the first chunk of an SSE response; the stream is then cancelled. */
+async function firstEvents(res: Response): Promise<Map<string, unknown>> {
+  const reader = res.body!.getReader();
+  const { value } = await reader.read();
+  await reader.cancel();
+  const events = new Map<string, unknown>();
+  for (const block of new TextDecoder().decode(value).split("\n\n")) {
+    const m = /^event: (\w+)\ndata: (.*)$/s.exec(block);
+    if (m) events.set(m[1]!, JSON.parse(m[2]!));
+  }
+  return events;
+}
+
+describe("/page/live", () => {
+  test("first tick: the newest trades as /v1/trades has them, and the status record", async () => {
+    const res = await get("/page/live?symbol=btcusdt&interval=1m", KEY);
+    expect(res.status).toBe(200);
+    expect(res.headers.get("content-type")).toBe("text/event-stream");
+    const events = await firstEvents(res);
+    const v1 = await get(`/v1/trades?symbol=BTCUSDT&order=desc&limit=${TAPE_ROWS}`, KEY);
+    const newest = ((await v1.json()) as { data: unknown[] }).data;
+    expect(newest).toHaveLength(TAPE_ROWS);
+    expect(events.get("trades")).toEqual(newest);
+    const status = events.get("status") as Record<string, unknown>;
+    expect(status.freshness_ms).toBe(engine.freshnessMs("BTCUSDT"));
+    expect(status.page_streams).toBe(1);
+    expect(status.gaps).toEqual({ count: 0, updated_at_us: 0 });
+    // The first stream was cancelled: it no longer counts against the bound of open pages.
+    const again = await firstEvents(await get("/page/live?symbol=BTCUSDT&interval=1s", KEY));
+    expect((again.get("status") as Record<string, unknown>).page_streams).toBe(1);
+  });
+
+  test("follows the API keys of /v1: no key or a wrong one is 401", async () => {
+    for (const key of [undefined, "not-the-key"]) {
+      const res = await get("/page/live?symbol=BTCUSDT", key);
+      expect(res.status).toBe(401);
+      expect(((await res.json()) as { error: { code: string } }).error.code).toBe("unauthorized");
+    }
+  });
+
+  test("bad input: one sentence naming the field; an unknown symbol is 404", async () => {
+    const bad = await get("/page/live?symbol=BTCUSDT&interval=7m", KEY);
+    expect(bad.status).toBe(400);
+    expect(((await bad.json()) as { error: { message: string } }).error.message).toBe(
+      "interval: expected one of 1s, 1m, 5m",
+    );
+    expect((await get("/page/live?symbol=NOPEUSDT", KEY)).status).toBe(404);
+  });
+});
