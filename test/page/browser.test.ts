@@ -4,7 +4,8 @@
  * not happen. Proves: the page loads with no console error; after the market pauses, the chart
  * holds exactly the candles /v1/ohlcv serves; when the market resumes, the tape shows a trade
  * within 2 s of /v1/trades first returning it; a browser without the key is asked for it; /docs
- * renders its operations offline. A screenshot is saved; its path is printed.
+ * renders its operations offline; K2 stops cleanly (exit 0, quickly) while a page is open.
+ * A screenshot is saved; its path is printed.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdirSync } from "node:fs";
@@ -164,6 +165,18 @@ describe("live page in Chromium", () => {
     expect(await page.locator(".opblock-summary-path").allTextContents()).toContain("/v1/ohlcv");
     expect(browser.errorsOf(page)).toEqual([]);
     expect(browser.outside).toEqual([]);
+    await page.close();
+  }, 15_000);
+
+  test("K2 drains and exits 0 at once while a live page is open", async () => {
+    const page = await browser.newPage();
+    await page.addInitScript((key) => localStorage.setItem("k2.apiKey", key), KEY);
+    await page.goto(`${k2.url}/`);
+    await page.waitForSelector("#tape tbody tr", { timeout: 5_000 });
+    // Bun's graceful stop waits for open responses: the page's stream must not hold it.
+    const { code, ms } = await k2.stop();
+    expect(code).toBe(0);
+    expect(ms).toBeLessThan(5_000);
     await page.close();
   }, 15_000);
 });

@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import pino from "pino";
 import { createApp } from "../../src/http/app.ts";
-import { TAPE_ROWS } from "../../src/http/page/live.ts";
+import { STREAM_MAX_MS, TAPE_ROWS } from "../../src/http/page/live.ts";
 import { SymbolTable } from "../../src/model/symbols.ts";
 import { Registry } from "../../src/obs/metrics.ts";
 import { DirFileSource } from "../../src/query/dir-source.ts";
@@ -81,6 +81,27 @@ describe("/page/live", () => {
     expect((again.get("status") as Record<string, unknown>).page_streams).toBe(1);
   });
 
+  test("after=<id> sends only the newer trades; the stream ends by itself so K2 can stop", async () => {
+    const v1 = await get("/v1/trades?symbol=BTCUSDT&order=desc&limit=10", KEY);
+    const ten = ((await v1.json()) as { data: { trade_id: number }[] }).data;
+    const res = await get(`/page/live?symbol=BTCUSDT&after=${ten[9]!.trade_id}`, KEY);
+    const reader = res.body!.getReader();
+    let text = "";
+    const t0 = performance.now();
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      text += new TextDecoder().decode(value);
+      if (performance.now() - t0 > STREAM_MAX_MS + 3_000) throw new Error("the stream did not end");
+    }
+    const sent = /event: trades\ndata: (.*)\n/.exec(text);
+    expect((JSON.parse(sent![1]!) as unknown[]).length).toBe(9);
+    expect(JSON.parse(sent![1]!)).toEqual(ten.slice(0, 9));
+    // No new trades arrive in the fixture: the end event names the newest id sent.
+    expect(text).toEndWith(`event: end\ndata: {"after":${ten[0]!.trade_id}}\n\n`);
+    expect(performance.now() - t0).toBeGreaterThanOrEqual(STREAM_MAX_MS);
+  });
+
   test("follows the API keys of /v1: no key or a wrong one is 401", async () => {
     for (const key of [undefined, "not-the-key"]) {
       const res = await get("/page/live?symbol=BTCUSDT", key);
@@ -96,5 +117,10 @@ describe("/page/live", () => {
       "interval: expected one of 1s, 1m, 5m",
     );
     expect((await get("/page/live?symbol=NOPEUSDT", KEY)).status).toBe(404);
+    const after = await get("/page/live?symbol=BTCUSDT&after=-3", KEY);
+    expect(after.status).toBe(400);
+    expect(((await after.json()) as { error: { message: string } }).error.message).toBe(
+      "after: expected a trade id (a whole number)",
+    );
   });
 });

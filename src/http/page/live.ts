@@ -4,6 +4,8 @@
  * it sends the trades stored since the last tick (`trades`) and the candles still forming
  * (`candles`, the same rows as /v1/ohlcv); every second a `status` record. The body is pulled:
  * a reader that stops reading stops the ticks, so a stalled tab holds one chunk, not a backlog.
+ * A stream lasts STREAM_MAX_MS and the page reconnects at once with `after` (the last trade id
+ * it has), so nothing is sent twice or skipped.
  */
 import { Elysia } from "elysia";
 import type { QueryEngine } from "../../query/engine.ts";
@@ -23,6 +25,12 @@ export const TAPE_ROWS = 50;
 /** Intervals the page's chart offers (a subset of the API's). */
 export const PAGE_INTERVALS = ["1s", "1m", "5m"] as const;
 type PageInterval = (typeof PAGE_INTERVALS)[number];
+/**
+ * Bun's graceful stop (K2's SIGTERM drain and hand-over) waits for every open response: an
+ * endless stream would hold each shutdown until the grace period ran out (exit 1). A short
+ * stream delays it by at most this long plus a tick.
+ */
+export const STREAM_MAX_MS = 2_000;
 /** Open page streams are bounded: each one costs a query per tick. */
 export const MAX_STREAMS = 32;
 
@@ -34,7 +42,11 @@ export interface LiveDeps {
   readonly load?: LoadView;
 }
 
-function parse(query: Record<string, string | undefined>): { symbol: string; interval: PageInterval } {
+function parse(query: Record<string, string | undefined>): {
+  symbol: string;
+  interval: PageInterval;
+  after: number;
+} {
   const symbol = (query.symbol ?? "").toUpperCase();
   if (!/^[A-Z0-9]{2,20}$/.test(symbol))
     throw new HttpError(400, "invalid_parameter", "symbol: expected a symbol such as BTCUSDT", "symbol");
@@ -46,7 +58,10 @@ function parse(query: Record<string, string | undefined>): { symbol: string; int
       `interval: expected one of ${PAGE_INTERVALS.join(", ")}`,
       "interval",
     );
-  return { symbol, interval };
+  const after = query.after === undefined ? -1 : Number(query.after);
+  if (!/^\d{1,19}$/.test(query.after ?? "0") || !Number.isSafeInteger(after))
+    throw new HttpError(400, "invalid_parameter", "after: expected a trade id (a whole number)", "after");
+  return { symbol, interval, after };
 }
 
 const event = (name: string, data: unknown) => `event: ${name}\ndata: ${JSON.stringify(data)}\n\n`;
@@ -58,14 +73,15 @@ export function liveRoutes(deps: LiveDeps) {
     ({ query, request, set }) =>
       call(async () => {
         deps.guard.check(request, set.headers);
-        const { symbol, interval } = parse(query);
+        const { symbol, interval, after } = parse(query);
         engine.checkSymbol(symbol); // 404 before the 200 of the stream is committed
         if (status.streams >= MAX_STREAMS)
           throw new HttpError(503, "too_many_streams", `${MAX_STREAMS} live pages are open already`);
         status.streams++;
         const ivUs = INTERVAL_US[interval];
-        let lastId = -1;
+        let lastId = after;
         let ticks = 0;
+        const openedMs = performance.now();
         let closed = false;
         const close = () => {
           if (!closed) status.streams--;
@@ -93,6 +109,12 @@ export function liveRoutes(deps: LiveDeps) {
             async pull(controller) {
               if (ticks > 0) await Bun.sleep(TICK_MS);
               if (closed) return;
+              if (performance.now() - openedMs > STREAM_MAX_MS) {
+                controller.enqueue(enc.encode(event("end", { after: lastId })));
+                close();
+                controller.close();
+                return;
+              }
               try {
                 const text = await tick();
                 // A comment line keeps proxies from closing an idle stream.

@@ -14,6 +14,7 @@ const params = new URLSearchParams(location.search);
 const state = { symbol: params.get("symbol") ?? "", interval: params.get("interval") ?? "1m", abort: null };
 if (!(state.interval in INTERVAL_S)) state.interval = "1m";
 let gapsSeen = "";
+let newestTradeId = -1; // top of the tape; a reconnecting stream starts after it
 let statusCount = 0;
 const SYMBOLS_EVERY_STATUS = 10; // the coverage table, about every 10 s
 
@@ -75,8 +76,10 @@ function row(cells, attrs = {}) {
 
 function showTrades(trades) {
   const body = $("tape").tBodies[0];
-  // Newest first in the event; the newest goes on top.
+  // Newest first in the event; the newest goes on top, and none is shown twice.
   for (const t of [...trades].reverse()) {
+    if (t.trade_id <= newestTradeId) continue;
+    newestTradeId = t.trade_id;
     const side = t.side === "BUY" ? "buy" : "sell";
     const r = row(
       [
@@ -185,20 +188,25 @@ async function start() {
     b.setAttribute("aria-pressed", String(b.dataset.interval === state.interval));
   history.replaceState(null, "", `?symbol=${state.symbol}&interval=${state.interval}`);
   $("tape").tBodies[0].replaceChildren();
+  newestTradeId = -1;
   gapsSeen = "";
+  let reload = true; // the candle history is loaded first, and again after any failure
   while (!abort.signal.aborted) {
+    let ended = false;
     try {
-      await loadCandles();
+      if (reload) await loadCandles();
+      reload = false;
       $("s-stream").textContent = "live";
       $("s-stream").className = "good";
-      const url = `/page/live?symbol=${state.symbol}&interval=${state.interval}`;
+      const after = newestTradeId >= 0 ? `&after=${newestTradeId}` : "";
       await readEvents(
-        url,
+        `/page/live?symbol=${state.symbol}&interval=${state.interval}${after}`,
         headers(),
         (name, data) => {
           if (name === "trades") showTrades(data);
           else if (name === "candles") showCandles(data);
           else if (name === "status") showStatus(data);
+          else if (name === "end") ended = true;
           else if (name === "error") showError(new Error(data.message));
         },
         abort.signal,
@@ -207,8 +215,10 @@ async function start() {
       if (abort.signal.aborted) return;
       if (e.status === 401) askForKey(e.message);
       showError(e);
+      reload = true;
     }
-    await new Promise((r) => setTimeout(r, RETRY_MS));
+    // K2 ends each stream after a moment (so its shutdown never waits on a page): go on at once.
+    if (!ended) await new Promise((r) => setTimeout(r, RETRY_MS));
   }
 }
 
