@@ -51,7 +51,7 @@ export class StatusProbe {
     readonly deps: {
       readonly registry: Registry;
       readonly readiness: Readiness;
-      readonly engine: QueryEngine;
+      readonly engine: Pick<QueryEngine, "gaps" | "freshnessMs">;
       readonly load?: LoadView;
       readonly nowMs?: () => number;
     },
