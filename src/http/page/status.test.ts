@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { Registry } from "../../obs/metrics.ts";
+import type { QueryEngine } from "../../query/engine.ts";
 import { Readiness } from "../../resilience/readiness.ts";
-import type { GapEntry } from "../../source/gap-ledger.ts";
 import { StatusProbe, sumSamples } from "./status.ts";
 
 describe("sumSamples", () => {
@@ -29,7 +29,8 @@ describe("StatusProbe", () => {
     const readiness = new Readiness();
     readiness.register("source", () => ({ ok: false, reason: "0 of 3 shards delivering" }));
     readiness.register("sink", () => ({ ok: true }));
-    const gaps = [{ updated_at_us: 7 }, { updated_at_us: 9 }] as GapEntry[];
+    // Only the field the probe reads; the ledger's entry type lives with the ledger.
+    const gaps = [{ updated_at_us: 7 }, { updated_at_us: 9 }] as unknown as ReturnType<QueryEngine["gaps"]>;
     let nowMs = 0;
     const probe = new StatusProbe({
       registry,
