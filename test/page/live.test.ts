@@ -72,6 +72,13 @@ describe("/page/live", () => {
     const newest = ((await v1.json()) as { data: unknown[] }).data;
     expect(newest).toHaveLength(TAPE_ROWS);
     expect(events.get("trades")).toEqual(newest);
+    // Every candle those trades touched, as /v1/ohlcv has it (from the oldest trade's minute).
+    const oldestMs = (newest.at(-1) as { trade_time_us: number }).trade_time_us / 1000;
+    const start = Math.floor(oldestMs / 60_000) * 60_000;
+    const candles = await get(`/v1/ohlcv?symbol=BTCUSDT&interval=1m&start=${start}`, KEY);
+    const expected = ((await candles.json()) as { data: unknown[] }).data;
+    expect(expected.length).toBeGreaterThan(0);
+    expect(events.get("candles")).toEqual(expected);
     const status = events.get("status") as Record<string, unknown>;
     expect(status.freshness_ms).toBe(engine.freshnessMs("BTCUSDT"));
     expect(status.page_streams).toBe(1);

@@ -22,6 +22,8 @@ export const TICK_MS = 250;
 const STATUS_EVERY_TICKS = 4;
 /** The tape shows at most this many trades per tick (the newest). */
 export const TAPE_ROWS = 50;
+/** Candles sent per tick at most (a tick normally touches one or two). */
+const MAX_CANDLES = 300;
 /** Intervals the page's chart offers (a subset of the API's). */
 export const PAGE_INTERVALS = ["1s", "1m", "5m"] as const;
 type PageInterval = (typeof PAGE_INTERVALS)[number];
@@ -80,6 +82,7 @@ export function liveRoutes(deps: LiveDeps) {
         status.streams++;
         const ivUs = INTERVAL_US[interval];
         let lastId = after;
+        let lastTimeUs = Number.POSITIVE_INFINITY;
         let ticks = 0;
         const openedMs = performance.now();
         let closed = false;
@@ -95,11 +98,14 @@ export function liveRoutes(deps: LiveDeps) {
           const recent = await engine.rows({ table: "trades", symbol, order: "desc", limit: TAPE_ROWS });
           const fresh = rowObjects(recent.frame).filter((t) => (t.trade_id as number) > lastId);
           if (fresh.length > 0) {
+            // Every candle the new trades touched, from the bucket of the oldest one (or of the
+            // newest trade sent before, whichever is older): a late tick still sends them all.
+            const oldestUs = Math.min(fresh.at(-1)!.trade_time_us as number, lastTimeUs);
             lastId = fresh[0]!.trade_id as number;
+            lastTimeUs = fresh[0]!.trade_time_us as number;
             out += event("trades", fresh);
-            // The forming candle and the one before it (closed moments ago, trades may still land).
-            const fromUs = Math.floor(engine.nowUs() / ivUs) * ivUs - ivUs;
-            const c = await engine.ohlcv({ symbol, interval, fromUs, limit: 2, fill: "none" });
+            const fromUs = Math.floor(oldestUs / ivUs) * ivUs;
+            const c = await engine.ohlcv({ symbol, interval, fromUs, limit: MAX_CANDLES, fill: "none" });
             out += event("candles", rowObjects(c.frame));
           }
           return out;
