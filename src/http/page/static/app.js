@@ -145,6 +145,7 @@ async function loadGaps() {
       .map((g) =>
         row([
           cell(`${g.from_id}–${g.to_id}`),
+          cell(g.table),
           cell(g.cause),
           cell(g.state, g.state === "repaired" ? "good" : g.state === "pending" ? "muted" : "bad"),
           cell(g.updated_at_iso.slice(11, 19)),
