@@ -12,7 +12,7 @@ TEST_INTEGRATION := test
 
 IMAGE ?= k2:dev
 
-.PHONY: help bootstrap start demo test test-pr test-pr-full ci-all test-operational test-unit test-integration test-shard lint format typecheck bench bench-doc clean \
+.PHONY: help bootstrap chromium start demo test test-pr test-pr-full ci-all test-operational test-unit test-integration test-shard lint format typecheck bench bench-doc clean \
 	coverage audit config-doc docker-build chaos-smoke soak-smoke perf-gate test-soak-1h test-soak-24h test-chaos
 
 help: ## list every target
@@ -26,13 +26,24 @@ bootstrap: ## find or install Bun $(BUN_VERSION), then install locked dependenci
 	@v=$$("$(BUN)" --version); [ "$$v" = "$(BUN_VERSION)" ] || echo "warning: bun $$v on PATH, K2 pins $(BUN_VERSION)"
 	@"$(BUN)" install --frozen-lockfile
 
+# The live page's browser test (test/page/browser.test.ts) drives Debian's chromium through
+# playwright-core: no browser is downloaded from anywhere but Debian's archive.
+chromium: ## install Debian's chromium for the page's browser test when /usr/bin/chromium is missing (apt-get; sudo when not root)
+	@if [ ! -x /usr/bin/chromium ]; then \
+	  command -v apt-get >/dev/null || { echo "chromium: /usr/bin/chromium is missing and there is no apt-get to install Debian's chromium" >&2; exit 1; }; \
+	  sudo=; [ "$$(id -u)" = 0 ] || sudo=sudo; \
+	  echo "installing Debian's chromium (apt-get)"; \
+	  $$sudo apt-get update -qq && $$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	fi
+	@/usr/bin/chromium --version 2>/dev/null
+
 start: bootstrap ## install what is missing and run the service (bun run start)
 	"$(BUN)" run start
 
 demo: bootstrap ## run K2 against the embedded Binance simulator (K2_SOURCE=sim)
 	K2_SOURCE=sim "$(BUN)" run start
 
-test: bootstrap lint typecheck ## lint + typecheck + the default test suite (< 5 min on 2 cores)
+test: bootstrap chromium lint typecheck ## lint + typecheck + the default test suite (< 5 min on 2 cores)
 	"$(BUN)" test $(TEST_UNIT) $(TEST_INTEGRATION)
 
 # The predecessor's tiers, under the names its operators know.
@@ -46,10 +57,10 @@ ci-all: test audit chaos-smoke soak-smoke perf-gate ## everything CI runs, local
 test-unit: bootstrap ## unit tests beside the code (src/)
 	"$(BUN)" test $(TEST_UNIT)
 
-test-integration: bootstrap ## cross-stage tests against real sockets and files (test/)
+test-integration: bootstrap chromium ## cross-stage tests against real sockets and files (test/)
 	"$(BUN)" test $(TEST_INTEGRATION)
 
-test-shard: bootstrap ## one shard of the default suite: make test-shard SHARD=2/4
+test-shard: bootstrap chromium ## one shard of the default suite: make test-shard SHARD=2/4
 	"$(BUN)" test --shard=$(SHARD) $(TEST_UNIT) $(TEST_INTEGRATION)
 
 lint: bootstrap ## biome + actionlint and pin rules (.github/) + Dockerfile lint

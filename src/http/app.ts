@@ -9,6 +9,7 @@ import type { Registry } from "../obs/metrics.ts";
 import type { QueryEngine } from "../query/engine.ts";
 import type { Readiness } from "../resilience/readiness.ts";
 import { mapError } from "./errors.ts";
+import { pageRoutes } from "./page/index.ts";
 import { healthRoutes } from "./routes/health.ts";
 import { metricsRoutes } from "./routes/metrics.ts";
 import type { LoadView } from "./routes/v1/shed.ts";
@@ -62,11 +63,14 @@ export function createApp(deps: AppDeps) {
     .use(
       openapi({
         path: "/docs",
+        // The viewer is page/static/docs.html with Swagger UI from node_modules: no CDN at run time.
+        provider: null,
         documentation: { info: { title: "K2 market data API", version: deps.version } },
       }),
     )
     .use(healthRoutes(deps.readiness))
-    .use(metricsRoutes(deps.registry));
+    .use(metricsRoutes(deps.registry))
+    .use(pageRoutes(deps));
   return deps.engine
     ? app.use(
         v1Routes({
