@@ -13,7 +13,8 @@ TEST_INTEGRATION := test
 IMAGE ?= k2:dev
 
 .PHONY: help bootstrap start demo test test-pr test-pr-full ci-all test-operational test-unit test-integration test-shard lint format typecheck bench bench-doc clean \
-	coverage audit config-doc docker-build chaos-smoke soak-smoke perf-gate test-soak-1h test-soak-24h test-chaos
+	coverage audit config-doc docker-build chaos-smoke soak-smoke perf-gate test-soak-1h test-soak-24h test-chaos \
+	nats-server
 
 help: ## list every target
 	@grep -hE '^[a-zA-Z0-9_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN{FS=":.*## "}{printf "  %-18s %s\n", $$1, $$2}'
@@ -109,6 +110,16 @@ test-operational: bootstrap ## hand-overs and restarts under load, upgrade rehea
 	"$(BUN)" run operational/handover-load.ts --mode restart --rounds 3
 	"$(BUN)" run operational/upgrade-rehearsal.ts
 	"$(BUN)" test test/process/handover.test.ts test/process/disk-full.test.ts
+
+# Debian's nats-server (2.9.x). The package also enables a system service; K2's tests and benches
+# never use it: each starts a private cluster on free loopback ports (test/support/nats-cluster.ts).
+nats-server: ## install nats-server from Debian apt when missing (the NATS tests and bench-nats start private clusters from it)
+	@if command -v nats-server >/dev/null || [ -x /usr/sbin/nats-server ]; then \
+	  echo "nats-server present: $$(PATH=$$PATH:/usr/sbin nats-server --version)"; \
+	else \
+	  sudo=; [ "$$(id -u)" = 0 ] || sudo=sudo; \
+	  $$sudo apt-get update && $$sudo apt-get install -y nats-server; \
+	fi
 
 bench-doc: bootstrap ## run every benchmark and regenerate docs/BENCHMARKS.md (~10 min; --quick: make bench-doc ARGS=--quick)
 	"$(BUN)" run scripts/bench-doc.ts $(ARGS)
