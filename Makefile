@@ -12,8 +12,9 @@ TEST_INTEGRATION := test
 
 IMAGE ?= k2:dev
 
-.PHONY: help bootstrap chromium start demo test test-pr test-pr-full ci-all test-operational test-unit test-integration test-shard lint format typecheck bench bench-doc clean \
-	coverage audit config-doc docker-build chaos-smoke soak-smoke perf-gate test-soak-1h test-soak-24h test-chaos
+.PHONY: help bootstrap chromium start demo demo-cluster test test-pr test-pr-full ci-all test-operational test-unit test-integration test-shard lint format typecheck bench bench-doc clean \
+	coverage audit config-doc docker-build chaos-smoke soak-smoke perf-gate test-soak-1h test-soak-24h test-chaos \
+	nats-server test-cluster
 
 help: ## list every target
 	@grep -hE '^[a-zA-Z0-9_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN{FS=":.*## "}{printf "  %-18s %s\n", $$1, $$2}'
@@ -43,24 +44,30 @@ start: bootstrap ## install what is missing and run the service (bun run start)
 demo: bootstrap ## run K2 against the embedded Binance simulator (K2_SOURCE=sim)
 	K2_SOURCE=sim "$(BUN)" run start
 
-test: bootstrap chromium lint typecheck ## lint + typecheck + the default test suite (< 5 min on 2 cores)
+demo-cluster: bootstrap nats-server ## 3 NATS nodes + simulator + 2 recorders + 1 writer + 1 query node on loopback, until Ctrl-C (docs/SCALING.md)
+	"$(BUN)" run scripts/demo-cluster.ts
+
+test: bootstrap chromium nats-server lint typecheck ## lint + typecheck + the default test suite (< 5 min on 2 cores)
 	"$(BUN)" test $(TEST_UNIT) $(TEST_INTEGRATION)
 
 # The predecessor's tiers, under the names its operators know.
 test-pr: bootstrap lint typecheck ## lint + typecheck + unit tests (src/): the quick check before a PR (~20 s)
 	"$(BUN)" test $(TEST_UNIT)
 
+test-cluster: bootstrap nats-server ## the long cluster tests (writer crashes, leader death, 30 s NATS outage; ~2 min): CI runs them after make test
+	"$(BUN)" test ./test-long
+
 test-pr-full: test ## lint + typecheck + unit + integration (the default suite, < 5 min)
 
-ci-all: test audit chaos-smoke soak-smoke perf-gate ## everything CI runs, locally (not the Docker build: no engine here; not the weekly 24 h soak)
+ci-all: test test-cluster audit chaos-smoke soak-smoke perf-gate ## everything CI runs, locally (not the Docker build: no engine here; not the weekly 24 h soak)
 
 test-unit: bootstrap ## unit tests beside the code (src/)
 	"$(BUN)" test $(TEST_UNIT)
 
-test-integration: bootstrap chromium ## cross-stage tests against real sockets and files (test/)
+test-integration: bootstrap chromium nats-server ## cross-stage tests against real sockets and files (test/)
 	"$(BUN)" test $(TEST_INTEGRATION)
 
-test-shard: bootstrap chromium ## one shard of the default suite: make test-shard SHARD=2/4
+test-shard: bootstrap chromium nats-server ## one shard of the default suite: make test-shard SHARD=2/4
 	"$(BUN)" test --shard=$(SHARD) $(TEST_UNIT) $(TEST_INTEGRATION)
 
 lint: bootstrap ## biome + actionlint and pin rules (.github/) + Dockerfile lint
@@ -120,6 +127,16 @@ test-operational: bootstrap ## hand-overs and restarts under load, upgrade rehea
 	"$(BUN)" run operational/handover-load.ts --mode restart --rounds 3
 	"$(BUN)" run operational/upgrade-rehearsal.ts
 	"$(BUN)" test test/process/handover.test.ts test/process/disk-full.test.ts
+
+# Debian's nats-server (2.9.x). The package also enables a system service; K2's tests and benches
+# never use it: each starts a private cluster on free loopback ports (test/support/nats-cluster.ts).
+nats-server: ## install nats-server from Debian apt when missing (the NATS tests and bench-nats start private clusters from it)
+	@if command -v nats-server >/dev/null || [ -x /usr/sbin/nats-server ]; then \
+	  echo "nats-server present: $$(PATH=$$PATH:/usr/sbin nats-server --version)"; \
+	else \
+	  sudo=; [ "$$(id -u)" = 0 ] || sudo=sudo; \
+	  $$sudo apt-get update && $$sudo apt-get install -y nats-server; \
+	fi
 
 bench-doc: bootstrap ## run every benchmark and regenerate docs/BENCHMARKS.md (~10 min; --quick: make bench-doc ARGS=--quick)
 	"$(BUN)" run scripts/bench-doc.ts $(ARGS)

@@ -1,5 +1,5 @@
 /**
- * `.ci/run` itself, with a stand-in `make` on PATH that prints what bun test prints: the summary
+ * `.ci/run` itself, with a stand-in `make` on PATH whose `make test` prints what bun test prints: the summary
  * line counts passes, failures and skips (bun prints no "skip" or "fail" line when there are
  * none), the SKIP lines of self-skipping tests are repeated, and the exit code is make's.
  */
@@ -14,13 +14,18 @@ afterEach(() => {
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
 });
 
-async function ciRun(makeOutput: string, makeExit: number) {
+async function ciRun(makeOutput: string, makeExit: number, clusterOutput = "") {
   const d = mkdtempSync(join(tmpdir(), "k2-ci-run-"));
   dirs.push(d);
   mkdirSync(join(d, ".ci"));
   mkdirSync(join(d, "bin"));
   copyFileSync(join(ROOT, ".ci/run"), join(d, ".ci/run"));
-  writeFileSync(join(d, "bin/make"), `#!/bin/bash\ncat <<'OUT'\n${makeOutput}\nOUT\nexit ${makeExit}\n`);
+  // In this stand-in `make test` prints `makeOutput`, `make test-cluster` prints `clusterOutput`;
+  // the other targets (installs) print nothing and succeed.
+  writeFileSync(
+    join(d, "bin/make"),
+    `#!/bin/bash\nif [ "$1" = test-cluster ]; then cat <<'OUT'\n${clusterOutput}\nOUT\nexit 0; fi\n[ "$1" = test ] || exit 0\ncat <<'OUT'\n${makeOutput}\nOUT\nexit ${makeExit}\n`,
+  );
   chmodSync(join(d, "bin/make"), 0o755);
   const proc = Bun.spawn(["bash", ".ci/run"], {
     cwd: d,
@@ -54,4 +59,9 @@ test("a failing make test still prints the summary and passes its exit code on",
   expect(r.out).toContain("10 passed, 2 failed, 0 skipped");
   expect(r.out).toMatch(/ci: \d+ s, exit 2/);
   expect(r.code).toBe(2);
+});
+
+test("the default suite and the cluster suite are summed in one summary", async () => {
+  const r = await ciRun(" 12 pass\n 0 fail\nRan 12 tests", 0, " 3 pass\n 1 fail\nRan 4 tests");
+  expect(r.out).toContain("15 passed, 1 failed, 0 skipped");
 });
