@@ -1,13 +1,13 @@
 import { describe, expect, test } from "bun:test";
 import { DecodeStatus, SymbolLookup } from "../decode/binance/index.ts";
+import { type GapEntry, GapLedger } from "../ingest/gap-ledger.ts";
 import { FrameTag, Ingest } from "../ingest/ingest.ts";
+import { Sequencer } from "../ingest/sequencer.ts";
 import { SymbolTable } from "../model/symbols.ts";
 import type { TableName } from "../model/tables.ts";
 import { DeadLetterBuffer } from "../ring/dead-letter.ts";
 import { Ring } from "../ring/ring.ts";
 import { type DlqEntry, decodeDlqLine } from "../sink/dlq/index.ts";
-import { type GapEntry, GapLedger } from "../ingest/gap-ledger.ts";
-import { Sequencer } from "../ingest/sequencer.ts";
 import { replayDlq, symbolsInFrames } from "./dlq-replay.ts";
 
 const trade = (id: number, sym = "BTCUSDT", price = "100.50000000") =>

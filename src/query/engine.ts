@@ -2,9 +2,10 @@
  * QueryEngine: the one object the HTTP layer calls. It checks budgets and symbols, then runs
  * row, candle, summary and coverage queries over cold files (DuckDB) and hot rows (memory).
  */
+
+import type { GapEntry } from "../model/gaps.ts";
 import type { SymbolTable } from "../model/symbols.ts";
 import type { TableName } from "../model/tables.ts";
-import type { GapEntry } from "../model/gaps.ts";
 import { CandleCache } from "./candle-cache.ts";
 import { Duck, type DuckOptions } from "./duck.ts";
 import { HotWindow } from "./hot.ts";

@@ -3,13 +3,13 @@ import pino from "pino";
 import { createApp } from "../../src/http/app.ts";
 import type { LoadView } from "../../src/http/routes/v1/shed.ts";
 import { type ApiOptions, v1Routes } from "../../src/http/routes/v1.ts";
+import { GapLedger } from "../../src/ingest/gap-ledger.ts";
 import { SymbolTable } from "../../src/model/symbols.ts";
 import { Registry } from "../../src/obs/metrics.ts";
 import { DirFileSource } from "../../src/query/dir-source.ts";
 import { type EngineOptions, QueryEngine } from "../../src/query/engine.ts";
 import type { FileSource } from "../../src/query/types.ts";
 import { Readiness } from "../../src/resilience/readiness.ts";
-import { GapLedger } from "../../src/ingest/gap-ledger.ts";
 import { BASE_US, buildFixture, type Fixture } from "./fixture.ts";
 
 export interface Harness {

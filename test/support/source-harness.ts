@@ -4,7 +4,10 @@
  * Used by the source tests; the whole process (with storage) is exercised in test/process.
  */
 import { SymbolLookup } from "../../src/decode/binance/index.ts";
+import { GapLedger } from "../../src/ingest/gap-ledger.ts";
+import { GapRepairer } from "../../src/ingest/gap-repair.ts";
 import { FrameTag, Ingest } from "../../src/ingest/ingest.ts";
+import { Sequencer } from "../../src/ingest/sequencer.ts";
 import { SymbolTable } from "../../src/model/symbols.ts";
 import { TABLE_BY_ID } from "../../src/model/tables.ts";
 import { Backoff } from "../../src/resilience/backoff.ts";
@@ -17,9 +20,6 @@ import { nowUs } from "../../src/source/binance/connection.ts";
 import { BinanceRest, type RestOptions } from "../../src/source/binance/rest.ts";
 import { BinanceSource, type LifecycleEvent } from "../../src/source/binance/source.ts";
 import { type StreamKind, shardStreams, streamNames } from "../../src/source/binance/streams.ts";
-import { GapLedger } from "../../src/ingest/gap-ledger.ts";
-import { GapRepairer } from "../../src/ingest/gap-repair.ts";
-import { Sequencer } from "../../src/ingest/sequencer.ts";
 
 export interface HarnessOptions {
   symbols?: string[];
