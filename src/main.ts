@@ -51,6 +51,15 @@ function loadOrExit() {
 
 const config = loadOrExit();
 
+// The scale-out roles (docs/SCALING.md) start their own way; `all` is the single process below.
+// Their process lives on in the server and signal handlers runRole set up: the rest of this
+// module never runs for them (the await never resolves).
+if (config.role !== "all") {
+  const { runRole } = await import("./roles/index.ts");
+  await runRole(config, createLogger(config.logLevel));
+  await new Promise<never>(() => {});
+}
+
 /** One line on stderr and exit 2: what an operator must fix before K2 can start. */
 function refuse(message: string): never {
   console.error(`k2: ${message}`);

@@ -2,10 +2,8 @@
  * The keys of a K2 spread over processes through NATS JetStream (docs/SCALING.md). With the
  * default role `all` none of them is read: one process, no NATS.
  */
+import { MAX_SHARDS } from "../bus/subjects.ts";
 import { int, type KeyDef, oneOf, type Parsed } from "./schema.ts";
-
-/** Writer shards are few (one durable consumer each); the bound keeps a typo from making thousands. */
-export const MAX_SHARDS = 64;
 
 /** all: one process (default) · recorder: source → bus · writer: bus → files · query: files → API. */
 export const ROLES = ["all", "recorder", "writer", "query"] as const;

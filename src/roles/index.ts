@@ -1,0 +1,89 @@
+/**
+ * Runs a role other than `all` (K2_ROLE): claim what it owns, start it, serve health, metrics
+ * (and /v1 on a query node) on K2_PORT, drain on SIGTERM/SIGINT. A recorder owns its WAL folder
+ * like a single process does; a writer owns its shard of the folder (writers of other shards
+ * share it); a query node only reads. No hand-over between roles: a second process of the same
+ * claim is refused (exit 2).
+ */
+import pkg from "../../package.json" with { type: "json" };
+import type { Config } from "../config/index.ts";
+import { createApp } from "../http/index.ts";
+import { isLoopbackHost } from "../http/routes/v1/guard.ts";
+import type { Logger } from "../obs/index.ts";
+import { type Claim, claimDataDir, DataDirTakenError, portInUse } from "../owner/index.ts";
+import { startQueryNode } from "./query.ts";
+import { startRecorder } from "./recorder.ts";
+import type { RoleProcess } from "./role.ts";
+import { startWriter } from "./writer.ts";
+
+function refuse(message: string): never {
+  console.error(`k2: ${message}`);
+  process.exit(2);
+}
+
+export async function runRole(config: Config, logger: Logger): Promise<void> {
+  let claim: Claim | undefined;
+  const scope = config.role === "writer" ? `writer-${config.writerShard}-of-${config.shards}` : "all";
+  if (config.role !== "query") {
+    try {
+      claim = await claimDataDir(config.dataDir, pkg.version, scope);
+    } catch (e) {
+      if (e instanceof DataDirTakenError)
+        refuse(`${e.message} (role ${config.role}${config.role === "writer" ? ` shard ${scope}` : ""})`);
+      throw e;
+    }
+  }
+  if (portInUse(config.host, config.port))
+    refuse(`port ${config.port} on ${config.host} is in use by another program (K2_PORT)`);
+  logger.info({ version: pkg.version, role: config.role }, "k2 starting");
+  let proc: RoleProcess;
+  try {
+    proc =
+      config.role === "recorder"
+        ? await startRecorder(config, logger)
+        : config.role === "writer"
+          ? await startWriter(config, logger)
+          : await startQueryNode(config, logger);
+  } catch (e) {
+    logger.fatal({ err: e }, "k2 could not start");
+    refuse(`could not start role ${config.role}: ${(e as Error).message}`);
+  }
+  const app = createApp({
+    registry: proc.registry,
+    readiness: proc.readiness,
+    logger,
+    version: pkg.version,
+    engine: proc.engine,
+    load: proc.degradation,
+    api: {
+      apiKeys: config.apiKeys,
+      requireApiKey: !isLoopbackHost(config.host) || config.apiKeys.length > 0,
+      rateLimitPerSec: config.rateLimitPerSec,
+      rateLimitBurst: config.rateLimitBurst,
+      corsOrigins: config.corsOrigins,
+      maxBodyBytes: config.maxBodyBytes,
+    },
+  });
+  const server = Bun.serve({ hostname: config.host, port: config.port, fetch: (req) => app.handle(req) });
+  if (claim) claim.info.url = server.url.href;
+  logger.info({ pid: process.pid, role: config.role, url: server.url.href }, "k2 serving");
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal, grace_ms: config.shutdownGraceMs }, "k2 stopping");
+    const force = setTimeout(() => {
+      logger.error({ grace_ms: config.shutdownGraceMs }, "grace period over; exiting without a full drain");
+      process.exit(1);
+    }, config.shutdownGraceMs);
+    await server.stop(false);
+    await proc.stop();
+    clearTimeout(force);
+    claim?.release();
+    logger.info("k2 stopped");
+    logger.flush?.();
+    process.exit(0);
+  };
+  process.on("SIGTERM", () => void shutdown("SIGTERM"));
+  process.on("SIGINT", () => void shutdown("SIGINT"));
+}

@@ -1,0 +1,86 @@
+/**
+ * Role `query`: files → HTTP API, with no link to any recorder or writer. The catalog is the
+ * shared folder's listing, read again every RESCAN_MS: new files join, files compacted away or
+ * deleted leave (their cached candles and rows with them).
+ */
+import { Catalog, rebuildCatalog } from "../catalog/index.ts";
+import type { Config } from "../config/index.ts";
+import { SymbolTable } from "../model/symbols.ts";
+import { type Logger, Registry, registerProcessMetrics, stageLogger } from "../obs/index.ts";
+import { openQuery } from "../pipeline/query.ts";
+import { once, registerChecks, Timers } from "../pipeline/subsystem.ts";
+import { DegradationManager } from "../resilience/degradation.ts";
+import { Readiness } from "../resilience/readiness.ts";
+import type { RoleProcess } from "./role.ts";
+
+/** How often the folder is listed again: the freshness of a query node's answers. */
+export const RESCAN_MS = 1000;
+
+/** Bring `catalog` to the folder's current listing; returns files added and removed. */
+export async function rescan(catalog: Catalog, dataDir: string): Promise<{ added: number; removed: number }> {
+  const now = (await rebuildCatalog(dataDir, { removeSuperseded: false, removeTemp: false })).catalog.all();
+  const have = new Map(catalog.all().map((f) => [f.path, f]));
+  const seen = new Set<string>();
+  let added = 0;
+  for (const f of now) {
+    seen.add(f.path);
+    if (!have.has(f.path)) {
+      catalog.add(f);
+      added++;
+    }
+  }
+  const gone = [...have.values()].filter((f) => !seen.has(f.path));
+  if (gone.length > 0 && catalog.swap(gone)) catalog.forget(gone.map((f) => f.path));
+  return { added, removed: gone.length };
+}
+
+export async function startQueryNode(config: Config, logger: Logger): Promise<RoleProcess> {
+  const registry = new Registry();
+  const readiness = new Readiness();
+  const lag = registerProcessMetrics(registry, config.lagWindowMs);
+  const log = stageLogger(logger, "query-node");
+  const catalog = new Catalog();
+  const first = await rescan(catalog, config.dataDir);
+  log.info({ files: first.added, dir: config.dataDir }, "catalog listed");
+  const degradation = new DegradationManager({ rssBudgetBytes: config.rssBudgetMb * 1024 * 1024 });
+  const symbols = new SymbolTable(config.symbols);
+  const query = await openQuery({ config, catalog, symbols, degradation });
+  let lastScanMs = performance.now();
+  let scanning = false;
+  const timers = new Timers();
+  timers.every(RESCAN_MS, () => {
+    if (scanning) return;
+    scanning = true;
+    rescan(catalog, config.dataDir)
+      .then(() => {
+        lastScanMs = performance.now();
+      })
+      .catch((e) => log.warn(`listing ${config.dataDir} failed: ${(e as Error).message}`))
+      .finally(() => {
+        scanning = false;
+      });
+  });
+  readiness.register("config", () => ({ ok: true, reason: "role query" }));
+  readiness.register("catalog", () => {
+    const age = performance.now() - lastScanMs;
+    return age < 10 * RESCAN_MS
+      ? { ok: true, reason: `${catalog.size} files` }
+      : { ok: false, reason: `folder not listed for ${Math.round(age / 1000)} s` };
+  });
+  registerChecks(readiness, query);
+  registry.gauge("k2_catalog_files", "visible Parquet files", () => catalog.size);
+  query.start();
+  return {
+    role: "query",
+    registry,
+    readiness,
+    engine: query.engine,
+    degradation,
+    stop: once(async () => {
+      timers.clear();
+      while (scanning) await Bun.sleep(10);
+      await query.stop();
+      lag.stop();
+    }),
+  };
+}

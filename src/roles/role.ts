@@ -1,0 +1,18 @@
+/**
+ * What src/main.ts needs of a role other than `all` (src/pipeline/index.ts): its metrics and
+ * readiness to serve, a query engine where it answers /v1, and a stop that drains it.
+ */
+import type { Role } from "../config/cluster-keys.ts";
+import type { Registry } from "../obs/index.ts";
+import type { QueryEngine } from "../query/engine.ts";
+import type { DegradationManager } from "../resilience/degradation.ts";
+import type { Readiness } from "../resilience/readiness.ts";
+
+export interface RoleProcess {
+  readonly role: Exclude<Role, "all">;
+  readonly registry: Registry;
+  readonly readiness: Readiness;
+  readonly engine?: QueryEngine;
+  readonly degradation?: DegradationManager;
+  stop(): Promise<void>;
+}

@@ -1,0 +1,83 @@
+/**
+ * Role `writer` (shard K2_WRITER_SHARD of K2_SHARDS): bus → files. The shard's durable consumer
+ * feeds the bus writer (rows once by (table, symbol, id), acked after their file is committed);
+ * the catalog and the maintenance subsystem cover only this shard's symbols, so only this writer
+ * compacts and retires its files. Other shards' writers may share the folder: their files live
+ * under other symbol= partitions.
+ */
+
+import { shardOf } from "../bus/index.ts";
+import { Catalog, rebuildCatalog } from "../catalog/index.ts";
+import type { Config } from "../config/index.ts";
+import { SymbolTable } from "../model/symbols.ts";
+import { type Logger, Registry, registerProcessMetrics, stageLogger } from "../obs/index.ts";
+import { openBus } from "../pipeline/bus.ts";
+import { openBusWriter } from "../pipeline/bus-writer.ts";
+import { prepareDataDir } from "../pipeline/index.ts";
+import { openMaintenance } from "../pipeline/maintenance.ts";
+import { once, registerChecks, type Subsystem } from "../pipeline/subsystem.ts";
+import { DegradationManager } from "../resilience/degradation.ts";
+import { Readiness } from "../resilience/readiness.ts";
+import { ParquetWriterPool } from "../sink/parquet/index.ts";
+import type { RoleProcess } from "./role.ts";
+
+export async function startWriter(config: Config, logger: Logger): Promise<RoleProcess> {
+  const registry = new Registry();
+  const readiness = new Readiness();
+  const lag = registerProcessMetrics(registry, config.lagWindowMs);
+  const shard = config.writerShard - 1;
+  const log = stageLogger(logger, `writer-${config.writerShard}-of-${config.shards}`);
+  if (shard >= config.shards)
+    throw new RangeError(`K2_WRITER_SHARD=${config.writerShard} is beyond K2_SHARDS=${config.shards}`);
+  prepareDataDir(config.dataDir);
+
+  // This shard's files only (another writer's temp files are not ours to remove).
+  const rebuilt = await rebuildCatalog(config.dataDir, { removeSuperseded: false, removeTemp: false });
+  const catalog = new Catalog();
+  for (const f of rebuilt.catalog.all()) if (shardOf(f.symbol, config.shards) === shard) catalog.add(f);
+  log.info({ files: catalog.size }, "catalog of this shard rebuilt from disk");
+  const pool = await ParquetWriterPool.start({ dataDir: config.dataDir, workers: 1, maxInFlight: 16 });
+  const bus = await openBus(config, log, `k2-writer-${config.writerShard}-of-${config.shards}`);
+  const writer = await openBusWriter({ config, log, bus, catalog, pool, symbols: new SymbolTable() });
+  // A writer has no ring to fill; the manager stays NORMAL unless memory runs out.
+  const degradation = new DegradationManager({ rssBudgetBytes: config.rssBudgetMb * 1024 * 1024 });
+  const maintenance = openMaintenance({ config, log, catalog, pool, mirror: undefined, degradation });
+
+  readiness.register("config", () => ({
+    ok: true,
+    reason: `role writer ${config.writerShard}/${config.shards}`,
+  }));
+  readiness.register("catalog", () => ({ ok: true, reason: `${catalog.size} files` }));
+  registerChecks(readiness, bus);
+  registry.counter("k2_rows_written_total", "rows in visible Parquet files", () => writer.stats.rowsWritten);
+  registry.counter("k2_files_written_total", "Parquet files committed", () => writer.stats.files);
+  registry.counter("k2_bus_messages_total", "bus messages written and acked", () => writer.stats.messages);
+  registry.counter(
+    "k2_duplicates_dropped_total",
+    "rows dropped as already stored (another recorder's copy, a redelivery)",
+    () => writer.stats.duplicates,
+  );
+  registry.counter(
+    "k2_bus_malformed_total",
+    "bus messages refused as malformed",
+    () => writer.stats.malformed,
+  );
+  registry.gauge("k2_catalog_files", "visible Parquet files of this shard", () => catalog.size);
+
+  const parts: readonly Subsystem[] = [writer, maintenance];
+  for (const p of parts) p.start();
+  log.info({ shard: config.writerShard, shards: config.shards }, "writer started");
+  return {
+    role: "writer",
+    registry,
+    readiness,
+    stop: once(async () => {
+      await writer.stop();
+      await maintenance.stop();
+      await bus.stop();
+      await pool.close();
+      lag.stop();
+      log.info("writer stopped");
+    }),
+  };
+}
