@@ -35,6 +35,13 @@ describe("http shell", () => {
     expect(await res.json()).toEqual({ status: "live" });
   });
 
+  test("/health points at the live and ready probes", async () => {
+    const { app } = setup();
+    const res = await get(app as unknown as Elysia, "/health");
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ status: "live", live: "/health/live", ready: "/health/ready" });
+  });
+
   test("/health/ready is 503 with the reason, then 200 when the check passes", async () => {
     const { app, setReady } = setup(false);
     const a = app as unknown as Elysia;

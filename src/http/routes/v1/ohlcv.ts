@@ -1,41 +1,35 @@
 /** /v1/ohlcv and POST /v1/ohlcv/batch: parse, call the engine, serialize. */
-import { Elysia, type Static } from "elysia";
+import { Elysia } from "elysia";
 import type { OhlcvResult } from "../../../query/ohlcv.ts";
 import { HttpError } from "../../errors.ts";
 import type { V1Context } from "./context.ts";
+import { cursorBigInt, cursorInt, decodeCursor, encodeCursor } from "./cursor.ts";
 import { negotiate, rowObjects, serialize } from "./format.ts";
+import { BATCH_DOC, OHLCV_DOC } from "./openapi.ts";
 import {
   call,
-  cursorInt,
+  checkRange,
   DEFAULT_CANDLES,
-  decodeCursor,
-  encodeCursor,
-  intParam,
-  MAX_LIMIT,
-  ohlcvBatchSchema,
-  ohlcvQuerySchema,
-  parseRange,
+  type OHLCV_ITEM_PARAMS,
+  OHLCV_PARAMS,
+  parseBatch,
+  parseQuery,
+  type Values,
 } from "./params.ts";
 
-type OneQuery = Static<typeof ohlcvBatchSchema>["queries"][number];
+type OneQuery = Values<typeof OHLCV_ITEM_PARAMS>;
 
 async function one(
   ctx: V1Context,
   q: OneQuery,
+  prefix = "",
 ): Promise<{ r: OhlcvResult; next: string | null; meta: Record<string, unknown> }> {
-  const { fromUs: start, toUs } = parseRange(q.start, q.end);
+  const { start, end: toUs } = q;
+  checkRange(start, toUs, prefix);
   const fill = q.fill ?? "none";
   const c = decodeCursor(q.cursor, ["ohlcv", q.symbol, q.interval, fill], 2);
   const fromUs = c ? cursorInt(c[0]) : start;
-  const prevText = c?.[1];
-  if (prevText !== undefined && !/^\d{1,19}$/.test(prevText))
-    throw new HttpError(
-      400,
-      "invalid_cursor",
-      "cursor: not a cursor; pass next_cursor from a previous page unchanged",
-      "cursor",
-    );
-  const prevClose = prevText === undefined ? undefined : BigInt(prevText);
+  const prevClose = cursorBigInt(c?.[1]);
   const limit = q.limit ?? DEFAULT_CANDLES;
   const r = await ctx.engine.ohlcv({
     symbol: q.symbol,
@@ -89,10 +83,10 @@ export function ohlcvRoutes(ctx: V1Context, maxBodyBytes: number) {
   return new Elysia({ name: "v1-ohlcv" })
     .get(
       "/ohlcv",
-      ({ query, request, set }) =>
+      ({ request, set }) =>
         call(async () => {
-          const limit = intParam(query.limit, "limit", 1, MAX_LIMIT, DEFAULT_CANDLES);
-          const { r, next, meta } = await one(ctx, { ...query, limit });
+          const query = parseQuery(request, OHLCV_PARAMS, "/v1/ohlcv");
+          const { r, next, meta } = await one(ctx, query);
           return serialize(
             r.frame,
             negotiate(query.format, request.headers.get("accept")),
@@ -103,10 +97,7 @@ export function ohlcvRoutes(ctx: V1Context, maxBodyBytes: number) {
             set.headers,
           );
         }),
-      {
-        query: ohlcvQuerySchema,
-        detail: { summary: "OHLCV candles from trades, UTC-aligned, exact decimals" },
-      },
+      { detail: OHLCV_DOC },
     )
     .post(
       "/ohlcv/batch",
@@ -114,16 +105,16 @@ export function ohlcvRoutes(ctx: V1Context, maxBodyBytes: number) {
         call(async () => {
           // Sequential on purpose: the engine's connection pool is the concurrency limit.
           const results = [];
-          for (const q of body.queries) {
-            const { r, next, meta } = await one(ctx, q);
+          const queries = parseBatch(body);
+          for (const [i, q] of queries.entries()) {
+            const { r, next, meta } = await one(ctx, q, `queries.${i}.`);
             results.push({ data: rowObjects(r.frame), next_cursor: next, meta });
           }
           return { data: results, next_cursor: null, meta: { count: results.length } };
         }),
       {
         parse: ({ request }) => readCapped(request, maxBodyBytes),
-        body: ohlcvBatchSchema,
-        detail: { summary: "up to 10 candle queries in one request (JSON)" },
+        detail: BATCH_DOC,
       },
     );
 }

@@ -1,9 +1,10 @@
 import { describe, expect, test } from "bun:test";
 import { formatDecimal } from "../../../model/decimal.ts";
 import { HttpError } from "../../errors.ts";
+import { decodeCursor, encodeCursor } from "./cursor.ts";
 import { decimalText, isoUs, isoUsReference, negotiate } from "./format.ts";
 import { isLoopbackHost, matchKey, TokenBucket } from "./guard.ts";
-import { decodeCursor, encodeCursor, parseTimeUs } from "./params.ts";
+import { timeValueUs as parseTimeUs } from "./values.ts";
 
 describe("times", () => {
   test("ISO-8601 to the µs, zones, dates and epoch ms", () => {
