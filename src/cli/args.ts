@@ -8,6 +8,9 @@ export class CliArgError extends Error {}
 
 export const DEFAULT_URL = "http://127.0.0.1:8000";
 export const DEFAULT_TIMEOUT_MS = 30_000;
+/** Rows printed at most while following cursors, unless --max-rows says otherwise. */
+export const DEFAULT_MAX_ROWS = 1_000_000;
+const MAX_MAX_ROWS = 100_000_000;
 const FORMATS = ["json", "csv", "ndjson", "parquet", "msgpack"] as const;
 const INTERVALS = ["1s", "1m", "5m", "15m", "30m", "1h", "4h", "1d"] as const;
 
@@ -126,6 +129,7 @@ const COMMON: Record<string, FlagSpec> = {
   "--api-key": {},
   "--format": { param: "format", check: oneOf(FORMATS) },
   "--timeout-ms": { check: positiveInt(600_000) },
+  "--max-rows": { check: positiveInt(MAX_MAX_ROWS) },
 };
 
 export const QUERY_HELP = `k2 query <command> [flags] — query a running K2 server; the response body goes to stdout
@@ -140,6 +144,9 @@ flags (per command: k2 query <command> --help):
   --api-key KEY      sent as X-API-Key (or set K2_API_KEY)
   --format F         ${FORMATS.join("|")} (default json)
   --timeout-ms N     give up after N ms (default ${DEFAULT_TIMEOUT_MS})
+  --max-rows N       follow next_cursor until the end or N rows (default ${DEFAULT_MAX_ROWS}); when it
+                     stops early, stderr gives the --cursor to go on from. --limit is the page size.
+                     Parquet and msgpack pages cannot be joined: one page, and stderr says if more follow.
 
 examples:
   bun run k2 query trades --symbol BTCUSDT --since 1h --format csv
@@ -164,6 +171,12 @@ export interface QueryRequest {
   readonly url: string;
   readonly headers: Record<string, string>;
   readonly timeoutMs: number;
+  /** The command pages with cursors (rows, recent, candles); the others answer in one response. */
+  readonly pages: boolean;
+  readonly format: string;
+  /** --limit: the page size, when given. */
+  readonly pageRows: number | undefined;
+  readonly maxRows: number;
 }
 
 export type ParsedQuery = { kind: "help"; text: string } | { kind: "request"; request: QueryRequest };
@@ -243,5 +256,17 @@ export function parseQueryArgs(
   const key = values.get("--api-key") ?? env.K2_API_KEY;
   const headers: Record<string, string> = key ? { "x-api-key": key } : {};
   const timeoutMs = Number(values.get("--timeout-ms") ?? DEFAULT_TIMEOUT_MS);
-  return { kind: "request", request: { url, headers, timeoutMs } };
+  const limit = values.get("--limit");
+  return {
+    kind: "request",
+    request: {
+      url,
+      headers,
+      timeoutMs,
+      pages: "--cursor" in cmd.flags,
+      format: values.get("--format") ?? "json",
+      pageRows: limit === undefined ? undefined : Number(limit),
+      maxRows: Number(values.get("--max-rows") ?? DEFAULT_MAX_ROWS),
+    },
+  };
 }
