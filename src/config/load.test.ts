@@ -89,6 +89,10 @@ describe("loadConfig", () => {
 
   test("unknown flags and a flag without value are rejected", () => {
     expect(rejection(["--nope", "1"], {}).message).toContain("--nope");
+    // One sentence with the nearest flag, not the list of every flag.
+    expect(rejection(["--prot", "1"], {}).message).toBe(
+      'unknown argument "--prot": did you mean --port? (k2 --help lists every flag and command)',
+    );
     expect(rejection(["--port"], {}).message).toContain("value after the flag");
   });
 
