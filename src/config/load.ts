@@ -6,6 +6,9 @@ import pkg from "../../package.json" with { type: "json" };
 import { type Config, KEYS, type KeyName, type KeyValues } from "./keys.ts";
 import { credentialsFrom, isS3Url, objectStoreConfig } from "./object-store.ts";
 
+/** Keys whose values are secrets: never logged, never echoed in an error. */
+export const isSecret = (env: string): boolean => /KEY|SECRET|TOKEN|PASSWORD/.test(env);
+
 export class ConfigError extends Error {
   readonly kind = "config";
   readonly retryable = false;
@@ -15,6 +18,14 @@ export class ConfigError extends Error {
     readonly expected: string,
   ) {
     super(`invalid ${key}=${JSON.stringify(value)}: expected ${expected}`);
+  }
+}
+
+/** A rejected secret: `why` names the bad part (position, length), the value is not kept. */
+export class SecretConfigError extends ConfigError {
+  constructor(key: string, why: string) {
+    super(key, "", why);
+    this.message = `invalid ${key} (value not shown): ${why}`;
   }
 }
 
@@ -126,6 +137,7 @@ export function loadConfig(
     const parsed = (def.parse as (raw: string) => { ok: boolean; value?: unknown; expected?: string })(raw);
     if (!parsed.ok) {
       const where = fromFlag !== undefined ? flagName(def.env) : def.env;
+      if (isSecret(def.env)) throw new SecretConfigError(where, parsed.expected ?? "not a valid value");
       throw new ConfigError(where, raw, parsed.expected ?? "a valid value");
     }
     out[k] =
@@ -183,11 +195,13 @@ function crossCheck(c: KeyValues): void {
   }
 }
 
-/** What to log at start: every key, nothing secret (names with KEY, SECRET, TOKEN or PASSWORD are masked). */
+/** What to log at start: every key, nothing secret (a secret set is "***", unset "none"). */
 export function describeConfig(config: Config): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const k of Object.keys(KEYS) as KeyName[]) {
-    out[KEYS[k].env] = /KEY|SECRET|TOKEN|PASSWORD/.test(KEYS[k].env) ? "***" : config[k];
+    const v = config[k];
+    const unset = v === "" || (Array.isArray(v) && v.length === 0);
+    out[KEYS[k].env] = isSecret(KEYS[k].env) ? (unset ? "none" : "***") : v;
   }
   // `dataDir` holds the local folder; the log should show where the files really go.
   if (config.objectStore) out[KEYS.dataDir.env] = config.objectStore.url;
