@@ -4,17 +4,18 @@ import pino from "pino";
 import { parsePrometheus, sample } from "../../test/support/prometheus.ts";
 import { Registry } from "../obs/metrics.ts";
 import { Readiness } from "../resilience/readiness.ts";
-import { createApp } from "./app.ts";
+import { type AppDeps, createApp } from "./app.ts";
 import { HttpError } from "./errors.ts";
+import { metricsNeedKey } from "./routes/v1/guard.ts";
 
-function setup(ready = true) {
+function setup(ready = true, api: AppDeps["api"] = undefined) {
   const registry = new Registry();
   const readiness = new Readiness();
   let ok = ready;
   readiness.register("data_dir", () => (ok ? { ok: true } : { ok: false, reason: "data dir not writable" }));
   const lines: string[] = [];
   const logger = pino({ level: "info" }, { write: (s: string) => lines.push(s) });
-  const app = createApp({ registry, readiness, logger, version: "test" })
+  const app = createApp({ registry, readiness, logger, version: "test", ...(api ? { api } : {}) })
     .get("/boom", () => {
       throw new Error("kaboom internals");
     })
@@ -107,6 +108,28 @@ describe("http shell", () => {
     const res = await get(app as unknown as Elysia, "/teapot");
     expect(res.status).toBe(418);
     expect(((await res.json()) as { error: { field: string } }).error.field).toBe("pot");
+  });
+
+  test("issue 16, defect 17: off loopback, /metrics follows the API keys unless K2_METRICS_PUBLIC", async () => {
+    const key = "metrics-key-0123456789";
+    expect([
+      metricsNeedKey("0.0.0.0", false),
+      metricsNeedKey("0.0.0.0", true),
+      metricsNeedKey("127.0.0.1", false),
+      metricsNeedKey("::1", false),
+    ]).toEqual([true, false, false, false]);
+    const gated = setup(true, { apiKeys: [key], metricsNeedKey: true }).app as unknown as Elysia;
+    const none = await get(gated, "/metrics");
+    expect([none.status, ((await none.json()) as { error: { code: string } }).error.code]).toEqual([
+      401,
+      "unauthorized",
+    ]);
+    expect((await get(gated, "/metrics", { "x-api-key": `${key}x` })).status).toBe(401);
+    const ok = await get(gated, "/metrics", { "x-api-key": key });
+    expect([ok.status, (await ok.text()).includes("k2_http_requests_total")]).toEqual([200, true]);
+    expect((await get(gated, "/health/live")).status).toBe(200); // probes stay open
+    const open = setup(true, { apiKeys: [key], metricsNeedKey: false }).app as unknown as Elysia;
+    expect((await get(open, "/metrics")).status).toBe(200);
   });
 
   test("/docs serves OpenAPI", async () => {

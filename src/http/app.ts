@@ -11,6 +11,7 @@ import type { Readiness } from "../resilience/readiness.ts";
 import { mapError } from "./errors.ts";
 import { healthRoutes } from "./routes/health.ts";
 import { metricsRoutes } from "./routes/metrics.ts";
+import { keyGate } from "./routes/v1/guard.ts";
 import type { LoadView } from "./routes/v1/shed.ts";
 import { type ApiOptions, v1Routes } from "./routes/v1.ts";
 
@@ -66,7 +67,9 @@ export function createApp(deps: AppDeps) {
       }),
     )
     .use(healthRoutes(deps.readiness))
-    .use(metricsRoutes(deps.registry));
+    .use(
+      metricsRoutes(deps.registry, deps.api?.metricsNeedKey ? keyGate(deps.api.apiKeys ?? []) : undefined),
+    );
   return deps.engine
     ? app.use(
         v1Routes({

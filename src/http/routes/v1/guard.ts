@@ -19,6 +19,8 @@ export interface GuardOptions {
   readonly corsOrigins: readonly string[];
   /** Largest request body in bytes (K2_MAX_BODY_BYTES). */
   readonly maxBodyBytes: number;
+  /** /metrics asks for a key too (see metricsNeedKey). */
+  readonly metricsNeedKey: boolean;
 }
 
 export const DEFAULT_GUARD_OPTIONS: GuardOptions = {
@@ -28,6 +30,7 @@ export const DEFAULT_GUARD_OPTIONS: GuardOptions = {
   rateLimitBurst: 100,
   corsOrigins: [],
   maxBodyBytes: 65_536,
+  metricsNeedKey: false,
 };
 
 /** Keys are required whenever the API listens beyond this machine. */
@@ -40,7 +43,29 @@ export function isLoopbackHost(host: string): boolean {
   );
 }
 
+/** Off loopback, /metrics is for the key holders too, unless K2_METRICS_PUBLIC=true says otherwise. */
+export function metricsNeedKey(host: string, metricsPublic: boolean): boolean {
+  return !isLoopbackHost(host) && !metricsPublic;
+}
+
 const digest = (s: string) => createHash("sha256").update(s).digest();
+
+/** Index of the key sent in X-API-Key among `keyDigests`; 401 when none is sent or it is unknown. */
+export function identify(req: Request, keyDigests: readonly Buffer[]): number {
+  const key = req.headers.get("x-api-key");
+  if (!key) throw new HttpError(401, "unauthorized", "missing X-API-Key header", "X-API-Key");
+  const who = matchKey(key, keyDigests);
+  if (who < 0) throw new HttpError(401, "unauthorized", "X-API-Key not recognised", "X-API-Key");
+  return who;
+}
+
+/** The key check alone, for routes outside /v1 (/metrics off loopback). */
+export function keyGate(keys: readonly string[]): (req: Request) => void {
+  const digests = keys.map(digest);
+  return (req) => {
+    identify(req, digests);
+  };
+}
 
 /** Index of the matching key, or -1. Every key is compared, each in constant time over digests. */
 export function matchKey(given: string, keyDigests: readonly Buffer[]): number {
@@ -130,16 +155,12 @@ export class Guard {
         `request body of ${len} bytes exceeds the limit of ${this.opts.maxBodyBytes}`,
       );
     let who = -1;
-    const key = req.headers.get("x-api-key");
     if (this.#required) {
-      if (!key) {
+      try {
+        who = identify(req, this.#digests);
+      } catch (e) {
         this.rejectedAuth++;
-        throw new HttpError(401, "unauthorized", "missing X-API-Key header", "X-API-Key");
-      }
-      who = matchKey(key, this.#digests);
-      if (who < 0) {
-        this.rejectedAuth++;
-        throw new HttpError(401, "unauthorized", "X-API-Key not recognised", "X-API-Key");
+        throw e;
       }
     }
     const now = this.nowMs();
