@@ -77,6 +77,21 @@ describe("http shell", () => {
     expect(body.error.request_id).toBe(res.headers.get("x-request-id") ?? "missing");
   });
 
+  test("a path served for another method is 405 with Allow, not 404", async () => {
+    const { app } = setup();
+    const a = app as unknown as Elysia;
+    const res = await a.handle(new Request("http://localhost/health/live", { method: "POST" }));
+    expect([res.status, res.headers.get("allow")]).toEqual([405, "GET"]);
+    const body = (await res.json()) as { error: { code: string; message: string } };
+    expect(body.error).toMatchObject({
+      code: "method_not_allowed",
+      message: "POST is not allowed on /health/live; use GET",
+    });
+    const del = await a.handle(new Request("http://localhost/metrics", { method: "DELETE" }));
+    expect(del.status).toBe(405);
+    expect((await a.handle(new Request("http://localhost/nowhere", { method: "POST" }))).status).toBe(404);
+  });
+
   test("X-Request-Id is echoed when sane and generated otherwise", async () => {
     const { app } = setup();
     const a = app as unknown as Elysia;

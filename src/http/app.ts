@@ -9,6 +9,7 @@ import type { Registry } from "../obs/metrics.ts";
 import type { QueryEngine } from "../query/engine.ts";
 import type { Readiness } from "../resilience/readiness.ts";
 import { mapError } from "./errors.ts";
+import { MethodIndex } from "./methods.ts";
 import { healthRoutes } from "./routes/health.ts";
 import { metricsRoutes } from "./routes/metrics.ts";
 import { keyGate } from "./routes/v1/guard.ts";
@@ -41,6 +42,8 @@ export function createApp(deps: AppDeps) {
   const log = deps.logger;
   const requests = deps.registry.counter("k2_http_requests_total", "HTTP requests by status class");
   const byClass = [1, 2, 3, 4, 5].map((c) => requests.with({ status: `${c}xx` }));
+  // Read at request time: /v1 and any plugin added by the caller are in the list by then.
+  const methods = new MethodIndex(() => app.routes);
   const app = new Elysia()
     .derive({ as: "global" }, ({ request, set }) => {
       const requestId = requestIdFor(request);
@@ -53,8 +56,11 @@ export function createApp(deps: AppDeps) {
     })
     .onError({ as: "global" }, ({ code, error, request, set }) => {
       const requestId = (set.headers["x-request-id"] as string | undefined) ?? requestIdFor(request);
-      const mapped = mapError(code, error, requestId, new URL(request.url).pathname);
+      const path = new URL(request.url).pathname;
+      const allow = code === "NOT_FOUND" ? methods.allowed(path) : [];
+      const mapped = mapError(code, error, requestId, path, { method: request.method, methods: allow });
       if (mapped.unexpected) log.error({ err: error, request_id: requestId }, "unhandled error");
+      if (mapped.status === 405) set.headers.allow = allow.join(", ");
       set.status = mapped.status;
       set.headers["x-request-id"] = requestId;
       set.headers["content-type"] = "application/json";

@@ -193,3 +193,16 @@ describe("friction: epoch seconds and microseconds where milliseconds are expect
     expect(((await r.json()) as { meta: { start_us: number } }).meta.start_us).toBe(1_704_067_200_000_000);
   });
 });
+
+describe("friction: a wrong method is 405 with Allow", () => {
+  test("/v1 routes with parameters and the batch route", async () => {
+    const post = await h.app.handle(
+      new Request("http://localhost/v1/trades?symbol=BTCUSDT", { method: "POST" }),
+    );
+    expect([post.status, post.headers.get("allow")]).toEqual([405, "GET"]);
+    const sum = await h.app.handle(new Request("http://localhost/v1/summary/BTCUSDT", { method: "PUT" }));
+    expect([sum.status, sum.headers.get("allow")]).toEqual([405, "GET"]);
+    const batch = await h.get("/v1/ohlcv/batch");
+    expect([batch.status, batch.headers.get("allow")]).toEqual([405, "POST"]);
+  });
+});
