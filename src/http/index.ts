@@ -1,2 +1,3 @@
 export { type App, type AppDeps, createApp } from "./app.ts";
+export { clientAddress, withClient } from "./client-address.ts";
 export { HttpError, mapError } from "./errors.ts";

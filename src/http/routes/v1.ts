@@ -6,6 +6,7 @@
 import { Elysia } from "elysia";
 import type { Histogram, Registry } from "../../obs/metrics.ts";
 import type { QueryEngine } from "../../query/engine.ts";
+import { clientAddress } from "../client-address.ts";
 import type { V1Context } from "./v1/context.ts";
 import { DEFAULT_GUARD_OPTIONS, Guard, type GuardOptions } from "./v1/guard.ts";
 import { metaRoutes } from "./v1/meta.ts";
@@ -133,6 +134,11 @@ export function v1Routes(deps: V1Deps) {
     "requests refused by the rate limiter (429)",
     () => guard.rejectedRate,
   );
+  reg.counter(
+    "k2_api_rate_buckets_evicted_total",
+    "anonymous client buckets dropped to stay within the bound (that client starts with a full bucket)",
+    () => guard.evictedAnon,
+  );
   const shedCount = reg.counter(
     "k2_api_shed_total",
     "/v1 requests refused with 503 by the degradation level",
@@ -150,7 +156,7 @@ export function v1Routes(deps: V1Deps) {
       const age = engine.freshnessMs(symbolOf(url));
       // -1 = nothing stored for this symbol yet; never mistaken for fresh data.
       set.headers["x-data-freshness-ms"] = String(age ?? -1);
-      guard.check(request, set.headers);
+      guard.check(request, set.headers, clientAddress(request));
       if (deps.load) {
         try {
           shed(deps.load, url, set.headers);

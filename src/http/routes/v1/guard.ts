@@ -104,16 +104,23 @@ export class TokenBucket {
   }
 }
 
+/** Anonymous buckets kept at most (one per client address); the least recently seen goes first. */
+export const ANON_BUCKETS_MAX = 10_000;
+
 const EXPOSE =
   "x-request-id, x-next-cursor, x-meta, x-data-freshness-ms, ratelimit-limit, ratelimit-remaining, ratelimit-reset, retry-after";
 
 export class Guard {
   readonly #digests: Buffer[];
-  /** One bucket per configured key, plus one shared by anonymous callers: bounded by config. */
+  /** One bucket per configured key: bounded by config. */
   readonly #buckets = new Map<number, TokenBucket>();
+  /** One bucket per anonymous client address, least recently seen first: bounded by ANON_BUCKETS_MAX. */
+  readonly #anon = new Map<string, TokenBucket>();
   readonly #required: boolean;
   rejectedAuth = 0;
   rejectedRate = 0;
+  /** Anonymous buckets dropped to stay within ANON_BUCKETS_MAX (that client starts full again). */
+  evictedAnon = 0;
 
   constructor(
     readonly opts: GuardOptions,
@@ -145,8 +152,11 @@ export class Guard {
     return new Response(null, { status: 204, headers: h as Record<string, string> });
   }
 
-  /** Auth, body cap and rate limit for one request; throws HttpError, fills `headers`. */
-  check(req: Request, headers: Record<string, string | number>): void {
+  /**
+   * Auth, body cap and rate limit for one request; throws HttpError, fills `headers`. `address`
+   * (the client's, when known) gives an anonymous caller its own bucket.
+   */
+  check(req: Request, headers: Record<string, string | number>, address = "unknown"): void {
     const len = Number(req.headers.get("content-length") ?? "0");
     if (len > this.opts.maxBodyBytes)
       throw new HttpError(
@@ -164,11 +174,7 @@ export class Guard {
       }
     }
     const now = this.nowMs();
-    let b = this.#buckets.get(who);
-    if (!b) {
-      b = new TokenBucket(this.opts.rateLimitBurst, this.opts.rateLimitPerSec, now);
-      this.#buckets.set(who, b);
-    }
+    const b = who >= 0 ? this.#keyBucket(who, now) : this.#anonBucket(address, now);
     const wait = b.take(now);
     headers["ratelimit-limit"] = String(this.opts.rateLimitBurst);
     headers["ratelimit-remaining"] = String(Math.floor(b.tokens));
@@ -182,5 +188,30 @@ export class Guard {
         `rate limit of ${this.opts.rateLimitPerSec}/s (burst ${this.opts.rateLimitBurst}) exceeded; retry after ${wait} s`,
       );
     }
+  }
+
+  #keyBucket(who: number, now: number): TokenBucket {
+    let b = this.#buckets.get(who);
+    if (!b) {
+      b = new TokenBucket(this.opts.rateLimitBurst, this.opts.rateLimitPerSec, now);
+      this.#buckets.set(who, b);
+    }
+    return b;
+  }
+
+  #anonBucket(address: string, now: number): TokenBucket {
+    let b = this.#anon.get(address);
+    if (b)
+      this.#anon.delete(address); // re-inserted below: most recently seen last
+    else {
+      b = new TokenBucket(this.opts.rateLimitBurst, this.opts.rateLimitPerSec, now);
+      if (this.#anon.size >= ANON_BUCKETS_MAX) {
+        const oldest = this.#anon.keys().next().value;
+        if (oldest !== undefined) this.#anon.delete(oldest);
+        this.evictedAnon++;
+      }
+    }
+    this.#anon.set(address, b);
+    return b;
   }
 }

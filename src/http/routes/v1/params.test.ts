@@ -3,7 +3,14 @@ import { formatDecimal } from "../../../model/decimal.ts";
 import { HttpError } from "../../errors.ts";
 import { decodeCursor, encodeCursor } from "./cursor.ts";
 import { decimalText, isoUs, isoUsReference, negotiate } from "./format.ts";
-import { isLoopbackHost, matchKey, TokenBucket } from "./guard.ts";
+import {
+  ANON_BUCKETS_MAX,
+  DEFAULT_GUARD_OPTIONS,
+  Guard,
+  isLoopbackHost,
+  matchKey,
+  TokenBucket,
+} from "./guard.ts";
 import { timeValueUs as parseTimeUs } from "./values.ts";
 
 describe("times", () => {
@@ -67,6 +74,23 @@ describe("guard parts", () => {
       isLoopbackHost("0.0.0.0"),
       isLoopbackHost("10.0.0.2"),
     ]).toEqual([true, true, false, false]);
+  });
+
+  test("anonymous buckets: one per address, bounded, least recently seen dropped first", () => {
+    const g = new Guard({ ...DEFAULT_GUARD_OPTIONS, rateLimitBurst: 1, rateLimitPerSec: 1 }, () => 0);
+    const hit = (address: string) => {
+      try {
+        g.check(new Request("http://localhost/v1/symbols"), {}, address);
+        return 200;
+      } catch (e) {
+        return (e as HttpError).status;
+      }
+    };
+    expect([hit("a"), hit("a"), hit("b")]).toEqual([200, 429, 200]);
+    for (let i = 0; i < ANON_BUCKETS_MAX - 1; i++) hit(`x${i}`); // "a" is now the least recently seen
+    expect(g.evictedAnon).toBe(1);
+    expect(hit("b")).toBe(429); // still held
+    expect(hit("a")).toBe(200); // dropped, so it starts full again
   });
 
   test("token bucket refills at its rate and never above its burst", () => {
