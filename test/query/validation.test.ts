@@ -206,3 +206,44 @@ describe("friction: a wrong method is 405 with Allow", () => {
     expect([batch.status, batch.headers.get("allow")]).toEqual([405, "POST"]);
   });
 });
+
+describe("friction: OHLCV newest first (order=desc)", () => {
+  type Page = { data: { open_time_us: number }[]; next_cursor: string | null; meta: { order: string } };
+  const base = "/v1/ohlcv?symbol=BTCUSDT&interval=1h&start=2024-01-01&end=2024-01-02";
+  test("the same candles as ascending, reversed, and pages that follow newest to oldest", async () => {
+    const asc = (await (await h.get(base)).json()) as Page;
+    expect(asc.data.length).toBeGreaterThan(20);
+    expect(asc.next_cursor).toBeNull();
+    const desc = (await (await h.get(`${base}&order=desc`)).json()) as Page;
+    expect(desc.meta.order).toBe("desc");
+    expect(desc.data).toEqual([...asc.data].reverse());
+    const seen: number[] = [];
+    let next: string | null = null;
+    for (let i = 0; i < 10; i++) {
+      const q: string = `${base}&order=desc&limit=5${next ? `&cursor=${next}` : ""}`;
+      const page = (await (await h.get(q)).json()) as Page;
+      expect(page.data.length).toBeLessThanOrEqual(5);
+      for (const c of page.data) seen.push(c.open_time_us);
+      next = page.next_cursor;
+      if (next === null) break;
+    }
+    expect(next).toBeNull();
+    expect(seen).toEqual(desc.data.map((c) => c.open_time_us));
+  });
+  test("without start, paging stops at the symbol's first trade", async () => {
+    let next: string | null = null;
+    let n = 0;
+    for (let pages = 0; pages < 10; pages++) {
+      const q: string = `/v1/ohlcv?symbol=BTCUSDT&interval=1d&order=desc&limit=2${next ? `&cursor=${next}` : ""}`;
+      const page = (await (await h.get(q)).json()) as Page;
+      n += page.data.length;
+      next = page.next_cursor;
+      if (next === null) break;
+    }
+    expect([n, next]).toEqual([3, null]); // the fixture's trades span three UTC days
+  });
+  test("fill=previous is refused with order=desc, saying why", async () => {
+    const m = await refused(`${base}&order=desc&fill=previous`, "order");
+    expect(m).toContain("fill=previous");
+  });
+});

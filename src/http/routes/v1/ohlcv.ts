@@ -1,6 +1,6 @@
 /** /v1/ohlcv and POST /v1/ohlcv/batch: parse, call the engine, serialize. */
 import { Elysia } from "elysia";
-import type { OhlcvResult } from "../../../query/ohlcv.ts";
+import { INTERVAL_US, type OhlcvResult } from "../../../query/ohlcv.ts";
 import { HttpError } from "../../errors.ts";
 import type { V1Context } from "./context.ts";
 import { cursorBigInt, cursorInt, decodeCursor, encodeCursor } from "./cursor.ts";
@@ -16,6 +16,7 @@ import {
   parseQuery,
   type Values,
 } from "./params.ts";
+import { invalid } from "./values.ts";
 
 type OneQuery = Values<typeof OHLCV_ITEM_PARAMS>;
 
@@ -27,6 +28,7 @@ async function one(
   const { start, end: toUs } = q;
   checkRange(start, toUs, prefix);
   const fill = q.fill ?? "none";
+  if (q.order === "desc") return newestFirst(ctx, q, prefix);
   const c = decodeCursor(q.cursor, ["ohlcv", q.symbol, q.interval, fill], 2);
   const fromUs = c ? cursorInt(c[0]) : start;
   const prevClose = cursorBigInt(c?.[1]);
@@ -50,10 +52,60 @@ async function one(
     count: r.frame.length,
     start_us: fromUs ?? null,
     end_us: toUs ?? null,
+    order: "asc",
     incomplete: r.incomplete,
-    rounding: "quote_volume and vwap: exact sums, rounded half-up to 8 decimals",
+    rounding: ROUNDING,
   };
   return { r, next, meta };
+}
+
+const ROUNDING = "quote_volume and vwap: exact sums, rounded half-up to 8 decimals";
+
+/**
+ * order=desc: each page is the `limit` buckets that end where the previous page began (at `end`,
+ * or now, for the first), read in ascending order and reversed. Paging stops at `start`, or at
+ * the bucket of the symbol's first stored trade. The cursor holds the next page's end.
+ */
+async function newestFirst(
+  ctx: V1Context,
+  q: OneQuery,
+  prefix: string,
+): Promise<{ r: OhlcvResult; next: string | null; meta: Record<string, unknown> }> {
+  if (q.fill === "previous")
+    throw invalid(
+      `${prefix}order`,
+      "desc cannot be combined with fill=previous (the close before a page is not known yet); use order=asc",
+    );
+  const iv = INTERVAL_US[q.interval];
+  const fill = "none";
+  const c = decodeCursor(q.cursor, ["ohlcv-desc", q.symbol, q.interval], 1);
+  const end = c ? cursorInt(c[0]) : (q.end ?? Math.floor(ctx.engine.nowUs() / iv) * iv + iv);
+  const first = ctx.engine.coverage().find((x) => x.table === "trades" && x.symbol === q.symbol)?.firstUs;
+  const lower = q.start ?? (first === undefined ? end : Math.floor(first / iv) * iv);
+  const limit = q.limit ?? DEFAULT_CANDLES;
+  const from = Math.max(lower, Math.ceil(end / iv) * iv - limit * iv);
+  const asc = await ctx.engine.ohlcv({
+    symbol: q.symbol,
+    interval: q.interval,
+    fromUs: from,
+    toUs: end,
+    limit,
+    fill,
+  });
+  const frame = { ...asc.frame, data: asc.frame.data.map((col) => [...col].reverse()) };
+  const next = from > lower ? encodeCursor(["ohlcv-desc", q.symbol, q.interval, from]) : null;
+  const meta = {
+    symbol: q.symbol,
+    interval: q.interval,
+    fill,
+    count: frame.length,
+    start_us: q.start ?? null,
+    end_us: end,
+    order: "desc",
+    incomplete: asc.incomplete,
+    rounding: ROUNDING,
+  };
+  return { r: { ...asc, frame, next: null }, next, meta };
 }
 
 /** Batch bodies are read with a byte cap even when no Content-Length was sent (chunked). */

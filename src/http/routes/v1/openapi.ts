@@ -148,6 +148,7 @@ const OHLCV_META = {
   count: int,
   start_us: int,
   end_us: int,
+  order: str,
   incomplete: { type: "boolean" },
   rounding: str,
 };

@@ -105,6 +105,7 @@ export const OHLCV_ITEM_PARAMS = {
   limit: int(1, MAX_LIMIT, DEFAULT_CANDLES),
   cursor,
   fill: oneOf(["none", "previous"] as const),
+  order,
 };
 export const OHLCV_PARAMS = { ...OHLCV_ITEM_PARAMS, format };
 export const SUMMARY_PATH = { symbol: required(symbol) };
