@@ -102,6 +102,7 @@ const COMMANDS: Record<string, Command> = {
       ...RANGE,
       "--limit": ROWS["--limit"]!,
       "--fill": { param: "fill", check: oneOf(["none", "previous"]) },
+      "--order": ROWS["--order"]!,
       "--cursor": ROWS["--cursor"]!,
     },
     required: ["--symbol", "--interval"],

@@ -167,6 +167,12 @@ describe("defect 5: one human sentence per error; lowercase symbols are normalis
     expect(replay.status).toBe(200);
     await replay.text();
   });
+  test("X-Data-Freshness-Ms is the same for a lowercase symbol", async () => {
+    const upper = (await h.get("/v1/trades?symbol=BTCUSDT&limit=1")).headers.get("x-data-freshness-ms");
+    expect(upper).not.toBe("-1");
+    for (const p of ["/v1/trades?symbol=btcusdt&limit=1", "/v1/summary/btcusdt?date=2024-01-01"])
+      expect([p, (await h.get(p)).headers.get("x-data-freshness-ms")]).toEqual([p, upper]);
+  });
   test("a symbol that cannot be one says what a symbol looks like", async () => {
     const m = await refused("/v1/trades?symbol=BTC-USDT", "symbol");
     expect(m).toContain("BTCUSDT");

@@ -47,12 +47,12 @@ const ROUTES: Record<string, string> = {
 };
 const LATENCY_BUCKETS_S = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5];
 
-/** Symbol a request is about, for X-Data-Freshness-Ms (query `symbol` or /summary/:symbol). */
+/** Symbol a request is about, for X-Data-Freshness-Ms (query `symbol` or /summary/:symbol), upper-cased as the routes do. */
 function symbolOf(url: URL): string | undefined {
   const q = url.searchParams.get("symbol");
-  if (q) return q;
-  const m = /^\/v1\/summary\/([A-Z0-9]{2,20})$/.exec(url.pathname);
-  return m?.[1];
+  if (q) return q.toUpperCase();
+  const m = /^\/v1\/summary\/([A-Za-z0-9]{2,20})$/.exec(url.pathname);
+  return m?.[1]?.toUpperCase();
 }
 
 export function v1Routes(deps: V1Deps) {
