@@ -1,8 +1,11 @@
 /**
  * `k2 query ...` arguments → one HTTP request against a running K2 (pure: no I/O, the clock is
  * passed in). Bad input throws CliArgError with a one-line message; the runner exits 2 with it.
- * The server validates everything again; checks here catch mistakes before any request is made.
+ * Values are checked by the server's own value module (src/http/routes/v1/values.ts), so the CLI
+ * and the API say the same thing about the same mistake, before any request is made.
  */
+import { HttpError } from "../http/errors.ts";
+import { dateValue, intValue, oneOfValue, symbolValue, timeValueUs } from "../http/routes/v1/values.ts";
 
 export class CliArgError extends Error {}
 
@@ -11,8 +14,9 @@ export const DEFAULT_TIMEOUT_MS = 30_000;
 /** Rows printed at most while following cursors, unless --max-rows says otherwise. */
 export const DEFAULT_MAX_ROWS = 1_000_000;
 const MAX_MAX_ROWS = 100_000_000;
-const FORMATS = ["json", "csv", "ndjson", "parquet", "msgpack"] as const;
-const INTERVALS = ["1s", "1m", "5m", "15m", "30m", "1h", "4h", "1d"] as const;
+/** The server's lists, kept here so `k2 query` loads no query engine; args.test.ts compares them. */
+export const FORMATS = ["json", "csv", "ndjson", "parquet", "msgpack"] as const;
+export const INTERVALS = ["1s", "1m", "5m", "15m", "30m", "1h", "4h", "1d"] as const;
 
 /** What a flag becomes (`param`: its query parameter) and how its value is checked. */
 interface FlagSpec {
@@ -20,34 +24,23 @@ interface FlagSpec {
   readonly check?: (v: string, flag: string) => string;
 }
 
-const symbol = (v: string, flag: string) => {
-  const s = v.toUpperCase();
-  if (!/^[A-Z0-9]{2,20}$/.test(s))
-    throw new CliArgError(`${flag}: expected a symbol like BTCUSDT, got "${v}"`);
-  return s;
-};
-const oneOf =
-  (xs: readonly string[]) =>
+/** A server value check as a flag check: its HttpError becomes the CLI's one-line error. */
+const asFlag =
+  <T>(check: (v: string, flag: string) => T, out: (v: string, parsed: T) => string = (v) => v) =>
   (v: string, flag: string): string => {
-    if (!xs.includes(v)) throw new CliArgError(`${flag}: expected one of ${xs.join("|")}, got "${v}"`);
-    return v;
+    try {
+      return out(v, check(v, flag));
+    } catch (e) {
+      if (e instanceof HttpError) throw new CliArgError(e.message);
+      throw e;
+    }
   };
-const positiveInt =
-  (max: number) =>
-  (v: string, flag: string): string => {
-    if (!/^\d{1,9}$/.test(v) || Number(v) < 1 || Number(v) > max)
-      throw new CliArgError(`${flag}: expected an integer 1..${max}, got "${v}"`);
-    return v;
-  };
-const time = (v: string, flag: string) => {
-  if (!/^(\d{1,15}|\d{4}-\d{2}-\d{2}(T[0-9:.]+(Z|[+-]\d{2}:?\d{2})?)?)$/.test(v))
-    throw new CliArgError(`${flag}: expected ISO-8601 (2024-01-01T12:00:00Z) or epoch ms, got "${v}"`);
-  return v;
-};
-const date = (v: string, flag: string) => {
-  if (!/^\d{4}-\d{2}-\d{2}$/.test(v)) throw new CliArgError(`${flag}: expected YYYY-MM-DD, got "${v}"`);
-  return v;
-};
+
+const symbol = asFlag(symbolValue, (_, s) => s);
+const oneOf = (xs: readonly string[]) => asFlag((v, flag) => oneOfValue(v, flag, xs));
+const positiveInt = (max: number) => asFlag((v, flag) => intValue(v, flag, 1, max));
+const time = asFlag(timeValueUs);
+const date = asFlag(dateValue);
 
 const RANGE: Record<string, FlagSpec> = {
   "--start": { param: "start", check: time },
