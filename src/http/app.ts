@@ -57,7 +57,10 @@ export function createApp(deps: AppDeps) {
     .onError({ as: "global" }, ({ code, error, request, set }) => {
       const requestId = (set.headers["x-request-id"] as string | undefined) ?? requestIdFor(request);
       const path = new URL(request.url).pathname;
-      const allow = code === "NOT_FOUND" ? methods.allowed(path) : [];
+      let allow = code === "NOT_FOUND" ? methods.allowed(path) : [];
+      // Served for this very method yet not routed: Elysia misread the URL (it assumes 11+
+      // characters before the path, so a Host such as "k2" breaks routing). A 404, not a 405.
+      if (allow.includes(request.method)) allow = [];
       const mapped = mapError(code, error, requestId, path, { method: request.method, methods: allow });
       if (mapped.unexpected) log.error({ err: error, request_id: requestId }, "unhandled error");
       if (mapped.status === 405) set.headers.allow = allow.join(", ");
