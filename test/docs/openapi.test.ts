@@ -34,6 +34,16 @@ describe("the OpenAPI spec documents every response and body", () => {
     }
   });
 
+  test("OpenAPI 3.1 wording: null is a type, not `nullable`", async () => {
+    const text = await (await h.get("/docs/json")).text();
+    expect(text).toContain('"openapi":"3.1');
+    expect(text).not.toContain('"nullable"');
+    const trades = paths["/v1/trades"]?.get?.responses?.["200"]?.content?.["application/json"]?.schema as {
+      properties: { data: { items: { properties: Record<string, { type: unknown }> } } };
+    };
+    expect(trades.properties.data.items.properties.price?.type).toEqual(["string", "null"]);
+  });
+
   test("/v1 operations document the error body", () => {
     for (const [p, methods] of Object.entries(paths)) {
       if (!p.startsWith("/v1/")) continue;

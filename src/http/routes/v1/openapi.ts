@@ -24,6 +24,9 @@ import {
 type Schema = Record<string, unknown>;
 const TEXT: Schema = { type: "string" };
 
+/** OpenAPI 3.1 (the spec's version) says "may be null" with a type list, not `nullable`. */
+const orNull = (s: Schema): Schema => ({ ...s, type: [s.type, "null"] });
+
 const COLUMN_SCHEMA: Record<ColumnDef["type"], Schema> = {
   string: { type: "string" },
   int64: { type: "integer" },
@@ -36,9 +39,9 @@ const COLUMN_SCHEMA: Record<ColumnDef["type"], Schema> = {
 export function rowSchema(columns: readonly ColumnDef[]): Schema {
   const properties: Record<string, Schema> = {};
   for (const c of columns) {
-    properties[c.name] = { ...COLUMN_SCHEMA[c.type], nullable: true };
+    properties[c.name] = orNull(COLUMN_SCHEMA[c.type]);
     if (c.type === "timestamp_us")
-      properties[`${c.name.slice(0, -3)}_iso`] = { type: "string", format: "date-time", nullable: true };
+      properties[`${c.name.slice(0, -3)}_iso`] = orNull({ type: "string", format: "date-time" });
   }
   return { type: "object", properties, required: Object.keys(properties) };
 }
@@ -83,11 +86,10 @@ const envelope = (row: Schema, meta: Schema): Schema => ({
   required: ["data", "next_cursor", "meta"],
   properties: {
     data: { type: "array", items: row },
-    next_cursor: {
+    next_cursor: orNull({
       type: "string",
-      nullable: true,
       description: "pass as cursor= for the next page; null at the end",
-    },
+    }),
     meta: { type: "object", properties: meta, additionalProperties: true },
   },
 });
@@ -101,7 +103,9 @@ function ok(row: Schema, meta: Schema) {
       schema:
         f === "json" || f === "msgpack"
           ? body
-          : { type: "string", format: f === "parquet" ? "binary" : "text" },
+          : f === "parquet"
+            ? { type: "string", format: "binary" }
+            : TEXT,
     };
   return {
     "200": {
@@ -211,7 +215,7 @@ export const SYMBOLS_DOC = (columns: readonly ColumnDef[]) => ({
 export const GAPS_DOC = (columns: readonly ColumnDef[]) => ({
   summary: "the gap ledger: repaired / missing at source / unrepaired id ranges",
   parameters: paramDocs(GAPS_PARAMS),
-  responses: ok(rowSchema(columns), { count: int, symbol: { type: "string", nullable: true } }),
+  responses: ok(rowSchema(columns), { count: int, symbol: orNull(str) }),
 });
 
 export const REPLAY_DOC = {
