@@ -25,6 +25,12 @@ describe("times", () => {
     expect(parseTimeUs("2024-01-02", "start")).toBe(Date.UTC(2024, 0, 2) * 1000);
     expect(parseTimeUs("1704067200123", "end")).toBe(1_704_067_200_123_000);
     expect(() => parseTimeUs("2023-02-29", "end")).toThrow(HttpError);
+    expect(() => parseTimeUs("0024-02-29", "end")).toThrow("before 1970");
+    expect(() => parseTimeUs("2024-13-01T00:00Z", "end")).toThrow("months run from 01 to 12");
+    expect(parseTimeUs("2024-02-29T23:59:59.999999-14:00", "end")).toBe(
+      Date.UTC(2024, 2, 1, 13, 59, 59) * 1000 + 999_999,
+    );
+    expect(parseTimeUs("0", "start")).toBe(0);
     expect(isoUs(1_704_067_200_000_007)).toBe("2024-01-01T00:00:00.000007Z");
   });
 });

@@ -86,6 +86,8 @@ const daysIn = (y: number, m: number) => new Date(Date.UTC(y, m, 0)).getUTCDate(
 function calendarDateMs(ymd: string, field: string, whole: string): number {
   const [y, m, d] = ymd.split("-").map(Number) as [number, number, number];
   const not = `${JSON.stringify(whole)} is not a calendar date`;
+  // Also keeps Date.UTC away from years 0-99, which it reads as 1900-1999.
+  if (y < 1970) throw invalid(field, `${JSON.stringify(whole)} is before 1970, where epoch time starts`);
   if (m < 1 || m > 12) throw invalid(field, `${not} (months run from 01 to 12)`);
   const last = daysIn(y, m);
   if (d < 1 || d > last) throw invalid(field, `${not} (${MONTHS[m - 1]} ${y} has ${last} days)`);
