@@ -24,17 +24,22 @@ interface FlagSpec {
   readonly check?: (v: string, flag: string) => string;
 }
 
-/** A server value check as a flag check: its HttpError becomes the CLI's one-line error. */
-const asFlag =
-  <T>(check: (v: string, flag: string) => T, out: (v: string, parsed: T) => string = (v) => v) =>
-  (v: string, flag: string): string => {
+/** A server value check for a flag: its HttpError becomes the CLI's one-line error. */
+export const cliCheck =
+  <T>(check: (v: string, flag: string) => T) =>
+  (v: string, flag: string): T => {
     try {
-      return out(v, check(v, flag));
+      return check(v, flag);
     } catch (e) {
       if (e instanceof HttpError) throw new CliArgError(e.message);
       throw e;
     }
   };
+/** The check as a FlagSpec check: the value is sent as given (after the check) unless `out` says. */
+const asFlag =
+  <T>(check: (v: string, flag: string) => T, out: (v: string, parsed: T) => string = (v) => v) =>
+  (v: string, flag: string): string =>
+    out(v, cliCheck(check)(v, flag));
 
 const symbol = asFlag(symbolValue, (_, s) => s);
 const oneOf = (xs: readonly string[]) => asFlag((v, flag) => oneOfValue(v, flag, xs));
