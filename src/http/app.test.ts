@@ -81,12 +81,14 @@ describe("http shell", () => {
     const { app } = setup();
     const a = app as unknown as Elysia;
     const res = await a.handle(new Request("http://localhost/health/live", { method: "POST" }));
-    expect([res.status, res.headers.get("allow")]).toEqual([405, "GET"]);
+    expect([res.status, res.headers.get("allow")]).toEqual([405, "GET, HEAD"]);
     const body = (await res.json()) as { error: { code: string; message: string } };
     expect(body.error).toMatchObject({
       code: "method_not_allowed",
-      message: "POST is not allowed on /health/live; use GET",
+      message: "POST is not allowed on /health/live; use GET or HEAD",
     });
+    const options = await a.handle(new Request("http://localhost/health/live", { method: "OPTIONS" }));
+    expect([options.status, options.headers.get("allow")]).toEqual([204, "GET, HEAD"]);
     const del = await a.handle(new Request("http://localhost/metrics", { method: "DELETE" }));
     expect(del.status).toBe(405);
     expect((await a.handle(new Request("http://localhost/nowhere", { method: "POST" }))).status).toBe(404);

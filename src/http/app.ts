@@ -61,6 +61,12 @@ export function createApp(deps: AppDeps) {
       // Served for this very method yet not routed: Elysia misread the URL (it assumes 11+
       // characters before the path, so a Host such as "k2" breaks routing). A 404, not a 405.
       if (allow.includes(request.method)) allow = [];
+      // OPTIONS on a served path (outside /v1, whose gate answers CORS preflights): what is allowed.
+      if (request.method === "OPTIONS" && allow.length > 0)
+        return new Response(null, {
+          status: 204,
+          headers: { allow: allow.join(", "), "x-request-id": requestId },
+        });
       const mapped = mapError(code, error, requestId, path, { method: request.method, methods: allow });
       if (mapped.unexpected) log.error({ err: error, request_id: requestId }, "unhandled error");
       if (mapped.status === 405) set.headers.allow = allow.join(", ");

@@ -53,7 +53,9 @@ export function mapError(
     return { status: error.status, body, unexpected: false };
   }
   if (code === "NOT_FOUND" && allow && allow.methods.length > 0) {
-    const message = `${allow.method} is not allowed on ${path}; use ${allow.methods.join(" or ")}`;
+    const ms = allow.methods;
+    const list = ms.length > 1 ? `${ms.slice(0, -1).join(", ")} or ${ms.at(-1)}` : ms[0];
+    const message = `${allow.method} is not allowed on ${path}; use ${list}`;
     return {
       status: 405,
       body: { error: { code: "method_not_allowed", message, request_id: requestId } },

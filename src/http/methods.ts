@@ -26,7 +26,7 @@ export class MethodIndex {
 
   constructor(private readonly routes: () => readonly RouteLike[]) {}
 
-  /** Methods `pathname` is served for (sorted, HEAD and OPTIONS left out); empty when none. */
+  /** Methods `pathname` is served for, sorted (HEAD with GET: Bun answers it); empty when none. */
   allowed(pathname: string): string[] {
     const all = this.routes();
     // Routes are only ever added (plugins at start): rebuild when the count changes.
@@ -35,8 +35,8 @@ export class MethodIndex {
       this.#seen = all.length;
     }
     const out = new Set<string>();
-    for (const r of this.#routes)
-      if (r.method !== "HEAD" && r.method !== "OPTIONS" && r.re.test(pathname)) out.add(r.method);
+    for (const r of this.#routes) if (r.method !== "OPTIONS" && r.re.test(pathname)) out.add(r.method);
+    if (out.has("GET")) out.add("HEAD");
     return [...out].sort();
   }
 }

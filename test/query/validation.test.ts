@@ -205,9 +205,9 @@ describe("friction: a wrong method is 405 with Allow", () => {
     const post = await h.app.handle(
       new Request("http://localhost/v1/trades?symbol=BTCUSDT", { method: "POST" }),
     );
-    expect([post.status, post.headers.get("allow")]).toEqual([405, "GET"]);
+    expect([post.status, post.headers.get("allow")]).toEqual([405, "GET, HEAD"]);
     const sum = await h.app.handle(new Request("http://localhost/v1/summary/BTCUSDT", { method: "PUT" }));
-    expect([sum.status, sum.headers.get("allow")]).toEqual([405, "GET"]);
+    expect([sum.status, sum.headers.get("allow")]).toEqual([405, "GET, HEAD"]);
     const batch = await h.get("/v1/ohlcv/batch");
     expect([batch.status, batch.headers.get("allow")]).toEqual([405, "POST"]);
   });
