@@ -16,8 +16,13 @@ IMAGE ?= k2:dev
 	coverage audit config-doc docker-build chaos-smoke soak-smoke perf-gate test-soak-1h test-soak-24h test-chaos \
 	nats-server test-cluster
 
+# Variables a help line may mention as $(NAME): help prints their values, not their names.
+HELP_VARS := BUN_VERSION IMAGE SHARD
+
 help: ## list every target
-	@grep -hE '^[a-zA-Z0-9_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN{FS=":.*## "}{printf "  %-18s %s\n", $$1, $$2}'
+	@grep -hE '^[a-zA-Z0-9_-]+:.*## ' $(MAKEFILE_LIST) \
+	  | sed $(foreach v,$(HELP_VARS),-e 's|\$$($(v))|$($(v))|g') \
+	  | awk 'BEGIN{FS=":.*## "}{printf "  %-18s %s\n", $$1, $$2}'
 
 bootstrap: ## find or install Bun $(BUN_VERSION), then install locked dependencies
 	@if [ ! -x "$(BUN)" ]; then \

@@ -6,8 +6,7 @@
  */
 import pkg from "../package.json" with { type: "json" };
 import { ConfigError, describeConfig, loadConfigFromProcess } from "./config/index.ts";
-import { createApp } from "./http/index.ts";
-import { isLoopbackHost } from "./http/routes/v1/guard.ts";
+import { apiOptionsOf, createApp, withClient } from "./http/index.ts";
 import { createLogger } from "./obs/index.ts";
 import {
   BlueSide,
@@ -126,14 +125,7 @@ function appFor(p: Pipeline) {
     version: pkg.version,
     engine: p.engine,
     load: p.degradation,
-    api: {
-      apiKeys: config.apiKeys,
-      requireApiKey: !isLoopbackHost(config.host) || config.apiKeys.length > 0,
-      rateLimitPerSec: config.rateLimitPerSec,
-      rateLimitBurst: config.rateLimitBurst,
-      corsOrigins: config.corsOrigins,
-      maxBodyBytes: config.maxBodyBytes,
-    },
+    api: apiOptionsOf(config),
   });
 }
 // Requests go to the current pipeline's app: a hand-over abandoned after the cut restarts it.
@@ -145,7 +137,8 @@ try {
     hostname: config.host,
     port: config.port,
     reusePort: true,
-    fetch: (req) => app.handle(req),
+    // The client address rides on the request: the anonymous rate limit is per address.
+    fetch: (req, server) => app.handle(withClient(req, server)),
   });
 } catch (e) {
   // Free at the check above, taken since: nothing was accepted yet, so stop cleanly and refuse.

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { CliArgError, parseDurationMs, parseQueryArgs, QUERY_COMMANDS } from "./args.ts";
+import { CliArgError, FORMATS, INTERVALS, parseDurationMs, parseQueryArgs, QUERY_COMMANDS } from "./args.ts";
 
 const NOW = Date.UTC(2024, 0, 2, 12);
 const req = (argv: string[], env: Record<string, string> = {}) => {
@@ -83,15 +83,21 @@ describe("parseQueryArgs", () => {
       [["trade"], /unknown command "trade": expected one of trades/],
       [["trades"], /--symbol is required/],
       [["ohlcv", "--symbol", "BTCUSDT"], /--interval is required/],
-      [["ohlcv", "--symbol", "BTCUSDT", "--interval", "2m"], /--interval: expected one of 1s\|1m/],
-      [["trades", "--symbol", "BTC-USDT"], /--symbol: expected a symbol like BTCUSDT/],
-      [["trades", "--symbol", "BTCUSDT", "--limit", "0"], /--limit: expected an integer 1..10000/],
+      [["ohlcv", "--symbol", "BTCUSDT", "--interval", "2m"], /--interval: expected one of 1s, 1m, 5m/],
+      [
+        ["trades", "--symbol", "BTC-USDT"],
+        /--symbol: expected a symbol of 2 to 20 letters and digits such as BTCUSDT/,
+      ],
+      [["trades", "--symbol", "BTCUSDT", "--limit", "0"], /--limit: expected a whole number from 1 to 10000/],
       [["trades", "--symbol", "BTCUSDT", "--limit", "10001"], /--limit/],
-      [["trades", "--symbol", "BTCUSDT", "--order", "up"], /--order: expected one of asc\|desc/],
-      [["trades", "--symbol", "BTCUSDT", "--format", "xml"], /--format: expected one of json\|csv/],
+      [["trades", "--symbol", "BTCUSDT", "--order", "up"], /--order: expected one of asc, desc, got "up"/],
+      [["trades", "--symbol", "BTCUSDT", "--format", "xml"], /--format: expected one of json, csv/],
       [["trades", "--symbol", "BTCUSDT", "--since", "1w"], /--since: expected a duration/],
       [["trades", "--symbol", "BTCUSDT", "--since", "0h"], /--since/],
-      [["trades", "--symbol", "BTCUSDT", "--start", "yesterday"], /--start: expected ISO-8601/],
+      [
+        ["trades", "--symbol", "BTCUSDT", "--start", "yesterday"],
+        /--start: expected a time such as 2024-01-02/,
+      ],
       [["trades", "--symbol", "BTCUSDT", "--since", "1h", "--start", "2024-01-01"], /give one/],
       [["trades", "--symbol", "BTCUSDT", "--limit"], /--limit: missing value/],
       [["trades", "--symbol", "--limit", "5"], /--symbol: missing value/],
@@ -100,14 +106,35 @@ describe("parseQueryArgs", () => {
       [["trades", "BTCUSDT"], /unexpected argument "BTCUSDT"/],
       [["symbols", "--url", "localhost:8000"], /--url: expected an http or https URL/],
       [["symbols", "--url", "not a url"], /--url: expected http/],
-      [["summary", "--symbol", "BTCUSDT", "--date", "2024-1-1"], /--date: expected YYYY-MM-DD/],
-      [["recent", "--symbol", "BTCUSDT", "--minutes", "61"], /--minutes: expected an integer 1..60/],
+      [
+        ["summary", "--symbol", "BTCUSDT", "--date", "2024-02-30"],
+        /--date: "2024-02-30" is not a calendar date \(February 2024 has 29 days\)/,
+      ],
+      [
+        ["trades", "--symbol", "BTCUSDT", "--start", "1704067200"],
+        /--start: 1704067200 looks like epoch seconds/,
+      ],
+      [
+        ["summary", "--symbol", "BTCUSDT", "--date", "2024-1-1"],
+        /--date: expected a UTC date such as 2024-01-31/,
+      ],
+      [
+        ["recent", "--symbol", "BTCUSDT", "--minutes", "61"],
+        /--minutes: expected a whole number from 1 to 60/,
+      ],
     ];
     for (const [argv, re] of cases) {
       const msg = bad(argv);
       expect(msg).toMatch(re);
       expect(msg).not.toContain("\n");
     }
+  });
+
+  test("the CLI's interval and format lists are the server's", async () => {
+    const { INTERVALS: serverIntervals } = await import("../query/ohlcv.ts");
+    const { FORMATS: serverFormats } = await import("../http/routes/v1/format.ts");
+    expect([...INTERVALS]).toEqual([...serverIntervals]);
+    expect([...FORMATS]).toEqual([...serverFormats]);
   });
 
   test("durations", () => {

@@ -1,15 +1,22 @@
 /**
  * `k2 query ...` arguments → one HTTP request against a running K2 (pure: no I/O, the clock is
  * passed in). Bad input throws CliArgError with a one-line message; the runner exits 2 with it.
- * The server validates everything again; checks here catch mistakes before any request is made.
+ * Values are checked by the server's own value module (src/http/routes/v1/values.ts), so the CLI
+ * and the API say the same thing about the same mistake, before any request is made.
  */
+import { HttpError } from "../http/errors.ts";
+import { dateValue, intValue, oneOfValue, symbolValue, timeValueUs } from "../http/routes/v1/values.ts";
 
 export class CliArgError extends Error {}
 
 export const DEFAULT_URL = "http://127.0.0.1:8000";
 export const DEFAULT_TIMEOUT_MS = 30_000;
-const FORMATS = ["json", "csv", "ndjson", "parquet", "msgpack"] as const;
-const INTERVALS = ["1s", "1m", "5m", "15m", "30m", "1h", "4h", "1d"] as const;
+/** Rows printed at most while following cursors, unless --max-rows says otherwise. */
+export const DEFAULT_MAX_ROWS = 1_000_000;
+const MAX_MAX_ROWS = 100_000_000;
+/** The server's lists, kept here so `k2 query` loads no query engine; args.test.ts compares them. */
+export const FORMATS = ["json", "csv", "ndjson", "parquet", "msgpack"] as const;
+export const INTERVALS = ["1s", "1m", "5m", "15m", "30m", "1h", "4h", "1d"] as const;
 
 /** What a flag becomes (`param`: its query parameter) and how its value is checked. */
 interface FlagSpec {
@@ -17,34 +24,28 @@ interface FlagSpec {
   readonly check?: (v: string, flag: string) => string;
 }
 
-const symbol = (v: string, flag: string) => {
-  const s = v.toUpperCase();
-  if (!/^[A-Z0-9]{2,20}$/.test(s))
-    throw new CliArgError(`${flag}: expected a symbol like BTCUSDT, got "${v}"`);
-  return s;
-};
-const oneOf =
-  (xs: readonly string[]) =>
-  (v: string, flag: string): string => {
-    if (!xs.includes(v)) throw new CliArgError(`${flag}: expected one of ${xs.join("|")}, got "${v}"`);
-    return v;
+/** A server value check for a flag: its HttpError becomes the CLI's one-line error. */
+export const cliCheck =
+  <T>(check: (v: string, flag: string) => T) =>
+  (v: string, flag: string): T => {
+    try {
+      return check(v, flag);
+    } catch (e) {
+      if (e instanceof HttpError) throw new CliArgError(e.message);
+      throw e;
+    }
   };
-const positiveInt =
-  (max: number) =>
-  (v: string, flag: string): string => {
-    if (!/^\d{1,9}$/.test(v) || Number(v) < 1 || Number(v) > max)
-      throw new CliArgError(`${flag}: expected an integer 1..${max}, got "${v}"`);
-    return v;
-  };
-const time = (v: string, flag: string) => {
-  if (!/^(\d{1,15}|\d{4}-\d{2}-\d{2}(T[0-9:.]+(Z|[+-]\d{2}:?\d{2})?)?)$/.test(v))
-    throw new CliArgError(`${flag}: expected ISO-8601 (2024-01-01T12:00:00Z) or epoch ms, got "${v}"`);
-  return v;
-};
-const date = (v: string, flag: string) => {
-  if (!/^\d{4}-\d{2}-\d{2}$/.test(v)) throw new CliArgError(`${flag}: expected YYYY-MM-DD, got "${v}"`);
-  return v;
-};
+/** The check as a FlagSpec check: the value is sent as given (after the check) unless `out` says. */
+const asFlag =
+  <T>(check: (v: string, flag: string) => T, out: (v: string, parsed: T) => string = (v) => v) =>
+  (v: string, flag: string): string =>
+    out(v, cliCheck(check)(v, flag));
+
+const symbol = asFlag(symbolValue, (_, s) => s);
+const oneOf = (xs: readonly string[]) => asFlag((v, flag) => oneOfValue(v, flag, xs));
+const positiveInt = (max: number) => asFlag((v, flag) => intValue(v, flag, 1, max));
+const time = asFlag(timeValueUs);
+const date = asFlag(dateValue);
 
 const RANGE: Record<string, FlagSpec> = {
   "--start": { param: "start", check: time },
@@ -99,6 +100,7 @@ const COMMANDS: Record<string, Command> = {
       ...RANGE,
       "--limit": ROWS["--limit"]!,
       "--fill": { param: "fill", check: oneOf(["none", "previous"]) },
+      "--order": ROWS["--order"]!,
       "--cursor": ROWS["--cursor"]!,
     },
     required: ["--symbol", "--interval"],
@@ -126,6 +128,7 @@ const COMMON: Record<string, FlagSpec> = {
   "--api-key": {},
   "--format": { param: "format", check: oneOf(FORMATS) },
   "--timeout-ms": { check: positiveInt(600_000) },
+  "--max-rows": { check: positiveInt(MAX_MAX_ROWS) },
 };
 
 export const QUERY_HELP = `k2 query <command> [flags] — query a running K2 server; the response body goes to stdout
@@ -140,6 +143,9 @@ flags (per command: k2 query <command> --help):
   --api-key KEY      sent as X-API-Key (or set K2_API_KEY)
   --format F         ${FORMATS.join("|")} (default json)
   --timeout-ms N     give up after N ms (default ${DEFAULT_TIMEOUT_MS})
+  --max-rows N       follow next_cursor until the end or N rows (default ${DEFAULT_MAX_ROWS}); when it
+                     stops early, stderr gives the --cursor to go on from. --limit is the page size.
+                     Parquet and msgpack pages cannot be joined: one page, and stderr says if more follow.
 
 examples:
   bun run k2 query trades --symbol BTCUSDT --since 1h --format csv
@@ -164,6 +170,12 @@ export interface QueryRequest {
   readonly url: string;
   readonly headers: Record<string, string>;
   readonly timeoutMs: number;
+  /** The command pages with cursors (rows, recent, candles); the others answer in one response. */
+  readonly pages: boolean;
+  readonly format: string;
+  /** --limit: the page size, when given. */
+  readonly pageRows: number | undefined;
+  readonly maxRows: number;
 }
 
 export type ParsedQuery = { kind: "help"; text: string } | { kind: "request"; request: QueryRequest };
@@ -243,5 +255,17 @@ export function parseQueryArgs(
   const key = values.get("--api-key") ?? env.K2_API_KEY;
   const headers: Record<string, string> = key ? { "x-api-key": key } : {};
   const timeoutMs = Number(values.get("--timeout-ms") ?? DEFAULT_TIMEOUT_MS);
-  return { kind: "request", request: { url, headers, timeoutMs } };
+  const limit = values.get("--limit");
+  return {
+    kind: "request",
+    request: {
+      url,
+      headers,
+      timeoutMs,
+      pages: "--cursor" in cmd.flags,
+      format: values.get("--format") ?? "json",
+      pageRows: limit === undefined ? undefined : Number(limit),
+      maxRows: Number(values.get("--max-rows") ?? DEFAULT_MAX_ROWS),
+    },
+  };
 }

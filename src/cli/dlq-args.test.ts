@@ -59,6 +59,15 @@ describe("parseDlqArgs", () => {
     expect(parseSinceUs("1700000000123")).toBe(1_700_000_000_123_000);
     expect(parseSinceUs("2024-01-01T01:00:00+01:00")).toBe(1_704_067_200_000_000);
     expect(parseSinceUs("2024-01-01T00:00:00.5Z")).toBe(1_704_067_200_500_000);
+    // Without a zone: UTC, as the API reads it (not the machine's local time).
+    expect(parseSinceUs("2024-01-01T12:00:00")).toBe(Date.UTC(2024, 0, 1, 12) * 1000);
+  });
+
+  test("--since: checked against the calendar like the API (issue 16, defect 2), seconds refused", () => {
+    expect(() => parseSinceUs("2024-02-30T00:00:00Z")).toThrow(
+      '--since: "2024-02-30T00:00:00Z" is not a calendar date (February 2024 has 29 days)',
+    );
+    expect(() => parseSinceUs("1700000000")).toThrow("--since: 1700000000 looks like epoch seconds");
   });
 
   test("help", () => {
@@ -82,7 +91,7 @@ describe("parseDlqArgs", () => {
       [["export", "--limit", "1", "--limit", "2"], /--limit given twice/],
       [["export", "--reason", "ok"], /--reason: expected one of control\|/],
       [["export", "--reason", "oops"], /--reason: expected one of .*truncated.*, got "oops"/],
-      [["export", "--since", "2024-01-01T12:00:00"], /--since: expected ISO-8601 with a zone/],
+      [["export", "--since", "2024-01-01T12:00:00+25:00"], /--since: .* has no such UTC offset/],
       [["export", "--since", "yesterday"], /--since/],
       [["export", "--since", "2024-13-45"], /--since/],
       [["replay", "--symbols", "BTC-USDT"], /--symbols: expected comma-separated symbols/],

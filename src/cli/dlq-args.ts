@@ -5,7 +5,8 @@
  * K2_LOCAL_DIR when K2_DATA_DIR is an s3:// URL, because the DLQ always stays local).
  */
 import { ALL_STATUSES, DecodeStatus, statusName } from "../decode/binance/index.ts";
-import { CliArgError } from "./args.ts";
+import { timeValueUs } from "../http/routes/v1/values.ts";
+import { CliArgError, cliCheck } from "./args.ts";
 
 export const DEFAULT_DATA_DIR = "./data";
 
@@ -63,7 +64,7 @@ flags:
   --data-dir DIR   K2's data folder (default K2_DATA_DIR, or K2_LOCAL_DIR for s3://, else ${DEFAULT_DATA_DIR})
   --json           stats, replay: JSON instead of a table
   --reason NAME    export: only this reason (${DLQ_REASONS.join("|")})
-  --since T        export: received at or after T (ISO-8601 with zone, YYYY-MM-DD in UTC, or epoch ms)
+  --since T        export: received at or after T (ISO-8601, UTC without a zone; YYYY-MM-DD; or epoch ms)
   --limit N        export: at most N entries
   --symbols LIST   replay: symbols the decoder knows (default: those found in the frames)
   --out FILE       replay: write the frames that now decode and whose ids no Parquet file holds
@@ -83,15 +84,9 @@ const positiveInt = (v: string, flag: string): number => {
   return Number(v);
 };
 
-/** ISO-8601 with a zone, a bare date (UTC) or epoch ms → µs. A zoneless time would be local time. */
+/** A time as the API takes it (src/http/routes/v1/values.ts: calendar-checked, UTC without a zone) → µs. */
 export function parseSinceUs(v: string, flag = "--since"): number {
-  const expected = `${flag}: expected ISO-8601 with a zone (2024-01-01T12:00:00Z), YYYY-MM-DD (UTC) or epoch ms, got "${v}"`;
-  if (/^\d{1,15}$/.test(v)) return Number(v) * 1000;
-  if (!/^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2}))?$/.test(v))
-    throw new CliArgError(expected);
-  const ms = Date.parse(v);
-  if (Number.isNaN(ms)) throw new CliArgError(expected);
-  return ms * 1000;
+  return cliCheck(timeValueUs)(v, flag);
 }
 
 function parseSymbols(v: string, flag: string): string[] {

@@ -2,8 +2,8 @@
  * `k2 dlq stats|export|replay`: read `<data dir>/dlq` offline, read-only. Safe while K2 runs: the
  * persister only appends to its newest file (a half-written last line is skipped and reported)
  * and deletes its oldest at the size cap (a file gone mid-read ends with exit 1: run again).
- * Exit 0 ok; 1 when the folder is missing, holds no dead-letter files, or cannot be read; 2 with
- * one line and the usage for bad arguments.
+ * Exit 0 ok, also for an empty folder (nothing dead-lettered is the healthy state); 1 when the
+ * folder is missing or cannot be read; 2 with one line and the usage for bad arguments.
  */
 import {
   closeSync,
@@ -49,10 +49,6 @@ export function openDlqFolder(dataDir: string): DlqFolder {
     .filter((f): f is readonly [number, string] => f[0] !== null)
     .sort((a, b) => a[0] - b[0])
     .map(([, name]) => ({ name, bytes: statSync(join(dir, name)).size }));
-  if (files.length === 0)
-    throw new DlqFolderError(
-      `dead-letter folder ${dir} holds no <seq>.ndjson files: nothing was dead-lettered`,
-    );
   return { dir, files };
 }
 
@@ -90,6 +86,8 @@ export async function runDlqCli(argv: readonly string[], io: CliIo): Promise<num
     }
 
     if (args.kind === "export") {
+      if (folder.files.length === 0)
+        io.error(`k2 dlq: nothing was dead-lettered (${folder.dir} holds no <seq>.ndjson files)`);
       await exportEntries(entries(), args, io);
       warn();
       return 0;

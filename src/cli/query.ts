@@ -1,9 +1,11 @@
 /**
- * `k2 query`: parse the arguments, make one request, write the body to stdout byte for byte (CSV,
- * Parquet and msgpack pass through unchanged). Exit 0 on 2xx; 1 with the server's error message
- * (or the connection failure) on stderr; 2 with one line on stderr for bad arguments.
+ * `k2 query`: parse the arguments, make the request, write the body to stdout (Parquet and msgpack
+ * byte for byte; JSON, CSV and NDJSON pages joined while following next_cursor, see pages.ts).
+ * Exit 0 on 2xx; 1 with the server's error message (or the connection failure) on stderr; 2 with
+ * one line on stderr for bad arguments.
  */
-import { CliArgError, parseQueryArgs } from "./args.ts";
+import { CliArgError, parseQueryArgs, type QueryRequest } from "./args.ts";
+import { FOLLOW_PAGE_ROWS, JOINABLE, JsonJoin, moreLine, pageRows, pageUrl } from "./pages.ts";
 
 export interface CliIo {
   readonly env: Readonly<Record<string, string | undefined>>;
@@ -38,14 +40,29 @@ export async function runQueryCli(argv: readonly string[], io: CliIo): Promise<n
     await io.write(new TextEncoder().encode(`${parsed.text}\n`));
     return 0;
   }
-  const { url, headers, timeoutMs } = parsed.request;
+  const req = parsed.request;
+  if (!req.pages || !JOINABLE.has(req.format)) {
+    const res = await get(req, req.url, io);
+    if (!(res instanceof Response)) return res;
+    await io.write(new Uint8Array(await res.arrayBuffer()));
+    const next = res.headers.get("x-next-cursor");
+    if (req.pages && next) io.error(moreLine(next));
+    return 0;
+  }
+  return follow(req, io);
+}
+
+/** One GET; a failure is reported on stderr and becomes the exit code. */
+async function get(req: QueryRequest, url: string, io: CliIo): Promise<Response | number> {
   const doFetch = io.fetch ?? ((r: Request) => fetch(r));
   let res: Response;
   try {
-    res = await doFetch(new Request(url, { headers, signal: AbortSignal.timeout(timeoutMs) }));
+    res = await doFetch(
+      new Request(url, { headers: req.headers, signal: AbortSignal.timeout(req.timeoutMs) }),
+    );
   } catch (e) {
     const why =
-      (e as Error).name === "TimeoutError" ? `no answer within ${timeoutMs} ms` : (e as Error).message;
+      (e as Error).name === "TimeoutError" ? `no answer within ${req.timeoutMs} ms` : (e as Error).message;
     io.error(`k2 query: could not reach ${new URL(url).origin}: ${why}`);
     return 1;
   }
@@ -53,7 +70,37 @@ export async function runQueryCli(argv: readonly string[], io: CliIo): Promise<n
     io.error(errorLine(res.status, await res.text()));
     return 1;
   }
-  await io.write(new Uint8Array(await res.arrayBuffer()));
+  return res;
+}
+
+/** Page through next_cursor until the end or --max-rows; stderr says where to go on from. */
+async function follow(req: QueryRequest, io: CliIo): Promise<number> {
+  const json = req.format === "json" ? new JsonJoin() : undefined;
+  const page = req.pageRows ?? FOLLOW_PAGE_ROWS;
+  let rows = 0;
+  let cursor: string | null = null;
+  for (let first = true; ; first = false) {
+    const res = await get(
+      req,
+      pageUrl(req.url, first ? null : cursor, Math.min(page, req.maxRows - rows)),
+      io,
+    );
+    if (!(res instanceof Response)) return res;
+    const body = await res.text();
+    cursor = res.headers.get("x-next-cursor");
+    if (json) rows += json.add(body);
+    else {
+      const p = pageRows(req.format, body, first);
+      rows += p.rows;
+      if (p.text !== "") await io.write(new TextEncoder().encode(p.text));
+    }
+    if (cursor === null) break;
+    if (rows >= req.maxRows) {
+      io.error(moreLine(cursor, req.maxRows));
+      break;
+    }
+  }
+  if (json) await io.write(new TextEncoder().encode(json.text()));
   return 0;
 }
 

@@ -2,7 +2,19 @@
 import { SYMBOL_RE } from "../model/symbols.ts";
 import { CLUSTER_KEYS } from "./cluster-keys.ts";
 import { dataLocation, type ObjectStoreConfig, optionalHttpUrl, region } from "./object-store.ts";
-import { host, int, type KeyDef, listOf, oneOf, optionalList, powerOfTwo, text, url } from "./schema.ts";
+import {
+  bool,
+  host,
+  int,
+  type KeyDef,
+  listOf,
+  oneOf,
+  optionalList,
+  powerOfTwo,
+  secretList,
+  text,
+  url,
+} from "./schema.ts";
 
 export const STREAM_KINDS = ["trade", "aggTrade", "bookTicker"] as const;
 export type StreamKind = (typeof STREAM_KINDS)[number];
@@ -359,7 +371,15 @@ export const KEYS = {
     unit: "list",
     description: "comma-separated API keys (X-API-Key); required when K2_HOST is not loopback",
     default: "",
-    parse: optionalList(/^[A-Za-z0-9._~+/=-]{16,256}$/, "comma-separated keys of 16-256 URL-safe characters"),
+    parse: secretList(16, 256, /^[A-Za-z0-9._~+/=-]+$/, "A-Z a-z 0-9 . _ ~ + / = -"),
+  },
+  metricsPublic: {
+    env: "K2_METRICS_PUBLIC",
+    unit: "bool",
+    description:
+      "true: /metrics answers without an API key even when K2 listens off loopback (false: off loopback, /metrics asks for a key from K2_API_KEYS like /v1)",
+    default: "false",
+    parse: bool(),
   },
   rateLimitPerSec: {
     env: "K2_RATE_LIMIT_PER_S",

@@ -89,6 +89,10 @@ describe("loadConfig", () => {
 
   test("unknown flags and a flag without value are rejected", () => {
     expect(rejection(["--nope", "1"], {}).message).toContain("--nope");
+    // One sentence with the nearest flag, not the list of every flag.
+    expect(rejection(["--prot", "1"], {}).message).toBe(
+      'unknown argument "--prot": did you mean --port? (k2 --help lists every flag and command)',
+    );
     expect(rejection(["--port"], {}).message).toContain("value after the flag");
   });
 
@@ -127,6 +131,40 @@ describe("cross-key rules", () => {
     const c = cfg([], { K2_API_KEYS: "abcdefghijklmnop1234,qrstuvwxyz0123456789" });
     expect(describeConfig(c).K2_API_KEYS).toBe("***");
     expect(JSON.stringify(describeConfig(c))).not.toContain("abcdefghijklmnop1234");
+  });
+
+  test("issue 16, defect 15: unset API keys are described as none, not ***", () => {
+    expect(describeConfig(cfg([], {})).K2_API_KEYS).toBe("none");
+  });
+
+  test("issue 16, defect 16: a rejected key list is never echoed; the entry is named by position and length", () => {
+    const good = "abcdefghijklmnop1234";
+    const bad = "sh0rt-secret";
+    for (const [argv, env, where] of [
+      [[], { K2_API_KEYS: `${good},${bad},${good}x` }, "K2_API_KEYS"],
+      [["--api-keys", `${good},${bad},${good}x`], {}, "--api-keys"],
+    ] as const) {
+      const e = rejection([...argv], env);
+      expect(e.message).not.toContain(bad);
+      expect(e.message).not.toContain(good);
+      expect(JSON.stringify(e)).not.toContain(good);
+      expect(e.value).toBe("");
+      expect(e.message).toBe(
+        `invalid ${where} (value not shown): entry 2 of 3 has 12 characters; each key needs 16 to 256 of A-Z a-z 0-9 . _ ~ + / = -`,
+      );
+    }
+    const e = rejection([], { K2_API_KEYS: `${good},${"é".repeat(20)}` });
+    expect(e.message).toBe(
+      "invalid K2_API_KEYS (value not shown): entry 2 of 2 (20 characters) holds a character other than A-Z a-z 0-9 . _ ~ + / = -",
+    );
+  });
+
+  test("K2_METRICS_PUBLIC is a boolean, false by default", () => {
+    expect(cfg([], {}).metricsPublic).toBe(false);
+    expect(cfg([], { K2_METRICS_PUBLIC: "true" }).metricsPublic).toBe(true);
+    expect(rejection([], { K2_METRICS_PUBLIC: "yes please" }).message).toBe(
+      'invalid K2_METRICS_PUBLIC="yes please": expected true or false',
+    );
   });
 
   test("reconnect cap below its base is rejected", () => {

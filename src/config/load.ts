@@ -2,8 +2,12 @@
  * loadConfig(argv, env): flag > env > default, parsed once, validated, frozen.
  * This is the only module that reads argv and the environment (main.ts passes them in).
  */
+import pkg from "../../package.json" with { type: "json" };
 import { type Config, KEYS, type KeyName, type KeyValues } from "./keys.ts";
 import { credentialsFrom, isS3Url, objectStoreConfig } from "./object-store.ts";
+
+/** Keys whose values are secrets: never logged, never echoed in an error. */
+export const isSecret = (env: string): boolean => /KEY|SECRET|TOKEN|PASSWORD/.test(env);
 
 export class ConfigError extends Error {
   readonly kind = "config";
@@ -17,6 +21,23 @@ export class ConfigError extends Error {
   }
 }
 
+/** A rejected secret: `why` names the bad part (position, length), the value is not kept. */
+export class SecretConfigError extends ConfigError {
+  constructor(key: string, why: string) {
+    super(key, "", why);
+    this.message = `invalid ${key} (value not shown): ${why}`;
+  }
+}
+
+/** An argument K2 does not know: named, with the nearest flag when one is close. */
+export class UnknownArgumentError extends ConfigError {
+  constructor(arg: string, near: string | undefined) {
+    super("argument", arg, "a flag");
+    this.message = `unknown argument ${JSON.stringify(arg)}${near ? `: did you mean ${near}?` : ""} (k2 --help lists every flag and command)`;
+  }
+}
+
+/** `help`: print `text` and exit 0 (also for --version). */
 export type LoadResult = { kind: "config"; config: Config } | { kind: "help"; text: string };
 
 /** `K2_DATA_DIR` → `--data-dir`. */
@@ -28,32 +49,69 @@ const FLAG_TO_KEY = new Map<string, KeyName>(
   (Object.keys(KEYS) as KeyName[]).map((k) => [flagName(KEYS[k].env), k]),
 );
 
-function parseArgv(argv: readonly string[]): { flags: Map<KeyName, string>; help: boolean } {
+/** Edit distance for "did you mean": flags are short, the quadratic table is fine. */
+function distance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const cur = [i];
+    for (let j = 1; j <= b.length; j++)
+      cur[j] = Math.min(prev[j]! + 1, cur[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    prev = cur;
+  }
+  return prev[b.length]!;
+}
+
+function nearestFlag(name: string): string | undefined {
+  const all = ["--help", "--version", ...FLAG_TO_KEY.keys()];
+  const [best] = all.map((f) => [f, distance(name, f)] as const).sort((a, b) => a[1] - b[1]);
+  return best && best[1] <= 2 ? best[0] : undefined;
+}
+
+type Wanted = "run" | "help" | "version";
+
+function parseArgv(argv: readonly string[]): { flags: Map<KeyName, string>; wanted: Wanted } {
   const flags = new Map<KeyName, string>();
-  let help = false;
+  let wanted: Wanted = "run";
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] ?? "";
-    if (arg === "--help" || arg === "-h") {
-      help = true;
+    // `help` as a word only in first place: `k2 help` (a value such as a dir named help stays a value).
+    if (arg === "--help" || arg === "-h" || (i === 0 && arg === "help")) {
+      wanted = "help";
+      continue;
+    }
+    if (arg === "--version" || arg === "-V") {
+      if (wanted === "run") wanted = "version";
       continue;
     }
     const eq = arg.indexOf("=");
     const name = eq > 0 ? arg.slice(0, eq) : arg;
     const key = FLAG_TO_KEY.get(name);
-    if (key === undefined) {
-      throw new ConfigError("argument", arg, `one of --help, ${[...FLAG_TO_KEY.keys()].join(", ")}`);
-    }
+    if (key === undefined) throw new UnknownArgumentError(arg, nearestFlag(name));
     let value: string | undefined;
     if (eq > 0) value = arg.slice(eq + 1);
     else value = argv[++i];
     if (value === undefined) throw new ConfigError(name, "", "a value after the flag");
     flags.set(key, value);
   }
-  return { flags, help };
+  return { flags, wanted };
 }
 
+export const versionText = (): string => `k2 ${pkg.version}`;
+
 export function helpText(): string {
-  const lines = ["Usage: k2 [--flag value ...]   (flag > environment > default)", ""];
+  const lines = [
+    `${versionText()}: Binance market data → exactly-once Parquet → query API`,
+    "",
+    "usage:",
+    "  k2 [--flag value ...]        run the service (flag > environment > default; keys below)",
+    "  k2 query <command> [flags]   query a running K2 (k2 query --help)",
+    "  k2 dlq stats|export|replay   read the dead-letter queue offline (k2 dlq --help)",
+    "  k2 help | --help | -h        this text",
+    "  k2 --version | -V            the version",
+    "  (from a clone: bun run k2 ...)",
+    "",
+    "configuration keys:",
+  ];
   for (const k of Object.keys(KEYS) as KeyName[]) {
     const d = KEYS[k];
     lines.push(`  ${flagName(d.env).padEnd(22)} ${d.env.padEnd(22)} [${d.unit}] default: ${d.default}`);
@@ -67,8 +125,9 @@ export function loadConfig(
   argv: readonly string[],
   env: Readonly<Record<string, string | undefined>>,
 ): LoadResult {
-  const { flags, help } = parseArgv(argv);
-  if (help) return { kind: "help", text: helpText() };
+  const { flags, wanted } = parseArgv(argv);
+  if (wanted === "help") return { kind: "help", text: helpText() };
+  if (wanted === "version") return { kind: "help", text: versionText() };
   const out: Record<string, unknown> = {};
   for (const k of Object.keys(KEYS) as KeyName[]) {
     const def = KEYS[k];
@@ -78,6 +137,7 @@ export function loadConfig(
     const parsed = (def.parse as (raw: string) => { ok: boolean; value?: unknown; expected?: string })(raw);
     if (!parsed.ok) {
       const where = fromFlag !== undefined ? flagName(def.env) : def.env;
+      if (isSecret(def.env)) throw new SecretConfigError(where, parsed.expected ?? "not a valid value");
       throw new ConfigError(where, raw, parsed.expected ?? "a valid value");
     }
     out[k] =
@@ -135,11 +195,13 @@ function crossCheck(c: KeyValues): void {
   }
 }
 
-/** What to log at start: every key, nothing secret (names with KEY, SECRET, TOKEN or PASSWORD are masked). */
+/** What to log at start: every key, nothing secret (a secret set is "***", unset "none"). */
 export function describeConfig(config: Config): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const k of Object.keys(KEYS) as KeyName[]) {
-    out[KEYS[k].env] = /KEY|SECRET|TOKEN|PASSWORD/.test(KEYS[k].env) ? "***" : config[k];
+    const v = config[k];
+    const unset = v === "" || (Array.isArray(v) && v.length === 0);
+    out[KEYS[k].env] = isSecret(KEYS[k].env) ? (unset ? "none" : "***") : v;
   }
   // `dataDir` holds the local folder; the log should show where the files really go.
   if (config.objectStore) out[KEYS.dataDir.env] = config.objectStore.url;

@@ -82,6 +82,39 @@ export function text(): (raw: string) => Parsed<string> {
   return (raw) => (raw.trim().length > 0 ? ok(raw.trim()) : bad("a non-empty value"));
 }
 
+export function bool(): (raw: string) => Parsed<boolean> {
+  return (raw) => {
+    const v = raw.trim().toLowerCase();
+    return v === "true" ? ok(true) : v === "false" ? ok(false) : bad("true or false");
+  };
+}
+
+/**
+ * A comma-separated list of secrets that may be empty. A bad entry is named by its position and
+ * length, never shown: the message reaches logs (load.ts prints no secret value either).
+ */
+export function secretList(
+  min: number,
+  max: number,
+  chars: RegExp,
+  charsText: string,
+): (raw: string) => Parsed<readonly string[]> {
+  return (raw) => {
+    const items = raw
+      .split(",")
+      .map((s) => s.trim())
+      .filter((s) => s.length > 0);
+    for (const [i, s] of items.entries()) {
+      const at = `entry ${i + 1} of ${items.length}`;
+      if (s.length < min || s.length > max)
+        return bad(`${at} has ${s.length} characters; each key needs ${min} to ${max} of ${charsText}`);
+      if (!chars.test(s))
+        return bad(`${at} (${s.length} characters) holds a character other than ${charsText}`);
+    }
+    return ok([...new Set(items)]);
+  };
+}
+
 /** A comma-separated list that may be empty; every item must match `re`. */
 export function optionalList(re: RegExp, expected: string): (raw: string) => Parsed<readonly string[]> {
   return (raw) => {

@@ -10,8 +10,10 @@ import type { QueryEngine } from "../query/engine.ts";
 import type { Readiness } from "../resilience/readiness.ts";
 import { mapError } from "./errors.ts";
 import { pageRoutes } from "./page/index.ts";
+import { MethodIndex } from "./methods.ts";
 import { healthRoutes } from "./routes/health.ts";
 import { metricsRoutes } from "./routes/metrics.ts";
+import { keyGate } from "./routes/v1/guard.ts";
 import type { LoadView } from "./routes/v1/shed.ts";
 import { type ApiOptions, v1Routes } from "./routes/v1.ts";
 
@@ -41,6 +43,8 @@ export function createApp(deps: AppDeps) {
   const log = deps.logger;
   const requests = deps.registry.counter("k2_http_requests_total", "HTTP requests by status class");
   const byClass = [1, 2, 3, 4, 5].map((c) => requests.with({ status: `${c}xx` }));
+  // Read at request time: /v1 and any plugin added by the caller are in the list by then.
+  const methods = new MethodIndex(() => app.routes);
   const app = new Elysia()
     .derive({ as: "global" }, ({ request, set }) => {
       const requestId = requestIdFor(request);
@@ -53,8 +57,20 @@ export function createApp(deps: AppDeps) {
     })
     .onError({ as: "global" }, ({ code, error, request, set }) => {
       const requestId = (set.headers["x-request-id"] as string | undefined) ?? requestIdFor(request);
-      const mapped = mapError(code, error, requestId, new URL(request.url).pathname);
+      const path = new URL(request.url).pathname;
+      let allow = code === "NOT_FOUND" ? methods.allowed(path) : [];
+      // Served for this very method yet not routed: Elysia misread the URL (it assumes 11+
+      // characters before the path, so a Host such as "k2" breaks routing). A 404, not a 405.
+      if (allow.includes(request.method)) allow = [];
+      // OPTIONS on a served path (outside /v1, whose gate answers CORS preflights): what is allowed.
+      if (request.method === "OPTIONS" && allow.length > 0)
+        return new Response(null, {
+          status: 204,
+          headers: { allow: allow.join(", "), "x-request-id": requestId },
+        });
+      const mapped = mapError(code, error, requestId, path, { method: request.method, methods: allow });
       if (mapped.unexpected) log.error({ err: error, request_id: requestId }, "unhandled error");
+      if (mapped.status === 405) set.headers.allow = allow.join(", ");
       set.status = mapped.status;
       set.headers["x-request-id"] = requestId;
       set.headers["content-type"] = "application/json";
@@ -69,7 +85,9 @@ export function createApp(deps: AppDeps) {
       }),
     )
     .use(healthRoutes(deps.readiness))
-    .use(metricsRoutes(deps.registry))
+    .use(
+      metricsRoutes(deps.registry, deps.api?.metricsNeedKey ? keyGate(deps.api.apiKeys ?? []) : undefined),
+    )
     .use(pageRoutes(deps));
   return deps.engine
     ? app.use(

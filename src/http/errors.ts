@@ -33,11 +33,16 @@ export interface MappedError {
   unexpected: boolean;
 }
 
+/**
+ * `allow`: the methods the path is served for when the router found no route for this method
+ * (see methods.ts); a NOT_FOUND with such methods is a 405.
+ */
 export function mapError(
   code: string | number,
   error: unknown,
   requestId: string,
   path: string,
+  allow?: { method: string; methods: readonly string[] },
 ): MappedError {
   // Elysia wraps errors thrown by a parse hook (e.g. a body cap) in ParseError: keep the typed one.
   const cause = (error as { cause?: unknown } | null)?.cause;
@@ -46,6 +51,16 @@ export function mapError(
     const body: ErrorBody = { error: { code: error.code, message: error.message, request_id: requestId } };
     if (error.field) body.error.field = error.field;
     return { status: error.status, body, unexpected: false };
+  }
+  if (code === "NOT_FOUND" && allow && allow.methods.length > 0) {
+    const ms = allow.methods;
+    const list = ms.length > 1 ? `${ms.slice(0, -1).join(", ")} or ${ms.at(-1)}` : ms[0];
+    const message = `${allow.method} is not allowed on ${path}; use ${list}`;
+    return {
+      status: 405,
+      body: { error: { code: "method_not_allowed", message, request_id: requestId } },
+      unexpected: false,
+    };
   }
   const known = typeof code === "string" ? ELYSIA_CODES[code] : undefined;
   if (known) {

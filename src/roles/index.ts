@@ -7,8 +7,7 @@
  */
 import pkg from "../../package.json" with { type: "json" };
 import type { Config } from "../config/index.ts";
-import { createApp } from "../http/index.ts";
-import { isLoopbackHost } from "../http/routes/v1/guard.ts";
+import { apiOptionsOf, createApp, withClient } from "../http/index.ts";
 import type { Logger } from "../obs/index.ts";
 import { type Claim, claimDataDir, DataDirTakenError, portInUse } from "../owner/index.ts";
 import { startQueryNode } from "./query.ts";
@@ -55,16 +54,13 @@ export async function runRole(config: Config, logger: Logger): Promise<void> {
     version: pkg.version,
     engine: proc.engine,
     load: proc.degradation,
-    api: {
-      apiKeys: config.apiKeys,
-      requireApiKey: !isLoopbackHost(config.host) || config.apiKeys.length > 0,
-      rateLimitPerSec: config.rateLimitPerSec,
-      rateLimitBurst: config.rateLimitBurst,
-      corsOrigins: config.corsOrigins,
-      maxBodyBytes: config.maxBodyBytes,
-    },
+    api: apiOptionsOf(config),
   });
-  const server = Bun.serve({ hostname: config.host, port: config.port, fetch: (req) => app.handle(req) });
+  const server = Bun.serve({
+    hostname: config.host,
+    port: config.port, // The client address rides on the request: the anonymous rate limit is per address.
+    fetch: (req, server) => app.handle(withClient(req, server)),
+  });
   if (claim) claim.info.url = server.url.href;
   logger.info({ pid: process.pid, role: config.role, url: server.url.href }, "k2 serving");
   let stopping = false;

@@ -207,21 +207,43 @@ wrote 1 frame(s) to ${out}
     });
   });
 
-  test("errors: a missing or empty folder exits 1 naming it; bad flags exit 2 with the usage", async () => {
-    const [missing, empty, badFlag] = await Promise.all([
+  test("an empty dead-letter folder is the healthy state: exit 0, zero counts, JSON with --json", async () => {
+    const emptyDir = join(root, "empty");
+    const [table, json, exported] = await Promise.all([
+      k2("stats", "--data-dir", emptyDir),
+      k2("stats", "--data-dir", emptyDir, "--json"),
+      k2("export", "--data-dir", emptyDir),
+    ]);
+    expect([table.code, table.stderr]).toEqual([0, ""]);
+    expect(table.stdout).toContain("entries");
+    expect(json.code).toBe(0);
+    expect(JSON.parse(json.stdout)).toEqual({
+      dir: join(emptyDir, "dlq"),
+      files: 0,
+      bytes: 0,
+      entries: 0,
+      unreadable_lines: 0,
+      first_recv_time_us: null,
+      last_recv_time_us: null,
+      by_reason: {},
+      by_source: {},
+    });
+    expect(exported).toEqual({
+      code: 0,
+      stdout: "",
+      stderr: `k2 dlq: nothing was dead-lettered (${join(emptyDir, "dlq")} holds no <seq>.ndjson files)\n`,
+    });
+  });
+
+  test("errors: a missing folder exits 1 naming it; bad flags exit 2 with the usage", async () => {
+    const [missing, badFlag] = await Promise.all([
       k2("stats", "--data-dir", join(root, "nope")),
-      k2("export", "--data-dir", join(root, "empty")),
       k2("export", "--data-dir", dataDir, "--limit", "ten"),
     ]);
     expect(missing).toEqual({
       code: 1,
       stdout: "",
       stderr: `k2 dlq: no dead-letter folder ${join(root, "nope", "dlq")} (expected <data dir>/dlq: pass --data-dir or set K2_DATA_DIR to the running K2's)\n`,
-    });
-    expect(empty).toEqual({
-      code: 1,
-      stdout: "",
-      stderr: `k2 dlq: dead-letter folder ${join(root, "empty", "dlq")} holds no <seq>.ndjson files: nothing was dead-lettered\n`,
     });
     expect(badFlag).toEqual({
       code: 2,

@@ -79,7 +79,7 @@ describe("formats", () => {
 
 describe("validation: 400 with the field named", () => {
   const cases: [string, string][] = [
-    ["/v1/trades?symbol=btcusdt", "symbol"],
+    ["/v1/trades?symbol=btc-usdt", "symbol"],
     ["/v1/trades", "symbol"],
     ["/v1/trades?symbol=BTCUSDT&start=yesterday", "start"],
     ["/v1/trades?symbol=BTCUSDT&start=2024-02-30", "start"],
@@ -96,7 +96,7 @@ describe("validation: 400 with the field named", () => {
     ["/v1/ohlcv?symbol=BTCUSDT", "interval"],
     ["/v1/ohlcv?symbol=BTCUSDT&interval=1m&fill=zero", "fill"],
     ["/v1/summary/BTCUSDT?date=2024-1-1", "date"],
-    ["/v1/summary/btc", "symbol"],
+    ["/v1/summary/b", "symbol"],
     ["/v1/replay?table=trades&symbol=BTCUSDT&speed=fast", "speed"],
     ["/v1/replay?table=orders&symbol=BTCUSDT", "table"],
   ];

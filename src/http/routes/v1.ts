@@ -6,6 +6,7 @@
 import { Elysia } from "elysia";
 import type { Histogram, Registry } from "../../obs/metrics.ts";
 import type { QueryEngine } from "../../query/engine.ts";
+import { clientAddress } from "../client-address.ts";
 import type { V1Context } from "./v1/context.ts";
 import { DEFAULT_GUARD_OPTIONS, Guard, type GuardOptions } from "./v1/guard.ts";
 import { metaRoutes } from "./v1/meta.ts";
@@ -46,12 +47,12 @@ const ROUTES: Record<string, string> = {
 };
 const LATENCY_BUCKETS_S = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5];
 
-/** Symbol a request is about, for X-Data-Freshness-Ms (query `symbol` or /summary/:symbol). */
+/** Symbol a request is about, for X-Data-Freshness-Ms (query `symbol` or /summary/:symbol), upper-cased as the routes do. */
 function symbolOf(url: URL): string | undefined {
   const q = url.searchParams.get("symbol");
-  if (q) return q;
-  const m = /^\/v1\/summary\/([A-Z0-9]{2,20})$/.exec(url.pathname);
-  return m?.[1];
+  if (q) return q.toUpperCase();
+  const m = /^\/v1\/summary\/([A-Za-z0-9]{2,20})$/.exec(url.pathname);
+  return m?.[1]?.toUpperCase();
 }
 
 export function v1Routes(deps: V1Deps) {
@@ -133,6 +134,11 @@ export function v1Routes(deps: V1Deps) {
     "requests refused by the rate limiter (429)",
     () => guard.rejectedRate,
   );
+  reg.counter(
+    "k2_api_rate_buckets_evicted_total",
+    "anonymous client buckets dropped to stay within the bound (that client starts with a full bucket)",
+    () => guard.evictedAnon,
+  );
   const shedCount = reg.counter(
     "k2_api_shed_total",
     "/v1 requests refused with 503 by the degradation level",
@@ -150,7 +156,7 @@ export function v1Routes(deps: V1Deps) {
       const age = engine.freshnessMs(symbolOf(url));
       // -1 = nothing stored for this symbol yet; never mistaken for fresh data.
       set.headers["x-data-freshness-ms"] = String(age ?? -1);
-      guard.check(request, set.headers);
+      guard.check(request, set.headers, clientAddress(request));
       if (deps.load) {
         try {
           shed(deps.load, url, set.headers);

@@ -19,6 +19,8 @@ export interface GuardOptions {
   readonly corsOrigins: readonly string[];
   /** Largest request body in bytes (K2_MAX_BODY_BYTES). */
   readonly maxBodyBytes: number;
+  /** /metrics asks for a key too (see metricsNeedKey). */
+  readonly metricsNeedKey: boolean;
 }
 
 export const DEFAULT_GUARD_OPTIONS: GuardOptions = {
@@ -28,6 +30,7 @@ export const DEFAULT_GUARD_OPTIONS: GuardOptions = {
   rateLimitBurst: 100,
   corsOrigins: [],
   maxBodyBytes: 65_536,
+  metricsNeedKey: false,
 };
 
 /** Keys are required whenever the API listens beyond this machine. */
@@ -40,7 +43,29 @@ export function isLoopbackHost(host: string): boolean {
   );
 }
 
+/** Off loopback, /metrics is for the key holders too, unless K2_METRICS_PUBLIC=true says otherwise. */
+export function metricsNeedKey(host: string, metricsPublic: boolean): boolean {
+  return !isLoopbackHost(host) && !metricsPublic;
+}
+
 const digest = (s: string) => createHash("sha256").update(s).digest();
+
+/** Index of the key sent in X-API-Key among `keyDigests`; 401 when none is sent or it is unknown. */
+export function identify(req: Request, keyDigests: readonly Buffer[]): number {
+  const key = req.headers.get("x-api-key");
+  if (!key) throw new HttpError(401, "unauthorized", "missing X-API-Key header", "X-API-Key");
+  const who = matchKey(key, keyDigests);
+  if (who < 0) throw new HttpError(401, "unauthorized", "X-API-Key not recognised", "X-API-Key");
+  return who;
+}
+
+/** The key check alone, for routes outside /v1 (/metrics off loopback). */
+export function keyGate(keys: readonly string[]): (req: Request) => void {
+  const digests = keys.map(digest);
+  return (req) => {
+    identify(req, digests);
+  };
+}
 
 /** Index of the matching key, or -1. Every key is compared, each in constant time over digests. */
 export function matchKey(given: string, keyDigests: readonly Buffer[]): number {
@@ -79,16 +104,23 @@ export class TokenBucket {
   }
 }
 
+/** Anonymous buckets kept at most (one per client address); the least recently seen goes first. */
+export const ANON_BUCKETS_MAX = 10_000;
+
 const EXPOSE =
   "x-request-id, x-next-cursor, x-meta, x-data-freshness-ms, ratelimit-limit, ratelimit-remaining, ratelimit-reset, retry-after";
 
 export class Guard {
   readonly #digests: Buffer[];
-  /** One bucket per configured key, plus one shared by anonymous callers: bounded by config. */
+  /** One bucket per configured key: bounded by config. */
   readonly #buckets = new Map<number, TokenBucket>();
+  /** One bucket per anonymous client address, least recently seen first: bounded by ANON_BUCKETS_MAX. */
+  readonly #anon = new Map<string, TokenBucket>();
   readonly #required: boolean;
   rejectedAuth = 0;
   rejectedRate = 0;
+  /** Anonymous buckets dropped to stay within ANON_BUCKETS_MAX (that client starts full again). */
+  evictedAnon = 0;
 
   constructor(
     readonly opts: GuardOptions,
@@ -120,8 +152,11 @@ export class Guard {
     return new Response(null, { status: 204, headers: h as Record<string, string> });
   }
 
-  /** Auth, body cap and rate limit for one request; throws HttpError, fills `headers`. */
-  check(req: Request, headers: Record<string, string | number>): void {
+  /**
+   * Auth, body cap and rate limit for one request; throws HttpError, fills `headers`. `address`
+   * (the client's, when known) gives an anonymous caller its own bucket.
+   */
+  check(req: Request, headers: Record<string, string | number>, address = "unknown"): void {
     const len = Number(req.headers.get("content-length") ?? "0");
     if (len > this.opts.maxBodyBytes)
       throw new HttpError(
@@ -130,24 +165,16 @@ export class Guard {
         `request body of ${len} bytes exceeds the limit of ${this.opts.maxBodyBytes}`,
       );
     let who = -1;
-    const key = req.headers.get("x-api-key");
     if (this.#required) {
-      if (!key) {
+      try {
+        who = identify(req, this.#digests);
+      } catch (e) {
         this.rejectedAuth++;
-        throw new HttpError(401, "unauthorized", "missing X-API-Key header", "X-API-Key");
-      }
-      who = matchKey(key, this.#digests);
-      if (who < 0) {
-        this.rejectedAuth++;
-        throw new HttpError(401, "unauthorized", "X-API-Key not recognised", "X-API-Key");
+        throw e;
       }
     }
     const now = this.nowMs();
-    let b = this.#buckets.get(who);
-    if (!b) {
-      b = new TokenBucket(this.opts.rateLimitBurst, this.opts.rateLimitPerSec, now);
-      this.#buckets.set(who, b);
-    }
+    const b = who >= 0 ? this.#keyBucket(who, now) : this.#anonBucket(address, now);
     const wait = b.take(now);
     headers["ratelimit-limit"] = String(this.opts.rateLimitBurst);
     headers["ratelimit-remaining"] = String(Math.floor(b.tokens));
@@ -161,5 +188,30 @@ export class Guard {
         `rate limit of ${this.opts.rateLimitPerSec}/s (burst ${this.opts.rateLimitBurst}) exceeded; retry after ${wait} s`,
       );
     }
+  }
+
+  #keyBucket(who: number, now: number): TokenBucket {
+    let b = this.#buckets.get(who);
+    if (!b) {
+      b = new TokenBucket(this.opts.rateLimitBurst, this.opts.rateLimitPerSec, now);
+      this.#buckets.set(who, b);
+    }
+    return b;
+  }
+
+  #anonBucket(address: string, now: number): TokenBucket {
+    let b = this.#anon.get(address);
+    if (b)
+      this.#anon.delete(address); // re-inserted below: most recently seen last
+    else {
+      b = new TokenBucket(this.opts.rateLimitBurst, this.opts.rateLimitPerSec, now);
+      if (this.#anon.size >= ANON_BUCKETS_MAX) {
+        const oldest = this.#anon.keys().next().value;
+        if (oldest !== undefined) this.#anon.delete(oldest);
+        this.evictedAnon++;
+      }
+    }
+    this.#anon.set(address, b);
+    return b;
   }
 }

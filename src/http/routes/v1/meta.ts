@@ -1,11 +1,20 @@
 /** /v1/summary/:symbol, /v1/symbols, /v1/gaps: parse, call the engine, serialize. */
-import { Elysia, t } from "elysia";
+import { Elysia } from "elysia";
 import type { ColumnDef } from "../../../model/tables.ts";
 import { divRoundHalfUp } from "../../../query/ohlcv.ts";
 import type { Frame } from "../../../query/types.ts";
 import type { V1Context } from "./context.ts";
 import { isoUs, negotiate, serialize } from "./format.ts";
-import { call, formatSchema, summaryQuerySchema, symbolSchema } from "./params.ts";
+import { GAPS_DOC, SUMMARY_DOC, SUMMARY_HOOKS, SYMBOLS_DOC } from "./openapi.ts";
+import {
+  call,
+  GAPS_PARAMS,
+  parsePath,
+  parseQuery,
+  SUMMARY_PARAMS,
+  SUMMARY_PATH,
+  SYMBOLS_PARAMS,
+} from "./params.ts";
 
 const col = (name: string, type: ColumnDef["type"]): ColumnDef => ({ name, type });
 
@@ -63,10 +72,12 @@ export function metaRoutes(ctx: V1Context) {
   return new Elysia({ name: "v1-meta" })
     .get(
       "/summary/:symbol",
-      ({ params, query, request, set }) =>
+      ({ params, request, set }) =>
         call(async () => {
+          const { symbol } = parsePath(params, SUMMARY_PATH, "/v1/summary/:symbol");
+          const query = parseQuery(request, SUMMARY_PARAMS, "/v1/summary/:symbol");
           const date = query.date ?? isoUs(ctx.engine.nowUs()).slice(0, 10);
-          const s = await ctx.engine.summary(params.symbol, date);
+          const s = await ctx.engine.summary(symbol, date);
           const k = s.candle;
           const rows = k
             ? [
@@ -104,15 +115,12 @@ export function metaRoutes(ctx: V1Context) {
             set.headers,
           );
         }),
-      {
-        params: t.Object({ symbol: symbolSchema }),
-        query: summaryQuerySchema,
-        detail: { summary: "daily OHLC, volume, vwap, trade count, first/last id and gaps (UTC date)" },
-      },
+      { ...SUMMARY_HOOKS, detail: SUMMARY_DOC(SUMMARY_COLUMNS) },
     )
     .get(
       "/symbols",
-      ({ query, request, set }) => {
+      ({ request, set }) => {
+        const query = parseQuery(request, SYMBOLS_PARAMS, "/v1/symbols");
         const rows = ctx.engine.coverage().map((c) => ({
           table: c.table,
           symbol: c.symbol,
@@ -133,15 +141,13 @@ export function metaRoutes(ctx: V1Context) {
           set.headers,
         );
       },
-      {
-        query: t.Object({ format: t.Optional(formatSchema) }),
-        detail: { summary: "symbols with coverage per table" },
-      },
+      { detail: SYMBOLS_DOC(SYMBOL_COLUMNS) },
     )
     .get(
       "/gaps",
-      ({ query, request, set }) =>
+      ({ request, set }) =>
         call(async () => {
+          const query = parseQuery(request, GAPS_PARAMS, "/v1/gaps");
           if (query.symbol !== undefined) ctx.engine.checkSymbol(query.symbol);
           const rows = ctx.engine.gaps(query.symbol).map((g) => ({
             gap_id: g.id,
@@ -166,9 +172,6 @@ export function metaRoutes(ctx: V1Context) {
             set.headers,
           );
         }),
-      {
-        query: t.Object({ symbol: t.Optional(symbolSchema), format: t.Optional(formatSchema) }),
-        detail: { summary: "the gap ledger: repaired / missing at source / unrepaired id ranges" },
-      },
+      { detail: GAPS_DOC(GAP_COLUMNS) },
     );
 }

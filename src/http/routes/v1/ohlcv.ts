@@ -1,41 +1,37 @@
 /** /v1/ohlcv and POST /v1/ohlcv/batch: parse, call the engine, serialize. */
-import { Elysia, type Static } from "elysia";
-import type { OhlcvResult } from "../../../query/ohlcv.ts";
+import { Elysia } from "elysia";
+import { INTERVAL_US, type OhlcvResult } from "../../../query/ohlcv.ts";
 import { HttpError } from "../../errors.ts";
 import type { V1Context } from "./context.ts";
+import { cursorBigInt, cursorInt, decodeCursor, encodeCursor } from "./cursor.ts";
 import { negotiate, rowObjects, serialize } from "./format.ts";
+import { BATCH_DOC, OHLCV_DOC } from "./openapi.ts";
 import {
   call,
-  cursorInt,
+  checkRange,
   DEFAULT_CANDLES,
-  decodeCursor,
-  encodeCursor,
-  intParam,
-  MAX_LIMIT,
-  ohlcvBatchSchema,
-  ohlcvQuerySchema,
-  parseRange,
+  type OHLCV_ITEM_PARAMS,
+  OHLCV_PARAMS,
+  parseBatch,
+  parseQuery,
+  type Values,
 } from "./params.ts";
+import { invalid } from "./values.ts";
 
-type OneQuery = Static<typeof ohlcvBatchSchema>["queries"][number];
+type OneQuery = Values<typeof OHLCV_ITEM_PARAMS>;
 
 async function one(
   ctx: V1Context,
   q: OneQuery,
+  prefix = "",
 ): Promise<{ r: OhlcvResult; next: string | null; meta: Record<string, unknown> }> {
-  const { fromUs: start, toUs } = parseRange(q.start, q.end);
+  const { start, end: toUs } = q;
+  checkRange(start, toUs, prefix);
   const fill = q.fill ?? "none";
+  if (q.order === "desc") return newestFirst(ctx, q, prefix);
   const c = decodeCursor(q.cursor, ["ohlcv", q.symbol, q.interval, fill], 2);
   const fromUs = c ? cursorInt(c[0]) : start;
-  const prevText = c?.[1];
-  if (prevText !== undefined && !/^\d{1,19}$/.test(prevText))
-    throw new HttpError(
-      400,
-      "invalid_cursor",
-      "cursor: not a cursor; pass next_cursor from a previous page unchanged",
-      "cursor",
-    );
-  const prevClose = prevText === undefined ? undefined : BigInt(prevText);
+  const prevClose = cursorBigInt(c?.[1]);
   const limit = q.limit ?? DEFAULT_CANDLES;
   const r = await ctx.engine.ohlcv({
     symbol: q.symbol,
@@ -56,10 +52,60 @@ async function one(
     count: r.frame.length,
     start_us: fromUs ?? null,
     end_us: toUs ?? null,
+    order: "asc",
     incomplete: r.incomplete,
-    rounding: "quote_volume and vwap: exact sums, rounded half-up to 8 decimals",
+    rounding: ROUNDING,
   };
   return { r, next, meta };
+}
+
+const ROUNDING = "quote_volume and vwap: exact sums, rounded half-up to 8 decimals";
+
+/**
+ * order=desc: each page is the `limit` buckets that end where the previous page began (at `end`,
+ * or now, for the first), read in ascending order and reversed. Paging stops at `start`, or at
+ * the bucket of the symbol's first stored trade. The cursor holds the next page's end.
+ */
+async function newestFirst(
+  ctx: V1Context,
+  q: OneQuery,
+  prefix: string,
+): Promise<{ r: OhlcvResult; next: string | null; meta: Record<string, unknown> }> {
+  if (q.fill === "previous")
+    throw invalid(
+      `${prefix}order`,
+      "desc cannot be combined with fill=previous (the close before a page is not known yet); use order=asc",
+    );
+  const iv = INTERVAL_US[q.interval];
+  const fill = "none";
+  const c = decodeCursor(q.cursor, ["ohlcv-desc", q.symbol, q.interval], 1);
+  const end = c ? cursorInt(c[0]) : (q.end ?? Math.floor(ctx.engine.nowUs() / iv) * iv + iv);
+  const first = ctx.engine.coverage().find((x) => x.table === "trades" && x.symbol === q.symbol)?.firstUs;
+  const lower = q.start ?? (first === undefined ? end : Math.floor(first / iv) * iv);
+  const limit = q.limit ?? DEFAULT_CANDLES;
+  const from = Math.max(lower, Math.ceil(end / iv) * iv - limit * iv);
+  const asc = await ctx.engine.ohlcv({
+    symbol: q.symbol,
+    interval: q.interval,
+    fromUs: from,
+    toUs: end,
+    limit,
+    fill,
+  });
+  const frame = { ...asc.frame, data: asc.frame.data.map((col) => [...col].reverse()) };
+  const next = from > lower ? encodeCursor(["ohlcv-desc", q.symbol, q.interval, from]) : null;
+  const meta = {
+    symbol: q.symbol,
+    interval: q.interval,
+    fill,
+    count: frame.length,
+    start_us: q.start ?? null,
+    end_us: end,
+    order: "desc",
+    incomplete: asc.incomplete,
+    rounding: ROUNDING,
+  };
+  return { r: { ...asc, frame, next: null }, next, meta };
 }
 
 /** Batch bodies are read with a byte cap even when no Content-Length was sent (chunked). */
@@ -89,10 +135,10 @@ export function ohlcvRoutes(ctx: V1Context, maxBodyBytes: number) {
   return new Elysia({ name: "v1-ohlcv" })
     .get(
       "/ohlcv",
-      ({ query, request, set }) =>
+      ({ request, set }) =>
         call(async () => {
-          const limit = intParam(query.limit, "limit", 1, MAX_LIMIT, DEFAULT_CANDLES);
-          const { r, next, meta } = await one(ctx, { ...query, limit });
+          const query = parseQuery(request, OHLCV_PARAMS, "/v1/ohlcv");
+          const { r, next, meta } = await one(ctx, query);
           return serialize(
             r.frame,
             negotiate(query.format, request.headers.get("accept")),
@@ -103,10 +149,7 @@ export function ohlcvRoutes(ctx: V1Context, maxBodyBytes: number) {
             set.headers,
           );
         }),
-      {
-        query: ohlcvQuerySchema,
-        detail: { summary: "OHLCV candles from trades, UTC-aligned, exact decimals" },
-      },
+      { detail: OHLCV_DOC },
     )
     .post(
       "/ohlcv/batch",
@@ -114,16 +157,16 @@ export function ohlcvRoutes(ctx: V1Context, maxBodyBytes: number) {
         call(async () => {
           // Sequential on purpose: the engine's connection pool is the concurrency limit.
           const results = [];
-          for (const q of body.queries) {
-            const { r, next, meta } = await one(ctx, q);
+          const queries = parseBatch(body);
+          for (const [i, q] of queries.entries()) {
+            const { r, next, meta } = await one(ctx, q, `queries.${i}.`);
             results.push({ data: rowObjects(r.frame), next_cursor: next, meta });
           }
           return { data: results, next_cursor: null, meta: { count: results.length } };
         }),
       {
         parse: ({ request }) => readCapped(request, maxBodyBytes),
-        body: ohlcvBatchSchema,
-        detail: { summary: "up to 10 candle queries in one request (JSON)" },
+        detail: BATCH_DOC,
       },
     );
 }

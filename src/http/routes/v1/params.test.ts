@@ -1,9 +1,17 @@
 import { describe, expect, test } from "bun:test";
 import { formatDecimal } from "../../../model/decimal.ts";
 import { HttpError } from "../../errors.ts";
+import { decodeCursor, encodeCursor } from "./cursor.ts";
 import { decimalText, isoUs, isoUsReference, negotiate } from "./format.ts";
-import { isLoopbackHost, matchKey, TokenBucket } from "./guard.ts";
-import { decodeCursor, encodeCursor, parseTimeUs } from "./params.ts";
+import {
+  ANON_BUCKETS_MAX,
+  DEFAULT_GUARD_OPTIONS,
+  Guard,
+  isLoopbackHost,
+  matchKey,
+  TokenBucket,
+} from "./guard.ts";
+import { timeValueUs as parseTimeUs } from "./values.ts";
 
 describe("times", () => {
   test("ISO-8601 to the µs, zones, dates and epoch ms", () => {
@@ -17,6 +25,12 @@ describe("times", () => {
     expect(parseTimeUs("2024-01-02", "start")).toBe(Date.UTC(2024, 0, 2) * 1000);
     expect(parseTimeUs("1704067200123", "end")).toBe(1_704_067_200_123_000);
     expect(() => parseTimeUs("2023-02-29", "end")).toThrow(HttpError);
+    expect(() => parseTimeUs("0024-02-29", "end")).toThrow("before 1970");
+    expect(() => parseTimeUs("2024-13-01T00:00Z", "end")).toThrow("months run from 01 to 12");
+    expect(parseTimeUs("2024-02-29T23:59:59.999999-14:00", "end")).toBe(
+      Date.UTC(2024, 2, 1, 13, 59, 59) * 1000 + 999_999,
+    );
+    expect(parseTimeUs("0", "start")).toBe(0);
     expect(isoUs(1_704_067_200_000_007)).toBe("2024-01-01T00:00:00.000007Z");
   });
 });
@@ -66,6 +80,23 @@ describe("guard parts", () => {
       isLoopbackHost("0.0.0.0"),
       isLoopbackHost("10.0.0.2"),
     ]).toEqual([true, true, false, false]);
+  });
+
+  test("anonymous buckets: one per address, bounded, least recently seen dropped first", () => {
+    const g = new Guard({ ...DEFAULT_GUARD_OPTIONS, rateLimitBurst: 1, rateLimitPerSec: 1 }, () => 0);
+    const hit = (address: string) => {
+      try {
+        g.check(new Request("http://localhost/v1/symbols"), {}, address);
+        return 200;
+      } catch (e) {
+        return (e as HttpError).status;
+      }
+    };
+    expect([hit("a"), hit("a"), hit("b")]).toEqual([200, 429, 200]);
+    for (let i = 0; i < ANON_BUCKETS_MAX - 1; i++) hit(`x${i}`); // "a" is now the least recently seen
+    expect(g.evictedAnon).toBe(1);
+    expect(hit("b")).toBe(429); // still held
+    expect(hit("a")).toBe(200); // dropped, so it starts full again
   });
 
   test("token bucket refills at its rate and never above its burst", () => {

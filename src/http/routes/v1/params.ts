@@ -1,177 +1,264 @@
 /**
- * Request vocabulary of /v1: TypeBox schemas (validated by Elysia before a handler runs), time and
- * cursor parsing with 400s that name the field, and the QueryError → HttpError mapping.
+ * The parameters each /v1 route takes: one table per route, read by parseQuery (strict: unknown,
+ * repeated, empty and missing parameters are 400s naming the parameter) and by queryDocs (the
+ * OpenAPI parameters). Values are checked by values.ts; typed query failures map to HttpErrors here.
  */
-import { t } from "elysia";
+import { TABLE_NAMES } from "../../../model/tables.ts";
 import { INTERVALS } from "../../../query/ohlcv.ts";
 import { QueryError } from "../../../query/types.ts";
 import { HttpError } from "../../errors.ts";
 import { FORMATS } from "./format.ts";
-
-const literals = <T extends string>(xs: readonly T[]) => t.Union(xs.map((x) => t.Literal(x)));
+import {
+  dateValue,
+  didYouMean,
+  intValue,
+  invalid,
+  oneOfValue,
+  speedValue,
+  symbolValue,
+  timeValueUs,
+} from "./values.ts";
 
 export const MAX_LIMIT = 10_000;
 export const DEFAULT_LIMIT = 100;
 export const DEFAULT_CANDLES = 1_000;
-
-/** ISO-8601 (date, or date-time with up to µs and an optional zone) or epoch milliseconds. */
-const TIME_RE = /^(\d{1,15}|\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:?\d{2})?)?)$/;
-
-export const symbolSchema = t.String({ pattern: "^[A-Z0-9]{2,20}$", description: "e.g. BTCUSDT" });
-export const timeSchema = t.String({ pattern: TIME_RE.source, description: "ISO-8601 or epoch ms" });
-export const formatSchema = literals(FORMATS);
-/** Integers arrive as text; the form is checked here, the range by intParam (which names the field). */
-export const limitSchema = t.String({ pattern: "^\\d{1,6}$", description: `integer 1..${MAX_LIMIT}` });
-export const intervalSchema = literals(INTERVALS);
-
-export const rowsQuerySchema = t.Object({
-  symbol: symbolSchema,
-  start: t.Optional(timeSchema),
-  end: t.Optional(timeSchema),
-  limit: t.Optional(limitSchema),
-  cursor: t.Optional(t.String({ maxLength: 200 })),
-  order: t.Optional(literals(["asc", "desc"] as const)),
-  format: t.Optional(formatSchema),
-});
-
-export const recentQuerySchema = t.Object({
-  symbol: symbolSchema,
-  minutes: t.Optional(t.String({ pattern: "^\\d{1,3}$", description: "integer 1..60" })),
-  limit: t.Optional(limitSchema),
-  cursor: t.Optional(t.String({ maxLength: 200 })),
-  format: t.Optional(formatSchema),
-});
-
-const ohlcvFields = {
-  symbol: symbolSchema,
-  interval: intervalSchema,
-  start: t.Optional(timeSchema),
-  end: t.Optional(timeSchema),
-  limit: t.Optional(limitSchema),
-  cursor: t.Optional(t.String({ maxLength: 200 })),
-  fill: t.Optional(literals(["none", "previous"] as const)),
-};
-export const ohlcvQuerySchema = t.Object({ ...ohlcvFields, format: t.Optional(formatSchema) });
 export const MAX_BATCH = 10;
-export const ohlcvBatchSchema = t.Object({
-  queries: t.Array(
-    t.Object({
-      ...ohlcvFields,
-      limit: t.Optional(t.Integer({ minimum: 1, maximum: MAX_LIMIT })),
-    }),
-    { minItems: 1, maxItems: MAX_BATCH },
-  ),
-});
 
-export const summaryQuerySchema = t.Object({
-  date: t.Optional(t.String({ pattern: "^\\d{4}-\\d{2}-\\d{2}$" })),
-  format: t.Optional(formatSchema),
-});
-
-export const replayQuerySchema = t.Object({
-  table: literals(["trades", "agg_trades", "quotes"] as const),
-  symbol: symbolSchema,
-  start: t.Optional(timeSchema),
-  end: t.Optional(timeSchema),
-  speed: t.Optional(
-    t.String({
-      pattern: "^\\d{1,5}(\\.\\d{1,3})?$",
-      description: "0 (as fast as read) or a factor up to 10000",
-    }),
-  ),
-  format: t.Optional(literals(["ndjson", "sse"] as const)),
-});
-
-/** Integer text in [min, max] (default when absent); 400 naming `field` otherwise. */
-export function intParam(
-  text: string | undefined,
-  field: string,
-  min: number,
-  max: number,
-  dflt: number,
-): number {
-  if (text === undefined) return dflt;
-  const n = Number(text);
-  if (!Number.isInteger(n) || n < min || n > max)
-    throw new HttpError(
-      400,
-      "invalid_parameter",
-      `${field}: expected an integer ${min}..${max}, got ${JSON.stringify(text)}`,
-      field,
-    );
-  return n;
+export interface Param<T, R extends boolean = boolean> {
+  readonly required: R;
+  readonly parse: (text: string, field: string) => T;
+  /** What a good value looks like, for "required" messages and the docs. */
+  readonly expects: string;
+  readonly schema: Readonly<Record<string, unknown>>;
 }
+type Spec = Readonly<Record<string, Param<unknown>>>;
+export type Values<S extends Spec> = {
+  -readonly [K in keyof S]: S[K] extends Param<infer T, infer R>
+    ? R extends true
+      ? T
+      : T | undefined
+    : never;
+};
 
-/** Time text → µs since epoch (UTC when no zone is given); 400 naming `field` when impossible. */
-export function parseTimeUs(text: string | undefined, field: string): number | undefined {
-  if (text === undefined) return undefined;
-  if (/^\d{1,15}$/.test(text)) return Number(text) * 1000;
-  const m = /^(\d{4}-\d{2}-\d{2})(?:T(\d{2}:\d{2})(?::(\d{2}))?(?:\.(\d{1,6}))?(Z|[+-]\d{2}:?\d{2})?)?$/.exec(
-    text,
-  );
-  if (m) {
-    const [, date, hm = "00:00", sec = "00", frac = "", zone = "Z"] = m;
-    const z = zone === "Z" ? "Z" : `${zone.slice(0, 3)}:${zone.slice(-2)}`;
-    const ms = Date.parse(`${date}T${hm}:${sec}${z}`);
-    // Date.parse rolls over impossible dates (02-30); reject them by round-tripping the date part.
-    if (Number.isFinite(ms) && (zone !== "Z" || new Date(ms).toISOString().slice(0, 10) === date)) {
-      return ms * 1000 + Number(frac.padEnd(6, "0"));
+const optional = <T>(
+  parse: Param<T>["parse"],
+  expects: string,
+  schema: Param<T>["schema"],
+): Param<T, false> => ({ required: false, parse, expects, schema });
+const required = <T>(p: Param<T, false>): Param<T, true> => ({ ...p, required: true });
+const oneOf = <T extends string>(values: readonly T[]) =>
+  optional((s, f) => oneOfValue(s, f, values), `one of ${values.join(", ")}`, {
+    type: "string",
+    enum: values,
+  });
+const int = (min: number, max: number, dflt: number) =>
+  optional((s, f) => intValue(s, f, min, max), `a whole number from ${min} to ${max}`, {
+    type: "integer",
+    minimum: min,
+    maximum: max,
+    default: dflt,
+  });
+
+const symbol = optional(symbolValue, "a symbol such as BTCUSDT (any case)", {
+  type: "string",
+  pattern: "^[A-Za-z0-9]{2,20}$",
+  examples: ["BTCUSDT"],
+});
+const time = optional(
+  timeValueUs,
+  "ISO-8601 (2024-01-02, 2024-01-02T03:04:05.123456Z, +02:00 offsets) or epoch milliseconds",
+  { type: "string", examples: ["2024-01-02T03:04:05Z", "1704164645000"] },
+);
+const cursor = optional(
+  (s, f) => {
+    if (s.length > 200) throw invalid(f, "not a cursor; pass next_cursor from a previous page unchanged");
+    return s;
+  },
+  "next_cursor of the previous page, unchanged",
+  { type: "string", maxLength: 200 },
+);
+const format = oneOf(FORMATS);
+const order = oneOf(["asc", "desc"] as const);
+
+export const ROWS_PARAMS = {
+  symbol: required(symbol),
+  start: time,
+  end: time,
+  limit: int(1, MAX_LIMIT, DEFAULT_LIMIT),
+  cursor,
+  order,
+  format,
+};
+export const RECENT_PARAMS = {
+  symbol: required(symbol),
+  minutes: int(1, 60, 5),
+  limit: int(1, MAX_LIMIT, MAX_LIMIT),
+  cursor,
+  format,
+};
+/** One candle query: the GET query and each item of the batch body. */
+export const OHLCV_ITEM_PARAMS = {
+  symbol: required(symbol),
+  interval: required(oneOf(INTERVALS)),
+  start: time,
+  end: time,
+  limit: int(1, MAX_LIMIT, DEFAULT_CANDLES),
+  cursor,
+  fill: oneOf(["none", "previous"] as const),
+  order,
+};
+export const OHLCV_PARAMS = { ...OHLCV_ITEM_PARAMS, format };
+export const SUMMARY_PATH = { symbol: required(symbol) };
+export const SUMMARY_PARAMS = {
+  date: optional(dateValue, "a UTC date such as 2024-01-31 (default: today)", {
+    type: "string",
+    format: "date",
+  }),
+  format,
+};
+export const SYMBOLS_PARAMS = { format };
+export const GAPS_PARAMS = { symbol, format };
+export const REPLAY_PARAMS = {
+  table: required(oneOf(TABLE_NAMES)),
+  symbol: required(symbol),
+  start: time,
+  end: time,
+  speed: optional(speedValue, "0 (as fast as storage is read) or a factor up to 10000", {
+    type: "string",
+    pattern: "^\\d{1,5}(\\.\\d{1,3})?$",
+    default: "0",
+  }),
+  format: oneOf(["ndjson", "sse"] as const),
+};
+
+/** Check named texts against `spec`; `prefix` places the field ("queries.1." in a batch body). */
+function check<S extends Spec>(
+  spec: S,
+  given: ReadonlyMap<string, string>,
+  prefix: string,
+  takes: string,
+): Values<S> {
+  const names = Object.keys(spec);
+  for (const [name, text] of given) {
+    if (!Object.hasOwn(spec, name)) {
+      const near = didYouMean(name, names);
+      throw invalid(
+        `${prefix}${name}`,
+        `unknown parameter${near || ` (${takes} takes ${names.join(", ")})`}`,
+      );
     }
+    if (text === "") throw invalid(`${prefix}${name}`, "empty; give a value or leave the parameter out");
   }
-  throw new HttpError(
-    400,
-    "invalid_parameter",
-    `${field}: expected ISO-8601 or epoch milliseconds, got ${JSON.stringify(text)}`,
-    field,
+  const out: Record<string, unknown> = {};
+  for (const name of names) {
+    const p = spec[name]!;
+    const text = given.get(name);
+    if (text === undefined) {
+      if (p.required) throw invalid(`${prefix}${name}`, `required: ${p.expects}`);
+      continue;
+    }
+    out[name] = p.parse(text, `${prefix}${name}`);
+  }
+  return out as Values<S>;
+}
+
+/** The query string of `request` checked against `spec`; `route` names it in messages. */
+export function parseQuery<S extends Spec>(request: Request, spec: S, route: string): Values<S> {
+  const given = new Map<string, string>();
+  const counts = new Map<string, number>();
+  for (const [name, text] of new URL(request.url).searchParams) {
+    counts.set(name, (counts.get(name) ?? 0) + 1);
+    given.set(name, text);
+  }
+  for (const [name, n] of counts)
+    if (n > 1 && Object.hasOwn(spec, name)) throw invalid(name, `given ${n} times; give it once`);
+  return check(spec, given, "", route);
+}
+
+/** Path parameters (already split by the router) checked like query parameters. */
+export function parsePath<S extends Spec>(
+  params: Record<string, unknown>,
+  spec: S,
+  route: string,
+): Values<S> {
+  return check(spec, new Map(Object.entries(params).map(([k, v]) => [k, String(v)])), "", route);
+}
+
+const ITEM_EXAMPLE = '{"symbol":"BTCUSDT","interval":"1m"}';
+
+/** The POST /v1/ohlcv/batch body `{queries: [...]}`; items are checked like GET /v1/ohlcv's query. */
+export function parseBatch(body: unknown): Values<typeof OHLCV_ITEM_PARAMS>[] {
+  if (typeof body !== "object" || body === null || Array.isArray(body))
+    throw invalid("queries", `expected a JSON object such as {"queries": [${ITEM_EXAMPLE}]}`);
+  for (const k of Object.keys(body))
+    if (k !== "queries")
+      throw invalid(k, `unknown field${didYouMean(k, ["queries"])} (the body takes only "queries")`);
+  const qs = (body as { queries?: unknown }).queries;
+  if (!Array.isArray(qs) || qs.length < 1 || qs.length > MAX_BATCH)
+    throw invalid(
+      "queries",
+      `expected a list of 1 to ${MAX_BATCH} queries such as [${ITEM_EXAMPLE}], got ${Array.isArray(qs) ? `${qs.length} queries` : JSON.stringify(qs ?? null)}`,
+    );
+  return qs.map((item: unknown, i) => {
+    if (typeof item !== "object" || item === null || Array.isArray(item))
+      throw invalid(`queries.${i}`, `expected an object such as ${ITEM_EXAMPLE}`);
+    const given = new Map<string, string>();
+    for (const [k, v] of Object.entries(item)) {
+      // Numbers are welcome where text holds a number (limit, epoch-ms times).
+      if (typeof v === "string") given.set(k, v);
+      else if (typeof v === "number" && Number.isInteger(v) && v >= 0) given.set(k, String(v));
+      else if (Object.hasOwn(OHLCV_ITEM_PARAMS, k))
+        throw invalid(
+          `queries.${i}.${k}`,
+          `expected ${OHLCV_ITEM_PARAMS[k as keyof typeof OHLCV_ITEM_PARAMS].expects}, got ${JSON.stringify(v)}`,
+        );
+      else given.set(k, String(v));
+    }
+    return check(OHLCV_ITEM_PARAMS, given, `queries.${i}.`, "a batch query");
+  });
+}
+
+/** The OpenAPI parameter objects of `spec`. */
+export function paramDocs(
+  spec: Spec,
+  where: "query" | "path" = "query",
+): { name: string; in: "query" | "path"; required: boolean; description: string; schema: object }[] {
+  return Object.entries(spec).map(([name, p]) => ({
+    name,
+    in: where,
+    required: p.required,
+    description: p.expects,
+    schema: p.schema,
+  }));
+}
+
+/** The OpenAPI schema of one batch item (and of the whole batch body). */
+export function batchBodySchema(): Record<string, unknown> {
+  const properties = Object.fromEntries(
+    Object.entries(OHLCV_ITEM_PARAMS).map(([name, p]) => [name, { ...p.schema, description: p.expects }]),
   );
+  const requiredNames = Object.entries(OHLCV_ITEM_PARAMS)
+    .filter(([, p]) => p.required)
+    .map(([n]) => n);
+  return {
+    type: "object",
+    additionalProperties: false,
+    required: ["queries"],
+    properties: {
+      queries: {
+        type: "array",
+        minItems: 1,
+        maxItems: MAX_BATCH,
+        items: { type: "object", additionalProperties: false, required: requiredNames, properties },
+      },
+    },
+  };
 }
 
-export function parseRange(
-  start: string | undefined,
-  end: string | undefined,
-): { fromUs?: number; toUs?: number } {
-  const fromUs = parseTimeUs(start, "start");
-  const toUs = parseTimeUs(end, "end");
+/** start/end → µs; end must come after start. */
+export function checkRange(fromUs: number | undefined, toUs: number | undefined, prefix = ""): void {
   if (fromUs !== undefined && toUs !== undefined && toUs <= fromUs)
-    throw new HttpError(400, "invalid_parameter", "end: must be after start", "end");
-  return { fromUs, toUs };
-}
-
-/** Opaque cursors: base64url of `v1|<parts>`; each page's cursor is tied to its query kind. */
-export function encodeCursor(parts: readonly (string | number)[]): string {
-  return Buffer.from(["v1", ...parts].join("|")).toString("base64url");
-}
-
-export function decodeCursor(
-  cursor: string | undefined,
-  expect: readonly string[],
-  payload = 1,
-): string[] | undefined {
-  if (cursor === undefined) return undefined;
-  const bad = (why: string) =>
-    new HttpError(
-      400,
-      "invalid_cursor",
-      `cursor: ${why}; pass next_cursor from a previous page unchanged`,
-      "cursor",
-    );
-  if (!/^[A-Za-z0-9_-]+$/.test(cursor)) throw bad("not a cursor");
-  const parts = Buffer.from(cursor, "base64url").toString().split("|");
-  if (parts[0] !== "v1" || parts.length !== 1 + expect.length + payload) throw bad("not a cursor");
-  for (let i = 0; i < expect.length; i++)
-    if (parts[i + 1] !== expect[i]) throw bad("it belongs to a different query");
-  return parts.slice(expect.length + 1);
-}
-
-export function cursorInt(text: string | undefined): number {
-  if (text === undefined || !/^-?\d{1,16}$/.test(text))
-    throw new HttpError(
-      400,
-      "invalid_cursor",
-      "cursor: not a cursor; pass next_cursor from a previous page unchanged",
-      "cursor",
-    );
-  return Number(text);
+    throw invalid(`${prefix}end`, "must be after start");
 }
 
 const STATUS: Record<QueryError["kind"], [number, string]> = {

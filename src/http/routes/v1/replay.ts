@@ -7,14 +7,17 @@ import { Elysia } from "elysia";
 import { replay } from "../../../query/replay.ts";
 import type { V1Context } from "./context.ts";
 import { ndjsonLines, rowObjects } from "./format.ts";
-import { call, parseRange, replayQuerySchema, toHttp } from "./params.ts";
+import { REPLAY_DOC } from "./openapi.ts";
+import { call, checkRange, parseQuery, REPLAY_PARAMS, toHttp } from "./params.ts";
 
 export function replayRoutes(ctx: V1Context) {
   return new Elysia({ name: "v1-replay" }).get(
     "/replay",
-    ({ query }) =>
+    ({ request }) =>
       call(async () => {
-        const { fromUs, toUs } = parseRange(query.start, query.end);
+        const query = parseQuery(request, REPLAY_PARAMS, "/v1/replay");
+        const { start: fromUs, end: toUs } = query;
+        checkRange(fromUs, toUs);
         ctx.engine.checkSymbol(query.symbol); // 404 before the 200 of a stream is committed
         const sse = query.format === "sse";
         const rows = replay(ctx.engine, {
@@ -22,7 +25,7 @@ export function replayRoutes(ctx: V1Context) {
           symbol: query.symbol,
           fromUs,
           toUs,
-          speed: query.speed === undefined ? 0 : Number(query.speed),
+          speed: query.speed ?? 0,
           pageRows: ctx.replayPageRows,
         });
         const enc = new TextEncoder();
@@ -65,9 +68,6 @@ export function replayRoutes(ctx: V1Context) {
           },
         });
       }),
-    {
-      query: replayQuerySchema,
-      detail: { summary: "stream rows in time order (NDJSON or SSE), paced by speed or by the reader" },
-    },
+    { detail: REPLAY_DOC },
   );
 }

@@ -3,18 +3,17 @@ import { Elysia } from "elysia";
 import type { TableName } from "../../../model/tables.ts";
 import type { RowResult } from "../../../query/rows.ts";
 import type { V1Context } from "./context.ts";
+import { cursorInt, decodeCursor, encodeCursor } from "./cursor.ts";
 import { negotiate, serialize } from "./format.ts";
+import { RECENT_DOC, ROWS_DOC } from "./openapi.ts";
 import {
   call,
-  cursorInt,
+  checkRange,
   DEFAULT_LIMIT,
-  decodeCursor,
-  encodeCursor,
-  intParam,
   MAX_LIMIT,
-  parseRange,
-  recentQuerySchema,
-  rowsQuerySchema,
+  parseQuery,
+  RECENT_PARAMS,
+  ROWS_PARAMS,
 } from "./params.ts";
 
 function meta(table: TableName, symbol: string, r: RowResult, extra: Record<string, unknown>) {
@@ -39,12 +38,14 @@ export function rowsRoutes(ctx: V1Context) {
   for (const [path, table] of paths) {
     app.get(
       path,
-      ({ query, request, set }) =>
+      ({ request, set }) =>
         call(async () => {
-          const { fromUs, toUs } = parseRange(query.start, query.end);
+          const query = parseQuery(request, ROWS_PARAMS, `/v1${path}`);
+          const { start: fromUs, end: toUs } = query;
+          checkRange(fromUs, toUs);
           const order = query.order ?? "asc";
           const c = decodeCursor(query.cursor, [table, query.symbol, order]);
-          const limit = intParam(query.limit, "limit", 1, MAX_LIMIT, DEFAULT_LIMIT);
+          const limit = query.limit ?? DEFAULT_LIMIT;
           const r = await ctx.engine.rows({
             table,
             symbol: query.symbol,
@@ -71,17 +72,15 @@ export function rowsRoutes(ctx: V1Context) {
             set.headers,
           );
         }),
-      {
-        query: rowsQuerySchema,
-        detail: { summary: `${table} of one symbol by time range, paged by cursor` },
-      },
+      { detail: ROWS_DOC(table) },
     );
   }
   return app.get(
     "/trades/recent",
-    ({ query, request, set }) =>
+    ({ request, set }) =>
       call(async () => {
-        const minutes = intParam(query.minutes, "minutes", 1, 60, 5);
+        const query = parseQuery(request, RECENT_PARAMS, "/v1/trades/recent");
+        const minutes = query.minutes ?? 5;
         // The window start is fixed by the first page and carried in the cursor, so paging is stable.
         const c = decodeCursor(query.cursor, ["recent", query.symbol], 2);
         const fromUs = c ? cursorInt(c[0]) : ctx.engine.nowUs() - minutes * 60_000_000;
@@ -89,7 +88,7 @@ export function rowsRoutes(ctx: V1Context) {
           table: "trades",
           symbol: query.symbol,
           fromUs,
-          limit: intParam(query.limit, "limit", 1, MAX_LIMIT, MAX_LIMIT),
+          limit: query.limit ?? MAX_LIMIT,
           order: "desc",
           cursorId: c ? cursorInt(c[1]) : undefined,
         });
@@ -105,9 +104,6 @@ export function rowsRoutes(ctx: V1Context) {
           set.headers,
         );
       }),
-    {
-      query: recentQuerySchema,
-      detail: { summary: "trades of the last 1-60 minutes, newest first (memory + storage)" },
-    },
+    { detail: RECENT_DOC },
   );
 }

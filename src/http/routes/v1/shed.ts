@@ -6,7 +6,7 @@
  * trades waits for the level to drop, and Retry-After says for how long at least.
  */
 import { HttpError } from "../../errors.ts";
-import { parseTimeUs } from "./params.ts";
+import { timeValueUs } from "./values.ts";
 
 /** What the API needs from the degradation manager (DegradationManager satisfies it). */
 export interface LoadView {
@@ -24,9 +24,10 @@ export function isExpensive(url: URL): boolean {
   if (p === "/v1/replay" || p === "/v1/ohlcv/batch") return true;
   if (p !== "/v1/ohlcv") return false;
   try {
-    const from = parseTimeUs(url.searchParams.get("start") ?? undefined, "start");
-    const to = parseTimeUs(url.searchParams.get("end") ?? undefined, "end");
-    return from === undefined || to === undefined || to - from > DAY_US;
+    const start = url.searchParams.get("start");
+    const end = url.searchParams.get("end");
+    if (start === null || end === null) return true;
+    return timeValueUs(end, "end") - timeValueUs(start, "start") > DAY_US;
   } catch {
     return false; // a bad time is a 400 from the route's own validation, not a shed
   }

@@ -1,0 +1,235 @@
+/**
+ * The OpenAPI description of each /v1 route (the `detail` Elysia hands to the spec at /docs/json):
+ * parameters from the same tables that validate them (params.ts), response bodies from the same
+ * column lists that serialize them, and the one error body every failure uses.
+ */
+import { t } from "elysia";
+import { type ColumnDef, TABLE_COLUMNS, type TableName } from "../../../model/tables.ts";
+import { OHLCV_COLUMNS } from "../../../query/ohlcv.ts";
+import { CONTENT_TYPES, FORMATS } from "./format.ts";
+import {
+  batchBodySchema,
+  GAPS_PARAMS,
+  OHLCV_PARAMS,
+  type Param,
+  paramDocs,
+  RECENT_PARAMS,
+  REPLAY_PARAMS,
+  ROWS_PARAMS,
+  SUMMARY_PARAMS,
+  SUMMARY_PATH,
+  SYMBOLS_PARAMS,
+} from "./params.ts";
+
+type Schema = Record<string, unknown>;
+const TEXT: Schema = { type: "string" };
+
+/** OpenAPI 3.1 (the spec's version) says "may be null" with a type list, not `nullable`. */
+const orNull = (s: Schema): Schema => ({ ...s, type: [s.type, "null"] });
+
+const COLUMN_SCHEMA: Record<ColumnDef["type"], Schema> = {
+  string: { type: "string" },
+  int64: { type: "integer" },
+  decimal: { type: "string", pattern: "^-?\\d+(\\.\\d{1,8})?$", description: "exact decimal as text" },
+  timestamp_us: { type: "integer", description: "µs since the Unix epoch, UTC" },
+  boolean: { type: "boolean" },
+};
+
+/** A row as rowObjects writes it: each column, plus an `<name>_iso` twin for each µs time. */
+export function rowSchema(columns: readonly ColumnDef[]): Schema {
+  const properties: Record<string, Schema> = {};
+  for (const c of columns) {
+    properties[c.name] = orNull(COLUMN_SCHEMA[c.type]);
+    if (c.type === "timestamp_us")
+      properties[`${c.name.slice(0, -3)}_iso`] = orNull({ type: "string", format: "date-time" });
+  }
+  return { type: "object", properties, required: Object.keys(properties) };
+}
+
+export const ERROR_SCHEMA: Schema = {
+  type: "object",
+  required: ["error"],
+  properties: {
+    error: {
+      type: "object",
+      required: ["code", "message", "request_id"],
+      properties: {
+        code: { type: "string", examples: ["invalid_parameter", "unknown_symbol", "rate_limited"] },
+        message: {
+          type: "string",
+          description: "one sentence, starting with the field when one is at fault",
+        },
+        request_id: { type: "string" },
+        field: { type: "string", description: "the parameter or body field at fault" },
+      },
+    },
+  },
+};
+
+const error = (description: string) => ({
+  description,
+  content: { "application/json": { schema: ERROR_SCHEMA } },
+});
+const ERRORS = {
+  "400": error("a parameter or the body is wrong; `field` names it"),
+  "401": error("X-API-Key missing or not recognised (when keys are configured)"),
+  "404": error("the symbol is not known"),
+  "405": error("the path exists for other methods; see the Allow header"),
+  "413": error("over the scan budget or the body cap"),
+  "422": error("the time range is over the range budget"),
+  "429": error("rate limited; see Retry-After"),
+  "503": error("shed under load or the engine is busy; see Retry-After"),
+};
+
+const envelope = (row: Schema, meta: Schema): Schema => ({
+  type: "object",
+  required: ["data", "next_cursor", "meta"],
+  properties: {
+    data: { type: "array", items: row },
+    next_cursor: orNull({
+      type: "string",
+      description: "pass as cursor= for the next page; null at the end",
+    }),
+    meta: { type: "object", properties: meta, additionalProperties: true },
+  },
+});
+
+/** 200 in every format the route serializes: JSON and msgpack carry the envelope, the flat ones rows. */
+function ok(row: Schema, meta: Schema) {
+  const body = envelope(row, meta);
+  const content: Record<string, { schema: Schema }> = {};
+  for (const f of FORMATS)
+    content[CONTENT_TYPES[f].split(";")[0]!] = {
+      schema:
+        f === "json" || f === "msgpack"
+          ? body
+          : f === "parquet"
+            ? { type: "string", format: "binary" }
+            : TEXT,
+    };
+  return {
+    "200": {
+      description: "rows (format= or Accept picks the format; X-Next-Cursor and X-Meta carry paging for all)",
+      content,
+    },
+    ...ERRORS,
+  };
+}
+
+const int = { type: "integer" };
+const str = { type: "string" };
+const ROWS_META = {
+  table: str,
+  symbol: str,
+  count: int,
+  hot_rows: int,
+  cold_rows: int,
+  incomplete: { type: "boolean" },
+};
+
+export const ROWS_DOC = (table: TableName) => ({
+  summary: `${table} of one symbol by time range, paged by cursor`,
+  parameters: paramDocs(ROWS_PARAMS),
+  responses: ok(rowSchema(TABLE_COLUMNS[table]), {
+    ...ROWS_META,
+    order: str,
+    limit: int,
+    start_us: int,
+    end_us: int,
+  }),
+});
+
+export const RECENT_DOC = {
+  summary: "trades of the last 1-60 minutes, newest first (memory + storage)",
+  parameters: paramDocs(RECENT_PARAMS),
+  responses: ok(rowSchema(TABLE_COLUMNS.trades), { ...ROWS_META, order: str, minutes: int, start_us: int }),
+};
+
+const OHLCV_META = {
+  symbol: str,
+  interval: str,
+  fill: str,
+  count: int,
+  start_us: int,
+  end_us: int,
+  order: str,
+  incomplete: { type: "boolean" },
+  rounding: str,
+};
+
+export const OHLCV_DOC = {
+  summary: "OHLCV candles from trades, UTC-aligned, exact decimals",
+  parameters: paramDocs(OHLCV_PARAMS),
+  responses: ok(rowSchema(OHLCV_COLUMNS), OHLCV_META),
+};
+
+export const BATCH_DOC = {
+  summary: "up to 10 candle queries in one request (JSON)",
+  requestBody: { required: true, content: { "application/json": { schema: batchBodySchema() } } },
+  responses: {
+    "200": {
+      description: "one result per query, in order",
+      content: {
+        "application/json": {
+          schema: envelope(envelope(rowSchema(OHLCV_COLUMNS), OHLCV_META), { count: int }),
+        },
+      },
+    },
+    ...ERRORS,
+  },
+};
+
+/**
+ * The spec generator replaces `detail.parameters` with its own list on a route with a path
+ * parameter, so that route describes its parameters as schemas instead. They are t.Unknown:
+ * documentation only, so Elysia accepts anything and parseQuery/parsePath stay the one check.
+ */
+function docOnly(spec: Readonly<Record<string, Param<unknown>>>) {
+  return t.Object(
+    Object.fromEntries(
+      Object.entries(spec).map(([name, p]) => {
+        const s = t.Unknown({ ...p.schema, description: p.expects });
+        return [name, p.required ? s : t.Optional(s)];
+      }),
+    ),
+  );
+}
+export const SUMMARY_HOOKS = { params: docOnly(SUMMARY_PATH), query: docOnly(SUMMARY_PARAMS) };
+
+export const SUMMARY_DOC = (columns: readonly ColumnDef[]) => ({
+  summary: "daily OHLC, volume, vwap, trade count, first/last id and gaps (UTC date)",
+  responses: ok(rowSchema(columns), {
+    symbol: str,
+    date: str,
+    incomplete: { type: "boolean" },
+    gaps: { type: "array" },
+  }),
+});
+
+export const SYMBOLS_DOC = (columns: readonly ColumnDef[]) => ({
+  summary: "symbols with coverage per table",
+  parameters: paramDocs(SYMBOLS_PARAMS),
+  responses: ok(rowSchema(columns), { count: int }),
+});
+
+export const GAPS_DOC = (columns: readonly ColumnDef[]) => ({
+  summary: "the gap ledger: repaired / missing at source / unrepaired id ranges",
+  parameters: paramDocs(GAPS_PARAMS),
+  responses: ok(rowSchema(columns), { count: int, symbol: orNull(str) }),
+});
+
+export const REPLAY_DOC = {
+  summary: "stream rows in time order (NDJSON or SSE), paced by speed or by the reader",
+  parameters: paramDocs(REPLAY_PARAMS),
+  responses: {
+    "200": {
+      description:
+        "one row object per NDJSON line (or per SSE `data:` event, then `event: end`); a failure after the start ends the stream with an error record",
+      content: {
+        "application/x-ndjson": { schema: TEXT },
+        "text/event-stream": { schema: TEXT },
+      },
+    },
+    ...ERRORS,
+  },
+};
