@@ -9,15 +9,15 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { SymbolLookup } from "../src/decode/binance/index.ts";
+import { GapLedger } from "../src/ingest/gap-ledger.ts";
 import { Ingest } from "../src/ingest/ingest.ts";
+import { Sequencer } from "../src/ingest/sequencer.ts";
 import { SymbolTable } from "../src/model/symbols.ts";
 import { DeadLetterBuffer } from "../src/ring/dead-letter.ts";
 import { Ring } from "../src/ring/ring.ts";
 import { startSimulator } from "../src/sim/index.ts";
 import { WalWriter } from "../src/sink/wal/index.ts";
 import { nowUs } from "../src/source/binance/connection.ts";
-import { GapLedger } from "../src/ingest/gap-ledger.ts";
-import { Sequencer } from "../src/ingest/sequencer.ts";
 
 const HELP = `native-bench/ingest-throughput.ts — simulator → ring frames/s vs a plain client
   --seconds N     measuring time per client (default 3)

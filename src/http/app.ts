@@ -9,8 +9,8 @@ import type { Registry } from "../obs/metrics.ts";
 import type { QueryEngine } from "../query/engine.ts";
 import type { Readiness } from "../resilience/readiness.ts";
 import { mapError } from "./errors.ts";
-import { pageRoutes } from "./page/index.ts";
 import { MethodIndex } from "./methods.ts";
+import { pageRoutes } from "./page/index.ts";
 import { healthRoutes } from "./routes/health.ts";
 import { metricsRoutes } from "./routes/metrics.ts";
 import { keyGate } from "./routes/v1/guard.ts";
@@ -85,9 +85,7 @@ export function createApp(deps: AppDeps) {
       }),
     )
     .use(healthRoutes(deps.readiness))
-    .use(
-      metricsRoutes(deps.registry, deps.api?.metricsNeedKey ? keyGate(deps.api.apiKeys ?? []) : undefined),
-    )
+    .use(metricsRoutes(deps.registry, deps.api?.metricsNeedKey ? keyGate(deps.api.apiKeys ?? []) : undefined))
     .use(pageRoutes(deps));
   return deps.engine
     ? app.use(
