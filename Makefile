@@ -59,8 +59,10 @@ test: bootstrap chromium nats-server lint typecheck ## lint + typecheck + the de
 test-pr: bootstrap lint typecheck ## lint + typecheck + unit tests (src/): the quick check before a PR (~20 s)
 	"$(BUN)" test $(TEST_UNIT)
 
+# Named *.long.ts, not *.test.ts: `bun test src test` filters by substring, so every *.test.ts
+# anywhere would join the default suite. Bun runs a file given by path whatever its name.
 test-cluster: bootstrap nats-server ## the long cluster tests (writer crashes, leader death, 30 s NATS outage; ~2 min): CI runs them after make test
-	"$(BUN)" test ./test-long
+	"$(BUN)" test $(addprefix ./,$(wildcard test-long/*/*.long.ts))
 
 test-pr-full: test ## lint + typecheck + unit + integration (the default suite, < 5 min)
 
