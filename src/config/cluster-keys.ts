@@ -27,7 +27,7 @@ export const CLUSTER_KEYS = {
     env: "K2_ROLE",
     unit: "role",
     description:
-      "what this process does: all = everything in one process, no NATS (default); recorder = Binance → JetStream; writer = JetStream → Parquet (one shard); query = files + JetStream → HTTP API",
+      "what this process does: all = everything in one process, no NATS (default); recorder = Binance → JetStream; writer = JetStream → Parquet (one shard); query = the shared folder → HTTP API",
     default: "all",
     parse: oneOf(ROLES),
   },
