@@ -1,4 +1,5 @@
 export * from "./decimal.ts";
+export * from "./kline.ts";
 export * from "./row.ts";
 export * from "./symbols.ts";
 export * from "./tables.ts";
