@@ -186,7 +186,9 @@ describe("archive CSV: trades and aggTrades", () => {
       1_735_689_540_000_000, 1_735_689_599_999_000, 321, 1_735_689_600_000_000, 1_735_689_659_999_999,
     ]);
     expect(
-      [k.open[0], k.high[0], k.low[0], k.close[0], k.volume[0], k.quote_volume[0]].map(formatDecimal),
+      [k.open[0], k.high[0], k.low[0], k.close[0], k.volume[0], k.quote_volume[0]].map((v) =>
+        formatDecimal(v!),
+      ),
     ).toEqual([
       "93500.00000000",
       "93600.50000000",
