@@ -236,6 +236,7 @@ export class ArchiveCsvParser {
     e = this.next(b, end);
     if (e) return e; // "ignore": any text to the end of the line
     k.symbol_id[slot] = this.symbolId;
+    k.event_time_us[slot] = 0;
     k.first_id[slot] = NO_TRADE_ID;
     k.last_id[slot] = NO_TRADE_ID;
     k.closed[slot] = 1;

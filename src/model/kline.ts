@@ -8,6 +8,7 @@
  * | column          | stream `k` field | archive CSV column |
  * |-----------------|------------------|--------------------|
  * | symbol_id       | `s`              | caller's symbol    |
+ * | event_time_us   | `E`              | 0                  |
  * | open_time_us    | `t`              | open time          |
  * | close_time_us   | `T`              | close time         |
  * | first_id        | `f` (-1: none)   | -1 (not published) |
@@ -24,6 +25,7 @@ export const NO_TRADE_ID = -1;
 export interface KlineColumns {
   readonly capacity: number;
   readonly symbol_id: Uint16Array;
+  readonly event_time_us: Float64Array;
   readonly open_time_us: Float64Array;
   readonly close_time_us: Float64Array;
   readonly first_id: Float64Array;
@@ -65,6 +67,7 @@ export function allocKlineColumns(capacity: number): KlineColumns {
   return {
     capacity,
     symbol_id: new Uint16Array(capacity),
+    event_time_us: new Float64Array(capacity),
     open_time_us: new Float64Array(capacity),
     close_time_us: new Float64Array(capacity),
     first_id: new Float64Array(capacity),
