@@ -1,5 +1,5 @@
 /**
- * One archive file from URL to rows: fetch + SHA-256 (fetch.ts), then inflate (zip.ts) streaming
+ * One archive file from URL to rows: fetch + SHA-256 (fetch.ts), then native inflate (zip.ts) streaming
  * into the CSV parser (csv.ts), which hands rows on in batches through `out.flush`.
  *
  * Never half-delivered: nothing reaches `flush` before the checksum passed; a corrupt zip or a
@@ -23,17 +23,17 @@ export interface ArchiveFileResult {
   rows: number;
 }
 
-/** Parse a verified zip's CSV into `out`; throws corrupt_zip or malformed_line. */
-export function readArchiveZip(
+/** Parse a verified zip's CSV into `out`; rejects with corrupt_zip or malformed_line. */
+export async function readArchiveZip(
   zip: Uint8Array,
   file: ArchiveFile,
   out: CsvOutput,
   symbolId: number,
   recvTimeUs: number,
   label = archiveCsvName(file),
-): { csvBytes: number; rows: number } {
+): Promise<{ csvBytes: number; rows: number }> {
   const parser = new ArchiveCsvParser(out, symbolId, recvTimeUs, label);
-  const csvBytes = inflateZip(zip, archiveCsvName(file), label, (chunk) => parser.push(chunk));
+  const csvBytes = await inflateZip(zip, archiveCsvName(file), label, (chunk) => parser.push(chunk));
   parser.end();
   return { csvBytes, rows: parser.rowsParsed };
 }
@@ -49,6 +49,6 @@ export async function readArchiveFile(
   if (out.dataset !== file.dataset)
     throw new RangeError(`output is for ${out.dataset}, the file holds ${file.dataset}`);
   const z = await fetchVerifiedZip(file, opts);
-  const r = readArchiveZip(z.bytes, file, out, symbolId, recvTimeUs, z.url);
+  const r = await readArchiveZip(z.bytes, file, out, symbolId, recvTimeUs, z.url);
   return { file, url: z.url, sha256: z.sha256, zipBytes: z.bytes.length, csvBytes: r.csvBytes, rows: r.rows };
 }
