@@ -1,7 +1,8 @@
 /**
  * Embedded Binance-compatible exchange simulator: Spot market streams (trade, aggTrade,
- * bookTicker) over WebSocket, the REST market-data endpoints K2 repairs gaps with, fault switches
- * and exact ground truth. Everything on one loopback port.
+ * bookTicker, kline_1m) over WebSocket, the REST market-data endpoints K2 repairs gaps with, its
+ * own history in the public archive's layout (`archiveDays`, served under /archive/), fault
+ * switches and exact ground truth. Everything on one loopback port.
  */
 import type { ArchiveDataset, ArchiveFile } from "../archive/index.ts";
 import type { ArchiveFault } from "./archive-http.ts";
