@@ -36,6 +36,7 @@ const ZIP_MTIME = new Date("2020-01-01T00:00:00Z");
 
 export class ArchiveServer {
   private readonly faults = new Map<string, ArchiveFault>();
+  /** Bounded by the archived files × the five fault forms (a few days of a few symbols). */
   private readonly cache = new Map<string, Served>();
 
   constructor(private readonly store: ArchiveStore | null) {}

@@ -200,6 +200,14 @@ describe("simulator archive → K2 archive reader over HTTP", () => {
     const cut = await archiveError(f);
     expect(cut.error.kind).toBe("corrupt_zip");
     expect(cut.error.message).toMatch(/not a readable zip/);
+    const admin = (await (await fetch(`${sim.adminUrl}/archive`)).json()) as {
+      dates: string[];
+      faults: unknown[];
+    };
+    expect(admin).toEqual({
+      dates: ["2024-12-31", "2025-01-01"],
+      faults: [{ path: archiveZipPath(f), fault: "truncated" }],
+    });
     sim.faults.archive(f, "none");
     expect((await readRows(f)).rows.length).toBe(sim.archiveTruth().rows("trades", "BTCUSDT", f.date));
   });
