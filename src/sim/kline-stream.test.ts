@@ -105,8 +105,8 @@ test("a closed minute in Binance's shape, equal to the simulator's trades, in ms
   const p = trades.map((t) => parseDecimal(t.price)!);
   const q = trades.map((t) => parseDecimal(t.qty)!);
   expect([k.o, k.c]).toEqual([trades[0]!.price, trades.at(-1)!.price]);
-  expect(k.h).toBe(formatDecimal(p.reduce((a, b) => (b > a ? b : a))));
-  expect(k.l).toBe(formatDecimal(p.reduce((a, b) => (b < a ? b : a))));
+  const sorted = [...p].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  expect([k.l, k.h]).toEqual([formatDecimal(sorted[0]!), formatDecimal(sorted.at(-1)!)]);
   expect(k.v).toBe(formatDecimal(q.reduce((a, b) => a + b, 0n)));
   expect(k.q).toBe(formatDecimal(p.reduce((s, pi, i) => s + (pi * q[i]!) / DECIMAL_FACTOR, 0n)));
   expect(k.L).toBe(trades.at(-1)!.id);
