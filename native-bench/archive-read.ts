@@ -18,6 +18,7 @@
  *
  *   bun native-bench/archive-read.ts [--rows 2000000] [--files 4] [--rounds 3]
  */
+import { memoryUsage } from "bun:jsc";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -26,6 +27,7 @@ import { inflateRawSync } from "node:zlib";
 import { DuckDBInstance } from "@duckdb/node-api";
 import { Unzip, UnzipInflate, unzipSync, zipSync } from "fflate";
 import {
+  ArchiveCsvParser,
   type ArchiveFile,
   archiveCsvName,
   archiveTimeFromUs,
@@ -149,6 +151,37 @@ function naive(): number {
   return n;
 }
 
+/**
+ * The CSV parser alone over already inflated bytes, pushed in 1 MiB chunks: rows/s and the
+ * allocator's growth over the whole pass without a collection (harness.ts "full-round B"), per row.
+ */
+function parseOnly(): { rate: number; bytesPerRow: number } {
+  const csvs = files.map((f) => new Uint8Array(readFileSync(f.csvPath)));
+  let best = 0;
+  let grown = Number.POSITIVE_INFINITY;
+  for (let r = 0; r < ROUNDS; r++) {
+    Bun.gc(true);
+    const before = memoryUsage().current;
+    const t0 = performance.now();
+    let n = 0;
+    for (let i = 0; i < files.length; i++) {
+      const p = new ArchiveCsvParser(
+        { dataset: "trades", rows, flush: (c) => (sink += c) },
+        0,
+        0,
+        "bench.csv",
+      );
+      const b = csvs[i]!;
+      for (let off = 0; off < b.length; off += 1 << 20) p.push(b.subarray(off, off + (1 << 20)));
+      p.end();
+      n += p.rowsParsed;
+    }
+    best = Math.max(best, n / ((performance.now() - t0) / 1000));
+    grown = Math.min(grown, Math.max(0, memoryUsage().current - before));
+  }
+  return { rate: best, bytesPerRow: grown / totalRows };
+}
+
 async function time(name: string, fn: () => number | Promise<number>): Promise<number> {
   const rates: number[] = [];
   for (let r = 0; r < ROUNDS; r++) {
@@ -181,6 +214,10 @@ async function duckRead(): Promise<number> {
 
 try {
   const subject = await time("K2 archive read (sha256 + unzip + CSV)", k2);
+  const parse = parseOnly();
+  console.log(
+    `${"K2 CSV parse only (inflated bytes)".padEnd(44)} ${Math.round(parse.rate).toLocaleString("en-US").padStart(12)} rows/s, ${parse.bytesPerRow.toFixed(2)} B/row grown over a pass`,
+  );
   const floor = await time("baseline: native inflate only (node:zlib)", nativeInflate);
   const fflate = await time("baseline: fflate inflate only", inflateOnly);
   const naiveRate = await time("baseline: naive split + parseDecimal", naive);
