@@ -12,6 +12,13 @@ describe("parseSimArgs", () => {
     );
     expect(() => resolveSimOptions({ archiveRatePerSec: 0 })).toThrow(SimOptionError);
     expect(() => resolveSimOptions({ archiveRatePerSec: 500 })).toThrow(/archiveRatePerSec=500/);
+    // Generated at start and held in memory: bounded in all.
+    expect(() => resolveSimOptions({ archiveDays: 31, archiveRatePerSec: 10, symbols: ["BTCUSDT"] })).toThrow(
+      /archive history of 26784000 trades .* exceeds 20000000/,
+    );
+    expect(
+      resolveSimOptions({ archiveDays: 2, archiveRatePerSec: 10, symbols: ["BTCUSDT"] }).archiveDays,
+    ).toBe(2);
   });
 
   test("defaults: CLI port 9443, library defaults otherwise", () => {

@@ -67,6 +67,11 @@ export interface SimOptions {
 }
 
 export const DAY_MS = 86_400_000;
+/**
+ * Trades the archive's history may hold in all (archiveDays × 86,400 s × archiveRatePerSec ×
+ * configured symbols): it is generated at start and kept in memory, ~100 bytes a trade.
+ */
+export const MAX_ARCHIVE_TRADES = 20_000_000;
 
 export const DEFAULT_SIM_OPTIONS: Readonly<SimOptions> = Object.freeze({
   host: "127.0.0.1",
@@ -155,6 +160,12 @@ export function resolveSimOptions(partial: SimOptionsInput = {}): Readonly<SimOp
   if (!(Number.isFinite(o.archiveRatePerSec) && o.archiveRatePerSec > 0 && o.archiveRatePerSec <= 100)) {
     throw new SimOptionError(
       `option archiveRatePerSec=${o.archiveRatePerSec}: expected a number in (0, 100] (history is generated at start)`,
+    );
+  }
+  const archiveTrades = o.archiveDays * 86_400 * o.archiveRatePerSec * new Set(o.symbols).size;
+  if (archiveTrades > MAX_ARCHIVE_TRADES) {
+    throw new SimOptionError(
+      `archive history of ${Math.round(archiveTrades)} trades (archiveDays × 86400 × archiveRatePerSec × symbols) exceeds ${MAX_ARCHIVE_TRADES}`,
     );
   }
   if (o.startTimeMs !== null && !(Number.isInteger(o.startTimeMs) && o.startTimeMs >= 0)) {
