@@ -12,7 +12,7 @@
  * - stale:       the first upload, lacking the day's last row; switching the fault off is
  *                Binance replacing the file (new contents, new checksum)
  */
-import { zipSync } from "fflate";
+import { Zip, ZipDeflate } from "fflate";
 import {
   type ArchiveFile,
   archiveBaseName,
@@ -33,6 +33,25 @@ interface Served {
 
 /** Fixed zip timestamp: the same history always zips to the same bytes (and checksum). */
 const ZIP_MTIME = new Date("2020-01-01T00:00:00Z");
+
+/** One-file zip of the CSV blocks, deflated block by block (fflate's synchronous streaming Zip). */
+function deflateToZip(name: string, blocks: Iterable<string>): Uint8Array {
+  const out: Uint8Array[] = [];
+  let failure: Error | null = null;
+  const zip = new Zip((err, chunk) => {
+    if (err) failure = err;
+    else out.push(chunk);
+  });
+  const entry = new ZipDeflate(name, { level: 6 });
+  entry.mtime = ZIP_MTIME;
+  zip.add(entry);
+  const enc = new TextEncoder();
+  for (const b of blocks) entry.push(enc.encode(b));
+  entry.push(new Uint8Array(0), true);
+  zip.end();
+  if (failure) throw failure;
+  return Buffer.concat(out);
+}
 
 export class ArchiveServer {
   private readonly faults = new Map<string, ArchiveFault>();
@@ -62,10 +81,7 @@ export class ArchiveServer {
     if (hit) return hit;
     const csv = this.store.csv(file.dataset, file.symbol, file.date, fault === "stale");
     if (csv === null) return null;
-    let zip: Uint8Array = zipSync(
-      { [archiveCsvName(file)]: [new TextEncoder().encode(csv), { mtime: ZIP_MTIME }] },
-      { level: 6 },
-    );
+    let zip = deflateToZip(archiveCsvName(file), csv);
     if (fault === "truncated") zip = zip.slice(0, Math.floor(zip.length / 2));
     let sha = new Bun.CryptoHasher("sha256").update(zip).digest("hex");
     if (fault === "badChecksum") sha = new Bun.CryptoHasher("sha256").update(sha).digest("hex");

@@ -106,8 +106,8 @@ export class ArchiveStore {
     return startUs >= this.fromUs && startUs + DAY_US <= this.untilUs;
   }
 
-  /** The CSV of one archived day, or null when the symbol or day is not archived. */
-  csv(dataset: ArchiveDataset, symbol: string, date: string, dropLast = false): string | null {
+  /** The CSV of one archived day in blocks of lines, or null when the symbol or day is not archived. */
+  csv(dataset: ArchiveDataset, symbol: string, date: string, dropLast = false): Generator<string> | null {
     const a = this.symbols.get(symbol);
     if (!a || !this.hasDay(date)) return null;
     const d = a.days.get(date) ?? { trades: [], aggs: [], klines: [] };

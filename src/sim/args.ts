@@ -54,7 +54,8 @@ Binance-compatible exchange simulator (WebSocket streams + REST + /admin) on one
   --start-time-ms N        fixed clock origin, epoch ms (default: wall clock)
   --archive-days N         whole UTC days of history before the start day, served under
                            /archive/ in Binance's public-archive layout (default 0 = none)
-  --archive-rate N         trades per second per symbol in that history (default 0.5)
+  --archive-rate N         trades per second per symbol in that history (default 0.5);
+                           days × 86400 × rate × symbols is at most 5,000,000
   --tick-ms N              send timer period (default 20)
   --max-trades-per-tick N  per symbol per tick (default 20000)
   --history N              trades kept per symbol for REST (default 100000)

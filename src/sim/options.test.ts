@@ -13,8 +13,8 @@ describe("parseSimArgs", () => {
     expect(() => resolveSimOptions({ archiveRatePerSec: 0 })).toThrow(SimOptionError);
     expect(() => resolveSimOptions({ archiveRatePerSec: 500 })).toThrow(/archiveRatePerSec=500/);
     // Generated at start and held in memory: bounded in all.
-    expect(() => resolveSimOptions({ archiveDays: 31, archiveRatePerSec: 10, symbols: ["BTCUSDT"] })).toThrow(
-      /archive history of 26784000 trades .* exceeds 20000000/,
+    expect(() => resolveSimOptions({ archiveDays: 6, archiveRatePerSec: 10, symbols: ["BTCUSDT"] })).toThrow(
+      /archive history of 5184000 trades .* exceeds 5000000/,
     );
     expect(
       resolveSimOptions({ archiveDays: 2, archiveRatePerSec: 10, symbols: ["BTCUSDT"] }).archiveDays,
