@@ -33,3 +33,32 @@ export function parseDecimal(text: string): bigint | null {
   if (intPart.length > DECIMAL_MAX_INTEGER_DIGITS) return null;
   return BigInt(intPart) * DECIMAL_FACTOR + BigInt(fracTrim.padEnd(DECIMAL_SCALE, "0"));
 }
+
+const TWO32 = 4_294_967_296;
+/** int·1e8 + frac is exact in a double while int < 2^53 / 1e8. */
+const FAST_INT_LIMIT = 90_071_992;
+
+/**
+ * Write int·1e8 + frac8 (int < 1e10, frac8 < 1e8: a DECIMAL(18,8) already split by a parser)
+ * into words 2·slot (low) and 2·slot+1 (high) of a BigInt64Array's Uint32Array view, without
+ * allocating a BigInt. Used by the archive CSV reader (src/archive/csv.ts).
+ */
+export function writeScaledWords(w: Uint32Array, slot: number, int: number, frac8: number): void {
+  const lo = 2 * slot;
+  if (int < FAST_INT_LIMIT) {
+    const v = int * 1e8 + frac8;
+    const hi = Math.floor(v / TWO32);
+    w[lo] = v - hi * TWO32;
+    w[lo + 1] = hi;
+    return;
+  }
+  // int < 1e10 < 2^34: int·1e8 = (ih·2^16 + il)·1e8 with every partial product below 2^53.
+  const ih = Math.floor(int / 65536);
+  const il = int - ih * 65536;
+  const a = ih * 1e8; // times 2^16 = aHi·2^32 + aLo·2^16
+  const aHi = Math.floor(a / 65536);
+  const low = il * 1e8 + frac8 + (a - aHi * 65536) * 65536;
+  const carry = Math.floor(low / TWO32);
+  w[lo] = low - carry * TWO32;
+  w[lo + 1] = aHi + carry;
+}

@@ -5,6 +5,7 @@
  *   GET  /admin/ground-truth  generated / withheld / missing-at-source id ranges per symbol
  *   GET  /admin/stats         counters
  *   GET  /admin/rest-log      every REST request answered: time, path, weight, status, Retry-After, verdict
+ *   GET  /admin/archive       archived days and the archive files' current faults
  */
 import type { SimEngine } from "./server.ts";
 
@@ -30,6 +31,8 @@ export async function handleAdmin(url: URL, req: Request, engine: SimEngine): Pr
       return json(engine.groundTruth());
     case "GET /admin/stats":
       return json(engine.statsSnapshot());
+    case "GET /admin/archive":
+      return json({ dates: engine.archiveStore?.dates() ?? [], faults: engine.archive.faultList() });
     case "GET /admin/rest-log":
       return json({ entries: engine.restLog.snapshot(), dropped: engine.restLog.dropped });
     default:

@@ -22,6 +22,8 @@ const NUMERIC_FLAGS: Record<string, NumKey> = {
   "--start-agg-id": "startAggId",
   "--start-update-id": "startUpdateId",
   "--tick-ms": "tickMs",
+  "--archive-days": "archiveDays",
+  "--archive-rate": "archiveRatePerSec",
   "--max-trades-per-tick": "maxTradesPerTick",
   "--history": "historyLimit",
   "--ping-interval-ms": "pingIntervalMs",
@@ -50,6 +52,10 @@ Binance-compatible exchange simulator (WebSocket streams + REST + /admin) on one
   --start-agg-id N         first aggregate trade id (default 100)
   --start-update-id N      first bookTicker update id (default 1000000)
   --start-time-ms N        fixed clock origin, epoch ms (default: wall clock)
+  --archive-days N         whole UTC days of history before the start day, served under
+                           /archive/ in Binance's public-archive layout (default 0 = none)
+  --archive-rate N         trades per second per symbol in that history (default 0.5);
+                           days × 86400 × rate × symbols is at most 5,000,000
   --tick-ms N              send timer period (default 20)
   --max-trades-per-tick N  per symbol per tick (default 20000)
   --history N              trades kept per symbol for REST (default 100000)

@@ -6,7 +6,7 @@
  */
 import type { SimSocket } from "./connection.ts";
 import { type FaultSwitches, garbageFrame } from "./faults.ts";
-import { aggJson, bookJson, StreamFrames, tradeJson, variantOf } from "./frames.ts";
+import { aggJson, bookJson, klineJson, StreamFrames, tradeJson, variantOf } from "./frames.ts";
 import type { TickBatch } from "./generator.ts";
 import type { Rng } from "./rng.ts";
 import type { SimStats } from "./stats.ts";
@@ -17,6 +17,7 @@ export function renderTick(
   b: TickBatch,
   subscribed: (stream: string) => boolean,
   into: Map<string, StreamFrames>,
+  nowUs: number,
 ): void {
   const lower = symbol.toLowerCase();
   const want = (n: number, kind: string): string | null => {
@@ -30,6 +31,9 @@ export function renderTick(
   if (name) into.set(name, new StreamFrames(name, (us) => b.aggs.map((a) => aggJson(symbol, a, us))));
   name = want(b.books.length, "bookTicker");
   if (name) into.set(name, new StreamFrames(name, () => b.books.map((k) => bookJson(symbol, k))));
+  name = want(b.klines.length, "kline_1m");
+  if (name)
+    into.set(name, new StreamFrames(name, (us) => b.klines.map((k) => klineJson(symbol, k, nowUs, us))));
 }
 
 export function sendTick(

@@ -3,6 +3,8 @@
  * one-shot actions (drop, shutdown notice, refuse, skip/lose ids). The same JSON shape is accepted
  * by startSimulator({faults}), POST /admin/faults and Simulator.applyFaults().
  */
+import { ARCHIVE_DATASETS, type ArchiveFile, archiveFileError } from "../archive/index.ts";
+import { ARCHIVE_FAULTS, type ArchiveFault } from "./archive-http.ts";
 import type { Rng } from "./rng.ts";
 
 export const GARBAGE_KINDS = ["malformed", "truncated", "oversized", "binary"] as const;
@@ -61,6 +63,10 @@ export interface FaultActions {
   skipTradeIds?: IdCountFault;
   /** Never generate the next trade ids at all: missing at the source, REST has nothing either. */
   loseTradeIds?: IdCountFault;
+  /** The next closed 1m kline with trades reports `n` + delta (a count that disagrees with the trades). */
+  klineCountOff?: { delta: number; symbol?: string };
+  /** Set (or with "none" clear) one archive file's fault; see archive-http.ts. */
+  archive?: { file: Omit<ArchiveFile, "period"> & { period?: ArchiveFile["period"] }; fault: ArchiveFault };
 }
 
 export type FaultPatch = Partial<Omit<FaultSwitches, "rest">> & { rest?: Partial<RestFault> } & FaultActions;
@@ -91,6 +97,8 @@ const KNOWN_KEYS = new Set([
   "refuseForMs",
   "skipTradeIds",
   "loseTradeIds",
+  "klineCountOff",
+  "archive",
 ]);
 
 function isNonNegInt(v: unknown, max = 2 ** 31): v is number {
@@ -129,6 +137,30 @@ export function validateFaultPatch(p: unknown): string | null {
       return `${k}: expected {count: integer >= 1, symbol?: string}`;
     }
     if ("symbol" in v && typeof v.symbol !== "string") return `${k}.symbol: expected a string`;
+  }
+  if ("klineCountOff" in o) {
+    const v = o.klineCountOff as Record<string, unknown> | null;
+    if (typeof v !== "object" || v === null || !Number.isInteger(v.delta) || v.delta === 0)
+      return "klineCountOff: expected {delta: non-zero integer, symbol?: string}";
+    if ("symbol" in v && typeof v.symbol !== "string") return "klineCountOff.symbol: expected a string";
+  }
+  if ("archive" in o) {
+    const v = o.archive as { file?: Record<string, unknown>; fault?: unknown } | null;
+    if (typeof v !== "object" || v === null || typeof v.file !== "object" || v.file === null)
+      return "archive: expected {file: {dataset, symbol, date}, fault}";
+    if (!ARCHIVE_FAULTS.includes(v.fault as ArchiveFault))
+      return `archive.fault: expected ${ARCHIVE_FAULTS.join("|")}`;
+    const f = v.file;
+    if (!ARCHIVE_DATASETS.includes(f.dataset as never))
+      return `archive.file.dataset: expected ${ARCHIVE_DATASETS.join("|")}`;
+    const err = archiveFileError({
+      dataset: f.dataset as ArchiveFile["dataset"],
+      period: "daily",
+      symbol: String(f.symbol),
+      date: String(f.date),
+    });
+    if (err) return `archive.file: ${err}`;
+    if ("period" in f && f.period !== "daily") return "archive.file.period: only daily files are served";
   }
   if ("rest" in o) {
     const r = o.rest as Record<string, unknown> | null;

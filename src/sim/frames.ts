@@ -5,11 +5,14 @@
  * Each tick's frames are built at most once per variant (raw/combined × ms/µs) and shared by every
  * connection that wants that variant.
  */
+
+import { formatDecimal } from "../model/decimal.ts";
 import type { BookTickerRecord } from "./generator.ts";
 import type { AggRecord, TradeRecord } from "./history.ts";
+import type { KlineRecord } from "./klines.ts";
 import { formatScaled } from "./market.ts";
 
-export const STREAM_KINDS = ["trade", "aggTrade", "bookTicker"] as const;
+export const STREAM_KINDS = ["trade", "aggTrade", "bookTicker", "kline_1m"] as const;
 export type StreamKind = (typeof STREAM_KINDS)[number];
 
 /** Variant index: bit 0 = combined envelope, bit 1 = microseconds. */
@@ -30,6 +33,14 @@ export function tradeJson(s: string, t: TradeRecord, micros: boolean): string {
 export function aggJson(s: string, a: AggRecord, micros: boolean): string {
   const T = time(a.timeUs, micros);
   return `{"e":"aggTrade","E":${T},"s":"${s}","a":${a.aggId},"p":"${formatScaled(a.priceScaled)}","q":"${formatScaled(a.qtyScaled)}","f":${a.firstId},"l":${a.lastId},"T":${T},"m":${a.buyerMaker},"M":true}`;
+}
+
+/**
+ * `<symbol>@kline_1m` ("Kline/Candlestick Streams"), keys in Binance's order; `E` is when the
+ * simulator sent it (after the close time for a closed minute), `B` is Binance's "ignore".
+ */
+export function klineJson(s: string, k: KlineRecord, eventUs: number, micros: boolean): string {
+  return `{"e":"kline","E":${time(eventUs, micros)},"s":"${s}","k":{"t":${time(k.openUs, micros)},"T":${time(k.closeUs, micros)},"s":"${s}","i":"1m","f":${k.firstId},"L":${k.lastId},"o":"${formatScaled(k.open)}","c":"${formatScaled(k.close)}","h":"${formatScaled(k.high)}","l":"${formatScaled(k.low)}","v":"${formatDecimal(k.volume)}","n":${k.count},"x":${k.closed},"q":"${formatDecimal(k.quoteVolume)}","V":"${formatDecimal(k.takerBuyVolume)}","Q":"${formatDecimal(k.takerBuyQuoteVolume)}","B":"0"}}`;
 }
 
 /** bookTicker carries no event type and no event time on Spot. */

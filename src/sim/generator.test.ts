@@ -14,7 +14,7 @@ const CFG = {
   historyLimit: 10_000,
 };
 const START_US = 1_672_515_782_136_000;
-const batch = (): TickBatch => ({ trades: [], aggs: [], books: [] });
+const batch = (): TickBatch => ({ trades: [], aggs: [], books: [], klines: [] });
 
 /** Advance in `steps` ticks of `stepMs`; returns everything the sockets would have been given. */
 function run(gen: SymbolGenerator, steps: number, stepMs: number): TickBatch {

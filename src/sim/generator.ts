@@ -6,6 +6,7 @@
  */
 import { TruthLedger } from "./ground-truth.ts";
 import { type AggRecord, TradeHistory, type TradeRecord } from "./history.ts";
+import { KlineBuilder, type KlineRecord } from "./klines.ts";
 import { profileFor, type SymbolProfile } from "./market.ts";
 import { createRng, hashSeed, type Rng } from "./rng.ts";
 
@@ -22,6 +23,14 @@ export interface TickBatch {
   trades: TradeRecord[];
   aggs: AggRecord[];
   books: BookTickerRecord[];
+  /** Closed 1m klines (every trade counted, withheld ones too) and, at most once a second, the open one. */
+  klines: KlineRecord[];
+}
+
+/** Receives every generated trade and aggTrade (withheld ones too): the simulator's archive. */
+export interface TradeRecorder {
+  trade(id: number, priceScaled: number, qtyScaled: number, timeUs: number, buyerMaker: boolean): void;
+  agg(a: AggRecord): void;
 }
 
 export interface GeneratorConfig {
@@ -37,6 +46,9 @@ export class SymbolGenerator {
   readonly profile: SymbolProfile;
   readonly history: TradeHistory;
   readonly truth = new TruthLedger();
+  readonly klines: KlineBuilder;
+  /** Set while the archive's history is generated (see archive-store.ts). */
+  recorder: TradeRecorder | null = null;
   private readonly rng: Rng;
   private nextTradeId: number;
   private nextAggId: number;
@@ -44,12 +56,15 @@ export class SymbolGenerator {
   private priceTicks: number;
   /** Trades generated so far: drives the schedule (lost ids take no time). */
   private produced = 0;
+  /** The schedule: trade `produced` is due at startUs + (produced - producedAtStart) / rate. */
+  private producedAtStart = 0;
+  private rate: number;
   private pendingSkip = 0;
   private pendingLose = 0;
 
   constructor(
     readonly symbol: string,
-    private readonly cfg: GeneratorConfig,
+    cfg: GeneratorConfig,
     private startUs: number,
   ) {
     this.profile = profileFor(symbol);
@@ -59,6 +74,21 @@ export class SymbolGenerator {
     this.nextAggId = cfg.startAggId;
     this.updateId = cfg.startUpdateId;
     this.priceTicks = this.profile.initialTicks;
+    this.rate = cfg.ratePerSec;
+    this.klines = new KlineBuilder(this.priceTicks * this.profile.tickScaled);
+    this.klines.startAt(startUs);
+  }
+
+  /** From `atUs` on, generate at `ratePerSec` (the archive's history may run at its own rate). */
+  rebase(atUs: number, ratePerSec: number): void {
+    this.startUs = atUs;
+    this.producedAtStart = this.produced;
+    this.rate = ratePerSec;
+  }
+
+  /** When the next trade is due: every trade before it has been generated. */
+  nextTradeTimeUs(): number {
+    return this.startUs + Math.floor(((this.produced - this.producedAtStart) * 1e6) / this.rate);
   }
 
   /** Withhold the next `count` trades from sockets, rounded up to whole aggTrades. */
@@ -73,7 +103,7 @@ export class SymbolGenerator {
 
   /** Generate every aggTrade whose scheduled time is <= nowUs, at most ~maxTrades trades. */
   advance(nowUs: number, maxTrades: number, out: TickBatch): void {
-    const due = Math.floor(((nowUs - this.startUs) * this.cfg.ratePerSec) / 1e6);
+    const due = this.producedAtStart + Math.floor(((nowUs - this.startUs) * this.rate) / 1e6);
     const limit = Math.min(due, this.produced + maxTrades);
     while (this.produced < limit) this.group(out);
   }
@@ -89,7 +119,7 @@ export class SymbolGenerator {
     }
     const r = rng.next();
     const n = r < 0.6 ? 1 : r < 0.85 ? 2 : r < 0.95 ? 3 : 4;
-    const timeUs = this.startUs + Math.floor((this.produced * 1e6) / this.cfg.ratePerSec);
+    const timeUs = this.nextTradeTimeUs();
     this.walk();
     const priceScaled = this.priceTicks * p.tickScaled;
     const buyerMaker = rng.next() < 0.5;
@@ -103,6 +133,8 @@ export class SymbolGenerator {
       qtySum += qtyScaled;
       const id = this.nextTradeId++;
       this.history.pushTrade(id, priceScaled, qtyScaled, timeUs, buyerMaker);
+      this.klines.add(id, priceScaled, qtyScaled, timeUs, buyerMaker);
+      this.recorder?.trade(id, priceScaled, qtyScaled, timeUs, buyerMaker);
       if (!withheld) out.trades.push({ id, priceScaled, qtyScaled, timeUs, buyerMaker });
     }
     const lastId = this.nextTradeId - 1;
@@ -117,6 +149,7 @@ export class SymbolGenerator {
       buyerMaker,
     };
     this.history.pushAgg(agg);
+    this.recorder?.agg(agg);
     this.truth.aggs.add(agg.aggId);
     if (withheld) {
       this.truth.withheldTrades.addRange(firstId, lastId);

@@ -1,8 +1,11 @@
 /**
  * Embedded Binance-compatible exchange simulator: Spot market streams (trade, aggTrade,
- * bookTicker) over WebSocket, the REST market-data endpoints K2 repairs gaps with, fault switches
- * and exact ground truth. Everything on one loopback port.
+ * bookTicker, kline_1m) over WebSocket, the REST market-data endpoints K2 repairs gaps with, its
+ * own history in the public archive's layout (`archiveDays`, served under /archive/), fault
+ * switches and exact ground truth. Everything on one loopback port.
  */
+import type { ArchiveDataset, ArchiveFile } from "../archive/index.ts";
+import type { ArchiveFault } from "./archive-http.ts";
 import type { FaultPatch, FaultSwitches, GarbageKind, RestFault } from "./faults.ts";
 import type { GroundTruth } from "./ground-truth.ts";
 import { resolveSimOptions, SimOptionError, type SimOptions, type SimOptionsInput } from "./options.ts";
@@ -10,11 +13,13 @@ import type { RestLogEntry } from "./rest-log.ts";
 import { SimEngine } from "./server.ts";
 import type { SimStatsSnapshot } from "./stats.ts";
 
+export { ARCHIVE_FAULTS, type ArchiveFault } from "./archive-http.ts";
 export { parseSimArgs, SIM_HELP } from "./args.ts";
 export type { FaultActions, FaultPatch, FaultSwitches, GarbageKind, RestFault } from "./faults.ts";
 export { GARBAGE_KINDS } from "./faults.ts";
 export type { GroundTruth, IdRange, SymbolTruth } from "./ground-truth.ts";
 export { expandRanges } from "./ground-truth.ts";
+export type { FalsifiedKline, KlineRecord } from "./klines.ts";
 export {
   DEFAULT_SIM_OPTIONS,
   resolveSimOptions,
@@ -43,6 +48,10 @@ export interface SimFaultControls {
   loseTradeIds(count: number, symbol?: string): void;
   maxLifetime(ms: number): void;
   rest(fault: Partial<RestFault>): void;
+  /** The next closed 1m kline with trades reports n + delta. */
+  klineCountOff(delta: number, symbol?: string): void;
+  /** One archive file's fault ("none" clears it; clearing "stale" is Binance replacing the file). */
+  archive(file: Omit<ArchiveFile, "period">, fault: ArchiveFault): void;
   get(): FaultState;
 }
 
@@ -55,6 +64,8 @@ export interface Simulator {
   readonly restUrl: string;
   /** http://host:port/admin */
   readonly adminUrl: string;
+  /** http://host:port/archive — the public archive's root (data/spot/daily/...); needs archiveDays > 0. */
+  readonly archiveUrl: string;
   readonly options: Readonly<SimOptions>;
   readonly faults: SimFaultControls;
   /** Apply a FaultPatch (same JSON as POST /admin/faults). Throws SimOptionError if invalid. */
@@ -65,6 +76,10 @@ export interface Simulator {
   restLog(): RestLogEntry[];
   /** Simulator clock, epoch ms. */
   nowMs(): number;
+  /** Archived days (YYYY-MM-DD, oldest first) and each file's row count, as generated (no faults). */
+  archiveTruth(): { dates: string[]; rows(dataset: ArchiveDataset, symbol: string, date: string): number };
+  /** Klines whose count the klineCountOff fault falsified, per symbol. */
+  falsifiedKlines(symbol: string): ReadonlyArray<{ openUs: number; trueCount: number; sentCount: number }>;
   stop(): Promise<void>;
 }
 
@@ -93,6 +108,8 @@ export async function startSimulator(opts: SimOptionsInput = {}): Promise<Simula
     loseTradeIds: (count, symbol) => apply({ loseTradeIds: symbol ? { count, symbol } : { count } }),
     maxLifetime: (ms) => apply({ maxLifetimeMs: ms }),
     rest: (fault) => apply({ rest: fault }),
+    klineCountOff: (delta, symbol) => apply({ klineCountOff: symbol ? { delta, symbol } : { delta } }),
+    archive: (file, fault) => apply({ archive: { file, fault } }),
     get: () => engine.faultState(),
   };
   return {
@@ -101,6 +118,7 @@ export async function startSimulator(opts: SimOptionsInput = {}): Promise<Simula
     wsUrl: `ws://${host}:${port}`,
     restUrl: `http://${host}:${port}`,
     adminUrl: `http://${host}:${port}/admin`,
+    archiveUrl: `http://${host}:${port}/archive`,
     options,
     faults,
     applyFaults: apply,
@@ -108,6 +126,11 @@ export async function startSimulator(opts: SimOptionsInput = {}): Promise<Simula
     stats: () => engine.statsSnapshot(),
     restLog: () => engine.restLog.snapshot(),
     nowMs: () => Math.floor(engine.nowUs() / 1000),
+    archiveTruth: () => ({
+      dates: engine.archiveStore?.dates() ?? [],
+      rows: (dataset, symbol, date) => engine.archiveStore?.rowCount(dataset, symbol, date) ?? 0,
+    }),
+    falsifiedKlines: (symbol) => engine.generatorOf(symbol)?.klines.falsified ?? [],
     stop: () => engine.stop(),
   };
 }

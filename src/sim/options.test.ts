@@ -3,6 +3,24 @@ import { CLI_DEFAULT_PORT, parseSimArgs } from "./args.ts";
 import { DEFAULT_SIM_OPTIONS, resolveSimOptions, SimOptionError } from "./options.ts";
 
 describe("parseSimArgs", () => {
+  test("the archive's history: --archive-days and a fractional --archive-rate; out of range refused", () => {
+    const { options } = parseSimArgs(["--archive-days", "3", "--archive-rate=0.05"]);
+    expect([options.archiveDays, options.archiveRatePerSec]).toEqual([3, 0.05]);
+    expect(DEFAULT_SIM_OPTIONS.archiveDays).toBe(0); // no archive unless asked
+    expect(() => parseSimArgs(["--archive-days", "32"])).toThrow(
+      /archiveDays=32: expected an integer in 0..31/,
+    );
+    expect(() => resolveSimOptions({ archiveRatePerSec: 0 })).toThrow(SimOptionError);
+    expect(() => resolveSimOptions({ archiveRatePerSec: 500 })).toThrow(/archiveRatePerSec=500/);
+    // Generated at start and held in memory: bounded in all.
+    expect(() => resolveSimOptions({ archiveDays: 6, archiveRatePerSec: 10, symbols: ["BTCUSDT"] })).toThrow(
+      /archive history of 5184000 trades .* exceeds 5000000/,
+    );
+    expect(
+      resolveSimOptions({ archiveDays: 2, archiveRatePerSec: 10, symbols: ["BTCUSDT"] }).archiveDays,
+    ).toBe(2);
+  });
+
   test("defaults: CLI port 9443, library defaults otherwise", () => {
     const { help, options } = parseSimArgs([]);
     expect(help).toBe(false);

@@ -5,6 +5,8 @@
  */
 import type { Server } from "bun";
 import { handleAdmin } from "./admin.ts";
+import { ARCHIVE_PREFIX, ArchiveServer } from "./archive-http.ts";
+import { ArchiveStore } from "./archive-store.ts";
 import { renderTick, sendTick } from "./broadcast.ts";
 import {
   admitMessage,
@@ -37,6 +39,10 @@ export class SimEngine {
   private readonly garbageRng;
   private readonly t0Ms = performance.now();
   private readonly startUs: number;
+  readonly archiveStore: ArchiveStore | null;
+  readonly archive: ArchiveServer;
+  /** Per symbol: simulator time (µs) of the last in-progress kline update sent. */
+  private readonly klineUpdatedUs = new Map<string, number>();
   private refuseUntilMs = 0;
   /** Simulator clock (µs) when `paused` was switched on; null while the market runs. */
   private pausedAtUs: number | null = null;
@@ -59,6 +65,11 @@ export class SimEngine {
       banMs: opts.restBanMs,
     });
     this.garbageRng = createRng(opts.seed ^ 0x9e3779b9);
+    this.archiveStore =
+      opts.archiveDays > 0
+        ? new ArchiveStore(ArchiveStore.historyStartUs(this.startUs, opts.archiveDays), this.startUs)
+        : null;
+    this.archive = new ArchiveServer(this.archiveStore);
     for (const s of opts.symbols) this.ensureGenerator(s, true);
     if (this.faults.paused) this.pausedAtUs = this.startUs;
   }
@@ -129,6 +140,7 @@ export class SimEngine {
       });
     }
     if (url.pathname.startsWith("/admin/")) return handleAdmin(url, req, this);
+    if (url.pathname.startsWith(ARCHIVE_PREFIX)) return this.archive.handle(url.pathname);
     if (req.headers.get("upgrade")?.toLowerCase() !== "websocket")
       return new Response("Not Found", { status: 404 });
     if (this.monoMs() < this.refuseUntilMs) {
@@ -215,6 +227,10 @@ export class SimEngine {
     this.subscribers.get(name)?.delete(ws);
   }
 
+  generatorOf(symbol: string): SymbolGenerator | undefined {
+    return this.generators.get(symbol);
+  }
+
   /** Configured symbols always exist; others appear on first subscription when autoCreateSymbols. */
   ensureGenerator(symbol: string, configured: boolean): SymbolGenerator | undefined {
     let g = this.generators.get(symbol);
@@ -225,7 +241,12 @@ export class SimEngine {
       this.stats.symbolsRefused++;
       return undefined;
     }
-    g = new SymbolGenerator(symbol, o, configured ? this.startUs : this.nowUs());
+    const archive = configured ? this.archiveStore : null;
+    g = new SymbolGenerator(symbol, o, archive ? archive.fromUs : configured ? this.startUs : this.nowUs());
+    if (archive) {
+      g.rebase(archive.fromUs, o.archiveRatePerSec);
+      archive.record(g, o.ratePerSec);
+    }
     this.generators.set(symbol, g);
     return g;
   }
@@ -236,10 +257,11 @@ export class SimEngine {
     const frames = new Map<string, StreamFrames>();
     const subscribed = (name: string) => (this.subscribers.get(name)?.size ?? 0) > 0;
     for (const g of this.generators.values()) {
-      const batch: TickBatch = { trades: [], aggs: [], books: [] };
+      const batch: TickBatch = { trades: [], aggs: [], books: [], klines: [] };
       g.advance(nowUs, this.opts.maxTradesPerTick, batch);
+      this.klinesOf(g, nowUs, batch, subscribed);
       this.stats.tradesGenerated += batch.trades.length;
-      renderTick(g.symbol, batch, subscribed, frames);
+      renderTick(g.symbol, batch, subscribed, frames, nowUs);
       // Published unless stalled, whether or not anyone listens: a recorder absent for a moment
       // (a restart) has lost those quotes, and the truth must show it.
       if (this.opts.recordQuoteIds && !this.faults.stall)
@@ -248,6 +270,27 @@ export class SimEngine {
     // Stalled: generation (and so history and ground truth) goes on; sockets get nothing.
     if (this.faults.stall || frames.size === 0) return;
     sendTick(this.conns, frames, this.faults, this.stats, this.garbageRng);
+  }
+
+  /**
+   * Closed minutes: those ending before the next scheduled trade and before now (every trade of
+   * them exists, even when a tick's work bound left generation behind). The minute in progress
+   * goes out at most once a second (Binance: "updates every second"), only to subscribers.
+   */
+  private klinesOf(
+    g: SymbolGenerator,
+    nowUs: number,
+    batch: TickBatch,
+    subscribed: (n: string) => boolean,
+  ): void {
+    g.klines.closeUntil(Math.min(nowUs, g.nextTradeTimeUs()));
+    g.klines.takeClosed(batch.klines);
+    if (!subscribed(`${g.symbol.toLowerCase()}@kline_1m`)) return;
+    const last = this.klineUpdatedUs.get(g.symbol) ?? 0;
+    if (batch.klines.length === 0 && nowUs - last < 1_000_000) return;
+    const open = g.klines.current();
+    if (open) batch.klines.push(open);
+    this.klineUpdatedUs.set(g.symbol, nowUs);
   }
 
   private housekeeping(): void {
@@ -296,6 +339,11 @@ export class SimEngine {
       this.forSymbols(patch.skipTradeIds.symbol, (g) => g.skip(patch.skipTradeIds!.count));
     if (patch.loseTradeIds)
       this.forSymbols(patch.loseTradeIds.symbol, (g) => g.lose(patch.loseTradeIds!.count));
+    if (patch.klineCountOff)
+      this.forSymbols(patch.klineCountOff.symbol, (g) =>
+        g.klines.falsifyNextCount(patch.klineCountOff!.delta),
+      );
+    if (patch.archive) this.archive.setFault({ period: "daily", ...patch.archive.file }, patch.archive.fault);
     if (patch.serverShutdown) this.sendShutdown();
     if (patch.dropAll) this.dropAll(patch.dropAll);
     return null;

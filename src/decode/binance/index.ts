@@ -2,6 +2,7 @@
 export { decodeAggTradeObject } from "./agg-trade.ts";
 export { decodeBookTickerObject } from "./book-ticker.ts";
 export { decodeFrame } from "./dispatch.ts";
+export { decodeKlineFrame, decodeKlineObject } from "./kline.ts";
 export {
   ALL_STATUSES,
   DecodeStatus,

@@ -1,0 +1,38 @@
+/**
+ * Binance's public data archive (data.binance.vision): path scheme, verified download, streaming
+ * unzip and CSV → rows. Imports only model/. Issue 17's backfill builds on this; the wiring
+ * (CLI, storage, ledger) is not here yet.
+ */
+export { ArchiveCsvParser, type CsvOutput, MAX_LINE_BYTES } from "./csv.ts";
+export { ArchiveError, type ArchiveErrorKind } from "./errors.ts";
+export {
+  ARCHIVE_MAX_ZIP_BYTES,
+  type FetchOptions,
+  fetchVerifiedZip,
+  parseChecksumFile,
+  type VerifiedZip,
+} from "./fetch.ts";
+export {
+  ARCHIVE_DATASETS,
+  type ArchiveDataset,
+  type ArchiveFile,
+  type ArchivePeriod,
+  archiveBaseName,
+  archiveChecksumPath,
+  archiveCsvName,
+  archiveFileError,
+  archiveUrl,
+  archiveZipPath,
+  KLINE_INTERVAL,
+  parseArchivePath,
+} from "./layout.ts";
+export { type ArchiveFileResult, readArchiveFile, readArchiveZip } from "./reader.ts";
+export {
+  ARCHIVE_MICROS_FROM_MS,
+  ARCHIVE_MICROS_MIN,
+  archiveTimeFromUs,
+  archiveTimeToUs,
+  archiveUsesMicros,
+  periodStartMs,
+} from "./time-unit.ts";
+export { inflateZip, type ZipEntry, zipEntry } from "./zip.ts";
