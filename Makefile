@@ -14,7 +14,7 @@ IMAGE ?= k2:dev
 
 .PHONY: help bootstrap chromium start demo demo-cluster test test-pr test-pr-full ci-all test-operational test-unit test-integration test-shard lint format typecheck bench bench-doc clean \
 	coverage audit config-doc docker-build chaos-smoke soak-smoke perf-gate test-soak-1h test-soak-24h test-chaos \
-	nats-server test-cluster
+	nats-server test-cluster bench-cluster
 
 # Variables a help line may mention as $(NAME): help prints their values, not their names.
 HELP_VARS := BUN_VERSION IMAGE SHARD
@@ -63,6 +63,9 @@ test-pr: bootstrap lint typecheck ## lint + typecheck + unit tests (src/): the q
 # anywhere would join the default suite. Bun runs a file given by path whatever its name.
 test-cluster: bootstrap nats-server ## the long cluster tests (writer crashes, leader death, 30 s NATS outage; ~2 min): CI runs them after make test
 	"$(BUN)" test $(addprefix ./,$(wildcard test-long/*/*.long.ts))
+
+bench-cluster: bootstrap nats-server ## scale-out path vs single process on one feed (~31k rows/s, 3 streams): rows/s, loss, latency, CPU/RSS per process
+	"$(BUN)" run native-bench/cluster-throughput.ts $(ARGS)
 
 test-pr-full: test ## lint + typecheck + unit + integration (the default suite, < 5 min)
 
