@@ -61,7 +61,8 @@ function byTime(a: FileInfo, b: FileInfo): number {
 export class Catalog {
   readonly #series = new Map<string, Series>();
   readonly #pins = new Map<string, number>();
-  readonly #retired = new Set<string>();
+  /** Replaced or expired files still on disk → when they were retired (performance.now() ms). */
+  readonly #retired = new Map<string, number>();
   readonly #waiters = new Set<() => void>();
   readonly #forgetListeners: ((paths: readonly string[]) => void)[] = [];
 
@@ -94,7 +95,7 @@ export class Catalog {
       s.byPath.delete(f.path);
       s.sorted = null;
       s.idRanges = null;
-      this.#retired.add(f.path);
+      this.#retired.set(f.path, performance.now());
     }
     if (added) this.add(added);
     return true;
@@ -166,9 +167,21 @@ export class Catalog {
     });
   }
 
-  /** Retired files no snapshot pins: safe to delete now. */
-  deletable(): string[] {
-    return [...this.#retired].filter((p) => !this.#pins.has(p));
+  /**
+   * Retired files no snapshot pins and retired at least `graceMs` ago: safe to delete now. The
+   * grace is for readers this catalog cannot pin: query nodes of a shared folder, which may still
+   * read a file until their next listing.
+   */
+  deletable(graceMs = 0, nowMs = performance.now()): string[] {
+    const out: string[] = [];
+    for (const [p, at] of this.#retired) if (!this.#pins.has(p) && nowMs - at >= graceMs) out.push(p);
+    return out;
+  }
+
+  /** Files on disk this catalog no longer lists (superseded ones found at start): delete them later. */
+  retire(paths: readonly string[]): void {
+    const now = performance.now();
+    for (const p of paths) if (!this.#retired.has(p)) this.#retired.set(p, now);
   }
 
   /** Forget retired paths once deleted; `onForget` listeners hear which. */

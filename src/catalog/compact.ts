@@ -44,8 +44,8 @@ export interface CompactionOutcome {
 const compacting = new WeakMap<Catalog, Set<string>>();
 
 /** Delete retired files nobody pins; fsync their folders. Returns how many were deleted. */
-export async function deleteRetired(catalog: Catalog): Promise<number> {
-  const paths = catalog.deletable();
+export async function deleteRetired(catalog: Catalog, graceMs = 0): Promise<number> {
+  const paths = catalog.deletable(graceMs);
   const dirs = new Set<string>();
   for (const p of paths) {
     await unlink(p).catch((err: { code?: string }) => {

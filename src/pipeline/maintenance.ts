@@ -26,6 +26,8 @@ export interface MaintenanceDeps {
   readonly pool: ParquetWriterPool;
   readonly mirror: ObjectMirror | undefined;
   readonly degradation: DegradationManager;
+  /** How long a replaced file stays on disk for readers in other processes (0: once unpinned). */
+  readonly retiredGraceMs?: number;
 }
 
 export function openMaintenance(d: MaintenanceDeps) {
@@ -44,7 +46,7 @@ export function openMaintenance(d: MaintenanceDeps) {
         keepDays: config.retentionDays,
         nowUs: nowUs(),
       });
-    await deleteRetired(catalog);
+    await deleteRetired(catalog, d.retiredGraceMs ?? 0);
   };
   let running = false;
   let paused = false;

@@ -1,12 +1,16 @@
 /**
  * Role `query`: files → HTTP API, with no link to any recorder or writer. The catalog is the
  * shared folder's listing, read again every RESCAN_MS: new files join, files compacted away or
- * deleted leave (their cached candles and rows with them).
+ * deleted leave (their cached candles and rows with them). The newest rows, not yet in a file,
+ * come from the stream (bus-tail.ts) when the NATS cluster answers; without it the node serves
+ * the files alone.
  */
 import { Catalog, rebuildCatalog } from "../catalog/index.ts";
 import type { Config } from "../config/index.ts";
 import { SymbolTable } from "../model/symbols.ts";
 import { type Logger, Registry, registerProcessMetrics, stageLogger } from "../obs/index.ts";
+import { type Bus, openBus } from "../pipeline/bus.ts";
+import { openBusTail } from "../pipeline/bus-tail.ts";
 import { openQuery } from "../pipeline/query.ts";
 import { once, registerChecks, Timers } from "../pipeline/subsystem.ts";
 import { DegradationManager } from "../resilience/degradation.ts";
@@ -69,7 +73,31 @@ export async function startQueryNode(config: Config, logger: Logger): Promise<Ro
   });
   registerChecks(readiness, query);
   registry.gauge("k2_catalog_files", "visible Parquet files", () => catalog.size);
+  // Freshness from the stream, when it answers: files alone otherwise (and /health/ready says so).
+  let bus: Bus | undefined;
+  let tail: Awaited<ReturnType<typeof openBusTail>> | undefined;
+  try {
+    bus = await openBus(config, log, "k2-query");
+    tail = await openBusTail({
+      config,
+      log,
+      bus,
+      symbols,
+      onRow: (rows, slot) => query.engine.hot.append(rows, slot),
+    });
+    registerChecks(readiness, bus);
+  } catch (e) {
+    log.warn(`newest rows from the stream unavailable, serving files only: ${(e as Error).message}`);
+    await bus?.stop();
+    bus = undefined;
+  }
+  registry.counter(
+    "k2_bus_tail_rows_total",
+    "rows read from the stream into the hot window",
+    () => tail?.stats.rows ?? 0,
+  );
   query.start();
+  tail?.start();
   return {
     role: "query",
     registry,
@@ -78,6 +106,8 @@ export async function startQueryNode(config: Config, logger: Logger): Promise<Ro
     degradation,
     stop: once(async () => {
       timers.clear();
+      await tail?.stop();
+      await bus?.stop();
       while (scanning) await Bun.sleep(10);
       await query.stop();
       lag.stop();

@@ -21,6 +21,18 @@ import { Readiness } from "../resilience/readiness.ts";
 import { ParquetWriterPool } from "../sink/parquet/index.ts";
 import type { RoleProcess } from "./role.ts";
 
+/**
+ * A file this writer's compaction or retention replaced stays on disk this long: query nodes list
+ * the folder every second (src/roles/query.ts) and may be reading it until then: a minute covers
+ * a listing and a long query many times over.
+ */
+export const RETIRED_GRACE_MS = 60_000;
+
+/** The symbol of a file from its Hive path (…/symbol=<SYMBOL>/<name>.parquet). */
+function symbolOfPath(path: string): string {
+  return /symbol=([^/]+)\//.exec(path)?.[1] ?? "";
+}
+
 export async function startWriter(config: Config, logger: Logger): Promise<RoleProcess> {
   const registry = new Registry();
   const readiness = new Readiness();
@@ -35,13 +47,23 @@ export async function startWriter(config: Config, logger: Logger): Promise<RoleP
   const rebuilt = await rebuildCatalog(config.dataDir, { removeSuperseded: false, removeTemp: false });
   const catalog = new Catalog();
   for (const f of rebuilt.catalog.all()) if (shardOf(f.symbol, config.shards) === shard) catalog.add(f);
+  // Files a compaction of this shard replaced before a restart: deleted after the grace, as usual.
+  catalog.retire(rebuilt.superseded.filter((p) => shardOf(symbolOfPath(p), config.shards) === shard));
   log.info({ files: catalog.size }, "catalog of this shard rebuilt from disk");
   const pool = await ParquetWriterPool.start({ dataDir: config.dataDir, workers: 1, maxInFlight: 16 });
   const bus = await openBus(config, log, `k2-writer-${config.writerShard}-of-${config.shards}`);
   const writer = await openBusWriter({ config, log, bus, catalog, pool, symbols: new SymbolTable() });
   // A writer has no ring to fill; the manager stays NORMAL unless memory runs out.
   const degradation = new DegradationManager({ rssBudgetBytes: config.rssBudgetMb * 1024 * 1024 });
-  const maintenance = openMaintenance({ config, log, catalog, pool, mirror: undefined, degradation });
+  const maintenance = openMaintenance({
+    config,
+    log,
+    catalog,
+    pool,
+    mirror: undefined,
+    degradation,
+    retiredGraceMs: RETIRED_GRACE_MS,
+  });
 
   readiness.register("config", () => ({
     ok: true,

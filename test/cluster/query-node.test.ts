@@ -66,3 +66,26 @@ test("a query node answers as a single-process K2 over the same files", async ()
   expect((await recorder.stop()).code).toBe(0);
   expect((await writer.stop()).code).toBe(0);
 }, 90_000);
+
+test("a query node serves the newest rows from the stream before any file holds them", async () => {
+  rig = await startClusterRig(["BTCUSDT"]);
+  // No writer: no file will ever exist, so whatever the node answers came from the stream.
+  const query = await rig.query();
+  const recorder = await rig.recorder();
+  await resumeWhenRecording(rig, 1);
+  await Bun.sleep(1500);
+  await rig.sim.pause(true);
+  const gt = await rig.sim.groundTruth();
+  const newest = gt.symbols.BTCUSDT!.tradeIds.at(-1)![1];
+  let got = -1;
+  const deadline = Date.now() + 10_000;
+  while (got !== newest && Date.now() < deadline) {
+    const r = (await (await fetch(`${query.url}/v1/trades?symbol=BTCUSDT&limit=1&order=desc`)).json()) as {
+      data: { trade_id: number }[];
+    };
+    got = r.data[0]?.trade_id ?? -1;
+    if (got !== newest) await Bun.sleep(100);
+  }
+  expect(got).toBe(newest);
+  expect((await recorder.stop()).code).toBe(0);
+}, 60_000);

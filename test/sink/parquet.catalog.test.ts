@@ -257,7 +257,11 @@ describe("compaction", () => {
     expect(await idsOf(snap.files)).toEqual(range(1, 40)); // the old snapshot still reads
     snap.release();
     expect(catalog.deletable().length).toBe(2);
+    // Readers in other processes (query nodes) get a grace period: not yet after 60 s of it.
+    expect(catalog.deletable(60_000).length).toBe(0);
+    expect(catalog.deletable(60_000, performance.now() + 60_000).length).toBe(2);
     const { deleteRetired } = await import("../../src/catalog/index.ts");
+    expect(await deleteRetired(catalog, 60_000)).toBe(0);
     const forgotten: string[] = [];
     catalog.onForget((paths) => forgotten.push(...paths));
     const retired = catalog.deletable();
