@@ -35,7 +35,7 @@ test("an R3 stream survives its leader's SIGKILL: a publish is acked after re-el
   } finally {
     await nc.close();
   }
-});
+}, 15_000);
 
 async function leaderKill(nc: NatsConnection): Promise<void> {
   const jsm = await jetstreamManager(nc);
