@@ -14,7 +14,7 @@ IMAGE ?= k2:dev
 
 .PHONY: help bootstrap start demo test test-pr test-pr-full ci-all test-operational test-unit test-integration test-shard lint format typecheck bench bench-doc clean \
 	coverage audit config-doc docker-build chaos-smoke soak-smoke perf-gate test-soak-1h test-soak-24h test-chaos \
-	nats-server
+	nats-server bench-nats
 
 help: ## list every target
 	@grep -hE '^[a-zA-Z0-9_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN{FS=":.*## "}{printf "  %-18s %s\n", $$1, $$2}'
@@ -120,6 +120,9 @@ nats-server: ## install nats-server from Debian apt when missing (the NATS tests
 	  sudo=; [ "$$(id -u)" = 0 ] || sudo=sudo; \
 	  $$sudo apt-get update && $$sudo apt-get install -y nats-server; \
 	fi
+
+bench-nats: bootstrap nats-server ## JetStream design measurement: one msg per row vs batched, 2 publishers, 3-node R3 (docs/SCALING.md)
+	"$(BUN)" run native-bench/nats-design.ts $(ARGS)
 
 bench-doc: bootstrap ## run every benchmark and regenerate docs/BENCHMARKS.md (~10 min; --quick: make bench-doc ARGS=--quick)
 	"$(BUN)" run scripts/bench-doc.ts $(ARGS)
