@@ -1,6 +1,7 @@
 /**
  * The private cluster helper itself: three servers up, an R3 stream, the leader SIGKILLed and a
- * publish still acked by the survivors after re-election; stopAll leaves no process and no folder.
+ * publish still acked by the survivors after re-election, the killed node restarted and current
+ * again; stopAll leaves no process and no folder.
  */
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { existsSync } from "node:fs";
