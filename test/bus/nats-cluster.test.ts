@@ -52,7 +52,7 @@ async function leaderKill(nc: NatsConnection): Promise<void> {
   killed = leader;
   expect(alive(pid)).toBe(false);
 
-  // Bounded: server 2.9's raft elects a new leader after 4-9 s; until then nobody answers.
+  // Bounded: server 2.9's raft takes seconds to elect a new leader (5-8 s here); until then nobody answers.
   const deadline = performance.now() + 12_000;
   let ack: Awaited<ReturnType<typeof js.publish>> | undefined;
   while (!ack && performance.now() < deadline) {
