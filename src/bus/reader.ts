@@ -8,6 +8,7 @@
  */
 import {
   AckPolicy,
+  type Consumer,
   DeliverPolicy,
   type JetStreamClient,
   type JetStreamManager,
@@ -43,6 +44,8 @@ export interface Fetched {
   readonly messages: InMessage[];
   /** Messages on the shard's subjects that no K2 recorder wrote; terminated (never redelivered). */
   readonly rejected: { readonly subject: string; readonly streamSeq: number; readonly error: BusError }[];
+  /** Why the fetch ended early, when it did after some messages had arrived. */
+  readonly error?: BusError;
 }
 
 const NS_PER_MS = 1_000_000;
@@ -57,9 +60,10 @@ export class BusReader {
 
   private constructor(
     readonly nc: NatsConnection,
-    readonly js: JetStreamClient,
     readonly opts: ReaderOptions,
     readonly durable: string,
+    /** Looked up once: a lookup per fetch made each fetch slower than the one before (measured). */
+    readonly consumer: Consumer,
   ) {}
 
   /** Create or adopt this shard's durable consumer (ack-wait and pending bound brought up to date). */
@@ -103,7 +107,11 @@ export class BusReader {
     } catch (e) {
       throw toBusError(`consumer ${durable} on stream ${opts.stream}`, e);
     }
-    return new BusReader(nc, js, opts, durable);
+    try {
+      return new BusReader(nc, opts, durable, await js.consumers.get(opts.stream, durable));
+    } catch (e) {
+      throw toBusError(`consumer ${durable} on stream ${opts.stream}`, e);
+    }
   }
 
   /** Fetched and not yet committed (bounded by the server's maxAckPending). */
@@ -111,14 +119,18 @@ export class BusReader {
     return this.#pending.size;
   }
 
-  /** Up to `max` messages, waiting at most `expiresMs` (≥ 1000, the client's floor) when fewer are there. */
-  async fetch(max: number, expiresMs = 1000): Promise<Fetched> {
+  /**
+   * Up to `max` messages, waiting at most `expiresMs` (≥ 1000, the client's floor) when fewer are
+   * there. The client gives up on a fetch after two missed idle heartbeats (expiresMs / 2 each): a
+   * busy event loop or server wants a longer expiry. Messages received before a failure are
+   * returned (with the failure in `error`); a failure before any is thrown.
+   */
+  async fetch(max: number, expiresMs = 5000): Promise<Fetched> {
     if (this.#closed) throw new BusError("closed", `reader ${this.durable} is closed`);
     const messages: InMessage[] = [];
     const rejected: Fetched["rejected"][number][] = [];
     try {
-      const consumer = await this.js.consumers.get(this.opts.stream, this.durable);
-      const iter = await consumer.fetch({ max_messages: max, expires: expiresMs });
+      const iter = await this.consumer.fetch({ max_messages: max, expires: expiresMs });
       for await (const m of iter) {
         try {
           const p = parseSubject(m.subject);
@@ -138,7 +150,9 @@ export class BusReader {
       }
       if (rejected.length > 0) await this.nc.flush();
     } catch (e) {
-      throw toBusError(`fetch from ${this.durable}`, e);
+      const error = toBusError(`fetch from ${this.durable}`, e);
+      if (messages.length === 0 && rejected.length === 0) throw error;
+      return { messages, rejected, error };
     }
     return { messages, rejected };
   }

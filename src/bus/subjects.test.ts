@@ -2,6 +2,7 @@ import { describe, expect, test } from "bun:test";
 import type { BusError } from "./errors.ts";
 import {
   batchMsgId,
+  fnv1a32,
   parseSubject,
   rowMsgId,
   shardFilter,
@@ -10,18 +11,39 @@ import {
   symbolHash,
 } from "./subjects.ts";
 
+const PINNED_BTCUSDT = 118_853_083;
+
 describe("symbolHash", () => {
-  test("is 32-bit FNV-1a (published test vectors), so every process and version agrees", () => {
-    expect(symbolHash("")).toBe(0x811c9dc5);
-    expect(symbolHash("a")).toBe(0xe40c292c);
-    expect(symbolHash("foobar")).toBe(0xbf9cf968);
+  test("starts from 32-bit FNV-1a (published test vectors)", () => {
+    expect(fnv1a32("")).toBe(0x811c9dc5);
+    expect(fnv1a32("a")).toBe(0xe40c292c);
+    expect(fnv1a32("foobar")).toBe(0xbf9cf968);
+  });
+
+  test("never changes: these placements are what every deployed recorder and writer computes", () => {
+    // Pinned once from this implementation; a change here re-shards every symbol in production.
+    expect(symbolHash("BTCUSDT")).toBe(PINNED_BTCUSDT);
+    expect(shardOf("BTCUSDT", 4)).toBe(PINNED_BTCUSDT % 4);
+  });
+
+  test("symbols that differ only in a letter's high bits spread (bare FNV-1a keeps them together)", () => {
+    // A (0x41) and Q (0x51) share their low 4 bits: FNV-1a mod 16 cannot tell them apart.
+    const pairs = ["A", "B", "C", "D", "E", "F", "G", "H", "I", "J"].map((c) => [
+      `${c}USDT`,
+      `${String.fromCharCode(c.charCodeAt(0) + 16)}USDT`,
+    ]);
+    for (const [x, y] of pairs) expect(fnv1a32(x!) % 16).toBe(fnv1a32(y!) % 16);
+    const apart = pairs.filter(([x, y]) => shardOf(x!, 16) !== shardOf(y!, 16)).length;
+    expect(apart).toBeGreaterThan(5);
   });
 
   test("spreads real-looking symbols over every shard", () => {
     const bases = ["BTC", "ETH", "BNB", "SOL", "XRP", "ADA", "DOGE", "TRX", "LINK", "DOT", "LTC", "AVAX"];
-    const counts = [0, 0, 0, 0];
-    for (const b of bases) for (const q of ["USDT", "BTC", "FDUSD"]) counts[shardOf(`${b}${q}`, 4)]!++;
-    for (const c of counts) expect(c).toBeGreaterThan(2);
+    for (const n of [2, 4, 8]) {
+      const counts = new Array<number>(n).fill(0);
+      for (const b of bases) for (const q of ["USDT", "BTC", "FDUSD"]) counts[shardOf(`${b}${q}`, n)]!++;
+      for (const c of counts) expect(c).toBeGreaterThan(0);
+    }
   });
 });
 

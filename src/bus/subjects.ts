@@ -19,16 +19,34 @@ export function checkShards(shards: number): void {
 }
 
 /**
- * The one hash that places a symbol (FNV-1a, 32-bit, over its ASCII characters). Stable across
- * processes, versions and machines: a recorder and a writer that disagree would split a symbol's
- * rows between two writers. Changing it re-shards every symbol: never change it in place.
+ * The one hash that places a symbol: 32-bit FNV-1a over its ASCII characters, then murmur3's
+ * fmix32 finalizer. Stable across processes, versions and machines: a recorder and a writer that
+ * disagree would split a symbol's rows between two writers, and changing it re-shards every
+ * symbol, so never change it in place. The finalizer is there because FNV-1a's low k bits depend
+ * only on the low k bits of each character (a multiply carries upwards only): with a power-of-two
+ * shard count, `BTCUSDT` and a symbol differing from it only in a high bit of one letter
+ * (`A` 0x41 vs `Q` 0x51) would always share a shard.
  */
 export function symbolHash(symbol: string): number {
+  return fmix32(fnv1a32(symbol));
+}
+
+/** 32-bit FNV-1a (exported for its test vectors). */
+export function fnv1a32(text: string): number {
   let h = 0x811c9dc5;
-  for (let i = 0; i < symbol.length; i++) {
-    h ^= symbol.charCodeAt(i);
+  for (let i = 0; i < text.length; i++) {
+    h ^= text.charCodeAt(i);
     h = Math.imul(h, 0x01000193);
   }
+  return h >>> 0;
+}
+
+function fmix32(h: number): number {
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
   return h >>> 0;
 }
 

@@ -3,7 +3,7 @@
  * to our settings, two publishers' copies of a row are stored once, the ack window bounds and
  * retries, and writer shards read disjoint symbol sets with redelivery until commit.
  */
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from "bun:test";
 import { type JetStreamClient, type JetStreamManager, jetstream, jetstreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 import {
@@ -31,16 +31,24 @@ let jsm: JetStreamManager;
 
 beforeAll(async () => {
   cluster = await startNatsCluster();
+});
+
+afterAll(async () => {
+  await cluster?.stopAll();
+});
+
+// Connections per test, closed by it: a client that reconnects (a loaded machine) arms timers
+// that only close() clears, and the test guard counts a timer left behind as a leak.
+beforeEach(async () => {
   nc = await cluster.connect();
   nc2 = await cluster.connect();
   js = jetstream(nc);
   jsm = await jetstreamManager(nc);
 });
 
-afterAll(async () => {
-  await nc?.close();
-  await nc2?.close();
-  await cluster?.stopAll();
+afterEach(async () => {
+  await nc.close();
+  await nc2.close();
 });
 
 /** The stream `name` with K2's settings, after removing any left by an earlier test (all capture k2.>). */
@@ -207,7 +215,7 @@ describe("BusReader", () => {
     await expect(readers[1]!.commit(again.messages)).rejects.toThrow(/already committed/);
     for (const r of readers) r.close();
     await jsm.streams.delete("R1");
-  });
+  }, 10_000);
 
   test("a message no recorder wrote is terminated and reported, not redelivered forever", async () => {
     await freshStream("R2");
@@ -227,5 +235,5 @@ describe("BusReader", () => {
     expect((await r.fetch(10, 1000)).rejected).toEqual([]);
     r.close();
     await jsm.streams.delete("R2");
-  });
+  }, 10_000);
 });

@@ -1,6 +1,7 @@
 /**
  * The private cluster helper itself: three servers up, an R3 stream, the leader SIGKILLed and a
- * publish still acked by the survivors after re-election; stopAll leaves no process and no folder.
+ * publish still acked by the survivors after re-election, the killed node restarted and current
+ * again; stopAll leaves no process and no folder.
  */
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { existsSync } from "node:fs";
@@ -9,6 +10,8 @@ import type { NatsConnection } from "@nats-io/transport-node";
 import { type NatsCluster, startNatsCluster } from "../support/nats-cluster.ts";
 
 let cluster: NatsCluster;
+/** The node the first test killed (the second restarts it). */
+let killed = -1;
 
 beforeAll(async () => {
   cluster = await startNatsCluster({ nodes: 3 });
@@ -35,7 +38,7 @@ test("an R3 stream survives its leader's SIGKILL: a publish is acked after re-el
   } finally {
     await nc.close();
   }
-});
+}, 15_000);
 
 async function leaderKill(nc: NatsConnection): Promise<void> {
   const jsm = await jetstreamManager(nc);
@@ -46,9 +49,10 @@ async function leaderKill(nc: NatsConnection): Promise<void> {
   const leader = await cluster.leaderOf("T");
   const pid = cluster.pid(leader)!;
   await cluster.kill(leader);
+  killed = leader;
   expect(alive(pid)).toBe(false);
 
-  // Bounded: server 2.9's raft elects a new leader after 4-9 s; until then nobody answers.
+  // Bounded: server 2.9's raft takes seconds to elect a new leader (5-8 s here); until then nobody answers.
   const deadline = performance.now() + 12_000;
   let ack: Awaited<ReturnType<typeof js.publish>> | undefined;
   while (!ack && performance.now() < deadline) {
@@ -61,6 +65,30 @@ async function leaderKill(nc: NatsConnection): Promise<void> {
   const info = await jsm.streams.info("T");
   expect(info.state.messages).toBe(2);
 }
+
+test("restart(i) brings a killed node back: it rejoins the stream and catches up on what it missed", async () => {
+  expect(killed).toBeGreaterThanOrEqual(0);
+  await cluster.restart(killed);
+  const nc = await cluster.connect();
+  try {
+    const jsm = await jetstreamManager(nc);
+    const name = cluster.names[killed];
+    // Bounded: it replays its raft log and takes the message published while it was down.
+    const deadline = performance.now() + 8000;
+    let current = false;
+    while (!current && performance.now() < deadline) {
+      const info = await jsm.streams.info("T").catch(() => undefined);
+      current = info?.cluster?.replicas?.some((r) => r.name === name && r.current) ?? false;
+      if (!current) await Bun.sleep(100);
+    }
+    expect(current).toBe(true);
+    expect(cluster.pid(killed)).toBeGreaterThan(0);
+  } finally {
+    await nc.close();
+    // A process started in a test is the test's to stop (the resource guard checks it).
+    await cluster.kill(killed);
+  }
+}, 12_000);
 
 test("stopAll stops every server by pid and removes the temp folder", async () => {
   const pids = [0, 1, 2].map((i) => cluster.pid(i)).filter((p): p is number => p !== undefined);
