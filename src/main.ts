@@ -5,7 +5,7 @@
  * another K2 owns or a port in use exits 2 with one line, before any file is opened.
  */
 import pkg from "../package.json" with { type: "json" };
-import { ConfigError, describeConfig, loadConfigFromProcess } from "./config/index.ts";
+import { ConfigError, checkSourceMarker, describeConfig, loadConfigFromProcess } from "./config/index.ts";
 import { apiOptionsOf, createApp, withClient } from "./http/index.ts";
 import { createLogger } from "./obs/index.ts";
 import {
@@ -65,8 +65,15 @@ function refuse(message: string): never {
   process.exit(2);
 }
 
+/** One market per data dir (src/config/source-marker.ts): checked before anything in it is opened. */
+function checkMarket(): void {
+  const refusal = checkSourceMarker(config.dataDir, config);
+  if (refusal) refuse(refusal);
+}
+
 // Before anything in the data dir is opened: own it (one K2 per folder) or take it over from
-// the K2 that does (src/owner/handover.ts), and make sure the port is free.
+// the K2 that does (src/owner/handover.ts), make sure the port is free and the folder holds the
+// market this K2 records.
 let claim: Claim | undefined;
 let green: GreenSide | undefined;
 try {
@@ -82,6 +89,7 @@ try {
     refuse(
       `data dir ${config.dataDir} is in use by K2 pid ${e.owner.pid} (${e.owner.url ?? "starting"}); a hand-over needs one market both processes share, and K2_SOURCE=sim starts one inside each: run the simulator on its own (bun run src/sim/main.ts) with K2_SOURCE=binance pointed at it, or stop pid ${e.owner.pid} first`,
     );
+  checkMarket();
   try {
     green = await GreenSide.begin(config.dataDir, e.owner, {
       version: pkg.version,
@@ -97,6 +105,7 @@ try {
 // Taking over, the port is the old owner's (shared with SO_REUSEPORT); otherwise it must be free.
 if (!green && portInUse(config.host, config.port))
   refuse(`port ${config.port} on ${config.host} is in use by another program (K2_PORT)`);
+if (!green) checkMarket();
 
 const logger = createLogger(config.logLevel);
 logger.info({ version: pkg.version, config: describeConfig(config) }, "k2 starting");

@@ -18,3 +18,9 @@ export {
   loadConfigFromProcess,
 } from "./load.ts";
 export { type ObjectStoreConfig, parseS3Url, type S3Credentials } from "./object-store.ts";
+export {
+  checkSourceMarker,
+  SOURCE_MARKER_FILE,
+  type SourceIdentity,
+  sourceIdentity,
+} from "./source-marker.ts";

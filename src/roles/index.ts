@@ -6,7 +6,7 @@
  * claim is refused (exit 2).
  */
 import pkg from "../../package.json" with { type: "json" };
-import type { Config } from "../config/index.ts";
+import { type Config, checkSourceMarker } from "../config/index.ts";
 import { apiOptionsOf, createApp, withClient } from "../http/index.ts";
 import type { Logger } from "../obs/index.ts";
 import { type Claim, claimDataDir, DataDirTakenError, portInUse } from "../owner/index.ts";
@@ -34,6 +34,13 @@ export async function runRole(config: Config, logger: Logger): Promise<void> {
   }
   if (portInUse(config.host, config.port))
     refuse(`port ${config.port} on ${config.host} is in use by another program (K2_PORT)`);
+  // A recorder records one market into its folder (src/config/source-marker.ts). A writer and a
+  // query node record none: they store and read what the recorders publish, whatever their own
+  // K2_SOURCE says, so their folders carry no marker (one NATS cluster per market keeps them apart).
+  if (config.role === "recorder") {
+    const refusal = checkSourceMarker(config.dataDir, config);
+    if (refusal) refuse(refusal);
+  }
   logger.info({ version: pkg.version, role: config.role }, "k2 starting");
   let proc: RoleProcess;
   try {
