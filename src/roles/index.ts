@@ -63,11 +63,19 @@ export async function runRole(config: Config, logger: Logger): Promise<void> {
     load: proc.degradation,
     api: apiOptionsOf(config),
   });
-  const server = Bun.serve({
-    hostname: config.host,
-    port: config.port, // The client address rides on the request: the anonymous rate limit is per address.
-    fetch: (req, server) => app.handle(withClient(req, server)),
-  });
+  let server: ReturnType<typeof Bun.serve>;
+  try {
+    server = Bun.serve({
+      hostname: config.host,
+      port: config.port, // The client address rides on the request: the anonymous rate limit is per address.
+      fetch: (req, server) => app.handle(withClient(req, server)),
+    });
+  } catch (e) {
+    // Free at the check above, taken since: stop what started (it drains) and refuse, as main.ts does.
+    await proc.stop();
+    claim?.release();
+    refuse(`port ${config.port} on ${config.host} could not be bound: ${(e as Error).message} (K2_PORT)`);
+  }
   if (claim) claim.info.url = server.url.href;
   logger.info({ pid: process.pid, role: config.role, url: server.url.href }, "k2 serving");
   let stopping = false;
