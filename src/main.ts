@@ -5,7 +5,13 @@
  * another K2 owns or a port in use exits 2 with one line, before any file is opened.
  */
 import pkg from "../package.json" with { type: "json" };
-import { ConfigError, checkSourceMarker, describeConfig, loadConfigFromProcess } from "./config/index.ts";
+import {
+  ConfigError,
+  checkSourceMarker,
+  describeConfig,
+  loadConfigFromProcess,
+  startSummary,
+} from "./config/index.ts";
 import { apiOptionsOf, createApp, withClient } from "./http/index.ts";
 import { createLogger } from "./obs/index.ts";
 import {
@@ -108,7 +114,12 @@ if (!green && portInUse(config.host, config.port))
 if (!green) checkMarket();
 
 const logger = createLogger(config.logLevel);
-logger.info({ version: pkg.version, config: describeConfig(config) }, "k2 starting");
+// On a terminal (where the logger pretty-prints, src/obs/logger.ts) every key would be a line of
+// its own: one sentence there, the keys at debug. JSON lines keep them in the first record.
+if (process.stdout.isTTY) {
+  logger.info(`k2 ${pkg.version} starting: ${startSummary(config)}`);
+  logger.debug({ config: describeConfig(config) }, "configuration");
+} else logger.info({ version: pkg.version, config: describeConfig(config) }, "k2 starting");
 
 async function build(opts: BuildOptions = {}): Promise<Pipeline> {
   try {

@@ -16,6 +16,7 @@ export {
   type LoadResult,
   loadConfig,
   loadConfigFromProcess,
+  startSummary,
 } from "./load.ts";
 export { type ObjectStoreConfig, parseS3Url, type S3Credentials } from "./object-store.ts";
 export {
