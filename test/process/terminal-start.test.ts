@@ -42,7 +42,6 @@ async function onTerminal(level: string): Promise<string> {
     const d = new TextDecoder();
     for await (const c of proc.stdout) out += d.decode(c, { stream: true });
   })();
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: ANSI colour codes of the pretty logger
   const plain = () => out.replace(/\u001b\[[0-9;]*m/g, "");
   await waitUntil(() => plain().includes("k2 serving"), 10_000, "k2 serving on the terminal");
   proc.kill("SIGTERM");
