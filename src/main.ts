@@ -12,7 +12,7 @@ import {
   loadConfigFromProcess,
   startSummary,
 } from "./config/index.ts";
-import { apiOptionsOf, createApp, withClient } from "./http/index.ts";
+import { apiOptionsOf, createApp, endLiveStreams, withClient } from "./http/index.ts";
 import { createLogger } from "./obs/index.ts";
 import {
   BlueSide,
@@ -211,7 +211,9 @@ async function shutdown(signal: string): Promise<void> {
     logger.error({ grace_ms: config.shutdownGraceMs }, "grace period over; exiting without a full drain");
     process.exit(1);
   }, config.shutdownGraceMs);
-  // Stop accepting new connections; in-flight requests finish.
+  // Live page streams end now (the page reconnects to whoever serves next); then stop accepting
+  // new connections while in-flight requests finish.
+  endLiveStreams();
   await server.stop(false);
   await pipeline.stop();
   clearTimeout(force);

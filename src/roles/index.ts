@@ -7,7 +7,7 @@
  */
 import pkg from "../../package.json" with { type: "json" };
 import { type Config, checkSourceMarker } from "../config/index.ts";
-import { apiOptionsOf, createApp, withClient } from "../http/index.ts";
+import { apiOptionsOf, createApp, endLiveStreams, withClient } from "../http/index.ts";
 import type { Logger } from "../obs/index.ts";
 import { type Claim, claimDataDir, DataDirTakenError, portInUse } from "../owner/index.ts";
 import { startQueryNode } from "./query.ts";
@@ -87,6 +87,7 @@ export async function runRole(config: Config, logger: Logger): Promise<void> {
       logger.error({ grace_ms: config.shutdownGraceMs }, "grace period over; exiting without a full drain");
       process.exit(1);
     }, config.shutdownGraceMs);
+    endLiveStreams(); // a query node's live page streams: the stop below waits for open responses
     await server.stop(false);
     await proc.stop();
     clearTimeout(force);
