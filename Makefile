@@ -17,7 +17,7 @@ IMAGE ?= k2:dev
 	nats-server test-cluster bench-cluster bench-nats
 
 # Variables a help line may mention as $(NAME): help prints their values, not their names.
-HELP_VARS := BUN_VERSION IMAGE SHARD
+HELP_VARS := BUN_VERSION IMAGE SHARD DEMO_DATA_DIR
 
 help: ## list every target
 	@grep -hE '^[a-zA-Z0-9_-]+:.*## ' $(MAKEFILE_LIST) \
@@ -46,8 +46,12 @@ chromium: ## install Debian's chromium for the page's browser test when /usr/bin
 start: bootstrap ## install what is missing and run the service (bun run start)
 	"$(BUN)" run start
 
-demo: bootstrap ## run K2 against the embedded Binance simulator (K2_SOURCE=sim)
-	K2_SOURCE=sim "$(BUN)" run start
+# The demo's folder is its own: a simulator's invented market never mixes with real recordings
+# (K2 refuses a data dir recorded from another source: src/config/source-marker.ts).
+DEMO_DATA_DIR ?= data-demo
+
+demo: bootstrap ## run K2 against the embedded Binance simulator (K2_SOURCE=sim), files in ./$(DEMO_DATA_DIR)
+	K2_SOURCE=sim K2_DATA_DIR="$(DEMO_DATA_DIR)" "$(BUN)" run start
 
 demo-cluster: bootstrap nats-server ## 3 NATS nodes + simulator + 2 recorders + 1 writer + 1 query node on loopback, until Ctrl-C (docs/SCALING.md)
 	"$(BUN)" run scripts/demo-cluster.ts
@@ -160,4 +164,4 @@ bench: bootstrap ## native-bench suites + Parquet sink + simulator→ring throug
 	"$(BUN)" run native-bench/ingest-throughput.ts
 
 clean: ## remove installed tools, dependencies, data and results
-	rm -rf .tools node_modules data coverage native-bench/results
+	rm -rf .tools node_modules data data-demo coverage native-bench/results

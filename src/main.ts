@@ -5,8 +5,14 @@
  * another K2 owns or a port in use exits 2 with one line, before any file is opened.
  */
 import pkg from "../package.json" with { type: "json" };
-import { ConfigError, describeConfig, loadConfigFromProcess } from "./config/index.ts";
-import { apiOptionsOf, createApp, withClient } from "./http/index.ts";
+import {
+  ConfigError,
+  checkSourceMarker,
+  describeConfig,
+  loadConfigFromProcess,
+  startSummary,
+} from "./config/index.ts";
+import { apiOptionsOf, createApp, endLiveStreams, withClient } from "./http/index.ts";
 import { createLogger } from "./obs/index.ts";
 import {
   BlueSide,
@@ -65,8 +71,15 @@ function refuse(message: string): never {
   process.exit(2);
 }
 
+/** One market per data dir (src/config/source-marker.ts): checked before anything in it is opened. */
+function checkMarket(): void {
+  const refusal = checkSourceMarker(config.dataDir, config);
+  if (refusal) refuse(refusal);
+}
+
 // Before anything in the data dir is opened: own it (one K2 per folder) or take it over from
-// the K2 that does (src/owner/handover.ts), and make sure the port is free.
+// the K2 that does (src/owner/handover.ts), make sure the port is free and the folder holds the
+// market this K2 records.
 let claim: Claim | undefined;
 let green: GreenSide | undefined;
 try {
@@ -82,6 +95,7 @@ try {
     refuse(
       `data dir ${config.dataDir} is in use by K2 pid ${e.owner.pid} (${e.owner.url ?? "starting"}); a hand-over needs one market both processes share, and K2_SOURCE=sim starts one inside each: run the simulator on its own (bun run src/sim/main.ts) with K2_SOURCE=binance pointed at it, or stop pid ${e.owner.pid} first`,
     );
+  checkMarket();
   try {
     green = await GreenSide.begin(config.dataDir, e.owner, {
       version: pkg.version,
@@ -97,9 +111,15 @@ try {
 // Taking over, the port is the old owner's (shared with SO_REUSEPORT); otherwise it must be free.
 if (!green && portInUse(config.host, config.port))
   refuse(`port ${config.port} on ${config.host} is in use by another program (K2_PORT)`);
+if (!green) checkMarket();
 
 const logger = createLogger(config.logLevel);
-logger.info({ version: pkg.version, config: describeConfig(config) }, "k2 starting");
+// On a terminal (where the logger pretty-prints, src/obs/logger.ts) every key would be a line of
+// its own: one sentence there, the keys at debug. JSON lines keep them in the first record.
+if (process.stdout.isTTY) {
+  logger.info(`k2 ${pkg.version} starting: ${startSummary(config)}`);
+  logger.debug({ config: describeConfig(config) }, "configuration");
+} else logger.info({ version: pkg.version, config: describeConfig(config) }, "k2 starting");
 
 async function build(opts: BuildOptions = {}): Promise<Pipeline> {
   try {
@@ -191,7 +211,9 @@ async function shutdown(signal: string): Promise<void> {
     logger.error({ grace_ms: config.shutdownGraceMs }, "grace period over; exiting without a full drain");
     process.exit(1);
   }, config.shutdownGraceMs);
-  // Stop accepting new connections; in-flight requests finish.
+  // Live page streams end now (the page reconnects to whoever serves next); then stop accepting
+  // new connections while in-flight requests finish.
+  endLiveStreams();
   await server.stop(false);
   await pipeline.stop();
   clearTimeout(force);

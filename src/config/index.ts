@@ -16,5 +16,12 @@ export {
   type LoadResult,
   loadConfig,
   loadConfigFromProcess,
+  startSummary,
 } from "./load.ts";
 export { type ObjectStoreConfig, parseS3Url, type S3Credentials } from "./object-store.ts";
+export {
+  checkSourceMarker,
+  SOURCE_MARKER_FILE,
+  type SourceIdentity,
+  sourceIdentity,
+} from "./source-marker.ts";

@@ -208,6 +208,17 @@ export function describeConfig(config: Config): Record<string, unknown> {
   return out;
 }
 
+/**
+ * The start in one sentence, for a terminal (every key is in describeConfig, logged at debug):
+ * where the market is, what is recorded and where the files go.
+ */
+export function startSummary(config: Config): string {
+  const market =
+    config.source === "sim" ? "the embedded simulator" : `binance at ${new URL(config.binanceWsUrl).host}`;
+  const files = config.objectStore ? `${config.objectStore.url} (local ${config.dataDir})` : config.dataDir;
+  return `${config.symbols.join(",")} ${config.streams.join(",")} from ${market} into ${files} (K2_LOG_LEVEL=debug logs every setting)`;
+}
+
 /** The process's own argv and environment: called once, by main.ts. */
 export function loadConfigFromProcess(): LoadResult {
   return loadConfig(Bun.argv.slice(2), process.env);

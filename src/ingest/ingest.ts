@@ -101,7 +101,14 @@ export class Ingest {
         this.duplicates++;
         return;
       }
-      if (seq === Seq.GAP) this.#gap(kind, sym, d.sequencer.gapFrom, d.sequencer.gapTo);
+      if (seq === Seq.GAP)
+        this.#gap(
+          kind,
+          sym,
+          d.sequencer.gapFrom,
+          d.sequencer.gapTo,
+          d.sequencer.gapAfterRestart ? "restart" : "stream",
+        );
     }
     if (rows === this.#scratch) {
       this.overflow++;
@@ -142,11 +149,12 @@ export class Ingest {
     }
   }
 
-  #gap(kind: TableId, sym: number, from: number, to: number): void {
+  /** `restart`: between the last id stored by a previous run and this run's first (see seed). */
+  #gap(kind: TableId, sym: number, from: number, to: number, cause: "stream" | "restart"): void {
     const d = this.deps;
     const table = TABLE_BY_ID[kind];
     if (table === "quotes") return;
-    const e = d.ledger.open(table, d.symbols.name(sym), from, to, "stream", d.nowUs());
+    const e = d.ledger.open(table, d.symbols.name(sym), from, to, cause, d.nowUs());
     if (to - from + 1 > d.gapMaxIds) {
       d.ledger.set(
         e,

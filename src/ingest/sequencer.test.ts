@@ -33,8 +33,21 @@ describe("Sequencer", () => {
     s.seed(Table.trades, 0, 500);
     expect(s.check(Table.trades, 0, 510)).toBe(Seq.GAP);
     expect([s.gapFrom, s.gapTo]).toEqual([501, 509]);
+    expect(s.gapAfterRestart).toBe(true);
     s.seed(Table.trades, 0, 10); // a lower seed never moves the last id back
     expect(s.last(Table.trades, 0)).toBe(510);
+    // Later gaps of the same run are the stream's.
+    expect(s.check(Table.trades, 0, 515)).toBe(Seq.GAP);
+    expect(s.gapAfterRestart).toBe(false);
+  });
+
+  test("the restart gap survives the overlap's duplicates and ends at the first new id", () => {
+    const s = new Sequencer();
+    s.seed(Table.trades, 0, 500);
+    expect(s.check(Table.trades, 0, 499)).toBe(Seq.DUPLICATE); // already stored by the last run
+    expect(s.check(Table.trades, 0, 501)).toBe(Seq.NEW); // no downtime gap at all
+    expect(s.check(Table.trades, 0, 505)).toBe(Seq.GAP);
+    expect(s.gapAfterRestart).toBe(false);
   });
 
   test("ids near 2^53 stay exact", () => {

@@ -16,9 +16,13 @@ const KINDS = 4; // index 0 unused; Table ids are 1..3
 export class Sequencer {
   /** Last accepted id per (kind, symbol); -1 = none seen yet. */
   readonly #last = new Float64Array(KINDS * MAX_SYMBOLS).fill(-1);
+  /** 1 while a (kind, symbol) was seeded from a previous run and no live id followed yet. */
+  readonly #seeded = new Uint8Array(KINDS * MAX_SYMBOLS);
   /** After a GAP: the missing range [gapFrom, gapTo]. Read right after check() returns GAP. */
   gapFrom = 0;
   gapTo = 0;
+  /** After a GAP: true when it lies between a previous run's last id and this run's first. */
+  gapAfterRestart = false;
   duplicates = 0;
   gaps = 0;
 
@@ -38,17 +42,26 @@ export class Sequencer {
       return Seq.DUPLICATE;
     }
     this.#last[k] = id;
+    const afterRestart = this.#seeded[k] === 1;
+    this.#seeded[k] = 0;
     if (id === last + 1 || kind === Table.quotes) return Seq.NEW;
+    this.gapAfterRestart = afterRestart;
     this.gapFrom = last + 1;
     this.gapTo = id - 1;
     this.gaps++;
     return Seq.GAP;
   }
 
-  /** The last id known to be stored (e.g. the catalog's max id at start), so a restart finds its gap. */
+  /**
+   * The last id known to be stored (e.g. the catalog's max id at start), so a restart finds its
+   * gap: the first id after a seed that skips ids is a GAP with `gapAfterRestart` set.
+   */
   seed(kind: number, symbolId: number, lastId: number): void {
     const k = kind * MAX_SYMBOLS + symbolId;
-    if (lastId > this.#last[k]!) this.#last[k] = lastId;
+    if (lastId > this.#last[k]!) {
+      this.#last[k] = lastId;
+      this.#seeded[k] = 1;
+    }
   }
 
   last(kind: number, symbolId: number): number {

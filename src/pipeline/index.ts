@@ -144,6 +144,7 @@ export async function buildPipeline(
     config,
     log: sourceLog,
     delivering: opts.takeOver !== undefined,
+    rowsAccepted: () => ingest.ingest.accepted.reduce((a, b) => a + b, 0),
     management: () => ({
       ring_fill: Number(ring.fillRatio().toFixed(4)),
       gap_backlog: ingest.repairer.backlog,

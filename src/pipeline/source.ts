@@ -11,7 +11,7 @@ import type { Logger } from "../obs/logger.ts";
 import { Backoff } from "../resilience/backoff.ts";
 import { ConnectionPacer } from "../resilience/pacer.ts";
 import { type Simulator, startSimulator } from "../sim/index.ts";
-import { BinanceSource } from "../source/binance/source.ts";
+import { BinanceSource, type LifecycleEvent } from "../source/binance/source.ts";
 import { type StreamKind, shardStreams, streamNames } from "../source/binance/streams.ts";
 import { SourceHealth } from "../source/health.ts";
 import { type FrameSink, FrameStaging } from "./staging.ts";
@@ -66,10 +66,11 @@ export async function openIntake(d: IntakeDeps) {
       onFrame: (f, recv, shard) => sink.onFrame(f, recv, shard),
       onBinary: (f, recv, shard) => sink.onBinary(f, recv, shard),
       onLifecycle: (ev) => {
-        if (ev.type === "closed")
-          log.warn(
-            { shard: ev.shard, conn: ev.conn, reason: ev.reason, detail: ev.detail },
-            "connection closed",
+        if (ev.type === "closed") logClosed(log, ev);
+        else if (ev.type === "connected")
+          log.info(
+            { host: ev.host, shards: ev.shards, streams: ev.streams },
+            `connected to ${ev.host}, subscribed ${ev.streams} streams`,
           );
         else if (ev.type === "connecting")
           log.info({ shard: ev.shard, attempt: ev.attempt, delay_ms: ev.delayMs }, "connecting");
@@ -94,6 +95,26 @@ export async function openIntake(d: IntakeDeps) {
 
 export type Intake = Awaited<ReturnType<typeof openIntake>>;
 
+/**
+ * A session that never opened is an unreachable source: say where, why and when the next try is
+ * (the close code alone, 1006, says none of it). A session that ended says the same of its end.
+ */
+function logClosed(log: Logger, ev: Extract<LifecycleEvent, { type: "closed" }>): void {
+  const next = ev.retryInMs === undefined ? "" : `; next try in ${Math.round(ev.retryInMs)} ms`;
+  const fields = {
+    shard: ev.shard,
+    conn: ev.conn,
+    host: ev.host,
+    reason: ev.reason,
+    retry_in_ms: ev.retryInMs === undefined ? undefined : Math.round(ev.retryInMs),
+  };
+  if (ev.reason === "error")
+    log.warn({ ...fields, cause: ev.detail }, `source unreachable: ${ev.host}: ${ev.detail}${next}`);
+  else if (ev.reason === "stopped" || ev.reason === "rotated")
+    log.info({ ...fields, detail: ev.detail }, "connection closed");
+  else log.warn({ ...fields, detail: ev.detail }, `connection to ${ev.host} closed (${ev.reason})${next}`);
+}
+
 export interface SourceOptions {
   readonly config: Config;
   readonly log: Logger;
@@ -101,11 +122,24 @@ export interface SourceOptions {
   readonly management: () => Record<string, string | number>;
   /** A hand-over: the sessions already deliver, so start() does not start them again. */
   readonly delivering: boolean;
+  /** Rows accepted so far (every table): the status line shows their rate since the last one.
+   * Optional: a role that does not pass it (the recorder, src/roles/recorder.ts) logs no rate. */
+  readonly rowsAccepted?: () => number;
 }
 
 /** The intake as a subsystem: the sessions, plus the health tiers that judge them. */
 export function sourceSubsystem(intake: Intake, o: SourceOptions) {
   const { config } = o;
+  const rowsAccepted = o.rowsAccepted;
+  let last = { rows: rowsAccepted?.() ?? 0, atMs: performance.now() };
+  const rowsPerS = (): number | undefined => {
+    if (!rowsAccepted) return undefined;
+    const now = { rows: rowsAccepted(), atMs: performance.now() };
+    const seconds = (now.atMs - last.atMs) / 1000;
+    const rate = seconds > 0 ? (now.rows - last.rows) / seconds : 0;
+    last = now;
+    return Math.round(rate);
+  };
   const health = new SourceHealth(
     { shardStatus: () => intake.source.shardStatus(), management: o.management },
     {
@@ -113,7 +147,7 @@ export function sourceSubsystem(intake: Intake, o: SourceOptions) {
       dataMs: config.healthDataMs,
       mgmtMs: config.healthMgmtMs,
       controlMs: config.healthControlMs,
-      onManagement: (facts) => o.log.info(facts, "management tick"),
+      onManagement: (facts) => o.log.info({ rows_per_s: rowsPerS(), ...facts }, "management tick"),
     },
   );
   return {

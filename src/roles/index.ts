@@ -6,8 +6,8 @@
  * claim is refused (exit 2).
  */
 import pkg from "../../package.json" with { type: "json" };
-import type { Config } from "../config/index.ts";
-import { apiOptionsOf, createApp, withClient } from "../http/index.ts";
+import { type Config, checkSourceMarker } from "../config/index.ts";
+import { apiOptionsOf, createApp, endLiveStreams, withClient } from "../http/index.ts";
 import type { Logger } from "../obs/index.ts";
 import { type Claim, claimDataDir, DataDirTakenError, portInUse } from "../owner/index.ts";
 import { startQueryNode } from "./query.ts";
@@ -34,6 +34,13 @@ export async function runRole(config: Config, logger: Logger): Promise<void> {
   }
   if (portInUse(config.host, config.port))
     refuse(`port ${config.port} on ${config.host} is in use by another program (K2_PORT)`);
+  // A recorder records one market into its folder (src/config/source-marker.ts). A writer and a
+  // query node record none: they store and read what the recorders publish, whatever their own
+  // K2_SOURCE says, so their folders carry no marker (one NATS cluster per market keeps them apart).
+  if (config.role === "recorder") {
+    const refusal = checkSourceMarker(config.dataDir, config);
+    if (refusal) refuse(refusal);
+  }
   logger.info({ version: pkg.version, role: config.role }, "k2 starting");
   let proc: RoleProcess;
   try {
@@ -56,11 +63,19 @@ export async function runRole(config: Config, logger: Logger): Promise<void> {
     load: proc.degradation,
     api: apiOptionsOf(config),
   });
-  const server = Bun.serve({
-    hostname: config.host,
-    port: config.port, // The client address rides on the request: the anonymous rate limit is per address.
-    fetch: (req, server) => app.handle(withClient(req, server)),
-  });
+  let server: ReturnType<typeof Bun.serve>;
+  try {
+    server = Bun.serve({
+      hostname: config.host,
+      port: config.port, // The client address rides on the request: the anonymous rate limit is per address.
+      fetch: (req, server) => app.handle(withClient(req, server)),
+    });
+  } catch (e) {
+    // Free at the check above, taken since: stop what started (it drains) and refuse, as main.ts does.
+    await proc.stop();
+    claim?.release();
+    refuse(`port ${config.port} on ${config.host} could not be bound: ${(e as Error).message} (K2_PORT)`);
+  }
   if (claim) claim.info.url = server.url.href;
   logger.info({ pid: process.pid, role: config.role, url: server.url.href }, "k2 serving");
   let stopping = false;
@@ -72,6 +87,7 @@ export async function runRole(config: Config, logger: Logger): Promise<void> {
       logger.error({ grace_ms: config.shutdownGraceMs }, "grace period over; exiting without a full drain");
       process.exit(1);
     }, config.shutdownGraceMs);
+    endLiveStreams(); // a query node's live page streams: the stop below waits for open responses
     await server.stop(false);
     await proc.stop();
     clearTimeout(force);

@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import pino from "pino";
 import { createApp } from "../../src/http/app.ts";
-import { STREAM_MAX_MS, TAPE_ROWS } from "../../src/http/page/live.ts";
+import { acceptLiveStreams, endLiveStreams, TAPE_ROWS, TICK_MS } from "../../src/http/page/live.ts";
 import { SymbolTable } from "../../src/model/symbols.ts";
 import { Registry } from "../../src/obs/metrics.ts";
 import { DirFileSource } from "../../src/query/dir-source.ts";
@@ -14,6 +14,7 @@ import { QueryEngine } from "../../src/query/engine.ts";
 import { Readiness } from "../../src/resilience/readiness.ts";
 import { buildFixture, type Fixture } from "../query/fixture.ts";
 import { NOW_US } from "../query/setup.ts";
+import { waitUntil } from "../support/wait.ts";
 
 const KEY = "page-test-key-0123456789";
 let fx: Fixture;
@@ -88,25 +89,36 @@ describe("/page/live", () => {
     expect((again.get("status") as Record<string, unknown>).page_streams).toBe(1);
   });
 
-  test("after=<id> sends only the newer trades; the stream ends by itself so K2 can stop", async () => {
+  test("after=<id> sends only the newer trades; at shutdown the stream ends at once, new ones get 503", async () => {
     const v1 = await get("/v1/trades?symbol=BTCUSDT&order=desc&limit=10", KEY);
     const ten = ((await v1.json()) as { data: { trade_id: number }[] }).data;
     const res = await get(`/page/live?symbol=BTCUSDT&after=${ten[9]!.trade_id}`, KEY);
     const reader = res.body!.getReader();
     let text = "";
-    const t0 = performance.now();
-    for (;;) {
+    const read = async () => {
       const { value, done } = await reader.read();
-      if (done) break;
-      text += new TextDecoder().decode(value);
-      if (performance.now() - t0 > STREAM_MAX_MS + 3_000) throw new Error("the stream did not end");
-    }
+      if (!done) text += new TextDecoder().decode(value);
+      return done;
+    };
+    await waitUntil(async () => (await read()) || text.includes("event: trades"), 5_000, "the first trades");
+    await Bun.sleep(2 * TICK_MS); // the stream is idle (no new trades in the fixture), still open
+    expect(text).not.toContain("event: end");
+    expect(endLiveStreams()).toBe(1);
+    const t0 = performance.now();
+    while (!(await read())) if (performance.now() - t0 > 2_000) throw new Error("the stream did not end");
     const sent = /event: trades\ndata: (.*)\n/.exec(text);
-    expect((JSON.parse(sent![1]!) as unknown[]).length).toBe(9);
     expect(JSON.parse(sent![1]!)).toEqual(ten.slice(0, 9));
     // No new trades arrive in the fixture: the end event names the newest id sent.
     expect(text).toEndWith(`event: end\ndata: {"after":${ten[0]!.trade_id}}\n\n`);
-    expect(performance.now() - t0).toBeGreaterThanOrEqual(STREAM_MAX_MS);
+    const refused = await get("/page/live?symbol=BTCUSDT", KEY);
+    expect(refused.status).toBe(503);
+    expect(((await refused.json()) as { error: { message: string } }).error.message).toBe(
+      "K2 is stopping; the page reconnects by itself",
+    );
+    acceptLiveStreams();
+    const again = await get("/page/live?symbol=BTCUSDT", KEY);
+    expect(again.status).toBe(200);
+    await again.body!.cancel();
   });
 
   test("follows the API keys of /v1: no key or a wrong one is 401", async () => {

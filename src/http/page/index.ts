@@ -14,6 +14,7 @@ import { liveRoutes } from "./live.ts";
 import { StatusProbe } from "./status.ts";
 
 export { PAGE_FILES } from "./assets.ts";
+export { acceptLiveStreams, endLiveStreams } from "./live.ts";
 
 export interface PageDeps {
   readonly registry: Registry;

@@ -4,8 +4,9 @@
  * it sends the trades stored since the last tick (`trades`) and the candles still forming
  * (`candles`, the same rows as /v1/ohlcv); every second a `status` record. The body is pulled:
  * a reader that stops reading stops the ticks, so a stalled tab holds one chunk, not a backlog.
- * A stream lasts STREAM_MAX_MS and the page reconnects at once with `after` (the last trade id
- * it has), so nothing is sent twice or skipped.
+ * A stream ends with an `end` event naming the last trade id sent, and the page reconnects at
+ * once with `after`, so nothing is sent twice or skipped: after STREAM_MAX_MS, or at once when K2
+ * stops (endLiveStreams), since Bun's graceful stop waits for every open response.
  */
 import { Elysia } from "elysia";
 import type { QueryEngine } from "../../query/engine.ts";
@@ -28,11 +29,10 @@ const MAX_CANDLES = 300;
 export const PAGE_INTERVALS = ["1s", "1m", "5m"] as const;
 type PageInterval = (typeof PAGE_INTERVALS)[number];
 /**
- * Bun's graceful stop (K2's SIGTERM drain and hand-over) waits for every open response: an
- * endless stream would hold each shutdown until the grace period ran out (exit 1). A short
- * stream delays it by at most this long plus a tick.
+ * A stream is renewed this often (the page reconnects with `after`), so a page left open for days
+ * re-checks its key. Shutdown does not wait for it: endLiveStreams ends every stream at once.
  */
-export const STREAM_MAX_MS = 2_000;
+export const STREAM_MAX_MS = 300_000;
 /** Open page streams are bounded: each one costs a query per tick. */
 export const MAX_STREAMS = 32;
 
@@ -68,6 +68,27 @@ function parse(query: Record<string, string | undefined>): {
 
 const event = (name: string, data: unknown) => `event: ${name}\ndata: ${JSON.stringify(data)}\n\n`;
 
+/** Every open page stream's `end`, for endLiveStreams; and whether new ones are refused. */
+const open = new Set<() => void>();
+let stopping = false;
+
+/**
+ * K2 is stopping (SIGTERM, a hand-over's end): end every open page stream now, each with its
+ * `end` event, and refuse new ones (503), so the server's graceful stop waits for no page.
+ * Returns how many were ended.
+ */
+export function endLiveStreams(): number {
+  stopping = true;
+  const n = open.size;
+  for (const end of [...open]) end();
+  return n;
+}
+
+/** For in-process tests that go on serving after endLiveStreams. */
+export function acceptLiveStreams(): void {
+  stopping = false;
+}
+
 export function liveRoutes(deps: LiveDeps) {
   const { engine, status } = deps;
   return new Elysia({ name: "page-live" }).get(
@@ -77,6 +98,7 @@ export function liveRoutes(deps: LiveDeps) {
         deps.guard.check(request, set.headers);
         const { symbol, interval, after } = parse(query);
         engine.checkSymbol(symbol); // 404 before the 200 of the stream is committed
+        if (stopping) throw new HttpError(503, "stopping", "K2 is stopping; the page reconnects by itself");
         if (status.streams >= MAX_STREAMS)
           throw new HttpError(503, "too_many_streams", `${MAX_STREAMS} live pages are open already`);
         status.streams++;
@@ -86,9 +108,11 @@ export function liveRoutes(deps: LiveDeps) {
         let ticks = 0;
         const openedMs = performance.now();
         let closed = false;
+        let end = () => {};
         const close = () => {
           if (!closed) status.streams--;
           closed = true;
+          open.delete(end);
         };
         const enc = new TextEncoder();
         const tick = async (): Promise<string> => {
@@ -112,20 +136,26 @@ export function liveRoutes(deps: LiveDeps) {
         };
         const stream = new ReadableStream<Uint8Array>(
           {
-            async pull(controller) {
-              if (ticks > 0) await Bun.sleep(TICK_MS);
-              if (closed) return;
-              if (performance.now() - openedMs > STREAM_MAX_MS) {
+            start(controller) {
+              end = () => {
+                if (closed) return;
                 controller.enqueue(enc.encode(event("end", { after: lastId })));
                 close();
                 controller.close();
-                return;
-              }
+              };
+              open.add(end);
+            },
+            async pull(controller) {
+              if (ticks > 0) await Bun.sleep(TICK_MS);
+              if (closed) return;
+              if (performance.now() - openedMs > STREAM_MAX_MS) return end();
               try {
                 const text = await tick();
+                if (closed) return; // ended while the tick ran
                 // A comment line keeps proxies from closing an idle stream.
                 controller.enqueue(enc.encode(text || ": idle\n\n"));
               } catch (e) {
+                if (closed) return;
                 const message = e instanceof Error ? e.message : "live stream failed";
                 controller.enqueue(enc.encode(event("error", { message })));
                 close();

@@ -26,6 +26,21 @@ export interface ConnectionOptions {
 
 let nextId = 1;
 
+/**
+ * Why a WebSocket never opened, in words an operator can act on: the system error code
+ * (ECONNREFUSED, ENOTFOUND, EPROTO for TLS...) with Bun's text, or the HTTP status a server
+ * answered instead of the upgrade.
+ */
+export function connectFailure(ev: Event): string {
+  const e = ev as Event & { message?: string; error?: { code?: string; message?: string } };
+  const text = (e.message ?? e.error?.message ?? "").replace(/^WebSocket connection to '[^']*' failed: /, "");
+  const status = /Expected 101 status code: (\d+)/.exec(text);
+  if (status) return `HTTP ${status[1]} instead of the WebSocket upgrade (101)`;
+  const code = e.error?.code;
+  if (code && text) return `${code}: ${text}`;
+  return code || text || "connection failed";
+}
+
 /** Wall clock in µs, from performance.timeOrigin + now() so it is monotonic within the process. */
 export function nowUs(): number {
   return Math.round((performance.timeOrigin + performance.now()) * 1000);
@@ -70,10 +85,14 @@ export class StreamConnection {
       this.lastFrameMs = performance.now();
       events.onOpen(this);
     };
-    ws.onerror = () => {
-      // Bun reports the reason in onclose as well; treat the error there.
+    // Before the session opens, the error event is the only place that says why (onclose only
+    // carries 1006): keep its cause for the close that follows.
+    let cause = "";
+    ws.onerror = (ev) => {
+      if (!this.#open) cause = connectFailure(ev);
     };
-    ws.onclose = (ev) => this.#finish(this.#open ? "remote" : "error", `code ${ev.code} ${ev.reason}`.trim());
+    ws.onclose = (ev) =>
+      this.#finish(this.#open ? "remote" : "error", cause || `code ${ev.code} ${ev.reason}`.trim());
     const tick = opts.watchdogTickMs ?? Math.max(10, Math.min(1000, Math.floor(opts.dataTimeoutMs / 10)));
     this.#watchdog = setInterval(() => {
       if (!this.#paused && performance.now() - this.lastFrameMs > opts.dataTimeoutMs) {

@@ -32,7 +32,19 @@ export type LifecycleEvent =
   | { type: "connecting"; shard: number; conn: number; attempt: number; delayMs: number }
   | { type: "open"; shard: number; conn: number; msToOpen: number }
   | { type: "first_frame"; shard: number; conn: number; msSinceOpen: number }
-  | { type: "closed"; shard: number; conn: number; reason: CloseReason; detail: string }
+  | {
+      type: "closed";
+      shard: number;
+      conn: number;
+      /** The venue's host[:port], so a log line says where we could not get to. */
+      host: string;
+      reason: CloseReason;
+      detail: string;
+      /** When the next attempt starts; undefined when none follows (stopped, rotated, promoted). */
+      retryInMs: number | undefined;
+    }
+  /** Every shard's session is open again (at start, and after any shard was down). */
+  | { type: "connected"; host: string; shards: number; streams: number }
   | { type: "rotation_started"; shard: number; reason: string }
   | { type: "rotated"; shard: number; from: number; to: number };
 
@@ -67,7 +79,10 @@ interface Shard {
 
 export class BinanceSource {
   readonly #shards: Shard[];
+  readonly #host: string;
   #stopped = true;
+  /** Every shard's current session open: the "connected" event fires on each change to true. */
+  #allUp = false;
   attempts = 0;
   reconnects = 0;
   rotations = 0;
@@ -76,6 +91,7 @@ export class BinanceSource {
     readonly opts: SourceOptions,
     private readonly events: SourceEvents,
   ) {
+    this.#host = new URL(opts.wsUrl).host;
     this.#shards = opts.shards.map((streams, index) => ({
       index,
       streams,
@@ -98,6 +114,7 @@ export class BinanceSource {
 
   stop(): void {
     this.#stopped = true;
+    this.#allUp = false;
     for (const s of this.#shards) {
       for (const t of [s.timer, s.rotateTimer, s.healthyTimer]) if (t) clearTimeout(t);
       s.timer = s.rotateTimer = s.healthyTimer = undefined;
@@ -151,8 +168,9 @@ export class BinanceSource {
     s.next = this.#open(s, 0);
   }
 
-  #schedule(s: Shard, backoffMs: number, _why: string): void {
-    if (this.#stopped || s.timer) return;
+  /** Start the shard's next attempt after `backoffMs` (or later, as paced); returns the delay. */
+  #schedule(s: Shard, backoffMs: number, _why: string): number | undefined {
+    if (this.#stopped || s.timer) return undefined;
     const now = performance.now();
     const delay = Math.max(backoffMs, this.opts.gate.msUntilNext(now));
     s.timer = setTimeout(() => {
@@ -160,9 +178,13 @@ export class BinanceSource {
       if (this.#stopped || s.current) return;
       // The gate may have been taken by another shard meanwhile: ask again.
       const wait = this.opts.gate.msUntilNext(performance.now());
-      if (wait > 0) return this.#schedule(s, wait, "paced");
+      if (wait > 0) {
+        this.#schedule(s, wait, "paced");
+        return;
+      }
       s.current = this.#open(s, delay);
     }, delay);
+    return delay;
   }
 
   #open(s: Shard, delayMs: number): StreamConnection {
@@ -183,6 +205,7 @@ export class BinanceSource {
           conn: conn.id,
           msToOpen: performance.now() - conn.openedAtMs,
         });
+        this.#checkAllUp();
       },
       onClose: (conn, reason, detail) => this.#closed(s, conn, reason, detail),
     };
@@ -234,16 +257,30 @@ export class BinanceSource {
 
   #closed(s: Shard, conn: StreamConnection, reason: CloseReason, detail: string): void {
     s.sawFirstFrame.delete(conn.id);
-    this.events.onLifecycle?.({ type: "closed", shard: s.index, conn: conn.id, reason, detail });
-    if (this.#stopped || reason === "stopped" || reason === "rotated") return;
+    const retryInMs = this.#afterClose(s, conn, reason);
+    this.events.onLifecycle?.({
+      type: "closed",
+      shard: s.index,
+      conn: conn.id,
+      host: this.#host,
+      reason,
+      detail,
+      retryInMs,
+    });
+  }
+
+  /** What follows a closed session; returns the delay of the attempt it scheduled, if any. */
+  #afterClose(s: Shard, conn: StreamConnection, reason: CloseReason): number | undefined {
+    if (this.#stopped || reason === "stopped" || reason === "rotated") return undefined;
     if (conn === s.next) {
       // The successor failed: keep the old one, try the rotation again after a backoff.
       s.next = undefined;
-      const retry = setTimeout(() => this.rotate(s.index, "retry"), s.backoff.nextDelayMs());
+      const delay = s.backoff.nextDelayMs();
+      const retry = setTimeout(() => this.rotate(s.index, "retry"), delay);
       retry.unref?.();
-      return;
+      return delay;
     }
-    if (conn !== s.current) return;
+    if (conn !== s.current) return undefined;
     s.current = undefined;
     if (s.rotateTimer) clearTimeout(s.rotateTimer);
     s.rotateTimer = undefined;
@@ -252,9 +289,21 @@ export class BinanceSource {
       s.current = s.next;
       s.next = undefined;
       if (s.sawFirstFrame.has(s.current.id)) this.#armTimers(s, s.current);
-      return;
+      return undefined;
     }
+    this.#allUp = false;
     this.reconnects++;
-    this.#schedule(s, s.backoff.nextDelayMs(), reason);
+    return this.#schedule(s, s.backoff.nextDelayMs(), reason);
+  }
+
+  #checkAllUp(): void {
+    if (this.#allUp || !this.#shards.every((s) => s.current?.isOpen)) return;
+    this.#allUp = true;
+    this.events.onLifecycle?.({
+      type: "connected",
+      host: this.#host,
+      shards: this.#shards.length,
+      streams: this.#shards.reduce((n, s) => n + s.streams.length, 0),
+    });
   }
 }

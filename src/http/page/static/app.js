@@ -218,7 +218,7 @@ async function start() {
       showError(e);
       reload = true;
     }
-    // K2 ends each stream after a moment (so its shutdown never waits on a page): go on at once.
+    // K2 ends a stream when it renews it or stops (its drain never waits on a page): go on at once.
     if (!ended) await new Promise((r) => setTimeout(r, RETRY_MS));
   }
 }
