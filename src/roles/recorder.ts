@@ -63,6 +63,7 @@ export async function startRecorder(config: Config, logger: Logger): Promise<Rol
     config,
     log,
     delivering: false,
+    rowsAccepted: () => ingest.ingest.accepted.reduce((a, b) => a + b, 0),
     management: () => ({
       ring_fill: Number(ring.fillRatio().toFixed(4)),
       gap_backlog: ingest.repairer.backlog,

@@ -22,7 +22,7 @@ test("two recorders, one SIGKILLed mid-stream, one writer: every trade, aggTrade
   const a = await rig.recorder();
   // B cuts its batches later than A: its copies reach the writer after A's rows are in files,
   // so the writer must find them there (not only among the rows it is gathering).
-  const b = await rig.recorder({ K2_FLUSH_INTERVAL_MS: "4000" });
+  const b = await rig.recorder({ K2_FLUSH_INTERVAL_MS: "4000", K2_HEALTH_MGMT_MS: "1000" });
   await resumeWhenRecording(rig, 2);
   await Bun.sleep(1500);
   a.proc.kill("SIGKILL");
@@ -35,6 +35,8 @@ test("two recorders, one SIGKILLed mid-stream, one writer: every trade, aggTrade
   expect((await writer.stop()).code).toBe(0);
   await expectStored(rig.dataDir, truth);
   expect(Number(/^k2_duplicates_dropped_total (\d+)/m.exec(metrics)?.[1])).toBeGreaterThan(0);
+  // A recorder's status line says how fast it takes rows in, as a single process's does.
+  expect(b.logs()).toMatch(/"rows_per_s":[1-9]\d*[^\n]*"msg":"management tick"/);
 }, 90_000);
 
 test("two writer shards: disjoint symbol sets, together every row once", async () => {

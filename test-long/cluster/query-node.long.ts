@@ -6,9 +6,9 @@ import { afterEach, expect, test } from "bun:test";
 import { cpSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { simEnv } from "../support/bounded-run.ts";
-import { type ClusterRig, resumeWhenRecording, startClusterRig } from "../support/cluster-rig.ts";
-import { startK2 } from "../support/k2-process.ts";
+import { simEnv } from "../../test/support/bounded-run.ts";
+import { type ClusterRig, resumeWhenRecording, startClusterRig } from "../../test/support/cluster-rig.ts";
+import { startK2 } from "../../test/support/k2-process.ts";
 
 let rig: ClusterRig | undefined;
 const dirs: string[] = [];
