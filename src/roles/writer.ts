@@ -28,6 +28,11 @@ import type { RoleProcess } from "./role.ts";
  */
 export const RETIRED_GRACE_MS = 60_000;
 
+/** A writer's id in its file names: `w<i>of<N>` (1-based, as K2_WRITER_SHARD counts). */
+export function writerId(shard: number, shards: number): string {
+  return `w${shard}of${shards}`;
+}
+
 /** The symbol of a file from its Hive path (…/symbol=<SYMBOL>/<name>.parquet). */
 function symbolOfPath(path: string): string {
   return /symbol=([^/]+)\//.exec(path)?.[1] ?? "";
@@ -50,7 +55,13 @@ export async function startWriter(config: Config, logger: Logger): Promise<RoleP
   // Files a compaction of this shard replaced before a restart: deleted after the grace, as usual.
   catalog.retire(rebuilt.superseded.filter((p) => shardOf(symbolOfPath(p), config.shards) === shard));
   log.info({ files: catalog.size }, "catalog of this shard rebuilt from disk");
-  const pool = await ParquetWriterPool.start({ dataDir: config.dataDir, workers: 1, maxInFlight: 16 });
+  // Its id in every file name: no two writers of a shared folder can pick one name.
+  const pool = await ParquetWriterPool.start({
+    dataDir: config.dataDir,
+    workers: 1,
+    maxInFlight: 16,
+    writer: writerId(config.writerShard, config.shards),
+  });
   const bus = await openBus(config, log, `k2-writer-${config.writerShard}-of-${config.shards}`);
   const writer = await openBusWriter({ config, log, bus, catalog, pool, symbols: new SymbolTable() });
   // A writer has no ring to fill; the manager stays NORMAL unless memory runs out.

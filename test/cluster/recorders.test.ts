@@ -4,7 +4,9 @@
  * quotes included, which no REST repair could bring back — whatever happens to one recorder.
  */
 import { afterEach, expect, test } from "bun:test";
+import { Glob } from "bun";
 import { shardOf } from "../../src/bus/index.ts";
+import { writerId } from "../../src/roles/writer.ts";
 import { expectStored } from "../support/bounded-run.ts";
 import { type ClusterRig, resumeWhenRecording, startClusterRig } from "../support/cluster-rig.ts";
 
@@ -62,4 +64,13 @@ test("two writer shards: disjoint symbol sets, together every row once", async (
   for (const [key, ids] of truth) perShard[shardOf(key.split(":")[1]!, 2)]! += ids.length;
   expect(perShard.every((n) => n > 0)).toBe(true);
   expect(counts).toEqual(perShard);
+  // Every file names the writer that wrote it: the writer of its symbol's shard.
+  const names = new Glob("*/*/*/*.parquet").scanSync(rig.dataDir);
+  let files = 0;
+  for (const path of names) {
+    const symbol = /symbol=([^/]+)\//.exec(path)![1]!;
+    expect(path).toEndWith(`-${writerId(shardOf(symbol, 2) + 1, 2)}.parquet`);
+    files++;
+  }
+  expect(files).toBeGreaterThan(0);
 }, 90_000);

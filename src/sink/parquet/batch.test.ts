@@ -43,6 +43,9 @@ test("layout: UTC dates, names sort by id, dot-files hidden, partitions parsed s
   expect([...names].sort()).toEqual([names[1]!, names[0]!, names[2]!]);
   expect(isVisibleParquetName(`.tmp-${names[0]}`)).toBe(false);
   expect(isVisibleParquetName(names[0]!)).toBe(true);
+  // A scale-out writer's id ends the name; names of different writers differ however alike.
+  expect(fileName(10, 998, 9, 2, "w1of2")).toBe(names[1]!.replace(".parquet", "-w1of2.parquet"));
+  expect(fileName(10, 998, 9, 2, "w1of2")).not.toBe(fileName(10, 998, 9, 2, "w2of2"));
   expect(parsePartition("trades", "date=2023-11-14", "symbol=BTCUSDT")).toEqual({
     table: "trades",
     date: "2023-11-14",

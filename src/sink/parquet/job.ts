@@ -21,6 +21,8 @@ export interface NameSeed {
   readonly writtenAtMs: number;
   /** Per-pool sequence number. */
   readonly seq: number;
+  /** The scale-out writer's id, part of the name (layout.ts); absent in a single process. */
+  readonly writer?: string;
 }
 
 export interface WriteJob extends NameSeed {
@@ -37,7 +39,7 @@ export interface WriteJob extends NameSeed {
 export function writeJob(fs: ParquetFs, job: WriteJob, opts: EncodeOptions): FileInfo {
   const { bytes, stats } = encodeParquet(job, opts);
   const dir = partitionDir(job.dataDir, job.table, job.date, job.symbol);
-  const name = fileName(stats.minId, stats.maxId, job.writtenAtMs, job.seq);
+  const name = fileName(stats.minId, stats.maxId, job.writtenAtMs, job.seq, job.writer);
   const path = commitFile(fs, dir, name, bytes);
   return {
     path,

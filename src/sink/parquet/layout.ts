@@ -5,7 +5,9 @@
  * File name: `<minId>-<maxId>-<writtenAtMs>-<seq>.parquet`, ids zero-padded to 16 digits (ids
  * are < 2^53 ≈ 9.0e15), writtenAtMs to 13, seq to 6. Ids rise with time per (table, symbol), so
  * names sort by time; the id range is readable from `ls`; writtenAtMs (pool start) + seq (per
- * pool) make names unique across restarts. A file being written is `.tmp-<name>.partial`
+ * pool) make names unique across restarts. A scale-out writer adds its id (`…-<seq>-<writer>.parquet`,
+ * e.g. `w1of4`) so that no two writers of a shared folder can ever pick one name. A file being
+ * written is `.tmp-<name>.partial`
  * (tempNameOf): invisible to the catalog (leading dot) and to `*.parquet` globs (suffix).
  */
 import { join } from "node:path";
@@ -52,9 +54,19 @@ export function partitionDir(dataDir: string, table: TableName, date: string, sy
   return join(dataDir, table, `date=${date}`, `symbol=${symbol}`);
 }
 
-export function fileName(minId: number, maxId: number, writtenAtMs: number, seq: number): string {
+/** A writer id fit for a file name: letters and digits only. */
+export const WRITER_ID_RE = /^[A-Za-z0-9]{1,32}$/;
+
+export function fileName(
+  minId: number,
+  maxId: number,
+  writtenAtMs: number,
+  seq: number,
+  writer?: string,
+): string {
   const id = (n: number) => String(n).padStart(ID_DIGITS, "0");
-  return `${id(minId)}-${id(maxId)}-${String(writtenAtMs).padStart(13, "0")}-${String(seq).padStart(6, "0")}${PARQUET_EXT}`;
+  const tag = writer === undefined ? "" : `-${writer}`;
+  return `${id(minId)}-${id(maxId)}-${String(writtenAtMs).padStart(13, "0")}-${String(seq).padStart(6, "0")}${tag}${PARQUET_EXT}`;
 }
 
 /** Where `name` is written before its rename into place. */

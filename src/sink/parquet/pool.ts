@@ -10,6 +10,7 @@ import { allocColumns, reattach, type TableBatch } from "./batch.ts";
 import { type ParquetErrorData, ParquetSinkError } from "./errors.ts";
 import type { FsFault } from "./fs.ts";
 import type { CompactResult } from "./job.ts";
+import { WRITER_ID_RE } from "./layout.ts";
 import type { FileInfo } from "./meta.ts";
 import { transferList, type WorkerReply, type WorkerRequest } from "./protocol.ts";
 
@@ -18,6 +19,8 @@ export interface PoolOptions {
   readonly dataDir: string;
   /** Writer threads (default 1; 1..8). */
   readonly workers?: number;
+  /** A scale-out writer's id for its file names (layout.ts: WRITER_ID_RE). */
+  readonly writer?: string;
   /** Jobs in flight across the pool before `write` refuses (default 16). */
   readonly maxInFlight?: number;
   /** ZSTD level (default 3: ~2.2 bytes per trade row at ~0.5M rows/s per worker). */
@@ -68,6 +71,8 @@ export class ParquetWriterPool {
 
   static async start(opts: PoolOptions): Promise<ParquetWriterPool> {
     const n = opts.workers ?? 1;
+    if (opts.writer !== undefined && !WRITER_ID_RE.test(opts.writer))
+      throw new RangeError(`writer id must be 1-32 letters or digits, got ${JSON.stringify(opts.writer)}`);
     if (!Number.isInteger(n) || n < 1 || n > 8) throw new RangeError(`workers must be 1..8, got ${n}`);
     const pool = new ParquetWriterPool(opts);
     await Promise.all(Array.from({ length: n }, (_, i) => pool.#spawn(i)));
@@ -97,6 +102,7 @@ export class ParquetWriterPool {
         columns: c,
         writtenAtMs: this.#writtenAtMs,
         seq: ++this.#seq,
+        ...(this.#opts.writer === undefined ? {} : { writer: this.#opts.writer }),
       },
     };
     return this.#send(req, transferList(c), batch).then((r) => r.info!);
@@ -105,7 +111,13 @@ export class ParquetWriterPool {
   /** Merge files of one partition into one (see catalog/compact.ts for the swap protocol). */
   compact(req: CompactRequest): Promise<CompactResult> {
     if (this.#closed) return Promise.reject(closedError());
-    const job = { ...req, dataDir: this.#opts.dataDir, writtenAtMs: this.#writtenAtMs, seq: ++this.#seq };
+    const job = {
+      ...req,
+      dataDir: this.#opts.dataDir,
+      writtenAtMs: this.#writtenAtMs,
+      seq: ++this.#seq,
+      ...(this.#opts.writer === undefined ? {} : { writer: this.#opts.writer }),
+    };
     return this.#send({ op: "compact", jobId: ++this.#jobId, job }, []).then((r) => ({
       info: r.info!,
       duplicatesDropped: r.duplicatesDropped ?? 0,
