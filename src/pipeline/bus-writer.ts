@@ -17,6 +17,7 @@ import type { TableName } from "../model/tables.ts";
 import type { Logger } from "../obs/logger.ts";
 import { dayOf } from "../sink/batcher.ts";
 import { appendRow, createBatch, type ParquetWriterPool } from "../sink/parquet/index.ts";
+import type { ObjectMirror } from "../sink/s3/index.ts";
 import type { Bus } from "./bus.ts";
 import { once } from "./subsystem.ts";
 
@@ -53,6 +54,8 @@ export interface BusWriterDeps {
   readonly catalog: Catalog;
   readonly pool: ParquetWriterPool;
   readonly symbols: SymbolTable;
+  /** K2_DATA_DIR=s3://…: each file is stored there before its messages are acked. */
+  readonly mirror?: ObjectMirror;
 }
 
 export async function openBusWriter(d: BusWriterDeps) {
@@ -130,7 +133,18 @@ export async function openBusWriter(d: BusWriterDeps) {
     const day = dayOf(g.rows.event_time_us[keep[0]!]!);
     const tb = createBatch({ table: g.table, symbol: g.symbol, symbolId: g.symbolId, day }, keep.length);
     for (const i of keep) appendRow(tb, g.rows, i);
-    catalog.add(await d.pool.write(tb));
+    const info = await d.pool.write(tb);
+    catalog.add(info);
+    if (d.mirror) {
+      // Acked only once stored: the pin keeps compaction from deleting the file meanwhile.
+      const release = catalog.pin([info.path]);
+      try {
+        if (!(await d.mirror.upload(info)))
+          throw new Error(`object store: ${info.name} not stored (stopping)`);
+      } finally {
+        release();
+      }
+    }
     stats.rowsWritten += keep.length;
     stats.files++;
   };

@@ -15,7 +15,7 @@ import type { Config } from "../config/index.ts";
 import type { Logger } from "../obs/logger.ts";
 import type { DegradationManager } from "../resilience/degradation.ts";
 import type { ParquetWriterPool } from "../sink/parquet/index.ts";
-import { type ObjectMirror, reconcile } from "../sink/s3/index.ts";
+import { type ObjectMirror, type Owns, reconcile } from "../sink/s3/index.ts";
 import { nowUs } from "../source/binance/connection.ts";
 import { once, Timers } from "./subsystem.ts";
 
@@ -28,6 +28,8 @@ export interface MaintenanceDeps {
   readonly degradation: DegradationManager;
   /** How long a replaced file stays on disk for readers in other processes (0: once unpinned). */
   readonly retiredGraceMs?: number;
+  /** The objects this process uploads and deletes (a writer: its shard's); all by default. */
+  readonly owns?: Owns;
 }
 
 export function openMaintenance(d: MaintenanceDeps) {
@@ -56,7 +58,7 @@ export function openMaintenance(d: MaintenanceDeps) {
     try {
       if (!d.degradation.compactionPaused) await compactAndRetain();
       if (mirror) {
-        const r = await reconcile(mirror, catalog);
+        const r = await reconcile(mirror, catalog, "background", d.owns);
         if (r.uploaded + r.deleted + r.uploadFailed + r.deleteFailed > 0)
           log.info(r, "object store reconciled");
       }

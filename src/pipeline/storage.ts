@@ -39,21 +39,7 @@ export async function openStorage(
 ) {
   const dataDir = config.dataDir;
   const store = config.objectStore;
-  // During an outage every waiting upload fails every ≤ 30 s: one line per 10 s says it all.
-  let lastStoreLogMs = Number.NEGATIVE_INFINITY;
-  const mirror: ObjectMirror | undefined = store
-    ? new ObjectMirror({
-        store,
-        dataDir,
-        onError: (e) => {
-          const now = performance.now();
-          if (now - lastStoreLogMs < STORE_LOG_INTERVAL_MS) return;
-          lastStoreLogMs = now;
-          const counts = { failures: mirror?.uploadFailures, pending: mirror?.pending };
-          log.warn({ kind: e.kind, op: e.op, code: e.code, ...counts }, `object store: ${e.message}`);
-        },
-      })
-    : undefined;
+  const mirror = openMirror(config, log);
   if (mirror) {
     const pulled = await atStartup(mirror, "download", () => pullMissing(mirror));
     log.info({ store: store?.url, ...pulled }, "object store: missing files downloaded");
@@ -183,6 +169,26 @@ export async function openStorage(
 }
 
 export type Storage = Awaited<ReturnType<typeof openStorage>>;
+
+/** The object store mirror when K2_DATA_DIR is an s3:// URL (local copy in the data dir), else none. */
+export function openMirror(config: Config, log: Logger): ObjectMirror | undefined {
+  const store = config.objectStore;
+  if (!store) return undefined;
+  // During an outage every waiting upload fails every ≤ 30 s: one line per 10 s says it all.
+  let lastStoreLogMs = Number.NEGATIVE_INFINITY;
+  const mirror: ObjectMirror = new ObjectMirror({
+    store,
+    dataDir: config.dataDir,
+    onError: (e) => {
+      const now = performance.now();
+      if (now - lastStoreLogMs < STORE_LOG_INTERVAL_MS) return;
+      lastStoreLogMs = now;
+      const counts = { failures: mirror.uploadFailures, pending: mirror.pending };
+      log.warn({ kind: e.kind, op: e.op, code: e.code, ...counts }, `object store: ${e.message}`);
+    },
+  });
+  return mirror;
+}
 
 /** The write-ahead log under `<data>/wal`, recovered (what a crash left is read back by ingest). */
 export function openWal(config: Config, log: Logger): WalWriter {

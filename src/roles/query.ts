@@ -3,7 +3,9 @@
  * shared folder's listing, read again every RESCAN_MS: new files join, files compacted away or
  * deleted leave (their cached candles and rows with them). The newest rows, not yet in a file,
  * come from the stream (bus-tail.ts) when the NATS cluster answers; without it the node serves
- * the files alone.
+ * the files alone. With K2_DATA_DIR=s3://… the bucket's new objects are downloaded into
+ * K2_LOCAL_DIR before each listing (objects deleted from the bucket stay in the local copy, where
+ * the `replaces` footers of compacted files still hide what they replaced).
  */
 import { Catalog, rebuildCatalog } from "../catalog/index.ts";
 import type { Config } from "../config/index.ts";
@@ -12,9 +14,11 @@ import { type Logger, Registry, registerProcessMetrics, stageLogger } from "../o
 import { type Bus, openBus } from "../pipeline/bus.ts";
 import { openBusTail } from "../pipeline/bus-tail.ts";
 import { openQuery } from "../pipeline/query.ts";
+import { openMirror } from "../pipeline/storage.ts";
 import { once, registerChecks, Timers } from "../pipeline/subsystem.ts";
 import { DegradationManager } from "../resilience/degradation.ts";
 import { Readiness } from "../resilience/readiness.ts";
+import { atStartup, pullMissing } from "../sink/s3/index.ts";
 import type { RoleProcess } from "./role.ts";
 
 /** How often the folder is listed again: the freshness of a query node's answers. */
@@ -44,6 +48,13 @@ export async function startQueryNode(config: Config, logger: Logger): Promise<Ro
   const lag = registerProcessMetrics(registry, config.lagWindowMs);
   const log = stageLogger(logger, "query-node");
   const catalog = new Catalog();
+  // K2_DATA_DIR=s3://…: DuckDB reads a local copy (its httpfs extension cannot be installed
+  // offline), so new objects are downloaded before each listing of the local folder.
+  const mirror = openMirror(config, log);
+  const pull = async () => {
+    if (mirror) await pullMissing(mirror);
+  };
+  if (mirror) await atStartup(mirror, "download", pull);
   const first = await rescan(catalog, config.dataDir);
   log.info({ files: first.added, dir: config.dataDir }, "catalog listed");
   const degradation = new DegradationManager({ rssBudgetBytes: config.rssBudgetMb * 1024 * 1024 });
@@ -55,7 +66,8 @@ export async function startQueryNode(config: Config, logger: Logger): Promise<Ro
   timers.every(RESCAN_MS, () => {
     if (scanning) return;
     scanning = true;
-    rescan(catalog, config.dataDir)
+    pull()
+      .then(() => rescan(catalog, config.dataDir))
       .then(() => {
         lastScanMs = performance.now();
       })
@@ -109,6 +121,7 @@ export async function startQueryNode(config: Config, logger: Logger): Promise<Ro
       await tail?.stop();
       await bus?.stop();
       while (scanning) await Bun.sleep(10);
+      mirror?.stop();
       await query.stop();
       lag.stop();
     }),

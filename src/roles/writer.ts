@@ -15,10 +15,12 @@ import { openBus } from "../pipeline/bus.ts";
 import { openBusWriter } from "../pipeline/bus-writer.ts";
 import { prepareDataDir } from "../pipeline/index.ts";
 import { openMaintenance } from "../pipeline/maintenance.ts";
+import { openMirror } from "../pipeline/storage.ts";
 import { once, registerChecks, type Subsystem } from "../pipeline/subsystem.ts";
 import { DegradationManager } from "../resilience/degradation.ts";
 import { Readiness } from "../resilience/readiness.ts";
 import { ParquetWriterPool } from "../sink/parquet/index.ts";
+import { atStartup, pullMissing, pushAll } from "../sink/s3/index.ts";
 import type { RoleProcess } from "./role.ts";
 
 /**
@@ -48,6 +50,17 @@ export async function startWriter(config: Config, logger: Logger): Promise<RoleP
     throw new RangeError(`K2_WRITER_SHARD=${config.writerShard} is beyond K2_SHARDS=${config.shards}`);
   prepareDataDir(config.dataDir);
 
+  // K2_DATA_DIR=s3://…: this shard's objects come down first, its local files go up (as a
+  // single process does at start); other shards' objects are their writers' business.
+  const ownsRef = (ref: { symbol: string }) => shardOf(ref.symbol, config.shards) === shard;
+  const mirror = openMirror(config, log);
+  if (mirror) {
+    const pulled = await atStartup(mirror, "download", () => pullMissing(mirror, ownsRef));
+    log.info(
+      { store: config.objectStore?.url, ...pulled },
+      "object store: this shard's missing files downloaded",
+    );
+  }
   // This shard's files only (another writer's temp files are not ours to remove).
   const rebuilt = await rebuildCatalog(config.dataDir, { removeSuperseded: false, removeTemp: false });
   const catalog = new Catalog();
@@ -55,6 +68,7 @@ export async function startWriter(config: Config, logger: Logger): Promise<RoleP
   // Files a compaction of this shard replaced before a restart: deleted after the grace, as usual.
   catalog.retire(rebuilt.superseded.filter((p) => shardOf(symbolOfPath(p), config.shards) === shard));
   log.info({ files: catalog.size }, "catalog of this shard rebuilt from disk");
+  if (mirror) await atStartup(mirror, "upload", () => pushAll(mirror, catalog, ownsRef));
   // Its id in every file name: no two writers of a shared folder can pick one name.
   const pool = await ParquetWriterPool.start({
     dataDir: config.dataDir,
@@ -63,7 +77,7 @@ export async function startWriter(config: Config, logger: Logger): Promise<RoleP
     writer: writerId(config.writerShard, config.shards),
   });
   const bus = await openBus(config, log, `k2-writer-${config.writerShard}-of-${config.shards}`);
-  const writer = await openBusWriter({ config, log, bus, catalog, pool, symbols: new SymbolTable() });
+  const writer = await openBusWriter({ config, log, bus, catalog, pool, symbols: new SymbolTable(), mirror });
   // A writer has no ring to fill; the manager stays NORMAL unless memory runs out.
   const degradation = new DegradationManager({ rssBudgetBytes: config.rssBudgetMb * 1024 * 1024 });
   const maintenance = openMaintenance({
@@ -71,9 +85,10 @@ export async function startWriter(config: Config, logger: Logger): Promise<RoleP
     log,
     catalog,
     pool,
-    mirror: undefined,
+    mirror,
     degradation,
     retiredGraceMs: RETIRED_GRACE_MS,
+    owns: ownsRef,
   });
 
   readiness.register("config", () => ({
@@ -107,6 +122,7 @@ export async function startWriter(config: Config, logger: Logger): Promise<RoleP
     stop: once(async () => {
       await writer.stop();
       await maintenance.stop();
+      mirror?.stop();
       await bus.stop();
       await pool.close();
       lag.stop();

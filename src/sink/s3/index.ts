@@ -16,6 +16,7 @@ export {
 } from "./mirror.ts";
 export {
   atStartup,
+  type Owns,
   type PullOutcome,
   pullMissing,
   pushAll,

@@ -20,6 +20,7 @@ import { existsSync } from "node:fs";
 import { Backoff } from "../../resilience/backoff.ts";
 import type { FileInfo } from "../parquet/index.ts";
 import { ObjectStoreError, toObjectStoreError } from "./errors.ts";
+import type { FileRef } from "./keys.ts";
 import type { Lane, ObjectMirror } from "./mirror.ts";
 
 /** What reconcile needs of the catalog (structural: sink/ does not import catalog/). */
@@ -45,9 +46,16 @@ export interface ReconcileOutcome {
 /** How long start-up waits for a store that is down (a wrong bucket or key fails at once). */
 export const STARTUP_TIMEOUT_MS = 30_000;
 
-/** Download every K2 object missing locally (temp file → fsync → rename). Throws ObjectStoreError. */
-export async function pullMissing(mirror: ObjectMirror): Promise<PullOutcome> {
-  const listed = await mirror.list();
+/**
+ * Which objects a process looks after: all of them for a single process, its shard's for a
+ * scale-out writer (other writers' objects are theirs to upload and delete).
+ */
+export type Owns = (ref: FileRef) => boolean;
+const ALL: Owns = () => true;
+
+/** Download every K2 object (of `owns`) missing locally (temp file → fsync → rename). Throws ObjectStoreError. */
+export async function pullMissing(mirror: ObjectMirror, owns: Owns = ALL): Promise<PullOutcome> {
+  const listed = (await mirror.list()).filter((o) => owns(o.ref));
   mirror.adopt(listed);
   let downloaded = 0;
   for (const o of listed) {
@@ -63,8 +71,9 @@ export async function reconcile(
   mirror: ObjectMirror,
   files: VisibleFiles,
   lane: Lane = "background",
+  owns: Owns = ALL,
 ): Promise<ReconcileOutcome> {
-  const listed = await mirror.list(lane);
+  const listed = (await mirror.list(lane)).filter((o) => owns(o.ref));
   const remoteSize = new Map(listed.map((o) => [o.key, o.size]));
   // Listed before this synchronous step: an object in `listed` whose file is not visible now
   // was retired, never "not yet added" (the write path adds to the catalog before it uploads).
@@ -144,8 +153,12 @@ export async function atStartup<T>(
 }
 
 /** Start-up push: every visible local file must be stored before ingest starts. */
-export async function pushAll(mirror: ObjectMirror, files: VisibleFiles): Promise<ReconcileOutcome> {
-  const r = await reconcile(mirror, files, "write");
+export async function pushAll(
+  mirror: ObjectMirror,
+  files: VisibleFiles,
+  owns: Owns = ALL,
+): Promise<ReconcileOutcome> {
+  const r = await reconcile(mirror, files, "write", owns);
   if (r.uploadFailed > 0) {
     throw mirror.failing?.error ?? new ObjectStoreError("other", "put", `${r.uploadFailed} uploads failed`);
   }
