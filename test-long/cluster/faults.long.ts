@@ -4,7 +4,12 @@
  */
 import { afterEach, expect, test } from "bun:test";
 import { expectStored } from "../../test/support/bounded-run.ts";
-import { type ClusterRig, resumeWhenRecording, startClusterRig } from "../../test/support/cluster-rig.ts";
+import {
+  type ClusterRig,
+  resumeWhenRecording,
+  startClusterRig,
+  truthLine,
+} from "../../test/support/cluster-rig.ts";
 
 let rig: ClusterRig | undefined;
 
@@ -28,6 +33,7 @@ test("a writer SIGKILLed 5 times: its messages come again and every row is store
   expect((await recorder.stop()).code).toBe(0);
   expect((await writer.stop()).code).toBe(0);
   await expectStored(rig.dataDir, truth);
+  console.log(truthLine("writer SIGKILLed 5 times", truth));
 }, 120_000);
 
 test("the stream's leader SIGKILLed mid-stream: the other two carry on, every row once", async () => {
@@ -42,6 +48,7 @@ test("the stream's leader SIGKILLed mid-stream: the other two carry on, every ro
   expect((await recorder.stop()).code).toBe(0);
   expect((await writer.stop()).code).toBe(0);
   await expectStored(rig.dataDir, truth);
+  console.log(truthLine("stream leader SIGKILLed", truth));
 }, 90_000);
 
 test("the whole NATS cluster down 30 s: the recorder holds its rows in its WAL, then every row once", async () => {
@@ -62,4 +69,5 @@ test("the whole NATS cluster down 30 s: the recorder holds its rows in its WAL, 
   expect((await recorder.stop()).code).toBe(0);
   expect((await writer.stop()).code).toBe(0);
   await expectStored(rig.dataDir, truth);
+  console.log(truthLine("NATS cluster down 30 s", truth));
 }, 150_000);

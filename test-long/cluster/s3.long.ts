@@ -8,7 +8,12 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { expectStored, waitUntil } from "../../test/support/bounded-run.ts";
-import { type ClusterRig, resumeWhenRecording, startClusterRig } from "../../test/support/cluster-rig.ts";
+import {
+  type ClusterRig,
+  resumeWhenRecording,
+  startClusterRig,
+  truthLine,
+} from "../../test/support/cluster-rig.ts";
 import { S3rverHarness } from "../../test/support/s3rver.ts";
 
 let rig: ClusterRig | undefined;
@@ -45,6 +50,7 @@ test("a writer on s3://: the bucket holds every row once; a query node downloads
   const copy = tempDir("bucket");
   expect(await s3.download("market/", copy)).toBeGreaterThan(0);
   await expectStored(copy, truth);
+  console.log(truthLine("writer on s3:// (the bucket read back)", truth));
   // A query node with an empty local folder: it downloads the objects and serves them.
   const local = tempDir("query-local");
   const query = await rig.query({ ...s3.env("market"), K2_LOCAL_DIR: local });

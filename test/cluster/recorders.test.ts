@@ -8,7 +8,7 @@ import { Glob } from "bun";
 import { shardOf } from "../../src/bus/index.ts";
 import { writerId } from "../../src/roles/writer.ts";
 import { expectStored } from "../support/bounded-run.ts";
-import { type ClusterRig, resumeWhenRecording, startClusterRig } from "../support/cluster-rig.ts";
+import { type ClusterRig, resumeWhenRecording, startClusterRig, truthLine } from "../support/cluster-rig.ts";
 
 const SYMBOLS = ["BTCUSDT", "ETHUSDT"];
 let rig: ClusterRig | undefined;
@@ -36,6 +36,7 @@ test("two recorders, one SIGKILLed mid-stream, one writer: every trade, aggTrade
   expect((await b.stop()).code).toBe(0);
   expect((await writer.stop()).code).toBe(0);
   await expectStored(rig.dataDir, truth);
+  console.log(truthLine("two recorders, one SIGKILLed", truth));
   expect(Number(/^k2_duplicates_dropped_total (\d+)/m.exec(metrics)?.[1])).toBeGreaterThan(0);
   // A recorder's status line says how fast it takes rows in, as a single process's does.
   expect(b.logs()).toMatch(/"rows_per_s":[1-9]\d*[^\n]*"msg":"management tick"/);
@@ -60,6 +61,7 @@ test("two writer shards: disjoint symbol sets, together every row once", async (
   expect((await recorder.stop()).code).toBe(0);
   for (const w of [w1, w2]) expect((await w.stop()).code).toBe(0);
   await expectStored(rig.dataDir, truth);
+  console.log(truthLine("two writer shards", truth));
   const perShard = [0, 0];
   for (const [key, ids] of truth) perShard[shardOf(key.split(":")[1]!, 2)]! += ids.length;
   expect(perShard.every((n) => n > 0)).toBe(true);

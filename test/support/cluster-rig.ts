@@ -93,6 +93,19 @@ export async function startClusterRig(symbols: readonly string[], rate = 100): P
   };
 }
 
+/**
+ * One line for the test's output once expectStored passed: rows per table compared with the
+ * truth (every id found once, so lost and duplicated are 0 by then).
+ */
+export function truthLine(name: string, truth: Truth): string {
+  const per = ALL_TABLES.map((t) => {
+    let n = 0;
+    for (const [k, ids] of truth) if (k.startsWith(`${t}:`)) n += ids.length;
+    return `${t} ${n} (lost 0, dup 0)`;
+  });
+  return `${name}: ${per.join(", ")}`;
+}
+
 /** Resume the market once `n` WebSocket sessions (recorders) are connected. */
 export async function resumeWhenRecording(rig: ClusterRig, n: number): Promise<void> {
   await waitUntil(async () => (await rig.sim.stats()).connections >= n, 10_000, `${n} recorder session(s)`);
