@@ -49,7 +49,11 @@ async function list(dir: string): Promise<string[]> {
  * retention deleting it) the listing is stale, so list again (bounded), rather than return a
  * set that could miss rows.
  */
-export async function scanPartition(dataDir: string, p: PartitionKey): Promise<PartitionScan> {
+export async function scanPartition(
+  dataDir: string,
+  p: PartitionKey,
+  known?: ReadonlyMap<string, FileInfo>,
+): Promise<PartitionScan> {
   const dir = join(dataDir, p.table, `date=${p.date}`, `symbol=${p.symbol}`);
   for (let attempt = 1; ; attempt++) {
     const problems: ScanProblem[] = [];
@@ -63,7 +67,8 @@ export async function scanPartition(dataDir: string, p: PartitionKey): Promise<P
       }
       if (!isVisibleParquetName(name)) continue;
       try {
-        const info = await readFileInfo(path);
+        // A committed file never changes under its name: a footer read before is still right.
+        const info = known?.get(path) ?? (await readFileInfo(path));
         if (info.table !== p.table || info.date !== p.date || info.symbol !== p.symbol) {
           problems.push({
             path,
@@ -123,22 +128,31 @@ export interface RebuildOptions {
   readonly removeSuperseded?: boolean;
   /** Delete `.tmp-*` files: only safe when no writer runs (i.e. at start). */
   readonly removeTemp?: boolean;
+  /** Footers already read, by path: a listing repeated every second reads only new files. */
+  readonly known?: ReadonlyMap<string, FileInfo>;
 }
 
 export interface RebuildResult {
   readonly catalog: Catalog;
   readonly problems: ScanProblem[];
   readonly superseded: string[];
+  /** Every file found, visible or superseded, by path (the next rebuild's `known`). */
+  readonly infos: Map<string, FileInfo>;
 }
 
 export async function rebuildCatalog(dataDir: string, opts: RebuildOptions = {}): Promise<RebuildResult> {
   const catalog = new Catalog();
   const problems: ScanProblem[] = [];
   const superseded: string[] = [];
+  const infos = new Map<string, FileInfo>();
   for (const p of await listPartitions(dataDir, problems)) {
-    const scan = await scanPartition(dataDir, p);
-    for (const f of scan.visible) catalog.add(f);
+    const scan = await scanPartition(dataDir, p, opts.known);
+    for (const f of scan.visible) {
+      catalog.add(f);
+      infos.set(f.path, f);
+    }
     for (const f of scan.superseded) {
+      infos.set(f.path, f);
       superseded.push(f.path);
       if (opts.removeSuperseded) await unlink(f.path).catch(() => undefined);
     }
@@ -147,7 +161,7 @@ export async function rebuildCatalog(dataDir: string, opts: RebuildOptions = {})
       if (pr.kind === "temp" && opts.removeTemp) await unlink(pr.path).catch(() => undefined);
     }
   }
-  return { catalog, problems, superseded };
+  return { catalog, problems, superseded, infos };
 }
 
 /** Remove a partition folder and its date folder when empty (retention). Missing is fine. */

@@ -18,15 +18,30 @@ import { openMirror } from "../pipeline/storage.ts";
 import { once, registerChecks, Timers } from "../pipeline/subsystem.ts";
 import { DegradationManager } from "../resilience/degradation.ts";
 import { Readiness } from "../resilience/readiness.ts";
+import type { FileInfo } from "../sink/parquet/index.ts";
 import { atStartup, pullMissing } from "../sink/s3/index.ts";
 import type { RoleProcess } from "./role.ts";
 
 /** How often the folder is listed again: the freshness of a query node's answers. */
 export const RESCAN_MS = 1000;
 
+/** Footers read by earlier listings, by path: each listing reads only the files new since. */
+export type Footers = Map<string, FileInfo>;
+
 /** Bring `catalog` to the folder's current listing; returns files added and removed. */
-export async function rescan(catalog: Catalog, dataDir: string): Promise<{ added: number; removed: number }> {
-  const now = (await rebuildCatalog(dataDir, { removeSuperseded: false, removeTemp: false })).catalog.all();
+export async function rescan(
+  catalog: Catalog,
+  dataDir: string,
+  footers: Footers = new Map(),
+): Promise<{ added: number; removed: number }> {
+  const rebuilt = await rebuildCatalog(dataDir, {
+    removeSuperseded: false,
+    removeTemp: false,
+    known: footers,
+  });
+  footers.clear();
+  for (const [path, info] of rebuilt.infos) footers.set(path, info);
+  const now = rebuilt.catalog.all();
   const have = new Map(catalog.all().map((f) => [f.path, f]));
   const seen = new Set<string>();
   let added = 0;
@@ -55,7 +70,8 @@ export async function startQueryNode(config: Config, logger: Logger): Promise<Ro
     if (mirror) await pullMissing(mirror);
   };
   if (mirror) await atStartup(mirror, "download", pull);
-  const first = await rescan(catalog, config.dataDir);
+  const footers: Footers = new Map();
+  const first = await rescan(catalog, config.dataDir, footers);
   log.info({ files: first.added, dir: config.dataDir }, "catalog listed");
   const degradation = new DegradationManager({ rssBudgetBytes: config.rssBudgetMb * 1024 * 1024 });
   const symbols = new SymbolTable(config.symbols);
@@ -67,7 +83,7 @@ export async function startQueryNode(config: Config, logger: Logger): Promise<Ro
     if (scanning) return;
     scanning = true;
     pull()
-      .then(() => rescan(catalog, config.dataDir))
+      .then(() => rescan(catalog, config.dataDir, footers))
       .then(() => {
         lastScanMs = performance.now();
       })

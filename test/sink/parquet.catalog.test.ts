@@ -160,6 +160,21 @@ describe("catalog state", () => {
   });
 });
 
+test("a repeated listing reads only new files: footers already read are reused by path", async () => {
+  const { dataDir, catalog } = await fresh();
+  const a = await put(catalog, "BTCUSDT", 100, 50, DAY0_US + 1_000_000);
+  const first = await rebuildCatalog(dataDir);
+  expect([...first.infos.keys()]).toEqual([a.path]);
+  // A known entry is taken as it is (a marked copy shows it was not read again)...
+  const known = new Map([[a.path, { ...a, rows: 4242 }]]);
+  const b = await put(catalog, "BTCUSDT", 150, 50, DAY0_US + 60_000_000);
+  const again = await rebuildCatalog(dataDir, { known });
+  const rows = Object.fromEntries(again.catalog.all().map((f) => [f.name, f.rows]));
+  // ...and only the new file's footer is read.
+  expect(rows).toEqual({ [a.name]: 4242, [b.name]: 50 });
+  expect([...again.infos.keys()].sort()).toEqual([a.path, b.path].sort());
+});
+
 describe("compaction", () => {
   test("merges a partition, drops duplicate ids, swaps atomically under concurrent readers", async () => {
     const { dataDir, catalog } = await fresh();
