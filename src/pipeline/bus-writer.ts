@@ -19,6 +19,7 @@ import { dayOf } from "../sink/batcher.ts";
 import { appendRow, createBatch, type ParquetWriterPool } from "../sink/parquet/index.ts";
 import type { ObjectMirror } from "../sink/s3/index.ts";
 import type { Bus } from "./bus.ts";
+import { BUS_BATCH_MAX_ROWS } from "./bus-sink.ts";
 import { once } from "./subsystem.ts";
 
 /** Messages per fetch; a fetch waits at most FETCH_WAIT_MS when fewer are there. */
@@ -74,6 +75,8 @@ export async function openBusWriter(d: BusWriterDeps) {
     maxAckPending: 4 * FETCH_MAX,
   });
   const stored = storedIdsOf(catalog);
+  // One message's rows land here first (a recorder's batch is at most BUS_BATCH_MAX_ROWS).
+  let scratch = allocRowColumns(BUS_BATCH_MAX_ROWS);
   const groups = new Map<string, Group>();
   let gathered: InMessage[] = [];
   let gatheredRows = 0;
@@ -84,7 +87,7 @@ export async function openBusWriter(d: BusWriterDeps) {
     const n = encodedRowCount(m.body);
     const symbolId = d.symbols.intern(m.symbol);
     // Rows of one message share a symbol but may straddle midnight: decode, then split by day.
-    const scratch = allocRowColumns(Math.max(1, n));
+    if (n > scratch.capacity) scratch = allocRowColumns(n);
     decodeRows(m.body, m.table, scratch, 0, symbolId);
     for (let i = 0; i < n; i++) {
       const key = `${m.table}|${m.symbol}|${dayOf(scratch.event_time_us[i]!)}`;
