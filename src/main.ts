@@ -12,13 +12,14 @@ import {
   loadConfigFromProcess,
   startSummary,
 } from "./config/index.ts";
-import { apiOptionsOf, createApp, endLiveStreams, withClient } from "./http/index.ts";
+import { apiOptionsOf, createApp, withClient } from "./http/index.ts";
 import { createLogger } from "./obs/index.ts";
 import {
   BlueSide,
   type Claim,
   claimDataDir,
   DataDirTakenError,
+  drainOnSignal,
   GreenSide,
   HandoverError,
   HandoverMetrics,
@@ -165,6 +166,13 @@ try {
   await pipeline.stop();
   refuse(`port ${config.port} on ${config.host} could not be bound: ${(e as Error).message} (K2_PORT)`);
 }
+const shutdown = drainOnSignal({
+  logger,
+  graceMs: config.shutdownGraceMs,
+  server: () => server,
+  stop: () => pipeline.stop(),
+  release: () => owned.release(),
+});
 process.on("SIGTERM", () => void shutdown("SIGTERM"));
 process.on("SIGINT", () => void shutdown("SIGINT"));
 owned.info.url = server.url.href;
@@ -200,25 +208,4 @@ if (green) {
   handovers.seconds = process.uptime();
   handovers.record(green.summary.owner_lost ? "owner_lost" : "taken_over");
   logger.info({ ...green.summary, seconds: Number(handovers.seconds.toFixed(3)) }, "handover complete");
-}
-
-let stopping = false;
-async function shutdown(signal: string): Promise<void> {
-  if (stopping) return;
-  stopping = true;
-  logger.info({ signal, grace_ms: config.shutdownGraceMs }, "k2 stopping");
-  const force = setTimeout(() => {
-    logger.error({ grace_ms: config.shutdownGraceMs }, "grace period over; exiting without a full drain");
-    process.exit(1);
-  }, config.shutdownGraceMs);
-  // Live page streams end now (the page reconnects to whoever serves next); then stop accepting
-  // new connections while in-flight requests finish.
-  endLiveStreams();
-  await server.stop(false);
-  await pipeline.stop();
-  clearTimeout(force);
-  owned.release();
-  logger.info("k2 stopped");
-  logger.flush?.();
-  process.exit(0);
 }

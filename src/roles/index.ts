@@ -7,9 +7,9 @@
  */
 import pkg from "../../package.json" with { type: "json" };
 import { type Config, checkSourceMarker } from "../config/index.ts";
-import { apiOptionsOf, createApp, endLiveStreams, withClient } from "../http/index.ts";
+import { apiOptionsOf, createApp, withClient } from "../http/index.ts";
 import type { Logger } from "../obs/index.ts";
-import { type Claim, claimDataDir, DataDirTakenError, portInUse } from "../owner/index.ts";
+import { type Claim, claimDataDir, DataDirTakenError, drainOnSignal, portInUse } from "../owner/index.ts";
 import { startQueryNode } from "./query.ts";
 import { startRecorder } from "./recorder.ts";
 import type { RoleProcess } from "./role.ts";
@@ -78,24 +78,13 @@ export async function runRole(config: Config, logger: Logger): Promise<void> {
   }
   if (claim) claim.info.url = server.url.href;
   logger.info({ pid: process.pid, role: config.role, url: server.url.href }, "k2 serving");
-  let stopping = false;
-  const shutdown = async (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    logger.info({ signal, grace_ms: config.shutdownGraceMs }, "k2 stopping");
-    const force = setTimeout(() => {
-      logger.error({ grace_ms: config.shutdownGraceMs }, "grace period over; exiting without a full drain");
-      process.exit(1);
-    }, config.shutdownGraceMs);
-    endLiveStreams(); // a query node's live page streams: the stop below waits for open responses
-    await server.stop(false);
-    await proc.stop();
-    clearTimeout(force);
-    claim?.release();
-    logger.info("k2 stopped");
-    logger.flush?.();
-    process.exit(0);
-  };
+  const shutdown = drainOnSignal({
+    logger,
+    graceMs: config.shutdownGraceMs,
+    server: () => server,
+    stop: () => proc.stop(),
+    release: () => claim?.release(),
+  });
   process.on("SIGTERM", () => void shutdown("SIGTERM"));
   process.on("SIGINT", () => void shutdown("SIGINT"));
 }
