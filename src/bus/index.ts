@@ -12,6 +12,7 @@ export {
   encodeRows,
 } from "./codec.ts";
 export { BusError, type BusErrorKind, toBusError } from "./errors.ts";
+export { acquireLease, LEASE_TTL_MS, type Lease, type LeaseHolder, LeaseTakenError } from "./lease.ts";
 export {
   BusPublisher,
   type OutBatch,

@@ -6,7 +6,8 @@
  * under other symbol= partitions.
  */
 
-import { shardOf } from "../bus/index.ts";
+import { hostname } from "node:os";
+import { acquireLease, shardOf } from "../bus/index.ts";
 import { Catalog, rebuildCatalog } from "../catalog/index.ts";
 import type { Config } from "../config/index.ts";
 import { SymbolTable } from "../model/symbols.ts";
@@ -77,6 +78,24 @@ export async function startWriter(config: Config, logger: Logger): Promise<RoleP
     writer: writerId(config.writerShard, config.shards),
   });
   const bus = await openBus(config, log, `k2-writer-${config.writerShard}-of-${config.shards}`);
+  // One writer per shard across hosts (the data-dir claim covers one host): a lease in JetStream.
+  const shardName = `writer-${config.writerShard}-of-${config.shards}`;
+  const lease = await acquireLease(
+    bus.js,
+    bus.jsm,
+    shardName,
+    { id: `${hostname()}-${process.pid}`, pid: process.pid, host: hostname() },
+    config.natsReplicas,
+  ).catch(async (e) => {
+    await bus.stop();
+    throw e;
+  });
+  void lease.lost.then((why) => {
+    if (why === "released") return;
+    // Another writer of this shard writes now: stop at once, unacked messages go to it.
+    log.fatal(`${why}: exiting`);
+    process.exit(1);
+  });
   const writer = await openBusWriter({ config, log, bus, catalog, pool, symbols: new SymbolTable(), mirror });
   // A writer has no ring to fill; the manager stays NORMAL unless memory runs out.
   const degradation = new DegradationManager({ rssBudgetBytes: config.rssBudgetMb * 1024 * 1024 });
@@ -121,6 +140,7 @@ export async function startWriter(config: Config, logger: Logger): Promise<RoleP
     readiness,
     stop: once(async () => {
       await writer.stop();
+      await lease.release();
       await maintenance.stop();
       mirror?.stop();
       await bus.stop();

@@ -21,6 +21,8 @@ export interface ClusterRig {
   readonly symbols: readonly string[];
   /** The writers' shared folder. */
   readonly dataDir: string;
+  /** What every K2 of the rig is started with (the simulator, the cluster, short intervals). */
+  readonly env: Readonly<Record<string, string>>;
   recorder(extra?: Record<string, string>): Promise<K2Process>;
   writer(extra?: Record<string, string>): Promise<K2Process>;
   query(extra?: Record<string, string>): Promise<K2Process>;
@@ -59,6 +61,7 @@ export async function startClusterRig(symbols: readonly string[], rate = 100): P
     sim,
     symbols,
     dataDir,
+    env: base,
     recorder: (extra = {}) => start({ K2_ROLE: "recorder", ...extra }),
     writer: (extra = {}) => start({ K2_ROLE: "writer", K2_DATA_DIR: dataDir, ...extra }),
     query: (extra = {}) => start({ K2_ROLE: "query", K2_DATA_DIR: dataDir, ...extra }),
