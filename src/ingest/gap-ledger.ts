@@ -23,7 +23,24 @@ export class GapLedger {
   /** Ids (not ranges) per final state, for metrics. */
   readonly idCounts: Record<GapState, number> = { ...this.counts };
 
+  /** Called with an entry whenever it is opened or changes (the journal writes it down). */
+  onChange: (e: GapEntry) => void = () => {};
+
   constructor(readonly capacity = 10_000) {}
+
+  /**
+   * Entries of an earlier run (from the journal), before anything else is opened; new entries
+   * get ids above `usedUpTo` (every id the journal holds, restored or not).
+   */
+  restore(entries: readonly GapEntry[], usedUpTo = 0): void {
+    this.#nextId = Math.max(this.#nextId, usedUpTo + 1);
+    for (const e of entries) {
+      this.#entries.push({ ...e });
+      this.counts[e.state]++;
+      this.idCounts[e.state] += e.to_id - e.from_id + 1;
+      this.#nextId = Math.max(this.#nextId, e.id + 1);
+    }
+  }
 
   open(table: GapTable, symbol: string, from: number, to: number, cause: GapCause, nowUs: number): GapEntry {
     const e: GapEntry = {
@@ -42,6 +59,7 @@ export class GapLedger {
     this.#entries.push(e);
     this.counts.pending++;
     this.idCounts.pending += to - from + 1;
+    this.onChange(e);
     if (this.#entries.length > this.capacity) {
       const old = this.#entries.shift();
       if (old) this.#uncount(old);
@@ -55,6 +73,7 @@ export class GapLedger {
     this.idCounts[e.state] += toId - e.to_id;
     e.to_id = toId;
     e.updated_at_us = nowUs;
+    this.onChange(e);
   }
 
   /** Move `e` to a new state. */
@@ -65,6 +84,7 @@ export class GapLedger {
     if (detail) e.detail = detail;
     this.counts[state]++;
     this.idCounts[state] += e.to_id - e.from_id + 1;
+    this.onChange(e);
   }
 
   /**

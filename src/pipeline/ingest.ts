@@ -9,6 +9,7 @@ import type { Catalog } from "../catalog/index.ts";
 import { storedIdsOf } from "../catalog/views.ts";
 import type { Config } from "../config/index.ts";
 import { type SymbolLookup, statusName } from "../decode/binance/index.ts";
+import { GapJournal, readJournal } from "../ingest/gap-journal.ts";
 import { GapLedger } from "../ingest/gap-ledger.ts";
 import { GapRepairer } from "../ingest/gap-repair.ts";
 import { FrameTag, Ingest } from "../ingest/ingest.ts";
@@ -59,7 +60,21 @@ export interface IngestDeps {
 export function openIngest(d: IngestDeps, intake: Intake) {
   const { config, log } = d;
   const { wal, dlq } = d.storage;
+  // The ledger's history comes back from its journal (src/ingest/gap-journal.ts) and goes on in it.
   const ledger = new GapLedger();
+  const journalDir = join(config.dataDir, "gaps");
+  const restored = readJournal(journalDir, ledger.capacity);
+  if (restored.skipped > 0) log.warn({ skipped: restored.skipped }, "gap journal: unreadable lines skipped");
+  // Settled entries only: a gap an earlier run left open is derived again at start where it can
+  // be (cause restart, WAL replay) and repaired under a new entry; repairing the old one as well
+  // could store ids twice after a crash in the middle of its repair.
+  ledger.restore(
+    restored.entries.filter((e) => e.state !== "pending" && e.state !== "repairing"),
+    restored.entries.at(-1)?.id ?? 0,
+  );
+  const journal = new GapJournal(journalDir, ledger.capacity, restored.lines);
+  ledger.onChange = (e) => journal.note(e);
+  const flushJournal = () => journal.flush(() => ledger.entries());
   const sequencer = new Sequencer();
   const deadLetters = new DeadLetterBuffer({ maxEntries: 10_000, maxBytes: 16 * 1024 * 1024 });
   const rest = new BinanceRest({ baseUrl: intake.restUrl, weightBudgetPerMin: config.restWeightBudget });
@@ -157,7 +172,7 @@ export function openIngest(d: IngestDeps, intake: Intake) {
       gapMaxIds: config.gapMaxIds,
     });
     log.info({ ...replay, wal_last_seq: walLastSeq }, "WAL replayed");
-    // The previous owner's open gaps are ours to repair now (the ledger lives in memory).
+    // The previous owner's open gaps are ours to repair now (a hand-over passes them on).
     for (const g of handedGaps)
       repairer.enqueue(ledger.open(g.table, g.symbol, g.from_id, g.to_id, g.cause, nowUs()));
     const staged = intake.attach(hot);
@@ -182,6 +197,7 @@ export function openIngest(d: IngestDeps, intake: Intake) {
         persistDeadLetters();
         dlq.flush();
         hot.flushLosses();
+        flushJournal();
       });
     },
     /** Last id accepted per "table:SYMBOL" of the subscribed streams (-1: none yet). */
@@ -209,6 +225,7 @@ export function openIngest(d: IngestDeps, intake: Intake) {
       await repairer.whenIdle();
       hot.flushLosses();
       persistDeadLetters();
+      journal.close(() => ledger.entries());
     }),
   };
 }
