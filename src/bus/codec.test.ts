@@ -1,5 +1,12 @@
 import { describe, expect, test } from "bun:test";
-import { allocRowColumns, type RowColumns, TABLE_NAMES, Table, type TableName } from "../model/index.ts";
+import {
+  allocRowColumns,
+  ROW_ARRAYS,
+  type RowColumns,
+  TABLE_NAMES,
+  Table,
+  type TableName,
+} from "../model/index.ts";
 import { BUS_COLUMNS, decodeRows, encodedBytes, encodedRowCount, encodeRows } from "./codec.ts";
 import { BusError } from "./errors.ts";
 
@@ -24,21 +31,7 @@ function rowsOf(table: TableName, n: number): RowColumns {
   return r;
 }
 
-const COLUMNS = [
-  "kind",
-  "symbol_id",
-  "id",
-  "first_id",
-  "last_id",
-  "trade_time_us",
-  "event_time_us",
-  "recv_time_us",
-  "dec0",
-  "dec1",
-  "dec2",
-  "dec3",
-  "flags",
-] as const;
+const COLUMNS = ROW_ARRAYS;
 
 function expectRowsEqual(
   a: RowColumns,

@@ -15,31 +15,36 @@
  * | 8 + 8nc   | n     | flags (trades and agg_trades only)                          |
  * All little-endian; columns start 8-byte aligned, so the reader can view them in place.
  */
-import { type RowColumns, Table, type TableName } from "../model/index.ts";
+import {
+  type RowColumns,
+  TABLE_ROW_SLOTS,
+  Table,
+  type TableName,
+  WIDE_COLUMNS,
+  type WideColumn,
+} from "../model/index.ts";
 import { BusError } from "./errors.ts";
 
 export const BUS_FORMAT_VERSION = 1;
 export const BUS_HEADER_BYTES = 8;
 
-type WideColumn =
-  | "id"
-  | "first_id"
-  | "last_id"
-  | "trade_time_us"
-  | "event_time_us"
-  | "recv_time_us"
-  | "dec0"
-  | "dec1"
-  | "dec2"
-  | "dec3";
-
-/** The RowColumns slots each table uses (the rest are zero in the ring and not stored). Stored: never reorder. */
+/**
+ * The wide columns each table's message carries, in order (model/row.ts TABLE_ROW_SLOTS without
+ * the flag byte, which follows them). Stored in streams: never reorder TABLE_ROW_SLOTS.
+ */
 export const BUS_COLUMNS: Readonly<Record<TableName, readonly WideColumn[]>> = {
-  trades: ["id", "trade_time_us", "event_time_us", "recv_time_us", "dec0", "dec1"],
-  agg_trades: ["id", "first_id", "last_id", "trade_time_us", "event_time_us", "recv_time_us", "dec0", "dec1"],
-  quotes: ["id", "event_time_us", "recv_time_us", "dec0", "dec1", "dec2", "dec3"],
+  trades: wideOf("trades"),
+  agg_trades: wideOf("agg_trades"),
+  quotes: wideOf("quotes"),
 };
-const HAS_FLAGS: Readonly<Record<TableName, boolean>> = { trades: true, agg_trades: true, quotes: false };
+function wideOf(t: TableName): WideColumn[] {
+  return TABLE_ROW_SLOTS[t].filter((c): c is WideColumn => c !== "flags");
+}
+const HAS_FLAGS: Readonly<Record<TableName, boolean>> = {
+  trades: TABLE_ROW_SLOTS.trades.includes("flags"),
+  agg_trades: TABLE_ROW_SLOTS.agg_trades.includes("flags"),
+  quotes: TABLE_ROW_SLOTS.quotes.includes("flags"),
+};
 
 export function encodedBytes(table: TableName, rows: number): number {
   return BUS_HEADER_BYTES + rows * (8 * BUS_COLUMNS[table].length + (HAS_FLAGS[table] ? 1 : 0));
@@ -126,20 +131,8 @@ export function decodeRows(
 }
 
 /** Every wide column of RowColumns a table leaves zero (decode zeroes them, as the decoders do). */
-const ALL_WIDE: readonly WideColumn[] = [
-  "id",
-  "first_id",
-  "last_id",
-  "trade_time_us",
-  "event_time_us",
-  "recv_time_us",
-  "dec0",
-  "dec1",
-  "dec2",
-  "dec3",
-];
 const UNUSED: Readonly<Record<TableName, readonly WideColumn[]>> = {
-  trades: ALL_WIDE.filter((c) => !BUS_COLUMNS.trades.includes(c)),
-  agg_trades: ALL_WIDE.filter((c) => !BUS_COLUMNS.agg_trades.includes(c)),
-  quotes: ALL_WIDE.filter((c) => !BUS_COLUMNS.quotes.includes(c)),
+  trades: WIDE_COLUMNS.filter((c) => !BUS_COLUMNS.trades.includes(c)),
+  agg_trades: WIDE_COLUMNS.filter((c) => !BUS_COLUMNS.agg_trades.includes(c)),
+  quotes: WIDE_COLUMNS.filter((c) => !BUS_COLUMNS.quotes.includes(c)),
 };

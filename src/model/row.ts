@@ -23,6 +23,8 @@
  * below 2^53; decoders reject ids ≥ 2^53). Decimals are int64 scaled by 1e8 in BigInt64Array;
  * the hot path writes them through the `*w` Uint32Array aliases (word 2i = low, 2i+1 = high).
  */
+import type { TableName } from "./tables.ts";
+
 export const FLAG_BUYER_MAKER = 1;
 
 export interface RowColumns {
@@ -76,10 +78,8 @@ export function allocRowColumns(capacity: number): RowColumns {
   };
 }
 
-/** The arrays of a RowColumns that own their buffers (the dec*w views alias dec0..dec3). */
-const ROW_ARRAYS = [
-  "kind",
-  "symbol_id",
+/** The 8-byte columns of RowColumns (f64 ids and times, int64 decimals), in row-layout order. */
+export const WIDE_COLUMNS = [
   "id",
   "first_id",
   "last_id",
@@ -90,8 +90,31 @@ const ROW_ARRAYS = [
   "dec1",
   "dec2",
   "dec3",
-  "flags",
 ] as const;
+export type WideColumn = (typeof WIDE_COLUMNS)[number];
+
+/** The arrays of a RowColumns that own their buffers (the dec*w views alias dec0..dec3). */
+export const ROW_ARRAYS = ["kind", "symbol_id", ...WIDE_COLUMNS, "flags"] as const;
+
+/**
+ * The columns each table fills, as the table above says (the others stay zero), in row-layout
+ * order: what the Parquet batch keeps and the bus carries.
+ */
+export const TABLE_ROW_SLOTS: Readonly<Record<TableName, readonly (WideColumn | "flags")[]>> = {
+  trades: ["id", "trade_time_us", "event_time_us", "recv_time_us", "dec0", "dec1", "flags"],
+  agg_trades: [
+    "id",
+    "first_id",
+    "last_id",
+    "trade_time_us",
+    "event_time_us",
+    "recv_time_us",
+    "dec0",
+    "dec1",
+    "flags",
+  ],
+  quotes: ["id", "event_time_us", "recv_time_us", "dec0", "dec1", "dec2", "dec3"],
+};
 
 /** A buffer of `capacity` rows holding the first `count` rows of `src` (one copy per column;
  * the dec*w word views follow their buffers). */

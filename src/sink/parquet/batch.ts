@@ -10,6 +10,7 @@ import {
   EXCHANGE_BINANCE,
   FLAG_BUYER_MAKER,
   type RowColumns,
+  TABLE_ROW_SLOTS,
   Table,
   type TableName,
 } from "../../model/index.ts";
@@ -44,21 +45,11 @@ export const BATCH_SLOTS = [
   "flags",
 ] as const satisfies readonly (keyof BatchColumns)[];
 
-/** Slots each table fills; the others stay zero-length. */
+/** Slots each table fills (model/row.ts TABLE_ROW_SLOTS); the others stay zero-length. */
 const USED: Readonly<Record<TableName, ReadonlySet<keyof BatchColumns>>> = {
-  trades: new Set(["id", "trade_time_us", "event_time_us", "recv_time_us", "dec0", "dec1", "flags"]),
-  agg_trades: new Set([
-    "id",
-    "first_id",
-    "last_id",
-    "trade_time_us",
-    "event_time_us",
-    "recv_time_us",
-    "dec0",
-    "dec1",
-    "flags",
-  ]),
-  quotes: new Set(["id", "event_time_us", "recv_time_us", "dec0", "dec1", "dec2", "dec3"]),
+  trades: new Set(TABLE_ROW_SLOTS.trades),
+  agg_trades: new Set(TABLE_ROW_SLOTS.agg_trades),
+  quotes: new Set(TABLE_ROW_SLOTS.quotes),
 };
 
 export interface TableBatch {
