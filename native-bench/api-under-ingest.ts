@@ -14,6 +14,7 @@ import type { GroundTruth, Simulator } from "../src/sim/index.ts";
 import { type K2Process, startK2 } from "../test/support/k2-process.ts";
 import { deliverableIds } from "../test/support/source-harness.ts";
 import { storedTradeIds } from "../test/support/stored.ts";
+import { numberFlag } from "./args.ts";
 
 const HELP = `native-bench/api-under-ingest.ts — autocannon on a K2 that ingests from the simulator
   --rate N          simulator trades per second, total over --symbols (default 10000)
@@ -35,25 +36,16 @@ function flag(name: string): string | undefined {
   const i = argv.indexOf(name);
   return i >= 0 ? argv[i + 1] : undefined;
 }
-function num(name: string, dflt: number, max: number): number {
-  const t = flag(name);
-  const v = t === undefined ? dflt : Number(t);
-  if (!Number.isFinite(v) || v <= 0 || v > max) {
-    console.error(`${name}: expected a number in (0, ${max}], got ${JSON.stringify(t)}`);
-    process.exit(2);
-  }
-  return v;
-}
-const RATE = num("--rate", 10_000, 200_000);
+const RATE = numberFlag(Bun.argv, "--rate", 10_000, { max: 200_000 });
 const SYMBOLS = (flag("--symbols") ?? "BTCUSDT").split(",");
 if (!SYMBOLS.every((s) => /^[A-Z0-9]{2,20}$/.test(s))) {
   console.error("--symbols: expected comma-separated symbols like BTCUSDT,ETHUSDT");
   process.exit(2);
 }
 const PATH = flag("--path") ?? "/v1/trades?symbol=BTCUSDT&limit=100";
-const SECONDS = num("--seconds", 10, 300);
-const CONNECTIONS = num("--connections", 10, 1000);
-const WARMUP_S = num("--warmup-s", 5, 120);
+const SECONDS = numberFlag(Bun.argv, "--seconds", 10, { max: 300 });
+const CONNECTIONS = numberFlag(Bun.argv, "--connections", 10, { max: 1000 });
+const WARMUP_S = numberFlag(Bun.argv, "--warmup-s", 5, { max: 120 });
 const THREADS = flag("--threads");
 const JSON_ONLY = argv.includes("--json");
 const log = (s: string) => {

@@ -19,20 +19,12 @@ import { type K2Process, startK2 } from "../test/support/k2-process.ts";
 import { startNatsCluster } from "../test/support/nats-cluster.ts";
 import { startSimProcess } from "../test/support/sim-process.ts";
 import { storedTradeIds } from "../test/support/stored.ts";
+import { numberFlag } from "./args.ts";
 
 const argv = Bun.argv.slice(2);
-function num(name: string, dflt: number): number {
-  const i = argv.indexOf(name);
-  const v = i >= 0 ? Number(argv[i + 1]) : dflt;
-  if (!Number.isFinite(v) || v <= 0) {
-    console.error(`${name}: expected a positive number`);
-    process.exit(2);
-  }
-  return v;
-}
-const SECONDS = num("--seconds", 20);
-const SYMBOL_COUNT = num("--symbols", 10);
-const RATE = num("--rate", 1400);
+const SECONDS = numberFlag(argv, "--seconds", 20);
+const SYMBOL_COUNT = numberFlag(argv, "--symbols", 10);
+const RATE = numberFlag(argv, "--rate", 1400);
 const CATCH_UP_LIMIT_MS = 120_000;
 const SYMBOLS = ["BTCUSDT", "ETHUSDT", "BNBUSDT", "SOLUSDT", "XRPUSDT", "ADAUSDT", "DOGEUSDT", "TRXUSDT"]
   .concat(Array.from({ length: 64 }, (_, i) => `SYM${i}USDT`))

@@ -18,21 +18,12 @@ import { Ring } from "../src/ring/ring.ts";
 import { startSimulator } from "../src/sim/index.ts";
 import { WalWriter } from "../src/sink/wal/index.ts";
 import { nowUs } from "../src/source/binance/connection.ts";
+import { numberFlag } from "./args.ts";
 
 const HELP = `native-bench/ingest-throughput.ts — simulator → ring frames/s vs a plain client
   --seconds N     measuring time per client (default 3)
   --per-tick N    simulator trades per 5 ms tick (default 10000)
   --json          print one JSON line instead of the table`;
-
-function num(argv: string[], name: string, dflt: number): number {
-  const i = argv.indexOf(name);
-  const v = i >= 0 ? Number(argv[i + 1]) : dflt;
-  if (!Number.isFinite(v) || v <= 0) {
-    console.error(`${name}: expected a positive number`);
-    process.exit(2);
-  }
-  return v;
-}
 
 async function client(mode: string, url: string, seconds: number): Promise<void> {
   let frames = 0;
@@ -87,10 +78,10 @@ async function client(mode: string, url: string, seconds: number): Promise<void>
 
 async function main(argv: string[]): Promise<void> {
   if (argv.includes("--help")) return void console.log(HELP);
-  const seconds = num(argv, "--seconds", 3);
+  const seconds = numberFlag(argv, "--seconds", 3);
   const ci = argv.indexOf("--client");
   if (ci >= 0) return client(argv[ci + 1]!, argv[ci + 2]!, seconds);
-  const perTick = num(argv, "--per-tick", 10_000);
+  const perTick = numberFlag(argv, "--per-tick", 10_000);
   const results: Record<string, number> = {};
   for (const mode of ["plain", "ring", "ring+wal"]) {
     // A fresh simulator per client so every client starts at the same generator state.

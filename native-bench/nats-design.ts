@@ -29,6 +29,7 @@ import {
 } from "../src/bus/index.ts";
 import { allocRowColumns, SymbolTable, TABLE_NAMES, Table, type TableName } from "../src/model/index.ts";
 import { type NatsCluster, startNatsCluster } from "../test/support/nats-cluster.ts";
+import { numberFlag } from "./args.ts";
 
 const HELP = `native-bench/nats-design.ts — one message per row vs batched messages on JetStream (issue 14)
   --rows-a N     rows each publisher sends in design (a), one message each (default 60000)
@@ -45,15 +46,6 @@ const TARGET_ROWS_PER_S = 30_000;
 /** The duplicate window the issue's design (a) needs: JetStream's default, longer than any retry. */
 const DUP_WINDOW_MS = 120_000;
 
-function num(argv: string[], name: string, dflt: number): number {
-  const i = argv.indexOf(name);
-  const v = i >= 0 ? Number(argv[i + 1]) : dflt;
-  if (!Number.isInteger(v) || v <= 0) {
-    console.error(`${name}: expected a positive integer, got ${argv[i + 1]}`);
-    process.exit(2);
-  }
-  return v;
-}
 function str(argv: string[], name: string): string {
   const i = argv.indexOf(name);
   const v = argv[i + 1];
@@ -162,10 +154,10 @@ async function publisherMain(argv: string[]): Promise<void> {
   const design = str(argv, "--publisher") as "a" | "b";
   const urls = str(argv, "--urls").split(",");
   const recorder = str(argv, "--recorder");
-  const rows = num(argv, "--rows", 1);
-  const batch = num(argv, "--batch", 500);
-  const window = num(argv, "--window", 1024);
-  const nSym = num(argv, "--symbols", 50);
+  const rows = numberFlag(argv, "--rows", 1, { integer: true });
+  const batch = numberFlag(argv, "--batch", 500, { integer: true });
+  const window = numberFlag(argv, "--window", 1024, { integer: true });
+  const nSym = numberFlag(argv, "--symbols", 50, { integer: true });
   const nc = await connect({ servers: urls, timeout: 5000 });
   const pub = new BusPublisher(jetstream(nc), { shards: 1, maxInFlight: window, ackTimeoutMs: 10_000 });
   const msgs = messages(design, rows, batch, recorder, nSym);
@@ -393,22 +385,22 @@ async function main(argv: string[]): Promise<void> {
     return;
   }
   if (argv.includes("--publisher")) return publisherMain(argv);
-  const symbols = num(argv, "--symbols", 50);
-  const batch = num(argv, "--batch", 500);
+  const symbols = numberFlag(argv, "--symbols", 50, { integer: true });
+  const batch = numberFlag(argv, "--batch", 500, { integer: true });
   const c = await startNatsCluster();
   let a: DesignResult;
   let b: DesignResult;
   try {
     a = await runDesign(c, "a", {
-      rows: num(argv, "--rows-a", 60_000),
+      rows: numberFlag(argv, "--rows-a", 60_000, { integer: true }),
       batch: 1,
-      window: num(argv, "--window-a", 1024),
+      window: numberFlag(argv, "--window-a", 1024, { integer: true }),
       symbols,
     });
     b = await runDesign(c, "b", {
-      rows: num(argv, "--rows-b", 600_000),
+      rows: numberFlag(argv, "--rows-b", 600_000, { integer: true }),
       batch,
-      window: num(argv, "--window-b", 64),
+      window: numberFlag(argv, "--window-b", 64, { integer: true }),
       symbols,
     });
   } finally {
@@ -416,7 +408,7 @@ async function main(argv: string[]): Promise<void> {
   }
   const json = argv.includes("--json");
   if (!json) printDesigns(a, b);
-  const memMsgs = num(argv, "--mem-msgs", 150_000);
+  const memMsgs = numberFlag(argv, "--mem-msgs", 150_000, { integer: true });
   const long = await memoryRun(memMsgs, DUP_WINDOW_MS, symbols);
   const short = await memoryRun(memMsgs, 1000, symbols);
   const growth = (m: MemoryResult) => m.rss_after_mb.map((x, i) => x - m.rss_idle_mb[i]!);

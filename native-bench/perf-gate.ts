@@ -13,6 +13,7 @@ import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import autocannon from "autocannon";
 import { startK2 } from "../test/support/k2-process.ts";
+import { numberFlag } from "./args.ts";
 
 const DIR = import.meta.dir;
 const BASELINE = join(DIR, "baseline.json");
@@ -21,17 +22,8 @@ if (argv.includes("--help")) {
   console.log("bun run native-bench/perf-gate.ts [--update] [--tolerance 0.35] [--seconds 3]");
   process.exit(0);
 }
-const arg = (name: string, dflt: number) => {
-  const i = argv.indexOf(name);
-  const v = i >= 0 ? Number(argv[i + 1]) : dflt;
-  if (!Number.isFinite(v) || v <= 0) {
-    console.error(`${name}: expected a positive number`);
-    process.exit(2);
-  }
-  return v;
-};
-const tolerance = arg("--tolerance", 0.35);
-const seconds = arg("--seconds", 3);
+const tolerance = numberFlag(argv, "--tolerance", 0.35);
+const seconds = numberFlag(argv, "--seconds", 3);
 
 type Ratios = Record<string, number>;
 
