@@ -4,27 +4,10 @@
  * once K2 listens off loopback (the mapping from K2's keys to the API's options).
  */
 import { expect, test } from "bun:test";
-import net from "node:net";
 import { loadConfig } from "../../src/config/index.ts";
 import { apiOptionsOf } from "../../src/http/index.ts";
+import { statusFrom } from "../support/from-address.ts";
 import { startK2 } from "../support/k2-process.ts";
-
-/** One GET from `localAddress` on a fresh connection; the status code. */
-function statusFrom(url: string, path: string, localAddress: string): Promise<number> {
-  const u = new URL(url);
-  return new Promise((resolve, reject) => {
-    const c = net.connect({ host: u.hostname, port: Number(u.port), localAddress }, () =>
-      c.write(`GET ${path} HTTP/1.1\r\nHost: ${u.host}\r\nConnection: close\r\n\r\n`),
-    );
-    let text = "";
-    c.setTimeout(5_000, () => c.destroy(new Error("no answer within 5 s")));
-    c.on("data", (d) => {
-      text += d.toString();
-    });
-    c.on("end", () => resolve(Number(/^HTTP\/1\.1 (\d{3})/.exec(text)?.[1] ?? 0)));
-    c.on("error", reject);
-  });
-}
 
 test("K2's server passes the client address on: one anonymous address's limit leaves another's alone", async () => {
   const k2 = await startK2({ K2_RATE_LIMIT_PER_S: "1", K2_RATE_LIMIT_BURST: "2" });
