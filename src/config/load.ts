@@ -4,6 +4,7 @@
  */
 import pkg from "../../package.json" with { type: "json" };
 import { type Config, KEYS, type KeyName, type KeyValues } from "./keys.ts";
+import { nearest } from "./near.ts";
 import { credentialsFrom, isS3Url, objectStoreConfig } from "./object-store.ts";
 
 /** Keys whose values are secrets: never logged, never echoed in an error. */
@@ -49,22 +50,9 @@ const FLAG_TO_KEY = new Map<string, KeyName>(
   (Object.keys(KEYS) as KeyName[]).map((k) => [flagName(KEYS[k].env), k]),
 );
 
-/** Edit distance for "did you mean": flags are short, the quadratic table is fine. */
-function distance(a: string, b: string): number {
-  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const cur = [i];
-    for (let j = 1; j <= b.length; j++)
-      cur[j] = Math.min(prev[j]! + 1, cur[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
-    prev = cur;
-  }
-  return prev[b.length]!;
-}
-
 function nearestFlag(name: string): string | undefined {
   const all = ["--help", "--version", ...FLAG_TO_KEY.keys()];
-  const [best] = all.map((f) => [f, distance(name, f)] as const).sort((a, b) => a[1] - b[1]);
-  return best && best[1] <= 2 ? best[0] : undefined;
+  return nearest(name, all);
 }
 
 type Wanted = "run" | "help" | "version";

@@ -3,36 +3,13 @@
  * parameter and every batch-body field is read through these (params.ts names which ones a route
  * takes); a failure is an HttpError 400 whose message starts with the field's name.
  */
+import { nearest } from "../../../config/near.ts";
 import { HttpError } from "../../errors.ts";
 
 export const invalid = (field: string, why: string): HttpError =>
   new HttpError(400, "invalid_parameter", `${field}: ${why}`, field);
 
-/** Edit distance, for "did you mean": names are short (≤ 20), so the quadratic table is fine. */
-function distance(a: string, b: string): number {
-  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const cur = [i];
-    for (let j = 1; j <= b.length; j++)
-      cur[j] = Math.min(prev[j]! + 1, cur[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
-    prev = cur;
-  }
-  return prev[b.length]!;
-}
-
-/** The one candidate within two edits (case ignored) of `given`, if exactly one is closest. */
-export function nearest(given: string, candidates: readonly string[]): string | undefined {
-  const g = given.toLowerCase();
-  let best: string | undefined;
-  let bestD = 3;
-  let tie = false;
-  for (const c of candidates) {
-    const d = distance(g, c.toLowerCase());
-    if (d < bestD) [best, bestD, tie] = [c, d, false];
-    else if (d === bestD) tie = true;
-  }
-  return tie ? undefined : best;
-}
+export { nearest };
 
 export const didYouMean = (given: string, candidates: readonly string[]): string => {
   const n = nearest(given, candidates);
