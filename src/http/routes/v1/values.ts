@@ -9,8 +9,6 @@ import { HttpError } from "../../errors.ts";
 export const invalid = (field: string, why: string): HttpError =>
   new HttpError(400, "invalid_parameter", `${field}: ${why}`, field);
 
-export { nearest };
-
 export const didYouMean = (given: string, candidates: readonly string[]): string => {
   const n = nearest(given, candidates);
   return n === undefined ? "" : `; did you mean "${n}"?`;
