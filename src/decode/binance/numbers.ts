@@ -4,12 +4,15 @@
  * result object), returning the position after the value or a negative DecodeStatus. A value of
  * the wrong JSON type is validated as JSON first, so syntax errors outrank BAD_TYPE.
  */
-import { FLAG_BUYER_MAKER, writeScaledWords } from "../../model/index.ts";
+import { FLAG_BUYER_MAKER } from "../../model/index.ts";
 import { cc, hasBackslash, type Src, skipNumberTail, skipString, skipValue, unescapeRange } from "./scan.ts";
 import { DecodeStatus as S } from "./status.ts";
 
 /** 2^53: ids and µs times must stay below it to be exact in a Float64Array. */
 export const MAX_EXACT = 9_007_199_254_740_992;
+const TWO32 = 4_294_967_296;
+/** scaled = int·1e8 + frac is exact in a double while int < 2^53 / 1e8. */
+const FAST_INT_LIMIT = 90_071_992;
 /** 10^(8 - n): pads a fraction of n digits to 8. */
 const PAD = [1e8, 1e7, 1e6, 1e5, 1e4, 1e3, 100, 10, 1];
 
@@ -147,7 +150,23 @@ export function scanDecimal(f: Src, pos: number, end: number, w: Uint32Array, sl
   if (i >= end) return -S.TRUNCATED;
   if (c !== 0x22) return decimalSlow(f, pos, end, w, slot);
   frac *= PAD[nFrac]!;
-  writeScaledWords(w, slot, int, frac);
+  const lo = 2 * slot;
+  if (int < FAST_INT_LIMIT) {
+    const v = int * 1e8 + frac;
+    const hi = Math.floor(v / TWO32);
+    w[lo] = v - hi * TWO32;
+    w[lo + 1] = hi;
+  } else {
+    // int < 1e10 < 2^34: int·1e8 = (ih·2^16 + il)·1e8 with every partial product below 2^53.
+    const ih = Math.floor(int / 65536);
+    const il = int - ih * 65536;
+    const a = ih * 1e8; // times 2^16 = aHi·2^32 + aLo·2^16
+    const aHi = Math.floor(a / 65536);
+    const low = il * 1e8 + frac + (a - aHi * 65536) * 65536;
+    const carry = Math.floor(low / TWO32);
+    w[lo] = low - carry * TWO32;
+    w[lo + 1] = aHi + carry;
+  }
   return i + 1;
 }
 
