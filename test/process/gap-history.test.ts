@@ -6,6 +6,7 @@
 import { afterEach, expect, test } from "bun:test";
 import { type Simulator, startSimulator } from "../../src/sim/index.ts";
 import { simEnv, waitUntil } from "../support/bounded-run.ts";
+import { type Gap, gapsOf } from "../support/gaps.ts";
 import { type K2Process, startK2 } from "../support/k2-process.ts";
 
 let sim: Simulator | undefined;
@@ -15,19 +16,6 @@ afterEach(async () => {
   await sim?.stop();
   sim = undefined;
 });
-
-interface Gap {
-  gap_id: number;
-  table: string;
-  from_id: number;
-  to_id: number;
-  cause: string;
-  state: string;
-}
-
-async function gaps(url: string): Promise<Gap[]> {
-  return ((await (await fetch(`${url}/v1/gaps?symbol=BTCUSDT`)).json()) as { data: Gap[] }).data;
-}
 
 test("a missing_at_source entry is still in /v1/gaps after a restart", async () => {
   sim = await startSimulator({ symbols: ["BTCUSDT"], ratePerSec: 200, seed: 21 });
@@ -39,7 +27,7 @@ test("a missing_at_source entry is still in /v1/gaps after a restart", async () 
   let settled: Gap | undefined;
   await waitUntil(
     async () => {
-      settled = (await gaps(first.url)).find((g) => g.state === "missing_at_source");
+      settled = (await gapsOf(first.url, "BTCUSDT")).find((g) => g.state === "missing_at_source");
       return settled !== undefined;
     },
     15_000,
@@ -48,15 +36,15 @@ test("a missing_at_source entry is still in /v1/gaps after a restart", async () 
   expect((await first.stop()).code).toBe(0);
   const second = await startK2({ ...env, K2_DATA_DIR: first.dataDir });
   procs.push(second);
-  const after = await gaps(second.url);
+  const after = await gapsOf(second.url, "BTCUSDT");
   expect(after.find((g) => g.gap_id === settled!.gap_id)).toEqual(settled!);
   // The downtime is a new entry with a new id.
   await waitUntil(
-    async () => (await gaps(second.url)).some((g) => g.cause === "restart"),
+    async () => (await gapsOf(second.url, "BTCUSDT")).some((g) => g.cause === "restart"),
     10_000,
     "restart gap",
   );
-  const restart = (await gaps(second.url)).find((g) => g.cause === "restart")!;
+  const restart = (await gapsOf(second.url, "BTCUSDT")).find((g) => g.cause === "restart")!;
   expect(restart.gap_id).toBeGreaterThan(settled!.gap_id);
   expect((await second.stop()).code).toBe(0);
 });

@@ -6,6 +6,7 @@
 import { afterEach, expect, test } from "bun:test";
 import { type Simulator, startSimulator } from "../../src/sim/index.ts";
 import { newestId, simEnv, waitUntil } from "../support/bounded-run.ts";
+import { type Gap, gapsOf } from "../support/gaps.ts";
 import { type K2Process, startK2 } from "../support/k2-process.ts";
 import { storedTradeIds } from "../support/stored.ts";
 
@@ -16,14 +17,6 @@ afterEach(async () => {
   await sim?.stop();
   sim = undefined;
 });
-
-interface Gap {
-  table: string;
-  symbol: string;
-  from_id: number;
-  to_id: number;
-  cause: string;
-}
 
 test("a restart's downtime is ledgered as cause restart, the ids between the two runs", async () => {
   sim = await startSimulator({ symbols: ["BTCUSDT"], ratePerSec: 200, seed: 14 });
@@ -43,8 +36,7 @@ test("a restart's downtime is ledgered as cause restart, the ids between the two
   let gap: Gap | undefined;
   await waitUntil(
     async () => {
-      const body = (await (await fetch(`${url}/v1/gaps?symbol=BTCUSDT`)).json()) as { data: Gap[] };
-      gap = body.data.find((g) => g.table === "trades");
+      gap = (await gapsOf(url, "BTCUSDT")).find((g) => g.table === "trades");
       return gap !== undefined;
     },
     10_000,
