@@ -13,6 +13,7 @@ import {
   TABLE_ROW_SLOTS,
   Table,
   type TableName,
+  WIDE_COLUMNS,
 } from "../../model/index.ts";
 import { dateOfDay, dayOfDate, dayOfUs, US_PER_DAY } from "./layout.ts";
 
@@ -31,19 +32,8 @@ export interface BatchColumns {
   flags: Uint8Array;
 }
 
-export const BATCH_SLOTS = [
-  "id",
-  "first_id",
-  "last_id",
-  "trade_time_us",
-  "event_time_us",
-  "recv_time_us",
-  "dec0",
-  "dec1",
-  "dec2",
-  "dec3",
-  "flags",
-] as const satisfies readonly (keyof BatchColumns)[];
+/** Every slot of a batch: the row layout's wide columns, then the flag byte. */
+export const BATCH_SLOTS = [...WIDE_COLUMNS, "flags"] as const satisfies readonly (keyof BatchColumns)[];
 
 /** Slots each table fills (model/row.ts TABLE_ROW_SLOTS); the others stay zero-length. */
 const USED: Readonly<Record<TableName, ReadonlySet<keyof BatchColumns>>> = {
