@@ -65,7 +65,7 @@ test-pr: bootstrap lint typecheck ## lint + typecheck + unit tests (src/): the q
 
 # Named *.long.ts, not *.test.ts: `bun test src test` filters by substring, so every *.test.ts
 # anywhere would join the default suite. Bun runs a file given by path whatever its name.
-test-cluster: bootstrap nats-server ## the long cluster tests (writer crashes, leader death, 30 s NATS outage, query nodes; ~2 min): CI runs them after make test
+test-cluster: bootstrap nats-server ## the long cluster tests (recorder and writer crashes, leader death, 30 s NATS outage, query nodes; ~2 min): CI runs them after make test
 	"$(BUN)" test $(addprefix ./,$(wildcard test-long/*/*.long.ts))
 
 bench-cluster: bootstrap nats-server ## scale-out path vs single process on one feed (~31k rows/s, 3 streams): rows/s, loss, latency, CPU/RSS per process
