@@ -8,6 +8,11 @@ BUN ?= $(shell command -v bun 2>/dev/null || echo $(CURDIR)/.tools/node_modules/
 BIN := node_modules/.bin
 SHARD ?= 1/4
 TEST_UNIT := src
+# Bun 1.4.5 forgets the preload's setDefaultTimeout (test/support/timeout.ts) for every file that
+# runs after one giving a test its own timeout, falling back to 5 s; its --timeout flag holds for
+# the whole run. The value is read from the preload, its one owner.
+TEST_TIMEOUT_MS := $(shell sed -n 's/^export const TEST_TIMEOUT_MS = \([0-9_]*\);$$/\1/p' test/support/timeout.ts | tr -d _)
+BUN_TEST = "$(BUN)" test --timeout $(TEST_TIMEOUT_MS)
 TEST_INTEGRATION := test
 
 IMAGE ?= k2:dev
@@ -57,16 +62,16 @@ demo-cluster: bootstrap nats-server ## 3 NATS nodes + simulator + 2 recorders + 
 	"$(BUN)" run scripts/demo-cluster.ts
 
 test: bootstrap chromium nats-server lint typecheck ## lint + typecheck + the default test suite (< 5 min on 2 cores)
-	"$(BUN)" test $(TEST_UNIT) $(TEST_INTEGRATION)
+	$(BUN_TEST) $(TEST_UNIT) $(TEST_INTEGRATION)
 
 # The predecessor's tiers, under the names its operators know.
 test-pr: bootstrap lint typecheck ## lint + typecheck + unit tests (src/): the quick check before a PR (~20 s)
-	"$(BUN)" test $(TEST_UNIT)
+	$(BUN_TEST) $(TEST_UNIT)
 
 # Named *.long.ts, not *.test.ts: `bun test src test` filters by substring, so every *.test.ts
 # anywhere would join the default suite. Bun runs a file given by path whatever its name.
 test-cluster: bootstrap nats-server ## the long cluster tests (recorder and writer crashes, leader death, 30 s NATS outage, query nodes; ~2 min): CI runs them after make test
-	"$(BUN)" test $(addprefix ./,$(wildcard test-long/*/*.long.ts))
+	$(BUN_TEST) $(addprefix ./,$(wildcard test-long/*/*.long.ts))
 
 bench-cluster: bootstrap nats-server ## scale-out path vs single process on one feed (~31k rows/s, 3 streams): rows/s, loss, latency, CPU/RSS per process
 	"$(BUN)" run native-bench/cluster-throughput.ts $(ARGS)
@@ -76,13 +81,13 @@ test-pr-full: test ## lint + typecheck + unit + integration (the default suite, 
 ci-all: test test-cluster audit chaos-smoke soak-smoke perf-gate ## everything CI runs, locally (not the Docker build: no engine here; not the weekly 24 h soak)
 
 test-unit: bootstrap ## unit tests beside the code (src/)
-	"$(BUN)" test $(TEST_UNIT)
+	$(BUN_TEST) $(TEST_UNIT)
 
 test-integration: bootstrap chromium nats-server ## cross-stage tests against real sockets and files (test/)
-	"$(BUN)" test $(TEST_INTEGRATION)
+	$(BUN_TEST) $(TEST_INTEGRATION)
 
 test-shard: bootstrap chromium nats-server ## one shard of the default suite: make test-shard SHARD=2/4
-	"$(BUN)" test --shard=$(SHARD) $(TEST_UNIT) $(TEST_INTEGRATION)
+	$(BUN_TEST) --shard=$(SHARD) $(TEST_UNIT) $(TEST_INTEGRATION)
 
 lint: bootstrap ## biome + actionlint and pin rules (.github/) + Dockerfile lint
 	"$(BUN)" run lint
@@ -96,7 +101,7 @@ typecheck: bootstrap ## tsc --noEmit (Bun itself does not type-check)
 	"$(BUN)" run typecheck
 
 coverage: bootstrap ## the default suite with coverage (text + coverage/lcov.info)
-	"$(BUN)" test --coverage $(TEST_UNIT) $(TEST_INTEGRATION)
+	$(BUN_TEST) --coverage $(TEST_UNIT) $(TEST_INTEGRATION)
 
 audit: bootstrap ## dependency audit of bun.lock (bun audit; high and critical fail)
 	"$(BUN)" audit --audit-level=high
@@ -140,7 +145,7 @@ test-operational: bootstrap ## hand-overs and restarts under load, upgrade rehea
 	"$(BUN)" run operational/handover-load.ts --rounds 10
 	"$(BUN)" run operational/handover-load.ts --mode restart --rounds 3
 	"$(BUN)" run operational/upgrade-rehearsal.ts
-	"$(BUN)" test test/process/handover.test.ts test/process/disk-full.test.ts
+	$(BUN_TEST) test/process/handover.test.ts test/process/disk-full.test.ts
 
 # Debian's nats-server (2.9.x). The package also enables a system service; K2's tests and benches
 # never use it: each starts a private cluster on free loopback ports (test/support/nats-cluster.ts).
