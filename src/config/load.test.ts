@@ -24,7 +24,7 @@ describe("loadConfig", () => {
     expect(c.host).toBe("127.0.0.1");
     expect(c.dataDir).toBe("./data");
     expect(c.symbols).toEqual(["BTCUSDT", "ETHUSDT", "BNBUSDT"]);
-    expect(c.streams).toEqual(["trade", "aggTrade", "bookTicker"]);
+    expect(c.streams).toEqual(["trade", "aggTrade", "bookTicker", "kline"]);
     expect(c.source).toBe("binance");
     expect(c.binanceWsUrl).toBe("wss://data-stream.binance.vision");
     expect(c.binanceRestUrl).toBe("https://data-api.binance.vision");
