@@ -1,0 +1,150 @@
+/**
+ * `k2 verify --date YYYY-MM-DD [--symbols A,B] [--table trades|agg_trades] [--data-dir DIR]
+ * [--archive-url URL] [--json]`: a completeness certificate per (table, symbol) of the day,
+ * computed offline from the data folder (the Parquet files as they are on disk, the gap journal,
+ * the kline verdicts) and Binance's public archive (src/completeness/certificate.ts). Safe while
+ * K2 runs (read-only, except the certificate manifests it writes).
+ *
+ * Exit 0 when no certificate is incomplete (complete or unverified), 1 when any is incomplete,
+ * 2 with one line for bad arguments.
+ */
+import { existsSync, readdirSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { CERT_TABLES, type Certificate, type CertTable, certify } from "../completeness/index.ts";
+import { readJournal } from "../ingest/gap-journal.ts";
+import { SYMBOL_RE } from "../model/symbols.ts";
+import { Duck } from "../query/duck.ts";
+import { dayOfDate } from "../sink/parquet/layout.ts";
+import type { CliIo } from "./query.ts";
+
+export const VERIFY_HELP = `k2 verify --date YYYY-MM-DD [flags] — completeness certificates for one UTC day
+
+flags:
+  --date D          the UTC day (required)
+  --symbols LIST    symbols to certify (default: every symbol stored for the day)
+  --table T         trades (default) or agg_trades
+  --data-dir DIR    K2's data folder (default K2_DATA_DIR, else ./data)
+  --archive-url U   Binance public archive root (default K2_ARCHIVE_URL, else https://data.binance.vision)
+  --json            the certificates as JSON lines instead of a summary
+
+exit codes: 0 nothing incomplete, 1 a certificate is incomplete, 2 bad arguments`;
+
+const DEFAULT_ARCHIVE_URL = "https://data.binance.vision";
+const VALUE_FLAGS = new Set(["--date", "--symbols", "--table", "--data-dir", "--archive-url"]);
+
+interface VerifyArgs {
+  date: string;
+  symbols: string[] | null;
+  table: CertTable;
+  dataDir: string;
+  archiveUrl: string;
+  json: boolean;
+}
+
+class VerifyArgError extends Error {}
+
+function parseArgs(argv: readonly string[], env: CliIo["env"]): VerifyArgs {
+  const v = new Map<string, string>();
+  let json = false;
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === "--json") json = true;
+    else if (VALUE_FLAGS.has(a)) {
+      const x = argv[++i];
+      if (x === undefined) throw new VerifyArgError(`${a} needs a value`);
+      v.set(a, x);
+    } else throw new VerifyArgError(`unknown argument '${a}'`);
+  }
+  const date = v.get("--date");
+  if (date === undefined) throw new VerifyArgError("--date YYYY-MM-DD is required");
+  if (dayOfDate(date) === null)
+    throw new VerifyArgError(`--date '${date}': expected a real UTC date YYYY-MM-DD`);
+  const table = (v.get("--table") ?? "trades") as CertTable;
+  if (!CERT_TABLES.includes(table))
+    throw new VerifyArgError(`--table '${table}': expected ${CERT_TABLES.join(" or ")}`);
+  let symbols: string[] | null = null;
+  const s = v.get("--symbols");
+  if (s !== undefined) {
+    symbols = s.split(",").map((x) => x.trim().toUpperCase());
+    const bad = symbols.find((x) => !SYMBOL_RE.test(x));
+    if (bad !== undefined) throw new VerifyArgError(`--symbols: '${bad}' is not a Binance symbol`);
+  }
+  const archiveUrl = (v.get("--archive-url") ?? env.K2_ARCHIVE_URL ?? DEFAULT_ARCHIVE_URL).replace(
+    /\/+$/,
+    "",
+  );
+  if (!/^https?:\/\//.test(archiveUrl))
+    throw new VerifyArgError(`--archive-url '${archiveUrl}': expected http(s)://`);
+  const dataDir = resolve(v.get("--data-dir") ?? env.K2_DATA_DIR ?? "./data");
+  return { date, symbols, table, dataDir, archiveUrl, json };
+}
+
+/** Symbols with a partition of `table` on `date`. */
+function storedSymbols(dataDir: string, table: CertTable, date: string): string[] {
+  const dir = join(dataDir, table, `date=${date}`);
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir)
+    .filter((n) => n.startsWith("symbol="))
+    .map((n) => n.slice("symbol=".length))
+    .sort();
+}
+
+function summary(c: Certificate): string {
+  const s = c.stored;
+  const head = `${c.table} ${c.symbol} ${c.date}: ${c.verdict.toUpperCase()} — ${s.rows} rows, ids ${s.first_id ?? "-"}..${s.last_id ?? "-"}, sha256 ${s.sha256}; archive ${c.archive.status}`;
+  return [head, ...c.reasons.map((r) => `  - ${r}`)].join("\n");
+}
+
+export async function runVerifyCli(argv: readonly string[], io: CliIo): Promise<number> {
+  if (argv.includes("--help") || argv.includes("-h")) {
+    await io.write(new TextEncoder().encode(`${VERIFY_HELP}\n`));
+    return 0;
+  }
+  let args: VerifyArgs;
+  try {
+    args = parseArgs(argv, io.env);
+  } catch (e) {
+    if (!(e instanceof VerifyArgError)) throw e;
+    io.error(`k2 verify: ${e.message} (k2 verify --help)`);
+    return 2;
+  }
+  if (!existsSync(args.dataDir)) {
+    io.error(`k2 verify: no data folder ${args.dataDir} (pass --data-dir or set K2_DATA_DIR)`);
+    return 2;
+  }
+  const symbols = args.symbols ?? storedSymbols(args.dataDir, args.table, args.date);
+  if (symbols.length === 0) {
+    io.error(
+      `k2 verify: nothing stored for ${args.table} on ${args.date} in ${args.dataDir}; name --symbols to certify an empty day`,
+    );
+    return 1;
+  }
+  const gaps = readJournal(join(args.dataDir, "gaps"), 10_000).entries;
+  const duck = await Duck.open({ threads: 1, memoryLimitMb: 512, connections: 1, maxQueued: 4 });
+  let incomplete = 0;
+  try {
+    for (const symbol of symbols) {
+      const c = await certify(
+        { dataDir: args.dataDir, duck, archiveRoot: args.archiveUrl, gaps: () => gaps },
+        args.table,
+        symbol,
+        args.date,
+      );
+      if (c.verdict === "incomplete") incomplete++;
+      await io.write(new TextEncoder().encode(`${args.json ? JSON.stringify(c) : summary(c)}\n`));
+    }
+  } finally {
+    duck.close();
+  }
+  return incomplete > 0 ? 1 : 0;
+}
+
+export async function verifyMain(argv: readonly string[], env: CliIo["env"]): Promise<number> {
+  return runVerifyCli(argv, {
+    env,
+    write: (b) => {
+      process.stdout.write(b);
+    },
+    error: (line) => console.error(line),
+  });
+}
