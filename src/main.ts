@@ -151,6 +151,7 @@ function appFor(p: Pipeline) {
     version: pkg.version,
     engine: p.engine,
     load: p.degradation,
+    certify: p.certify,
     api: apiOptionsOf(config),
   });
 }

@@ -1,11 +1,12 @@
 /**
  * The completeness subsystem: live kline reconciliation (src/completeness/), on when K2_STREAMS
  * lists `kline`. It needs ingest (the klines, the ledger, the repairer) and query (DuckDB over the
- * catalog's files), so it is opened after both and stopped before query.
+ * catalog's files), so it is opened after both and stopped before query. It also issues the
+ * completeness certificates of /v1/completeness.
  */
 import type { Catalog } from "../catalog/index.ts";
 import { fileSourceOf } from "../catalog/views.ts";
-import { KlineReconciler } from "../completeness/kline-reconciler.ts";
+import { type CertTable, certify, KlineReconciler } from "../completeness/index.ts";
 import type { Config } from "../config/index.ts";
 import type { SymbolTable } from "../model/symbols.ts";
 import type { Logger } from "../obs/logger.ts";
@@ -43,6 +44,19 @@ export function openCompleteness(d: CompletenessDeps) {
   return {
     name: "completeness",
     klines,
+    /** Certificates see the ledger in memory (the journal lags it by up to a second). */
+    certify: (table: CertTable, symbol: string, date: string) =>
+      certify(
+        {
+          dataDir: d.config.dataDir,
+          duck: d.engine.duck,
+          archiveRoot: d.config.archiveUrl,
+          gaps: () => d.ingest.ledger.entries(),
+        },
+        table,
+        symbol,
+        date,
+      ),
     checks: {},
     start() {
       klines?.start();

@@ -7,7 +7,7 @@
  */
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import type { KlineReconciler } from "../completeness/kline-reconciler.ts";
+import type { Certificate, CertTable, KlineReconciler } from "../completeness/index.ts";
 import type { Config } from "../config/index.ts";
 import { SymbolLookup } from "../decode/binance/index.ts";
 import type { OpenGap } from "../model/gaps.ts";
@@ -49,6 +49,8 @@ export interface Pipeline {
   readonly engine: QueryEngine;
   readonly degradation: DegradationManager;
   readonly simUrl: string | undefined;
+  /** A completeness certificate of one (table, symbol, UTC day) (src/completeness/certificate.ts). */
+  certify(table: CertTable, symbol: string, date: string): Promise<Certificate>;
   /** Last id accepted per "table:SYMBOL" (-1: none yet): how far this process has come. */
   lastIds(): Record<string, number>;
   /** Compaction and retention off (a running pass finishes first) / on again. */
@@ -208,6 +210,7 @@ export async function buildPipeline(
     engine: query.engine,
     degradation,
     simUrl: intake.sim?.wsUrl,
+    certify: (table, symbol, date) => completeness.certify(table, symbol, date),
     lastIds: () => ingest.lastIds(),
     pauseMaintenance: () => maintenance.pause(),
     resumeMaintenance: () => maintenance.resume(),

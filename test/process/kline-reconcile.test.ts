@@ -36,7 +36,8 @@ test("closed minutes get verdicts: verified, repaired after withheld ids, mismat
     startTradeId: 1,
     faults: { paused: true },
   });
-  k2 = await startK2(simEnv(sim, SYMBOLS, { K2_STREAMS: "trade,kline" }));
+  // The archive is the simulator's (it publishes nothing here): tests never reach beyond loopback.
+  k2 = await startK2(simEnv(sim, SYMBOLS, { K2_STREAMS: "trade,kline", K2_ARCHIVE_URL: sim.archiveUrl }));
   await resumeWhenConnected(sim);
   sim.faults.klineCountOff(4, "ETHUSDT");
   await Bun.sleep(500);
@@ -64,4 +65,25 @@ test("closed minutes get verdicts: verified, repaired after withheld ids, mismat
   expect(alarm).toMatchObject({ from_id: eth.first_id, to_id: eth.last_id, state: "unrepaired" });
   const metrics = await (await fetch(`${k2.url}/metrics`)).text();
   expect(metrics).toMatch(/^k2_kline_alarms_total(\{\})? 1$/m);
+
+  // The day's certificates carry the verdicts: nothing independent covers the whole (live) day
+  // yet, so BTCUSDT is unverified; ETHUSDT's mismatch makes it incomplete.
+  const cert = async (symbol: string) =>
+    (await (await fetch(`${k2!.url}/v1/completeness?symbol=${symbol}&date=2025-01-02`)).json()) as {
+      verdict: string;
+      archive: { status: string };
+      klines: { minutes: Record<string, number>; trades: number };
+      alarms: { from_id: number }[];
+    };
+  const btcCert = await cert("BTCUSDT");
+  expect(btcCert.verdict).toBe("unverified");
+  expect(btcCert.archive.status).toBe("not_published");
+  expect(btcCert.klines.minutes.verified).toBeGreaterThanOrEqual(1);
+  expect(btcCert.klines.minutes.mismatch).toBe(0);
+  const ethCert = await cert("ETHUSDT");
+  expect(ethCert.verdict).toBe("incomplete");
+  expect(ethCert.klines.minutes.mismatch).toBe(1);
+  expect(ethCert.alarms.map((a) => a.from_id)).toEqual([eth.first_id]);
+  const bad = await fetch(`${k2.url}/v1/completeness?symbol=BTCUSDT&date=2025-02-30`);
+  expect(bad.status).toBe(400);
 });
