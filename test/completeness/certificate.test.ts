@@ -126,3 +126,24 @@ test("a day the archive has not published is unverified, not complete", async ()
   expect(c.archive.status).toBe("not_published");
   expect(c.verdict).toBe("unverified");
 });
+
+test("a replaced archive file (new CHECKSUM) is read again: the stale upload's verdict does not stick", async () => {
+  const dir = dataDir();
+  const truth = sim.archiveTruth().rows("trades", "BTCUSDT", DATE);
+  await storeArchiveDay(sim.archiveUrl, dir, "trades", "BTCUSDT", DATE, truth + 1);
+  const file = { dataset: "trades", symbol: "BTCUSDT", date: DATE } as const;
+  sim.faults.archive(file, "stale"); // the first upload lacks the day's last row
+  try {
+    const stale = await certifyIn(dir);
+    expect(stale.verdict).toBe("incomplete");
+    expect(stale.reasons).toContain(`the archive has ${truth - 1} rows, K2 stores ${truth}`);
+    const recorded = (stale.archive as { checksum: string }).checksum;
+    expect((await certifyIn(dir)).archive).toEqual(stale.archive); // same CHECKSUM: the recorded reading
+    sim.faults.archive(file, "none"); // Binance replaces the file
+    const fresh = await certifyIn(dir);
+    expect(fresh.verdict).toBe("complete");
+    expect((fresh.archive as { checksum: string }).checksum).not.toBe(recorded);
+  } finally {
+    sim.faults.archive(file, "none");
+  }
+});
