@@ -11,10 +11,12 @@
 import { existsSync, readdirSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { CERT_TABLES, type Certificate, type CertTable, certify } from "../completeness/index.ts";
+import { MAX_SPOT_PAGES } from "../completeness/spot-check.ts";
 import { readJournal } from "../ingest/gap-journal.ts";
 import { SYMBOL_RE } from "../model/symbols.ts";
 import { Duck } from "../query/duck.ts";
 import { dayOfDate } from "../sink/parquet/layout.ts";
+import { BinanceRest } from "../source/binance/rest.ts";
 import type { CliIo } from "./query.ts";
 
 export const VERIFY_HELP = `k2 verify --date YYYY-MM-DD [flags] — completeness certificates for one UTC day
@@ -25,12 +27,25 @@ flags:
   --table T         trades (default) or agg_trades
   --data-dir DIR    K2's data folder (default K2_DATA_DIR, else ./data)
   --archive-url U   Binance public archive root (default K2_ARCHIVE_URL, else https://data.binance.vision)
+  --spot-checks N   also compare N REST pages (100 rows each, at random ids; 0-10, default 0)
+  --rest-url U      Binance REST root for spot checks (default K2_BINANCE_REST_URL, else https://data-api.binance.vision)
   --json            the certificates as JSON lines instead of a summary
 
 exit codes: 0 nothing incomplete, 1 a certificate is incomplete, 2 bad arguments`;
 
 const DEFAULT_ARCHIVE_URL = "https://data.binance.vision";
-const VALUE_FLAGS = new Set(["--date", "--symbols", "--table", "--data-dir", "--archive-url"]);
+const DEFAULT_REST_URL = "https://data-api.binance.vision";
+/** REST weight per minute `k2 verify` may use: a sixth of Binance's 6000, leaving the rest to a running K2. */
+const VERIFY_REST_WEIGHT_PER_MIN = 1000;
+const VALUE_FLAGS = new Set([
+  "--date",
+  "--symbols",
+  "--table",
+  "--data-dir",
+  "--archive-url",
+  "--spot-checks",
+  "--rest-url",
+]);
 
 interface VerifyArgs {
   date: string;
@@ -38,6 +53,8 @@ interface VerifyArgs {
   table: CertTable;
   dataDir: string;
   archiveUrl: string;
+  spotPages: number;
+  restUrl: string;
   json: boolean;
 }
 
@@ -76,7 +93,15 @@ function parseArgs(argv: readonly string[], env: CliIo["env"]): VerifyArgs {
   if (!/^https?:\/\//.test(archiveUrl))
     throw new VerifyArgError(`--archive-url '${archiveUrl}': expected http(s)://`);
   const dataDir = resolve(v.get("--data-dir") ?? env.K2_DATA_DIR ?? "./data");
-  return { date, symbols, table, dataDir, archiveUrl, json };
+  const spotText = v.get("--spot-checks") ?? "0";
+  const spotPages = Number(spotText);
+  if (!/^\d+$/.test(spotText) || spotPages > MAX_SPOT_PAGES)
+    throw new VerifyArgError(
+      `--spot-checks '${spotText}': expected a whole number from 0 to ${MAX_SPOT_PAGES}`,
+    );
+  const restUrl = (v.get("--rest-url") ?? env.K2_BINANCE_REST_URL ?? DEFAULT_REST_URL).replace(/\/+$/, "");
+  if (!/^https?:\/\//.test(restUrl)) throw new VerifyArgError(`--rest-url '${restUrl}': expected http(s)://`);
+  return { date, symbols, table, dataDir, archiveUrl, spotPages, restUrl, json };
 }
 
 /** Symbols with a partition of `table` on `date`. */
@@ -120,15 +145,26 @@ export async function runVerifyCli(argv: readonly string[], io: CliIo): Promise<
     return 1;
   }
   const gaps = readJournal(join(args.dataDir, "gaps"), 10_000).entries;
+  const rest =
+    args.spotPages > 0
+      ? new BinanceRest({ baseUrl: args.restUrl, weightBudgetPerMin: VERIFY_REST_WEIGHT_PER_MIN })
+      : undefined;
   const duck = await Duck.open({ threads: 1, memoryLimitMb: 512, connections: 1, maxQueued: 4 });
   let incomplete = 0;
   try {
     for (const symbol of symbols) {
       const c = await certify(
-        { dataDir: args.dataDir, duck, archiveRoot: args.archiveUrl, gaps: () => gaps },
+        {
+          dataDir: args.dataDir,
+          duck,
+          archiveRoot: args.archiveUrl,
+          gaps: () => gaps,
+          ...(rest ? { rest } : {}),
+        },
         args.table,
         symbol,
         args.date,
+        args.spotPages,
       );
       if (c.verdict === "incomplete") incomplete++;
       await io.write(new TextEncoder().encode(`${args.json ? JSON.stringify(c) : summary(c)}\n`));

@@ -5,11 +5,12 @@
  * - stored: rows, id range, missing id ranges (each with the gap-ledger causes that name it),
  *   canonical SHA-256 (stored-day.ts);
  * - klines (trades only): per-minute verdicts of the live reconciliation (kline-verdicts.ts);
- * - archive: Binance's daily file — CHECKSUM, rows, id range, canonical SHA-256 (archive-day.ts).
+ * - archive: Binance's daily file — CHECKSUM, rows, id range, canonical SHA-256 (archive-day.ts);
+ * - rest (optional): a few REST pages at random ids compared row by row (spot-check.ts).
  *
  * Verdict: `incomplete` when the stored day has a hole no ledger entry explains as missing at
- * the source, a file K2 cannot read, a kline mismatch, or an archive that disagrees (count, id
- * range or hash); `complete` when none of that and the archive agrees; `unverified` otherwise
+ * the source, a file K2 cannot read, a kline mismatch, an archive that disagrees (count, id
+ * range or hash), or a REST spot check that finds a row differing; `complete` when none of that and the archive agrees; `unverified` otherwise
  * (nothing independent has confirmed the day yet, e.g. today's, not yet published).
  *
  * Kept as `<data>/completeness/certificates/<table>/<SYMBOL>/<date>.json`. The stored day is
@@ -21,9 +22,11 @@ import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import type { GapEntry } from "../model/gaps.ts";
 import type { Duck } from "../query/duck.ts";
+import type { BinanceRest } from "../source/binance/rest.ts";
 import { type ArchiveDay, archiveChecksum, archiveFileOf, readArchiveDay } from "./archive-day.ts";
 import type { CertTable } from "./canonical.ts";
 import { KLINE_VERDICTS, type KlineVerdict, readVerdicts } from "./kline-verdicts.ts";
+import { type SpotCheck, spotCheck } from "./spot-check.ts";
 import { readStoredDay, type StoredDay } from "./stored-day.ts";
 
 export type CertVerdict = "complete" | "incomplete" | "unverified";
@@ -50,6 +53,8 @@ export interface Certificate {
     readonly stored: number;
   } | null;
   readonly archive: ArchiveDay;
+  /** REST spot checks, when asked for (null otherwise). */
+  readonly rest: SpotCheck | null;
   /** A ledger alarm (kline_mismatch) on the day's ids. */
   readonly alarms: { from_id: number; to_id: number; detail: string }[];
   readonly canonical: string;
@@ -62,6 +67,8 @@ export interface CertifyDeps {
   readonly archiveRoot: string;
   /** The gap ledger (in memory in a running K2, its journal for `k2 verify`). */
   readonly gaps: () => readonly GapEntry[];
+  /** The REST client for spot checks (its weight budget is shared with gap repair). */
+  readonly rest?: BinanceRest;
 }
 
 export const CANONICAL_FORM = {
@@ -94,6 +101,8 @@ export async function certify(
   table: CertTable,
   symbol: string,
   date: string,
+  /** REST pages to spot-check (0: none; at most MAX_SPOT_PAGES). */
+  spotPages = 0,
 ): Promise<Certificate> {
   const path = certificatePath(d.dataDir, table, symbol, date);
   const previous = readManifest(path);
@@ -123,6 +132,19 @@ export async function certify(
     .filter((g) => g.cause === "kline_mismatch" && inDay(g))
     .map((g) => ({ from_id: g.from_id, to_id: g.to_id, detail: g.detail }));
   const klines = table === "trades" ? klineSummary(d.dataDir, symbol, date) : null;
+  const rest =
+    d.rest && spotPages > 0 && stored.first_id !== null
+      ? await spotCheck(
+          d.rest,
+          d.duck,
+          stored.files,
+          table,
+          symbol,
+          stored.first_id,
+          stored.last_id!,
+          spotPages,
+        )
+      : null;
 
   const reasons: string[] = [];
   for (const m of missing) {
@@ -149,6 +171,10 @@ export async function certify(
     if (archive.sha256 !== stored.sha256 && archive.rows === stored.rows)
       reasons.push("the archive's rows differ from the stored rows (canonical SHA-256 differs)");
   }
+  if (rest && rest.differences.length > 0)
+    reasons.push(
+      `REST spot check: ${rest.differences.length} rows differ (${rest.differences.slice(0, 3).join("; ")})`,
+    );
   const incomplete = reasons.length > 0;
   if (!incomplete && archive.status !== "published")
     reasons.push(
@@ -170,6 +196,7 @@ export async function certify(
     stored: { ...stored, files: stored.files.length, missing },
     klines,
     archive,
+    rest,
     alarms,
     canonical: CANONICAL_FORM[table],
     certified_at: new Date().toISOString(),

@@ -45,17 +45,19 @@ export function openCompleteness(d: CompletenessDeps) {
     name: "completeness",
     klines,
     /** Certificates see the ledger in memory (the journal lags it by up to a second). */
-    certify: (table: CertTable, symbol: string, date: string) =>
+    certify: (table: CertTable, symbol: string, date: string, spotPages: number) =>
       certify(
         {
           dataDir: d.config.dataDir,
           duck: d.engine.duck,
           archiveRoot: d.config.archiveUrl,
           gaps: () => d.ingest.ledger.entries(),
+          rest: d.ingest.rest,
         },
         table,
         symbol,
         date,
+        spotPages,
       ),
     checks: {},
     start() {

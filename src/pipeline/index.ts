@@ -50,7 +50,7 @@ export interface Pipeline {
   readonly degradation: DegradationManager;
   readonly simUrl: string | undefined;
   /** A completeness certificate of one (table, symbol, UTC day) (src/completeness/certificate.ts). */
-  certify(table: CertTable, symbol: string, date: string): Promise<Certificate>;
+  certify(table: CertTable, symbol: string, date: string, spotPages: number): Promise<Certificate>;
   /** Last id accepted per "table:SYMBOL" (-1: none yet): how far this process has come. */
   lastIds(): Record<string, number>;
   /** Compaction and retention off (a running pass finishes first) / on again. */
@@ -210,7 +210,7 @@ export async function buildPipeline(
     engine: query.engine,
     degradation,
     simUrl: intake.sim?.wsUrl,
-    certify: (table, symbol, date) => completeness.certify(table, symbol, date),
+    certify: (table, symbol, date, spotPages) => completeness.certify(table, symbol, date, spotPages),
     lastIds: () => ingest.lastIds(),
     pauseMaintenance: () => maintenance.pause(),
     resumeMaintenance: () => maintenance.resume(),

@@ -13,6 +13,7 @@ import { DuckDBInstance } from "@duckdb/node-api";
 import { type Certificate, certify } from "../../src/completeness/index.ts";
 import { Duck } from "../../src/query/duck.ts";
 import { type Simulator, startSimulator } from "../../src/sim/index.ts";
+import { BinanceRest } from "../../src/source/binance/rest.ts";
 import { storeArchiveDay } from "../support/archive-day.ts";
 import { ROOT } from "../support/k2-process.ts";
 
@@ -146,4 +147,16 @@ test("a replaced archive file (new CHECKSUM) is read again: the stale upload's v
   } finally {
     sim.faults.archive(file, "none");
   }
+});
+
+test("REST spot checks compare pages of the simulator's REST history row by row with the stored rows", async () => {
+  const dir = dataDir();
+  const truth = sim.archiveTruth().rows("trades", "BTCUSDT", DATE);
+  await storeArchiveDay(sim.archiveUrl, dir, "trades", "BTCUSDT", DATE, truth + 1);
+  const rest = new BinanceRest({ baseUrl: sim.restUrl });
+  const deps = { dataDir: dir, duck, archiveRoot: sim.archiveUrl, gaps: () => [], rest };
+  const c = await certify(deps, "trades", "BTCUSDT", DATE, 3);
+  expect(c.rest).toMatchObject({ pages: 3, weight: 75, differences: [] });
+  expect(c.rest!.rows_compared).toBe(300);
+  expect(c.verdict).toBe("complete");
 });

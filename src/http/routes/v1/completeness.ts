@@ -14,7 +14,7 @@ export const completenessRoutes = (ctx: V1Context) => {
       call(async () => {
         const q = parseQuery(request, COMPLETENESS_PARAMS, "/v1/completeness");
         ctx.engine.checkSymbol(q.symbol);
-        return Response.json(await certify(q.table ?? "trades", q.symbol, q.date));
+        return Response.json(await certify(q.table ?? "trades", q.symbol, q.date, q.spot_checks ?? 0));
       }),
     { detail: COMPLETENESS_DOC },
   );

@@ -7,7 +7,12 @@ export interface V1Context {
   /** Rows per storage page while replaying (K2_REPLAY_PAGE_ROWS). */
   readonly replayPageRows: number;
   /** A completeness certificate (/v1/completeness); absent where this process keeps no data. */
-  readonly certify?: (table: CertTable, symbol: string, date: string) => Promise<Certificate>;
+  readonly certify?: (
+    table: CertTable,
+    symbol: string,
+    date: string,
+    spotPages: number,
+  ) => Promise<Certificate>;
 }
 
 /** Wall-clock µs for request-relative windows (trades/recent), from the engine's clock. */
