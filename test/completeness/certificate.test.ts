@@ -160,3 +160,30 @@ test("REST spot checks compare pages of the simulator's REST history row by row 
   expect(c.rest!.rows_compared).toBe(300);
   expect(c.verdict).toBe("complete");
 });
+
+test("agg_trades: a stored day equal to the archive's is complete, hashed with first/last trade ids", async () => {
+  const dir = dataDir();
+  const truth = sim.archiveTruth().rows("aggTrades", "BTCUSDT", DATE);
+  await storeArchiveDay(sim.archiveUrl, dir, "agg_trades", "BTCUSDT", DATE, truth + 1);
+  const c = await certify(
+    { dataDir: dir, duck, archiveRoot: sim.archiveUrl, gaps: () => [] },
+    "agg_trades",
+    "BTCUSDT",
+    DATE,
+  );
+  expect(c.verdict).toBe("complete");
+  expect(c.stored.rows).toBe(truth);
+  expect(c.klines).toBeNull();
+  const db = await DuckDBInstance.create(":memory:", { threads: "1" });
+  const con = await db.connect();
+  try {
+    const r = await con.runAndReadAll(
+      `SELECT sha256(string_agg(concat_ws(',', agg_trade_id, price, quantity, first_trade_id, last_trade_id, epoch_us(trade_time_us), is_buyer_maker) || chr(10), '' ORDER BY agg_trade_id)) AS h
+       FROM read_parquet('${dir}/agg_trades/*/symbol=BTCUSDT/*.parquet')`,
+    );
+    expect(c.stored.sha256).toBe(String(r.getRowObjectsJS()[0]!.h));
+  } finally {
+    con.closeSync();
+    db.closeSync();
+  }
+});
