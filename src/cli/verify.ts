@@ -12,11 +12,13 @@ import { existsSync, readdirSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { CERT_TABLES, type Certificate, type CertTable, certify } from "../completeness/index.ts";
 import { MAX_SPOT_PAGES } from "../completeness/spot-check.ts";
+import { KEYS } from "../config/keys.ts";
 import { readJournal } from "../ingest/gap-journal.ts";
 import { SYMBOL_RE } from "../model/symbols.ts";
 import { Duck } from "../query/duck.ts";
 import { dayOfDate } from "../sink/parquet/layout.ts";
 import { BinanceRest } from "../source/binance/rest.ts";
+import { DEFAULT_DATA_DIR } from "./dlq-args.ts";
 import type { CliIo } from "./query.ts";
 
 export const VERIFY_HELP = `k2 verify --date YYYY-MM-DD [flags] — completeness certificates for one UTC day
@@ -25,16 +27,17 @@ flags:
   --date D          the UTC day (required)
   --symbols LIST    symbols to certify (default: every symbol stored for the day)
   --table T         trades (default) or agg_trades
-  --data-dir DIR    K2's data folder (default K2_DATA_DIR, else ./data)
-  --archive-url U   Binance public archive root (default K2_ARCHIVE_URL, else https://data.binance.vision)
+  --data-dir DIR    K2's data folder (default K2_DATA_DIR, else ${DEFAULT_DATA_DIR})
+  --archive-url U   Binance public archive root (default K2_ARCHIVE_URL, else ${KEYS.archiveUrl.default})
   --spot-checks N   also compare N REST pages (100 rows each, at random ids; 0-10, default 0)
-  --rest-url U      Binance REST root for spot checks (default K2_BINANCE_REST_URL, else https://data-api.binance.vision)
+  --rest-url U      Binance REST root for spot checks (default K2_BINANCE_REST_URL, else ${KEYS.binanceRestUrl.default})
   --json            the certificates as JSON lines instead of a summary
 
 exit codes: 0 nothing incomplete, 1 a certificate is incomplete, 2 bad arguments`;
 
-const DEFAULT_ARCHIVE_URL = "https://data.binance.vision";
-const DEFAULT_REST_URL = "https://data-api.binance.vision";
+/** The server's defaults (config/keys.ts owns them), so `k2 verify` and K2 look at the same hosts. */
+const DEFAULT_ARCHIVE_URL = KEYS.archiveUrl.default;
+const DEFAULT_REST_URL = KEYS.binanceRestUrl.default;
 /** REST weight per minute `k2 verify` may use: a sixth of Binance's 6000, leaving the rest to a running K2. */
 const VERIFY_REST_WEIGHT_PER_MIN = 1000;
 const VALUE_FLAGS = new Set([
@@ -92,7 +95,7 @@ function parseArgs(argv: readonly string[], env: CliIo["env"]): VerifyArgs {
   );
   if (!/^https?:\/\//.test(archiveUrl))
     throw new VerifyArgError(`--archive-url '${archiveUrl}': expected http(s)://`);
-  const dataDir = resolve(v.get("--data-dir") ?? env.K2_DATA_DIR ?? "./data");
+  const dataDir = resolve(v.get("--data-dir") ?? env.K2_DATA_DIR ?? DEFAULT_DATA_DIR);
   const spotText = v.get("--spot-checks") ?? "0";
   const spotPages = Number(spotText);
   if (!/^\d+$/.test(spotText) || spotPages > MAX_SPOT_PAGES)
