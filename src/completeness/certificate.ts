@@ -91,7 +91,8 @@ function readManifest(path: string): Certificate | null {
 
 function writeManifest(path: string, c: Certificate): void {
   mkdirSync(dirname(path), { recursive: true });
-  const tmp = `${path}.partial`;
+  // Unique per writer: two certifications of the same day (an API call and `k2 verify`) may overlap.
+  const tmp = `${path}.${process.pid}-${Math.random().toString(36).slice(2)}.partial`;
   writeFileSync(tmp, `${JSON.stringify(c, null, 2)}\n`);
   renameSync(tmp, path);
 }
