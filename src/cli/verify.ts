@@ -5,8 +5,8 @@
  * the kline verdicts) and Binance's public archive (src/completeness/certificate.ts). Safe while
  * K2 runs (read-only, except the certificate manifests it writes).
  *
- * Exit 0 when no certificate is incomplete (complete or unverified), 1 when any is incomplete,
- * 2 with one line for bad arguments.
+ * Exit 0 when no certificate is incomplete (complete or unverified), 1 when any is incomplete or
+ * could not be made (one line says why), 2 with one line for bad arguments.
  */
 import { existsSync, readdirSync } from "node:fs";
 import { join, resolve } from "node:path";
@@ -14,6 +14,7 @@ import { CERT_TABLES, type Certificate, type CertTable, certify } from "../compl
 import { MAX_SPOT_PAGES } from "../completeness/spot-check.ts";
 import { KEYS } from "../config/keys.ts";
 import { readJournal } from "../ingest/gap-journal.ts";
+import { GAP_LEDGER_CAPACITY } from "../ingest/gap-ledger.ts";
 import { SYMBOL_RE } from "../model/symbols.ts";
 import { Duck } from "../query/duck.ts";
 import { dayOfDate } from "../sink/parquet/layout.ts";
@@ -33,7 +34,7 @@ flags:
   --rest-url U      Binance REST root for spot checks (default K2_BINANCE_REST_URL, else ${KEYS.binanceRestUrl.default})
   --json            the certificates as JSON lines instead of a summary
 
-exit codes: 0 nothing incomplete, 1 a certificate is incomplete, 2 bad arguments`;
+exit codes: 0 nothing incomplete, 1 a certificate is incomplete or could not be made, 2 bad arguments`;
 
 /** The server's defaults (config/keys.ts owns them), so `k2 verify` and K2 look at the same hosts. */
 const DEFAULT_ARCHIVE_URL = KEYS.archiveUrl.default;
@@ -147,7 +148,7 @@ export async function runVerifyCli(argv: readonly string[], io: CliIo): Promise<
     );
     return 1;
   }
-  const gaps = readJournal(join(args.dataDir, "gaps"), 10_000).entries;
+  const gaps = readJournal(join(args.dataDir, "gaps"), GAP_LEDGER_CAPACITY).entries;
   const rest =
     args.spotPages > 0
       ? new BinanceRest({ baseUrl: args.restUrl, weightBudgetPerMin: VERIFY_REST_WEIGHT_PER_MIN })
@@ -156,19 +157,27 @@ export async function runVerifyCli(argv: readonly string[], io: CliIo): Promise<
   let incomplete = 0;
   try {
     for (const symbol of symbols) {
-      const c = await certify(
-        {
-          dataDir: args.dataDir,
-          duck,
-          archiveRoot: args.archiveUrl,
-          gaps: () => gaps,
-          ...(rest ? { rest } : {}),
-        },
-        args.table,
-        symbol,
-        args.date,
-        args.spotPages,
-      );
+      let c: Certificate;
+      try {
+        c = await certify(
+          {
+            dataDir: args.dataDir,
+            duck,
+            archiveRoot: args.archiveUrl,
+            gaps: () => gaps,
+            ...(rest ? { rest } : {}),
+          },
+          args.table,
+          symbol,
+          args.date,
+          args.spotPages,
+        );
+      } catch (e) {
+        // A day that cannot be read is not known to be complete: say why and count it.
+        io.error(`k2 verify: ${args.table} ${symbol} ${args.date}: ${(e as Error).message}`);
+        incomplete++;
+        continue;
+      }
       if (c.verdict === "incomplete") incomplete++;
       await io.write(new TextEncoder().encode(`${args.json ? JSON.stringify(c) : summary(c)}\n`));
     }

@@ -34,7 +34,31 @@ export interface StoredDay {
 
 const ID: Record<CertTable, string> = { trades: "trade_id", agg_trades: "agg_trade_id" };
 
+/** Listings tried when compaction or retention deletes a listed file before DuckDB opens it. */
+const READ_ATTEMPTS = 5;
+const VANISHED_RE = /Cannot open file .*No such file or directory|No files found/;
+
+/**
+ * The day as the files on disk hold it. K2 may compact the partition meanwhile: a file listed and
+ * then deleted before DuckDB opened it means the listing is stale, so list again (bounded).
+ */
 export async function readStoredDay(
+  duck: Duck,
+  dataDir: string,
+  table: CertTable,
+  symbol: string,
+  date: string,
+): Promise<StoredDay> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await readOnce(duck, dataDir, table, symbol, date);
+    } catch (e) {
+      if (attempt >= READ_ATTEMPTS || !VANISHED_RE.test(String(e))) throw e;
+    }
+  }
+}
+
+async function readOnce(
   duck: Duck,
   dataDir: string,
   table: CertTable,
