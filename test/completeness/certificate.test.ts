@@ -18,6 +18,7 @@ import { storeArchiveDay } from "../support/archive-day.ts";
 import { ROOT } from "../support/k2-process.ts";
 
 const DATE = "2025-01-02";
+/** Each test passes its own timeout: under a loaded full suite the preloaded default has been seen at 5 s. */
 let sim: Simulator;
 let duck: Duck;
 const dirs: string[] = [];
@@ -101,7 +102,7 @@ test("a stored day equal to the archive's is complete; its canonical hash is rep
   expect(c.archive).toMatchObject({ status: "published", rows: truth, first_id: 1, last_id: truth });
   expect(c.stored.sha256).toBe((c.archive as { sha256: string }).sha256);
   expect(c.stored.sha256).toBe(await duckdbHash(dir));
-});
+}, 30_000);
 
 test("k2 verify exits 1 and names exactly the ids of a deleted stored file", async () => {
   const dir = dataDir();
@@ -119,14 +120,14 @@ test("k2 verify exits 1 and names exactly the ids of a deleted stored file", asy
   expect(c.verdict).toBe("incomplete");
   expect(c.stored.missing).toEqual([{ from_id: Number(gone[1]), to_id: Number(gone[2]), causes: [] }]);
   expect(c.reasons.join("\n")).toContain(`ids ${Number(gone[1])}..${Number(gone[2])} are not stored`);
-});
+}, 30_000);
 
 test("a day the archive has not published is unverified, not complete", async () => {
   const dir = dataDir();
   const c = await certifyIn(dir, "2025-01-03");
   expect(c.archive.status).toBe("not_published");
   expect(c.verdict).toBe("unverified");
-});
+}, 30_000);
 
 test("a replaced archive file (new CHECKSUM) is read again: the stale upload's verdict does not stick", async () => {
   const dir = dataDir();
@@ -147,7 +148,7 @@ test("a replaced archive file (new CHECKSUM) is read again: the stale upload's v
   } finally {
     sim.faults.archive(file, "none");
   }
-});
+}, 30_000);
 
 test("REST spot checks compare pages of the simulator's REST history row by row with the stored rows", async () => {
   const dir = dataDir();
@@ -159,7 +160,7 @@ test("REST spot checks compare pages of the simulator's REST history row by row 
   expect(c.rest).toMatchObject({ pages: 3, weight: 75, differences: [] });
   expect(c.rest!.rows_compared).toBe(300);
   expect(c.verdict).toBe("complete");
-});
+}, 30_000);
 
 test("agg_trades: a stored day equal to the archive's is complete, hashed with first/last trade ids", async () => {
   const dir = dataDir();
@@ -186,4 +187,4 @@ test("agg_trades: a stored day equal to the archive's is complete, hashed with f
     con.closeSync();
     db.closeSync();
   }
-});
+}, 30_000);

@@ -19,6 +19,7 @@ import { type K2Process, startK2 } from "../support/k2-process.ts";
 const BOUNDARY_MS = Date.UTC(2025, 0, 2, 0, 1);
 const LEAD_MS = 6000;
 const SYMBOLS = ["BTCUSDT", "ETHUSDT", "BNBUSDT"];
+/** Each test passes its own timeout: under a loaded full suite the preloaded default has been seen at 5 s. */
 let sim: Simulator | undefined;
 let k2: K2Process | undefined;
 afterEach(async () => {
@@ -87,7 +88,7 @@ test("closed minutes get verdicts: verified, repaired after withheld ids, mismat
   expect(ethCert.alarms.map((a) => a.from_id)).toEqual([eth.first_id]);
   const bad = await fetch(`${k2.url}/v1/completeness?symbol=BTCUSDT&date=2025-02-30`);
   expect(bad.status).toBe(400);
-});
+}, 40_000);
 
 test("a minute K2 joined late: the kline names ids K2 never saw, they are ledgered kline_shortfall, repaired, and the minute is repaired", async () => {
   // Not paused: the market trades from the clock start, K2 connects a second or so later and its
@@ -110,4 +111,4 @@ test("a minute K2 joined late: the kline names ids K2 never saw, they are ledger
   expect(shortfall.length).toBe(1);
   expect(shortfall[0]).toMatchObject({ from_id: 1, state: "repaired" });
   expect(shortfall[0]!.to_id).toBeLessThan(v.last_id);
-});
+}, 40_000);
