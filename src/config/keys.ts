@@ -81,7 +81,7 @@ export const KEYS = {
   streams: {
     env: "K2_STREAMS",
     unit: "list",
-    description: `comma-separated stream kinds: ${STREAM_KINDS.join(",")} (kline: closed 1m klines reconcile the stored trades; listing trade without kline turns that off)`,
+    description: `comma-separated stream kinds: ${STREAM_KINDS.join(",")} (kline: closed 1m klines reconcile the stored trades, needs trade; listing trade without kline turns that off)`,
     default: STREAM_KINDS.join(","),
     parse: listOf<StreamKind>(
       (s) => (STREAM_KINDS as readonly string[]).includes(s),

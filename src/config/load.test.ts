@@ -173,6 +173,14 @@ describe("cross-key rules", () => {
     );
   });
 
+  test("kline needs trade: the klines are checked against the stored trades", () => {
+    const e = rejection([], { K2_STREAMS: "bookTicker,kline" });
+    expect(e.key).toBe("K2_STREAMS");
+    expect(e.message).toContain("trade listed too when kline is");
+    expect(cfg([], { K2_STREAMS: "trade,kline" }).streams).toEqual(["trade", "kline"]);
+    expect(cfg([], { K2_STREAMS: "trade" }).streams).toEqual(["trade"]);
+  });
+
   test("CORS origins", () => {
     expect(cfg([], { K2_CORS_ORIGINS: "https://a.example,*" }).corsOrigins).toEqual([
       "https://a.example",

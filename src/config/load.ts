@@ -174,6 +174,14 @@ function crossCheck(c: KeyValues): void {
       `at least K2_RECONNECT_BASE_MS (${c.reconnectBaseMs})`,
     );
   }
+  // A kline checks the stored trades of its minute: without the trade stream there are none.
+  if (c.streams.includes("kline") && !c.streams.includes("trade")) {
+    throw new ConfigError(
+      "K2_STREAMS",
+      c.streams.join(","),
+      "trade listed too when kline is (klines are checked against the stored trades)",
+    );
+  }
   // An API reachable from other machines must not be open to anyone.
   if (!LOOPBACK.has(c.host) && !c.host.startsWith("127.") && c.apiKeys.length === 0) {
     throw new ConfigError(
