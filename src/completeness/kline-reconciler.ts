@@ -70,6 +70,8 @@ export class KlineReconciler {
   #running: Promise<void> | undefined;
   /** Closed klines refused by a full queue (their minutes have no verdict). */
   refused = 0;
+  /** Closed klines received. */
+  closed = 0;
   readonly verdicts: Record<KlineVerdict, number> = { verified: 0, repaired: 0, mismatch: 0, unverified: 0 };
   readonly #alarm: CounterChild | undefined;
 
@@ -82,6 +84,11 @@ export class KlineReconciler {
         return 1;
       });
       void refresh;
+      r.counter(
+        "k2_kline_closed_total",
+        "closed 1m klines received (queued for the check)",
+        () => this.closed,
+      );
       r.counter(
         "k2_kline_queue_refused_total",
         "closed klines dropped by a full check queue",
@@ -96,6 +103,7 @@ export class KlineReconciler {
   /** Hot path: a decoded kline row; only closed minutes are kept. Allocation-free. */
   push(k: KlineColumns, slot: number): void {
     if (k.closed[slot] !== 1) return;
+    this.closed++;
     if (this.#size === KLINE_QUEUE_MINUTES) {
       this.refused++;
       return;

@@ -162,6 +162,9 @@ export class Ingest {
       (status === DecodeStatus.NOT_CONFIGURED || status === DecodeStatus.UNKNOWN_EVENT) &&
       decodeKlineFrame(frame, this.deps.lookup, this.#kline, 0, true) === DecodeStatus.OK
     ) {
+      // Decoded after all: k2_frames_total counts it as ok, not as the row decoders' refusal.
+      this.statusCounts[status]!--;
+      this.statusCounts[DecodeStatus.OK]!++;
       this.klines++;
       onKline(this.#kline, 0);
       return;

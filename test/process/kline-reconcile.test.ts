@@ -68,6 +68,8 @@ test("closed minutes get verdicts: verified, repaired after withheld ids, mismat
   expect(alarm).toMatchObject({ from_id: eth.first_id, to_id: eth.last_id, state: "unrepaired" });
   const metrics = await (await fetch(`${k2.url}/metrics`)).text();
   expect(metrics).toMatch(/^k2_kline_alarms_total(\{\})? 1$/m);
+  expect(Number(/^k2_kline_closed_total (\d+)$/m.exec(metrics)?.[1])).toBeGreaterThanOrEqual(3);
+  expect(metrics).toMatch(/^k2_frames_total\{status="not_configured"\} 0$/m);
 
   // The day's certificates carry the verdicts: nothing independent covers the whole (live) day
   // yet, so BTCUSDT is unverified; ETHUSDT's mismatch makes it incomplete.
