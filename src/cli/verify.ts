@@ -10,8 +10,13 @@
  */
 import { existsSync, readdirSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { CERT_TABLES, type Certificate, type CertTable, certify } from "../completeness/index.ts";
-import { MAX_SPOT_PAGES } from "../completeness/spot-check.ts";
+import {
+  CERT_TABLES,
+  type Certificate,
+  type CertTable,
+  certify,
+  MAX_SPOT_PAGES,
+} from "../completeness/index.ts";
 import { KEYS } from "../config/keys.ts";
 import { readJournal } from "../ingest/gap-journal.ts";
 import { GAP_LEDGER_CAPACITY } from "../ingest/gap-ledger.ts";

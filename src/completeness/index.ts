@@ -10,3 +10,4 @@ export {
 } from "./certificate.ts";
 export { KlineReconciler } from "./kline-reconciler.ts";
 export { KLINE_VERDICTS, type KlineVerdict, type MinuteVerdict, readVerdicts } from "./kline-verdicts.ts";
+export { MAX_SPOT_PAGES, type SpotCheck } from "./spot-check.ts";
