@@ -33,6 +33,11 @@ if (Bun.argv[2] === "query") {
   process.exit(await main(Bun.argv.slice(3), process.env));
 }
 // `k2 dlq ...` reads the dead-letter folder offline (src/cli/dlq.ts): no server, no server config.
+// `k2 verify ...` certifies a day offline from the data folder and the public archive (src/cli/verify.ts).
+if (Bun.argv[2] === "verify") {
+  const { verifyMain } = await import("./cli/index.ts");
+  process.exit(await verifyMain(Bun.argv.slice(3), process.env));
+}
 if (Bun.argv[2] === "dlq") {
   const { dlqMain } = await import("./cli/index.ts");
   process.exit(await dlqMain(Bun.argv.slice(3), process.env));
@@ -146,6 +151,7 @@ function appFor(p: Pipeline) {
     version: pkg.version,
     engine: p.engine,
     load: p.degradation,
+    certify: p.certify,
     api: apiOptionsOf(config),
   });
 }

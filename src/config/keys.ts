@@ -16,7 +16,8 @@ import {
   url,
 } from "./schema.ts";
 
-export const STREAM_KINDS = ["trade", "aggTrade", "bookTicker"] as const;
+/** `kline` subscribes `<symbol>@kline_1m`: no table of its own, it checks the stored trades (issue 17). */
+export const STREAM_KINDS = ["trade", "aggTrade", "bookTicker", "kline"] as const;
 export type StreamKind = (typeof STREAM_KINDS)[number];
 export const SOURCES = ["binance", "sim"] as const;
 export const HANDOVER_MODES = ["auto", "refuse"] as const;
@@ -80,7 +81,7 @@ export const KEYS = {
   streams: {
     env: "K2_STREAMS",
     unit: "list",
-    description: `comma-separated stream kinds: ${STREAM_KINDS.join(",")}`,
+    description: `comma-separated stream kinds: ${STREAM_KINDS.join(",")} (kline: closed 1m klines reconcile the stored trades, needs trade; listing trade without kline turns that off)`,
     default: STREAM_KINDS.join(","),
     parse: listOf<StreamKind>(
       (s) => (STREAM_KINDS as readonly string[]).includes(s),
@@ -106,6 +107,14 @@ export const KEYS = {
     unit: "URL",
     description: "Binance REST base URL (gap repair)",
     default: "https://data-api.binance.vision",
+    parse: url(["http", "https"]),
+  },
+  archiveUrl: {
+    env: "K2_ARCHIVE_URL",
+    unit: "URL",
+    description:
+      "Binance public data archive root (daily zips + CHECKSUM files) that certificates compare with",
+    default: "https://data.binance.vision",
     parse: url(["http", "https"]),
   },
   logLevel: {

@@ -24,7 +24,7 @@ describe("loadConfig", () => {
     expect(c.host).toBe("127.0.0.1");
     expect(c.dataDir).toBe("./data");
     expect(c.symbols).toEqual(["BTCUSDT", "ETHUSDT", "BNBUSDT"]);
-    expect(c.streams).toEqual(["trade", "aggTrade", "bookTicker"]);
+    expect(c.streams).toEqual(["trade", "aggTrade", "bookTicker", "kline"]);
     expect(c.source).toBe("binance");
     expect(c.binanceWsUrl).toBe("wss://data-stream.binance.vision");
     expect(c.binanceRestUrl).toBe("https://data-api.binance.vision");
@@ -171,6 +171,14 @@ describe("cross-key rules", () => {
     expect(rejection([], { K2_RECONNECT_BASE_MS: "5000", K2_RECONNECT_MAX_MS: "1000" }).key).toBe(
       "K2_RECONNECT_MAX_MS",
     );
+  });
+
+  test("kline needs trade: the klines are checked against the stored trades", () => {
+    const e = rejection([], { K2_STREAMS: "bookTicker,kline" });
+    expect(e.key).toBe("K2_STREAMS");
+    expect(e.message).toContain("trade listed too when kline is");
+    expect(cfg([], { K2_STREAMS: "trade,kline" }).streams).toEqual(["trade", "kline"]);
+    expect(cfg([], { K2_STREAMS: "trade" }).streams).toEqual(["trade"]);
   });
 
   test("CORS origins", () => {

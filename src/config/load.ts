@@ -94,6 +94,7 @@ export function helpText(): string {
     "  k2 [--flag value ...]        run the service (flag > environment > default; keys below)",
     "  k2 query <command> [flags]   query a running K2 (k2 query --help)",
     "  k2 dlq stats|export|replay   read the dead-letter queue offline (k2 dlq --help)",
+    "  k2 verify --date YYYY-MM-DD  completeness certificates of a day (k2 verify --help)",
     "  k2 help | --help | -h        this text",
     "  k2 --version | -V            the version",
     "  (from a clone: bun run k2 ...)",
@@ -171,6 +172,14 @@ function crossCheck(c: KeyValues): void {
       "K2_RECONNECT_MAX_MS",
       String(c.reconnectMaxMs),
       `at least K2_RECONNECT_BASE_MS (${c.reconnectBaseMs})`,
+    );
+  }
+  // A kline checks the stored trades of its minute: without the trade stream there are none.
+  if (c.streams.includes("kline") && !c.streams.includes("trade")) {
+    throw new ConfigError(
+      "K2_STREAMS",
+      c.streams.join(","),
+      "trade listed too when kline is (klines are checked against the stored trades)",
     );
   }
   // An API reachable from other machines must not be open to anyone.

@@ -13,6 +13,7 @@ import { MethodIndex } from "./methods.ts";
 import { pageRoutes } from "./page/index.ts";
 import { healthRoutes } from "./routes/health.ts";
 import { metricsRoutes } from "./routes/metrics.ts";
+import type { V1Context } from "./routes/v1/context.ts";
 import { keyGate } from "./routes/v1/guard.ts";
 import type { LoadView } from "./routes/v1/shed.ts";
 import { type ApiOptions, v1Routes } from "./routes/v1.ts";
@@ -27,6 +28,8 @@ export interface AppDeps {
   readonly api?: Partial<ApiOptions>;
   /** The degradation level; high levels shed /v1 queries (routes/v1/shed.ts). */
   readonly load?: LoadView;
+  /** Certificates for /v1/completeness (src/completeness/); absent: the route is not served. */
+  readonly certify?: V1Context["certify"];
 }
 
 const REQUEST_ID_RE = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -94,6 +97,7 @@ export function createApp(deps: AppDeps) {
           registry: deps.registry,
           options: deps.api ?? {},
           ...(deps.load ? { load: deps.load } : {}),
+          ...(deps.certify ? { certify: deps.certify } : {}),
         }),
       )
     : app;

@@ -9,6 +9,9 @@ import type { GapCause, GapEntry, GapState, GapTable } from "../model/gaps.ts";
 
 export type { GapCause, GapEntry, GapState, GapTable };
 
+/** Entries a ledger keeps (and its journal reads back): the newest ones. */
+export const GAP_LEDGER_CAPACITY = 10_000;
+
 export class GapLedger {
   readonly #entries: GapEntry[] = [];
   #nextId = 1;
@@ -26,7 +29,7 @@ export class GapLedger {
   /** Called with an entry whenever it is opened or changes (the journal writes it down). */
   onChange: (e: GapEntry) => void = () => {};
 
-  constructor(readonly capacity = 10_000) {}
+  constructor(readonly capacity = GAP_LEDGER_CAPACITY) {}
 
   /**
    * Entries of an earlier run (from the journal), before anything else is opened; new entries

@@ -7,6 +7,7 @@
  */
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import type { Certificate, CertTable, KlineReconciler } from "../completeness/index.ts";
 import type { Config } from "../config/index.ts";
 import { SymbolLookup } from "../decode/binance/index.ts";
 import type { OpenGap } from "../model/gaps.ts";
@@ -17,6 +18,7 @@ import type { QueryEngine } from "../query/engine.ts";
 import type { DegradationManager } from "../resilience/degradation.ts";
 import { Readiness } from "../resilience/readiness.ts";
 import { Ring } from "../ring/ring.ts";
+import { openCompleteness } from "./completeness.ts";
 import { openGovernor } from "./governor.ts";
 import { openIngest } from "./ingest.ts";
 import { openMaintenance } from "./maintenance.ts";
@@ -47,6 +49,8 @@ export interface Pipeline {
   readonly engine: QueryEngine;
   readonly degradation: DegradationManager;
   readonly simUrl: string | undefined;
+  /** A completeness certificate of one (table, symbol, UTC day) (src/completeness/certificate.ts). */
+  certify(table: CertTable, symbol: string, date: string, spotPages: number): Promise<Certificate>;
   /** Last id accepted per "table:SYMBOL" (-1: none yet): how far this process has come. */
   lastIds(): Record<string, number>;
   /** Compaction and retention off (a running pass finishes first) / on again. */
@@ -108,6 +112,7 @@ export async function buildPipeline(
   const { backpressure, degradation } = governor;
   onTick = (fill) => backpressure.update(fill);
   let engine: QueryEngine | undefined;
+  let reconciler: KlineReconciler | undefined;
   const ingest = openIngest(
     {
       config,
@@ -119,6 +124,7 @@ export async function buildPipeline(
       walSeqBySlot,
       accepts: (t) => degradation.shouldAccept(TABLE_BY_ID[t]),
       onRow: (rows, slot) => engine?.hot.append(rows, slot),
+      onKline: (k, slot) => reconciler?.push(k, slot),
     },
     intake,
   );
@@ -130,6 +136,16 @@ export async function buildPipeline(
     degradation,
   });
   engine = query.engine;
+  const completeness = openCompleteness({
+    config,
+    log,
+    symbols,
+    catalog: storage.catalog,
+    engine,
+    ingest,
+    registry,
+  });
+  reconciler = completeness.klines;
   const maintenance = openMaintenance({
     config,
     log,
@@ -165,13 +181,14 @@ export async function buildPipeline(
   );
 
   // Started consumer first, producers last; stopped the other way round (stopIngest below).
-  const parts: readonly Subsystem[] = [storage, ingest, maintenance, query, governor, source];
+  const parts: readonly Subsystem[] = [storage, ingest, maintenance, query, completeness, governor, source];
   for (const p of parts) p.start();
   log.info({ shards: intake.source.shardCount, replayed: replay.replayed }, "ingest started");
 
   // Data order: no new frames, no repairs, no compaction, then every accepted row into files.
   const stopIngest = once(async () => {
     await source.stop();
+    await completeness.stop();
     await ingest.stop();
     await governor.stop();
     await maintenance.stop();
@@ -193,6 +210,7 @@ export async function buildPipeline(
     engine: query.engine,
     degradation,
     simUrl: intake.sim?.wsUrl,
+    certify: (table, symbol, date, spotPages) => completeness.certify(table, symbol, date, spotPages),
     lastIds: () => ingest.lastIds(),
     pauseMaintenance: () => maintenance.pause(),
     resumeMaintenance: () => maintenance.resume(),

@@ -16,6 +16,7 @@ import { FrameTag, Ingest } from "../ingest/ingest.ts";
 import { replayWal } from "../ingest/replay.ts";
 import { Sequencer } from "../ingest/sequencer.ts";
 import type { OpenGap } from "../model/gaps.ts";
+import type { KlineColumns } from "../model/kline.ts";
 import type { RowColumns } from "../model/row.ts";
 import type { SymbolTable } from "../model/symbols.ts";
 import { TABLE_NAMES, Table, type TableId } from "../model/tables.ts";
@@ -55,6 +56,8 @@ export interface IngestDeps {
   readonly walSeqBySlot: Float64Array;
   readonly accepts: (table: TableId) => boolean;
   readonly onRow: (rows: RowColumns, slot: number) => void;
+  /** Decoded kline frames (the completeness subsystem's reconciler), when K2_STREAMS lists kline. */
+  readonly onKline?: (klines: KlineColumns, slot: number) => void;
 }
 
 export function openIngest(d: IngestDeps, intake: Intake) {
@@ -111,6 +114,7 @@ export function openIngest(d: IngestDeps, intake: Intake) {
     wal,
     accepts: d.accepts,
     onRow: d.onRow,
+    ...(d.onKline ? { onKline: d.onKline } : {}),
     onGap: (g) => {
       log.info(
         { table: g.table, symbol: g.symbol, from: g.from_id, to: g.to_id, cause: g.cause },
@@ -205,6 +209,7 @@ export function openIngest(d: IngestDeps, intake: Intake) {
       const out: Record<string, number> = {};
       for (const kind of config.streams) {
         const t = TABLE_OF_STREAM[kind];
+        if (t === null) continue;
         for (const sym of d.symbols.names())
           out[`${t}:${sym}`] = sequencer.last(Table[t], d.symbols.id(sym)!);
       }

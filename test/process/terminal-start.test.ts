@@ -56,7 +56,7 @@ test.skipIf(!Bun.which("script"))(
     const start = info.split("\n").filter((l) => l.includes("starting"));
     expect(start.length).toBe(1);
     expect(start[0]).toContain(
-      "starting: BTCUSDT trade,aggTrade,bookTicker from the embedded simulator into",
+      "starting: BTCUSDT trade,aggTrade,bookTicker,kline from the embedded simulator into",
     );
     // The line after it is the next record, not the first of ~60 settings.
     const next = info.split("\n")[info.split("\n").indexOf(start[0]!) + 1] ?? "";

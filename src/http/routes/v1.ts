@@ -7,6 +7,7 @@ import { Elysia } from "elysia";
 import type { Histogram, Registry } from "../../obs/metrics.ts";
 import type { QueryEngine } from "../../query/engine.ts";
 import { clientAddress } from "../client-address.ts";
+import { completenessRoutes } from "./v1/completeness.ts";
 import type { V1Context } from "./v1/context.ts";
 import { DEFAULT_GUARD_OPTIONS, Guard, type GuardOptions } from "./v1/guard.ts";
 import { metaRoutes } from "./v1/meta.ts";
@@ -30,6 +31,8 @@ export interface V1Deps {
   readonly nowMs?: () => number;
   /** The degradation level: high levels shed queries with 503 (see v1/shed.ts). */
   readonly load?: LoadView;
+  /** Certificates for /v1/completeness (the "all" role; see src/completeness/). */
+  readonly certify?: V1Context["certify"];
 }
 
 /** Route names → latency histogram names; a fixed set, so metrics stay bounded. */
@@ -43,6 +46,7 @@ const ROUTES: Record<string, string> = {
   "/v1/summary/:symbol": "summary",
   "/v1/symbols": "symbols",
   "/v1/gaps": "gaps",
+  "/v1/completeness": "completeness",
   "/v1/replay": "replay",
 };
 const LATENCY_BUCKETS_S = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5];
@@ -59,7 +63,11 @@ export function v1Routes(deps: V1Deps) {
   const opts: ApiOptions = { ...DEFAULT_API_OPTIONS, ...deps.options };
   const guard = new Guard(opts, deps.nowMs);
   const engine = deps.engine;
-  const ctx: V1Context = { engine, replayPageRows: opts.replayPageRows };
+  const ctx: V1Context = {
+    engine,
+    replayPageRows: opts.replayPageRows,
+    ...(deps.certify ? { certify: deps.certify } : {}),
+  };
   const reg = deps.registry;
   const latency = new Map<string, Histogram>();
   for (const [route, name] of Object.entries(ROUTES))
@@ -180,6 +188,7 @@ export function v1Routes(deps: V1Deps) {
         .use(rowsRoutes(ctx))
         .use(ohlcvRoutes(ctx, opts.maxBodyBytes))
         .use(metaRoutes(ctx))
+        .use(completenessRoutes(ctx))
         .use(replayRoutes(ctx)),
     );
 }

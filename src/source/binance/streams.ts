@@ -7,13 +7,19 @@
  */
 export const BINANCE_MAX_STREAMS_PER_CONNECTION = 1024;
 
-export type StreamKind = "trade" | "aggTrade" | "bookTicker";
+export type StreamKind = "trade" | "aggTrade" | "bookTicker" | "kline";
 
-/** The table each stream kind fills. */
-export const TABLE_OF_STREAM = { trade: "trades", aggTrade: "agg_trades", bookTicker: "quotes" } as const;
+/** The table each stream kind fills (`kline` fills none: it checks the trades). */
+export const TABLE_OF_STREAM = {
+  trade: "trades",
+  aggTrade: "agg_trades",
+  bookTicker: "quotes",
+  kline: null,
+} as const;
 
+/** The Binance stream name: `kline` is the 1-minute interval, the one the reconciliation reads. */
 export function streamName(symbol: string, kind: StreamKind): string {
-  return `${symbol.toLowerCase()}@${kind}`;
+  return `${symbol.toLowerCase()}@${kind === "kline" ? "kline_1m" : kind}`;
 }
 
 /** All stream names for the configured symbols × kinds, symbol-major (a symbol's streams stay together). */

@@ -1,10 +1,18 @@
 /** What every /v1 route group receives from v1Routes(deps). */
+import type { Certificate, CertTable } from "../../../completeness/index.ts";
 import type { QueryEngine } from "../../../query/engine.ts";
 
 export interface V1Context {
   readonly engine: QueryEngine;
   /** Rows per storage page while replaying (K2_REPLAY_PAGE_ROWS). */
   readonly replayPageRows: number;
+  /** A completeness certificate (/v1/completeness); absent where this process keeps no data. */
+  readonly certify?: (
+    table: CertTable,
+    symbol: string,
+    date: string,
+    spotPages: number,
+  ) => Promise<Certificate>;
 }
 
 /** Wall-clock µs for request-relative windows (trades/recent), from the engine's clock. */

@@ -9,6 +9,7 @@ import { OHLCV_COLUMNS } from "../../../query/ohlcv.ts";
 import { CONTENT_TYPES, FORMATS } from "./format.ts";
 import {
   batchBodySchema,
+  COMPLETENESS_PARAMS,
   GAPS_PARAMS,
   OHLCV_PARAMS,
   type Param,
@@ -217,6 +218,39 @@ export const GAPS_DOC = (columns: readonly ColumnDef[]) => ({
   parameters: paramDocs(GAPS_PARAMS),
   responses: ok(rowSchema(columns), { count: int, symbol: orNull(str) }),
 });
+
+export const COMPLETENESS_DOC = {
+  summary:
+    "completeness certificate of one (table, symbol, UTC day): stored rows vs kline verdicts and Binance's archive, with a verdict and a canonical SHA-256 (docs/completeness.md)",
+  parameters: paramDocs(COMPLETENESS_PARAMS),
+  responses: {
+    "200": {
+      description: "the certificate (also kept under <data>/completeness/certificates/)",
+      content: {
+        "application/json": {
+          schema: <Schema>{
+            type: "object",
+            required: ["table", "symbol", "date", "verdict", "reasons", "stored", "archive"],
+            properties: {
+              table: str,
+              symbol: str,
+              date: str,
+              verdict: { type: "string", enum: ["complete", "incomplete", "unverified"] },
+              reasons: { type: "array", items: str },
+              stored: { type: "object", additionalProperties: true },
+              klines: orNull({ type: "object", additionalProperties: true }),
+              archive: { type: "object", additionalProperties: true },
+              alarms: { type: "array", items: { type: "object", additionalProperties: true } },
+              canonical: str,
+              certified_at: str,
+            },
+          },
+        },
+      },
+    },
+    ...ERRORS,
+  },
+};
 
 export const REPLAY_DOC = {
   summary: "stream rows in time order (NDJSON or SSE), paced by speed or by the reader",

@@ -118,6 +118,12 @@ export const SUMMARY_PARAMS = {
 };
 export const SYMBOLS_PARAMS = { format };
 export const GAPS_PARAMS = { symbol, format };
+export const COMPLETENESS_PARAMS = {
+  symbol: required(symbol),
+  date: required(optional(dateValue, "a UTC date such as 2025-01-02", { type: "string", format: "date" })),
+  table: oneOf(["trades", "agg_trades"] as const),
+  spot_checks: int(0, 10, 0),
+};
 export const REPLAY_PARAMS = {
   table: required(oneOf(TABLE_NAMES)),
   symbol: required(symbol),
