@@ -97,6 +97,24 @@ function writeManifest(path: string, c: Certificate): void {
   renameSync(tmp, path);
 }
 
+/**
+ * Ids the archive holds before K2's first stored id or after its last (all of them when K2 stores
+ * none of the day): a day's ids are contiguous, so with the archive's first and last id these
+ * ranges are exact. Holes between K2's first and last id come from the stored day itself.
+ */
+export function edgeRanges(
+  stored: Pick<StoredDay, "first_id" | "last_id">,
+  archive: ArchiveDay,
+): [number, number][] {
+  if (archive.status !== "published" || archive.first_id === null || archive.last_id === null) return [];
+  const a: [number, number] = [archive.first_id, archive.last_id];
+  if (stored.first_id === null || stored.last_id === null) return [a];
+  const out: [number, number][] = [];
+  if (a[0] < stored.first_id) out.push([a[0], Math.min(a[1], stored.first_id - 1)]);
+  if (a[1] > stored.last_id) out.push([Math.max(a[0], stored.last_id + 1), a[1]]);
+  return out;
+}
+
 export async function certify(
   d: CertifyDeps,
   table: CertTable,
@@ -120,13 +138,15 @@ export async function certify(
   else archive = await readArchiveDay(d.archiveRoot, table, symbol, date);
 
   const entries = d.gaps().filter((g) => g.table === table && g.symbol === symbol);
-  const missing: MissingRange[] = stored.missing.map(([f, l]) => ({
-    from_id: f,
-    to_id: l,
-    causes: entries
-      .filter((g) => g.from_id <= l && g.to_id >= f && g.cause !== "kline_mismatch")
-      .map((g) => `${g.cause}/${g.state}`),
-  }));
+  const missing: MissingRange[] = [...edgeRanges(stored, archive), ...stored.missing]
+    .sort((a, b) => a[0] - b[0])
+    .map(([f, l]) => ({
+      from_id: f,
+      to_id: l,
+      causes: entries
+        .filter((g) => g.from_id <= l && g.to_id >= f && g.cause !== "kline_mismatch")
+        .map((g) => `${g.cause}/${g.state}`),
+    }));
   const inDay = (g: GapEntry) =>
     stored.first_id !== null && g.from_id <= stored.last_id! && g.to_id >= stored.first_id;
   const alarms = entries
