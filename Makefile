@@ -19,7 +19,7 @@ IMAGE ?= k2:dev
 
 .PHONY: help bootstrap chromium start demo demo-cluster test test-pr test-pr-full ci-all test-operational test-unit test-integration test-shard lint format typecheck bench bench-doc clean \
 	coverage audit config-doc docker-build chaos-smoke soak-smoke perf-gate test-soak-1h test-soak-24h test-chaos \
-	nats-server test-cluster bench-cluster bench-nats
+	nats-server test-long test-cluster bench-cluster bench-nats
 
 # Variables a help line may mention as $(NAME): help prints their values, not their names.
 HELP_VARS := BUN_VERSION IMAGE SHARD DEMO_DATA_DIR
@@ -70,15 +70,18 @@ test-pr: bootstrap lint typecheck ## lint + typecheck + unit tests (src/): the q
 
 # Named *.long.ts, not *.test.ts: `bun test src test` filters by substring, so every *.test.ts
 # anywhere would join the default suite. Bun runs a file given by path whatever its name.
-test-cluster: bootstrap nats-server ## the long cluster tests (recorder and writer crashes, leader death, 30 s NATS outage, query nodes; ~2 min): CI runs them after make test
+test-long: bootstrap nats-server ## every long test, test-long/*/*.long.ts (cluster faults, completeness proof; ~4 min): CI runs them after make test
 	$(BUN_TEST) $(addprefix ./,$(wildcard test-long/*/*.long.ts))
+
+test-cluster: bootstrap nats-server ## the long cluster tests only (recorder and writer crashes, leader death, 30 s NATS outage, query nodes; ~3 min)
+	$(BUN_TEST) $(addprefix ./,$(wildcard test-long/cluster/*.long.ts))
 
 bench-cluster: bootstrap nats-server ## scale-out path vs single process on one feed (~31k rows/s, 3 streams): rows/s, loss, latency, CPU/RSS per process
 	"$(BUN)" run native-bench/cluster-throughput.ts $(ARGS)
 
 test-pr-full: test ## lint + typecheck + unit + integration (the default suite, < 5 min)
 
-ci-all: test test-cluster audit chaos-smoke soak-smoke perf-gate ## everything CI runs, locally (not the Docker build: no engine here; not the weekly 24 h soak)
+ci-all: test test-long audit chaos-smoke soak-smoke perf-gate ## everything CI runs, locally (not the Docker build: no engine here; not the weekly 24 h soak)
 
 test-unit: bootstrap ## unit tests beside the code (src/)
 	$(BUN_TEST) $(TEST_UNIT)

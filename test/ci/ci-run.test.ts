@@ -20,11 +20,11 @@ async function ciRun(makeOutput: string, makeExit: number, clusterOutput = "") {
   mkdirSync(join(d, ".ci"));
   mkdirSync(join(d, "bin"));
   copyFileSync(join(ROOT, ".ci/run"), join(d, ".ci/run"));
-  // In this stand-in `make test` prints `makeOutput`, `make test-cluster` prints `clusterOutput`;
+  // In this stand-in `make test` prints `makeOutput`, `make test-long` prints `clusterOutput`;
   // the other targets (installs) print nothing and succeed.
   writeFileSync(
     join(d, "bin/make"),
-    `#!/bin/bash\nif [ "$1" = test-cluster ]; then cat <<'OUT'\n${clusterOutput}\nOUT\nexit 0; fi\n[ "$1" = test ] || exit 0\ncat <<'OUT'\n${makeOutput}\nOUT\nexit ${makeExit}\n`,
+    `#!/bin/bash\nif [ "$1" = test-long ]; then cat <<'OUT'\n${clusterOutput}\nOUT\nexit 0; fi\n[ "$1" = test ] || exit 0\ncat <<'OUT'\n${makeOutput}\nOUT\nexit ${makeExit}\n`,
   );
   chmodSync(join(d, "bin/make"), 0o755);
   const proc = Bun.spawn(["bash", ".ci/run"], {
