@@ -8,7 +8,12 @@ import { Glob } from "bun";
 import { shardOf } from "../../src/bus/index.ts";
 import { writerId } from "../../src/roles/writer.ts";
 import { expectStored } from "../../test/support/bounded-run.ts";
-import { type ClusterRig, resumeWhenRecording, startClusterRig, truthLine } from "../../test/support/cluster-rig.ts";
+import {
+  type ClusterRig,
+  resumeWhenRecording,
+  startClusterRig,
+  truthLine,
+} from "../../test/support/cluster-rig.ts";
 
 const SYMBOLS = ["BTCUSDT", "ETHUSDT"];
 let rig: ClusterRig | undefined;
