@@ -22,6 +22,8 @@ export class HotRing {
   readonly eventUs: Float64Array;
   readonly recvUs: Float64Array;
   readonly dec: [BigInt64Array, BigInt64Array, BigInt64Array, BigInt64Array];
+  /** uint32 word views on dec (word 2i = low, 2i+1 = high): append copies words, not BigInts. */
+  readonly decw: [Uint32Array, Uint32Array, Uint32Array, Uint32Array];
   readonly flags: Uint8Array;
   head = 0;
   size = 0;
@@ -46,6 +48,7 @@ export class HotRing {
     this.eventUs = new Float64Array(capacity);
     this.recvUs = new Float64Array(capacity);
     this.dec = [0, 1, 2, 3].map(() => new BigInt64Array(capacity)) as HotRing["dec"];
+    this.decw = this.dec.map((d) => new Uint32Array(d.buffer)) as HotRing["decw"];
     this.flags = new Uint8Array(capacity);
   }
 
@@ -134,10 +137,18 @@ export class HotWindow {
     ring.timeUs[s] = timeUs;
     ring.eventUs[s] = cols.event_time_us[slot]!;
     ring.recvUs[s] = cols.recv_time_us[slot]!;
-    ring.dec[0][s] = cols.dec0[slot]!;
-    ring.dec[1][s] = cols.dec1[slot]!;
-    ring.dec[2][s] = cols.dec2[slot]!;
-    ring.dec[3][s] = cols.dec3[slot]!;
+    // Words, not BigInt64Array elements: a read of one makes a heap BigInt (see model/row.ts copyRow).
+    const w = ring.decw;
+    const s2 = s * 2;
+    const f2 = slot * 2;
+    w[0][s2] = cols.dec0w[f2]!;
+    w[0][s2 + 1] = cols.dec0w[f2 + 1]!;
+    w[1][s2] = cols.dec1w[f2]!;
+    w[1][s2 + 1] = cols.dec1w[f2 + 1]!;
+    w[2][s2] = cols.dec2w[f2]!;
+    w[2][s2 + 1] = cols.dec2w[f2 + 1]!;
+    w[3][s2] = cols.dec3w[f2]!;
+    w[3][s2 + 1] = cols.dec3w[f2 + 1]!;
     ring.flags[s] = cols.flags[slot]!;
   }
 
