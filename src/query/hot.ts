@@ -6,7 +6,7 @@
  */
 import { FLAG_BUYER_MAKER, type RowColumns } from "../model/row.ts";
 import type { SymbolTable } from "../model/symbols.ts";
-import { EXCHANGE_BINANCE, TABLE_BY_ID, type TableId, type TableName } from "../model/tables.ts";
+import { EXCHANGE_BINANCE, TABLE_BY_ID, Table, type TableId, type TableName } from "../model/tables.ts";
 
 export interface HotOptions {
   /** Rows kept per table and symbol (K2_QUERY_HOT_ROWS). */
@@ -98,6 +98,8 @@ export class HotWindow {
   readonly #rings = new Map<number, HotRing>();
   readonly #symbols: SymbolTable;
   readonly #capacity: number;
+  #lastKey = -1;
+  #lastRing: HotRing | undefined;
 
   constructor(symbols: SymbolTable, opts: HotOptions) {
     if (!Number.isInteger(opts.rowsPerSymbol) || opts.rowsPerSymbol < 1)
@@ -106,24 +108,31 @@ export class HotWindow {
     this.#capacity = opts.rowsPerSymbol;
   }
 
-  /** Copy row `slot` of `cols` (any table) into its window. Called by the pipeline per accepted row. */
+  /**
+   * Copy row `slot` of `cols` (any table) into its window. Called by the pipeline per accepted row,
+   * so it keeps the last (table, symbol)'s ring at hand: rows come in runs of one stream.
+   */
   append(cols: RowColumns, slot: number): void {
     const kind = cols.kind[slot]! as TableId;
     const key = kind * 65_536 + cols.symbol_id[slot]!;
-    let ring = this.#rings.get(key);
+    let ring = key === this.#lastKey ? this.#lastRing! : this.#rings.get(key);
     if (!ring) {
       ring = new HotRing(this.#capacity);
       this.#rings.set(key, ring);
     }
+    this.#lastKey = key;
+    this.#lastRing = ring;
     const id = cols.id[slot]!;
-    if (id <= ring.newestId) {
+    const empty = ring.size === 0;
+    const newestId = ring.newestId;
+    if (id <= newestId) {
       ring.refused++;
       return;
     }
     // Trades order and filter on the exchange's trade time; quotes (no trade time) on event time.
-    const timeUs = TABLE_BY_ID[kind] === "quotes" ? cols.event_time_us[slot]! : cols.trade_time_us[slot]!;
-    if (ring.size === 0 || id !== ring.newestId + 1) ring.runStartId = id;
-    if (ring.size > 0 && timeUs < ring.newestTimeUs!) ring.timeSorted = false;
+    const timeUs = kind === Table.quotes ? cols.event_time_us[slot]! : cols.trade_time_us[slot]!;
+    if (empty || id !== newestId + 1) ring.runStartId = id;
+    if (!empty && timeUs < ring.newestTimeUs!) ring.timeSorted = false;
     let s: number;
     if (ring.size < ring.capacity) s = ring.at(ring.size++);
     else {
