@@ -14,7 +14,7 @@
  *   bun run native-bench/e2e-throughput.ts [--seconds 20] [--symbols 10] [--phases bare,k2,all3]
  *     [--per-tick 1000] [--tick-ms 5] [--cpu-prof DIR] [--json] [--logs]
  */
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { DuckDBInstance } from "@duckdb/node-api";
 import type { TruthTable } from "../test/support/bounded-run.ts";
@@ -151,6 +151,46 @@ function procSample(pid: number): { cpuS: number; rssMb: number } | undefined {
   }
 }
 
+/**
+ * CPU seconds per thread name of a process (/proc/<pid>/task/*): K2's main thread (the socket,
+ * decode, WAL, ring, batcher, hot window) apart from the Parquet worker and the runtime's helpers.
+ */
+function threadCpu(pid: number): Map<string, number> {
+  const out = new Map<string, number>();
+  let tids: string[] = [];
+  try {
+    tids = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return out;
+  }
+  for (const tid of tids) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, "utf8");
+      const name = tid === String(pid) ? "main" : stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")"));
+      const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      out.set(name, (out.get(name) ?? 0) + (Number(f[11]) + Number(f[12])) / 100);
+    } catch {
+      // the thread ended between the listing and the read
+    }
+  }
+  return out;
+}
+
+/** Share of the CPU used between two threadCpu samples, per thread name (those above 1 %). */
+function threadShares(before: Map<string, number>, after: Map<string, number>): Record<string, number> {
+  const used = new Map<string, number>();
+  let total = 0;
+  for (const [name, s] of after) {
+    const d = s - (before.get(name) ?? 0);
+    used.set(name, d);
+    total += d;
+  }
+  const out: Record<string, number> = {};
+  for (const [name, d] of [...used].sort((a, b) => b[1] - a[1]))
+    if (total > 0 && d / total >= 0.01) out[name] = Number(((100 * d) / total).toFixed(1));
+  return out;
+}
+
 /** One value of K2's Prometheus text (unlabelled series, or summed over labels). */
 function metric(text: string, name: string): number {
   let sum = 0;
@@ -204,6 +244,7 @@ async function k2Phase(streams: readonly Stream[]) {
     while ((await sim.stats()).connections < 1 && Date.now() < deadline) await Bun.sleep(20);
     const pid = k.proc.pid;
     const cpu0 = procSample(pid)?.cpuS ?? 0;
+    const threads0 = threadCpu(pid);
     let peakRss = 0;
     let rssAt60: number | undefined;
     let lagP99 = 0;
@@ -241,6 +282,7 @@ async function k2Phase(streams: readonly Stream[]) {
     }
     clearInterval(sampler);
     const cpuS = (procSample(pid)?.cpuS ?? cpu0) - cpu0;
+    const threads = threadShares(threads0, threadCpu(pid));
     const check = await compareStored(k.dataDir, gt, SYMBOLS, tables);
     const elapsedS = ((visibleAt || Date.now()) - t0) / 1000;
     const perTable: Record<string, TableCheck & { rows_per_s: number }> = {};
@@ -260,6 +302,7 @@ async function k2Phase(streams: readonly Stream[]) {
       cpu_cores: Number((cpuS / elapsedS).toFixed(2)),
       // CPU time per row: what the path costs, less sensitive than rows/s to a busy shared machine.
       cpu_us_per_row: Number(((cpuS * 1e6) / want).toFixed(2)),
+      cpu_percent_by_thread: threads,
       ring_refused: metric(lastMetrics, "k2_ring_refused_total"),
       socket_pauses: metric(lastMetrics, "k2_backpressure_pauses_total"),
       reconnects: metric(lastMetrics, "k2_reconnects_total"),
