@@ -30,6 +30,7 @@ const HELP = `native-bench/e2e-throughput.ts — socket → rows visible in Parq
   --phases LIST   comma-separated of bare,k2,all3 (default all three)
   --per-tick N    simulator trades per symbol per tick (default 1000)
   --tick-ms N     simulator tick (default 5)
+  --catch-up-s N  after the market pauses, wait at most N s for every row to be visible (default 180)
   --cpu-prof DIR  K2 writes a CPU profile (.cpuprofile and .md) into DIR when it exits
   --json          one JSON line
   --logs          K2's warnings and errors on stderr`;
@@ -42,7 +43,7 @@ const SYMBOL_COUNT = numberFlag(argv, "--symbols", 10);
 const PER_TICK = numberFlag(argv, "--per-tick", 1000);
 const TICK_MS = numberFlag(argv, "--tick-ms", 5);
 const PROF_DIR = argv.includes("--cpu-prof") ? argv[argv.indexOf("--cpu-prof") + 1] : undefined;
-const CATCH_UP_LIMIT_MS = 180_000;
+const CATCH_UP_LIMIT_MS = numberFlag(argv, "--catch-up-s", 180) * 1000;
 const SYMBOLS = ["BTCUSDT", "ETHUSDT", "BNBUSDT", "SOLUSDT", "XRPUSDT", "ADAUSDT", "DOGEUSDT", "TRXUSDT"]
   .concat(Array.from({ length: 64 }, (_, i) => `SYM${i}USDT`))
   .slice(0, SYMBOL_COUNT);
@@ -248,6 +249,7 @@ async function k2Phase(streams: readonly Stream[]) {
     let peakRss = 0;
     let rssAt60: number | undefined;
     let lagP99 = 0;
+    let worstLevel = 0;
     let lastMetrics = "";
     const t0 = Date.now();
     const sampler = setInterval(async () => {
@@ -263,6 +265,8 @@ async function k2Phase(streams: readonly Stream[]) {
       lastMetrics = m;
       const p99 = metric(m, "nodejs_eventloop_lag_p99_seconds");
       if (Number.isFinite(p99)) lagP99 = Math.max(lagP99, p99 * 1000);
+      const level = metric(m, "k2_degradation_level");
+      if (Number.isFinite(level)) worstLevel = Math.max(worstLevel, level);
     }, 1000);
     await sim.pause(false);
     await Bun.sleep(SECONDS * 1000);
@@ -273,10 +277,16 @@ async function k2Phase(streams: readonly Stream[]) {
     for (const t of tables) for (const s of SYMBOLS) want += rangeCount(truthRanges(gt, t, s));
     const end = Date.now() + CATCH_UP_LIMIT_MS;
     let visibleAt = 0;
+    let reportedAt = Date.now();
     while (Date.now() < end) {
-      if ((await visibleRows(k.dataDir, tables)) >= want) {
+      const seen = await visibleRows(k.dataDir, tables);
+      if (seen >= want) {
         visibleAt = Date.now();
         break;
+      }
+      if (Date.now() - reportedAt >= 10_000) {
+        reportedAt = Date.now();
+        console.error(`catching up: ${seen} of ${want} rows visible`);
       }
       await Bun.sleep(200);
     }
@@ -303,6 +313,11 @@ async function k2Phase(streams: readonly Stream[]) {
       // CPU time per row: what the path costs, less sensitive than rows/s to a busy shared machine.
       cpu_us_per_row: Number(((cpuS * 1e6) / want).toFixed(2)),
       cpu_percent_by_thread: threads,
+      // At degradation CIRCUIT_BREAK (lag p99 ≥ 1 s) K2 sheds rows into gaps for REST repair;
+      // more than the simulator's REST history holds can never come back (lost).
+      worst_degradation_level: worstLevel,
+      rows_shed: metric(lastMetrics, "k2_rows_shed_total"),
+      gap_ids_pending: metric(lastMetrics, 'k2_gap_ids{state="pending"}'),
       ring_refused: metric(lastMetrics, "k2_ring_refused_total"),
       socket_pauses: metric(lastMetrics, "k2_backpressure_pauses_total"),
       reconnects: metric(lastMetrics, "k2_reconnects_total"),
