@@ -18,7 +18,7 @@ TEST_INTEGRATION := test
 IMAGE ?= k2:dev
 
 .PHONY: help bootstrap chromium start demo demo-cluster test test-pr test-pr-full ci-all test-operational test-unit test-integration test-shard lint format typecheck bench bench-doc clean \
-	coverage audit config-doc docker-build chaos-smoke soak-smoke perf-gate test-soak-1h test-soak-24h test-chaos \
+	coverage audit config-doc docker-build chaos-smoke soak-smoke perf-gate test-soak-1h test-soak-24h test-chaos bench-e2e \
 	nats-server test-long test-cluster bench-cluster bench-nats
 
 # Variables a help line may mention as $(NAME): help prints their values, not their names.
@@ -75,6 +75,9 @@ test-long: bootstrap nats-server ## every long test, test-long/*/*.long.ts (clus
 
 test-cluster: bootstrap nats-server ## the long cluster tests only (recorder and writer crashes, leader death, 30 s NATS outage, query nodes; ~3 min)
 	$(BUN_TEST) $(addprefix ./,$(wildcard test-long/cluster/*.long.ts))
+
+bench-e2e: bootstrap ## socket → rows visible in Parquet: K2 (WAL on, defaults) vs a bare client on the same max-rate simulator, 10 symbols; lost/dup, lag p99, RSS (~2 min)
+	"$(BUN)" run native-bench/e2e-throughput.ts $(ARGS)
 
 bench-cluster: bootstrap nats-server ## scale-out path vs single process on one feed (~31k rows/s, 3 streams): rows/s, loss, latency, CPU/RSS per process
 	"$(BUN)" run native-bench/cluster-throughput.ts $(ARGS)

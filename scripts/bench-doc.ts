@@ -90,6 +90,7 @@ const suiteData = newest
 // 2. the standalone scripts, each printing one JSON line (or plain lines for source-recovery).
 const sink = await run(["native-bench/parquet-sink.ts"], 300_000);
 const ingest = await run(["native-bench/ingest-throughput.ts", "--json"], 300_000);
+const e2e = await run(["native-bench/e2e-throughput.ts", "--json", "--seconds", quick ? "8" : "20"], 900_000);
 const query = await run(
   ["native-bench/query-latency.ts", "--json", "--iters", quick ? "30" : "100"],
   900_000,
@@ -179,6 +180,51 @@ for (const [mode, fps] of Object.entries(ig ?? {}))
   line(`| ${mode} | ${fmt(fps)} | ${fmt(fps / (ig?.plain ?? 1), 2)} |`);
 line();
 
+line("## End to end (socket → rows visible in Parquet)");
+line();
+interface E2ePhase {
+  rows_per_s: number;
+  lag_p99_ms: number;
+  peak_rss_mb: number;
+  rss_at_60s_mb: number | null;
+  cpu_us_per_row: number;
+  tables: Record<string, { rows_per_s: number; lost: number; dup: number; unexpected: number }>;
+}
+const ee = lastJson<{
+  bare?: { frames_per_s: number; cpu_us_per_frame: number };
+  k2?: E2ePhase;
+  all3?: E2ePhase;
+  ratio_k2_to_bare?: number;
+}>(e2e.stdout);
+line(
+  `\`${e2e.cmd}\` — the simulator as its own process at maximum rate (paced by its reader, nothing dropped), 10 symbols: a bare Bun WebSocket client that only counts frames, then a real K2 (default settings, WAL on); K2's rows counted in the Parquet files by DuckDB against the simulator's ground truth.`,
+);
+line();
+line("| figure | value | target |");
+line("|---|---:|---|");
+line(`| bare client frames/s (trade) | ${fmt(ee?.bare?.frames_per_s)} | |`);
+line(`| K2 rows visible/s (trade) | ${fmt(ee?.k2?.rows_per_s)} | |`);
+const e2eRatio = ee?.ratio_k2_to_bare;
+line(
+  `| K2 / bare client | ${fmt(e2eRatio, 2)}× | ≥ 0.7× ${verdict(e2eRatio === undefined ? undefined : e2eRatio >= 0.7)} |`,
+);
+line(
+  `| CPU per message: bare client / K2 | ${fmt(ee?.bare?.cpu_us_per_frame, 2)} / ${fmt(ee?.k2?.cpu_us_per_row, 2)} µs | |`,
+);
+const lag = ee?.k2?.lag_p99_ms;
+line(
+  `| K2 event-loop lag p99 (worst 10 s window) | ${fmt(lag, 1)} ms | < 50 ms ${verdict(lag === undefined ? undefined : lag < 50)} |`,
+);
+line(`| K2 peak RSS | ${fmt(ee?.k2?.peak_rss_mb)} MB | ≤ 300 MB (after 60 s: run with --seconds 60) |`);
+const lost = [ee?.k2, ee?.all3].reduce(
+  (n, p) => n + Object.values(p?.tables ?? {}).reduce((m, t) => m + t.lost + t.dup + t.unexpected, 0),
+  0,
+);
+line(`| rows lost or duplicated (both phases) | ${lost} | 0 |`);
+for (const [t, c] of Object.entries(ee?.all3?.tables ?? {}))
+  line(`| all three streams at once: ${t} rows/s | ${fmt(c.rows_per_s)} | |`);
+line();
+
 line("## Query latency");
 line();
 interface QCase {
@@ -247,7 +293,7 @@ for (const k of [
   line(`| ${k} | ${ap?.[k] ?? "—"} |`);
 line();
 
-const failed = [suites, sink, ingest, query, recovery, api].filter((r) => !r.ok);
+const failed = [suites, sink, ingest, e2e, query, recovery, api].filter((r) => !r.ok);
 if (failed.length > 0) {
   line("## Runs that failed");
   line();

@@ -124,7 +124,12 @@ export function growRows(src: RowColumns, count: number, capacity: number): RowC
   return out;
 }
 
-/** Copy row `from` of `src` into row `to` of `dst` (used by the ring consumer and batchers). */
+/**
+ * Copy row `from` of `src` into row `to` of `dst` (used by the ring consumer and batchers).
+ * Decimals move as uint32 words: reading a BigInt64Array element makes a heap BigInt for any
+ * value past 32 bits (every scaled price), four per row — the profile of bench-e2e showed these
+ * lines among K2's hottest (native-bench/e2e-throughput.ts --cpu-prof).
+ */
 export function copyRow(src: RowColumns, from: number, dst: RowColumns, to: number): void {
   dst.kind[to] = src.kind[from]!;
   dst.symbol_id[to] = src.symbol_id[from]!;
@@ -134,9 +139,15 @@ export function copyRow(src: RowColumns, from: number, dst: RowColumns, to: numb
   dst.trade_time_us[to] = src.trade_time_us[from]!;
   dst.event_time_us[to] = src.event_time_us[from]!;
   dst.recv_time_us[to] = src.recv_time_us[from]!;
-  dst.dec0[to] = src.dec0[from]!;
-  dst.dec1[to] = src.dec1[from]!;
-  dst.dec2[to] = src.dec2[from]!;
-  dst.dec3[to] = src.dec3[from]!;
+  const f = from * 2;
+  const t = to * 2;
+  dst.dec0w[t] = src.dec0w[f]!;
+  dst.dec0w[t + 1] = src.dec0w[f + 1]!;
+  dst.dec1w[t] = src.dec1w[f]!;
+  dst.dec1w[t + 1] = src.dec1w[f + 1]!;
+  dst.dec2w[t] = src.dec2w[f]!;
+  dst.dec2w[t + 1] = src.dec2w[f + 1]!;
+  dst.dec3w[t] = src.dec3w[f]!;
+  dst.dec3w[t + 1] = src.dec3w[f + 1]!;
   dst.flags[to] = src.flags[from]!;
 }

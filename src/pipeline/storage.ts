@@ -17,7 +17,7 @@ import type { Check } from "../resilience/readiness.ts";
 import type { Ring } from "../ring/ring.ts";
 import { type Batch, Batcher, isoDate } from "../sink/batcher.ts";
 import { DlqPersister } from "../sink/dlq/index.ts";
-import { appendRow, createBatch, ParquetWriterPool } from "../sink/parquet/index.ts";
+import { AppendStatus, appendRows, createBatch, ParquetWriterPool } from "../sink/parquet/index.ts";
 import { atStartup, ObjectMirror, pullMissing, pushAll } from "../sink/s3/index.ts";
 import { WalWriter } from "../sink/wal/index.ts";
 import { once, Timers } from "./subsystem.ts";
@@ -75,7 +75,8 @@ export async function openStorage(
           { table, symbol: symbols.name(b.symbolId), symbolId: b.symbolId, day: b.day },
           b.count,
         );
-        for (let i = 0; i < b.count; i++) appendRow(tb, b.rows, i);
+        const st = appendRows(tb, b.rows, b.count);
+        if (st !== AppendStatus.ok) throw new Error(`batch refused by the Parquet batch: status ${st}`);
         const info = await writeBreaker.exec(() => pool.write(tb));
         catalog.add(info);
         if (!mirror) return;

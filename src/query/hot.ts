@@ -6,7 +6,7 @@
  */
 import { FLAG_BUYER_MAKER, type RowColumns } from "../model/row.ts";
 import type { SymbolTable } from "../model/symbols.ts";
-import { EXCHANGE_BINANCE, TABLE_BY_ID, type TableId, type TableName } from "../model/tables.ts";
+import { EXCHANGE_BINANCE, TABLE_BY_ID, Table, type TableId, type TableName } from "../model/tables.ts";
 
 export interface HotOptions {
   /** Rows kept per table and symbol (K2_QUERY_HOT_ROWS). */
@@ -22,6 +22,8 @@ export class HotRing {
   readonly eventUs: Float64Array;
   readonly recvUs: Float64Array;
   readonly dec: [BigInt64Array, BigInt64Array, BigInt64Array, BigInt64Array];
+  /** uint32 word views on dec (word 2i = low, 2i+1 = high): append copies words, not BigInts. */
+  readonly decw: [Uint32Array, Uint32Array, Uint32Array, Uint32Array];
   readonly flags: Uint8Array;
   head = 0;
   size = 0;
@@ -46,6 +48,7 @@ export class HotRing {
     this.eventUs = new Float64Array(capacity);
     this.recvUs = new Float64Array(capacity);
     this.dec = [0, 1, 2, 3].map(() => new BigInt64Array(capacity)) as HotRing["dec"];
+    this.decw = this.dec.map((d) => new Uint32Array(d.buffer)) as HotRing["decw"];
     this.flags = new Uint8Array(capacity);
   }
 
@@ -95,6 +98,8 @@ export class HotWindow {
   readonly #rings = new Map<number, HotRing>();
   readonly #symbols: SymbolTable;
   readonly #capacity: number;
+  #lastKey = -1;
+  #lastRing: HotRing | undefined;
 
   constructor(symbols: SymbolTable, opts: HotOptions) {
     if (!Number.isInteger(opts.rowsPerSymbol) || opts.rowsPerSymbol < 1)
@@ -103,24 +108,31 @@ export class HotWindow {
     this.#capacity = opts.rowsPerSymbol;
   }
 
-  /** Copy row `slot` of `cols` (any table) into its window. Called by the pipeline per accepted row. */
+  /**
+   * Copy row `slot` of `cols` (any table) into its window. Called by the pipeline per accepted row,
+   * so it keeps the last (table, symbol)'s ring at hand: rows come in runs of one stream.
+   */
   append(cols: RowColumns, slot: number): void {
     const kind = cols.kind[slot]! as TableId;
     const key = kind * 65_536 + cols.symbol_id[slot]!;
-    let ring = this.#rings.get(key);
+    let ring = key === this.#lastKey ? this.#lastRing! : this.#rings.get(key);
     if (!ring) {
       ring = new HotRing(this.#capacity);
       this.#rings.set(key, ring);
     }
+    this.#lastKey = key;
+    this.#lastRing = ring;
     const id = cols.id[slot]!;
-    if (id <= ring.newestId) {
+    const empty = ring.size === 0;
+    const newestId = ring.newestId;
+    if (id <= newestId) {
       ring.refused++;
       return;
     }
     // Trades order and filter on the exchange's trade time; quotes (no trade time) on event time.
-    const timeUs = TABLE_BY_ID[kind] === "quotes" ? cols.event_time_us[slot]! : cols.trade_time_us[slot]!;
-    if (ring.size === 0 || id !== ring.newestId + 1) ring.runStartId = id;
-    if (ring.size > 0 && timeUs < ring.newestTimeUs!) ring.timeSorted = false;
+    const timeUs = kind === Table.quotes ? cols.event_time_us[slot]! : cols.trade_time_us[slot]!;
+    if (empty || id !== newestId + 1) ring.runStartId = id;
+    if (!empty && timeUs < ring.newestTimeUs!) ring.timeSorted = false;
     let s: number;
     if (ring.size < ring.capacity) s = ring.at(ring.size++);
     else {
@@ -134,10 +146,18 @@ export class HotWindow {
     ring.timeUs[s] = timeUs;
     ring.eventUs[s] = cols.event_time_us[slot]!;
     ring.recvUs[s] = cols.recv_time_us[slot]!;
-    ring.dec[0][s] = cols.dec0[slot]!;
-    ring.dec[1][s] = cols.dec1[slot]!;
-    ring.dec[2][s] = cols.dec2[slot]!;
-    ring.dec[3][s] = cols.dec3[slot]!;
+    // Words, not BigInt64Array elements: a read of one makes a heap BigInt (see model/row.ts copyRow).
+    const w = ring.decw;
+    const s2 = s * 2;
+    const f2 = slot * 2;
+    w[0][s2] = cols.dec0w[f2]!;
+    w[0][s2 + 1] = cols.dec0w[f2 + 1]!;
+    w[1][s2] = cols.dec1w[f2]!;
+    w[1][s2 + 1] = cols.dec1w[f2 + 1]!;
+    w[2][s2] = cols.dec2w[f2]!;
+    w[2][s2 + 1] = cols.dec2w[f2 + 1]!;
+    w[3][s2] = cols.dec3w[f2]!;
+    w[3][s2 + 1] = cols.dec3w[f2 + 1]!;
     ring.flags[s] = cols.flags[slot]!;
   }
 

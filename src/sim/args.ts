@@ -35,6 +35,7 @@ const NUMERIC_FLAGS: Record<string, NumKey> = {
   "--rest-strikes": "restStrikesBeforeBan",
   "--rest-ban-ms": "restBanMs",
   "--backpressure-bytes": "backpressureLimitBytes",
+  "--pace-bytes": "paceBytes",
 };
 
 export const SIM_HELP = `Usage: bun run src/sim/main.ts [options]
@@ -69,6 +70,9 @@ Binance-compatible exchange simulator (WebSocket streams + REST + /admin) on one
   --rest-strikes N         requests tolerated during a 429 back-off before a 418 ban (default 2)
   --rest-ban-ms N          418 ban length (default 120000)
   --backpressure-bytes N   disconnect a client with this much unsent data (default 16777216)
+  --pace-bytes N           skip generation ticks while a client has more than N bytes unsent, so
+                           a max-rate market runs at its slowest reader's speed, lossless
+                           (default 0 = off; benchmarks only)
   --faults JSON            initial fault switches, same JSON as POST /admin/faults switches
   -h, --help               this text
 `;

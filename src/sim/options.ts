@@ -63,6 +63,12 @@ export interface SimOptions {
   restBanMs: number;
   /** Slow consumers past this many buffered bytes are disconnected, as Binance does. */
   backpressureLimitBytes: number;
+  /**
+   * 0 = off (Binance's behaviour). Otherwise generation skips a tick while any subscriber has more
+   * than this many bytes waiting unsent: the market then runs exactly as fast as its slowest
+   * reader drains, with nothing lost — what a max-rate benchmark needs (native-bench/e2e-throughput.ts).
+   */
+  paceBytes: number;
   faults: FaultSwitches;
 }
 
@@ -101,6 +107,7 @@ export const DEFAULT_SIM_OPTIONS: Readonly<SimOptions> = Object.freeze({
   restStrikesBeforeBan: 2,
   restBanMs: 120_000,
   backpressureLimitBytes: 16 * 1024 * 1024,
+  paceBytes: 0,
   faults: initialFaultSwitches(DAY_MS),
 });
 
@@ -136,6 +143,7 @@ const INT_RANGES: ReadonlyArray<readonly [IntKey, number, number]> = [
   ["restStrikesBeforeBan", 0, 1_000_000],
   ["restBanMs", 0, DAY_MS],
   ["backpressureLimitBytes", 1024, 2 ** 32 - 1],
+  ["paceBytes", 0, 2 ** 32 - 1],
 ];
 
 /** What callers pass: any subset of options, and any subset of the fault switches. */

@@ -252,7 +252,7 @@ export class SimEngine {
   }
 
   private tick(): void {
-    if (this.faults.paused) return;
+    if (this.faults.paused || this.readerBehind()) return;
     const nowUs = this.nowUs();
     const frames = new Map<string, StreamFrames>();
     const subscribed = (name: string) => (this.subscribers.get(name)?.size ?? 0) > 0;
@@ -270,6 +270,18 @@ export class SimEngine {
     // Stalled: generation (and so history and ground truth) goes on; sockets get nothing.
     if (this.faults.stall || frames.size === 0) return;
     sendTick(this.conns, frames, this.faults, this.stats, this.garbageRng);
+  }
+
+  /** With paceBytes on: some subscriber has more unsent bytes than that (the tick waits for it). */
+  private readerBehind(): boolean {
+    const limit = this.opts.paceBytes;
+    if (limit === 0) return false;
+    for (const ws of this.conns) {
+      if (ws.data.closing || ws.getBufferedAmount() <= limit) continue;
+      this.stats.ticksPaced++;
+      return true;
+    }
+    return false;
   }
 
   /**

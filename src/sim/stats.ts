@@ -14,6 +14,8 @@ export interface SimStatsSnapshot {
   refusedUpgrades: number;
   /** Auto-created symbols refused because maxSymbols was reached. */
   symbolsRefused: number;
+  /** Ticks skipped because a reader was behind (paceBytes on). */
+  ticksPaced: number;
   disconnects: { rateLimit: number; pongTimeout: number; lifetime: number; dropped: number };
   rest: { requests: number; status429: number; status418: number; status500: number; status400: number };
 }
@@ -27,6 +29,7 @@ export class SimStats {
   messagesReceived = 0;
   refusedUpgrades = 0;
   symbolsRefused = 0;
+  ticksPaced = 0;
   readonly disconnects = { rateLimit: 0, pongTimeout: 0, lifetime: 0, dropped: 0 };
   readonly rest = { requests: 0, status429: 0, status418: 0, status500: 0, status400: 0 };
 
@@ -50,6 +53,7 @@ export class SimStats {
       messagesReceived: this.messagesReceived,
       refusedUpgrades: this.refusedUpgrades,
       symbolsRefused: this.symbolsRefused,
+      ticksPaced: this.ticksPaced,
       disconnects: { ...this.disconnects },
       rest: { ...this.rest },
     };

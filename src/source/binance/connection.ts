@@ -70,9 +70,11 @@ export class StreamConnection {
     this.#ws = ws;
     // Text frames arrive as strings; binary as Buffer (binaryType "nodebuffer" in Bun).
     ws.onmessage = (ev) => {
-      const recv = nowUs();
+      // One clock read per frame serves both (nowUs() is the same expression).
+      const nowMs = performance.now();
+      const recv = Math.round((performance.timeOrigin + nowMs) * 1000);
       this.frames++;
-      this.lastFrameMs = performance.now();
+      this.lastFrameMs = nowMs;
       const d = ev.data;
       if (typeof d === "string") events.onFrame(d, recv, this);
       else events.onBinary(d instanceof Uint8Array ? d : new Uint8Array(d as ArrayBuffer), recv, this);

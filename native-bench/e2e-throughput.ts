@@ -1,0 +1,363 @@
+/**
+ * The whole durable path against the socket (issue 15 target 1), in one run: the simulator as its
+ * own process (src/sim/main.ts) at maximum rate, paced by its reader (--pace-bytes: a tick waits
+ * while the reader has unsent bytes, so nothing is dropped and the market runs exactly as fast as
+ * that reader drains), 10 symbols. Phases, each with a fresh simulator started the same way:
+ *   bare:  a Bun WebSocket client in its own process that only counts frames (the raw-receive limit)
+ *   k2:    a real K2 (default settings, WAL on), trade stream → rows visible in Parquet
+ *   all3:  the same K2 setup on trade + aggTrade + bookTicker at once → rows/s per table
+ * K2's rows are counted with DuckDB (an independent reader) and checked id by id against the
+ * simulator's ground truth: lost and duplicated per table. Rates are rows (frames) over the time
+ * from the market's resume to the last row visible (the last frame received).
+ * Also reported for K2: event-loop lag p99 (its /metrics, the worst 10 s window of the run), peak
+ * RSS, RSS at 60 s (with --seconds ≥ 60), ring refusals, socket pauses, reconnects.
+ *   bun run native-bench/e2e-throughput.ts [--seconds 20] [--symbols 10] [--phases bare,k2,all3]
+ *     [--per-tick 1000] [--tick-ms 5] [--cpu-prof DIR] [--json] [--logs]
+ */
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { DuckDBInstance } from "@duckdb/node-api";
+import type { TruthTable } from "../test/support/bounded-run.ts";
+import { startK2 } from "../test/support/k2-process.ts";
+import { startSimProcess } from "../test/support/sim-process.ts";
+import { numberFlag } from "./args.ts";
+import { compareStored, rangeCount, type TableCheck, truthRanges } from "./e2e-stored.ts";
+
+const argv = Bun.argv.slice(2);
+const HELP = `native-bench/e2e-throughput.ts — socket → rows visible in Parquet, K2 vs a bare client
+  --seconds N     market running time per phase (default 20)
+  --symbols N     symbols (default 10)
+  --phases LIST   comma-separated of bare,k2,all3 (default all three)
+  --per-tick N    simulator trades per symbol per tick (default 1000)
+  --tick-ms N     simulator tick (default 5)
+  --catch-up-s N  after the market pauses, wait at most N s for every row to be visible (default 180)
+  --cpu-prof DIR  K2 writes a CPU profile (.cpuprofile and .md) into DIR when it exits
+  --json          one JSON line
+  --logs          K2's warnings and errors on stderr`;
+if (argv.includes("--help")) {
+  console.log(HELP);
+  process.exit(0);
+}
+const SECONDS = numberFlag(argv, "--seconds", 20);
+const SYMBOL_COUNT = numberFlag(argv, "--symbols", 10);
+const PER_TICK = numberFlag(argv, "--per-tick", 1000);
+const TICK_MS = numberFlag(argv, "--tick-ms", 5);
+const PROF_DIR = argv.includes("--cpu-prof") ? argv[argv.indexOf("--cpu-prof") + 1] : undefined;
+const CATCH_UP_LIMIT_MS = numberFlag(argv, "--catch-up-s", 180) * 1000;
+const SYMBOLS = ["BTCUSDT", "ETHUSDT", "BNBUSDT", "SOLUSDT", "XRPUSDT", "ADAUSDT", "DOGEUSDT", "TRXUSDT"]
+  .concat(Array.from({ length: 64 }, (_, i) => `SYM${i}USDT`))
+  .slice(0, SYMBOL_COUNT);
+const STREAM_TABLE = { trade: "trades", aggTrade: "agg_trades", bookTicker: "quotes" } as const;
+type Stream = keyof typeof STREAM_TABLE;
+
+/** Same simulator for every phase: max rate, paced by its reader, nothing dropped, started paused. */
+function simArgs(streams: readonly Stream[]): string[] {
+  return [
+    "--symbols",
+    SYMBOLS.join(","),
+    "--no-auto-symbols",
+    "--rate",
+    "1e9",
+    "--max-trades-per-tick",
+    String(PER_TICK),
+    "--tick-ms",
+    String(TICK_MS),
+    "--pace-bytes",
+    String(1 << 20),
+    "--backpressure-bytes",
+    String(256 << 20),
+    "--seed",
+    "7",
+    ...(streams.includes("bookTicker") ? ["--record-quote-ids"] : []),
+    "--faults",
+    '{"paused":true}',
+  ];
+}
+
+/** The URL K2 itself subscribes with (combined streams, µs timestamps), for the bare client. */
+function streamUrl(wsUrl: string, streams: readonly Stream[]): string {
+  const names = SYMBOLS.flatMap((s) => streams.map((k) => `${s.toLowerCase()}@${k}`));
+  return `${wsUrl}/stream?streams=${names.join("/")}&timeUnit=MICROSECOND`;
+}
+
+/** Child process: count frames; report once the socket has been quiet for 1 s after the first. */
+async function bareClient(url: string): Promise<void> {
+  let frames = 0;
+  let lastAtMs = 0;
+  const ws = new WebSocket(url);
+  ws.onmessage = () => {
+    frames++;
+    lastAtMs = Date.now();
+  };
+  await new Promise<void>((r) => {
+    ws.onopen = () => r();
+  });
+  process.stdout.write("ready\n");
+  while (frames === 0 || Date.now() - lastAtMs < 1000) await Bun.sleep(50);
+  ws.close();
+  process.stdout.write(`${JSON.stringify({ frames, lastAtMs })}\n`);
+  process.exit(0);
+}
+
+async function bare() {
+  const streams: Stream[] = ["trade"];
+  const sim = await startSimProcess(simArgs(streams));
+  try {
+    const child = Bun.spawn(
+      [process.execPath, "run", import.meta.path, "--client", streamUrl(sim.wsUrl, streams)],
+      { stdout: "pipe", stderr: "inherit" },
+    );
+    const reader = child.stdout.getReader();
+    let out = "";
+    while (!out.includes("ready\n")) {
+      const c = await reader.read();
+      if (c.done) throw new Error(`bare client exited before connecting: ${out}`);
+      out += new TextDecoder().decode(c.value);
+    }
+    const cpu0 = procSample(child.pid)?.cpuS ?? 0;
+    const t0 = Date.now();
+    await sim.pause(false);
+    await Bun.sleep(SECONDS * 1000);
+    await sim.pause(true);
+    const st = await sim.stats();
+    const cpuS = (procSample(child.pid)?.cpuS ?? cpu0) - cpu0;
+    while (!out.includes("}\n")) {
+      const c = await reader.read();
+      if (c.done) break;
+      out += new TextDecoder().decode(c.value);
+    }
+    await child.exited;
+    const r = JSON.parse(out.slice(out.indexOf("{"))) as { frames: number; lastAtMs: number };
+    return {
+      frames: r.frames,
+      frames_sent: st.framesSent,
+      frames_per_s: Math.round(r.frames / ((r.lastAtMs - t0) / 1000)),
+      cpu_us_per_frame: Number(((cpuS * 1e6) / r.frames).toFixed(2)),
+      sim_ticks_paced: st.ticksPaced,
+    };
+  } finally {
+    await sim.stop();
+  }
+}
+
+/** CPU seconds (user + system) and RSS of a pid, from /proc. */
+function procSample(pid: number): { cpuS: number; rssMb: number } | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    const rss = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
+    return { cpuS: (Number(f[11]) + Number(f[12])) / 100, rssMb: Number(rss?.[1] ?? 0) / 1024 };
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * CPU seconds per thread name of a process (/proc/<pid>/task/*): K2's main thread (the socket,
+ * decode, WAL, ring, batcher, hot window) apart from the Parquet worker and the runtime's helpers.
+ */
+function threadCpu(pid: number): Map<string, number> {
+  const out = new Map<string, number>();
+  let tids: string[] = [];
+  try {
+    tids = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return out;
+  }
+  for (const tid of tids) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, "utf8");
+      const name = tid === String(pid) ? "main" : stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")"));
+      const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      out.set(name, (out.get(name) ?? 0) + (Number(f[11]) + Number(f[12])) / 100);
+    } catch {
+      // the thread ended between the listing and the read
+    }
+  }
+  return out;
+}
+
+/** Share of the CPU used between two threadCpu samples, per thread name (those above 1 %). */
+function threadShares(before: Map<string, number>, after: Map<string, number>): Record<string, number> {
+  const used = new Map<string, number>();
+  let total = 0;
+  for (const [name, s] of after) {
+    const d = s - (before.get(name) ?? 0);
+    used.set(name, d);
+    total += d;
+  }
+  const out: Record<string, number> = {};
+  for (const [name, d] of [...used].sort((a, b) => b[1] - a[1]))
+    if (total > 0 && d / total >= 0.01) out[name] = Number(((100 * d) / total).toFixed(1));
+  return out;
+}
+
+/** One value of K2's Prometheus text (unlabelled series, or summed over labels). */
+function metric(text: string, name: string): number {
+  let sum = 0;
+  let seen = false;
+  for (const line of text.split("\n")) {
+    if (!line.startsWith(name) || (line[name.length] !== " " && line[name.length] !== "{")) continue;
+    sum += Number(line.slice(line.lastIndexOf(" ") + 1));
+    seen = true;
+  }
+  return seen ? sum : Number.NaN;
+}
+
+/** Rows visible in Parquet, from file metadata (cheap enough to poll while K2 catches up). */
+async function visibleRows(dir: string, tables: readonly string[]): Promise<number> {
+  const db = await DuckDBInstance.create(":memory:", { threads: "1" });
+  const conn = await db.connect();
+  let n = 0;
+  try {
+    for (const t of tables) {
+      const glob = join(dir, t, "*", "*", "*.parquet");
+      const r = await conn
+        .runAndReadAll(`SELECT count(*) AS n FROM read_parquet('${glob}', hive_partitioning = true)`)
+        .catch(() => undefined);
+      n += Number(r?.getRowObjectsJS()[0]?.n ?? 0);
+    }
+  } finally {
+    conn.closeSync();
+    db.closeSync();
+  }
+  return n;
+}
+
+async function k2Phase(streams: readonly Stream[]) {
+  const tables: TruthTable[] = streams.map((s) => STREAM_TABLE[s]);
+  const sim = await startSimProcess(simArgs(streams));
+  const k = await startK2(
+    {
+      K2_SOURCE: "binance",
+      K2_BINANCE_WS_URL: sim.wsUrl,
+      K2_BINANCE_REST_URL: sim.restUrl,
+      K2_SYMBOLS: SYMBOLS.join(","),
+      K2_STREAMS: streams.join(","),
+      K2_CONNECT_MIN_INTERVAL_MS: "0",
+      // Bun reads extra CLI flags from BUN_OPTIONS: K2 writes a CPU profile (markdown too) on exit.
+      ...(PROF_DIR ? { BUN_OPTIONS: `--cpu-prof --cpu-prof-md --cpu-prof-dir=${PROF_DIR}` } : {}),
+    },
+    30_000,
+  );
+  try {
+    const deadline = Date.now() + 15_000;
+    while ((await sim.stats()).connections < 1 && Date.now() < deadline) await Bun.sleep(20);
+    const pid = k.proc.pid;
+    const cpu0 = procSample(pid)?.cpuS ?? 0;
+    const threads0 = threadCpu(pid);
+    let peakRss = 0;
+    let rssAt60: number | undefined;
+    let lagP99 = 0;
+    let worstLevel = 0;
+    let lastMetrics = "";
+    const t0 = Date.now();
+    const sampler = setInterval(async () => {
+      const s = procSample(pid);
+      if (s) {
+        peakRss = Math.max(peakRss, s.rssMb);
+        if (rssAt60 === undefined && Date.now() - t0 >= 60_000) rssAt60 = s.rssMb;
+      }
+      const m = await fetch(`${k.url}/metrics`)
+        .then((r) => r.text())
+        .catch(() => "");
+      if (!m) return;
+      lastMetrics = m;
+      const p99 = metric(m, "nodejs_eventloop_lag_p99_seconds");
+      if (Number.isFinite(p99)) lagP99 = Math.max(lagP99, p99 * 1000);
+      const level = metric(m, "k2_degradation_level");
+      if (Number.isFinite(level)) worstLevel = Math.max(worstLevel, level);
+    }, 1000);
+    await sim.pause(false);
+    await Bun.sleep(SECONDS * 1000);
+    await sim.pause(true);
+    const st = await sim.stats();
+    const gt = await sim.groundTruth();
+    let want = 0;
+    for (const t of tables) for (const s of SYMBOLS) want += rangeCount(truthRanges(gt, t, s));
+    const end = Date.now() + CATCH_UP_LIMIT_MS;
+    let visibleAt = 0;
+    let reportedAt = Date.now();
+    while (Date.now() < end) {
+      const seen = await visibleRows(k.dataDir, tables);
+      if (seen >= want) {
+        visibleAt = Date.now();
+        break;
+      }
+      if (Date.now() - reportedAt >= 10_000) {
+        reportedAt = Date.now();
+        console.error(`catching up: ${seen} of ${want} rows visible`);
+      }
+      await Bun.sleep(200);
+    }
+    clearInterval(sampler);
+    const cpuS = (procSample(pid)?.cpuS ?? cpu0) - cpu0;
+    const threads = threadShares(threads0, threadCpu(pid));
+    const check = await compareStored(k.dataDir, gt, SYMBOLS, tables);
+    const elapsedS = ((visibleAt || Date.now()) - t0) / 1000;
+    const perTable: Record<string, TableCheck & { rows_per_s: number }> = {};
+    for (const [t, c] of Object.entries(check))
+      perTable[t] = { ...c, rows_per_s: Math.round(c.truth / elapsedS) };
+    return {
+      streams: streams.join(","),
+      caught_up: visibleAt > 0,
+      rows: want,
+      rows_per_s: Math.round(want / elapsedS),
+      frames_sent: st.framesSent,
+      catch_up_s: Number((elapsedS - SECONDS).toFixed(1)),
+      tables: perTable,
+      lag_p99_ms: Number(lagP99.toFixed(1)),
+      peak_rss_mb: Math.round(peakRss),
+      rss_at_60s_mb: rssAt60 === undefined ? null : Math.round(rssAt60),
+      cpu_cores: Number((cpuS / elapsedS).toFixed(2)),
+      // CPU time per row: what the path costs, less sensitive than rows/s to a busy shared machine.
+      cpu_us_per_row: Number(((cpuS * 1e6) / want).toFixed(2)),
+      cpu_percent_by_thread: threads,
+      // At degradation CIRCUIT_BREAK (lag p99 ≥ 1 s) K2 sheds rows into gaps for REST repair;
+      // more than the simulator's REST history holds can never come back (lost).
+      worst_degradation_level: worstLevel,
+      rows_shed: metric(lastMetrics, "k2_rows_shed_total"),
+      gap_ids_pending: metric(lastMetrics, 'k2_gap_ids{state="pending"}'),
+      ring_refused: metric(lastMetrics, "k2_ring_refused_total"),
+      socket_pauses: metric(lastMetrics, "k2_backpressure_pauses_total"),
+      reconnects: metric(lastMetrics, "k2_reconnects_total"),
+      sim_ticks_paced: st.ticksPaced,
+    };
+  } finally {
+    if (argv.includes("--logs"))
+      console.error(
+        k
+          .logs()
+          .split("\n")
+          .filter((l) => /"level":(40|50|60)/.test(l))
+          .slice(0, 40)
+          .join("\n"),
+      );
+    await k.stop();
+    k.cleanup();
+    await sim.stop();
+  }
+}
+
+async function main(): Promise<void> {
+  const ci = argv.indexOf("--client");
+  if (ci >= 0) return bareClient(argv[ci + 1]!);
+  const pi = argv.indexOf("--phases");
+  const phases = (pi >= 0 ? argv[pi + 1]! : "bare,k2,all3").split(",");
+  const result: Record<string, unknown> = { seconds: SECONDS, symbols: SYMBOL_COUNT };
+  const b = phases.includes("bare") ? await bare() : undefined;
+  const k = phases.includes("k2") ? await k2Phase(["trade"]) : undefined;
+  const a = phases.includes("all3") ? await k2Phase(["trade", "aggTrade", "bookTicker"]) : undefined;
+  if (b) result.bare = b;
+  if (k) result.k2 = k;
+  if (b && k) {
+    result.ratio_k2_to_bare = Number((k.rows_per_s / b.frames_per_s).toFixed(3));
+    // The same comparison in CPU time per message (bare client's cost / K2's cost).
+    result.cpu_ratio_k2_to_bare = Number((b.cpu_us_per_frame / k.cpu_us_per_row).toFixed(3));
+  }
+  if (a) result.all3 = a;
+  if (argv.includes("--json")) return void console.log(JSON.stringify(result));
+  console.log(JSON.stringify(result, null, 2));
+}
+
+await main();
