@@ -57,11 +57,22 @@ export function parseChecksumFile(text: string, zipName: string, url: string): s
   return m[1]!.toLowerCase();
 }
 
-export async function fetchVerifiedZip(file: ArchiveFile, opts: FetchOptions): Promise<VerifiedZip> {
-  const zipName = `${archiveBaseName(file)}.zip`;
+/**
+ * The SHA-256 the file's CHECKSUM file gives (a few bytes: a backfill asks it first to skip a file
+ * it already landed with the same checksum; a replaced file gets a new one).
+ */
+export async function fetchChecksum(file: ArchiveFile, opts: FetchOptions): Promise<string> {
   const sumUrl = archiveUrl(opts.root, archiveChecksumPath(file));
+  return parseChecksumFile(
+    await (await get(sumUrl, opts.signal)).text(),
+    `${archiveBaseName(file)}.zip`,
+    sumUrl,
+  );
+}
+
+export async function fetchVerifiedZip(file: ArchiveFile, opts: FetchOptions): Promise<VerifiedZip> {
   const url = archiveUrl(opts.root, archiveZipPath(file));
-  const want = parseChecksumFile(await (await get(sumUrl, opts.signal)).text(), zipName, sumUrl);
+  const want = await fetchChecksum(file, opts);
   const res = await get(url, opts.signal);
   const max = opts.maxZipBytes ?? ARCHIVE_MAX_ZIP_BYTES;
   const declared = Number(res.headers.get("content-length") ?? 0);

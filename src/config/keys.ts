@@ -108,6 +108,13 @@ export const KEYS = {
     default: "https://data-api.binance.vision",
     parse: url(["http", "https"]),
   },
+  archiveUrl: {
+    env: "K2_ARCHIVE_URL",
+    unit: "URL",
+    description: "root of Binance's public data archive (k2 backfill downloads daily zips below it)",
+    default: "https://data.binance.vision",
+    parse: url(["http", "https"]),
+  },
   logLevel: {
     env: "K2_LOG_LEVEL",
     unit: "level",
