@@ -1,6 +1,6 @@
 /**
  * `k2 backfill` as its own process, killed with SIGKILL in the middle of a run, then run again:
- * while it was dead no half-written file was visible and no id stored twice; the second run
+ * (one archive file landed, the next half staged) while it was dead no half-written file was visible and no id stored twice; the second run
  * finishes the rest (skipping what landed) and every row is stored exactly once.
  */
 import { afterAll, beforeAll, expect, test } from "bun:test";
@@ -48,7 +48,7 @@ const ARGS = [
   "--concurrency",
   "1",
   "--batch-rows",
-  "1000",
+  "500",
 ];
 
 function spawnBackfill(dataDir: string, root: string) {
@@ -84,9 +84,14 @@ test("SIGKILL mid-run, then a re-run: nothing half-written was visible, every ro
         err += new TextDecoder().decode(c.value);
       }
     })();
-    await waitUntil(() => /: landed /.test(err), 20_000, "a file landed", {
-      detail: () => err,
-    });
+    // Kill it while an archive file is half read: one file landed, the next has staged files.
+    const staging = join(dataDir, STATE_DIR, "staging");
+    await waitUntil(
+      () => /: landed /.test(err) && filesUnder(staging).some((f) => f.endsWith(".parquet")),
+      20_000,
+      "a file landed and the next one half staged",
+      { detail: () => err, everyMs: 1 },
+    );
     p.kill("SIGKILL");
     await p.exited;
     expect(err).not.toMatch(/k2 backfill: \d+ landed/); // killed before its summary: mid-run
