@@ -3,6 +3,7 @@
  * files at once, one writer pool (a worker per concurrent file, at most the pool's bound)
  * writing into the staging folder, and a report per file as it finishes.
  */
+import { BACKFILL_WRITER } from "../catalog/index.ts";
 import { ParquetWriterPool } from "../sink/parquet/index.ts";
 import { backfillFile, type FileOutcome } from "./file.ts";
 import type { BackfillJob } from "./plan.ts";
@@ -42,8 +43,9 @@ export async function runBackfill(o: RunOptions): Promise<RunSummary> {
   const pool = await ParquetWriterPool.start({
     dataDir: state.stagingDir,
     workers: Math.min(MAX_WORKERS, o.concurrency),
-    // A writer tag in every name: no backfill file can ever take the name of a live one.
-    writer: "backfill",
+    // A writer tag in every name: no backfill file can take a live one's name, and the running
+    // owner adopts files by it (catalog/adopt.ts).
+    writer: BACKFILL_WRITER,
     maxInFlight: 16,
     ...(o.zstdLevel === undefined ? {} : { zstdLevel: o.zstdLevel }),
   });
