@@ -25,6 +25,7 @@ import {
   AppendStatus,
   appendRow,
   createBatch,
+  dateOfDay,
   dayOfUs,
   type ParquetWriterPool,
   type TableBatch,
@@ -37,7 +38,7 @@ import { storedIdsNearDay } from "./stored.ts";
 /** Rows the CSV parser hands on at once. */
 const PARSE_SLOTS = 8192;
 /** Staged Parquet writes one archive file may have in flight: bounds its memory to this many batches + 1. */
-const WRITES_IN_FLIGHT = 2;
+export const WRITES_IN_FLIGHT = 2;
 
 export interface BackfillContext {
   readonly dataDir: string;
@@ -48,8 +49,43 @@ export interface BackfillContext {
   readonly state: BackfillState;
   /** Rows per staged Parquet file. */
   readonly batchRows: number;
+  /** Batches shared by the run's files. */
+  readonly batches: BatchPool;
   /** Rows parsed, as they are parsed (for the progress bar). */
   readonly onRows?: (n: number) => void;
+}
+
+/**
+ * Batches whose writes finished, for the next file of the run: a batch's columns are ~25 MB at
+ * the default size and zeroed when allocated, which a new allocation per file showed as ~10 %
+ * of the main thread in native-bench/backfill.ts. Bounded: a batch beyond `max` is dropped.
+ */
+export class BatchPool {
+  readonly #free: TableBatch[] = [];
+  constructor(readonly max: number) {}
+
+  /** A batch for (table, symbol, day) of `capacity` rows, reused when one fits. */
+  take(job: BackfillJob, day: number, capacity: number): TableBatch {
+    const i = this.#free.findIndex((b) => b.table === job.table && b.capacity === capacity);
+    if (i < 0)
+      return createBatch({ table: job.table, symbol: job.symbol, symbolId: job.symbolId, day }, capacity);
+    const b = this.#free.splice(i, 1)[0]!;
+    // Same table and size: the columns fit; only the key changes (createBatch's fields, re-set).
+    return {
+      ...b,
+      symbol: job.symbol,
+      symbolId: job.symbolId,
+      date: dateOfDay(day),
+      dayStartUs: day * US_PER_DAY,
+      dayEndUs: (day + 1) * US_PER_DAY,
+      rows: 0,
+      writing: false,
+    };
+  }
+
+  give(b: TableBatch): void {
+    if (!b.writing && this.#free.length < this.max) this.#free.push(b);
+  }
 }
 
 export type FileStatus = "landed" | "already_landed" | "failed";
@@ -162,7 +198,6 @@ export async function backfillFile(job: BackfillJob, ctx: BackfillContext): Prom
 class StagedWriter {
   rows = 0;
   readonly #open = new Map<number, TableBatch>();
-  readonly #free: TableBatch[] = [];
   readonly #inFlight = new Set<Promise<void>>();
   #error: unknown;
 
@@ -205,12 +240,7 @@ class StagedWriter {
   }
 
   #take(day: number): TableBatch {
-    const j = this.job;
-    const reuse = this.#free.pop();
-    const b =
-      reuse && reuse.dayStartUs === day * US_PER_DAY
-        ? reuse
-        : createBatch({ table: j.table, symbol: j.symbol, symbolId: j.symbolId, day }, this.ctx.batchRows);
+    const b = this.ctx.batches.take(this.job, day, this.ctx.batchRows);
     this.#open.set(day, b);
     return b;
   }
@@ -221,7 +251,7 @@ class StagedWriter {
     const p = this.ctx.pool.write(b).then(
       (info) => {
         this.staged.push(info.path);
-        this.#free.push(b);
+        this.ctx.batches.give(b);
       },
       (e: unknown) => {
         this.#error ??= e;

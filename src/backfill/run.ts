@@ -5,7 +5,7 @@
  */
 import { BACKFILL_WRITER } from "../catalog/index.ts";
 import { ParquetWriterPool } from "../sink/parquet/index.ts";
-import { backfillFile, type FileOutcome } from "./file.ts";
+import { BatchPool, backfillFile, type FileOutcome, WRITES_IN_FLIGHT } from "./file.ts";
 import type { BackfillJob } from "./plan.ts";
 import { BackfillState } from "./state.ts";
 
@@ -58,6 +58,7 @@ export async function runBackfill(o: RunOptions): Promise<RunSummary> {
       pool,
       state,
       batchRows: o.batchRows ?? BACKFILL_BATCH_ROWS,
+      batches: new BatchPool(o.concurrency * (WRITES_IN_FLIGHT + 1)),
       ...(o.onRows ? { onRows: o.onRows } : {}),
     };
     const lane = async () => {
