@@ -16,5 +16,6 @@ export {
 } from "./plan.ts";
 export { fileLine, Progress } from "./progress.ts";
 export { BACKFILL_BATCH_ROWS, type RunOptions, type RunSummary, runBackfill } from "./run.ts";
+export { BatchPool, type StageResult, stageFile } from "./stage.ts";
 export { BackfillLockedError, BackfillState, STATE_DIR } from "./state.ts";
 export { StoredIds, storedIdsNearDay } from "./stored.ts";

@@ -60,13 +60,23 @@ export async function storedLines(
   }
   const id = table === "trades" ? "trade_id" : "agg_trade_id";
   const extra = table === "trades" ? "" : ` || ',' || first_trade_id || ',' || last_trade_id`;
-  try {
-    const r = await duck.conn.runAndReadAll(
-      `SELECT ${id} || ',' || price::VARCHAR || ',' || quantity::VARCHAR || ',' || epoch_us(trade_time_us)
+  const sql = `SELECT ${id} || ',' || price::VARCHAR || ',' || quantity::VARCHAR || ',' || epoch_us(trade_time_us)
           || ',' || CASE WHEN is_buyer_maker THEN 'True' ELSE 'False' END${extra} AS line, ${id} AS id
        FROM read_parquet('${join(dir, "*", "*", "*.parquet")}', hive_partitioning = true)
-       WHERE symbol = '${symbol}' ORDER BY ${id}`,
-    );
+       WHERE symbol = '${symbol}' ORDER BY ${id}`;
+  const conn = duck.conn;
+  // A running K2's compaction may delete a file between DuckDB's glob and its open: read again
+  // (bounded); any other error (a partial or corrupt file) fails the caller at once.
+  const read = async (attempt: number): Promise<Awaited<ReturnType<typeof conn.runAndReadAll>>> => {
+    try {
+      return await conn.runAndReadAll(sql);
+    } catch (e) {
+      if (attempt >= 5 || !/Cannot open file .*No such file or directory/.test(String(e))) throw e;
+      return read(attempt + 1);
+    }
+  };
+  try {
+    const r = await read(1);
     const rows = r.getRowObjectsJS();
     const lines = rows.map((x) => String(x.line));
     return { lines, rows: lines.length, distinct: new Set(rows.map((x) => x.id)).size };
