@@ -44,10 +44,14 @@ export class Progress {
     if (now - this.#lastDraw >= REDRAW_MS) this.draw(now);
   }
 
-  /** A file finished: its line above the bar, then the bar again. */
-  file(line: string): void {
+  /**
+   * A file finished: the bar is cleared, `print` writes the file's line (to stderr, which on a
+   * terminal shares the screen), then the bar is drawn again below it.
+   */
+  file(print: () => void): void {
     this.#done++;
-    this.write(`\r\x1b[2K${line}\n`);
+    this.write("\r\x1b[2K");
+    print();
     this.draw(performance.now());
   }
 

@@ -43,9 +43,8 @@ export async function runBackfillCli(argv: readonly string[], io: BackfillIo): P
       batchRows: args.batchRows,
       ...(bar ? { onRows: (n: number) => bar.rows(n) } : {}),
       onFile: (o) => {
-        // On a terminal the line goes above the bar (stdout); stderr always gets it.
-        if (bar) bar.file(fileLine(o));
-        io.error(fileLine(o));
+        if (bar) bar.file(() => io.error(fileLine(o)));
+        else io.error(fileLine(o));
       },
     });
     bar?.end();
