@@ -102,7 +102,7 @@ async function* inflateRaw(data: Uint8Array): AsyncGenerator<Uint8Array> {
  * order. Rejects with corrupt_zip when the container or the stream is broken, ends early, or its
  * CRC-32/size differ; errors thrown by `onData` (a malformed CSV line) pass through unchanged.
  * When `onData` returns a promise it is awaited before the next chunk: a consumer whose writes
- * fall behind (a backfill's Parquet writer) holds the inflater back instead of buffering rows.
+ * fall behind holds the inflater back instead of buffering rows.
  * Resolves to the CSV byte count.
  */
 export async function inflateZip(
