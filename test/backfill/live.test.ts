@@ -19,7 +19,7 @@ beforeAll(async () => {
     symbols: ["BTCUSDT"],
     startTimeMs: Date.UTC(2025, 0, 2, 6),
     archiveDays: 2,
-    archiveRatePerSec: 0.05,
+    archiveRatePerSec: 0.02,
     ratePerSec: 20,
     startTradeId: 1,
     startAggId: 1,
