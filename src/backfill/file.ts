@@ -75,7 +75,15 @@ export async function backfillFile(job: BackfillJob, ctx: BackfillContext): Prom
   }
   try {
     ctx.state.commit(r.staged);
-    ctx.state.noteLanded({ path, sha256: r.sha256, rows: r.rows, written: r.written });
+    ctx.state.noteLanded({
+      table: job.table,
+      symbol: job.symbol,
+      date: job.date,
+      path,
+      sha256: r.sha256,
+      rows: r.rows,
+      written: r.written,
+    });
   } catch (e) {
     return failed(e as Error, r.sha256);
   }

@@ -4,7 +4,8 @@
  *   lock          the running backfill's pid: one backfill per data folder at a time
  *   staging/      Parquet files of archive files still being read, in the same Hive layout;
  *                 moved into the data folder only once their archive file was read to its end
- *   landed.jsonl  one line per archive file that landed: {path, sha256, rows, written}
+ *   landed.jsonl  one line per archive file that landed: {table, symbol, date, path, sha256, rows,
+ *                 written}; the running owner reads it to adopt the files (catalog/adopt.ts)
  * A run that was killed leaves staging/ behind: the next run deletes it (nothing in it was
  * visible) and reads those archive files again; the stored-id check keeps that exactly once.
  */
@@ -21,11 +22,18 @@ import {
   writeSync,
 } from "node:fs";
 import { dirname, join, relative } from "node:path";
+import { BACKFILL_DIR, BACKFILL_JOURNAL } from "../catalog/index.ts";
+import type { TableName } from "../model/index.ts";
 import { fsyncDirSync } from "../sink/errno.ts";
 
-export const STATE_DIR = ".backfill";
+/** The folder and journal names are the hand-over contract with the owner (catalog/adopt.ts). */
+export const STATE_DIR = BACKFILL_DIR;
 
 export interface Landed {
+  /** The partition the owner lists to adopt the file's Parquet files (catalog/adopt.ts). */
+  readonly table: TableName;
+  readonly symbol: string;
+  readonly date: string;
   readonly path: string;
   readonly sha256: string;
   readonly rows: number;
@@ -45,7 +53,7 @@ export class BackfillState {
   private constructor(readonly dataDir: string) {
     this.dir = join(dataDir, STATE_DIR);
     this.stagingDir = join(this.dir, "staging");
-    this.#landedPath = join(this.dir, "landed.jsonl");
+    this.#landedPath = join(this.dir, BACKFILL_JOURNAL);
     this.#lockPath = join(this.dir, "lock");
   }
 

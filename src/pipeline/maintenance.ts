@@ -5,8 +5,8 @@
  * K2_MAINTENANCE_INTERVAL_MS; a hand-over pauses it so two processes never compact one folder.
  */
 import {
-  adoptBackfillFiles,
   applyRetention,
+  BackfillAdopter,
   type Catalog,
   compactClosedPartitions,
   compactSmallFiles,
@@ -37,11 +37,11 @@ export interface MaintenanceDeps {
 
 export function openMaintenance(d: MaintenanceDeps) {
   const { config, catalog, mirror, log } = d;
-  const adopted = new Set<string>();
+  const adopter = d.adoptBackfill ? new BackfillAdopter(catalog, config.dataDir) : undefined;
   const compactAndRetain = async () => {
     const deps = { catalog, pool: d.pool };
-    if (d.adoptBackfill) {
-      const files = await adoptBackfillFiles(catalog, config.dataDir, adopted);
+    if (adopter) {
+      const files = await adopter.pass();
       if (files.length > 0)
         log.info(
           { files: files.length, rows: files.reduce((n, f) => n + f.rows, 0) },
