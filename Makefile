@@ -19,7 +19,7 @@ IMAGE ?= k2:dev
 
 .PHONY: help bootstrap chromium start demo demo-cluster test test-pr test-pr-full ci-all test-operational test-unit test-integration test-shard lint format typecheck bench bench-doc clean \
 	coverage audit config-doc docker-build chaos-smoke soak-smoke perf-gate test-soak-1h test-soak-24h test-chaos bench-e2e \
-	nats-server test-long test-cluster bench-cluster bench-nats
+	nats-server test-long test-cluster bench-cluster bench-nats bench-backfill
 
 # Variables a help line may mention as $(NAME): help prints their values, not their names.
 HELP_VARS := BUN_VERSION IMAGE SHARD DEMO_DATA_DIR
@@ -165,6 +165,9 @@ nats-server: ## install nats-server from Debian apt when missing (the NATS tests
 
 bench-nats: bootstrap nats-server ## JetStream design measurement: one msg per row vs batched, 2 publishers, 3-node R3 (docs/SCALING.md)
 	"$(BUN)" run native-bench/nats-design.ts $(ARGS)
+
+bench-backfill: bootstrap ## k2 backfill from local archive zips → visible Parquet vs DuckDB read_csv → COPY parquet zstd, same threads, same run (ARGS=--rows N --concurrency N)
+	"$(BUN)" run native-bench/backfill.ts $(ARGS)
 
 bench-doc: bootstrap ## run every benchmark and regenerate docs/BENCHMARKS.md (~10 min; --quick: make bench-doc ARGS=--quick)
 	"$(BUN)" run scripts/bench-doc.ts $(ARGS)

@@ -26,15 +26,9 @@ import { parseArgs } from "node:util";
 import { inflateRawSync } from "node:zlib";
 import { DuckDBInstance } from "@duckdb/node-api";
 import { Unzip, UnzipInflate, unzipSync, zipSync } from "fflate";
-import {
-  ArchiveCsvParser,
-  type ArchiveFile,
-  archiveCsvName,
-  archiveTimeFromUs,
-  periodStartMs,
-  readArchiveZip,
-} from "../src/archive/index.ts";
-import { allocRowColumns, formatDecimal, parseDecimal } from "../src/model/index.ts";
+import { ArchiveCsvParser, type ArchiveFile, archiveCsvName, readArchiveZip } from "../src/archive/index.ts";
+import { allocRowColumns, parseDecimal } from "../src/model/index.ts";
+import { tradesCsv } from "./archive-data.ts";
 
 const { values: args } = parseArgs({
   options: {
@@ -52,24 +46,6 @@ const ROWS = Number(args.rows);
 const FILES = Number(args.files);
 const ROUNDS = Number(args.rounds);
 const DATES = ["2024-12-30", "2024-12-31", "2025-01-01", "2025-01-02"];
-
-/** One day of BTCUSDT-like trades: ids +1, price walking on a 0.01 tick, 8-decimal text. */
-function tradesCsv(date: string, firstId: number, n: number): string {
-  const dayMs = periodStartMs(date);
-  const parts: string[] = [];
-  let price = 9_300_000_000_000n;
-  let seed = firstId;
-  for (let i = 0; i < n; i++) {
-    seed = (seed * 1_103_515_245 + 12_345) % 2_147_483_648;
-    price += BigInt((seed % 5) - 2) * 1_000_000n;
-    const qty = BigInt(1000 + (seed % 2_000_000));
-    const us = dayMs * 1000 + Math.floor((i * 86_400_000_000) / n) + (seed % 1000);
-    parts.push(
-      `${firstId + i},${formatDecimal(price)},${formatDecimal(qty)},${formatDecimal((price * qty) / 100_000_000n)},${archiveTimeFromUs(us, dayMs)},${seed % 2 === 0 ? "True" : "False"},True\n`,
-    );
-  }
-  return parts.join("");
-}
 
 const dir = mkdtempSync(join(tmpdir(), "k2-archive-bench-"));
 const files: Array<{ file: ArchiveFile; path: string; csvPath: string; rows: number }> = [];

@@ -42,6 +42,11 @@ if (Bun.argv[2] === "dlq") {
   const { dlqMain } = await import("./cli/index.ts");
   process.exit(await dlqMain(Bun.argv.slice(3), process.env));
 }
+// `k2 backfill ...` loads past days from the public archive as its own process (src/cli/backfill.ts).
+if (Bun.argv[2] === "backfill") {
+  const { backfillMain } = await import("./cli/index.ts");
+  process.exit(await backfillMain(Bun.argv.slice(3), process.env));
+}
 
 function loadOrExit() {
   try {

@@ -1,13 +1,13 @@
 /**
  * Binance's public data archive (data.binance.vision): path scheme, verified download, streaming
- * unzip and CSV → rows. Imports only model/. Issue 17's backfill builds on this; the wiring
- * (CLI, storage, ledger) is not here yet.
+ * unzip and CSV → rows. Imports only model/. The backfill (src/backfill/) builds on this.
  */
 export { ArchiveCsvParser, type CsvOutput, MAX_LINE_BYTES } from "./csv.ts";
 export { ArchiveError, type ArchiveErrorKind } from "./errors.ts";
 export {
   ARCHIVE_MAX_ZIP_BYTES,
   type FetchOptions,
+  fetchChecksum,
   fetchVerifiedZip,
   parseChecksumFile,
   type VerifiedZip,

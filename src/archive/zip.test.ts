@@ -10,7 +10,9 @@ const good = zipSync({ "a.csv": csv });
 
 async function inflate(zip: Uint8Array, name = "a.csv"): Promise<{ text: string; size: number }> {
   const parts: Uint8Array[] = [];
-  const size = await inflateZip(zip, name, "a.zip", (c) => parts.push(c.slice()));
+  const size = await inflateZip(zip, name, "a.zip", (c) => {
+    parts.push(c.slice());
+  });
   return { text: Buffer.concat(parts).toString(), size };
 }
 

@@ -101,27 +101,29 @@ async function* inflateRaw(data: Uint8Array): AsyncGenerator<Uint8Array> {
  * Inflate the zip's one file named `expectName`, handing each decompressed chunk to `onData` in
  * order. Rejects with corrupt_zip when the container or the stream is broken, ends early, or its
  * CRC-32/size differ; errors thrown by `onData` (a malformed CSV line) pass through unchanged.
+ * When `onData` returns a promise it is awaited before the next chunk: a consumer whose writes
+ * fall behind holds the inflater back instead of buffering rows.
  * Resolves to the CSV byte count.
  */
 export async function inflateZip(
   zip: Uint8Array,
   expectName: string,
   label: string,
-  onData: (chunk: Uint8Array) => void,
+  onData: (chunk: Uint8Array) => void | Promise<void>,
 ): Promise<number> {
   const entry = zipEntry(zip, label);
   if (entry.name !== expectName) throw corrupt(label, `holds '${entry.name}', expected '${expectName}'`);
   const data = zip.subarray(entry.dataOffset, entry.dataOffset + entry.compressedSize);
   let size = 0;
   let crc = 0;
-  const take = (chunk: Uint8Array): void => {
+  const take = (chunk: Uint8Array): void | Promise<void> => {
     size += chunk.length;
     if (size > entry.size) throw corrupt(label, `inflates past the ${entry.size} bytes its directory gives`);
     crc = Bun.hash.crc32(chunk, crc);
-    onData(chunk);
+    return onData(chunk);
   };
   if (entry.method === STORED) {
-    for (let off = 0; off < data.length; off += PUSH_BYTES) take(data.subarray(off, off + PUSH_BYTES));
+    for (let off = 0; off < data.length; off += PUSH_BYTES) await take(data.subarray(off, off + PUSH_BYTES));
   } else if (entry.method === DEFLATED) {
     const chunks = inflateRaw(data);
     for (;;) {
@@ -133,7 +135,8 @@ export async function inflateZip(
       }
       if (next.done) break;
       try {
-        take(next.value);
+        const waiting = take(next.value);
+        if (waiting) await waiting;
       } catch (e) {
         await chunks.return(undefined);
         throw e;

@@ -113,7 +113,7 @@ export const KEYS = {
     env: "K2_ARCHIVE_URL",
     unit: "URL",
     description:
-      "Binance public data archive root (daily zips + CHECKSUM files) that certificates compare with",
+      "root of Binance's public data archive (daily zips + CHECKSUM files): k2 backfill downloads from it, certificates compare with it",
     default: "https://data.binance.vision",
     parse: url(["http", "https"]),
   },

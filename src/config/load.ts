@@ -95,6 +95,7 @@ export function helpText(): string {
     "  k2 query <command> [flags]   query a running K2 (k2 query --help)",
     "  k2 dlq stats|export|replay   read the dead-letter queue offline (k2 dlq --help)",
     "  k2 verify --date YYYY-MM-DD  completeness certificates of a day (k2 verify --help)",
+    "  k2 backfill --symbols ...    load past days from Binance's public archive (k2 backfill --help)",
     "  k2 help | --help | -h        this text",
     "  k2 --version | -V            the version",
     "  (from a clone: bun run k2 ...)",

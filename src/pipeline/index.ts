@@ -153,6 +153,7 @@ export async function buildPipeline(
     pool: storage.pool,
     mirror: storage.mirror,
     degradation,
+    adoptBackfill: true,
   });
   const replay = await ingest.recover(handed?.openGaps ?? []);
 

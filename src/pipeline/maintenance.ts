@@ -1,11 +1,12 @@
 /**
- * The maintenance subsystem: merge small files (today's partitions: only the small ones), then
+ * The maintenance subsystem: adopt the files `k2 backfill` committed (catalog/adopt.ts), merge small files (today's partitions: only the small ones), then
  * closed days, then retention (paused at high degradation levels); then the object store is made
  * to match the catalog (merged files uploaded, retired ones deleted). One job at a time, every
  * K2_MAINTENANCE_INTERVAL_MS; a hand-over pauses it so two processes never compact one folder.
  */
 import {
   applyRetention,
+  BackfillAdopter,
   type Catalog,
   compactClosedPartitions,
   compactSmallFiles,
@@ -30,12 +31,23 @@ export interface MaintenanceDeps {
   readonly retiredGraceMs?: number;
   /** The objects this process uploads and deletes (a writer: its shard's); all by default. */
   readonly owns?: Owns;
+  /** Add the files `k2 backfill` committed into the folder (the owner of a single-process folder). */
+  readonly adoptBackfill?: boolean;
 }
 
 export function openMaintenance(d: MaintenanceDeps) {
   const { config, catalog, mirror, log } = d;
+  const adopter = d.adoptBackfill ? new BackfillAdopter(catalog, config.dataDir) : undefined;
   const compactAndRetain = async () => {
     const deps = { catalog, pool: d.pool };
+    if (adopter) {
+      const files = await adopter.pass();
+      if (files.length > 0)
+        log.info(
+          { files: files.length, rows: files.reduce((n, f) => n + f.rows, 0) },
+          "backfill files adopted",
+        );
+    }
     await compactSmallFiles(deps, {
       minFiles: config.compactMinFiles,
       smallerThanRows: config.batchMaxRows / 2,

@@ -20,6 +20,7 @@ describe("k2 help and version", () => {
     expect(word.stdout).toBe(long.stdout);
     expect(long.stdout).toContain("k2 query <command>");
     expect(long.stdout).toContain("k2 dlq stats|export|replay");
+    expect(long.stdout).toContain("k2 backfill --symbols");
     expect(long.stdout).toContain("--version");
     expect(long.stdout).toContain("K2_PORT");
   });

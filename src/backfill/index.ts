@@ -1,0 +1,21 @@
+/**
+ * backfill/: past days from Binance's public archive (src/archive/) into K2's Parquet files
+ * (src/sink/parquet/), exactly once against what the data folder already stores. Run as its own
+ * process by `k2 backfill` (src/cli/backfill.ts); docs/BACKFILL.md says why a second process.
+ */
+
+export { backfillFile, type FileOutcome, type FileStatus } from "./file.ts";
+export {
+  BACKFILL_DATASET,
+  BACKFILL_TABLES,
+  type BackfillJob,
+  type BackfillTable,
+  daysBetween,
+  jobLabel,
+  planJobs,
+} from "./plan.ts";
+export { fileLine, Progress } from "./progress.ts";
+export { BACKFILL_BATCH_ROWS, type RunOptions, type RunSummary, runBackfill } from "./run.ts";
+export { BatchPool, type StageResult, stageFile } from "./stage.ts";
+export { BackfillLockedError, BackfillState, STATE_DIR } from "./state.ts";
+export { StoredIds, storedIdsNearDay } from "./stored.ts";
