@@ -18,7 +18,7 @@ import {
   ohlcvPartials,
 } from "./ohlcv.ts";
 import { RowCache } from "./row-cache.ts";
-import { queryRows, type RowQuery, type RowResult } from "./rows.ts";
+import { queryRows, type RowQuery, type RowResult, rowStamp } from "./rows.ts";
 import { type Coverage, type FileInfo, type FileSource, QueryError } from "./types.ts";
 
 export interface EngineOptions extends DuckOptions {
@@ -160,6 +160,11 @@ export class QueryEngine {
       (files) => this.#checkScan(files),
       this.rowCache,
     );
+  }
+
+  /** See rowStamp: unchanged since a page's `stamp` means that page is still the answer. */
+  rowStamp(table: TableName, symbol: string): string | undefined {
+    return rowStamp(this.#deps.source, this.hot, table, symbol);
   }
 
   async ohlcv(q: OhlcvQuery): Promise<OhlcvResult> {

@@ -37,6 +37,8 @@ export class HotRing {
   runStartId = -1;
   /** True while every appended row's time is ≥ the previous one's, so time ranges can bisect. */
   timeSorted = true;
+  /** Rows accepted so far: changes whenever the ring's contents do (a page cache's invalidation). */
+  appended = 0;
 
   constructor(readonly capacity: number) {
     this.id = new Float64Array(capacity);
@@ -119,6 +121,7 @@ export class HotWindow {
     }
     // Trades order and filter on the exchange's trade time; quotes (no trade time) on event time.
     const timeUs = TABLE_BY_ID[kind] === "quotes" ? cols.event_time_us[slot]! : cols.trade_time_us[slot]!;
+    ring.appended++;
     if (ring.size === 0 || id !== ring.newestId + 1) ring.runStartId = id;
     if (ring.size > 0 && timeUs < ring.newestTimeUs!) ring.timeSorted = false;
     let s: number;

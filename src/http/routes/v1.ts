@@ -11,6 +11,7 @@ import type { V1Context } from "./v1/context.ts";
 import { DEFAULT_GUARD_OPTIONS, Guard, type GuardOptions } from "./v1/guard.ts";
 import { metaRoutes } from "./v1/meta.ts";
 import { ohlcvRoutes } from "./v1/ohlcv.ts";
+import { PageCache } from "./v1/page-cache.ts";
 import { replayRoutes } from "./v1/replay.ts";
 import { rowsRoutes } from "./v1/rows.ts";
 import { type LoadView, shed } from "./v1/shed.ts";
@@ -18,9 +19,16 @@ import { type LoadView, shed } from "./v1/shed.ts";
 export interface ApiOptions extends GuardOptions {
   /** Rows per storage page while replaying (K2_REPLAY_PAGE_ROWS). */
   readonly replayPageRows: number;
+  /** Bytes of encoded row pages kept (v1/page-cache.ts); 0 turns the cache off. */
+  readonly pageCacheBytes: number;
 }
 
-export const DEFAULT_API_OPTIONS: ApiOptions = { ...DEFAULT_GUARD_OPTIONS, replayPageRows: 5_000 };
+export const DEFAULT_API_OPTIONS: ApiOptions = {
+  ...DEFAULT_GUARD_OPTIONS,
+  replayPageRows: 5_000,
+  // A 100-trade JSON page is ~39 KB: 16 MiB holds a few hundred pages, and a 4 MiB page at most.
+  pageCacheBytes: 16 * 1024 * 1024,
+};
 
 export interface V1Deps {
   readonly engine: QueryEngine;
@@ -59,7 +67,8 @@ export function v1Routes(deps: V1Deps) {
   const opts: ApiOptions = { ...DEFAULT_API_OPTIONS, ...deps.options };
   const guard = new Guard(opts, deps.nowMs);
   const engine = deps.engine;
-  const ctx: V1Context = { engine, replayPageRows: opts.replayPageRows };
+  const pages = new PageCache(opts.pageCacheBytes);
+  const ctx: V1Context = { engine, replayPageRows: opts.replayPageRows, pages };
   const reg = deps.registry;
   const latency = new Map<string, Histogram>();
   for (const [route, name] of Object.entries(ROUTES))
@@ -124,6 +133,23 @@ export function v1Routes(deps: V1Deps) {
     "cells held by the stored-row result cache",
     () => engine.rowCache.cells,
   );
+  reg.counter("k2_api_page_cache_hits_total", "row pages sent from the encoded page cache", () => pages.hits);
+  reg.counter(
+    "k2_api_page_cache_misses_total",
+    "row pages encoded because none was cached for the current rows",
+    () => pages.misses,
+  );
+  reg.counter(
+    "k2_api_page_cache_evicted_total",
+    "encoded pages dropped to stay within the capacity",
+    () => pages.evicted,
+  );
+  reg.counter(
+    "k2_api_page_cache_refused_total",
+    "encoded pages not kept because one would exceed a quarter of the capacity",
+    () => pages.refused,
+  );
+  reg.gauge("k2_api_page_cache_bytes", "bytes held by the encoded page cache", () => pages.bytes);
   reg.counter(
     "k2_api_auth_rejected_total",
     "requests refused for a missing or unknown API key",

@@ -1,10 +1,13 @@
 /** What every /v1 route group receives from v1Routes(deps). */
 import type { QueryEngine } from "../../../query/engine.ts";
+import type { PageCache } from "./page-cache.ts";
 
 export interface V1Context {
   readonly engine: QueryEngine;
   /** Rows per storage page while replaying (K2_REPLAY_PAGE_ROWS). */
   readonly replayPageRows: number;
+  /** Encoded row pages read from memory alone (page-cache.ts). */
+  readonly pages: PageCache;
 }
 
 /** Wall-clock µs for request-relative windows (trades/recent), from the engine's clock. */

@@ -4,8 +4,9 @@ import type { TableName } from "../../../model/tables.ts";
 import type { RowResult } from "../../../query/rows.ts";
 import type { V1Context } from "./context.ts";
 import { cursorInt, decodeCursor, encodeCursor } from "./cursor.ts";
-import { negotiate, serialize } from "./format.ts";
+import { CONTENT_TYPES, type Format, negotiate, serialize } from "./format.ts";
 import { RECENT_DOC, ROWS_DOC } from "./openapi.ts";
+import type { CachedPage } from "./page-cache.ts";
 import {
   call,
   checkRange,
@@ -28,6 +29,20 @@ function meta(table: TableName, symbol: string, r: RowResult, extra: Record<stri
   };
 }
 
+/** A page is the same page for the same table, format and query string (as sent: no reordering). */
+function pageKey(table: TableName, fmt: Format, url: string): string {
+  const q = url.indexOf("?");
+  return `${table}|${fmt}|${q < 0 ? "" : url.slice(q)}`;
+}
+
+/** The headers serialize() would write, and the cached bytes. */
+function sendPage(p: CachedPage, headers: Record<string, string | number>): Uint8Array {
+  headers["content-type"] = p.contentType;
+  headers["x-meta"] = p.meta;
+  if (p.nextCursor !== null) headers["x-next-cursor"] = p.nextCursor;
+  return p.body;
+}
+
 export function rowsRoutes(ctx: V1Context) {
   const app = new Elysia({ name: "v1-rows" });
   const paths: [string, TableName][] = [
@@ -46,6 +61,10 @@ export function rowsRoutes(ctx: V1Context) {
           const order = query.order ?? "asc";
           const c = decodeCursor(query.cursor, [table, query.symbol, order]);
           const limit = query.limit ?? DEFAULT_LIMIT;
+          const fmt = negotiate(query.format, request.headers.get("accept"));
+          const key = pageKey(table, fmt, request.url);
+          const hit = ctx.pages.get(key, ctx.engine.rowStamp(table, query.symbol));
+          if (hit) return sendPage(hit, set.headers);
           const r = await ctx.engine.rows({
             table,
             symbol: query.symbol,
@@ -57,9 +76,9 @@ export function rowsRoutes(ctx: V1Context) {
           });
           const next =
             r.nextCursorId === null ? null : encodeCursor([table, query.symbol, order, r.nextCursorId]);
-          return serialize(
+          const body = serialize(
             r.frame,
-            negotiate(query.format, request.headers.get("accept")),
+            fmt,
             {
               next_cursor: next,
               meta: meta(table, query.symbol, r, {
@@ -71,6 +90,16 @@ export function rowsRoutes(ctx: V1Context) {
             },
             set.headers,
           );
+          if (r.stamp === undefined) return body;
+          const page: CachedPage = {
+            stamp: r.stamp,
+            body: typeof body === "string" ? Buffer.from(body) : body,
+            contentType: CONTENT_TYPES[fmt],
+            meta: set.headers["x-meta"] as string,
+            nextCursor: next,
+          };
+          ctx.pages.set(key, page);
+          return page.body;
         }),
       { detail: ROWS_DOC(table) },
     );
