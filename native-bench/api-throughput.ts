@@ -54,8 +54,9 @@ async function plainServer(body: Uint8Array, headers: Record<string, string>) {
   return { proc, port };
 }
 
+/** CPU µs per request: steadier than req/s when other work shares the cores. */
 const fmt = (name: string, l: Load) =>
-  `  ${name.padEnd(34)} ${l.rps.toFixed(0).padStart(7)} req/s  p99 ${String(l.p99).padStart(3)} ms  CPU ${l.cpuPct.toFixed(0).padStart(3)} %${l.non2xx ? `  non-2xx ${l.non2xx}` : ""}`;
+  `  ${name.padEnd(34)} ${l.rps.toFixed(0).padStart(7)} req/s  p99 ${String(l.p99).padStart(3)} ms  CPU ${l.cpuPct.toFixed(0).padStart(3)} % (${((l.cpuPct * 1e4) / l.rps).toFixed(0)} µs/req)${l.non2xx ? `  non-2xx ${l.non2xx}` : ""}`;
 
 export async function apiRatios(opts: {
   readonly seconds: number;
@@ -84,6 +85,9 @@ export async function apiRatios(opts: {
       console.log(
         `\nHTTP, 10 connections, ${opts.seconds} s per load, ${opts.rounds} round(s); ${TRADES_DESC_PATH}: ${body.length} B${headers["content-encoding"] ? ` (${headers["content-encoding"]})` : ""}`,
       );
+      // What K2 spends with no request at all (ingesting from its simulator), to read the loads by.
+      const idle = await cpuPercentOver(k2.proc.pid, () => Bun.sleep(1000));
+      console.log(`  K2 idle (ingesting 500 trades/s): CPU ${idle.pct.toFixed(0)} %`);
       for (let round = 0; round < opts.rounds; round++) {
         const base = await load(`http://127.0.0.1:${plain.port}/`, plain.proc.pid, opts.seconds, reqHeaders);
         const trades = await load(`${k2.url}${TRADES_DESC_PATH}`, k2.proc.pid, opts.seconds, reqHeaders);

@@ -1,8 +1,9 @@
 /**
- * The encoded page cache (src/http/routes/v1/page-cache.ts) over the fixture: a cached page is
- * byte-for-byte the page an app without the cache sends, in every format; a newer row or a newly
- * visible file reaches the next response; cursor paging returns the oracle's ids with the cache
- * warm; pages holding stored rows are never cached.
+ * The encoded page cache (src/http/routes/v1/page-cache.ts) and the row text cache (row-text.ts)
+ * over the fixture: a cached page is byte-for-byte the page an app without either cache sends, in
+ * every format; a newer row or a newly visible file reaches the next response; cursor paging
+ * returns the oracle's ids and the uncached bytes with the caches warm; pages holding stored rows
+ * are never cached; rows replacing each other in a tiny row text cache still encode right.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import type { TableName } from "../../src/model/tables.ts";
@@ -19,7 +20,7 @@ const closers: (() => void)[] = [];
 beforeAll(async () => {
   fx = await buildFixture();
   cached = await makeApp(fx);
-  plain = await makeApp(fx, { api: { pageCacheBytes: 0 } });
+  plain = await makeApp(fx, { api: { pageCacheBytes: 0, rowTextSlots: 0 } });
   closers.push(
     () => cached.engine.close(),
     () => plain.engine.close(),
@@ -127,19 +128,17 @@ describe("encoded page cache", () => {
 
   test("cursor paging newest-first returns the oracle's ids, cold and warm", async () => {
     const want = (
-      await oracleRows(fx.oracle, "SELECT trade_id FROM t ORDER BY trade_id DESC LIMIT 12000")
+      await oracleRows(fx.oracle, "SELECT trade_id FROM t ORDER BY trade_id DESC LIMIT 8000")
     ).map((r) => Number(r[0]));
     const pageAll = async () => {
       const out: number[] = [];
       let cursor: string | null = null;
       while (out.length < want.length) {
-        const p: Page = (await (
-          await get(
-            cached,
-            `/v1/trades?symbol=BTCUSDT&limit=1000&order=desc${cursor ? `&cursor=${cursor}` : ""}`,
-          )
-        ).json()) as Page;
-        out.push(...p.data.map((r) => r.trade_id!));
+        const path = `/v1/trades?symbol=BTCUSDT&limit=1000&order=desc${cursor ? `&cursor=${cursor}` : ""}`;
+        const r = await seen(await get(cached, path));
+        expect(r).toEqual(await seen(await get(plain, path)));
+        const p = JSON.parse(Buffer.from(r.body, "base64").toString()) as Page;
+        out.push(...p.data.map((row) => row.trade_id!));
         cursor = p.next_cursor;
         if (!cursor) break;
       }
@@ -152,6 +151,20 @@ describe("encoded page cache", () => {
     // tells whether a next page exists), so 4 were cached on the first pass and hit on the second;
     // pages that reach into stored rows are never cached.
     expect(hits(cached) - before).toBe((N_TRADES - COLD_MAX_ID) / 1000 - 1);
+  });
+
+  test("a row text cache of 4 slots (rows evicting each other at every step) sends the same bytes", async () => {
+    const tiny = await makeApp(fx, { api: { pageCacheBytes: 0, rowTextSlots: 4 } });
+    closers.push(() => tiny.engine.close());
+    for (const path of [
+      NEWEST,
+      `${NEWEST}&format=ndjson`,
+      "/v1/trades?symbol=BTCUSDT&limit=300",
+      "/v1/agg-trades?symbol=ETHUSDT&limit=50&order=desc",
+      "/v1/quotes?symbol=ETHUSDT&limit=50",
+    ])
+      for (let k = 0; k < 2; k++)
+        expect(await seen(await get(tiny, path))).toEqual(await seen(await get(plain, path)));
   });
 
   test("pages holding stored rows are not cached", async () => {

@@ -13,6 +13,7 @@ import { metaRoutes } from "./v1/meta.ts";
 import { ohlcvRoutes } from "./v1/ohlcv.ts";
 import { PageCache } from "./v1/page-cache.ts";
 import { replayRoutes } from "./v1/replay.ts";
+import { RowTextCache } from "./v1/row-text.ts";
 import { rowsRoutes } from "./v1/rows.ts";
 import { type LoadView, shed } from "./v1/shed.ts";
 
@@ -21,6 +22,8 @@ export interface ApiOptions extends GuardOptions {
   readonly replayPageRows: number;
   /** Bytes of encoded row pages kept (v1/page-cache.ts); 0 turns the cache off. */
   readonly pageCacheBytes: number;
+  /** Rows whose JSON text is kept (v1/row-text.ts): 0 or a power of two. */
+  readonly rowTextSlots: number;
 }
 
 export const DEFAULT_API_OPTIONS: ApiOptions = {
@@ -28,6 +31,8 @@ export const DEFAULT_API_OPTIONS: ApiOptions = {
   replayPageRows: 5_000,
   // A 100-trade JSON page is ~39 KB: 16 MiB holds a few hundred pages, and a 4 MiB page at most.
   pageCacheBytes: 16 * 1024 * 1024,
+  // ~400 B per trade row: ~6 MiB at most; the newest 16,384 rows of one symbol never collide.
+  rowTextSlots: 16_384,
 };
 
 export interface V1Deps {
@@ -68,7 +73,8 @@ export function v1Routes(deps: V1Deps) {
   const guard = new Guard(opts, deps.nowMs);
   const engine = deps.engine;
   const pages = new PageCache(opts.pageCacheBytes);
-  const ctx: V1Context = { engine, replayPageRows: opts.replayPageRows, pages };
+  const rowTexts = new RowTextCache(opts.rowTextSlots);
+  const ctx: V1Context = { engine, replayPageRows: opts.replayPageRows, pages, rowTexts };
   const reg = deps.registry;
   const latency = new Map<string, Histogram>();
   for (const [route, name] of Object.entries(ROUTES))
@@ -150,6 +156,16 @@ export function v1Routes(deps: V1Deps) {
     () => pages.refused,
   );
   reg.gauge("k2_api_page_cache_bytes", "bytes held by the encoded page cache", () => pages.bytes);
+  reg.counter(
+    "k2_api_row_text_hits_total",
+    "rows whose JSON text was reused from an earlier response",
+    () => rowTexts.hits,
+  );
+  reg.counter(
+    "k2_api_row_text_misses_total",
+    "rows encoded to JSON text for the first time (or again after their slot was reused)",
+    () => rowTexts.misses,
+  );
   reg.counter(
     "k2_api_auth_rejected_total",
     "requests refused for a missing or unknown API key",

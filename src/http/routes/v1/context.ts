@@ -1,6 +1,7 @@
 /** What every /v1 route group receives from v1Routes(deps). */
 import type { QueryEngine } from "../../../query/engine.ts";
 import type { PageCache } from "./page-cache.ts";
+import type { RowTextCache } from "./row-text.ts";
 
 export interface V1Context {
   readonly engine: QueryEngine;
@@ -8,6 +9,8 @@ export interface V1Context {
   readonly replayPageRows: number;
   /** Encoded row pages read from memory alone (page-cache.ts). */
   readonly pages: PageCache;
+  /** JSON text of rows already sent once (row-text.ts). */
+  readonly rowTexts: RowTextCache;
 }
 
 /** Wall-clock µs for request-relative windows (trades/recent), from the engine's clock. */

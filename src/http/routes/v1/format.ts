@@ -10,6 +10,7 @@ import type { SchemaElement } from "hyparquet";
 import { type ColumnSource, parquetWriteBuffer } from "hyparquet-writer";
 import { formatDecimal } from "../../../model/decimal.ts";
 import type { Frame } from "../../../query/types.ts";
+import type { RowTextCache } from "./row-text.ts";
 
 export const FORMATS = ["json", "csv", "ndjson", "parquet", "msgpack"] as const;
 export type Format = (typeof FORMATS)[number];
@@ -91,17 +92,48 @@ export function fieldNames(frame: Frame): string[] {
 export function rowObjects(frame: Frame): Record<string, JsonValue>[] {
   const rows: Record<string, JsonValue>[] = new Array(frame.length);
   const names = fieldNames(frame);
-  for (let r = 0; r < frame.length; r++) {
-    const o: Record<string, JsonValue> = {};
-    let k = 0;
-    frame.columns.forEach((c, i) => {
-      const v = frame.data[i]![r] ?? null;
-      o[names[k++]!] = cell(c.type, v);
-      if (c.type === "timestamp_us") o[names[k++]!] = v === null ? null : isoUs(v as number);
-    });
-    rows[r] = o;
-  }
+  for (let r = 0; r < frame.length; r++) rows[r] = rowObject(frame, names, r);
   return rows;
+}
+
+function rowObject(frame: Frame, names: readonly string[], r: number): Record<string, JsonValue> {
+  const o: Record<string, JsonValue> = {};
+  let k = 0;
+  frame.columns.forEach((c, i) => {
+    const v = frame.data[i]![r] ?? null;
+    o[names[k++]!] = cell(c.type, v);
+    if (c.type === "timestamp_us") o[names[k++]!] = v === null ? null : isoUs(v as number);
+  });
+  return o;
+}
+
+/** Which rows a frame holds, so their JSON text can be reused (row-text.ts). */
+export interface RowIdentity {
+  readonly cache: RowTextCache;
+  /** Table and symbol, e.g. "trades|BTCUSDT", and its tagHash. */
+  readonly tag: string;
+  readonly tagHash: number;
+  /** Index in frame.columns of the table's id column. */
+  readonly idColumn: number;
+}
+
+/** JSON.stringify of each row object, the text of rows seen before taken from `rows.cache`. */
+export function rowTexts(frame: Frame, rows?: RowIdentity): string[] {
+  const out: string[] = new Array(frame.length);
+  const names = fieldNames(frame);
+  const ids = rows ? frame.data[rows.idColumn]! : undefined;
+  for (let r = 0; r < frame.length; r++) {
+    const id = ids?.[r];
+    if (rows && typeof id === "number") {
+      let text = rows.cache.get(rows.tag, rows.tagHash, id);
+      if (text === undefined) {
+        text = JSON.stringify(rowObject(frame, names, r));
+        rows.cache.set(rows.tag, rows.tagHash, id, text);
+      }
+      out[r] = text;
+    } else out[r] = JSON.stringify(rowObject(frame, names, r));
+  }
+  return out;
 }
 
 function cell(type: string, v: number | bigint | string | boolean | null): JsonValue {
@@ -153,19 +185,21 @@ export function serialize(
   fmt: Format,
   env: Envelope,
   headers: Record<string, string | number>,
+  rows?: RowIdentity,
 ): string | Uint8Array {
+  const meta = JSON.stringify(env.meta);
   headers["content-type"] = CONTENT_TYPES[fmt];
-  headers["x-meta"] = JSON.stringify(env.meta);
+  headers["x-meta"] = meta;
   if (env.next_cursor !== null) headers["x-next-cursor"] = env.next_cursor;
   switch (fmt) {
     case "json":
-      // JSON.stringify over plain row objects measured 2x faster than writing the text by hand
-      // (10,000 trade rows: 25 vs 50 ms), so the obvious way it is.
-      return JSON.stringify({ data: rowObjects(frame), next_cursor: env.next_cursor, meta: env.meta });
+      // The text JSON.stringify({data, next_cursor, meta}) gives, assembled from each row's own
+      // JSON.stringify, so a row's text can be reused (row-text.ts) and meta is stringified once.
+      return `{"data":[${rowTexts(frame, rows).join(",")}],"next_cursor":${JSON.stringify(env.next_cursor)},"meta":${meta}}`;
     case "msgpack":
       return encode({ data: rowObjects(frame), next_cursor: env.next_cursor, meta: env.meta });
     case "ndjson":
-      return ndjsonLines(frame);
+      return ndjsonLines(frame, rows);
     case "csv":
       return csvText(frame, true);
     case "parquet":
@@ -173,10 +207,9 @@ export function serialize(
   }
 }
 
-export function ndjsonLines(frame: Frame): string {
-  let out = "";
-  for (const o of rowObjects(frame)) out += `${JSON.stringify(o)}\n`;
-  return out;
+export function ndjsonLines(frame: Frame, rows?: RowIdentity): string {
+  const texts = rowTexts(frame, rows);
+  return texts.length ? `${texts.join("\n")}\n` : "";
 }
 
 export function csvText(frame: Frame, header: boolean): string {

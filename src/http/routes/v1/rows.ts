@@ -1,10 +1,10 @@
 /** /v1/trades, /v1/trades/recent, /v1/agg-trades, /v1/quotes: parse, call the engine, serialize. */
 import { Elysia } from "elysia";
-import type { TableName } from "../../../model/tables.ts";
+import { TABLE_COLUMNS, TABLE_ID_COLUMN, TABLE_NAMES, type TableName } from "../../../model/tables.ts";
 import type { RowResult } from "../../../query/rows.ts";
 import type { V1Context } from "./context.ts";
 import { cursorInt, decodeCursor, encodeCursor } from "./cursor.ts";
-import { CONTENT_TYPES, type Format, negotiate, serialize } from "./format.ts";
+import { CONTENT_TYPES, type Format, negotiate, type RowIdentity, serialize } from "./format.ts";
 import { RECENT_DOC, ROWS_DOC } from "./openapi.ts";
 import type { CachedPage } from "./page-cache.ts";
 import {
@@ -16,6 +16,7 @@ import {
   RECENT_PARAMS,
   ROWS_PARAMS,
 } from "./params.ts";
+import { tagHash } from "./row-text.ts";
 
 function meta(table: TableName, symbol: string, r: RowResult, extra: Record<string, unknown>) {
   return {
@@ -34,6 +35,16 @@ function pageKey(table: TableName, fmt: Format, url: string): string {
   const q = url.indexOf("?");
   return `${table}|${fmt}|${q < 0 ? "" : url.slice(q)}`;
 }
+
+/** Rows of `table` and `symbol` in a frame with the table's stored columns, for row-text.ts. */
+function identity(ctx: V1Context, table: TableName, symbol: string): RowIdentity {
+  const tag = `${table}|${symbol}`;
+  return { cache: ctx.rowTexts, tag, tagHash: tagHash(tag), idColumn: ID_COLUMN_INDEX[table] };
+}
+
+const ID_COLUMN_INDEX = Object.fromEntries(
+  TABLE_NAMES.map((t) => [t, TABLE_COLUMNS[t].findIndex((c) => c.name === TABLE_ID_COLUMN[t])]),
+) as Record<TableName, number>;
 
 /** The headers serialize() would write, and the cached bytes. */
 function sendPage(p: CachedPage, headers: Record<string, string | number>): Uint8Array {
@@ -89,6 +100,7 @@ export function rowsRoutes(ctx: V1Context) {
               }),
             },
             set.headers,
+            identity(ctx, table, query.symbol),
           );
           if (r.stamp === undefined) return body;
           const page: CachedPage = {
@@ -131,6 +143,7 @@ export function rowsRoutes(ctx: V1Context) {
             meta: meta("trades", query.symbol, r, { order: "desc", minutes, start_us: fromUs }),
           },
           set.headers,
+          identity(ctx, "trades", query.symbol),
         );
       }),
     { detail: RECENT_DOC },
