@@ -40,6 +40,14 @@ async function load(
   return { rps: result.requests.average, p99: result.latency.p99, non2xx: result.non2xx, cpuPct: pct };
 }
 
+/** Sum of a counter's samples in K2's /metrics text. */
+async function counter(url: string, name: string): Promise<number> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  let n = 0;
+  for (const line of text.split("\n")) if (line.startsWith(`${name} `)) n += Number(line.split(" ")[1]);
+  return n;
+}
+
 /** A child process serving `body` with `headers` on every request; resolves to its port. */
 async function plainServer(body: Uint8Array, headers: Record<string, string>) {
   const src = `const b=Buffer.from(${JSON.stringify(Buffer.from(body).toString("base64"))},"base64");const h=${JSON.stringify(headers)};const s=Bun.serve({port:0,hostname:"127.0.0.1",fetch:()=>new Response(b,{headers:h})});console.log(s.port)`;
@@ -90,13 +98,19 @@ export async function apiRatios(opts: {
       console.log(`  K2 idle (ingesting 500 trades/s): CPU ${idle.pct.toFixed(0)} %`);
       for (let round = 0; round < opts.rounds; round++) {
         const base = await load(`http://127.0.0.1:${plain.port}/`, plain.proc.pid, opts.seconds, reqHeaders);
+        const hits0 = await counter(k2.url, "k2_api_page_cache_hits_total");
+        const misses0 = await counter(k2.url, "k2_api_page_cache_misses_total");
         const trades = await load(`${k2.url}${TRADES_DESC_PATH}`, k2.proc.pid, opts.seconds, reqHeaders);
+        const hits = (await counter(k2.url, "k2_api_page_cache_hits_total")) - hits0;
+        const misses = (await counter(k2.url, "k2_api_page_cache_misses_total")) - misses0;
         const live = await load(`${k2.url}/health/live`, k2.proc.pid, opts.seconds, {});
         console.log(`round ${round + 1}`);
         console.log(fmt("plain Bun.serve (same bytes)", base));
         console.log(fmt("K2 /v1/trades limit=100 desc", trades));
         console.log(fmt("K2 /health/live", live));
-        console.log(`  ratio trades/plain ${(trades.rps / base.rps).toFixed(2)}`);
+        console.log(
+          `  ratio trades/plain ${(trades.rps / base.rps).toFixed(2)}; page cache ${hits} hits, ${misses} misses`,
+        );
         if (trades.non2xx > 0) throw new Error(`${trades.non2xx} non-2xx answers from ${TRADES_DESC_PATH}`);
         ratios[TRADES_DESC_KEY]!.push(trades.rps / base.rps);
         ratios[LIVE_KEY]!.push(live.rps / base.rps);

@@ -47,10 +47,10 @@ const ID_COLUMN_INDEX = Object.fromEntries(
 ) as Record<TableName, number>;
 
 /** The headers serialize() would write, and the cached bytes. */
-function sendPage(p: CachedPage, headers: Record<string, string | number>): Uint8Array {
-  headers["content-type"] = p.contentType;
-  headers["x-meta"] = p.meta;
-  if (p.nextCursor !== null) headers["x-next-cursor"] = p.nextCursor;
+function sendPage(p: CachedPage, set: { headers: Record<string, string | number> }): Uint8Array {
+  set.headers["content-type"] = p.contentType;
+  set.headers["x-meta"] = p.meta;
+  if (p.nextCursor !== null) set.headers["x-next-cursor"] = p.nextCursor;
   return p.body;
 }
 
@@ -75,7 +75,7 @@ export function rowsRoutes(ctx: V1Context) {
           const fmt = negotiate(query.format, request.headers.get("accept"));
           const key = pageKey(table, fmt, request.url);
           const hit = ctx.pages.get(key, ctx.engine.rowStamp(table, query.symbol));
-          if (hit) return sendPage(hit, set.headers);
+          if (hit) return sendPage(hit, set);
           const r = await ctx.engine.rows({
             table,
             symbol: query.symbol,
@@ -111,7 +111,7 @@ export function rowsRoutes(ctx: V1Context) {
             nextCursor: next,
           };
           ctx.pages.set(key, page);
-          return page.body;
+          return sendPage(page, set);
         }),
       { detail: ROWS_DOC(table) },
     );
