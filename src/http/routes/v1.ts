@@ -4,7 +4,7 @@
  * route groups parse, call the query engine, serialize.
  */
 import { Elysia } from "elysia";
-import type { Histogram, Registry } from "../../obs/metrics.ts";
+import type { CounterChild, Histogram, Registry } from "../../obs/metrics.ts";
 import type { QueryEngine } from "../../query/engine.ts";
 import { clientAddress } from "../client-address.ts";
 import type { V1Context } from "./v1/context.ts";
@@ -87,6 +87,18 @@ export function v1Routes(deps: V1Deps) {
       ),
     );
   const requests = reg.counter("k2_api_requests_total", "/v1 requests by route and status class");
+  // Each child resolved once, on first use (Counter#with stringifies its labels on every call).
+  // Bounded: routes are the registered patterns, classes the first digit of a status.
+  const children = new Map<string, CounterChild[]>();
+  const requestCounter = (route: string, cls: number): CounterChild => {
+    let row = children.get(route);
+    if (!row) {
+      row = [];
+      children.set(route, row);
+    }
+    row[cls] ??= requests.with({ route: ROUTES[route] ?? "other", status: `${cls}xx` });
+    return row[cls];
+  };
   reg.counter("k2_query_total", "queries run by the DuckDB engine", () => engine.duck.queries);
   // Hot windows fill up to a bound and then stay: their fill says when memory reaches steady state.
   reg.gauge("k2_query_hot_rows", "rows held in the in-memory hot windows", () => {
@@ -215,7 +227,7 @@ export function v1Routes(deps: V1Deps) {
       const s = (performance.now() - t0) / 1000;
       latency.get(route)?.observe(s);
       const status = typeof set.status === "number" ? set.status : 200;
-      requests.with({ route: ROUTES[route] ?? "other", status: `${Math.floor(status / 100)}xx` }).inc();
+      requestCounter(route, Math.floor(status / 100)).inc();
     })
     .group("/v1", (app) =>
       app
