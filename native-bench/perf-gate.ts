@@ -3,7 +3,7 @@
  * not fail it at random.
  * 1. native-bench suites (run.ts, one process per suite, best of two runs): each subject/baseline
  *    ratio measured in one run.
- * 2. HTTP (api-throughput.ts, best of two rounds): autocannon against a K2 that ingests from the
+ * 2. HTTP (api-throughput.ts, best round of two per target): autocannon against a K2 that ingests from the
  *    embedded simulator, on the newest-first /v1/trades?limit=100&order=desc page and on
  *    /health/live, each divided by the req/s of a plain Bun.serve answering the very bytes and
  *    headers of that page, measured in the same run; the CPU of each server is printed beside.
