@@ -40,6 +40,21 @@ describe("PageCache", () => {
     expect(c.bytes).toBe(850);
   });
 
+  test("a gzip twin is made once and counted with its page until the page goes", () => {
+    const c = new PageCache(100_000);
+    const p = page("s", 5000);
+    c.set("k", p);
+    const z = c.gzipped("k", p);
+    expect(Buffer.from(Bun.gunzipSync(z as Uint8Array<ArrayBuffer>)).equals(Buffer.from(p.body))).toBe(true);
+    expect(c.gzipped("k", p)).toBe(z);
+    expect(c.bytes).toBe(5000 + z.length);
+    c.set("k", page("t", 10)); // replaced: the old page's body and twin both leave
+    expect(c.bytes).toBe(10);
+    const gone = page("u", 5000); // not in the cache: its twin is made but not counted
+    c.gzipped("other", gone);
+    expect(c.bytes).toBe(10);
+  });
+
   test("capacity 0 keeps nothing", () => {
     const c = new PageCache(0);
     c.set("k", page("s", 1));

@@ -10,9 +10,10 @@
  * objects and stringifying them (bun --cpu-prof under autocannon), and served ~0.2× what a plain
  * Bun.serve answering the same bytes does (native-bench/api-throughput.ts).
  *
- * Bounded by bytes, least recently used first; a page over a quarter of the capacity is sent
+ * Bounded by bytes (bodies and their gzip twins), least recently used first; a page over a quarter of the capacity is sent
  * but not kept (counted as refused).
  */
+import { gzip } from "./encoding.ts";
 
 export interface CachedPage {
   readonly stamp: string;
@@ -20,7 +21,11 @@ export interface CachedPage {
   readonly contentType: string;
   readonly meta: string;
   readonly nextCursor: string | null;
+  /** The body gzipped, made on the first request that asks for it (PageCache#gzipped). */
+  gzip?: Uint8Array;
 }
+
+const size = (p: CachedPage) => p.body.length + (p.gzip?.length ?? 0);
 
 export class PageCache {
   /** Map order is recency: a hit re-inserts its key at the end. */
@@ -51,23 +56,31 @@ export class PageCache {
     return hit;
   }
 
+  /** The page's body gzipped, compressed once per page; its bytes count while the page is kept. */
+  gzipped(key: string, page: CachedPage): Uint8Array {
+    if (page.gzip) return page.gzip;
+    page.gzip = gzip(page.body);
+    if (this.#entries.get(key) === page) this.#bytes += page.gzip.length;
+    return page.gzip;
+  }
+
   set(key: string, page: CachedPage): void {
     if (this.maxBytes === 0) return;
     const old = this.#entries.get(key);
     if (old) {
       this.#entries.delete(key);
-      this.#bytes -= old.body.length;
+      this.#bytes -= size(old);
     }
     if (page.body.length > this.maxBytes / 4) {
       this.refused++;
       return;
     }
     this.#entries.set(key, page);
-    this.#bytes += page.body.length;
+    this.#bytes += size(page);
     for (const [k, e] of this.#entries) {
       if (this.#bytes <= this.maxBytes) break;
       this.#entries.delete(k);
-      this.#bytes -= e.body.length;
+      this.#bytes -= size(e);
       this.evicted++;
     }
   }

@@ -4,6 +4,7 @@ import { TABLE_COLUMNS, TABLE_ID_COLUMN, TABLE_NAMES, type TableName } from "../
 import type { RowResult } from "../../../query/rows.ts";
 import type { V1Context } from "./context.ts";
 import { cursorInt, decodeCursor, encodeCursor } from "./cursor.ts";
+import { acceptsGzip, GZIP_MIN_BYTES, gzip, varyOnEncoding } from "./encoding.ts";
 import { CONTENT_TYPES, type Format, negotiate, type RowIdentity, serialize } from "./format.ts";
 import { RECENT_DOC, ROWS_DOC } from "./openapi.ts";
 import type { CachedPage } from "./page-cache.ts";
@@ -46,12 +47,35 @@ const ID_COLUMN_INDEX = Object.fromEntries(
   TABLE_NAMES.map((t) => [t, TABLE_COLUMNS[t].findIndex((c) => c.name === TABLE_ID_COLUMN[t])]),
 ) as Record<TableName, number>;
 
-/** The headers serialize() would write, and the cached bytes. */
-function sendPage(p: CachedPage, set: { headers: Record<string, string | number> }): Uint8Array {
-  set.headers["content-type"] = p.contentType;
-  set.headers["x-meta"] = p.meta;
-  if (p.nextCursor !== null) set.headers["x-next-cursor"] = p.nextCursor;
-  return p.body;
+/** The headers serialize() would write, and the cached bytes (gzipped when asked, see send). */
+function sendPage(
+  ctx: V1Context,
+  key: string,
+  p: CachedPage,
+  headers: Record<string, string | number>,
+  gz: boolean,
+): Uint8Array {
+  headers["content-type"] = p.contentType;
+  headers["x-meta"] = p.meta;
+  if (p.nextCursor !== null) headers["x-next-cursor"] = p.nextCursor;
+  varyOnEncoding(headers);
+  if (!gz || p.body.length < GZIP_MIN_BYTES) return p.body;
+  headers["content-encoding"] = "gzip";
+  return ctx.pages.gzipped(key, p);
+}
+
+/** An uncached body, gzipped when the client asked and it is large enough. */
+function send(
+  body: string | Uint8Array,
+  headers: Record<string, string | number>,
+  gz: boolean,
+): string | Uint8Array {
+  varyOnEncoding(headers);
+  if (!gz) return body;
+  const bytes = typeof body === "string" ? Buffer.from(body) : body;
+  if (bytes.length < GZIP_MIN_BYTES) return body;
+  headers["content-encoding"] = "gzip";
+  return gzip(bytes);
 }
 
 export function rowsRoutes(ctx: V1Context) {
@@ -74,8 +98,9 @@ export function rowsRoutes(ctx: V1Context) {
           const limit = query.limit ?? DEFAULT_LIMIT;
           const fmt = negotiate(query.format, request.headers.get("accept"));
           const key = pageKey(table, fmt, request.url);
+          const gz = acceptsGzip(request.headers.get("accept-encoding"));
           const hit = ctx.pages.get(key, ctx.engine.rowStamp(table, query.symbol));
-          if (hit) return sendPage(hit, set);
+          if (hit) return sendPage(ctx, key, hit, set.headers, gz);
           const r = await ctx.engine.rows({
             table,
             symbol: query.symbol,
@@ -102,7 +127,7 @@ export function rowsRoutes(ctx: V1Context) {
             set.headers,
             identity(ctx, table, query.symbol),
           );
-          if (r.stamp === undefined) return body;
+          if (r.stamp === undefined) return send(body, set.headers, gz);
           const page: CachedPage = {
             stamp: r.stamp,
             body: typeof body === "string" ? Buffer.from(body) : body,
@@ -111,7 +136,7 @@ export function rowsRoutes(ctx: V1Context) {
             nextCursor: next,
           };
           ctx.pages.set(key, page);
-          return sendPage(page, set);
+          return sendPage(ctx, key, page, set.headers, gz);
         }),
       { detail: ROWS_DOC(table) },
     );
@@ -135,7 +160,7 @@ export function rowsRoutes(ctx: V1Context) {
         });
         const next =
           r.nextCursorId === null ? null : encodeCursor(["recent", query.symbol, fromUs, r.nextCursorId]);
-        return serialize(
+        const body = serialize(
           r.frame,
           negotiate(query.format, request.headers.get("accept")),
           {
@@ -145,6 +170,7 @@ export function rowsRoutes(ctx: V1Context) {
           set.headers,
           identity(ctx, "trades", query.symbol),
         );
+        return send(body, set.headers, acceptsGzip(request.headers.get("accept-encoding")));
       }),
     { detail: RECENT_DOC },
   );
