@@ -8,13 +8,13 @@
  * first and last stored id, each exactly once. Loopback only; every child is killed on exit.
  *   bun run native-bench/api-under-ingest.ts [--help]
  */
-import { readFileSync } from "node:fs";
 import autocannon from "autocannon";
 import type { GroundTruth, Simulator } from "../src/sim/index.ts";
 import { type K2Process, startK2 } from "../test/support/k2-process.ts";
 import { deliverableIds } from "../test/support/source-harness.ts";
 import { storedTradeIds } from "../test/support/stored.ts";
 import { numberFlag } from "./args.ts";
+import { cpuPercentOver } from "./cpu.ts";
 
 const HELP = `native-bench/api-under-ingest.ts — autocannon on a K2 that ingests from the simulator
   --rate N          simulator trades per second, total over --symbols (default 10000)
@@ -110,21 +110,6 @@ async function startSim() {
   };
   if (!info.wsUrl || !info.restUrl || !info.adminUrl) throw new Error(`simulator did not start: ${text}`);
   return { proc, wsUrl: info.wsUrl, restUrl: info.restUrl, adminUrl: info.adminUrl };
-}
-
-const CLK_TCK = Number(Bun.spawnSync(["getconf", "CLK_TCK"]).stdout.toString().trim()) || 100;
-/** utime + stime of `pid` in seconds (fields 14 and 15 of /proc/<pid>/stat, after the comm field). */
-function cpuSeconds(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-  const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  return (Number(f[11]) + Number(f[12])) / CLK_TCK;
-}
-async function cpuPercentOver(pid: number, run: () => Promise<unknown>) {
-  const c0 = cpuSeconds(pid);
-  const t0 = performance.now();
-  const result = await run();
-  const pct = ((cpuSeconds(pid) - c0) / ((performance.now() - t0) / 1000)) * 100;
-  return { result, pct };
 }
 
 async function waitFor(cond: () => Promise<boolean>, ms: number, what: string) {

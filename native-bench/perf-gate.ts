@@ -3,17 +3,17 @@
  * not fail it at random.
  * 1. native-bench suites (run.ts, one process per suite, best of two runs): each subject/baseline
  *    ratio measured in one run.
- * 2. HTTP: autocannon (under Bun, loopback, bounded) against a K2 that ingested from the embedded
- *    simulator, on /v1/trades?limit=100 and /health/live, each divided by the req/s of a plain
- *    Bun.serve answering a same-sized body, measured in the same run.
+ * 2. HTTP (api-throughput.ts, best round of two per target): autocannon against a K2 that ingests from the
+ *    embedded simulator, on the newest-first /v1/trades?limit=100&order=desc page and on
+ *    /health/live, each divided by the req/s of a plain Bun.serve answering the very bytes and
+ *    headers of that page, measured in the same run; the CPU of each server is printed beside.
  * 3. End to end: a bare client's CPU per frame over K2's CPU per stored row, one simulator (e2eRatios).
  * Every ratio must stay within `tolerance` of native-bench/baseline.json (committed).
  *   bun run native-bench/perf-gate.ts [--update] [--tolerance 0.35] [--seconds 3]
  */
 import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import autocannon from "autocannon";
-import { startK2 } from "../test/support/k2-process.ts";
+import { apiRatios } from "./api-throughput.ts";
 import { numberFlag } from "./args.ts";
 
 const DIR = import.meta.dir;
@@ -58,54 +58,6 @@ async function benchRatios(): Promise<Ratios> {
   return out;
 }
 
-async function reqPerSec(url: string): Promise<{ rps: number; p99: number }> {
-  const r = await autocannon({ url, connections: 10, duration: seconds });
-  return { rps: r.requests.average, p99: r.latency.p99 };
-}
-
-async function httpRatios(): Promise<Ratios> {
-  const k2 = await startK2({
-    K2_SYMBOLS: "BTCUSDT",
-    K2_SIM_RATE: "500",
-    K2_RATE_LIMIT_PER_S: "1000000",
-    K2_RATE_LIMIT_BURST: "1000000",
-  });
-  try {
-    await Bun.sleep(3000); // ingest a few thousand trades
-    const sample = await (await fetch(`${k2.url}/v1/trades?symbol=BTCUSDT&limit=100`)).text();
-    // The baseline: the same bytes from a bare Bun.serve in a child process (not sharing our loop).
-    const plain = Bun.spawn(
-      [
-        process.execPath,
-        "-e",
-        `const b=${JSON.stringify(sample)};const s=Bun.serve({port:0,hostname:"127.0.0.1",fetch:()=>new Response(b,{headers:{"content-type":"application/json"}})});console.log(s.port)`,
-      ],
-      { stdout: "pipe" },
-    );
-    const reader = plain.stdout.getReader();
-    const port = Number(new TextDecoder().decode((await reader.read()).value).trim());
-    try {
-      const base = await reqPerSec(`http://127.0.0.1:${port}/`);
-      const trades = await reqPerSec(`${k2.url}/v1/trades?symbol=BTCUSDT&limit=100`);
-      const live = await reqPerSec(`${k2.url}/health/live`);
-      console.log(
-        `\nHTTP (10 connections, ${seconds} s each): plain Bun.serve ${base.rps.toFixed(0)} req/s (p99 ${base.p99} ms)`,
-      );
-      console.log(`  /v1/trades limit=100: ${trades.rps.toFixed(0)} req/s, p99 ${trades.p99} ms`);
-      console.log(`  /health/live:         ${live.rps.toFixed(0)} req/s, p99 ${live.p99} ms`);
-      return {
-        "http: /v1/trades?limit=100 / plain Bun.serve": trades.rps / base.rps,
-        "http: /health/live / plain Bun.serve": live.rps / base.rps,
-      };
-    } finally {
-      plain.kill();
-    }
-  } finally {
-    await k2.stop();
-    k2.cleanup();
-  }
-}
-
 /**
  * End to end (native-bench/e2e-throughput.ts), trade stream, 10 symbols, the bare client and K2
  * on the same paced max-rate simulator process. Gated: the bare client's CPU time per frame over
@@ -148,7 +100,11 @@ async function e2eRatios(): Promise<Ratios> {
 }
 const E2E_RATIO = "e2e: bare client CPU per frame / K2 CPU per row visible in Parquet (trade, 10 symbols)";
 
-const now = { ...(await benchRatios()), ...(await httpRatios()), ...(await e2eRatios()) };
+const now = {
+  ...(await benchRatios()),
+  ...(await apiRatios({ seconds, rounds: 2 })),
+  ...(await e2eRatios()),
+};
 if (argv.includes("--update")) {
   writeFileSync(BASELINE, `${JSON.stringify({ tolerance, ratios: now }, null, 1)}\n`);
   console.log(`\nbaseline written: ${BASELINE}`);

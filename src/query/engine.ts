@@ -5,7 +5,7 @@
 
 import type { GapEntry } from "../model/gaps.ts";
 import type { SymbolTable } from "../model/symbols.ts";
-import type { TableName } from "../model/tables.ts";
+import { TABLE_NAMES, type TableName } from "../model/tables.ts";
 import { CandleCache } from "./candle-cache.ts";
 import { Duck, type DuckOptions } from "./duck.ts";
 import { HotWindow } from "./hot.ts";
@@ -18,7 +18,7 @@ import {
   ohlcvPartials,
 } from "./ohlcv.ts";
 import { RowCache } from "./row-cache.ts";
-import { queryRows, type RowQuery, type RowResult } from "./rows.ts";
+import { queryRows, type RowQuery, type RowResult, rowStamp } from "./rows.ts";
 import { type Coverage, type FileInfo, type FileSource, QueryError } from "./types.ts";
 
 export interface EngineOptions extends DuckOptions {
@@ -162,6 +162,11 @@ export class QueryEngine {
     );
   }
 
+  /** See rowStamp: unchanged since a page's `stamp` means that page is still the answer. */
+  rowStamp(table: TableName, symbol: string): string | undefined {
+    return rowStamp(this.#deps.source, this.hot, table, symbol);
+  }
+
   async ohlcv(q: OhlcvQuery): Promise<OhlcvResult> {
     this.checkSymbol(q.symbol);
     this.#budget("trades", q.symbol, q.fromUs, q.toUs);
@@ -246,10 +251,11 @@ export class QueryEngine {
     let newest = -1;
     for (const c of this.#deps.source.coverage())
       if (symbol === undefined || c.symbol === symbol) newest = Math.max(newest, c.lastUs);
-    for (const { symbol: s, ring } of this.hot.entries()) {
-      if (symbol !== undefined && s !== symbol) continue;
-      newest = Math.max(newest, ring.newestTimeUs ?? -1);
-    }
+    // Asked on every /v1 request (X-Data-Freshness-Ms): one symbol looks up its rings directly.
+    if (symbol !== undefined)
+      for (const table of TABLE_NAMES)
+        newest = Math.max(newest, this.hot.ring(table, symbol)?.newestTimeUs ?? -1);
+    else for (const { ring } of this.hot.entries()) newest = Math.max(newest, ring.newestTimeUs ?? -1);
     return newest < 0 ? null : Math.max(0, Math.round((this.nowUs() - newest) / 1000));
   }
 

@@ -39,6 +39,8 @@ export class HotRing {
   runStartId = -1;
   /** True while every appended row's time is ≥ the previous one's, so time ranges can bisect. */
   timeSorted = true;
+  /** Rows accepted so far: changes whenever the ring's contents do (a page cache's invalidation). */
+  appended = 0;
 
   constructor(readonly capacity: number) {
     this.id = new Float64Array(capacity);
@@ -131,6 +133,7 @@ export class HotWindow {
     }
     // Trades order and filter on the exchange's trade time; quotes (no trade time) on event time.
     const timeUs = kind === Table.quotes ? cols.event_time_us[slot]! : cols.trade_time_us[slot]!;
+    ring.appended++;
     if (empty || id !== newestId + 1) ring.runStartId = id;
     if (!empty && timeUs < ring.newestTimeUs!) ring.timeSorted = false;
     let s: number;

@@ -29,6 +29,26 @@ export interface RowResult {
   readonly coldRows: number;
   /** True when the hot window evicted ids no visible file holds yet: a hole may exist. */
   readonly incomplete: boolean;
+  /**
+   * Set when the page came from memory alone: the rowStamp taken in the same synchronous step as
+   * the read. While rowStamp returns the same text, the same query returns the same page.
+   */
+  readonly stamp?: string;
+}
+
+/**
+ * What a page read from memory alone depends on: the ring's contents (every accepted row bumps
+ * `appended`) and the highest stored id (where memory takes over from files, and whether the
+ * page is incomplete). Pages with stored rows get no stamp: retention may delete their files.
+ */
+export function rowStamp(
+  source: FileSource,
+  hot: HotWindow,
+  table: TableName,
+  symbol: string,
+): string | undefined {
+  const ring = hot.ring(table, symbol);
+  return ring ? `${ring.appended}:${source.maxId(table, symbol) ?? -1}` : undefined;
 }
 
 /** Snapshot taken synchronously: the file list and the hot split point agree with each other. */
@@ -276,6 +296,10 @@ export async function queryRows(
   beforeCold?: (files: readonly FileInfo[]) => void,
   cache?: RowCache,
 ): Promise<RowResult> {
+  // Taken before any await: when an ascending page reads memory after its cold await, the stamp
+  // is older than the rows, so the page can only miss later (`appended` never goes back), never
+  // be served for a state it does not show.
+  const stamp = rowStamp(source, hot, q.table, q.symbol);
   const snap = snapshot(source, hot, q);
   const want = q.limit + 1; // one extra row tells whether a next page exists
   const frame = emptyFrame(TABLE_COLUMNS[q.table]);
@@ -303,5 +327,6 @@ export async function queryRows(
     const idIdx = frame.columns.findIndex((c) => c.name === TABLE_ID_COLUMN[q.table]);
     nextCursorId = frame.data[idIdx]![q.limit - 1] as number;
   }
-  return { frame, nextCursorId, hotRows: hotN, coldRows: coldN, incomplete: snap.incomplete };
+  const result = { frame, nextCursorId, hotRows: hotN, coldRows: coldN, incomplete: snap.incomplete };
+  return coldN === 0 && stamp !== undefined ? { ...result, stamp } : result;
 }

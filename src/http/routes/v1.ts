@@ -4,7 +4,7 @@
  * route groups parse, call the query engine, serialize.
  */
 import { Elysia } from "elysia";
-import type { Histogram, Registry } from "../../obs/metrics.ts";
+import type { CounterChild, Histogram, Registry } from "../../obs/metrics.ts";
 import type { QueryEngine } from "../../query/engine.ts";
 import { clientAddress } from "../client-address.ts";
 import { completenessRoutes } from "./v1/completeness.ts";
@@ -12,16 +12,29 @@ import type { V1Context } from "./v1/context.ts";
 import { DEFAULT_GUARD_OPTIONS, Guard, type GuardOptions } from "./v1/guard.ts";
 import { metaRoutes } from "./v1/meta.ts";
 import { ohlcvRoutes } from "./v1/ohlcv.ts";
+import { PageCache } from "./v1/page-cache.ts";
 import { replayRoutes } from "./v1/replay.ts";
+import { RowTextCache } from "./v1/row-text.ts";
 import { rowsRoutes } from "./v1/rows.ts";
 import { type LoadView, shed } from "./v1/shed.ts";
 
 export interface ApiOptions extends GuardOptions {
   /** Rows per storage page while replaying (K2_REPLAY_PAGE_ROWS). */
   readonly replayPageRows: number;
+  /** Bytes of encoded row pages kept (v1/page-cache.ts); 0 turns the cache off. */
+  readonly pageCacheBytes: number;
+  /** Rows whose JSON text is kept (v1/row-text.ts): 0 or a power of two. */
+  readonly rowTextSlots: number;
 }
 
-export const DEFAULT_API_OPTIONS: ApiOptions = { ...DEFAULT_GUARD_OPTIONS, replayPageRows: 5_000 };
+export const DEFAULT_API_OPTIONS: ApiOptions = {
+  ...DEFAULT_GUARD_OPTIONS,
+  replayPageRows: 5_000,
+  // A 100-trade JSON page is ~39 KB: 16 MiB holds a few hundred pages, and a 4 MiB page at most.
+  pageCacheBytes: 16 * 1024 * 1024,
+  // ~400 B per trade row: ~6 MiB at most; the newest 16,384 rows of one symbol never collide.
+  rowTextSlots: 16_384,
+};
 
 export interface V1Deps {
   readonly engine: QueryEngine;
@@ -63,9 +76,13 @@ export function v1Routes(deps: V1Deps) {
   const opts: ApiOptions = { ...DEFAULT_API_OPTIONS, ...deps.options };
   const guard = new Guard(opts, deps.nowMs);
   const engine = deps.engine;
+  const pages = new PageCache(opts.pageCacheBytes);
+  const rowTexts = new RowTextCache(opts.rowTextSlots);
   const ctx: V1Context = {
     engine,
     replayPageRows: opts.replayPageRows,
+    pages,
+    rowTexts,
     ...(deps.certify ? { certify: deps.certify } : {}),
   };
   const reg = deps.registry;
@@ -80,6 +97,18 @@ export function v1Routes(deps: V1Deps) {
       ),
     );
   const requests = reg.counter("k2_api_requests_total", "/v1 requests by route and status class");
+  // Each child resolved once, on first use (Counter#with stringifies its labels on every call).
+  // Bounded: routes are the registered patterns, classes the first digit of a status.
+  const children = new Map<string, CounterChild[]>();
+  const requestCounter = (route: string, cls: number): CounterChild => {
+    let row = children.get(route);
+    if (!row) {
+      row = [];
+      children.set(route, row);
+    }
+    row[cls] ??= requests.with({ route: ROUTES[route] ?? "other", status: `${cls}xx` });
+    return row[cls];
+  };
   reg.counter("k2_query_total", "queries run by the DuckDB engine", () => engine.duck.queries);
   // Hot windows fill up to a bound and then stay: their fill says when memory reaches steady state.
   reg.gauge("k2_query_hot_rows", "rows held in the in-memory hot windows", () => {
@@ -132,6 +161,33 @@ export function v1Routes(deps: V1Deps) {
     "cells held by the stored-row result cache",
     () => engine.rowCache.cells,
   );
+  reg.counter("k2_api_page_cache_hits_total", "row pages sent from the encoded page cache", () => pages.hits);
+  reg.counter(
+    "k2_api_page_cache_misses_total",
+    "row pages encoded because none was cached for the current rows",
+    () => pages.misses,
+  );
+  reg.counter(
+    "k2_api_page_cache_evicted_total",
+    "encoded pages dropped to stay within the capacity",
+    () => pages.evicted,
+  );
+  reg.counter(
+    "k2_api_page_cache_refused_total",
+    "encoded pages not kept because one would exceed a quarter of the capacity",
+    () => pages.refused,
+  );
+  reg.gauge("k2_api_page_cache_bytes", "bytes held by the encoded page cache", () => pages.bytes);
+  reg.counter(
+    "k2_api_row_text_hits_total",
+    "rows whose JSON text was reused from an earlier response",
+    () => rowTexts.hits,
+  );
+  reg.counter(
+    "k2_api_row_text_misses_total",
+    "rows encoded to JSON text for the first time (or again after their slot was reused)",
+    () => rowTexts.misses,
+  );
   reg.counter(
     "k2_api_auth_rejected_total",
     "requests refused for a missing or unknown API key",
@@ -181,7 +237,7 @@ export function v1Routes(deps: V1Deps) {
       const s = (performance.now() - t0) / 1000;
       latency.get(route)?.observe(s);
       const status = typeof set.status === "number" ? set.status : 200;
-      requests.with({ route: ROUTES[route] ?? "other", status: `${Math.floor(status / 100)}xx` }).inc();
+      requestCounter(route, Math.floor(status / 100)).inc();
     })
     .group("/v1", (app) =>
       app

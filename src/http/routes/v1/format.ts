@@ -10,6 +10,7 @@ import type { SchemaElement } from "hyparquet";
 import { type ColumnSource, parquetWriteBuffer } from "hyparquet-writer";
 import { formatDecimal } from "../../../model/decimal.ts";
 import type { Frame } from "../../../query/types.ts";
+import { ByteWriter, type RowTextCache } from "./row-text.ts";
 
 export const FORMATS = ["json", "csv", "ndjson", "parquet", "msgpack"] as const;
 export type Format = (typeof FORMATS)[number];
@@ -91,17 +92,71 @@ export function fieldNames(frame: Frame): string[] {
 export function rowObjects(frame: Frame): Record<string, JsonValue>[] {
   const rows: Record<string, JsonValue>[] = new Array(frame.length);
   const names = fieldNames(frame);
-  for (let r = 0; r < frame.length; r++) {
-    const o: Record<string, JsonValue> = {};
-    let k = 0;
-    frame.columns.forEach((c, i) => {
-      const v = frame.data[i]![r] ?? null;
-      o[names[k++]!] = cell(c.type, v);
-      if (c.type === "timestamp_us") o[names[k++]!] = v === null ? null : isoUs(v as number);
-    });
-    rows[r] = o;
-  }
+  for (let r = 0; r < frame.length; r++) rows[r] = rowObject(frame, names, r);
   return rows;
+}
+
+function rowObject(frame: Frame, names: readonly string[], r: number): Record<string, JsonValue> {
+  const o: Record<string, JsonValue> = {};
+  let k = 0;
+  frame.columns.forEach((c, i) => {
+    const v = frame.data[i]![r] ?? null;
+    o[names[k++]!] = cell(c.type, v);
+    if (c.type === "timestamp_us") o[names[k++]!] = v === null ? null : isoUs(v as number);
+  });
+  return o;
+}
+
+/** Which rows a frame holds, so their JSON text can be reused (row-text.ts). */
+export interface RowIdentity {
+  readonly cache: RowTextCache;
+  /** Table and symbol, e.g. "trades|BTCUSDT", and its tagHash. */
+  readonly tag: string;
+  readonly tagHash: number;
+  /** Index in frame.columns of the table's id column. */
+  readonly idColumn: number;
+}
+
+/** One per process: a page is written in one synchronous step. */
+const writer = new ByteWriter();
+
+/** Each row's JSON.stringify text, UTF-8, each followed by `after` except the last unless `last`. */
+function writeRows(frame: Frame, rows: RowIdentity, after: string, last: boolean): void {
+  const names = fieldNames(frame);
+  const ids = frame.data[rows.idColumn]!;
+  for (let r = 0; r < frame.length; r++) {
+    const id = ids[r];
+    const known = typeof id === "number" && rows.cache.copyTo(rows.tag, rows.tagHash, id, writer);
+    if (!known) {
+      const text = Buffer.from(JSON.stringify(rowObject(frame, names, r)));
+      if (typeof id === "number") rows.cache.keep(rows.tag, rows.tagHash, id, text);
+      writer.bytes(text);
+    }
+    if (last || r < frame.length - 1) writer.ascii(after);
+  }
+}
+
+/**
+ * The bytes JSON.stringify({data, next_cursor, meta}) would give (UTF-8), assembled from each
+ * row's own text so a row's text is reused; `meta` is already stringified.
+ */
+function jsonPage(frame: Frame, rows: RowIdentity, next: string | null, meta: string): Uint8Array {
+  writer.begin();
+  writer.ascii('{"data":[');
+  writeRows(frame, rows, ",", false);
+  writer.ascii('],"next_cursor":');
+  writer.text(JSON.stringify(next));
+  writer.ascii(',"meta":');
+  writer.text(meta);
+  writer.ascii("}");
+  return writer.take();
+}
+
+/** The bytes of ndjsonLines(frame), from reused row texts. */
+function ndjsonPage(frame: Frame, rows: RowIdentity): Uint8Array {
+  writer.begin();
+  writeRows(frame, rows, "\n", true);
+  return writer.take();
 }
 
 function cell(type: string, v: number | bigint | string | boolean | null): JsonValue {
@@ -153,19 +208,22 @@ export function serialize(
   fmt: Format,
   env: Envelope,
   headers: Record<string, string | number>,
+  rows?: RowIdentity,
 ): string | Uint8Array {
+  const meta = JSON.stringify(env.meta);
   headers["content-type"] = CONTENT_TYPES[fmt];
-  headers["x-meta"] = JSON.stringify(env.meta);
+  headers["x-meta"] = meta;
   if (env.next_cursor !== null) headers["x-next-cursor"] = env.next_cursor;
   switch (fmt) {
     case "json":
+      if (rows) return jsonPage(frame, rows, env.next_cursor, meta);
       // JSON.stringify over plain row objects measured 2x faster than writing the text by hand
       // (10,000 trade rows: 25 vs 50 ms), so the obvious way it is.
       return JSON.stringify({ data: rowObjects(frame), next_cursor: env.next_cursor, meta: env.meta });
     case "msgpack":
       return encode({ data: rowObjects(frame), next_cursor: env.next_cursor, meta: env.meta });
     case "ndjson":
-      return ndjsonLines(frame);
+      return rows ? ndjsonPage(frame, rows) : ndjsonLines(frame);
     case "csv":
       return csvText(frame, true);
     case "parquet":
