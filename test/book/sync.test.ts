@@ -203,7 +203,7 @@ describe("BookSync on generated sequences with every fault", () => {
     const bl = new BookLevels();
     const al = new BookLevels();
     let unverifiedOrBeyond = 0;
-    for (let seed = 1; seed <= 12; seed++) {
+    for (let seed = 1; seed <= 8; seed++) {
       const rng = new Rng(seed * 7919);
       const requests: number[] = [];
       const records: ResyncRecord[] = [];
@@ -227,7 +227,7 @@ describe("BookSync on generated sequences with every fault", () => {
       let synced = 0;
       // Snapshot requests are answered a few events later, sometimes late, stale or failing.
       const pending: { no: number; dueAt: number; id: number; text: TruthBook }[] = [];
-      for (let step = 0; step < 700; step++) {
+      for (let step = 0; step < 500; step++) {
         // The exchange: one event of 1–3 update ids changing a few levels.
         const U = id + 1;
         const u = id + 1 + rng.int(3);
@@ -315,5 +315,5 @@ describe("BookSync on generated sequences with every fault", () => {
       if (skippedWhileSynced.length > 1) expect(records.length).toBeGreaterThan(0);
     }
     expect(unverifiedOrBeyond).toBeGreaterThan(0);
-  });
+  }, 30_000);
 });

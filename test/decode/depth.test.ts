@@ -190,11 +190,11 @@ function check(frame: string, rest: boolean, rawSym: number, timeUnitUs: boolean
 }
 
 describe("DepthDecoder vs the JSON.parse oracle", () => {
-  test("1,200 generated frames: same status, same ids, same exact levels", () => {
+  test("800 generated frames: same status, same ids, same exact levels", () => {
     const rng = new Rng(20261203);
     const d = new DepthDecoder(symbols);
     const seen = new Set<number>();
-    for (let i = 0; i < 1200; i++) {
+    for (let i = 0; i < 800; i++) {
       const { frame, rest, rawSym, timeUnitUs } = makeFrame(rng);
       seen.add(check(frame, rest, rawSym, timeUnitUs, d));
     }
@@ -213,7 +213,7 @@ describe("DepthDecoder vs the JSON.parse oracle", () => {
       INVALID_JSON,
     ])
       expect(seen).toContain(s);
-  });
+  }, 30_000);
 });
 
 describe("DepthDecoder edge cases", () => {
