@@ -57,6 +57,8 @@ type Fault =
   | "truncate";
 const FAULTS: Fault[] = [
   "badDecimal",
+  "badDecimal",
+  "badDecimal",
   "shortLevel",
   "longLevel",
   "levelNotArray",
@@ -83,15 +85,26 @@ function levelCount(rng: Rng): number {
 function levelsText(rng: Rng, n: number, fault: Fault, hit: number, w: () => string): string {
   const parts: string[] = [];
   for (let i = 0; i < n; i++) {
-    const px = JSON.stringify(decimalText(rng).text);
+    // Now and then a valid form Binance does not send (leading zeros, 10 integer digits): the generic path's.
+    const px = JSON.stringify(
+      rng.chance(0.03) ? rng.pick(["007.5", "9999999999.99999999", "1.100000000"]) : decimalText(rng).text,
+    );
     const qty = JSON.stringify(
       rng.chance(0.2) ? rng.pick(["0", "0.00000000", "0.0"]) : decimalText(rng, 9).text,
     );
-    if (i === hit && fault === "badDecimal")
-      parts.push(
-        `[${rng.chance(0.5) ? '"1.123456789"' : px},${w()}${rng.pick(['"-1"', '"1e3"', '"."', '"12345678901"'])}]`,
-      );
-    else if (i === hit && fault === "shortLevel") parts.push(`[${px}]`);
+    if (i === hit && fault === "badDecimal") {
+      const bad = rng.pick([
+        '"-1"',
+        '"1e3"',
+        '"."',
+        '"1."',
+        '".5"',
+        '"1.123456789"',
+        '"12345678901"',
+        '"1.5 "',
+      ]);
+      parts.push(rng.chance(0.5) ? `[${bad},${w()}${qty}]` : `[${px},${w()}${bad}]`);
+    } else if (i === hit && fault === "shortLevel") parts.push(`[${px}]`);
     else if (i === hit && fault === "longLevel") parts.push(`[${px},${qty},${w()}[]]`);
     else if (i === hit && fault === "levelNotArray") parts.push(rng.pick(["{}", "null", px]));
     else if (i === hit && fault === "numberQty") parts.push(`[${px},1.5]`);

@@ -16,10 +16,12 @@
  * `b`...) with partial-depth keys (`lastUpdateId`, `bids`, `asks`), a diff with U > u, or a
  * combined stream name disagreeing with its payload (kind or symbol) is MALFORMED.
  *
+ * Level lists in Binance's exact layout are read by depth-fast.ts first (string frames).
  * Positions can pass 2^17 here (a 5,000-level snapshot), so keys are read by this file rather
  * than by fields.ts readKey, whose packed result assumes frames under 64 KiB.
  */
 
+import { fastLevels, NOT_FAST } from "./depth-fast.ts";
 import {
   DEPTH_DIFF,
   DEPTH_MAX_FRAME_LENGTH,
@@ -104,6 +106,10 @@ function readLevels(
   out: DepthFrame,
 ): number {
   if (cc(f, pos) !== 0x5b) return typeError(f, pos, end);
+  if (typeof f === "string") {
+    const r = fastLevels(f, pos, side);
+    if (r !== NOT_FAST) return r;
+  }
   side.n = 0;
   let p = ws(f, pos + 1, end);
   if (p >= end) return -S.TRUNCATED;
