@@ -6,6 +6,10 @@
 import type { DepthFrame, DepthSide } from "../decode/binance/index.ts";
 import { BOOK_MAX_LEVELS_PER_SIDE, type BookLevels, BookSide } from "./side.ts";
 
+/** OrderBook.best: which sides have a best level. */
+export const BEST_BID = 1;
+export const BEST_ASK = 2;
+
 export class OrderBook {
   readonly symbolId: number;
   readonly bids: BookSide;
@@ -63,6 +67,26 @@ export class OrderBook {
 
   #applySide(side: BookSide, d: DepthSide, timeUs: number): void {
     this.applyLevels(side, d.pxw, d.qtyw, 0, d.n, timeUs);
+  }
+
+  /**
+   * Best bid and ask into `dst` (≥ 8 words): bid price, bid quantity, ask price, ask quantity, two
+   * words each (low first). Returns BEST_BID | BEST_ASK for the sides that have a level; an empty
+   * side's words are left as they were.
+   */
+  best(dst: Uint32Array): number {
+    let sides = 0;
+    if (this.bids.n > 0) {
+      this.bids.priceAt(0, dst, 0);
+      this.bids.quantityAt(0, dst, 1);
+      sides |= BEST_BID;
+    }
+    if (this.asks.n > 0) {
+      this.asks.priceAt(0, dst, 2);
+      this.asks.quantityAt(0, dst, 3);
+      sides |= BEST_ASK;
+    }
+    return sides;
   }
 
   /** Best bid at or above the best ask: a sign the book has gone wrong. */

@@ -1,5 +1,5 @@
 /** Per-symbol order books in typed arrays and the synchroniser that keeps them continuous. */
-export { OrderBook } from "./book.ts";
+export { BEST_ASK, BEST_BID, OrderBook } from "./book.ts";
 export { DIFF_BUFFER_MAX_EVENTS, DIFF_BUFFER_MAX_LEVELS, DiffBuffer } from "./diff-buffer.ts";
 export {
   BOOK_MAX_LEVELS_PER_SIDE,

@@ -268,6 +268,13 @@ export class BookSide {
     dst[2 * slot + 1] = (this.#w[4 * i]! ^ this.#flip) >>> 0;
   }
 
+  /** Quantity words of the level `k` places from the best into `dst` at 2·slot. */
+  quantityAt(k: number, dst: Uint32Array, slot: number): void {
+    const i = this.n - 1 - k;
+    dst[2 * slot] = this.#w[4 * i + 2]!;
+    dst[2 * slot + 1] = this.#w[4 * i + 3]!;
+  }
+
   /** The best `levels` (all when larger than n) into `out`, best first. */
   copyTop(levels: number, out: BookLevels): void {
     const n = Math.min(levels, this.n);

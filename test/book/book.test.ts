@@ -5,7 +5,15 @@
  * snapshots are refused without touching the book; a full side drops its worst level.
  */
 import { describe, expect, test } from "bun:test";
-import { BookLevels, LEVEL_BEYOND, LEVEL_EXACT, LEVEL_UNVERIFIED, OrderBook } from "../../src/book/index.ts";
+import {
+  BEST_ASK,
+  BEST_BID,
+  BookLevels,
+  LEVEL_BEYOND,
+  LEVEL_EXACT,
+  LEVEL_UNVERIFIED,
+  OrderBook,
+} from "../../src/book/index.ts";
 import { Rng } from "../decode/gen.ts";
 import { bookText, diff, type Level, snapshot, TruthBook } from "./support.ts";
 
@@ -37,7 +45,7 @@ describe("OrderBook levels", () => {
     expect(bookText(book)).toBe(truth.text());
   });
 
-  test("top N is the best N of each side, best first", () => {
+  test("best bid/ask and top N are the best levels of each side, best first", () => {
     const book = new OrderBook(0);
     book.applyDiff(
       diff(
@@ -59,6 +67,11 @@ describe("OrderBook levels", () => {
     book.top(2, b, a);
     expect([b.n, b.price(0), b.price(1), b.quantity(0)]).toEqual([2, P(101), P(100), Q(2)]);
     expect([a.n, a.price(0), a.price(1)]).toEqual([2, P(102), P(103)]);
+    const best = new Uint32Array(8);
+    expect(book.best(best)).toBe(BEST_BID | BEST_ASK);
+    const w = (k: number) => (BigInt(best[2 * k + 1]!) << 32n) | BigInt(best[2 * k]!);
+    expect([w(0), w(1), w(2), w(3)]).toEqual([P(101), Q(2), P(102), Q(5)]);
+    expect(new OrderBook(1).best(best)).toBe(0);
     const s = new Uint32Array(4);
     expect(book.isCrossed(s)).toBe(false);
     book.applyDiff(diff(2, 2, [[P(102.5), Q(1)]], []));
