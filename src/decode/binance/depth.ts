@@ -17,8 +17,9 @@
  * combined stream name disagreeing with its payload (kind or symbol) is MALFORMED.
  *
  * Level lists in Binance's exact layout are read by depth-fast.ts first (string frames).
- * Positions can pass 2^17 here (a 5,000-level snapshot), so keys are read by this file rather
- * than by fields.ts readKey, whose packed result assumes frames under 64 KiB.
+ * Positions can pass 2^17 here (a 5,000-level snapshot), so keys are read here (depth-names.ts
+ * classifies them) rather than by fields.ts readKey, whose packed result assumes frames under
+ * 64 KiB.
  */
 
 import { fastLevels, NOT_FAST } from "./depth-fast.ts";
@@ -33,11 +34,20 @@ import {
   REJECT_BIDS,
   REJECT_FRAME,
 } from "./depth-frame.ts";
+import {
+  classifyKey,
+  DepthStreamName,
+  K_ASKS,
+  K_BIDS,
+  K_DATA,
+  K_LAST_UPDATE_ID,
+  K_STREAM,
+  nameIs,
+} from "./depth-names.ts";
 import { scanDecimal, scanId, scanTime, typeError } from "./numbers.ts";
 import {
   cc,
   hasBackslash,
-  rangeEq,
   type Src,
   skipString,
   skipValue,
@@ -48,13 +58,6 @@ import {
 } from "./scan.ts";
 import { DecodeStatus as S } from "./status.ts";
 import type { SymbolLookup } from "./symbol-lookup.ts";
-
-const K_OTHER = 0;
-const K_STREAM = 128;
-const K_DATA = 129;
-const K_LAST_UPDATE_ID = 130;
-const K_BIDS = 131;
-const K_ASKS = 132;
 
 /** Returned by the payload reader when the top-level object turns out to be a combined wrapper. */
 const WRAPPER = -1_000_000;
@@ -77,24 +80,6 @@ const I_FIRST = 0;
 const I_LAST = 1;
 const I_LUID = 2;
 const I_TIME = 3;
-
-/** Binance spot symbols are at most 20 characters (model SYMBOL_RE). */
-const MAX_SYMBOL_LENGTH = 20;
-
-function classifyKey(f: Src, a: number, b: number): number {
-  if (b - a === 1) {
-    const c = cc(f, a);
-    return c < 128 ? c : K_OTHER;
-  }
-  if (rangeEq(f, a, b, "stream")) return K_STREAM;
-  if (rangeEq(f, a, b, "data")) return K_DATA;
-  if (rangeEq(f, a, b, "lastUpdateId")) return K_LAST_UPDATE_ID;
-  if (rangeEq(f, a, b, "bids")) return K_BIDS;
-  if (rangeEq(f, a, b, "asks")) return K_ASKS;
-  if (!hasBackslash(f, a, b)) return K_OTHER;
-  const s = unescapeRange(f, a, b); // slow path: a key written with JSON escapes
-  return classifyKey(s, 0, s.length);
-}
 
 /** `[[price, qty], ...]` at `pos` into `side`; position after ']' or -status (out.reject* set). */
 function readLevels(
@@ -151,27 +136,13 @@ function readLevels(
   }
 }
 
-/** Is the JSON string at `pos` exactly `lit` (escapes allowed)? Position after it, or -status. */
-function nameIs(f: Src, pos: number, end: number, lit: string, otherwise: number): number {
-  if (cc(f, pos) !== 0x22) return typeError(f, pos, end);
-  const r = skipString(f, pos + 1, end);
-  if (r < 0) return r;
-  if (rangeEq(f, pos + 1, r - 1, lit)) return r;
-  if (!hasBackslash(f, pos + 1, r - 1)) return -otherwise;
-  const s = unescapeRange(f, pos + 1, r - 1);
-  return s === lit ? r : -otherwise;
-}
-
 export class DepthDecoder {
   readonly #symbols: SymbolLookup;
   /** Key code of the last #readKey. */
   #key = 0;
   readonly #ids = new Float64Array(4);
   readonly #symId = new Uint16Array(1);
-  /** A stream name's symbol upper-cased, then '"', for SymbolLookup.find. */
-  readonly #sym = new Uint8Array(MAX_SYMBOL_LENGTH + 1);
-  #streamKind = 0;
-  #streamSym = -1;
+  readonly #stream = new DepthStreamName();
 
   constructor(symbols: SymbolLookup) {
     this.#symbols = symbols;
@@ -356,7 +327,7 @@ export class DepthDecoder {
       if (this.#key === K_STREAM) {
         if (haveStream) return -S.MALFORMED;
         haveStream = true;
-        r = this.#streamName(f, p, end);
+        r = this.#stream.read(f, p, end, this.#symbols);
       } else if (this.#key === K_DATA) {
         if (haveData) return -S.MALFORMED;
         haveData = true;
@@ -371,10 +342,10 @@ export class DepthDecoder {
       if (p < 0) return p;
     }
     if (!haveStream || !haveData) return -S.MISSING_FIELD;
-    if (out.kind !== this.#streamKind) return -S.MALFORMED;
+    if (out.kind !== this.#stream.kind) return -S.MALFORMED;
     if (out.kind === DEPTH_DIFF) {
-      if (out.symbolId !== this.#streamSym) return -S.MALFORMED;
-    } else out.symbolId = this.#streamSym;
+      if (out.symbolId !== this.#stream.symbolId) return -S.MALFORMED;
+    } else out.symbolId = this.#stream.symbolId;
     return p + 1;
   }
 
@@ -394,48 +365,6 @@ export class DepthDecoder {
     const esc = symbols.findText(unescapeRange(f, pos + 1, r - 1)); // slow path: escaped symbol
     if (esc < 0) return -S.NOT_CONFIGURED;
     this.#symId[0] = esc;
-    return r;
-  }
-
-  /** A combined stream name: sets #streamKind and #streamSym; NOT_CONFIGURED unless a depth stream of a known symbol. */
-  #streamName(f: Src, pos: number, end: number): number {
-    if (cc(f, pos) !== 0x22) return typeError(f, pos, end);
-    const r = skipString(f, pos + 1, end);
-    if (r < 0) return r;
-    let src: Src = f;
-    let a = pos + 1;
-    let b = r - 1;
-    if (hasBackslash(f, a, b)) {
-      src = unescapeRange(f, a, b); // slow path: JSON escapes in a stream name
-      a = 0;
-      b = src.length;
-    }
-    let at = a;
-    while (at < b && cc(src, at) !== 0x40) at++;
-    const n = at - a;
-    if (n === 0 || n > MAX_SYMBOL_LENGTH || !rangeEq(src, at, Math.min(b, at + 6), "@depth"))
-      return -S.NOT_CONFIGURED;
-    // After "@depth": nothing (diff) or 5 / 10 / 20 (partial), then nothing, "@100ms" or "@1000ms".
-    let i = at + 6;
-    let kind = DEPTH_DIFF;
-    if (i < b && cc(src, i) !== 0x40) {
-      kind = DEPTH_PARTIAL;
-      if (rangeEq(src, i, Math.min(b, i + 1), "5")) i += 1;
-      else if (rangeEq(src, i, Math.min(b, i + 2), "10") || rangeEq(src, i, Math.min(b, i + 2), "20")) i += 2;
-      else return -S.NOT_CONFIGURED;
-    }
-    if (i !== b && !rangeEq(src, i, b, "@100ms") && !rangeEq(src, i, b, "@1000ms")) return -S.NOT_CONFIGURED;
-    const sym = this.#sym;
-    for (let k = 0; k < n; k++) {
-      let c = cc(src, a + k);
-      if (c >= 0x61 && c <= 0x7a) c -= 0x20; // stream names use lower-case symbols
-      sym[k] = c;
-    }
-    sym[n] = 0x22;
-    const id = this.#symbols.find(sym, 0, n + 1);
-    if (id < 0) return -S.NOT_CONFIGURED;
-    this.#streamKind = kind;
-    this.#streamSym = id;
     return r;
   }
 }
