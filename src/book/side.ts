@@ -129,7 +129,13 @@ export class BookSide {
     if (!found) {
       if (n === this.maxLevels) {
         if (i === 0) {
-          this.evicted++; // worse than every level of a full side: not kept
+          // Worse than every level of a full side: not kept, so a range that reached it now ends above it.
+          this.evicted++;
+          const inRange = kh > this.#coverHi || (kh === this.#coverHi && kl >= this.#coverLo);
+          if (this.#covered && inRange) {
+            this.#coverHi = w[0]!;
+            this.#coverLo = w[1]!;
+          }
           return;
         }
         this.#dropWorst();

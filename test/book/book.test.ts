@@ -220,5 +220,14 @@ describe("OrderBook snapshots and unverified levels", () => {
     const b = new BookLevels();
     book.top(5, b, new BookLevels());
     expect([...b.state.subarray(0, 3)]).toEqual([LEVEL_EXACT, LEVEL_EXACT, LEVEL_EXACT]);
+    // A complete side (fewer levels than asked) that is full: a level it cannot keep ends the range above it.
+    const full = new OrderBook(0, 2);
+    expect(full.applySnapshot(snapshot(1, [[P(100), Q(1)]], []), 10, 1)).toBe(true);
+    full.applyDiff(diff(2, 2, [[P(99), Q(1)]], []));
+    full.applyDiff(diff(3, 3, [[P(98), Q(1)]], [])); // not kept: the side holds 2
+    full.applyDiff(diff(4, 4, [[P(100), 0n]], [])); // 100 goes: 99 is the only level left
+    full.applyDiff(diff(5, 5, [[P(97), Q(1)]], [])); // below 98, which the book dropped
+    full.top(5, b, new BookLevels());
+    expect([b.n, b.price(1), b.state[0], b.state[1]]).toEqual([2, P(97), LEVEL_EXACT, LEVEL_BEYOND]);
   });
 });
