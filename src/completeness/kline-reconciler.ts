@@ -245,15 +245,7 @@ export class KlineReconciler {
       { symbol: m.symbol, from, to, open_time_us: m.openUs },
       "kline shortfall: ids ledgered for repair",
     );
-    if (to - from + 1 > d.gapMaxIds) {
-      d.ledger.set(
-        e,
-        "unrepaired",
-        d.nowUs(),
-        `gap of ${to - from + 1} ids exceeds K2_GAP_MAX_IDS=${d.gapMaxIds}`,
-      );
-      return;
-    }
+    if (d.ledger.refuseOversized(e, d.gapMaxIds, d.nowUs())) return;
     d.repair(e);
   }
 

@@ -53,3 +53,17 @@ describe("GapLedger", () => {
     expect(l.entries({ state: "repaired" })).toHaveLength(0);
   });
 });
+
+test("refuseOversized: a gap wider than the limit is marked unrepaired and kept from the repairer", () => {
+  const ledger = new GapLedger(8);
+  const wide = ledger.open("trades", "BTCUSDT", 1, 11, "stream", 5);
+  expect(ledger.refuseOversized(wide, 10, 7)).toBe(true);
+  expect(wide).toMatchObject({
+    state: "unrepaired",
+    updated_at_us: 7,
+    detail: "gap of 11 ids exceeds K2_GAP_MAX_IDS=10",
+  });
+  const fits = ledger.open("trades", "BTCUSDT", 20, 29, "stream", 5);
+  expect(ledger.refuseOversized(fits, 10, 7)).toBe(false);
+  expect(fits.state).toBe("pending");
+});

@@ -80,6 +80,17 @@ export class GapLedger {
   }
 
   /** Move `e` to a new state. */
+  /**
+   * A gap wider than `maxIds` (K2_GAP_MAX_IDS) is not worth a REST repair: it is marked
+   * unrepaired here, and true says the caller must not hand it to the repairer.
+   */
+  refuseOversized(e: GapEntry, maxIds: number, nowUs: number): boolean {
+    const ids = e.to_id - e.from_id + 1;
+    if (ids <= maxIds) return false;
+    this.set(e, "unrepaired", nowUs, `gap of ${ids} ids exceeds K2_GAP_MAX_IDS=${maxIds}`);
+    return true;
+  }
+
   set(e: GapEntry, state: GapState, nowUs: number, detail = ""): void {
     this.#uncount(e);
     e.state = state;

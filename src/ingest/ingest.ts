@@ -187,15 +187,7 @@ export class Ingest {
     const table = TABLE_BY_ID[kind];
     if (table === "quotes") return;
     const e = d.ledger.open(table, d.symbols.name(sym), from, to, cause, d.nowUs());
-    if (to - from + 1 > d.gapMaxIds) {
-      d.ledger.set(
-        e,
-        "unrepaired",
-        d.nowUs(),
-        `gap of ${to - from + 1} ids exceeds K2_GAP_MAX_IDS=${d.gapMaxIds}`,
-      );
-      return;
-    }
+    if (d.ledger.refuseOversized(e, d.gapMaxIds, d.nowUs())) return;
     d.onGap(e);
   }
 
