@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { DuckDBInstance } from "@duckdb/node-api";
 import { unzipSync, zipSync } from "fflate";
 import { type ArchiveFile, archiveBaseName, archiveUrl, archiveZipPath } from "../../src/archive/index.ts";
+import { type Simulator, startSimulator } from "../../src/sim/index.ts";
 
 /** One archive CSV line → the comparable line (µs time whatever the file's unit). */
 function archiveLine(dataset: ArchiveFile["dataset"], line: string): string {
@@ -113,4 +114,17 @@ export function serveArchive(files: Map<string, Uint8Array | string>): { url: st
     },
   });
   return { url: `http://127.0.0.1:${server.port}`, stop: () => server.stop(true) };
+}
+
+/** The backfill tests' market: two archived days (ms, then µs times) before a slow live one. */
+export function startArchiveSim(symbols: string[]): Promise<Simulator> {
+  return startSimulator({
+    symbols,
+    startTimeMs: Date.UTC(2025, 0, 2, 6),
+    archiveDays: 2,
+    archiveRatePerSec: 0.02,
+    ratePerSec: 5,
+    startTradeId: 1,
+    startAggId: 1,
+  });
 }

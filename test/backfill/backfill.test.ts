@@ -18,7 +18,7 @@ import {
 import { type BackfillTable, planJobs, runBackfill, STATE_DIR } from "../../src/backfill/index.ts";
 import { runBackfillCli } from "../../src/cli/index.ts";
 import { allocRowColumns } from "../../src/model/index.ts";
-import { type Simulator, startSimulator } from "../../src/sim/index.ts";
+import type { Simulator } from "../../src/sim/index.ts";
 import { appendRow, createBatch, dayOfUs, ParquetWriterPool } from "../../src/sink/parquet/index.ts";
 import {
   archiveLines,
@@ -26,6 +26,7 @@ import {
   closeReader,
   filesUnder,
   serveArchive,
+  startArchiveSim,
   storedLines,
 } from "./archive-rig.ts";
 
@@ -36,15 +37,7 @@ const DATASET = { trades: "trades", agg_trades: "aggTrades" } as const;
 let sim: Simulator;
 
 beforeAll(async () => {
-  sim = await startSimulator({
-    symbols: SYMBOLS,
-    startTimeMs: Date.UTC(2025, 0, 2, 6),
-    archiveDays: 2,
-    archiveRatePerSec: 0.02,
-    ratePerSec: 5,
-    startTradeId: 1,
-    startAggId: 1,
-  });
+  sim = await startArchiveSim(SYMBOLS);
 });
 afterAll(() => {
   sim.stop();

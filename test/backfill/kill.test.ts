@@ -10,10 +10,10 @@ import { join } from "node:path";
 import type { ArchiveFile } from "../../src/archive/index.ts";
 import { STATE_DIR } from "../../src/backfill/index.ts";
 import { runBackfillCli } from "../../src/cli/index.ts";
-import { type Simulator, startSimulator } from "../../src/sim/index.ts";
+import type { Simulator } from "../../src/sim/index.ts";
 import { ROOT } from "../support/k2-process.ts";
 import { waitUntil } from "../support/wait.ts";
-import { archiveLines, closeReader, filesUnder, storedLines } from "./archive-rig.ts";
+import { archiveLines, closeReader, filesUnder, startArchiveSim, storedLines } from "./archive-rig.ts";
 
 const SYMBOLS = ["BTCUSDT"];
 const DATES = ["2024-12-31", "2025-01-01"];
@@ -23,15 +23,7 @@ const ZIP_DELAY_MS = 200;
 let sim: Simulator;
 
 beforeAll(async () => {
-  sim = await startSimulator({
-    symbols: SYMBOLS,
-    startTimeMs: Date.UTC(2025, 0, 2, 6),
-    archiveDays: 2,
-    archiveRatePerSec: 0.02,
-    ratePerSec: 5,
-    startTradeId: 1,
-    startAggId: 1,
-  });
+  sim = await startArchiveSim(SYMBOLS);
 });
 afterAll(() => {
   sim.stop();
