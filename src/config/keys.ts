@@ -328,6 +328,14 @@ export const KEYS = {
     default: "512",
     parse: int(16, 1_048_576),
   },
+  queryAllocatorKeepMb: {
+    env: "K2_QUERY_ALLOCATOR_KEEP_MB",
+    unit: "MiB",
+    description:
+      "freed memory DuckDB's allocator may keep after a query before it returns it to the OS (DuckDB's allocator_flush_threshold; higher trades RSS for fewer page faults)",
+    default: "16",
+    parse: int(1, 1_048_576),
+  },
   queryHotRows: {
     env: "K2_QUERY_HOT_ROWS",
     unit: "rows",

@@ -73,6 +73,11 @@ export function v1Routes(deps: V1Deps) {
     );
   const requests = reg.counter("k2_api_requests_total", "/v1 requests by route and status class");
   reg.counter("k2_query_total", "queries run by the DuckDB engine", () => engine.duck.queries);
+  reg.gauge(
+    "k2_query_duckdb_memory_bytes",
+    "memory DuckDB accounts for itself (duckdb_memory(), read every 5 s; -1 before the first reading)",
+    () => engine.duck.memoryBytes,
+  );
   // Hot windows fill up to a bound and then stay: their fill says when memory reaches steady state.
   reg.gauge("k2_query_hot_rows", "rows held in the in-memory hot windows", () => {
     let n = 0;
