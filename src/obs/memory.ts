@@ -55,13 +55,11 @@ export function registerMemoryMetrics(reg: Registry): void {
     "resident file-backed memory (executable, libraries, mapped files); NaN off Linux",
     () => status().rssFileBytes,
   );
+  // heapTotal, not heapUsed - external: the latter is read at different moments and went negative.
   reg.gauge(
     "k2_memory_js_objects_bytes",
-    "main thread JS heap: objects that survived the last GC, without ArrayBuffer/string contents",
-    () => {
-      const m = process.memoryUsage();
-      return m.heapUsed - m.external;
-    },
+    "main thread JS heap reserved for objects, without ArrayBuffer/string contents",
+    () => process.memoryUsage().heapTotal,
   );
   reg.gauge(
     "k2_memory_js_external_bytes",

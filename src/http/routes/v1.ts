@@ -89,6 +89,15 @@ export function v1Routes(deps: V1Deps) {
     for (const { ring } of engine.hot.entries()) n += ring.capacity;
     return n;
   });
+  reg.gauge(
+    "k2_query_hot_reserved_bytes",
+    "bytes the hot windows that exist reserve (resident once each has filled)",
+    () => {
+      let n = 0;
+      for (const { ring } of engine.hot.entries()) n += ring.reservedBytes;
+      return n;
+    },
+  );
   reg.counter(
     "k2_query_refused_total",
     "queries refused because the engine queue was full",
