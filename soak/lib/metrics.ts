@@ -89,6 +89,8 @@ export interface MemorySplit {
   nativeCommitted: number;
   duckdb: number;
   parquetWorkerHeap: number;
+  /** Hot-window columns written so far (resident as they fill): growth by design until full. */
+  hotWindows: number;
 }
 
 export function snapshot(m: Metrics): Snapshot {
@@ -127,6 +129,7 @@ export function snapshot(m: Metrics): Snapshot {
       nativeCommitted: m.get("k2_memory_native_committed_bytes"),
       duckdb: m.get("k2_query_duckdb_memory_bytes"),
       parquetWorkerHeap: m.get("k2_memory_parquet_worker_heap_bytes"),
+      hotWindows: m.get("k2_query_hot_filled_bytes"),
     },
   };
 }

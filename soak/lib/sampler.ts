@@ -26,8 +26,11 @@ export interface Sample {
   ohlcvQueryStatus: number;
   /** Hot-window fill 0..1: memory reaches steady state when the bounded windows are full. */
   hotFill: number;
-  /** RSS split by component, MB (see MemorySplit): says where memory grows. */
-  mem: Record<keyof MemorySplit, number>;
+  /**
+   * RSS split by component, MB (see MemorySplit), plus anonymous memory other than the hot
+   * windows' (rssAnon - hotWindows): the part that must stay flat once the run is warm.
+   */
+  mem: Record<keyof MemorySplit | "anonNotHot", number>;
 }
 
 const MB = 2 ** 20;
@@ -94,6 +97,8 @@ export async function sampleLoop(stack: Stack, c: LoopControl, everyMs: number, 
           nativeCommitted: s.memory.nativeCommitted / MB,
           duckdb: s.memory.duckdb / MB,
           parquetWorkerHeap: s.memory.parquetWorkerHeap / MB,
+          hotWindows: s.memory.hotWindows / MB,
+          anonNotHot: (s.memory.rssAnon - s.memory.hotWindows) / MB,
         },
       });
       prev = { t: now, frames: s.framesTotal, trades: s.tradesAccepted };

@@ -51,6 +51,8 @@ const MEM_PARTS = [
   "nativeCommitted",
   "duckdb",
   "parquetWorkerHeap",
+  "hotWindows",
+  "anonNotHot",
 ] as const;
 
 export function buildVerdict(v: VerdictInput) {
@@ -233,6 +235,8 @@ export function writeReports(dir: string, r: Verdict, samples: Sample[]): void {
       series("RSS", "MB", (s) => s.rssMB),
       series("JS heap used", "MB", (s) => s.heapMB),
       series("RSS anonymous", "MB", (s) => s.mem.rssAnon),
+      series("Hot windows filled", "MB", (s) => s.mem.hotWindows),
+      series("RSS anonymous without the hot windows", "MB", (s) => s.mem.anonNotHot),
       series("Bun native allocator, committed", "MB", (s) => s.mem.nativeCommitted),
       series("DuckDB (its own accounting)", "MB", (s) => s.mem.duckdb),
       series("JS objects (main thread)", "MB", (s) => s.mem.jsObjects),

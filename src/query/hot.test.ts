@@ -130,5 +130,7 @@ describe("HotRing columns per table", () => {
     expect(w.ring("quotes", "BTCUSDT")!.newestTimeUs).toBe(2_002);
     const perRow = (t: TableName) => w.ring(t, "BTCUSDT")!.reservedBytes / 1000;
     expect([perRow("trades"), perRow("agg_trades"), perRow("quotes")]).toEqual([49, 65, 56]);
+    // One row of 1,000 written: a thousandth of the reservation.
+    expect(w.ring("trades", "BTCUSDT")!.filledBytes).toBe(49);
   });
 });

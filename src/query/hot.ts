@@ -71,6 +71,11 @@ export class HotRing {
     return n;
   }
 
+  /** Bytes of the columns written so far: pages become resident as the ring fills, then stay. */
+  get filledBytes(): number {
+    return Math.round((this.reservedBytes * this.size) / this.capacity);
+  }
+
   at(k: number): number {
     return (this.head + k) % this.capacity;
   }

@@ -98,6 +98,15 @@ export function v1Routes(deps: V1Deps) {
       return n;
     },
   );
+  reg.gauge(
+    "k2_query_hot_filled_bytes",
+    "bytes of the hot windows written so far (they grow to the reserved bytes as the windows fill)",
+    () => {
+      let n = 0;
+      for (const { ring } of engine.hot.entries()) n += ring.filledBytes;
+      return n;
+    },
+  );
   reg.counter(
     "k2_query_refused_total",
     "queries refused because the engine queue was full",
