@@ -340,7 +340,7 @@ export const KEYS = {
     env: "K2_QUERY_HOT_ROWS",
     unit: "rows",
     description:
-      "recent rows kept in memory per table and symbol for queries (~0.1 KB each; memory grows until full)",
+      "recent rows kept in memory per table and symbol for queries (49 B a trade, 65 B an agg trade, 56 B a quote; resident memory grows until full)",
     default: "50000",
     parse: int(1000, 100_000_000),
   },
