@@ -103,7 +103,7 @@ export class Duck {
       // gives them back when a task ends with more than 128 MiB kept, or when a later allocation
       // happens to purge: up to 128 MiB of RSS outside the JS heap that duckdb_memory() does not
       // show. A small threshold plus jemalloc's background purge thread bound it.
-      allocator_flush_threshold: `${opts.allocatorKeepMb}MB`,
+      allocator_flush_threshold: `${opts.allocatorKeepMb}MiB`,
       allocator_background_threads: "true",
     });
     const slots: Slot[] = [];
