@@ -77,6 +77,20 @@ export interface Snapshot {
   rateLimited: number;
   /** Share of the hot windows' capacity in use (NaN when K2 does not report it). */
   hotFill: number;
+  /** Where RSS goes (src/obs/memory.ts, src/query/duck.ts); NaN when K2 does not report it. */
+  memory: MemorySplit;
+}
+
+/** RSS by component, in bytes: what the soak needs to say where memory grows. */
+export interface MemorySplit {
+  rssAnon: number;
+  rssFile: number;
+  jsObjects: number;
+  nativeCommitted: number;
+  duckdb: number;
+  parquetWorkerHeap: number;
+  /** Hot-window columns written so far (resident as they fill): growth by design until full. */
+  hotWindows: number;
 }
 
 export function snapshot(m: Metrics): Snapshot {
@@ -108,5 +122,14 @@ export function snapshot(m: Metrics): Snapshot {
     restRequests: m.get("k2_rest_requests_total"),
     rateLimited: m.get("k2_api_rate_limited_total"),
     hotFill: m.get("k2_query_hot_rows") / m.get("k2_query_hot_capacity_rows"),
+    memory: {
+      rssAnon: m.get("k2_memory_rss_anon_bytes"),
+      rssFile: m.get("k2_memory_rss_file_bytes"),
+      jsObjects: m.get("k2_memory_js_objects_bytes"),
+      nativeCommitted: m.get("k2_memory_native_committed_bytes"),
+      duckdb: m.get("k2_query_duckdb_memory_bytes"),
+      parquetWorkerHeap: m.get("k2_memory_parquet_worker_heap_bytes"),
+      hotWindows: m.get("k2_query_hot_filled_bytes"),
+    },
   };
 }

@@ -3,7 +3,7 @@
  * sampler (memory, lag, rates, query latency). Both are bounded by a deadline and stop at once if
  * K2 exits (a crash ends the run).
  */
-import { snapshot } from "./metrics.ts";
+import { type MemorySplit, snapshot } from "./metrics.ts";
 import type { Stack } from "./stack.ts";
 
 export interface Sample {
@@ -26,7 +26,14 @@ export interface Sample {
   ohlcvQueryStatus: number;
   /** Hot-window fill 0..1: memory reaches steady state when the bounded windows are full. */
   hotFill: number;
+  /**
+   * RSS split by component, MB (see MemorySplit), plus anonymous memory other than the hot
+   * windows' (rssAnon - hotWindows): the part that must stay flat once the run is warm.
+   */
+  mem: Record<keyof MemorySplit | "anonNotHot", number>;
 }
+
+const MB = 2 ** 20;
 
 export interface Probe {
   tMs: number;
@@ -66,8 +73,8 @@ export async function sampleLoop(stack: Stack, c: LoopControl, everyMs: number, 
       const dt = prev ? (now - prev.t) / 1000 : Number.NaN;
       out.push({
         tMs: now - c.t0,
-        rssMB: s.rssBytes / 2 ** 20,
-        heapMB: s.heapUsedBytes / 2 ** 20,
+        rssMB: s.rssBytes / MB,
+        heapMB: s.heapUsedBytes / MB,
         lagP99Ms: s.lagP99Ms,
         lagMaxMs: s.lagMaxMs,
         openFds: s.openFds,
@@ -83,6 +90,16 @@ export async function sampleLoop(stack: Stack, c: LoopControl, everyMs: number, 
         ohlcvQueryMs: oq.ms,
         ohlcvQueryStatus: oq.status,
         hotFill: s.hotFill,
+        mem: {
+          rssAnon: s.memory.rssAnon / MB,
+          rssFile: s.memory.rssFile / MB,
+          jsObjects: s.memory.jsObjects / MB,
+          nativeCommitted: s.memory.nativeCommitted / MB,
+          duckdb: s.memory.duckdb / MB,
+          parquetWorkerHeap: s.memory.parquetWorkerHeap / MB,
+          hotWindows: s.memory.hotWindows / MB,
+          anonNotHot: (s.memory.rssAnon - s.memory.hotWindows) / MB,
+        },
       });
       prev = { t: now, frames: s.framesTotal, trades: s.tradesAccepted };
     }

@@ -44,6 +44,17 @@ export function warmupMs(durationMs: number, samples: readonly Sample[]): number
   return Math.min(Math.max(fixed, full), durationMs / 2);
 }
 
+const MEM_PARTS = [
+  "rssAnon",
+  "rssFile",
+  "jsObjects",
+  "nativeCommitted",
+  "duckdb",
+  "parquetWorkerHeap",
+  "hotWindows",
+  "anonNotHot",
+] as const;
+
 export function buildVerdict(v: VerdictInput) {
   const long = v.durationMs >= 3_600_000;
   const warmMs = warmupMs(v.durationMs, v.samples);
@@ -57,6 +68,19 @@ export function buildVerdict(v: VerdictInput) {
     warm.map(hours),
     warm.map((s) => s.heapMB),
   );
+  // The same slope per component, so a failed gate says where memory grows (NaN: not reported).
+  const memSlopes = Object.fromEntries(
+    MEM_PARTS.map((k) => [
+      k,
+      round(
+        slope(
+          warm.map(hours),
+          warm.map((s) => s.mem[k]),
+        ),
+        2,
+      ),
+    ]),
+  ) as Record<keyof Sample["mem"], number>;
   // Start-up (DuckDB open, WAL replay) is not steady state: lag is judged after the warm-up too.
   const lagP99 = percentile(
     warm.map((s) => s.lagP99Ms),
@@ -103,6 +127,7 @@ export function buildVerdict(v: VerdictInput) {
       : null,
     rssSlopeMBPerHour: round(rssSlope, 2),
     heapSlopeMBPerHour: round(heapSlope, 2),
+    memorySlopesMBPerHour: memSlopes,
     warmupMs: warmMs,
     lagP99Ms: round(lagP99, 2),
     lagMaxMs: round(lagMax, 2),
@@ -139,6 +164,12 @@ export function buildVerdict(v: VerdictInput) {
 
 export type Verdict = ReturnType<typeof buildVerdict>;
 
+function memSlopeText(r: Verdict): string {
+  return Object.entries(r.memorySlopesMBPerHour)
+    .map(([k, v]) => `${k} ${v}`)
+    .join(", ");
+}
+
 export function printVerdict(r: Verdict): void {
   const t = r.trades;
   const mark = (k: keyof Verdict["checks"]) =>
@@ -148,6 +179,7 @@ export function printVerdict(r: Verdict): void {
     `trades: expected ${t?.expected} stored ${t?.stored} duplicated ${t?.duplicated} lost ${t?.lost} unexpected ${t?.unexpected} [${mark("noLoss")}/${mark("noDuplicates")}]`,
     `missing at source: ${t?.missingAtSource} ids, not in gap ledger: ${t?.missingNotLedgered} [${mark("missingLedgered")}]`,
     `RSS slope ${r.rssSlopeMBPerHour} MB/h [${mark("rssSlope")}], heap slope ${r.heapSlopeMBPerHour} MB/h, max RSS ${r.maxRssMB} MB`,
+    `memory slopes by part, MB/h: ${memSlopeText(r)}`,
     `event-loop lag p99 ${r.lagP99Ms} ms [${mark("lagP99")}], max ${r.lagMaxMs} ms`,
     `reconnects ${r.reconnects}, rotations ${r.rotations}, gaps detected ${r.gapsDetected}, ids repaired ${r.gapIdsRepaired}, ids missing at source ${r.gapIdsMissingAtSource}`,
     `query p99: trades ${r.queryP99Ms.trades} ms, ohlcv 1m ${r.queryP99Ms.ohlcv1m} ms; non-200 samples ${r.queryNon200}`,
@@ -192,6 +224,7 @@ export function writeReports(dir: string, r: Verdict, samples: Sample[]): void {
         r.checks.missingLedgered,
       ),
       row("RSS / heap slope", `${r.rssSlopeMBPerHour} / ${r.heapSlopeMBPerHour} MB/h`, r.checks.rssSlope),
+      row("memory slopes by part", `${memSlopeText(r)} MB/h`),
       row("event-loop lag p99 / max", `${r.lagP99Ms} / ${r.lagMaxMs} ms`, r.checks.lagP99),
       row("reconnects / rotations", `${r.reconnects} / ${r.rotations}`),
       row("gap ids repaired / missing at source", `${r.gapIdsRepaired} / ${r.gapIdsMissingAtSource}`),
@@ -201,6 +234,13 @@ export function writeReports(dir: string, r: Verdict, samples: Sample[]): void {
     [
       series("RSS", "MB", (s) => s.rssMB),
       series("JS heap used", "MB", (s) => s.heapMB),
+      series("RSS anonymous", "MB", (s) => s.mem.rssAnon),
+      series("Hot windows filled", "MB", (s) => s.mem.hotWindows),
+      series("RSS anonymous without the hot windows", "MB", (s) => s.mem.anonNotHot),
+      series("Bun native allocator, committed", "MB", (s) => s.mem.nativeCommitted),
+      series("DuckDB (its own accounting)", "MB", (s) => s.mem.duckdb),
+      series("JS objects (main thread)", "MB", (s) => s.mem.jsObjects),
+      series("Parquet worker JS heap", "MB", (s) => s.mem.parquetWorkerHeap),
       series("Event-loop lag p99", "ms", (s) => s.lagP99Ms),
       series("Frames decoded", "frames/s", (s) => s.framesPerSec),
       series("Trades accepted", "trades/s", (s) => s.tradesPerSec),

@@ -21,7 +21,7 @@ import { KEYS } from "../config/keys.ts";
 import { readJournal } from "../ingest/gap-journal.ts";
 import { GAP_LEDGER_CAPACITY } from "../ingest/gap-ledger.ts";
 import { SYMBOL_RE } from "../model/symbols.ts";
-import { Duck } from "../query/duck.ts";
+import { DEFAULT_DUCK_OPTIONS, Duck } from "../query/duck.ts";
 import { dayOfDate } from "../sink/parquet/layout.ts";
 import { BinanceRest } from "../source/binance/rest.ts";
 import { DEFAULT_DATA_DIR } from "./dlq-args.ts";
@@ -158,7 +158,7 @@ export async function runVerifyCli(argv: readonly string[], io: CliIo): Promise<
     args.spotPages > 0
       ? new BinanceRest({ baseUrl: args.restUrl, weightBudgetPerMin: VERIFY_REST_WEIGHT_PER_MIN })
       : undefined;
-  const duck = await Duck.open({ threads: 1, memoryLimitMb: 512, connections: 1, maxQueued: 4 });
+  const duck = await Duck.open({ ...DEFAULT_DUCK_OPTIONS, connections: 1, maxQueued: 4 });
   let incomplete = 0;
   try {
     for (const symbol of symbols) {

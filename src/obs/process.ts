@@ -1,6 +1,7 @@
 /** Process metrics: RSS, heap, event-loop lag, uptime, open file descriptors. */
 import { readdirSync } from "node:fs";
 import { LoopLagMonitor } from "./loop-lag.ts";
+import { registerMemoryMetrics } from "./memory.ts";
 import type { Registry } from "./metrics.ts";
 
 /** Open fds from /proc (Linux); -1 where /proc is not available. */
@@ -19,6 +20,7 @@ export function registerProcessMetrics(reg: Registry, lagWindowMs: number): Loop
   reg.gauge("process_resident_memory_bytes", "resident set size", () => process.memoryUsage.rss());
   reg.gauge("process_heap_used_bytes", "JS heap in use", () => process.memoryUsage().heapUsed);
   reg.gauge("process_heap_total_bytes", "JS heap reserved", () => process.memoryUsage().heapTotal);
+  registerMemoryMetrics(reg);
   reg.gauge("process_uptime_seconds", "seconds since start", () => (performance.now() - started) / 1000);
   reg.gauge("process_open_fds", "open file descriptors", openFdCount);
   reg.gauge(

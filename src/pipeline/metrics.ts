@@ -104,6 +104,11 @@ export function registerPipelineMetrics(
   reg.gauge("k2_dead_letter_buffered", "dead letters waiting to be persisted", () => deadLetters.size);
   reg.counter("k2_rows_written_total", "rows in visible Parquet files", () => st.batcher.rowsWritten);
   reg.counter("k2_files_written_total", "Parquet files committed", () => st.batcher.filesWritten);
+  reg.gauge(
+    "k2_memory_parquet_worker_heap_bytes",
+    "JS heap of the Parquet writer worker(s) after their latest job (not in the main thread's heap)",
+    () => st.pool.workerHeapBytes,
+  );
   reg.counter("k2_write_failures_total", "failed Parquet writes (retried)", () => st.batcher.writeFailures);
   reg.gauge("k2_rows_pending_write", "accepted rows not yet in a visible file", () =>
     st.batcher.pendingRows(),

@@ -33,6 +33,7 @@ export async function openQuery(d: QueryDeps) {
     {
       threads: config.queryThreads,
       memoryLimitMb: config.queryMemoryMb,
+      allocatorKeepMb: config.queryAllocatorKeepMb,
       hotRowsPerSymbol: config.queryHotRows,
       maxScanRows: config.queryMaxScanRows,
       maxRangeUs: config.queryMaxRangeDays * 86_400_000_000,

@@ -22,6 +22,11 @@ export interface DuckOptions {
   readonly threads: number;
   /** DuckDB memory limit in MiB (K2_QUERY_MEMORY_MB). */
   readonly memoryLimitMb: number;
+  /**
+   * Freed memory DuckDB's allocator may keep after a query before returning it to the OS, MiB
+   * (K2_QUERY_ALLOCATOR_KEEP_MB; DuckDB's allocator_flush_threshold, its default is 128).
+   */
+  readonly allocatorKeepMb: number;
   /** Connections, i.e. queries running at once (K2_QUERY_CONNECTIONS). */
   readonly connections: number;
   /** Queries allowed to wait for a connection before new ones are refused (K2_QUERY_QUEUE). */
@@ -31,9 +36,14 @@ export interface DuckOptions {
 export const DEFAULT_DUCK_OPTIONS: DuckOptions = {
   threads: 1,
   memoryLimitMb: 512,
+  allocatorKeepMb: 16,
   connections: 2,
   maxQueued: 64,
 };
+
+/** How often DuckDB's memory accounting is read for metrics (one tiny query on an idle connection). */
+const MEMORY_POLL_MS = 5000;
+const MEMORY_SQL = "SELECT sum(memory_usage_bytes)::BIGINT FROM duckdb_memory()";
 
 /** A bound parameter: the kind picks the DuckDB type, so no value is ever spliced into SQL. */
 export type Param =
@@ -61,14 +71,23 @@ export class Duck {
   readonly #waiting: ((s: Slot) => void)[] = [];
   readonly #maxQueued: number;
   #closed = false;
+  #memoryTimer: ReturnType<typeof setInterval> | undefined;
   /** Queries run and refused, for metrics. */
   queries = 0;
   refused = 0;
+  /**
+   * DuckDB's own accounting of its memory (sum of duckdb_memory()), read every MEMORY_POLL_MS;
+   * -1 before the first reading. Memory its allocator keeps after freeing is not in it.
+   */
+  memoryBytes = -1;
 
   private constructor(instance: DuckDBInstance, slots: Slot[], maxQueued: number) {
     this.#instance = instance;
     this.#free = slots;
     this.#maxQueued = maxQueued;
+    this.#memoryTimer = setInterval(() => void this.#pollMemory(), MEMORY_POLL_MS);
+    this.#memoryTimer.unref();
+    void this.#pollMemory();
   }
 
   static async open(opts: DuckOptions = DEFAULT_DUCK_OPTIONS): Promise<Duck> {
@@ -80,6 +99,12 @@ export class Duck {
       // so the cache held blocks of deleted files until the memory limit: RSS crept up by
       // ~150 MB/h in a soak. Off: memory follows the queries running, not the files ever read.
       enable_external_file_cache: "false",
+      // DuckDB's allocator (jemalloc, not Bun's) keeps freed pages for reuse and, by default, only
+      // gives them back when a task ends with more than 128 MiB kept, or when a later allocation
+      // happens to purge: up to 128 MiB of RSS outside the JS heap that duckdb_memory() does not
+      // show. A small threshold plus jemalloc's background purge thread bound it.
+      allocator_flush_threshold: `${opts.allocatorKeepMb}MiB`,
+      allocator_background_threads: "true",
     });
     const slots: Slot[] = [];
     for (let i = 0; i < Math.max(1, opts.connections); i++) {
@@ -119,11 +144,27 @@ export class Duck {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
+    clearInterval(this.#memoryTimer);
     for (const s of this.#free) {
       for (const ps of s.statements.values()) ps.destroySync();
       s.con.closeSync();
     }
     this.#instance.closeSync();
+  }
+
+  /** Not counted in `queries`: it is the engine watching itself, not a user's query. */
+  async #pollMemory(): Promise<void> {
+    if (this.#closed || this.#free.length === 0) return; // never queue behind users' queries
+    const slot = this.#free.pop()!;
+    try {
+      const r = await slot.con.runAndReadAll(MEMORY_SQL);
+      this.memoryBytes = Number(r.getRows()[0]?.[0] ?? -1);
+    } catch {
+      this.memoryBytes = -1;
+    } finally {
+      if (this.#closed) slot.con.closeSync();
+      else this.#release(slot);
+    }
   }
 
   #acquire(): Promise<Slot> {

@@ -37,6 +37,7 @@ export interface EngineOptions extends DuckOptions {
 export const DEFAULT_ENGINE_OPTIONS: EngineOptions = {
   threads: 1,
   memoryLimitMb: 512,
+  allocatorKeepMb: 16,
   connections: 2,
   maxQueued: 64,
   hotRowsPerSymbol: 50_000,

@@ -1,8 +1,8 @@
 import { describe, expect, test } from "bun:test";
-import { allocRowColumns } from "../model/row.ts";
+import { allocRowColumns, FLAG_BUYER_MAKER } from "../model/row.ts";
 import { SymbolTable } from "../model/symbols.ts";
-import { Table } from "../model/tables.ts";
-import { HotWindow } from "./hot.ts";
+import { TABLE_COLUMNS, Table, type TableName } from "../model/tables.ts";
+import { HotWindow, hotValue } from "./hot.ts";
 
 function window(capacity: number, rows: [id: number, timeUs: number][]) {
   const w = new HotWindow(new SymbolTable(["BTCUSDT"]), { rowsPerSymbol: capacity });
@@ -69,5 +69,68 @@ describe("HotRing completeness and time order", () => {
       [2, 90],
     ]);
     expect(s.timeSorted).toBe(false);
+  });
+});
+
+describe("HotRing columns per table", () => {
+  const names = (t: TableName) => TABLE_COLUMNS[t].map((c) => c.name);
+
+  test("each table keeps every stored column's value, and reserves only the columns it has", () => {
+    const w = new HotWindow(new SymbolTable(["BTCUSDT"]), { rowsPerSymbol: 1000 });
+    const cols = allocRowColumns(3);
+    const kinds = [Table.trades, Table.agg_trades, Table.quotes] as const;
+    kinds.forEach((kind, i) => {
+      cols.kind[i] = kind;
+      cols.symbol_id[i] = 0;
+      cols.id[i] = 100 + i;
+      cols.first_id[i] = 40 + i;
+      cols.last_id[i] = 60 + i;
+      cols.trade_time_us[i] = 1_000 + i;
+      cols.event_time_us[i] = 2_000 + i;
+      cols.recv_time_us[i] = 3_000 + i;
+      cols.dec0[i] = 11n;
+      cols.dec1[i] = 22n;
+      cols.dec2[i] = 33n;
+      cols.dec3[i] = 44n;
+      cols.flags[i] = FLAG_BUYER_MAKER;
+      w.append(cols, i);
+    });
+    const row = (t: TableName) => {
+      const r = w.ring(t, "BTCUSDT")!;
+      return Object.fromEntries(names(t).map((n) => [n, hotValue(t, "BTCUSDT", r, r.at(0), n)]));
+    };
+    expect(row("trades")).toMatchObject({
+      trade_id: 100,
+      price: 11n,
+      quantity: 22n,
+      side: "SELL",
+      is_buyer_maker: true,
+      trade_time_us: 1_000,
+      event_time_us: 2_000,
+      recv_time_us: 3_000,
+    });
+    expect(row("agg_trades")).toMatchObject({
+      agg_trade_id: 101,
+      first_trade_id: 41,
+      last_trade_id: 61,
+      side: "SELL",
+      trade_time_us: 1_001,
+      event_time_us: 2_001,
+    });
+    expect(row("quotes")).toMatchObject({
+      update_id: 102,
+      bid_price: 11n,
+      bid_quantity: 22n,
+      ask_price: 33n,
+      ask_quantity: 44n,
+      event_time_us: 2_002,
+      recv_time_us: 3_002,
+    });
+    // Quotes are ordered on their event time.
+    expect(w.ring("quotes", "BTCUSDT")!.newestTimeUs).toBe(2_002);
+    const perRow = (t: TableName) => w.ring(t, "BTCUSDT")!.reservedBytes / 1000;
+    expect([perRow("trades"), perRow("agg_trades"), perRow("quotes")]).toEqual([49, 65, 56]);
+    // One row of 1,000 written: a thousandth of the reservation.
+    expect(w.ring("trades", "BTCUSDT")!.filledBytes).toBe(49);
   });
 });

@@ -11,7 +11,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DuckDBInstance } from "@duckdb/node-api";
 import { type Certificate, certify } from "../../src/completeness/index.ts";
-import { Duck } from "../../src/query/duck.ts";
+import { DEFAULT_DUCK_OPTIONS, Duck } from "../../src/query/duck.ts";
 import { type Simulator, startSimulator } from "../../src/sim/index.ts";
 import { BinanceRest } from "../../src/source/binance/rest.ts";
 import { storeArchiveDay } from "../support/archive-day.ts";
@@ -31,7 +31,7 @@ beforeAll(async () => {
     startTradeId: 1,
     faults: { paused: true },
   });
-  duck = await Duck.open({ threads: 1, memoryLimitMb: 256, connections: 1, maxQueued: 4 });
+  duck = await Duck.open({ ...DEFAULT_DUCK_OPTIONS, memoryLimitMb: 256, connections: 1, maxQueued: 4 });
 });
 afterAll(async () => {
   duck.close();

@@ -110,6 +110,11 @@ export function v1Routes(deps: V1Deps) {
     return row[cls];
   };
   reg.counter("k2_query_total", "queries run by the DuckDB engine", () => engine.duck.queries);
+  reg.gauge(
+    "k2_query_duckdb_memory_bytes",
+    "memory DuckDB accounts for itself (duckdb_memory(), read every 5 s; -1 before the first reading)",
+    () => engine.duck.memoryBytes,
+  );
   // Hot windows fill up to a bound and then stay: their fill says when memory reaches steady state.
   reg.gauge("k2_query_hot_rows", "rows held in the in-memory hot windows", () => {
     let n = 0;
@@ -121,6 +126,24 @@ export function v1Routes(deps: V1Deps) {
     for (const { ring } of engine.hot.entries()) n += ring.capacity;
     return n;
   });
+  reg.gauge(
+    "k2_query_hot_reserved_bytes",
+    "bytes the hot windows that exist reserve (resident once each has filled)",
+    () => {
+      let n = 0;
+      for (const { ring } of engine.hot.entries()) n += ring.reservedBytes;
+      return n;
+    },
+  );
+  reg.gauge(
+    "k2_query_hot_filled_bytes",
+    "bytes of the hot windows written so far (they grow to the reserved bytes as the windows fill)",
+    () => {
+      let n = 0;
+      for (const { ring } of engine.hot.entries()) n += ring.filledBytes;
+      return n;
+    },
+  );
   reg.counter(
     "k2_query_refused_total",
     "queries refused because the engine queue was full",

@@ -62,6 +62,8 @@ export class ParquetWriterPool {
   refused = 0;
   /** Workers that died and were replaced. */
   crashes = 0;
+  /** Each worker's JS heap as its latest reply reported it (bytes; a worker has its own heap). */
+  readonly #heapBytes: number[] = [];
 
   private constructor(opts: PoolOptions) {
     this.#opts = opts;
@@ -77,6 +79,11 @@ export class ParquetWriterPool {
     const pool = new ParquetWriterPool(opts);
     await Promise.all(Array.from({ length: n }, (_, i) => pool.#spawn(i)));
     return pool;
+  }
+
+  /** The workers' JS heaps together (bytes), as of their latest replies. */
+  get workerHeapBytes(): number {
+    return this.#heapBytes.reduce((a, b) => a + b, 0);
   }
 
   get inFlight(): number {
@@ -181,6 +188,7 @@ export class ParquetWriterPool {
     this.#pending.delete(r.jobId);
     this.#load[slot]!--;
     if (p.batch) reattach(p.batch, r.columns ?? allocColumns(p.batch.table, p.batch.capacity));
+    if (r.ok && r.heapBytes !== undefined) this.#heapBytes[slot] = r.heapBytes;
     if (r.ok) p.resolve(r);
     else p.reject(fromData(r.error));
     this.#notifyIdle();
@@ -207,6 +215,7 @@ export class ParquetWriterPool {
       );
     }
     this.#load[slot] = 0;
+    this.#heapBytes[slot] = 0;
     this.#notifyIdle();
     this.#workers[slot]?.terminate();
     if (!this.#closed) void this.#spawn(slot).catch(() => undefined);

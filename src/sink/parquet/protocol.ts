@@ -27,6 +27,8 @@ export type WorkerReply =
       readonly info?: FileInfo;
       readonly duplicatesDropped?: number;
       readonly columns?: BatchColumns;
+      /** The worker's own JS heap after the job (bytes): its memory is not in the main thread's. */
+      readonly heapBytes?: number;
     }
   | {
       readonly jobId: number;

@@ -3,6 +3,7 @@
  * encode stalled the event loop ~0.5 s per 200k rows when run inline). Batch buffers arrive by
  * transfer and go back by transfer, so the batcher can reuse them.
  */
+import { heapSize } from "bun:jsc";
 import type { EncodeOptions } from "./encode.ts";
 import { type ParquetErrorData, ParquetSinkError } from "./errors.ts";
 import { faultyFs, nodeParquetFs, type ParquetFs } from "./fs.ts";
@@ -36,10 +37,17 @@ self.onmessage = async (ev: MessageEvent<WorkerRequest>) => {
         ok: true,
         info: writeJob(fs, req.job, encode),
         ...(columns ? { columns } : {}),
+        heapBytes: heapSize(),
       };
     } else {
       const r = await compactJob(fs, req.job, encode);
-      reply = { jobId: req.jobId, ok: true, info: r.info, duplicatesDropped: r.duplicatesDropped };
+      reply = {
+        jobId: req.jobId,
+        ok: true,
+        info: r.info,
+        duplicatesDropped: r.duplicatesDropped,
+        heapBytes: heapSize(),
+      };
     }
   } catch (err) {
     reply = { jobId: req.jobId, ok: false, error: errorData(err), ...(columns ? { columns } : {}) };
