@@ -5,9 +5,7 @@
  * oracle.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import type { TableName } from "../../src/model/tables.ts";
 import { DirFileSource } from "../../src/query/dir-source.ts";
-import type { FileQuery, FileSource } from "../../src/query/types.ts";
 import {
   BASE_US,
   buildFixture,
@@ -18,6 +16,7 @@ import {
   oracleRows,
   rowColumnsFor,
 } from "./fixture.ts";
+import { RevealingSource } from "./revealing-source.ts";
 import { makeApp } from "./setup.ts";
 
 let fx: Fixture;
@@ -139,24 +138,6 @@ async function tradeTimeUs(id: number): Promise<number> {
   return Number(
     (await oracleRows(fx.oracle, `SELECT epoch_us(trade_time_us) FROM t WHERE trade_id = ${id}`))[0]![0],
   );
-}
-
-/** The catalog as the sink grows it: files become visible one at a time. */
-class RevealingSource implements FileSource {
-  constructor(
-    readonly inner: DirFileSource,
-    public visibleMaxId: number,
-  ) {}
-  files(q: FileQuery) {
-    return this.inner.files(q).filter((f) => f.maxId <= this.visibleMaxId);
-  }
-  maxId(table: TableName, symbol: string) {
-    const ids = this.files({ table, symbol }).map((f) => f.maxId);
-    return ids.length ? Math.max(...ids) : undefined;
-  }
-  coverage() {
-    return this.inner.coverage();
-  }
 }
 
 describe("candles from the per-file cache", () => {

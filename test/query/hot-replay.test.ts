@@ -1,9 +1,7 @@
 /** The hot/cold boundary under concurrent ingestion and file publication, and replay streaming. */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import type { TableName } from "../../src/model/tables.ts";
 import { DirFileSource } from "../../src/query/dir-source.ts";
 import { replay } from "../../src/query/replay.ts";
-import type { FileQuery, FileSource } from "../../src/query/types.ts";
 import {
   BASE_US,
   buildFixture,
@@ -13,6 +11,7 @@ import {
   oracleRows,
   rowColumnsFor,
 } from "./fixture.ts";
+import { RevealingSource } from "./revealing-source.ts";
 import { makeApp } from "./setup.ts";
 
 let fx: Fixture;
@@ -24,27 +23,6 @@ afterAll(() => {
   for (const c of closers) c();
   fx.close();
 });
-
-/** The catalog as the sink would grow it: files become visible one at a time. */
-class RevealingSource implements FileSource {
-  visibleMaxId: number;
-  constructor(
-    readonly inner: DirFileSource,
-    visibleMaxId: number,
-  ) {
-    this.visibleMaxId = visibleMaxId;
-  }
-  files(q: FileQuery) {
-    return this.inner.files(q).filter((f) => f.maxId <= this.visibleMaxId);
-  }
-  maxId(table: TableName, symbol: string) {
-    const ids = this.files({ table, symbol }).map((f) => f.maxId);
-    return ids.length ? Math.max(...ids) : undefined;
-  }
-  coverage() {
-    return this.inner.coverage();
-  }
-}
 
 const req = (a: { app: { handle(r: Request): Promise<Response> } }, path: string) =>
   a.app.handle(new Request(`http://localhost${path}`));

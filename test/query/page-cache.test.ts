@@ -6,11 +6,10 @@
  * are never cached; rows replacing each other in a tiny row text cache still encode right.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import type { TableName } from "../../src/model/tables.ts";
 import type { Counter } from "../../src/obs/metrics.ts";
 import { DirFileSource } from "../../src/query/dir-source.ts";
-import type { FileQuery, FileSource } from "../../src/query/types.ts";
 import { buildFixture, COLD_MAX_ID, type Fixture, N_TRADES, oracleRows, rowColumnsFor } from "./fixture.ts";
+import { RevealingSource } from "./revealing-source.ts";
 import { makeApp } from "./setup.ts";
 
 let fx: Fixture;
@@ -51,24 +50,6 @@ async function seen(r: Response) {
   });
   expect(r.headers.get("x-request-id")).toBeTruthy();
   return { status: r.status, headers, body: Buffer.from(await r.arrayBuffer()).toString("base64") };
-}
-
-/** The catalog as the sink grows it: the newest file becomes visible when the test says so. */
-class RevealingSource implements FileSource {
-  constructor(
-    readonly inner: DirFileSource,
-    public visibleMaxId: number,
-  ) {}
-  files(q: FileQuery) {
-    return this.inner.files(q).filter((f) => f.maxId <= this.visibleMaxId);
-  }
-  maxId(table: TableName, symbol: string) {
-    const ids = this.files({ table, symbol }).map((f) => f.maxId);
-    return ids.length ? Math.max(...ids) : undefined;
-  }
-  coverage() {
-    return this.inner.coverage();
-  }
 }
 
 describe("encoded page cache", () => {
