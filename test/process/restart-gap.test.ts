@@ -19,6 +19,18 @@ afterEach(async () => {
 });
 
 test("a restart's downtime is ledgered as cause restart, the ids between the two runs", async () => {
+  try {
+    await downtimeIsLedgered();
+  } catch (e) {
+    // CI once failed this test in 0.45 s with only its name in the log: name the processes' last words.
+    const tails = procs.map(
+      (p, i) => `--- K2 run ${i + 1} (exit ${p.proc.exitCode}):\n${p.logs().slice(-4000)}`,
+    );
+    throw new Error(`${(e as Error).message}\n${tails.join("\n")}`);
+  }
+});
+
+async function downtimeIsLedgered() {
   sim = await startSimulator({ symbols: ["BTCUSDT"], ratePerSec: 200, seed: 14 });
   const env = simEnv(sim, ["BTCUSDT"], { K2_STREAMS: "trade" });
   const first = await startK2(env);
@@ -46,4 +58,4 @@ test("a restart's downtime is ledgered as cause restart, the ids between the two
   expect(gap!.from_id).toBe(lastStored + 1);
   expect(gap!.to_id).toBeGreaterThan(gap!.from_id);
   expect((await second.stop()).code).toBe(0);
-});
+}
