@@ -24,6 +24,7 @@ export class DiffBuffer {
   first = new Float64Array(16);
   last = new Float64Array(16);
   timeUs = new Float64Array(16);
+  recvUs = new Float64Array(16);
   /** Per event: pool index of its first bid, its bid count, then the same for asks. */
   bidAt = new Int32Array(16);
   bidN = new Int32Array(16);
@@ -57,6 +58,7 @@ export class DiffBuffer {
     this.first[e] = f.firstId;
     this.last[e] = f.lastId;
     this.timeUs[e] = f.eventTimeUs;
+    this.recvUs[e] = f.recvTimeUs;
     this.bidAt[e] = this.levels;
     this.bidN[e] = f.bids.n;
     this.#copy(f.bids.pxw, f.bids.qtyw, f.bids.n);
@@ -91,7 +93,7 @@ export class DiffBuffer {
     this.pxw.copyWithin(0, 2 * base, 2 * this.levels);
     this.qtyw.copyWithin(0, 2 * base, 2 * this.levels);
     this.levels -= base;
-    for (const a of [this.first, this.last, this.timeUs]) a.copyWithin(0, k, this.n);
+    for (const a of [this.first, this.last, this.timeUs, this.recvUs]) a.copyWithin(0, k, this.n);
     for (const a of [this.bidAt, this.bidN, this.askAt, this.askN]) a.copyWithin(0, k, this.n);
     this.n -= k;
     for (let e = 0; e < this.n; e++) {
@@ -106,6 +108,7 @@ export class DiffBuffer {
       this.first = grownF(this.first, cap);
       this.last = grownF(this.last, cap);
       this.timeUs = grownF(this.timeUs, cap);
+      this.recvUs = grownF(this.recvUs, cap);
       this.bidAt = grownI(this.bidAt, cap);
       this.bidN = grownI(this.bidN, cap);
       this.askAt = grownI(this.askAt, cap);

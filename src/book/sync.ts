@@ -75,12 +75,23 @@ export interface ResyncRecord {
 /** Asks for a REST snapshot of `symbolId`; the answer must come back with the same `requestNo`. */
 export type SnapshotRequester = (symbolId: number, requestNo: number) => void;
 
+/**
+ * What the book became, event by event, for storage (src/book/rows.ts): a snapshot that synced it,
+ * and each buffered diff applied after that snapshot. (A live diff's DIFF_APPLIED is the caller's
+ * to act on: it holds the frame.) Called synchronously, before onSnapshot returns.
+ */
+export interface AppliedEvents {
+  snapshot(sync: BookSync, f: DepthFrame): void;
+  buffered(sync: BookSync, b: DiffBuffer, e: number): void;
+}
+
 export interface BookSyncOptions {
   /** Levels per side asked of the snapshot (Binance `limit`, ≤ 5000). */
   readonly snapshotLimit: number;
   readonly maxLevelsPerSide?: number;
   readonly bufferMaxEvents?: number;
   readonly bufferMaxLevels?: number;
+  readonly applied?: AppliedEvents;
 }
 
 export class BookSync {
@@ -88,6 +99,7 @@ export class BookSync {
   readonly #request: SnapshotRequester;
   readonly #onResync: (r: ResyncRecord) => void;
   readonly #limit: number;
+  readonly #applied: AppliedEvents | undefined;
   readonly buffer: DiffBuffer;
   state = SYNC_IDLE;
   /** The current request's number (answers to older ones are ignored). */
@@ -118,6 +130,7 @@ export class BookSync {
     this.#request = requester;
     this.#onResync = onResync;
     this.#limit = o.snapshotLimit;
+    this.#applied = o.applied;
     this.buffer = new DiffBuffer(o.bufferMaxEvents, o.bufferMaxLevels);
   }
 
@@ -166,6 +179,9 @@ export class BookSync {
       this.#ask();
       return SNAPSHOT_INVALID;
     }
+    // The snapshot is told before the buffered events that continue it, so storage keeps order;
+    // a hole found below discards this book again, and its rows stay as what K2 had until then.
+    this.#applied?.snapshot(this, f);
     let e = 0;
     while (e < b.n && b.last[e]! <= snapId) e++;
     for (; e < b.n; e++) {
@@ -185,6 +201,7 @@ export class BookSync {
       this.book.applyLevels(this.book.bids, b.pxw, b.qtyw, b.bidAt[e]!, b.bidN[e]!, t);
       this.book.applyLevels(this.book.asks, b.pxw, b.qtyw, b.askAt[e]!, b.askN[e]!, t);
       this.book.updateId = b.last[e]!;
+      this.#applied?.buffered(this, b, e);
     }
     b.clear();
     this.state = SYNC_SYNCED;

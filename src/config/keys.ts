@@ -16,9 +16,15 @@ import {
   url,
 } from "./schema.ts";
 
-/** `kline` subscribes `<symbol>@kline_1m`: no table of its own, it checks the stored trades (issue 17). */
-export const STREAM_KINDS = ["trade", "aggTrade", "bookTicker", "kline"] as const;
+/**
+ * `kline` subscribes `<symbol>@kline_1m`: no table of its own, it checks the stored trades (issue 17).
+ * `depth` subscribes the 100 ms diffs `<symbol>@depth@100ms` and keeps a book per symbol synced with
+ * REST snapshots (src/book/); `depth20` the partial-depth stream `<symbol>@depth20@100ms`, which
+ * only checks the local book (issue 18). Neither is on by default: a book costs REST weight.
+ */
+export const STREAM_KINDS = ["trade", "aggTrade", "bookTicker", "kline", "depth", "depth20"] as const;
 export type StreamKind = (typeof STREAM_KINDS)[number];
+const DEFAULT_STREAMS: readonly StreamKind[] = ["trade", "aggTrade", "bookTicker", "kline"];
 export const SOURCES = ["binance", "sim"] as const;
 export const HANDOVER_MODES = ["auto", "refuse"] as const;
 export const LOG_LEVELS = ["trace", "debug", "info", "warn", "error", "fatal", "silent"] as const;
@@ -81,8 +87,8 @@ export const KEYS = {
   streams: {
     env: "K2_STREAMS",
     unit: "list",
-    description: `comma-separated stream kinds: ${STREAM_KINDS.join(",")} (kline: closed 1m klines reconcile the stored trades, needs trade; listing trade without kline turns that off)`,
-    default: STREAM_KINDS.join(","),
+    description: `comma-separated stream kinds: ${STREAM_KINDS.join(",")} (kline: closed 1m klines reconcile the stored trades, needs trade; listing trade without kline turns that off; depth: order books from 100 ms diffs and REST snapshots; depth20: checks the books against the top-20 stream, needs depth)`,
+    default: DEFAULT_STREAMS.join(","),
     parse: listOf<StreamKind>(
       (s) => (STREAM_KINDS as readonly string[]).includes(s),
       `comma-separated stream kinds from ${STREAM_KINDS.join(",")}`,
@@ -237,6 +243,36 @@ export const KEYS = {
     description: "REST request weight K2 may use per minute (Binance: 6000 per IP)",
     default: "6000",
     parse: int(1, 6000),
+  },
+  bookSnapshotLimit: {
+    env: "K2_BOOK_SNAPSHOT_LIMIT",
+    unit: "levels",
+    description:
+      "levels per side asked of a REST depth snapshot when a book (re)syncs; its weight is 5 (≤100), 25 (≤500), 50 (≤1000) or 250 (≤5000); deeper levels are marked beyond the snapshot until an update touches them",
+    default: "1000",
+    parse: int(1, 5000),
+  },
+  bookSnapshotMs: {
+    env: "K2_BOOK_SNAPSHOT_MS",
+    unit: "ms",
+    description: "interval of the stored top-of-book snapshots (book_snapshots), aligned to the clock",
+    default: "1000",
+    parse: int(100, 3_600_000),
+  },
+  bookLevels: {
+    env: "K2_BOOK_LEVELS",
+    unit: "levels",
+    description: "levels per side in each stored top-of-book snapshot",
+    default: "20",
+    parse: int(1, 256),
+  },
+  bookCheckpointMs: {
+    env: "K2_BOOK_CHECKPOINT_MS",
+    unit: "ms",
+    description:
+      "interval of the full-depth book checkpoints (book_checkpoints) that bound how many deltas rebuilding an instant reads; whole seconds",
+    default: "60000",
+    parse: int(1000, 3_600_000),
   },
   gapRepairMaxAttempts: {
     env: "K2_GAP_REPAIR_MAX_ATTEMPTS",

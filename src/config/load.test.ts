@@ -59,7 +59,7 @@ describe("loadConfig", () => {
     ["K2_SYMBOLS", "btcusdt", /symbols like BTCUSDT/],
     ["K2_SYMBOLS", "BTC-USDT", /symbols like BTCUSDT/],
     ["K2_SYMBOLS", ",", /symbols like BTCUSDT/],
-    ["K2_STREAMS", "trade,depth", /stream kinds/],
+    ["K2_STREAMS", "trade,depth5", /stream kinds/],
     ["K2_SOURCE", "kraken", /binance\|sim/],
     ["K2_BINANCE_WS_URL", "http://x", /ws or wss/],
     ["K2_BINANCE_WS_URL", "not a url", /ws or wss/],
@@ -179,6 +179,21 @@ describe("cross-key rules", () => {
     expect(e.message).toContain("trade listed too when kline is");
     expect(cfg([], { K2_STREAMS: "trade,kline" }).streams).toEqual(["trade", "kline"]);
     expect(cfg([], { K2_STREAMS: "trade" }).streams).toEqual(["trade"]);
+  });
+
+  test("depth20 needs depth; book keys bounded; depth is off by default", () => {
+    const e = rejection([], { K2_STREAMS: "trade,kline,depth20" });
+    expect(e.key).toBe("K2_STREAMS");
+    expect(e.message).toContain("depth listed too when depth20 is");
+    expect(cfg([], { K2_STREAMS: "depth,depth20" }).streams).toEqual(["depth", "depth20"]);
+    expect(cfg([], {}).streams).not.toContain("depth");
+    expect(rejection([], { K2_BOOK_SNAPSHOT_LIMIT: "5001" }).key).toBe("K2_BOOK_SNAPSHOT_LIMIT");
+    expect(rejection([], { K2_BOOK_LEVELS: "257" }).key).toBe("K2_BOOK_LEVELS");
+    expect(rejection([], { K2_BOOK_CHECKPOINT_MS: "1500" }).message).toContain("whole seconds");
+    const c = cfg([], {});
+    expect([c.bookSnapshotLimit, c.bookSnapshotMs, c.bookLevels, c.bookCheckpointMs]).toEqual([
+      1000, 1000, 20, 60000,
+    ]);
   });
 
   test("CORS origins", () => {

@@ -183,6 +183,21 @@ function crossCheck(c: KeyValues): void {
       "trade listed too when kline is (klines are checked against the stored trades)",
     );
   }
+  // The partial-depth stream checks a local book: without the diffs there is none.
+  if (c.streams.includes("depth20") && !c.streams.includes("depth")) {
+    throw new ConfigError(
+      "K2_STREAMS",
+      c.streams.join(","),
+      "depth listed too when depth20 is (the top-20 stream checks the books the diffs keep)",
+    );
+  }
+  if (c.bookCheckpointMs % 1000 !== 0) {
+    throw new ConfigError(
+      "K2_BOOK_CHECKPOINT_MS",
+      String(c.bookCheckpointMs),
+      "whole seconds (a multiple of 1000)",
+    );
+  }
   // An API reachable from other machines must not be open to anyone.
   if (!LOOPBACK.has(c.host) && !c.host.startsWith("127.") && c.apiKeys.length === 0) {
     throw new ConfigError(

@@ -3,7 +3,8 @@
  * keeps them, a hand-over passes the open ones on, the query API serves them).
  */
 export type GapState = "pending" | "repairing" | "repaired" | "missing_at_source" | "unrepaired";
-export type GapTable = "trades" | "agg_trades";
+/** `book_deltas`: an order book's lost update ids (cause book_resync); never repaired, no REST has them. */
+export type GapTable = "trades" | "agg_trades" | "book_deltas";
 /**
  * Why a ledger entry exists, the one list of causes:
  * - stream: the socket skipped ids; restart: ids between a previous run's last and this run's first;

@@ -65,6 +65,34 @@ describe("BookSync: Binance's rules, one at a time", () => {
     expect(sync.book.updateId).toBe(113);
   });
 
+  test("storage is told the snapshot, then each buffered diff it applied, in order, with receive times", () => {
+    const told: string[] = [];
+    const sync = new BookSync(
+      0,
+      () => {},
+      () => {},
+      {
+        snapshotLimit: 1000,
+        applied: {
+          snapshot: (_s, f) => told.push(`snapshot ${f.lastId}`),
+          buffered: (_s, b, e) => told.push(`diff ${b.first[e]}-${b.last[e]} recv ${b.recvUs[e]}`),
+        },
+      },
+    );
+    const withRecv = (f: DepthFrame, recv: number) => {
+      f.recvTimeUs = recv;
+      return f;
+    };
+    sync.onDiff(withRecv(ev(100, 104), 11), 1);
+    sync.onDiff(withRecv(ev(105, 109), 12), 2);
+    sync.onDiff(withRecv(ev(110, 112), 13), 3);
+    sync.onSnapshot(snapshot(107, [[P(50), P(1)]], [[P(900), P(1)]]), 1, 4);
+    expect(told).toEqual(["snapshot 107", "diff 105-109 recv 12", "diff 110-112 recv 13"]);
+    // A live diff is the caller's to store: the hook is not called for it.
+    expect(sync.onDiff(ev(113), 5)).toBe(DIFF_APPLIED);
+    expect(told.length).toBe(3);
+  });
+
   test("a snapshot older than the first buffered U is refetched; the newer one syncs", () => {
     const { sync, requests } = harness();
     sync.onDiff(ev(100, 104), 1);

@@ -1,6 +1,7 @@
 /**
  * Binance REST client for gap repair: GET /api/v3/historicalTrades (weight 25) and
- * GET /api/v3/aggTrades (weight 4), ≤ 1000 rows per call, paged by fromId.
+ * GET /api/v3/aggTrades (weight 4), ≤ 1000 rows per call, paged by fromId; and for the order
+ * books' snapshots, GET /api/v3/depth (weight 5 to 250 by depth, see depthWeight).
  * It respects the IP weight budget (X-MBX-USED-WEIGHT-1M, ~6000/min), stops on 429 until
  * Retry-After has passed (ignoring 429 leads to 418 bans), and backs off on 418.
  * Requests run one at a time: repair is a background job, not a race.
@@ -12,6 +13,13 @@ const BUDGET_SHARE = 0.9;
 export const WEIGHT_HISTORICAL_TRADES = 25;
 export const WEIGHT_AGG_TRADES = 4;
 export const REST_MAX_LIMIT = 1000;
+/** GET /api/v3/depth: levels per side, at most. */
+export const DEPTH_MAX_LIMIT = 5000;
+
+/** GET /api/v3/depth's weight for `limit` levels per side (rest-api.md: 5, 25, 50, 250). */
+export function depthWeight(limit: number): number {
+  return limit <= 100 ? 5 : limit <= 500 ? 25 : limit <= 1000 ? 50 : 250;
+}
 
 export interface RestTrade {
   id: number;
@@ -88,12 +96,25 @@ export class BinanceRest {
 
   historicalTrades(symbol: string, fromId: number, limit = REST_MAX_LIMIT): Promise<RestTrade[]> {
     const q = `symbol=${encodeURIComponent(symbol)}&fromId=${fromId}&limit=${Math.min(limit, REST_MAX_LIMIT)}`;
-    return this.#queue(`/api/v3/historicalTrades?${q}`, WEIGHT_HISTORICAL_TRADES) as Promise<RestTrade[]>;
+    return this.#queue(`/api/v3/historicalTrades?${q}`, WEIGHT_HISTORICAL_TRADES, true) as Promise<
+      RestTrade[]
+    >;
   }
 
   aggTrades(symbol: string, fromId: number, limit = REST_MAX_LIMIT): Promise<RestAggTrade[]> {
     const q = `symbol=${encodeURIComponent(symbol)}&fromId=${fromId}&limit=${Math.min(limit, REST_MAX_LIMIT)}`;
-    return this.#queue(`/api/v3/aggTrades?${q}`, WEIGHT_AGG_TRADES) as Promise<RestAggTrade[]>;
+    return this.#queue(`/api/v3/aggTrades?${q}`, WEIGHT_AGG_TRADES, true) as Promise<RestAggTrade[]>;
+  }
+
+  /**
+   * A depth snapshot's body as text, for the allocation-free snapshot decoder. Queued behind the
+   * other requests and under the same weight budget: many books resyncing at once are paced by
+   * the budget, one request at a time, never sent together.
+   */
+  depth(symbol: string, limit: number): Promise<string> {
+    const n = Math.min(Math.max(1, limit), DEPTH_MAX_LIMIT);
+    const q = `symbol=${encodeURIComponent(symbol)}&limit=${n}`;
+    return this.#queue(`/api/v3/depth?${q}`, depthWeight(n), false) as Promise<string>;
   }
 
   /** Milliseconds until a request may be sent (a 429/418 wait still running). */
@@ -111,16 +132,17 @@ export class BinanceRest {
     }
   }
 
-  #queue(path: string, weight: number): Promise<unknown> {
+  /** `array`: the body must be a JSON array, returned parsed; otherwise the text is returned. */
+  #queue(path: string, weight: number, array: boolean): Promise<unknown> {
     const run = this.#tail.then(
-      () => this.#request(path, weight),
-      () => this.#request(path, weight),
+      () => this.#request(path, weight, array),
+      () => this.#request(path, weight, array),
     );
     this.#tail = run.catch(() => undefined);
     return run;
   }
 
-  async #request(path: string, weight: number): Promise<unknown> {
+  async #request(path: string, weight: number, array: boolean): Promise<unknown> {
     const blocked = this.blockedForMs();
     if (blocked > 0) await this.#sleep(blocked);
     this.#rollWindow();
@@ -170,6 +192,7 @@ export class BinanceRest {
       );
     }
     try {
+      if (!array) return await res.text();
       const json = (await res.json()) as unknown;
       if (!Array.isArray(json)) throw new Error("not an array");
       return json;

@@ -7,19 +7,35 @@
  */
 export const BINANCE_MAX_STREAMS_PER_CONNECTION = 1024;
 
-export type StreamKind = "trade" | "aggTrade" | "bookTicker" | "kline";
+export type StreamKind = "trade" | "aggTrade" | "bookTicker" | "kline" | "depth" | "depth20";
 
-/** The table each stream kind fills (`kline` fills none: it checks the trades). */
+/**
+ * The id-sequenced table each stream kind fills: `kline` fills none (it checks the trades);
+ * `depth` fills the book tables, whose continuity is the book synchroniser's, not an id sequence;
+ * `depth20` only checks the books.
+ */
 export const TABLE_OF_STREAM = {
   trade: "trades",
   aggTrade: "agg_trades",
   bookTicker: "quotes",
   kline: null,
+  depth: null,
+  depth20: null,
 } as const;
 
-/** The Binance stream name: `kline` is the 1-minute interval, the one the reconciliation reads. */
+/** Binance's name for each kind: 1-minute klines, and depth at its 100 ms speed. */
+const STREAM_SUFFIX: Readonly<Record<StreamKind, string>> = {
+  trade: "trade",
+  aggTrade: "aggTrade",
+  bookTicker: "bookTicker",
+  kline: "kline_1m",
+  depth: "depth@100ms",
+  depth20: "depth20@100ms",
+};
+
+/** The Binance stream name, e.g. `btcusdt@depth@100ms`. */
 export function streamName(symbol: string, kind: StreamKind): string {
-  return `${symbol.toLowerCase()}@${kind === "kline" ? "kline_1m" : kind}`;
+  return `${symbol.toLowerCase()}@${STREAM_SUFFIX[kind]}`;
 }
 
 /** All stream names for the configured symbols × kinds, symbol-major (a symbol's streams stay together). */
