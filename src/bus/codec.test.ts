@@ -4,8 +4,10 @@ import {
   ROW_ARRAYS,
   type RowColumns,
   TABLE_NAMES,
+  TABLE_ROW_SLOTS,
   Table,
   type TableName,
+  WIDE_COLUMNS,
 } from "../model/index.ts";
 import { BUS_COLUMNS, decodeRows, encodedBytes, encodedRowCount, encodeRows } from "./codec.ts";
 import { BusError } from "./errors.ts";
@@ -28,6 +30,8 @@ function rowsOf(table: TableName, n: number): RowColumns {
     r.dec3[i] = table === "quotes" ? 1n + BigInt(i) : 0n;
     r.flags[i] = table === "quotes" ? 0 : i % 2;
   }
+  // A table's rows leave the columns it does not use zero (the order books: model/book-rows.ts).
+  for (const c of WIDE_COLUMNS) if (!TABLE_ROW_SLOTS[table].includes(c)) new Uint8Array(r[c].buffer).fill(0);
   return r;
 }
 

@@ -12,10 +12,11 @@
  * | 2         | 2     | 0 (reserved)                                                |
  * | 4         | 4     | n, row count (u32)                                          |
  * | 8         | 8n    | each column of BUS_COLUMNS[table], in order: f64 or i64     |
- * | 8 + 8nc   | n     | flags (trades and agg_trades only)                          |
+ * | 8 + 8nc   | n     | flags (tables whose TABLE_ROW_SLOTS hold them: not quotes)  |
  * All little-endian; columns start 8-byte aligned, so the reader can view them in place.
  */
 import {
+  perTable,
   type RowColumns,
   TABLE_ROW_SLOTS,
   Table,
@@ -32,19 +33,11 @@ export const BUS_HEADER_BYTES = 8;
  * The wide columns each table's message carries, in order (model/row.ts TABLE_ROW_SLOTS without
  * the flag byte, which follows them). Stored in streams: never reorder TABLE_ROW_SLOTS.
  */
-export const BUS_COLUMNS: Readonly<Record<TableName, readonly WideColumn[]>> = {
-  trades: wideOf("trades"),
-  agg_trades: wideOf("agg_trades"),
-  quotes: wideOf("quotes"),
-};
+export const BUS_COLUMNS: Readonly<Record<TableName, readonly WideColumn[]>> = perTable(wideOf);
 function wideOf(t: TableName): WideColumn[] {
   return TABLE_ROW_SLOTS[t].filter((c): c is WideColumn => c !== "flags");
 }
-const HAS_FLAGS: Readonly<Record<TableName, boolean>> = {
-  trades: TABLE_ROW_SLOTS.trades.includes("flags"),
-  agg_trades: TABLE_ROW_SLOTS.agg_trades.includes("flags"),
-  quotes: TABLE_ROW_SLOTS.quotes.includes("flags"),
-};
+const HAS_FLAGS: Readonly<Record<TableName, boolean>> = perTable((t) => TABLE_ROW_SLOTS[t].includes("flags"));
 
 export function encodedBytes(table: TableName, rows: number): number {
   return BUS_HEADER_BYTES + rows * (8 * BUS_COLUMNS[table].length + (HAS_FLAGS[table] ? 1 : 0));
@@ -131,8 +124,6 @@ export function decodeRows(
 }
 
 /** Every wide column of RowColumns a table leaves zero (decode zeroes them, as the decoders do). */
-const UNUSED: Readonly<Record<TableName, readonly WideColumn[]>> = {
-  trades: WIDE_COLUMNS.filter((c) => !BUS_COLUMNS.trades.includes(c)),
-  agg_trades: WIDE_COLUMNS.filter((c) => !BUS_COLUMNS.agg_trades.includes(c)),
-  quotes: WIDE_COLUMNS.filter((c) => !BUS_COLUMNS.quotes.includes(c)),
-};
+const UNUSED: Readonly<Record<TableName, readonly WideColumn[]>> = perTable((t) =>
+  WIDE_COLUMNS.filter((c) => !BUS_COLUMNS[t].includes(c)),
+);

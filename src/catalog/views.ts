@@ -3,7 +3,7 @@
  * coverage) and WAL replay's StoredIds (which exact ids are already in visible files).
  * Structural types only, so catalog/ does not import its consumers.
  */
-import { TABLE_ID_COLUMN, TABLE_NAMES, type TableName } from "../model/tables.ts";
+import { perTable, TABLE_ID_COLUMN, TABLE_NAMES, type TableName } from "../model/tables.ts";
 import { readStoredIds } from "../sink/parquet/index.ts";
 import type { Catalog } from "./catalog.ts";
 
@@ -13,6 +13,13 @@ import type { Catalog } from "./catalog.ts";
  * that could hold a matching row; the SQL then filters rows exactly.
  */
 const TIME_SLACK_US = 60_000_000;
+/**
+ * Per table: 0 where the query's time column is the catalog's event_time_us (quotes, book
+ * deltas; a book snapshot's and checkpoint's time is its row's event_time_us: model/book-rows.ts).
+ */
+const TIME_SLACK_US_OF: Readonly<Record<TableName, number>> = perTable((t) =>
+  t === "trades" || t === "agg_trades" ? TIME_SLACK_US : 0,
+);
 
 const COVERAGE_TTL_MS = 1000;
 
@@ -31,7 +38,7 @@ export function fileSourceOf(catalog: Catalog, symbols: () => readonly string[])
   let cache: { size: number; atMs: number; rows: CoverageRow[] } | undefined;
   return {
     files(q: { table: TableName; symbol: string; fromUs?: number; toUs?: number }) {
-      const slack = q.table === "quotes" ? 0 : TIME_SLACK_US;
+      const slack = TIME_SLACK_US_OF[q.table];
       return catalog
         .files({
           table: q.table,

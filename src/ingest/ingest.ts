@@ -8,6 +8,7 @@
  * - Nothing accepted is lost silently: when the ring is full or the WAL refuses, the row's id is
  *   recorded in the gap ledger (cause overflow / storage) for REST repair, and counted.
  * Allocation-free on the success path (see native-bench/ingest.bench.ts).
+ * Order-book rows come in as rows, not frames (onBookRows; ingest/book-rows.ts says why).
  */
 import {
   DecodeStatus,
@@ -17,11 +18,12 @@ import {
   statusName,
 } from "../decode/binance/index.ts";
 import { allocKlineColumns, type KlineColumns } from "../model/kline.ts";
-import { allocRowColumns, type RowColumns } from "../model/row.ts";
+import { allocRowColumns, copyRow, type RowColumns } from "../model/row.ts";
 import type { SymbolTable } from "../model/symbols.ts";
-import { TABLE_BY_ID, Table, type TableId } from "../model/tables.ts";
+import { TABLE_BY_ID, TABLE_ID_MAX, Table, type TableId } from "../model/tables.ts";
 import type { DeadLetterBuffer } from "../ring/dead-letter.ts";
 import type { Ring } from "../ring/ring.ts";
+import { BOOK_ROWS_TAG, BookCommit, BookRecordEncoder, checkBookRows } from "./book-rows.ts";
 import type { GapCause, GapEntry, GapLedger } from "./gap-ledger.ts";
 import { LossRecorder } from "./loss.ts";
 import { Seq, type Sequencer } from "./sequencer.ts";
@@ -67,7 +69,8 @@ export class Ingest {
   /** WAL sequence of the row in each ring slot (for deciding which WAL segments may go). */
   readonly walSeqBySlot: Float64Array;
   readonly statusCounts = new Float64Array(32);
-  readonly accepted = new Float64Array(4);
+  /** Rows accepted per table id. */
+  readonly accepted = new Float64Array(TABLE_ID_MAX + 1);
   duplicates = 0;
   shed = 0;
   overflow = 0;
@@ -78,6 +81,9 @@ export class Ingest {
   readonly #kline = allocKlineColumns(1);
   /** Kline frames decoded (any minute, closed or not). */
   klines = 0;
+  /** onBookRows calls refused as BAD_ROWS (a capture bug). */
+  bookRefused = 0;
+  readonly #bookRecords = new BookRecordEncoder();
   readonly #loss: LossRecorder;
 
   constructor(readonly deps: IngestDeps) {
@@ -147,6 +153,59 @@ export class Ingest {
     d.onRow?.(rows, slot, walSeq);
   }
 
+  /**
+   * Order-book rows (model/book-rows.ts) from the book capture: rows from..from+count-1 of `rows`,
+   * all of one book table and symbol, ids rising. Rows at or below the last id accepted for that
+   * (table, symbol) are duplicates and skipped; the rest go to the WAL as one record and into the
+   * ring, all or none (see BookCommit). No gap is ever opened: book ids skip by design, and a book
+   * that lost rows (any status but OK and DUPLICATE) must resync and ledger it (`book_resync`).
+   * Callers pass at most ring capacity / 2 rows per call (a checkpoint in chunks).
+   */
+  onBookRows(rows: RowColumns, from: number, count: number): BookCommit {
+    const d = this.deps;
+    if (checkBookRows(rows, from, count) !== null) {
+      this.bookRefused++;
+      return BookCommit.BAD_ROWS;
+    }
+    const kind = rows.kind[from]! as TableId;
+    const sym = rows.symbol_id[from]!;
+    if (d.accepts && !d.accepts(kind)) {
+      this.shed += count;
+      return BookCommit.SHED;
+    }
+    // Ids rise within the call, so the duplicates are a prefix.
+    const last = d.sequencer.last(kind, sym);
+    let first = from;
+    while (first < from + count && rows.id[first]! <= last) first++;
+    this.duplicates += first - from;
+    const n = from + count - first;
+    if (n === 0) return BookCommit.DUPLICATE;
+    const ring = d.ring;
+    if (ring.free() < n) {
+      this.overflow += n;
+      return BookCommit.RING_FULL;
+    }
+    let walSeq = 0;
+    if (d.wal) {
+      const payload = this.#bookRecords.encode(rows, first, n, d.symbols.name(sym));
+      walSeq = d.wal.append(payload, rows.recv_time_us[first]!, BOOK_ROWS_TAG);
+      if (walSeq < 0) {
+        this.walRefused += n;
+        return BookCommit.WAL_REFUSED;
+      }
+    }
+    for (let i = first; i < from + count; i++) {
+      const slot = ring.claim(); // free() ≥ n was checked: never -1 here (single producer)
+      copyRow(rows, i, ring.rows, slot);
+      this.walSeqBySlot[slot] = walSeq;
+      ring.commit();
+      d.sequencer.check(kind, sym, rows.id[i]!);
+      d.onRow?.(ring.rows, slot, walSeq);
+    }
+    this.accepted[kind]! += n;
+    return BookCommit.OK;
+  }
+
   onBinary(frame: Uint8Array, recvTimeUs: number, shard: number): void {
     // Binance's JSON streams never send binary frames: keep it for the operator, do not guess.
     this.statusCounts[DecodeStatus.MALFORMED]!++;
@@ -185,7 +244,7 @@ export class Ingest {
   #gap(kind: TableId, sym: number, from: number, to: number, cause: "stream" | "restart"): void {
     const d = this.deps;
     const table = TABLE_BY_ID[kind];
-    if (table === "quotes") return;
+    if (table !== "trades" && table !== "agg_trades") return;
     const e = d.ledger.open(table, d.symbols.name(sym), from, to, cause, d.nowUs());
     if (d.ledger.refuseOversized(e, d.gapMaxIds, d.nowUs())) return;
     d.onGap(e);
@@ -198,3 +257,4 @@ export class Ingest {
 }
 
 export type { GapCause };
+export { BookCommit };

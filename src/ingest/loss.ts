@@ -20,7 +20,9 @@ export class LossRecorder {
 
   record(kind: TableId, symbolId: number, id: number, cause: GapCause, nowUs: number): void {
     const table = TABLE_BY_ID[kind];
-    if (table === "quotes") return;
+    // Only trade ids are consecutive and repairable from REST; a lost book row is the book's
+    // resync to record (book_resync), not an id range here.
+    if (table !== "trades" && table !== "agg_trades") return;
     this.lostIds++;
     const key = `${kind}:${symbolId}:${cause}`;
     const run = this.#open.get(key);

@@ -6,13 +6,17 @@
  *    repaired rows make ranges overlap).
  * 3. Feed the rest into the ring in WAL order (waiting for the sink when the ring is full).
  * 4. Seed the sequencer with the highest id known per (table, symbol), so the first live frame
- *    reveals the downtime as a gap, and ledger every hole inside the recovered range for repair.
+ *    reveals the downtime as a gap, and ledger every hole inside the recovered range for repair
+ *    (trades and agg trades only: quote and order-book ids are not consecutive).
+ * Order-book records (tag BOOK_ROWS_TAG) hold rows, not a frame: each of their rows goes the
+ * same way as a decoded frame's row.
  */
 import { DecodeStatus, decodeFrame, type SymbolLookup } from "../decode/binance/index.ts";
 import { allocRowColumns, copyRow, type RowColumns } from "../model/row.ts";
 import type { SymbolTable } from "../model/symbols.ts";
 import { TABLE_BY_ID, Table, type TableId, type TableName } from "../model/tables.ts";
 import type { Ring } from "../ring/ring.ts";
+import { BOOK_ROWS_TAG, BookRecordDecoder } from "./book-rows.ts";
 import type { GapEntry, GapLedger } from "./gap-ledger.ts";
 import type { Sequencer } from "./sequencer.ts";
 
@@ -73,18 +77,33 @@ export async function replayWal(d: ReplayDeps): Promise<ReplayReport> {
     holes: 0,
   };
   const scratch = allocRowColumns(1);
+  const book = new BookRecordDecoder(allocRowColumns(256));
   const ranges = new Map<number, Range>(); // key: kind * 65536 + symbol id
-  const decode = (r: WalRecordLike) => decodeFrame(r.payload, d.lookup, scratch, 0, r.recvTimeUs, true);
+  // A record's rows: one decoded frame in `scratch`, or the rows of a book record in `book.rows`
+  // (ingest/book-rows.ts). `cols` is where they are; returns how many, or -1 (undecodable) / 0.
+  let cols = scratch;
+  const decode = (r: WalRecordLike): number => {
+    if (r.tag === BOOK_ROWS_TAG) {
+      const n = book.decode(r.payload, d.symbols);
+      cols = book.rows;
+      return n;
+    }
+    cols = scratch;
+    const s = decodeFrame(r.payload, d.lookup, scratch, 0, r.recvTimeUs, true);
+    return s === DecodeStatus.OK ? 1 : s === DecodeStatus.CONTROL ? 0 : -1;
+  };
 
   for (const r of d.records()) {
     report.records++;
-    if (decode(r) !== DecodeStatus.OK) continue;
-    const key = scratch.kind[0]! * 65536 + scratch.symbol_id[0]!;
-    const id = scratch.id[0]!;
-    const range = ranges.get(key) ?? { min: id, max: id, ids: new Set<number>() };
-    range.min = Math.min(range.min, id);
-    range.max = Math.max(range.max, id);
-    ranges.set(key, range);
+    const n = decode(r);
+    for (let i = 0; i < n; i++) {
+      const key = cols.kind[i]! * 65536 + cols.symbol_id[i]!;
+      const id = cols.id[i]!;
+      const range = ranges.get(key) ?? { min: id, max: id, ids: new Set<number>() };
+      range.min = Math.min(range.min, id);
+      range.max = Math.max(range.max, id);
+      ranges.set(key, range);
+    }
   }
   const stored = new Map<number, Set<number>>();
   for (const [key, range] of ranges) {
@@ -93,34 +112,33 @@ export async function replayWal(d: ReplayDeps): Promise<ReplayReport> {
   }
 
   for (const r of d.records()) {
-    const s = decode(r);
-    if (s !== DecodeStatus.OK) {
-      if (s !== DecodeStatus.CONTROL) report.undecodable++;
-      continue;
-    }
-    const key = scratch.kind[0]! * 65536 + scratch.symbol_id[0]!;
-    const id = scratch.id[0]!;
-    const range = ranges.get(key)!;
-    if (stored.get(key)?.has(id)) {
-      report.alreadyStored++;
+    const n = decode(r);
+    if (n < 0) report.undecodable++;
+    for (let i = 0; i < n; i++) {
+      const key = cols.kind[i]! * 65536 + cols.symbol_id[i]!;
+      const id = cols.id[i]!;
+      const range = ranges.get(key)!;
+      if (stored.get(key)?.has(id)) {
+        report.alreadyStored++;
+        range.ids.add(id);
+        continue;
+      }
+      if (range.ids.has(id)) {
+        report.duplicatesInWal++;
+        continue;
+      }
       range.ids.add(id);
-      continue;
+      let slot = d.ring.claim();
+      while (slot < 0) {
+        await d.makeRoom();
+        slot = d.ring.claim();
+      }
+      copyRow(cols, i, d.ring.rows, slot);
+      d.walSeqBySlot[slot] = r.seq;
+      d.ring.commit();
+      d.onRow?.(d.ring.rows, slot);
+      report.replayed++;
     }
-    if (range.ids.has(id)) {
-      report.duplicatesInWal++;
-      continue;
-    }
-    range.ids.add(id);
-    let slot = d.ring.claim();
-    while (slot < 0) {
-      await d.makeRoom();
-      slot = d.ring.claim();
-    }
-    copyRow(scratch, 0, d.ring.rows, slot);
-    d.walSeqBySlot[slot] = r.seq;
-    d.ring.commit();
-    d.onRow?.(d.ring.rows, slot);
-    report.replayed++;
   }
 
   for (const [key, range] of ranges) {
@@ -128,7 +146,8 @@ export async function replayWal(d: ReplayDeps): Promise<ReplayReport> {
     const have = range.ids;
     for (const id of stored.get(key) ?? []) have.add(id);
     d.sequencer.seed(kind, symbolId, Math.max(range.max, d.stored.maxId(table, symbol)));
-    if (kind === Table.quotes) continue;
+    // Only trade ids are consecutive: quotes and order-book ids skip by nature, so no holes.
+    if (kind !== Table.trades && kind !== Table.agg_trades) continue;
     report.holes += ledgerHoles(d, table as "trades" | "agg_trades", symbol, range.min, range.max, have);
   }
   return report;

@@ -3,15 +3,16 @@
  * Binance trade ids and aggregate ids are consecutive per symbol: a jump is a gap, an id at or
  * below the last one is a duplicate (reconnect or rotation overlap). bookTicker update ids are
  * increasing but not consecutive per symbol (one sequence per order book across all updates we
- * may not subscribe to), so quotes are checked for duplicates only.
+ * may not subscribe to), so quotes are checked for duplicates only. So are the order-book tables:
+ * their composed ids (model/book-rows.ts) rise per symbol but skip by design.
  */
 import { MAX_SYMBOLS } from "../model/symbols.ts";
-import { Table } from "../model/tables.ts";
+import { isBookTable, TABLE_ID_MAX, Table } from "../model/tables.ts";
 
 export const Seq = { NEW: 0, DUPLICATE: 1, GAP: 2, FIRST: 3 } as const;
 export type SeqStatus = (typeof Seq)[keyof typeof Seq];
 
-const KINDS = 4; // index 0 unused; Table ids are 1..3
+const KINDS = TABLE_ID_MAX + 1; // index 0 unused
 
 export class Sequencer {
   /** Last accepted id per (kind, symbol); -1 = none seen yet. */
@@ -44,7 +45,7 @@ export class Sequencer {
     this.#last[k] = id;
     const afterRestart = this.#seeded[k] === 1;
     this.#seeded[k] = 0;
-    if (id === last + 1 || kind === Table.quotes) return Seq.NEW;
+    if (id === last + 1 || kind === Table.quotes || isBookTable(kind)) return Seq.NEW;
     this.gapAfterRestart = afterRestart;
     this.gapFrom = last + 1;
     this.gapTo = id - 1;

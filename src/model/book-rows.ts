@@ -20,11 +20,22 @@
  * | id            | delta_id                  | snapshot_id            | checkpoint_id           |
  * | first_id      | `U` (snapshot: lastUpdId) | book's update id       | book's update id        |
  * | last_id       | `u` (snapshot: lastUpdId) | level (0 = best)       | 0                       |
- * | trade_time_us | 0                         | the instant (µs)       | level last known (µs)   |
- * | event_time_us | `E` (snapshot: recv time) | last applied event's E | the instant (µs)        |
+ * | trade_time_us | 0                         | last applied event's E | level last known (µs)   |
+ * | event_time_us | `E` (snapshot: recv time) | the instant (µs)       | the instant (µs)        |
  * | recv_time_us  | ours                      | last applied event's   | ours                    |
  * | dec0, dec1    | price, quantity (0: gone) | price, quantity        | price, quantity         |
  * | flags         | ASK, SNAPSHOT             | ASK, UNVERIFIED        | ASK, BEYOND, UNVERIFIED |
+ *
+ * Files are cut per (table, symbol, UTC day of `event_time_us`) like every table: for deltas the
+ * exchange's `E`, for snapshots and checkpoints the instant. (A snapshot's instant sits in
+ * `event_time_us`, not `trade_time_us`, so that its partition and the catalog's time pruning
+ * follow the instant: a quiet symbol's last event may be hours older than its snapshot.)
+ *
+ * Stored columns (model/tables.ts) from these slots (sink/parquet/schema.ts TABLE_SLOTS): `side`
+ * "ask" when ASK is set, else "bid"; `is_snapshot` = SNAPSHOT; `is_verified` = not UNVERIFIED;
+ * `level_state` "unverified" when UNVERIFIED is set, else "beyond" when BEYOND is, else "exact";
+ * snapshot_time_us and checkpoint_time_us ← the event_time_us slot; a snapshot's stored
+ * event_time_us and a checkpoint's known_time_us ← the trade_time_us slot; `level` ← last_id.
  */
 
 /** Rows one event may produce (a 5,000-per-side snapshot is 10,000). */

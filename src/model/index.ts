@@ -1,3 +1,4 @@
+export * from "./book-rows.ts";
 export * from "./decimal.ts";
 export * from "./gaps.ts";
 export * from "./kline.ts";

@@ -19,6 +19,9 @@
  * | dec3           | 0              | 0              | ask qty `A`    |
  * | flags          | bit0 = `m`     | bit0 = `m`     | 0              |
  *
+ * The order-book tables (book_deltas, book_snapshots, book_checkpoints) ride the same row:
+ * model/book-rows.ts gives their column use and composed ids.
+ *
  * Ids and times are integers held exactly in Float64Array (Binance ids and µs times are far
  * below 2^53; decoders reject ids ≥ 2^53). Decimals are int64 scaled by 1e8 in BigInt64Array;
  * the hot path writes them through the `*w` Uint32Array aliases (word 2i = low, 2i+1 = high).
@@ -114,6 +117,21 @@ export const TABLE_ROW_SLOTS: Readonly<Record<TableName, readonly (WideColumn | 
     "flags",
   ],
   quotes: ["id", "event_time_us", "recv_time_us", "dec0", "dec1", "dec2", "dec3"],
+  // Order books: see model/book-rows.ts.
+  book_deltas: ["id", "first_id", "last_id", "event_time_us", "recv_time_us", "dec0", "dec1", "flags"],
+  book_snapshots: [
+    "id",
+    "first_id",
+    "last_id",
+    "trade_time_us",
+    "event_time_us",
+    "recv_time_us",
+    "dec0",
+    "dec1",
+    "flags",
+  ],
+  // recv_time_us is set but not stored (book_checkpoints has no such column).
+  book_checkpoints: ["id", "first_id", "trade_time_us", "event_time_us", "dec0", "dec1", "flags"],
 };
 
 /** A buffer of `capacity` rows holding the first `count` rows of `src` (one copy per column;

@@ -10,7 +10,9 @@ import { join } from "node:path";
 import type { Certificate, CertTable, KlineReconciler } from "../completeness/index.ts";
 import type { Config } from "../config/index.ts";
 import { SymbolLookup } from "../decode/binance/index.ts";
+import type { BookCommit } from "../ingest/ingest.ts";
 import type { OpenGap } from "../model/gaps.ts";
+import type { RowColumns } from "../model/row.ts";
 import { SymbolTable } from "../model/symbols.ts";
 import { TABLE_BY_ID } from "../model/tables.ts";
 import { type Logger, Registry, registerProcessMetrics, stageLogger } from "../obs/index.ts";
@@ -53,6 +55,11 @@ export interface Pipeline {
   certify(table: CertTable, symbol: string, date: string, spotPages: number): Promise<Certificate>;
   /** Last id accepted per "table:SYMBOL" (-1: none yet): how far this process has come. */
   lastIds(): Record<string, number>;
+  /**
+   * Order-book rows into storage (WAL → ring → Parquet), exactly once by id: the book capture's
+   * entry (src/ingest/ingest.ts onBookRows, model/book-rows.ts for the row layout).
+   */
+  bookRows(rows: RowColumns, from: number, count: number): BookCommit;
   /** Compaction and retention off (a running pass finishes first) / on again. */
   pauseMaintenance(): Promise<void>;
   resumeMaintenance(): void;
@@ -213,6 +220,7 @@ export async function buildPipeline(
     simUrl: intake.sim?.wsUrl,
     certify: (table, symbol, date, spotPages) => completeness.certify(table, symbol, date, spotPages),
     lastIds: () => ingest.lastIds(),
+    bookRows: (rows, from, count) => ingest.ingest.onBookRows(rows, from, count),
     pauseMaintenance: () => maintenance.pause(),
     resumeMaintenance: () => maintenance.resume(),
     stopIngest,

@@ -6,7 +6,14 @@
  */
 import { FLAG_BUYER_MAKER, type RowColumns } from "../model/row.ts";
 import type { SymbolTable } from "../model/symbols.ts";
-import { EXCHANGE_BINANCE, TABLE_BY_ID, Table, type TableId, type TableName } from "../model/tables.ts";
+import {
+  EXCHANGE_BINANCE,
+  isBookTable,
+  TABLE_BY_ID,
+  Table,
+  type TableId,
+  type TableName,
+} from "../model/tables.ts";
 
 export interface HotOptions {
   /** Rows kept per table and symbol (K2_QUERY_HOT_ROWS). */
@@ -143,6 +150,10 @@ export class HotWindow {
    */
   append(cols: RowColumns, slot: number): void {
     const kind = cols.kind[slot]! as TableId;
+    // No hot window for the order books: a busy book makes hundreds of delta rows a second per
+    // symbol (50,000 rows would hold minutes, at 65 B each, for every symbol), and their queries
+    // read files, which the batcher cuts every K2_FLUSH_INTERVAL_MS.
+    if (isBookTable(kind)) return;
     const key = kind * 65_536 + cols.symbol_id[slot]!;
     let ring = key === this.#lastKey ? this.#lastRing! : this.#rings.get(key);
     if (!ring) {
@@ -200,8 +211,7 @@ export class HotWindow {
   ring(table: TableName, symbol: string): HotRing | undefined {
     const sid = this.#symbols.id(symbol);
     if (sid === undefined) return undefined;
-    const kind = table === "trades" ? 1 : table === "agg_trades" ? 2 : 3;
-    return this.#rings.get(kind * 65_536 + sid);
+    return this.#rings.get(Table[table] * 65_536 + sid);
   }
 
   /** Every (table, symbol) with hot rows, for /v1/symbols. */

@@ -58,6 +58,9 @@ export const TIME_COLUMN: Readonly<Record<TableName, string>> = {
   trades: "trade_time_us",
   agg_trades: "trade_time_us",
   quotes: "event_time_us",
+  book_deltas: "event_time_us",
+  book_snapshots: "snapshot_time_us",
+  book_checkpoints: "checkpoint_time_us",
 };
 
 /** A column-major result: data[c][r] is column c of row r; null marks a missing value. */

@@ -54,6 +54,7 @@ const ROUTES: Record<string, string> = {
   "/v1/trades/recent": "trades_recent",
   "/v1/agg-trades": "agg_trades",
   "/v1/quotes": "quotes",
+  "/v1/book/deltas": "book_deltas",
   "/v1/ohlcv": "ohlcv",
   "/v1/ohlcv/batch": "ohlcv_batch",
   "/v1/summary/:symbol": "summary",

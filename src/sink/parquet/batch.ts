@@ -8,7 +8,12 @@
  */
 import {
   EXCHANGE_BINANCE,
+  FLAG_ASK,
+  FLAG_BEYOND,
   FLAG_BUYER_MAKER,
+  FLAG_SNAPSHOT,
+  FLAG_UNVERIFIED,
+  perTable,
   type RowColumns,
   TABLE_ROW_SLOTS,
   Table,
@@ -28,7 +33,7 @@ export interface BatchColumns {
   dec1: BigInt64Array;
   dec2: BigInt64Array;
   dec3: BigInt64Array;
-  /** bit0 = buyer is maker (model FLAG_BUYER_MAKER). */
+  /** bit0 = buyer is maker (model FLAG_BUYER_MAKER); the order books' bits (model/book-rows.ts). */
   flags: Uint8Array;
 }
 
@@ -36,10 +41,21 @@ export interface BatchColumns {
 export const BATCH_SLOTS = [...WIDE_COLUMNS, "flags"] as const satisfies readonly (keyof BatchColumns)[];
 
 /** Slots each table fills (model/row.ts TABLE_ROW_SLOTS); the others stay zero-length. */
-const USED: Readonly<Record<TableName, ReadonlySet<keyof BatchColumns>>> = {
-  trades: new Set(TABLE_ROW_SLOTS.trades),
-  agg_trades: new Set(TABLE_ROW_SLOTS.agg_trades),
-  quotes: new Set(TABLE_ROW_SLOTS.quotes),
+const USED: Readonly<Record<TableName, ReadonlySet<keyof BatchColumns>>> = perTable(
+  (t) => new Set<keyof BatchColumns>(TABLE_ROW_SLOTS[t]),
+);
+
+/**
+ * Flag bits a batch keeps per table: trades keep only buyer-maker (bit 0), the order books every
+ * bit their stored columns derive from (model/book-rows.ts).
+ */
+const FLAG_MASK: Readonly<Record<TableName, number>> = {
+  trades: FLAG_BUYER_MAKER,
+  agg_trades: FLAG_BUYER_MAKER,
+  quotes: 0,
+  book_deltas: FLAG_ASK | FLAG_SNAPSHOT,
+  book_snapshots: FLAG_ASK | FLAG_UNVERIFIED,
+  book_checkpoints: FLAG_ASK | FLAG_BEYOND | FLAG_UNVERIFIED,
 };
 
 export interface TableBatch {
@@ -164,13 +180,19 @@ export function appendRow(b: TableBatch, rows: RowColumns, slot: number): Append
     w[2][n2 + 1] = rows.dec2w[s2 + 1]!;
     w[3][n2] = rows.dec3w[s2]!;
     w[3][n2 + 1] = rows.dec3w[s2 + 1]!;
-  } else {
+  } else if (b.tableId <= Table.agg_trades) {
     c.trade_time_us[n] = rows.trade_time_us[slot]!;
     c.flags[n] = rows.flags[slot]! & FLAG_BUYER_MAKER;
     if (b.tableId === Table.agg_trades) {
       c.first_id[n] = rows.first_id[slot]!;
       c.last_id[n] = rows.last_id[slot]!;
     }
+  } else {
+    // Order books: the columns each one fills (zero-length arrays take no write).
+    if (c.first_id.length > 0) c.first_id[n] = rows.first_id[slot]!;
+    if (c.last_id.length > 0) c.last_id[n] = rows.last_id[slot]!;
+    if (c.trade_time_us.length > 0) c.trade_time_us[n] = rows.trade_time_us[slot]!;
+    c.flags[n] = rows.flags[slot]! & FLAG_MASK[b.table];
   }
   b.rows = n + 1;
   return AppendStatus.ok;
@@ -195,7 +217,8 @@ export function appendRows(b: TableBatch, rows: RowColumns, count: number): Appe
   const c = b.columns;
   for (const slot of TABLE_ROW_SLOTS[b.table]) {
     if (slot === "flags") {
-      for (let i = 0; i < count; i++) c.flags[at + i] = rows.flags[i]! & FLAG_BUYER_MAKER;
+      const mask = FLAG_MASK[b.table];
+      for (let i = 0; i < count; i++) c.flags[at + i] = rows.flags[i]! & mask;
     } else (c[slot] as Float64Array).set((rows[slot] as Float64Array).subarray(0, count), at);
   }
   b.rows = at + count;

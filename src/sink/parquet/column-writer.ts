@@ -1,5 +1,5 @@
 /**
- * K2's own column-chunk writer for its three fixed schemas: every column REQUIRED, one data page
+ * K2's own column-chunk writer for its fixed schemas (model/tables.ts): every column REQUIRED, one data page
  * (v2) per column chunk, ZSTD per page. Values are encoded from the batch's typed arrays by
  * pages.ts; the thrift page headers and the footer come from hyparquet-writer (the same code
  * that writes every other K2 file), so only the value encodings are ours.
@@ -16,7 +16,7 @@ import { writeMetadata } from "hyparquet-writer/src/metadata.js";
 import type { TableName } from "../../model/index.ts";
 import type { BatchColumns } from "./batch.ts";
 import { Bytes, deltaBinaryPacked, rleHybrid } from "./pages.ts";
-import { sideOf, slotOf, TABLE_SCHEMAS } from "./schema.ts";
+import { FLAG_COLUMNS, isFlagSlot, slotOf, TABLE_SCHEMAS } from "./schema.ts";
 
 export interface ColumnFileInput {
   readonly table: TableName;
@@ -117,94 +117,84 @@ export function writeColumnFile(input: ColumnFileInput): Uint8Array {
       let min: Stat;
       let max: Stat;
       let type = "INT64";
-      switch (slot) {
-        case "exchange":
-        case "symbol":
-        case "side": {
-          type = "BYTE_ARRAY";
-          // One- or two-entry dictionary, in order of first appearance (as hyparquet-writer does).
-          let dict: string[];
-          let width = 0;
-          if (slot === "side") {
-            const f = input.columns.flags;
-            const first = sideOf((f[g0]! & 1) === 1);
-            const other = first === "BUY" ? "SELL" : "BUY";
-            let mixed = false;
-            for (let i = 0; i < n; i++) {
-              const bit = f[g0 + i]! & 1;
-              small[i] = sideOf(bit === 1) === first ? 0 : 1;
-              if (small[i] === 1) mixed = true;
-            }
-            dict = mixed ? [first, other] : [first];
-            width = mixed ? 1 : 0;
-          } else {
-            dict = [slot === "exchange" ? input.exchange : input.symbol];
-            small.fill(0, 0, n);
-          }
-          dictOffset = BigInt(out.n);
-          uncompressed += writeDictionary(out, dict, compress);
-          page.u8(width);
-          rleHybrid(page, small, n, width);
-          encoding = "RLE_DICTIONARY";
-          const sorted = [...dict].sort();
-          min = sorted[0]!;
-          max = sorted[sorted.length - 1]!;
-          break;
-        }
-        case "flags": {
-          type = "BOOLEAN";
+      const flag = isFlagSlot(slot) ? FLAG_COLUMNS[slot] : undefined;
+      if (slot === "exchange" || slot === "symbol" || flag?.type === "string") {
+        type = "BYTE_ARRAY";
+        // A dictionary of at most three entries, in order of first appearance (as hyparquet-writer does).
+        let dict: string[];
+        if (flag) {
           const f = input.columns.flags;
-          let any = 0;
-          let all = 1;
+          const at = [-1, -1, -1, -1];
+          dict = [];
           for (let i = 0; i < n; i++) {
-            const b = f[g0 + i]! & 1;
-            small[i] = b;
-            any |= b;
-            all &= b;
+            const v = flag.index(f[g0 + i]!);
+            let p = at[v]!;
+            if (p < 0) {
+              p = dict.length;
+              at[v] = p;
+              dict.push(flag.values[v] as string);
+            }
+            small[i] = p;
           }
-          // RLE for booleans carries its own 4-byte length prefix.
-          const at = page.n;
-          page.u32(0);
-          const len = rleHybrid(page, small, n, 1);
-          const save = page.n;
-          page.n = at;
-          page.u32(len);
-          page.n = save;
-          encoding = "RLE";
-          min = all === 1;
-          max = any === 1;
-          break;
+        } else {
+          dict = [slot === "exchange" ? input.exchange : input.symbol];
+          small.fill(0, 0, n);
         }
-        case "dec0":
-        case "dec1":
-        case "dec2":
-        case "dec3": {
-          const src = input.columns[slot];
-          page.append(new Uint8Array(src.buffer, src.byteOffset + g0 * 8, n * 8));
-          const [lo, hi] = minMaxInt64(src, g0, n);
-          min = src[lo]!;
-          max = src[hi]!;
-          encoding = "PLAIN";
-          break;
+        const width = dict.length <= 1 ? 0 : dict.length === 2 ? 1 : 2;
+        dictOffset = BigInt(out.n);
+        uncompressed += writeDictionary(out, dict, compress);
+        page.u8(width);
+        rleHybrid(page, small, n, width);
+        encoding = "RLE_DICTIONARY";
+        const sorted = [...dict].sort();
+        min = sorted[0]!;
+        max = sorted[sorted.length - 1]!;
+      } else if (flag) {
+        type = "BOOLEAN";
+        const f = input.columns.flags;
+        let any = 0;
+        let all = 1;
+        for (let i = 0; i < n; i++) {
+          const b = flag.values[flag.index(f[g0 + i]!)] === true ? 1 : 0;
+          small[i] = b;
+          any |= b;
+          all &= b;
         }
-        default: {
-          const src =
-            input.columns[
-              slot as "id" | "first_id" | "last_id" | "trade_time_us" | "event_time_us" | "recv_time_us"
-            ];
-          const view = g0 === 0 ? src : src.subarray(g0, g0 + n);
-          deltaBinaryPacked(page, view, n);
-          let lo = view[0]!;
-          let hi = lo;
-          for (let i = 1; i < n; i++) {
-            const x = view[i]!;
-            if (x < lo) lo = x;
-            else if (x > hi) hi = x;
-          }
-          min = BigInt(lo);
-          max = BigInt(hi);
-          encoding = "DELTA_BINARY_PACKED";
+        // RLE for booleans carries its own 4-byte length prefix.
+        const at = page.n;
+        page.u32(0);
+        const len = rleHybrid(page, small, n, 1);
+        const save = page.n;
+        page.n = at;
+        page.u32(len);
+        page.n = save;
+        encoding = "RLE";
+        min = all === 1;
+        max = any === 1;
+      } else if (slot === "dec0" || slot === "dec1" || slot === "dec2" || slot === "dec3") {
+        const src = input.columns[slot];
+        page.append(new Uint8Array(src.buffer, src.byteOffset + g0 * 8, n * 8));
+        const [lo, hi] = minMaxInt64(src, g0, n);
+        min = src[lo]!;
+        max = src[hi]!;
+        encoding = "PLAIN";
+      } else {
+        const src =
+          input.columns[
+            slot as "id" | "first_id" | "last_id" | "trade_time_us" | "event_time_us" | "recv_time_us"
+          ];
+        const view = g0 === 0 ? src : src.subarray(g0, g0 + n);
+        deltaBinaryPacked(page, view, n);
+        let lo = view[0]!;
+        let hi = lo;
+        for (let i = 1; i < n; i++) {
+          const x = view[i]!;
+          if (x < lo) lo = x;
+          else if (x > hi) hi = x;
         }
+        min = BigInt(lo);
+        max = BigInt(hi);
+        encoding = "DELTA_BINARY_PACKED";
       }
       const dataOffset = BigInt(out.n);
       uncompressed += writeDataPage(out, page.bytes(), n, encoding, compress);

@@ -3,17 +3,17 @@
  * as float64 (exact integers < 2^53) and are widened to int64 here, off the main thread.
  */
 import { ByteWriter, ParquetWriter } from "hyparquet-writer";
-import type { TableName } from "../../model/index.ts";
+import { perTable, TABLE_ROW_SLOTS, type TableName } from "../../model/index.ts";
 import type { BatchColumns } from "./batch.ts";
 import { writeColumnFile } from "./column-writer.ts";
 import { ParquetSinkError } from "./errors.ts";
 import { dayOfDate, US_PER_DAY } from "./layout.ts";
 import { DeltaRangeError } from "./pages.ts";
 import {
+  FLAG_COLUMNS,
   META,
   ROW_GROUP_ROWS,
   SCHEMA_VERSION,
-  sideOf,
   slotOf,
   TABLE_SCHEMAS,
   WRITER_INFO,
@@ -134,12 +134,18 @@ export function encodeParquet(
 }
 
 /** The batch slots holding ids and times (float64 integers) per table. */
-const INT_SLOTS: Readonly<Record<TableName, readonly IntSlot[]>> = {
-  trades: ["id", "trade_time_us", "event_time_us", "recv_time_us"],
-  agg_trades: ["id", "first_id", "last_id", "trade_time_us", "event_time_us", "recv_time_us"],
-  quotes: ["id", "event_time_us", "recv_time_us"],
-};
 type IntSlot = "id" | "first_id" | "last_id" | "trade_time_us" | "event_time_us" | "recv_time_us";
+const INT_SLOT_NAMES: ReadonlySet<string> = new Set<IntSlot>([
+  "id",
+  "first_id",
+  "last_id",
+  "trade_time_us",
+  "event_time_us",
+  "recv_time_us",
+]);
+const INT_SLOTS: Readonly<Record<TableName, readonly IntSlot[]>> = perTable((t) =>
+  TABLE_ROW_SLOTS[t].filter((s): s is IntSlot => INT_SLOT_NAMES.has(s)),
+);
 
 function checkInts(src: Float64Array, rows: number, column: string): void {
   for (let i = 0; i < rows; i++) {
@@ -165,7 +171,6 @@ function referenceEncode(
   const schema = TABLE_SCHEMAS[table];
   // biome-ignore lint/suspicious/noExplicitAny: hyparquet-writer's ColumnSource type is loose JS.
   const columnData: any[] = [];
-  let side: string[] | undefined;
   for (const col of schema.columns) {
     const slot = slotOf(table, col.name);
     const entry: { name: string; data: unknown; encoding?: string; columnIndex?: boolean } = {
@@ -178,16 +183,22 @@ function referenceEncode(
         entry.data = new Array<string>(rows).fill(slot === "exchange" ? input.exchange : input.symbol);
         entry.encoding = "RLE_DICTIONARY";
         break;
-      case "side": {
-        side = new Array<string>(rows);
-        for (let i = 0; i < rows; i++) side[i] = sideOf((columns.flags[i]! & 1) === 1);
-        entry.data = side;
+      case "side":
+      case "book_side":
+      case "level_state": {
+        const fc = FLAG_COLUMNS[slot];
+        const text = new Array<string>(rows);
+        for (let i = 0; i < rows; i++) text[i] = fc.values[fc.index(columns.flags[i]!)] as string;
+        entry.data = text;
         entry.encoding = "RLE_DICTIONARY";
         break;
       }
-      case "flags": {
+      case "flags":
+      case "is_snapshot":
+      case "is_verified": {
+        const fc = FLAG_COLUMNS[slot];
         const b = new Array<boolean>(rows);
-        for (let i = 0; i < rows; i++) b[i] = (columns.flags[i]! & 1) === 1;
+        for (let i = 0; i < rows; i++) b[i] = fc.values[fc.index(columns.flags[i]!)] === true;
         entry.data = b;
         break;
       }

@@ -14,7 +14,7 @@ import type { ParquetFs } from "./fs.ts";
 import { fileName, partitionDir } from "./layout.ts";
 import type { FileInfo } from "./meta.ts";
 import { decodeParquet, type StoredColumns } from "./read.ts";
-import { TABLE_SLOTS } from "./schema.ts";
+import { FLAG_COLUMNS, isFlagSlot, TABLE_SLOTS } from "./schema.ts";
 
 export interface NameSeed {
   /** Pool start time: makes names unique across restarts. */
@@ -83,9 +83,20 @@ function toBatchColumns(table: TableName, f: StoredColumns, out: BatchColumns, a
         op: "compact",
         message: `${f.info.path}: column ${name} missing`,
       });
-    if (slot === "exchange" || slot === "symbol" || slot === "side") continue;
-    if (slot === "flags") {
-      for (let i = 0; i < f.numRows; i++) out.flags[at + i] = src[i] === true ? 1 : 0;
+    if (slot === "exchange" || slot === "symbol") continue;
+    if (isFlagSlot(slot)) {
+      // Each derived column gives back its bits (trades' side and maker flag give the same bit).
+      const fc = FLAG_COLUMNS[slot];
+      for (let i = 0; i < f.numRows; i++) {
+        const v = fc.values.indexOf(src[i] as string | boolean);
+        if (v < 0)
+          throw new ParquetSinkError({
+            kind: "corrupt",
+            op: "compact",
+            message: `${f.info.path}: ${name} holds ${String(src[i])}, expected one of ${fc.values.join(", ")}`,
+          });
+        out.flags[at + i]! |= fc.bits[v]!;
+      }
     } else if (slot === "dec0" || slot === "dec1" || slot === "dec2" || slot === "dec3") {
       out[slot].set(src as BigInt64Array, at);
     } else {

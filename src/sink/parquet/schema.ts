@@ -8,6 +8,12 @@ import {
   type ColumnDef,
   DECIMAL_PRECISION,
   DECIMAL_SCALE,
+  FLAG_ASK,
+  FLAG_BEYOND,
+  FLAG_BUYER_MAKER,
+  FLAG_SNAPSHOT,
+  FLAG_UNVERIFIED,
+  perTable,
   TABLE_COLUMNS,
   TABLE_ID_COLUMN,
   type TableName,
@@ -48,6 +54,9 @@ export const META = {
   replaces: "k2.replaces",
 } as const;
 
+/** A stored column the writer derives from bits of a row's flag byte (see FLAG_COLUMNS). */
+export type FlagSlot = "side" | "flags" | "book_side" | "is_snapshot" | "is_verified" | "level_state";
+
 /** A batch column slot (same names as RowColumns) or a value the writer derives. */
 export type Slot =
   | "id"
@@ -60,10 +69,66 @@ export type Slot =
   | "dec1"
   | "dec2"
   | "dec3"
-  | "flags"
   | "exchange"
   | "symbol"
-  | "side";
+  | FlagSlot;
+
+/**
+ * A stored column computed from the flag byte: `values[index(flags)]` is what the file holds,
+ * `bits[i]` the flag bits value i stands for (compaction reads files back into flags with it).
+ */
+export interface FlagColumn {
+  readonly type: "string" | "boolean";
+  readonly values: readonly (string | boolean)[];
+  readonly index: (flags: number) => number;
+  readonly bits: readonly number[];
+}
+
+export const FLAG_COLUMNS: Readonly<Record<FlagSlot, FlagColumn>> = {
+  // Trades: the aggressor (buyer is maker → SELL) and the maker flag itself.
+  side: {
+    type: "string",
+    values: ["BUY", "SELL"],
+    index: (f) => f & FLAG_BUYER_MAKER,
+    bits: [0, FLAG_BUYER_MAKER],
+  },
+  flags: {
+    type: "boolean",
+    values: [false, true],
+    index: (f) => f & FLAG_BUYER_MAKER,
+    bits: [0, FLAG_BUYER_MAKER],
+  },
+  // Order books (model/book-rows.ts).
+  book_side: {
+    type: "string",
+    values: ["bid", "ask"],
+    index: (f) => (f & FLAG_ASK ? 1 : 0),
+    bits: [0, FLAG_ASK],
+  },
+  is_snapshot: {
+    type: "boolean",
+    values: [false, true],
+    index: (f) => (f & FLAG_SNAPSHOT ? 1 : 0),
+    bits: [0, FLAG_SNAPSHOT],
+  },
+  is_verified: {
+    type: "boolean",
+    values: [true, false],
+    index: (f) => (f & FLAG_UNVERIFIED ? 1 : 0),
+    bits: [0, FLAG_UNVERIFIED],
+  },
+  // An unverified level is also beyond the snapshot's reach: "unverified" says more, so it wins.
+  level_state: {
+    type: "string",
+    values: ["exact", "beyond", "unverified"],
+    index: (f) => (f & FLAG_UNVERIFIED ? 2 : f & FLAG_BEYOND ? 1 : 0),
+    bits: [0, FLAG_BEYOND, FLAG_UNVERIFIED],
+  },
+};
+
+export function isFlagSlot(s: Slot): s is FlagSlot {
+  return s in FLAG_COLUMNS;
+}
 
 /** Stored column name → batch slot, per table (mirrors the table in model/row.ts). */
 export const TABLE_SLOTS: Readonly<Record<TableName, Readonly<Record<string, Slot>>>> = {
@@ -103,6 +168,46 @@ export const TABLE_SLOTS: Readonly<Record<TableName, Readonly<Record<string, Slo
     ask_quantity: "dec3",
     event_time_us: "event_time_us",
     recv_time_us: "recv_time_us",
+  },
+  // The order-book tables, as model/book-rows.ts lays them on the row.
+  book_deltas: {
+    exchange: "exchange",
+    symbol: "symbol",
+    delta_id: "id",
+    first_update_id: "first_id",
+    last_update_id: "last_id",
+    side: "book_side",
+    price: "dec0",
+    quantity: "dec1",
+    is_snapshot: "is_snapshot",
+    event_time_us: "event_time_us",
+    recv_time_us: "recv_time_us",
+  },
+  book_snapshots: {
+    exchange: "exchange",
+    symbol: "symbol",
+    snapshot_id: "id",
+    snapshot_time_us: "event_time_us",
+    update_id: "first_id",
+    side: "book_side",
+    level: "last_id",
+    price: "dec0",
+    quantity: "dec1",
+    is_verified: "is_verified",
+    event_time_us: "trade_time_us",
+    recv_time_us: "recv_time_us",
+  },
+  book_checkpoints: {
+    exchange: "exchange",
+    symbol: "symbol",
+    checkpoint_id: "id",
+    checkpoint_time_us: "event_time_us",
+    update_id: "first_id",
+    side: "book_side",
+    price: "dec0",
+    quantity: "dec1",
+    level_state: "level_state",
+    known_time_us: "trade_time_us",
   },
 };
 
@@ -157,11 +262,7 @@ function build(table: TableName): TableSchema {
   };
 }
 
-export const TABLE_SCHEMAS: Readonly<Record<TableName, TableSchema>> = {
-  trades: build("trades"),
-  agg_trades: build("agg_trades"),
-  quotes: build("quotes"),
-};
+export const TABLE_SCHEMAS: Readonly<Record<TableName, TableSchema>> = perTable(build);
 
 /** `side` is the aggressor: buyer is maker → the seller hit the bid (model/tables.ts). */
 export function sideOf(buyerMaker: boolean): "BUY" | "SELL" {

@@ -29,6 +29,8 @@ export const WalTag = {
   ws_text: 0,
   /** A row repaired from REST, re-encoded as the WebSocket frame Binance would have sent. */
   rest_synthetic: 1,
+  /** Order-book rows, not a frame: base64 of ingest/book-rows.ts's layout (BOOK_ROWS_TAG). */
+  book_rows: 2,
 } as const;
 
 const SEGMENT_RE = /^(\d{20})\.wal$/;

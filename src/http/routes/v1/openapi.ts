@@ -128,8 +128,16 @@ const ROWS_META = {
   incomplete: { type: "boolean" },
 };
 
+/** Routes whose summary says more than the table name. */
+const ROWS_SUMMARY: Partial<Record<TableName, string>> = {
+  book_deltas:
+    "order-book level changes of one symbol by event time, paged by cursor: one row per level " +
+    "(quantity 0 = level removed; is_snapshot rows are a REST snapshot's levels), delta_id = " +
+    "last_update_id × 2^14 + position in the event; read from files (visible within K2_FLUSH_INTERVAL_MS)",
+};
+
 export const ROWS_DOC = (table: TableName) => ({
-  summary: `${table} of one symbol by time range, paged by cursor`,
+  summary: ROWS_SUMMARY[table] ?? `${table} of one symbol by time range, paged by cursor`,
   parameters: paramDocs(ROWS_PARAMS),
   responses: ok(rowSchema(TABLE_COLUMNS[table]), {
     ...ROWS_META,

@@ -1,4 +1,7 @@
-/** /v1/trades, /v1/trades/recent, /v1/agg-trades, /v1/quotes: parse, call the engine, serialize. */
+/**
+ * /v1/trades, /v1/trades/recent, /v1/agg-trades, /v1/quotes, /v1/book/deltas: parse, call the
+ * engine, serialize.
+ */
 import { Elysia } from "elysia";
 import { TABLE_COLUMNS, TABLE_ID_COLUMN, TABLE_NAMES, type TableName } from "../../../model/tables.ts";
 import type { RowResult } from "../../../query/rows.ts";
@@ -84,6 +87,8 @@ export function rowsRoutes(ctx: V1Context) {
     ["/trades", "trades"],
     ["/agg-trades", "agg_trades"],
     ["/quotes", "quotes"],
+    // Order-book deltas: read from files only (no hot window, see query/hot.ts).
+    ["/book/deltas", "book_deltas"],
   ];
   for (const [path, table] of paths) {
     app.get(
