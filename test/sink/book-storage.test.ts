@@ -226,6 +226,23 @@ test("book rows: live entry → WAL → crash → replay → Parquet, each row o
       expect(paged.map(stored)).toEqual(ref);
     });
   }
+  // The other formats of the same rows: CSV (header = stored columns) and Parquet (read by hyparquet).
+  const want = fx.expected.get("book_deltas:ETHUSDT")!;
+  const csv = await (
+    await app.handle(new Request("http://k2.test/v1/book/deltas?symbol=ETHUSDT&limit=10000&format=csv"))
+  ).text();
+  const lines = csv.trimEnd().split(/\r?\n/);
+  expect(lines[0]!.split(",").filter((c) => !c.endsWith("_iso"))).toEqual(
+    TABLE_COLUMNS.book_deltas.map((c) => c.name),
+  );
+  expect(lines.length - 1).toBe(want.length);
+  const pq = await app.handle(
+    new Request("http://k2.test/v1/book/deltas?symbol=ETHUSDT&limit=10000&format=parquet"),
+  );
+  const pqRows = await parquetReadObjects({ file: await pq.arrayBuffer(), compressors: ZSTD });
+  expect(pqRows.map((r) => [Number(r.delta_id), r.side, r.is_snapshot])).toEqual(
+    want.map((r) => [r.delta_id, r.side, r.is_snapshot]),
+  );
   const gaps = await app.handle(new Request("http://k2.test/v1/gaps"));
   const g = (await gaps.json()) as { data: { table: string }[] };
   expect(g.data.filter((e) => e.table.startsWith("book_"))).toEqual([]);
