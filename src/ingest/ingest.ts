@@ -157,9 +157,11 @@ export class Ingest {
    * Order-book rows (model/book-rows.ts) from the book capture: rows from..from+count-1 of `rows`,
    * all of one book table and symbol, ids rising. Rows at or below the last id accepted for that
    * (table, symbol) are duplicates and skipped; the rest go to the WAL as one record and into the
-   * ring, all or none (see BookCommit). No gap is ever opened: book ids skip by design, and a book
-   * that lost rows (any status but OK and DUPLICATE) must resync and ledger it (`book_resync`).
-   * Callers pass at most ring capacity / 2 rows per call (a checkpoint in chunks).
+   * ring, all or none (see BookCommit). No gap is ever opened: book ids skip by design.
+   * Refused rows (RING_FULL, WAL_REFUSED, SHED) are not stored: the same rows may be offered again
+   * (ids make that safe) only before any later row of that (table, symbol) is committed, since a
+   * later id turns them into duplicates; otherwise the book must resync and ledger the loss
+   * (`book_resync`). Callers pass at most ring capacity / 2 rows per call (a checkpoint in chunks).
    */
   onBookRows(rows: RowColumns, from: number, count: number): BookCommit {
     const d = this.deps;
