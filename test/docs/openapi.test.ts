@@ -4,6 +4,7 @@
  * body schema. The documented parameters are checked against what the routes really accept.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { TABLE_COLUMNS } from "../../src/model/tables.ts";
 import { type Harness, harness } from "../query/setup.ts";
 
 interface Op {
@@ -94,4 +95,22 @@ describe("the OpenAPI spec documents every response and body", () => {
       expect((await h.get(`${base}&undocumented=1`)).status).toBe(400);
     }
   });
+});
+
+test("GET /v1/book/deltas is documented with the stored columns of book_deltas", () => {
+  const op = paths["/v1/book/deltas"]?.get;
+  const schema = op?.responses?.["200"]?.content?.["application/json"]?.schema as {
+    properties: { data: { items: { properties: Record<string, unknown> } } };
+  };
+  const props = Object.keys(schema.properties.data.items.properties).filter((k) => !k.endsWith("_iso"));
+  expect(props).toEqual(TABLE_COLUMNS.book_deltas.map((c) => c.name));
+  expect(op?.parameters?.map((p) => p.name)).toEqual([
+    "symbol",
+    "start",
+    "end",
+    "limit",
+    "cursor",
+    "order",
+    "format",
+  ]);
 });
