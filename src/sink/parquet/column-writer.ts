@@ -1,14 +1,15 @@
 /**
- * K2's own column-chunk writer for its fixed schemas (model/tables.ts): every column REQUIRED, one data page
- * (v2) per column chunk, ZSTD per page. Values are encoded from the batch's typed arrays by
- * pages.ts; the thrift page headers and the footer come from hyparquet-writer (the same code
+ * K2's own column-chunk writer for its fixed schemas (model/tables.ts): every column REQUIRED,
+ * one data page (v2) per column chunk, ZSTD per page. Values are encoded from the batch's typed
+ * arrays by pages.ts (text and boolean columns derived from the flag byte: schema.ts FLAG_COLUMNS); the thrift page headers and the footer come from hyparquet-writer (the same code
  * that writes every other K2 file), so only the value encodings are ours.
  *
  * Why not hyparquet-writer end to end: it converts each INT64 through BigInt for range checks,
  * statistics and delta packing — ~60 % of the encode time for a trade batch. Here ids and times
  * stay float64 (exact integers < 2^53), decimals are copied as bytes, and min/max come from
  * 32-bit words. Equivalence is tested value for value against hyparquet-writer
- * (test/sink/parquet.conformance.test.ts), and files are read back by hyparquet and DuckDB.
+ * (test/sink/parquet.conformance.test.ts; the order-book tables: test/sink/book-parquet.test.ts),
+ * and files are read back by hyparquet and DuckDB.
  */
 // Deep imports: the package exports ./src/*.js for exactly this kind of reuse.
 import { writePageHeader } from "hyparquet-writer/src/datapage.js";

@@ -85,7 +85,7 @@ export interface FlagColumn {
 }
 
 export const FLAG_COLUMNS: Readonly<Record<FlagSlot, FlagColumn>> = {
-  // Trades: the aggressor (buyer is maker → SELL) and the maker flag itself.
+  // Trades: the aggressor (buyer is maker → the seller hit the bid: SELL) and the maker flag itself.
   side: {
     type: "string",
     values: ["BUY", "SELL"],
@@ -263,8 +263,3 @@ function build(table: TableName): TableSchema {
 }
 
 export const TABLE_SCHEMAS: Readonly<Record<TableName, TableSchema>> = perTable(build);
-
-/** `side` is the aggressor: buyer is maker → the seller hit the bid (model/tables.ts). */
-export function sideOf(buyerMaker: boolean): "BUY" | "SELL" {
-  return buyerMaker ? "SELL" : "BUY";
-}
