@@ -1,0 +1,192 @@
+/**
+ * Ground truth of one symbol's book at any instant of the last `retentionMs`: the book's changes
+ * kept in segments, each a full copy of the book (a checkpoint) followed by the next
+ * SEGMENT_EVENTS events' level changes. bookAt rebuilds from the nearest checkpoint at or before
+ * the asked update id (at most SEGMENT_EVENTS events replayed). Bounded by time and by
+ * BOOK_TRUTH_MAX_EVENTS per symbol, whichever is reached first; the oldest segment goes first.
+ */
+import type { IdRange } from "./ground-truth.ts";
+
+/** Events between two checkpoints: a bookAt replays at most this many. */
+const SEGMENT_EVENTS = 1024;
+/** Hard bound per symbol whatever the retention (a max-rate market makes millions of events). */
+export const BOOK_TRUTH_MAX_EVENTS = 1_000_000;
+
+/** A price level: [price, quantity], both integers scaled by 1e8. */
+export type BookLevel = [number, number];
+
+/** The true book after the change with update id `updateId` (made at `timeUs`), best level first. */
+export interface TrueBook {
+  symbol: string;
+  updateId: number;
+  timeUs: number;
+  bids: BookLevel[];
+  asks: BookLevel[];
+}
+
+/** Which book: the one right after update id N, or the one in force at instant T (all changes at T or before). */
+export type BookQuery = { updateId: number } | { timeUs: number };
+
+/** What bookAt can answer for one symbol, and the diff events the skip fault kept off the sockets. */
+export interface BookTruthSummary {
+  updateId: number;
+  oldestUpdateId: number;
+  oldestTimeUs: number;
+  newestTimeUs: number;
+  /** [U, u] of each diff event dropped by skipDepthUpdates, per stream speed (bounded, newest kept). */
+  droppedDiffs: { "100ms": IdRange[]; "1000ms": IdRange[] };
+}
+
+/** The live book, as much as a checkpoint needs. */
+export interface BookLevels {
+  bids: { toPairs(): number[] };
+  asks: { toPairs(): number[] };
+}
+
+interface Segment {
+  baseId: number;
+  baseUs: number;
+  /** Checkpoint: [price, qty, ...] best first. */
+  bids: number[];
+  asks: number[];
+  /** Event i (id baseId + 1 + i): its time and the end of its changes in `changes`. */
+  times: number[];
+  ends: number[];
+  /** [isBid 1|0, price, qty] triples. */
+  changes: number[];
+}
+
+export class BookTruth {
+  private readonly segs: Segment[] = [];
+  private events = 0;
+
+  constructor(readonly retentionMs: number) {}
+
+  checkpoint(id: number, timeUs: number, book: BookLevels): void {
+    this.segs.push({
+      baseId: id,
+      baseUs: timeUs,
+      bids: book.bids.toPairs(),
+      asks: book.asks.toPairs(),
+      times: [],
+      ends: [],
+      changes: [],
+    });
+  }
+
+  /** One event's changes (update ids arrive consecutively; the book already has them applied). */
+  record(id: number, timeUs: number, changes: readonly number[], book: BookLevels): void {
+    const seg = this.segs[this.segs.length - 1]!;
+    for (const v of changes) seg.changes.push(v);
+    seg.times.push(timeUs);
+    seg.ends.push(seg.changes.length);
+    this.events++;
+    if (seg.times.length < SEGMENT_EVENTS) return;
+    this.checkpoint(id, timeUs, book);
+    const oldestKeptUs = timeUs - this.retentionMs * 1000;
+    while (this.segs.length > 1) {
+      const next = this.segs[1]!;
+      if (next.baseUs > oldestKeptUs && this.events <= BOOK_TRUTH_MAX_EVENTS) break;
+      this.events -= this.segs[0]!.times.length;
+      this.segs.shift();
+    }
+  }
+
+  range(): { oldestUpdateId: number; oldestTimeUs: number; newestUpdateId: number; newestTimeUs: number } {
+    const first = this.segs[0]!;
+    const last = this.segs[this.segs.length - 1]!;
+    const n = last.times.length;
+    return {
+      oldestUpdateId: first.baseId,
+      oldestTimeUs: first.baseUs,
+      newestUpdateId: last.baseId + n,
+      newestTimeUs: n > 0 ? last.times[n - 1]! : last.baseUs,
+    };
+  }
+
+  /**
+   * The book after update id q.updateId, or in force at q.timeUs; null when that is older than
+   * what is kept or (by id) newer than the last change. A time after the last change answers the
+   * current book: final only once the market is paused or the time is behind the generation.
+   */
+  bookAt(symbol: string, q: BookQuery, levels = Number.MAX_SAFE_INTEGER): TrueBook | null {
+    const r = this.range();
+    let id: number;
+    if ("updateId" in q) {
+      if (q.updateId < r.oldestUpdateId || q.updateId > r.newestUpdateId) return null;
+      id = q.updateId;
+    } else {
+      if (q.timeUs < r.oldestTimeUs) return null;
+      id = this.idAt(q.timeUs);
+    }
+    const seg = this.segmentOf(id);
+    const bids = pairsToMap(seg.bids);
+    const asks = pairsToMap(seg.asks);
+    const upto = id - seg.baseId;
+    let from = 0;
+    for (let i = 0; i < upto; i++) {
+      const end = seg.ends[i]!;
+      for (let j = from; j < end; j += 3) {
+        const side = seg.changes[j] === 1 ? bids : asks;
+        const price = seg.changes[j + 1]!;
+        const qty = seg.changes[j + 2]!;
+        if (qty === 0) side.delete(price);
+        else side.set(price, qty);
+      }
+      from = end;
+    }
+    return {
+      symbol,
+      updateId: id,
+      timeUs: upto === 0 ? seg.baseUs : seg.times[upto - 1]!,
+      bids: sorted(bids, (a, b) => b - a, levels),
+      asks: sorted(asks, (a, b) => a - b, levels),
+    };
+  }
+
+  /** Last segment whose checkpoint is at or before `id`. */
+  private segmentOf(id: number): Segment {
+    let lo = 0;
+    let hi = this.segs.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (this.segs[mid]!.baseId <= id) lo = mid;
+      else hi = mid - 1;
+    }
+    return this.segs[lo]!;
+  }
+
+  /** Id of the last change made at or before `timeUs` (times never decrease). */
+  private idAt(timeUs: number): number {
+    let lo = 0;
+    let hi = this.segs.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (this.segs[mid]!.baseUs <= timeUs) lo = mid;
+      else hi = mid - 1;
+    }
+    const seg = this.segs[lo]!;
+    let a = 0;
+    let b = seg.times.length;
+    while (a < b) {
+      const mid = (a + b) >> 1;
+      if (seg.times[mid]! <= timeUs) a = mid + 1;
+      else b = mid;
+    }
+    return seg.baseId + a;
+  }
+}
+
+function pairsToMap(pairs: readonly number[]): Map<number, number> {
+  const m = new Map<number, number>();
+  for (let i = 0; i < pairs.length; i += 2) m.set(pairs[i]!, pairs[i + 1]!);
+  return m;
+}
+
+function sorted(m: Map<number, number>, cmp: (a: number, b: number) => number, levels: number): BookLevel[] {
+  const prices = [...m.keys()].sort(cmp);
+  const n = Math.min(levels, prices.length);
+  const out: BookLevel[] = new Array(n);
+  for (let i = 0; i < n; i++) out[i] = [prices[i]!, m.get(prices[i]!)!];
+  return out;
+}
