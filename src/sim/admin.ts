@@ -3,7 +3,7 @@
  *   GET  /admin/faults        current switches (+ refuseRemainingMs)
  *   POST /admin/faults        JSON FaultPatch: switches and one-shot actions; 400 with a reason if invalid
  *   GET  /admin/ground-truth  generated / withheld / missing-at-source id ranges per symbol
- *   GET  /admin/book?symbol=S&updateId=N|timeUs=T[&levels=L]  book mode: the true book (bookAt)
+ *   GET  /admin/book?symbol=S&updateId=N|timeUs=T|publishedUs=T[&levels=L]  book mode: the true book (bookAt)
  *   GET  /admin/stats         counters
  *   GET  /admin/rest-log      every REST request answered: time, path, weight, status, Retry-After, verdict
  *   GET  /admin/archive       archived days and the archive files' current faults
@@ -25,12 +25,18 @@ function book(q: URLSearchParams, engine: SimEngine): Response {
   const symbol = q.get("symbol") ?? "";
   const updateId = intParam(q, "updateId");
   const timeUs = intParam(q, "timeUs");
+  const publishedUs = intParam(q, "publishedUs");
   const levels = intParam(q, "levels");
-  if ((updateId === undefined) === (timeUs === undefined))
-    return json({ error: "expected symbol and exactly one of updateId, timeUs (integers)" }, 400);
-  if (Number.isNaN(updateId) || Number.isNaN(timeUs) || Number.isNaN(levels))
-    return json({ error: "updateId, timeUs and levels: expected non-negative integers" }, 400);
-  const at = updateId !== undefined ? { updateId } : { timeUs: timeUs! };
+  const given = [updateId, timeUs, publishedUs].filter((v) => v !== undefined);
+  if (given.length !== 1)
+    return json(
+      { error: "expected symbol and exactly one of updateId, timeUs, publishedUs (integers)" },
+      400,
+    );
+  if (given.some(Number.isNaN) || Number.isNaN(levels))
+    return json({ error: "updateId, timeUs, publishedUs and levels: expected non-negative integers" }, 400);
+  const at =
+    updateId !== undefined ? { updateId } : timeUs !== undefined ? { timeUs } : { publishedUs: publishedUs! };
   const b = engine.bookAt(symbol, at, levels);
   if (b) return json(b);
   const range = engine.bookSummary(symbol);

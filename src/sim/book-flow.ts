@@ -16,8 +16,8 @@ const SEED_LEVELS = 40;
 const MIN_LEVELS = 10;
 /** A marketable order fills at most this many levels (a price-protected order, not a book wipe). */
 const MAX_SWEEP = 4;
-/** Limit orders land within this many ticks behind the opposite best price (most near the top). */
-const PLACE_TICKS = 30;
+/** Limit orders land within this many ticks behind the opposite best price (skewed: half within ~30). */
+const PLACE_TICKS = 250;
 
 /** One aggTrade: the fills against one price level (one trade per maker order filled). */
 export interface Fill {
@@ -86,7 +86,7 @@ export class OrderFlow {
     const p = this.p;
     const b = this.book;
     const u = this.rng.next();
-    const behind = (1 + Math.floor(u * u * PLACE_TICKS)) * p.tickScaled;
+    const behind = (1 + Math.floor(u * u * u * PLACE_TICKS)) * p.tickScaled;
     const opposite = b.side(!isBid);
     const ref =
       opposite.count > 0 ? opposite.priceFromTop(0) : this.lastTradeScaled + (isBid ? 1 : -1) * p.tickScaled;

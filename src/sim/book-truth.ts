@@ -24,8 +24,12 @@ export interface TrueBook {
   asks: BookLevel[];
 }
 
-/** Which book: the one right after update id N, or the one in force at instant T (all changes at T or before). */
-export type BookQuery = { updateId: number } | { timeUs: number };
+/**
+ * Which book: right after update id N; in force at instant T (every change made at T or before);
+ * or as the `@depth@100ms` stream had published it by T (the u of the last diff event with
+ * E <= T, dropped ones included) — what a recorder that applied every event up to T holds.
+ */
+export type BookQuery = { updateId: number } | { timeUs: number } | { publishedUs: number };
 
 /** What bookAt can answer for one symbol, and the diff events the skip fault kept off the sockets. */
 export interface BookTruthSummary {
@@ -59,6 +63,10 @@ interface Segment {
 export class BookTruth {
   private readonly segs: Segment[] = [];
   private events = 0;
+  /** 100 ms diff events made: E (µs) and u, oldest first; trimmed with the segments. */
+  private readonly publishedUs: number[] = [];
+  private readonly publishedIds: number[] = [];
+  private publishedHead = 0;
 
   constructor(readonly retentionMs: number) {}
 
@@ -90,6 +98,20 @@ export class BookTruth {
       this.events -= this.segs[0]!.times.length;
       this.segs.shift();
     }
+    const oldestId = this.segs[0]!.baseId;
+    while (this.publishedHead < this.publishedIds.length && this.publishedIds[this.publishedHead]! < oldestId)
+      this.publishedHead++;
+    if (this.publishedHead > 4096) {
+      this.publishedUs.splice(0, this.publishedHead);
+      this.publishedIds.splice(0, this.publishedHead);
+      this.publishedHead = 0;
+    }
+  }
+
+  /** A 100 ms diff event was made (E and u): indexes the `publishedUs` query. */
+  notePublished(eventUs: number, finalId: number): void {
+    this.publishedUs.push(eventUs);
+    this.publishedIds.push(finalId);
   }
 
   range(): { oldestUpdateId: number; oldestTimeUs: number; newestUpdateId: number; newestTimeUs: number } {
@@ -115,9 +137,13 @@ export class BookTruth {
     if ("updateId" in q) {
       if (q.updateId < r.oldestUpdateId || q.updateId > r.newestUpdateId) return null;
       id = q.updateId;
-    } else {
+    } else if ("timeUs" in q) {
       if (q.timeUs < r.oldestTimeUs) return null;
       id = this.idAt(q.timeUs);
+    } else {
+      const published = this.publishedIdAt(q.publishedUs);
+      if (published === null || published < r.oldestUpdateId) return null;
+      id = published;
     }
     const seg = this.segmentOf(id);
     const bids = pairsToMap(seg.bids);
@@ -142,6 +168,18 @@ export class BookTruth {
       bids: sorted(bids, (a, b) => b - a, levels),
       asks: sorted(asks, (a, b) => a - b, levels),
     };
+  }
+
+  /** u of the last 100 ms event with E <= t; null when none is kept. */
+  private publishedIdAt(t: number): number | null {
+    let a = this.publishedHead;
+    let b = this.publishedUs.length;
+    while (a < b) {
+      const mid = (a + b) >> 1;
+      if (this.publishedUs[mid]! <= t) a = mid + 1;
+      else b = mid;
+    }
+    return a > this.publishedHead ? this.publishedIds[a - 1]! : null;
   }
 
   /** Last segment whose checkpoint is at or before `id`. */

@@ -45,6 +45,7 @@ export class SymbolBook {
     this.updateId = startUpdateId;
     this.lastChangeUs = startUs;
     this.truth = new BookTruth(cfg.truthMs);
+    this.feed.onPublish = (eventUs, finalId) => this.truth.notePublished(eventUs, finalId);
   }
 
   side(isBid: boolean): BookSide {

@@ -196,7 +196,14 @@ describe("book truth over admin HTTP; book mode off", () => {
     const byTime = s.bookAt("BTCUSDT", { updateId: id })!.timeUs;
     const t = await fetch(`${s.adminUrl}/book?symbol=BTCUSDT&timeUs=${byTime}`);
     expect(((await t.json()) as { updateId: number }).updateId).toBeGreaterThanOrEqual(id);
+    const pub = s.bookAt("BTCUSDT", { updateId: s.groundTruth().symbols.BTCUSDT!.book!.updateId })!.timeUs;
+    expect(s.bookAt("BTCUSDT", { publishedUs: pub + 200_000 })?.updateId).toBeGreaterThan(id);
+    const p = await fetch(`${s.adminUrl}/book?symbol=BTCUSDT&publishedUs=${pub + 200_000}`);
+    expect(await p.json()).toEqual(
+      JSON.parse(JSON.stringify(s.bookAt("BTCUSDT", { publishedUs: pub + 200_000 }))),
+    );
     expect((await fetch(`${s.adminUrl}/book?symbol=BTCUSDT`)).status).toBe(400);
+    expect((await fetch(`${s.adminUrl}/book?symbol=BTCUSDT&updateId=${id}&timeUs=1`)).status).toBe(400);
     expect((await fetch(`${s.adminUrl}/book?symbol=BTCUSDT&updateId=-1`)).status).toBe(400);
     expect((await fetch(`${s.adminUrl}/book?symbol=BTCUSDT&updateId=5`)).status).toBe(404);
     expect((await fetch(`${s.adminUrl}/book?symbol=NOPE&updateId=${id}`)).status).toBe(404);

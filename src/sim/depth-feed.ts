@@ -89,6 +89,8 @@ export class DepthFeed {
   readonly dropped: Record<DepthSpeed, IdRange[]> = { "100ms": [], "1000ms": [] };
   /** First update ids of the last STALE_EVENTS_MAX 100 ms events made (sent or dropped), oldest first. */
   private readonly recentFirstIds: number[] = [];
+  /** Told of every 100 ms event made (sent or dropped): the ground truth's "as published" index. */
+  onPublish: ((eventUs: number, finalId: number) => void) | null = null;
 
   collect(id: number, changes: readonly number[]): void {
     this.acc["100ms"].add(id, changes);
@@ -118,9 +120,12 @@ export class DepthFeed {
       this.nextUs[speed] = (Math.floor(nowUs / interval) + 1) * interval;
       tick ??= { diffs: [], partial: { "100ms": false, "1000ms": false } };
       tick.partial[speed] = true;
-      const event = this.acc[speed].take(nowUs);
+      // Whole milliseconds: E reads the same in ms and in µs (timeUnit=MICROSECOND), so a
+      // recorder's "events with E <= T" is the same set whichever unit it subscribed with.
+      const event = this.acc[speed].take(nowUs - (nowUs % 1000));
       if (!event) continue;
       if (speed === "100ms") {
+        this.onPublish?.(event.eventUs, event.finalId);
         this.recentFirstIds.push(event.firstId);
         if (this.recentFirstIds.length > STALE_EVENTS_MAX) this.recentFirstIds.shift();
       }

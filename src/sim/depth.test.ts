@@ -148,6 +148,9 @@ test("REST snapshot + the diffs after it (Binance's procedure) reproduce bookAt 
       asks: t.asks,
     });
     compared++;
+    // As published: by the event's own E (whole ms) the book is at its u, just before at the previous u.
+    expect(s.bookAt("BTCUSDT", { publishedUs: e.E * 1000 })!.updateId).toBe(e.u);
+    expect(s.bookAt("BTCUSDT", { publishedUs: e.E * 1000 - 1 })!.updateId).toBe(e.U - 1);
   }
   expect(compared).toBeGreaterThan(5);
 });
