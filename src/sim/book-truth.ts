@@ -54,15 +54,19 @@ interface Segment {
   bids: number[];
   asks: number[];
   /** Event i (id baseId + 1 + i): its time and the end of its changes in `changes`. */
-  times: number[];
-  ends: number[];
+  times: ArrayLike<number>;
+  ends: ArrayLike<number>;
   /** [isBid 1|0, price, qty] triples. */
-  changes: number[];
+  changes: ArrayLike<number>;
 }
 
 export class BookTruth {
   private readonly segs: Segment[] = [];
   private events = 0;
+  /** The newest segment's columns while it fills; packed into Float64Arrays when it is full. */
+  private times: number[] = [];
+  private ends: number[] = [];
+  private changes: number[] = [];
   /** 100 ms diff events made: E (µs) and u, oldest first; trimmed with the segments. */
   private readonly publishedUs: number[] = [];
   private readonly publishedIds: number[] = [];
@@ -71,25 +75,38 @@ export class BookTruth {
   constructor(readonly retentionMs: number) {}
 
   checkpoint(id: number, timeUs: number, book: BookLevels): void {
+    const prev = this.segs[this.segs.length - 1];
+    if (prev) {
+      // Sealed: exact-size typed arrays (about half the memory of grown JS arrays).
+      prev.times = Float64Array.from(this.times);
+      prev.ends = Float64Array.from(this.ends);
+      prev.changes = Float64Array.from(this.changes);
+    }
+    this.times = [];
+    this.ends = [];
+    this.changes = [];
     this.segs.push({
       baseId: id,
       baseUs: timeUs,
       bids: book.bids.toPairs(),
       asks: book.asks.toPairs(),
-      times: [],
-      ends: [],
-      changes: [],
+      times: this.times,
+      ends: this.ends,
+      changes: this.changes,
     });
   }
 
-  /** One event's changes (update ids arrive consecutively; the book already has them applied). */
+  /**
+   * One event's changes (update ids arrive consecutively; the book already has them applied).
+   * Memory: about 50 bytes per event kept (2026-12-04: 10 symbols × 10 min at 10 trades/s, ~30
+   * events/s each: 0.9 MB per symbol over the trade-only mode).
+   */
   record(id: number, timeUs: number, changes: readonly number[], book: BookLevels): void {
-    const seg = this.segs[this.segs.length - 1]!;
-    for (const v of changes) seg.changes.push(v);
-    seg.times.push(timeUs);
-    seg.ends.push(seg.changes.length);
+    for (const v of changes) this.changes.push(v);
+    this.times.push(timeUs);
+    this.ends.push(this.changes.length);
     this.events++;
-    if (seg.times.length < SEGMENT_EVENTS) return;
+    if (this.times.length < SEGMENT_EVENTS) return;
     this.checkpoint(id, timeUs, book);
     const oldestKeptUs = timeUs - this.retentionMs * 1000;
     while (this.segs.length > 1) {
