@@ -36,6 +36,9 @@ const NUMERIC_FLAGS: Record<string, NumKey> = {
   "--rest-ban-ms": "restBanMs",
   "--backpressure-bytes": "backpressureLimitBytes",
   "--pace-bytes": "paceBytes",
+  "--book-max-levels": "bookMaxLevels",
+  "--book-orders-per-trade": "bookOrdersPerTrade",
+  "--book-truth-ms": "bookTruthMs",
 };
 
 export const SIM_HELP = `Usage: bun run src/sim/main.ts [options]
@@ -49,6 +52,13 @@ Binance-compatible exchange simulator (WebSocket streams + REST + /admin) on one
   --max-symbols N          bound on symbols, configured + auto-created (default 256)
   --rate N                 trades per second per symbol (default 10; fractions allowed)
   --seed N                 PRNG seed (default 1)
+  --books                  book mode: a real order book per symbol (limit orders, cancels,
+                           marketable orders); trades fill against it, bookTicker is its top;
+                           adds <s>@depth, <s>@depth@100ms, <s>@depth5|10|20[@100ms],
+                           GET /api/v3/depth and GET /admin/book (default off: trade-only)
+  --book-max-levels N      book mode: levels per side at most (default 5000)
+  --book-orders-per-trade N  book mode: mean limit orders + cancels per marketable order (default 8)
+  --book-truth-ms N        book mode: how far back /admin/book can rebuild the book (default 600000)
   --start-id N             first trade id (default 1000)
   --start-agg-id N         first aggregate trade id (default 100)
   --start-update-id N      first bookTicker update id (default 1000000)
@@ -122,6 +132,9 @@ export function parseSimArgs(argv: readonly string[]): ParsedSimArgs {
       case "--no-auto-symbols":
         partial.autoCreateSymbols = false;
         break;
+      case "--books":
+        partial.books = true;
+        break;
       case "--record-quote-ids":
         partial.recordQuoteIds = true;
         break;
@@ -148,7 +161,14 @@ export function parseSimArgs(argv: readonly string[]): ParsedSimArgs {
         throw new SimOptionError(`unknown option '${arg}' (see --help)`);
     }
   }
-  const actions = ["dropAll", "serverShutdown", "refuseForMs", "skipTradeIds", "loseTradeIds"];
+  const actions = [
+    "dropAll",
+    "serverShutdown",
+    "refuseForMs",
+    "skipTradeIds",
+    "loseTradeIds",
+    "skipDepthUpdates",
+  ];
   for (const a of actions)
     if (a in faults) throw new SimOptionError(`--faults: '${a}' is an action, not a switch`);
   partial.faults = faults;

@@ -4,7 +4,10 @@
  * one per frame — what lets a single client receive several hundred thousand frames per second;
  * see src/sim/throughput.ts).
  */
+import type { SymbolBook } from "./book.ts";
 import type { SimSocket } from "./connection.ts";
+import type { DepthTick } from "./depth-feed.ts";
+import { bookSnapshotJson, depthUpdateJson, PARTIAL_LEVELS } from "./depth-frames.ts";
 import { type FaultSwitches, garbageFrame } from "./faults.ts";
 import { aggJson, bookJson, klineJson, StreamFrames, tradeJson, variantOf } from "./frames.ts";
 import type { TickBatch } from "./generator.ts";
@@ -34,6 +37,35 @@ export function renderTick(
   name = want(b.klines.length, "kline_1m");
   if (name)
     into.set(name, new StreamFrames(name, (us) => b.klines.map((k) => klineJson(symbol, k, nowUs, us))));
+}
+
+/**
+ * Book mode: the tick's diff events (`@depth@100ms`, `@depth`) and partial depth
+ * (`@depth<N>[@100ms]`, the book as it is now) for the streams that have subscribers.
+ */
+export function renderDepth(
+  symbol: string,
+  tick: DepthTick,
+  book: SymbolBook,
+  subscribed: (stream: string) => boolean,
+  into: Map<string, StreamFrames>,
+): void {
+  const lower = symbol.toLowerCase();
+  for (const { speed, event } of tick.diffs) {
+    const name = speed === "100ms" ? `${lower}@depth@100ms` : `${lower}@depth`;
+    if (subscribed(name))
+      into.set(name, new StreamFrames(name, (us) => [depthUpdateJson(symbol, event, us)]));
+  }
+  for (const n of PARTIAL_LEVELS) {
+    for (const name of [
+      tick.partial["1000ms"] ? `${lower}@depth${n}` : "",
+      tick.partial["100ms"] ? `${lower}@depth${n}@100ms` : "",
+    ]) {
+      if (name === "" || !subscribed(name)) continue;
+      const body = bookSnapshotJson(book, n);
+      into.set(name, new StreamFrames(name, () => [body]));
+    }
+  }
 }
 
 export function sendTick(

@@ -5,6 +5,7 @@
  */
 import { ARCHIVE_DATASETS, type ArchiveFile, archiveFileError } from "../archive/index.ts";
 import { ARCHIVE_FAULTS, type ArchiveFault } from "./archive-http.ts";
+import { STALE_EVENTS_MAX } from "./depth-feed.ts";
 import type { Rng } from "./rng.ts";
 
 export const GARBAGE_KINDS = ["malformed", "truncated", "oversized", "binary"] as const;
@@ -15,6 +16,20 @@ export interface RestFault {
   status: 0 | 429 | 418 | 500;
   /** Delay before every REST answer. */
   delayMs: number;
+}
+
+/** Book mode: how GET /api/v3/depth misbehaves (the other REST endpoints are unaffected). */
+export interface DepthFault {
+  /** 0 = answer normally; 429 or 418 = every depth request answers that (Retry-After, no weight used). */
+  snapshotStatus: 0 | 429 | 418;
+  /** Answer this much later, with the book as it is then (more diffs went out meanwhile). */
+  snapshotDelayMs: number;
+  /**
+   * 0 = off. N: the snapshot is the book as it was before the last N 100 ms diff events (its
+   * lastUpdateId is older than diffs already sent: Binance's rule says fetch again). At most
+   * STALE_EVENTS_MAX (64).
+   */
+  snapshotStaleEvents: number;
 }
 
 export interface FaultSwitches {
@@ -44,6 +59,7 @@ export interface FaultSwitches {
   /** Binance cuts every connection after 24 h; shorten to exercise renewal. */
   maxLifetimeMs: number;
   rest: RestFault;
+  depth: DepthFault;
 }
 
 export interface IdCountFault {
@@ -63,13 +79,21 @@ export interface FaultActions {
   skipTradeIds?: IdCountFault;
   /** Never generate the next trade ids at all: missing at the source, REST has nothing either. */
   loseTradeIds?: IdCountFault;
+  /**
+   * Book mode: drop the next `count` diff events of each depth stream speed (@depth@100ms and
+   * @depth) on every socket: the event after a dropped one has U > previous u + 1.
+   */
+  skipDepthUpdates?: IdCountFault;
   /** The next closed 1m kline with trades reports `n` + delta (a count that disagrees with the trades). */
   klineCountOff?: { delta: number; symbol?: string };
   /** Set (or with "none" clear) one archive file's fault; see archive-http.ts. */
   archive?: { file: Omit<ArchiveFile, "period"> & { period?: ArchiveFile["period"] }; fault: ArchiveFault };
 }
 
-export type FaultPatch = Partial<Omit<FaultSwitches, "rest">> & { rest?: Partial<RestFault> } & FaultActions;
+export type FaultPatch = Partial<Omit<FaultSwitches, "rest" | "depth">> & {
+  rest?: Partial<RestFault>;
+  depth?: Partial<DepthFault>;
+} & FaultActions;
 
 export function initialFaultSwitches(maxLifetimeMs: number): FaultSwitches {
   return {
@@ -82,6 +106,7 @@ export function initialFaultSwitches(maxLifetimeMs: number): FaultSwitches {
     oversizedBytes: 1024 * 1024,
     maxLifetimeMs,
     rest: { status: 0, delayMs: 0 },
+    depth: { snapshotStatus: 0, snapshotDelayMs: 0, snapshotStaleEvents: 0 },
   };
 }
 
@@ -93,6 +118,8 @@ const KNOWN_KEYS = new Set([
   "oversizedBytes",
   "maxLifetimeMs",
   "rest",
+  "depth",
+  "skipDepthUpdates",
   "dropAll",
   "refuseForMs",
   "skipTradeIds",
@@ -130,7 +157,7 @@ export function validateFaultPatch(p: unknown): string | null {
   if ("refuseForMs" in o && !isNonNegInt(o.refuseForMs)) return "refuseForMs: expected an integer >= 0";
   if ("dropAll" in o && o.dropAll !== "close" && o.dropAll !== "reset")
     return "dropAll: expected close|reset";
-  for (const k of ["skipTradeIds", "loseTradeIds"] as const) {
+  for (const k of ["skipTradeIds", "loseTradeIds", "skipDepthUpdates"] as const) {
     if (!(k in o)) continue;
     const v = o[k] as Record<string, unknown> | null;
     if (typeof v !== "object" || v === null || !isNonNegInt(v.count, 1e9) || v.count < 1) {
@@ -170,6 +197,20 @@ export function validateFaultPatch(p: unknown): string | null {
     }
     if ("delayMs" in r && !isNonNegInt(r.delayMs, 600_000)) return "rest.delayMs: expected 0..600000";
   }
+  if ("depth" in o) {
+    const d = o.depth as Record<string, unknown> | null;
+    if (typeof d !== "object" || d === null)
+      return "depth: expected {snapshotStatus?, snapshotDelayMs?, snapshotStaleEvents?}";
+    for (const k of Object.keys(d))
+      if (!["snapshotStatus", "snapshotDelayMs", "snapshotStaleEvents"].includes(k))
+        return `unknown fault 'depth.${k}'`;
+    if ("snapshotStatus" in d && ![0, 429, 418].includes(d.snapshotStatus as number))
+      return "depth.snapshotStatus: expected 0|429|418";
+    if ("snapshotDelayMs" in d && !isNonNegInt(d.snapshotDelayMs, 600_000))
+      return "depth.snapshotDelayMs: expected 0..600000";
+    if ("snapshotStaleEvents" in d && !isNonNegInt(d.snapshotStaleEvents, STALE_EVENTS_MAX))
+      return `depth.snapshotStaleEvents: expected 0..${STALE_EVENTS_MAX}`;
+  }
   return null;
 }
 
@@ -184,6 +225,7 @@ export function applySwitches(target: FaultSwitches, p: FaultPatch): void {
   if (p.oversizedBytes !== undefined) target.oversizedBytes = p.oversizedBytes;
   if (p.maxLifetimeMs !== undefined) target.maxLifetimeMs = p.maxLifetimeMs;
   if (p.rest) target.rest = { ...target.rest, ...p.rest };
+  if (p.depth) target.depth = { ...target.depth, ...p.depth };
 }
 
 /**

@@ -7,12 +7,13 @@
  */
 
 import { formatDecimal } from "../model/decimal.ts";
+import { DEPTH_KINDS } from "./depth-frames.ts";
 import type { BookTickerRecord } from "./generator.ts";
 import type { AggRecord, TradeRecord } from "./history.ts";
 import type { KlineRecord } from "./klines.ts";
 import { formatScaled } from "./market.ts";
 
-export const STREAM_KINDS = ["trade", "aggTrade", "bookTicker", "kline_1m"] as const;
+export const STREAM_KINDS = ["trade", "aggTrade", "bookTicker", "kline_1m", ...DEPTH_KINDS] as const;
 export type StreamKind = (typeof STREAM_KINDS)[number];
 
 /** Variant index: bit 0 = combined envelope, bit 1 = microseconds. */

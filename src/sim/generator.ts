@@ -4,6 +4,9 @@
  * Trade k's content depends only on (seed, symbol, k); its time is the schedule
  * start + k/rate, so with a fixed start time the whole history is reproducible.
  */
+import { type BookConfig, SymbolBook } from "./book.ts";
+import { type Fill, OrderFlow } from "./book-flow.ts";
+import type { DepthTick } from "./depth-feed.ts";
 import { TruthLedger } from "./ground-truth.ts";
 import { type AggRecord, TradeHistory, type TradeRecord } from "./history.ts";
 import { KlineBuilder, type KlineRecord } from "./klines.ts";
@@ -25,6 +28,8 @@ export interface TickBatch {
   books: BookTickerRecord[];
   /** Closed 1m klines (every trade counted, withheld ones too) and, at most once a second, the open one. */
   klines: KlineRecord[];
+  /** Book mode: diff events and partial-depth publications due this tick. */
+  depth?: DepthTick | null;
 }
 
 /** Receives every generated trade and aggTrade (withheld ones too): the simulator's archive. */
@@ -40,13 +45,32 @@ export interface GeneratorConfig {
   startUpdateId: number;
   ratePerSec: number;
   historyLimit: number;
+  /** Book mode (see book.ts): trades are fills against a real book; off = the trade-only walk. */
+  books?: boolean;
+  bookMaxLevels?: number;
+  bookOrdersPerTrade?: number;
+  bookTruthMs?: number;
 }
+
+/** Book mode's defaults (also the simulator options' defaults, see options.ts). */
+export const BOOK_DEFAULTS: Readonly<BookConfig> = Object.freeze({
+  maxLevels: 5000,
+  ordersPerTrade: 8,
+  truthMs: 600_000,
+});
 
 export class SymbolGenerator {
   readonly profile: SymbolProfile;
   readonly history: TradeHistory;
   readonly truth = new TruthLedger();
   readonly klines: KlineBuilder;
+  /** Book mode only: the symbol's order book (null in the trade-only mode). */
+  readonly book: SymbolBook | null = null;
+  private readonly flow: OrderFlow | null = null;
+  /** Book mode: when the previous marketable order was (limit orders of a group come after it). */
+  private lastGroupUs: number;
+  /** Book mode: one group's fills, reused. */
+  private readonly fills: Fill[] = [];
   /** Set while the archive's history is generated (see archive-store.ts). */
   recorder: TradeRecorder | null = null;
   private readonly rng: Rng;
@@ -77,11 +101,24 @@ export class SymbolGenerator {
     this.rate = cfg.ratePerSec;
     this.klines = new KlineBuilder(this.priceTicks * this.profile.tickScaled);
     this.klines.startAt(startUs);
+    this.lastGroupUs = startUs;
+    if (cfg.books) {
+      const bookCfg: BookConfig = {
+        maxLevels: cfg.bookMaxLevels ?? BOOK_DEFAULTS.maxLevels,
+        ordersPerTrade: cfg.bookOrdersPerTrade ?? BOOK_DEFAULTS.ordersPerTrade,
+        truthMs: cfg.bookTruthMs ?? BOOK_DEFAULTS.truthMs,
+      };
+      this.book = new SymbolBook(symbol, cfg.startUpdateId, startUs, bookCfg);
+      this.flow = new OrderFlow(this.book, this.profile, this.rng, bookCfg.ordersPerTrade);
+      this.flow.seed();
+      this.book.seal();
+    }
   }
 
   /** From `atUs` on, generate at `ratePerSec` (the archive's history may run at its own rate). */
   rebase(atUs: number, ratePerSec: number): void {
     this.startUs = atUs;
+    this.lastGroupUs = Math.max(this.lastGroupUs, atUs);
     this.producedAtStart = this.produced;
     this.rate = ratePerSec;
   }
@@ -110,13 +147,13 @@ export class SymbolGenerator {
 
   /** One taker order: 1-4 trades at one price and side, i.e. one aggTrade (Binance's aggregation rule). */
   private group(out: TickBatch): void {
+    if (this.flow) {
+      this.bookGroup(this.flow, out);
+      return;
+    }
     const rng = this.rng;
     const p = this.profile;
-    if (this.pendingLose > 0) {
-      this.truth.missingAtSource.addRange(this.nextTradeId, this.nextTradeId + this.pendingLose - 1);
-      this.nextTradeId += this.pendingLose;
-      this.pendingLose = 0;
-    }
+    this.loseIds();
     const r = rng.next();
     const n = r < 0.6 ? 1 : r < 0.85 ? 2 : r < 0.95 ? 3 : 4;
     const timeUs = this.nextTradeTimeUs();
@@ -125,6 +162,8 @@ export class SymbolGenerator {
     const buyerMaker = rng.next() < 0.5;
     const withheld = this.pendingSkip > 0;
     if (withheld) this.pendingSkip = Math.max(0, this.pendingSkip - n);
+    // Inline rather than emitAgg (the book mode's): this is the max-rate benchmark's hot path and
+    // drawing the quantities into an array first looked up to ~5% slower (2M trades, noisy machine).
     const firstId = this.nextTradeId;
     let qtySum = 0;
     for (let j = 0; j < n; j++) {
@@ -137,6 +176,78 @@ export class SymbolGenerator {
       this.recorder?.trade(id, priceScaled, qtyScaled, timeUs, buyerMaker);
       if (!withheld) out.trades.push({ id, priceScaled, qtyScaled, timeUs, buyerMaker });
     }
+    this.noteAgg(firstId, priceScaled, qtySum, timeUs, buyerMaker, withheld, out);
+    this.produced += n;
+    // The taker hit the bid when the buyer was maker, so the bid sits at the trade price.
+    this.updateId += 1 + rng.int(3);
+    const bidTicks = buyerMaker ? this.priceTicks : Math.max(1, this.priceTicks - 1);
+    out.books.push({
+      updateId: this.updateId,
+      bidScaled: bidTicks * p.tickScaled,
+      bidQtyScaled: p.stepScaled * (1 + rng.int(5000)),
+      askScaled: (bidTicks + 1) * p.tickScaled,
+      askQtyScaled: p.stepScaled * (1 + rng.int(5000)),
+    });
+  }
+
+  /** Book mode: limit orders and cancels, then one marketable order whose fills are the trades. */
+  private bookGroup(flow: OrderFlow, out: TickBatch): void {
+    this.loseIds();
+    const timeUs = this.nextTradeTimeUs();
+    const fills = this.fills;
+    fills.length = 0;
+    const buyerMaker = flow.group(this.lastGroupUs, timeUs, out.books, fills);
+    this.lastGroupUs = timeUs;
+    const withheld = this.pendingSkip > 0;
+    let n = 0;
+    for (const f of fills) n += this.emitAgg(f.priceScaled, f.qtys, timeUs, buyerMaker, withheld, out);
+    if (withheld) this.pendingSkip = Math.max(0, this.pendingSkip - n);
+    // A group always fills (OrderFlow refills an empty side first); counting a slot regardless
+    // keeps advance()'s loop finite should a corner case ever fill nothing.
+    this.produced += Math.max(1, n);
+  }
+
+  private loseIds(): void {
+    if (this.pendingLose > 0) {
+      this.truth.missingAtSource.addRange(this.nextTradeId, this.nextTradeId + this.pendingLose - 1);
+      this.nextTradeId += this.pendingLose;
+      this.pendingLose = 0;
+    }
+  }
+
+  /** One aggTrade of `qtys.length` trades at one price: history, klines, archive, truth, sockets. */
+  private emitAgg(
+    priceScaled: number,
+    qtys: readonly number[],
+    timeUs: number,
+    buyerMaker: boolean,
+    withheld: boolean,
+    out: TickBatch,
+  ): number {
+    const firstId = this.nextTradeId;
+    let qtySum = 0;
+    for (const qtyScaled of qtys) {
+      qtySum += qtyScaled;
+      const id = this.nextTradeId++;
+      this.history.pushTrade(id, priceScaled, qtyScaled, timeUs, buyerMaker);
+      this.klines.add(id, priceScaled, qtyScaled, timeUs, buyerMaker);
+      this.recorder?.trade(id, priceScaled, qtyScaled, timeUs, buyerMaker);
+      if (!withheld) out.trades.push({ id, priceScaled, qtyScaled, timeUs, buyerMaker });
+    }
+    this.noteAgg(firstId, priceScaled, qtySum, timeUs, buyerMaker, withheld, out);
+    return qtys.length;
+  }
+
+  /** The aggTrade of the trades firstId..nextTradeId-1: history, archive, truth, sockets. */
+  private noteAgg(
+    firstId: number,
+    priceScaled: number,
+    qtySum: number,
+    timeUs: number,
+    buyerMaker: boolean,
+    withheld: boolean,
+    out: TickBatch,
+  ): void {
     const lastId = this.nextTradeId - 1;
     this.truth.trades.addRange(firstId, lastId);
     const agg: AggRecord = {
@@ -157,17 +268,6 @@ export class SymbolGenerator {
     } else {
       out.aggs.push(agg);
     }
-    this.produced += n;
-    // The taker hit the bid when the buyer was maker, so the bid sits at the trade price.
-    this.updateId += 1 + rng.int(3);
-    const bidTicks = buyerMaker ? this.priceTicks : Math.max(1, this.priceTicks - 1);
-    out.books.push({
-      updateId: this.updateId,
-      bidScaled: bidTicks * p.tickScaled,
-      bidQtyScaled: p.stepScaled * (1 + rng.int(5000)),
-      askScaled: (bidTicks + 1) * p.tickScaled,
-      askQtyScaled: p.stepScaled * (1 + rng.int(5000)),
-    });
   }
 
   /** Random walk of -2..+2 ticks, pulled back towards the start price so it stays in range. */
@@ -182,6 +282,7 @@ export class SymbolGenerator {
   /** Move the schedule later by `us` (time spent paused), so resuming generates no backlog. */
   shiftSchedule(us: number): void {
     this.startUs += us;
+    this.lastGroupUs += us;
   }
 
   /** Last trade id generated (or startTradeId - 1). */

@@ -4,6 +4,8 @@
  * Tests and soak/chaos harnesses compare what K2 stored against this.
  */
 
+import type { BookTruthSummary } from "./book-truth.ts";
+
 /** Inclusive [first, last] id range. */
 export type IdRange = [number, number];
 
@@ -64,6 +66,8 @@ export interface SymbolTruth {
   /** bookTicker update ids sent to at least one subscriber (only with recordQuoteIds). */
   quoteIds: IdRange[];
   quoteCount: number;
+  /** Book mode: what `bookAt` can answer and the diff events the skip fault dropped; null without books. */
+  book: BookTruthSummary | null;
 }
 
 export interface GroundTruth {
@@ -81,7 +85,7 @@ export class TruthLedger {
   readonly missingAtSource = new RangeSet();
   readonly quotesSent = new RangeSet();
 
-  snapshot(symbol: string, restOldestTradeId: number | null): SymbolTruth {
+  snapshot(symbol: string, restOldestTradeId: number | null): Omit<SymbolTruth, "book"> {
     return {
       symbol,
       tradeIds: this.trades.toJSON(),

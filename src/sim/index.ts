@@ -1,12 +1,13 @@
 /**
  * Embedded Binance-compatible exchange simulator: Spot market streams (trade, aggTrade,
- * bookTicker, kline_1m) over WebSocket, the REST market-data endpoints K2 repairs gaps with, its
+ * bookTicker, kline_1m; with `books` a real order book and the depth streams) over WebSocket, the REST market-data endpoints K2 repairs gaps with, its
  * own history in the public archive's layout (`archiveDays`, served under /archive/), fault
  * switches and exact ground truth. Everything on one loopback port.
  */
 import type { ArchiveDataset, ArchiveFile } from "../archive/index.ts";
 import type { ArchiveFault } from "./archive-http.ts";
-import type { FaultPatch, FaultSwitches, GarbageKind, RestFault } from "./faults.ts";
+import type { BookQuery, TrueBook } from "./book-truth.ts";
+import type { DepthFault, FaultPatch, FaultSwitches, GarbageKind, RestFault } from "./faults.ts";
 import type { GroundTruth } from "./ground-truth.ts";
 import { resolveSimOptions, SimOptionError, type SimOptions, type SimOptionsInput } from "./options.ts";
 import type { RestLogEntry } from "./rest-log.ts";
@@ -15,7 +16,15 @@ import type { SimStatsSnapshot } from "./stats.ts";
 
 export { ARCHIVE_FAULTS, type ArchiveFault } from "./archive-http.ts";
 export { parseSimArgs, SIM_HELP } from "./args.ts";
-export type { FaultActions, FaultPatch, FaultSwitches, GarbageKind, RestFault } from "./faults.ts";
+export type { BookLevel, BookQuery, BookTruthSummary, TrueBook } from "./book-truth.ts";
+export type {
+  DepthFault,
+  FaultActions,
+  FaultPatch,
+  FaultSwitches,
+  GarbageKind,
+  RestFault,
+} from "./faults.ts";
 export { GARBAGE_KINDS } from "./faults.ts";
 export type { GroundTruth, IdRange, SymbolTruth } from "./ground-truth.ts";
 export { expandRanges } from "./ground-truth.ts";
@@ -48,6 +57,10 @@ export interface SimFaultControls {
   loseTradeIds(count: number, symbol?: string): void;
   maxLifetime(ms: number): void;
   rest(fault: Partial<RestFault>): void;
+  /** Book mode: GET /api/v3/depth's faults (status 429/418, delay, stale snapshot). */
+  depth(fault: Partial<DepthFault>): void;
+  /** Book mode: drop the next `count` diff events of each depth stream speed. */
+  skipDepthUpdates(count: number, symbol?: string): void;
   /** The next closed 1m kline with trades reports n + delta. */
   klineCountOff(delta: number, symbol?: string): void;
   /** One archive file's fault ("none" clears it; clearing "stale" is Binance replacing the file). */
@@ -71,6 +84,13 @@ export interface Simulator {
   /** Apply a FaultPatch (same JSON as POST /admin/faults). Throws SimOptionError if invalid. */
   applyFaults(patch: FaultPatch): void;
   groundTruth(): GroundTruth;
+  /**
+   * Book mode: the true book right after update id `at.updateId`, or in force at `at.timeUs` (every
+   * change made at or before it), best `levels` per side (all by default); prices and quantities
+   * scaled by 1e8. Null without books, for an unknown symbol, or outside what is kept
+   * (`groundTruth().symbols[s].book` says: oldestUpdateId/oldestTimeUs .. updateId).
+   */
+  bookAt(symbol: string, at: BookQuery, levels?: number): TrueBook | null;
   stats(): SimStatsSnapshot;
   /** Every REST request answered, oldest first (bounded; see RestLog). */
   restLog(): RestLogEntry[];
@@ -108,6 +128,8 @@ export async function startSimulator(opts: SimOptionsInput = {}): Promise<Simula
     loseTradeIds: (count, symbol) => apply({ loseTradeIds: symbol ? { count, symbol } : { count } }),
     maxLifetime: (ms) => apply({ maxLifetimeMs: ms }),
     rest: (fault) => apply({ rest: fault }),
+    depth: (fault) => apply({ depth: fault }),
+    skipDepthUpdates: (count, symbol) => apply({ skipDepthUpdates: symbol ? { count, symbol } : { count } }),
     klineCountOff: (delta, symbol) => apply({ klineCountOff: symbol ? { delta, symbol } : { delta } }),
     archive: (file, fault) => apply({ archive: { file, fault } }),
     get: () => engine.faultState(),
@@ -123,6 +145,7 @@ export async function startSimulator(opts: SimOptionsInput = {}): Promise<Simula
     faults,
     applyFaults: apply,
     groundTruth: () => engine.groundTruth(),
+    bookAt: (symbol, at, levels) => engine.bookAt(symbol, at, levels),
     stats: () => engine.statsSnapshot(),
     restLog: () => engine.restLog.snapshot(),
     nowMs: () => Math.floor(engine.nowUs() / 1000),

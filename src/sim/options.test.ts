@@ -21,6 +21,35 @@ describe("parseSimArgs", () => {
     ).toBe(2);
   });
 
+  test("book mode: --books and its bounds, off by default; depth faults as switches, skipDepthUpdates an action", () => {
+    expect(DEFAULT_SIM_OPTIONS.books).toBe(false);
+    const { options } = parseSimArgs([
+      "--books",
+      "--book-max-levels=100",
+      "--book-orders-per-trade",
+      "3",
+      "--book-truth-ms=5000",
+      "--faults",
+      '{"depth":{"snapshotStaleEvents":2}}',
+    ]);
+    expect([options.books, options.bookMaxLevels, options.bookOrdersPerTrade, options.bookTruthMs]).toEqual([
+      true,
+      100,
+      3,
+      5000,
+    ]);
+    expect(options.faults.depth).toEqual({ snapshotStatus: 0, snapshotDelayMs: 0, snapshotStaleEvents: 2 });
+    expect(() => parseSimArgs(["--book-max-levels", "5"])).toThrow(
+      /bookMaxLevels=5: expected an integer in 10..100000/,
+    );
+    expect(() => parseSimArgs(["--book-orders-per-trade", "65"])).toThrow(/bookOrdersPerTrade=65/);
+    expect(() => parseSimArgs(["--faults", '{"depth":{"snapshotStatus":500}}'])).toThrow(
+      /depth.snapshotStatus: expected 0\|429\|418/,
+    );
+    expect(() => parseSimArgs(["--faults", '{"skipDepthUpdates":{"count":1}}'])).toThrow(/is an action/);
+    expect(() => resolveSimOptions({ books: "yes" as never })).toThrow(/books=yes: expected a boolean/);
+  });
+
   test("defaults: CLI port 9443, library defaults otherwise", () => {
     const { help, options } = parseSimArgs([]);
     expect(help).toBe(false);

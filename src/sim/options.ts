@@ -10,6 +10,7 @@ import {
   initialFaultSwitches,
   validateFaultPatch,
 } from "./faults.ts";
+import { BOOK_DEFAULTS } from "./generator.ts";
 
 export interface SimOptions {
   host: string;
@@ -28,6 +29,22 @@ export interface SimOptions {
   maxSymbols: number;
   /** Trades per second per symbol. */
   ratePerSec: number;
+  /**
+   * Book mode: a real order book per symbol (limit orders, cancels, marketable orders filling
+   * against it), so trades are fills against the book and bookTicker is its top; adds the depth
+   * streams, GET /api/v3/depth and the book's ground truth (bookAt). Off: the trade-only random
+   * walk, unchanged (same frames for the same seed, same top speed).
+   */
+  books: boolean;
+  /** Book mode: levels per side at most (a new level past it evicts the worst one). */
+  bookMaxLevels: number;
+  /** Book mode: mean limit orders + cancels between two marketable orders (at most twice this). */
+  bookOrdersPerTrade: number;
+  /**
+   * Book mode: how far back bookAt can rebuild the book (also bounded to 1,000,000 events per
+   * symbol). About 50 bytes per event: ~0.9 MB per symbol per 10 min at 10 trades/s.
+   */
+  bookTruthMs: number;
   seed: number;
   startTradeId: number;
   startAggId: number;
@@ -88,6 +105,10 @@ export const DEFAULT_SIM_OPTIONS: Readonly<SimOptions> = Object.freeze({
   recordQuoteIds: false,
   maxSymbols: 256,
   ratePerSec: 10,
+  books: false,
+  bookMaxLevels: BOOK_DEFAULTS.maxLevels,
+  bookOrdersPerTrade: BOOK_DEFAULTS.ordersPerTrade,
+  bookTruthMs: BOOK_DEFAULTS.truthMs,
   seed: 1,
   startTradeId: 1000,
   startAggId: 100,
@@ -144,18 +165,29 @@ const INT_RANGES: ReadonlyArray<readonly [IntKey, number, number]> = [
   ["restBanMs", 0, DAY_MS],
   ["backpressureLimitBytes", 1024, 2 ** 32 - 1],
   ["paceBytes", 0, 2 ** 32 - 1],
+  ["bookMaxLevels", 10, 100_000],
+  ["bookOrdersPerTrade", 0, 64],
+  ["bookTruthMs", 1000, DAY_MS],
 ];
 
 /** What callers pass: any subset of options, and any subset of the fault switches. */
 export type SimOptionsInput = Partial<Omit<SimOptions, "faults">> & {
-  faults?: Partial<Omit<FaultSwitches, "rest">> & { rest?: Partial<FaultSwitches["rest"]> };
+  faults?: Partial<Omit<FaultSwitches, "rest" | "depth">> & {
+    rest?: Partial<FaultSwitches["rest"]>;
+    depth?: Partial<FaultSwitches["depth"]>;
+  };
 };
 
 /** Merge a partial over the defaults, range-check and freeze. Throws SimOptionError. */
 export function resolveSimOptions(partial: SimOptionsInput = {}): Readonly<SimOptions> {
   const { faults: faultPatch, ...rest } = partial;
   const d = DEFAULT_SIM_OPTIONS.faults;
-  const faults: FaultSwitches = { ...d, rest: { ...d.rest }, garbageKinds: [...d.garbageKinds] };
+  const faults: FaultSwitches = {
+    ...d,
+    rest: { ...d.rest },
+    depth: { ...d.depth },
+    garbageKinds: [...d.garbageKinds],
+  };
   const o: SimOptions = { ...DEFAULT_SIM_OPTIONS, ...rest, faults };
   for (const [key, min, max] of INT_RANGES) {
     const v = o[key];
@@ -180,6 +212,7 @@ export function resolveSimOptions(partial: SimOptionsInput = {}): Readonly<SimOp
   if (o.startTimeMs !== null && !(Number.isInteger(o.startTimeMs) && o.startTimeMs >= 0)) {
     throw new SimOptionError(`option startTimeMs=${o.startTimeMs}: expected epoch milliseconds or null`);
   }
+  if (typeof o.books !== "boolean") throw new SimOptionError(`option books=${o.books}: expected a boolean`);
   if (typeof o.host !== "string" || o.host.length === 0) throw new SimOptionError("option host: empty");
   for (const s of o.symbols) {
     if (!SYMBOL_RE.test(s)) throw new SimOptionError(`symbol ${s}: expected 2-20 of A-Z 0-9`);

@@ -14,7 +14,20 @@ describe("stream names", () => {
     expect(parseStreamName("bnbusdt@bookTicker")?.symbol).toBe("BNBUSDT");
     expect(parseStreamName("BTCUSDT@trade")).toBeNull();
     expect(parseStreamName("btcusdt@aggtrade")).toBeNull();
-    expect(parseStreamName("btcusdt@depth")).toBeNull();
+    expect(parseStreamName("btcusdt@depth7")).toBeNull();
+    expect(parseStreamName("btcusdt@depth@250ms")).toBeNull();
+    for (const k of ["depth", "depth@100ms", "depth5", "depth10@100ms", "depth20"])
+      expect(parseStreamName(`btcusdt@${k}`)?.kind).toBe(k as never);
+  });
+
+  test("depth streams only in book mode: refused with the reason otherwise", () => {
+    const url = new URL("ws://h/stream?streams=btcusdt@trade/btcusdt@depth@100ms");
+    expect(parseConnectUrl(url, 1024)).toContain("needs the simulator's book mode");
+    expect(parseConnectUrl(url, 1024, true)).toMatchObject({ streams: [{}, { kind: "depth@100ms" }] });
+    const sub = '{"method":"SUBSCRIBE","params":["btcusdt@depth5"],"id":1}';
+    expect(JSON.parse(handleControl(sub, state(), 1024).reply)).toMatchObject({ code: 2, id: 1 });
+    expect(handleControl(sub, state(), 1024).reply).toContain("book mode");
+    expect(handleControl(sub, state(), 1024, true).subscribe?.[0]?.kind).toBe("depth5");
   });
 
   test("URL forms and timeUnit", () => {

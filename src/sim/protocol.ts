@@ -3,6 +3,7 @@
  * (web-socket-streams.md, "Live Subscribing/Unsubscribing to streams" and "Error Messages").
  * Pure functions: the server applies the outcome to its connection state.
  */
+import { DEPTH_KINDS } from "./depth-frames.ts";
 import { STREAM_KINDS, type StreamKind } from "./frames.ts";
 
 export interface StreamRef {
@@ -22,6 +23,14 @@ export function parseStreamName(name: string): StreamRef | null {
   return { name, symbol: m[1]!.toUpperCase(), kind: m[2] as StreamKind };
 }
 
+const DEPTH_KIND_SET: ReadonlySet<string> = new Set(DEPTH_KINDS);
+
+/** Depth streams exist only in book mode: an error text for one asked without it, else null. */
+function needsBooks(ref: StreamRef, books: boolean): string | null {
+  if (books || !DEPTH_KIND_SET.has(ref.kind)) return null;
+  return `Stream '${ref.name}' needs the simulator's book mode (option books: true, --books)`;
+}
+
 export interface ConnectRequest {
   streams: StreamRef[];
   combined: boolean;
@@ -29,7 +38,7 @@ export interface ConnectRequest {
 }
 
 /** `/ws`, `/ws/<s>[/<s>...]`, `/stream`, `/stream?streams=a/b`, plus `timeUnit`. Error text or request. */
-export function parseConnectUrl(url: URL, maxStreams: number): ConnectRequest | string {
+export function parseConnectUrl(url: URL, maxStreams: number, books = false): ConnectRequest | string {
   const tu = url.searchParams.get("timeUnit");
   let micros = false;
   if (tu !== null) {
@@ -56,6 +65,8 @@ export function parseConnectUrl(url: URL, maxStreams: number): ConnectRequest | 
   for (const n of names) {
     const ref = parseStreamName(n);
     if (!ref) return `Invalid stream name '${n}'`;
+    const noBook = needsBooks(ref, books);
+    if (noBook) return noBook;
     streams.push(ref);
   }
   return { streams, combined, micros };
@@ -93,7 +104,12 @@ function parseId(v: unknown): Id | undefined {
   return undefined;
 }
 
-export function handleControl(text: string, state: ControlState, maxStreams: number): ControlOutcome {
+export function handleControl(
+  text: string,
+  state: ControlState,
+  maxStreams: number,
+  books = false,
+): ControlOutcome {
   let msg: unknown;
   try {
     msg = JSON.parse(text);
@@ -126,6 +142,8 @@ export function handleControl(text: string, state: ControlState, maxStreams: num
       for (const p of params as string[]) {
         const ref = parseStreamName(p);
         if (!ref) return err(2, `Invalid request: invalid stream name '${p}'`, id);
+        const noBook = needsBooks(ref, books);
+        if (noBook) return err(2, `Invalid request: ${noBook}`, id);
         refs.push(ref);
       }
       const after = new Set([...state.streams, ...refs.map((r) => r.name)]);

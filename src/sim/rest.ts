@@ -1,7 +1,7 @@
 /**
  * Binance Spot REST market-data endpoints (rest-api.md, "Market Data endpoints"), answered from the
  * same generated history the sockets carry. Request weights follow the docs: ping/time 1,
- * exchangeInfo 20, historicalTrades and trades 25, aggTrades 4.
+ * exchangeInfo 20, historicalTrades and trades 25, aggTrades 4, depth 5-250 by limit (rest-depth.ts).
  */
 
 import { DECIMAL_FACTOR, formatDecimal } from "../model/decimal.ts";
@@ -10,6 +10,7 @@ import type { SymbolGenerator } from "./generator.ts";
 import type { AggRecord, TradeRecord } from "./history.ts";
 import { formatScaled } from "./market.ts";
 import { isValidSymbol } from "./options.ts";
+import { DEPTH_PATH, depthBody, depthLimit, depthWeight } from "./rest-depth.ts";
 import type { WeightLimiter } from "./rest-limits.ts";
 import type { RestLogEntry, RestVerdict } from "./rest-log.ts";
 
@@ -57,11 +58,19 @@ const TOO_MANY = (limit: number) =>
 const BANNED = (untilMs: number) =>
   `Way too much request weight used; IP banned until ${untilMs}. Please use WebSocket Streams for live updates to avoid bans.`;
 
+/** A request's weight; depth's depends on its limit (an invalid limit is charged as the default). */
+function weightOf(url: URL): number | undefined {
+  if (url.pathname === DEPTH_PATH) return depthWeight(depthLimit(url.searchParams) ?? 100);
+  return WEIGHTS[url.pathname];
+}
+
 export async function handleRest(url: URL, req: Request, ip: string, ctx: RestContext): Promise<Response> {
-  const weight = WEIGHTS[url.pathname];
+  const weight = weightOf(url);
   if (weight === undefined) return json({ code: -1000, msg: `Unknown endpoint ${url.pathname}` }, 404);
   if (req.method !== "GET") return json({ code: -1000, msg: "Method not allowed" }, 405);
   const f = ctx.faults.rest;
+  const df = ctx.faults.depth;
+  const isDepth = url.pathname === DEPTH_PATH;
   // Logged at arrival: a Retry-After is judged against when the client sent, not when we answered.
   const arrivedUs = ctx.nowUs();
   if (f.delayMs > 0) await Bun.sleep(f.delayMs);
@@ -73,9 +82,10 @@ export async function handleRest(url: URL, req: Request, ip: string, ctx: RestCo
       { code: -1001, msg: "Internal error; unable to process your request. Please try again." },
       500,
     );
-  } else if (f.status !== 0) {
-    const msg = f.status === 429 ? TOO_MANY(ctx.weightLimit) : BANNED(nowMs + 60_000);
-    res = json({ code: -1003, msg }, f.status, { "Retry-After": "1" });
+  } else if (f.status !== 0 || (isDepth && df.snapshotStatus !== 0)) {
+    const status = f.status !== 0 ? f.status : df.snapshotStatus;
+    const msg = status === 429 ? TOO_MANY(ctx.weightLimit) : BANNED(nowMs + 60_000);
+    res = json({ code: -1003, msg }, status, { "Retry-After": "1" });
   } else {
     const v = ctx.limiter.charge(ip, weight, nowMs);
     const used = { "X-MBX-USED-WEIGHT-1M": String(v.used) };
@@ -83,6 +93,10 @@ export async function handleRest(url: URL, req: Request, ip: string, ctx: RestCo
     if (v.status !== 200) {
       const msg = v.status === 429 ? TOO_MANY(ctx.weightLimit) : BANNED(v.untilMs);
       res = json({ code: -1003, msg }, v.status, { ...used, "Retry-After": String(v.retryAfterS) });
+    } else if (isDepth) {
+      // Slow snapshot: accepted (and charged) now, answered later with the book as it is then.
+      if (df.snapshotDelayMs > 0) await Bun.sleep(df.snapshotDelayMs);
+      res = depth(url.searchParams, ctx, used);
     } else {
       try {
         res = json(route(url, req, ctx, nowMs), 200, used);
@@ -140,6 +154,30 @@ function route(url: URL, req: Request, ctx: RestContext, nowMs: number): unknown
       const fromId = url.pathname === "/api/v3/trades" ? null : intParam(q, "fromId");
       return gen.history.tradesFrom(fromId, limit).map((r) => tradeRow(r, t));
     }
+  }
+}
+
+function depth(q: URLSearchParams, ctx: RestContext, headers: Record<string, string>): Response {
+  try {
+    const gen = symbolParam(q, ctx);
+    const limit = depthLimit(q);
+    if (limit === null)
+      throw new ParamError(
+        -1100,
+        "Illegal characters found in parameter 'limit'; legal range is '^[0-9]{1,16}$'.",
+      );
+    if (!gen.book)
+      throw new ParamError(
+        -1000,
+        "GET /api/v3/depth needs the simulator's book mode (option books: true, --books)",
+      );
+    return new Response(depthBody(gen.book, limit, ctx.faults.depth.snapshotStaleEvents), {
+      status: 200,
+      headers: { "Content-Type": "application/json;charset=UTF-8", ...headers },
+    });
+  } catch (e) {
+    if (!(e instanceof ParamError)) throw e;
+    return json({ code: e.code, msg: e.message }, 400, headers);
   }
 }
 

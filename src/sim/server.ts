@@ -7,7 +7,8 @@ import type { Server } from "bun";
 import { handleAdmin } from "./admin.ts";
 import { ARCHIVE_PREFIX, ArchiveServer } from "./archive-http.ts";
 import { ArchiveStore } from "./archive-store.ts";
-import { renderTick, sendTick } from "./broadcast.ts";
+import type { BookQuery, BookTruthSummary, TrueBook } from "./book-truth.ts";
+import { renderDepth, renderTick, sendTick } from "./broadcast.ts";
 import {
   admitMessage,
   type ConnData,
@@ -55,6 +56,7 @@ export class SimEngine {
     this.faults = {
       ...opts.faults,
       rest: { ...opts.faults.rest },
+      depth: { ...opts.faults.depth },
       garbageKinds: [...opts.faults.garbageKinds],
     };
     this.startUs = (opts.startTimeMs ?? Date.now()) * 1000;
@@ -147,7 +149,7 @@ export class SimEngine {
       this.stats.refusedUpgrades++;
       return new Response("Service Unavailable", { status: 503 });
     }
-    const parsed = parseConnectUrl(url, this.opts.maxStreamsPerConnection);
+    const parsed = parseConnectUrl(url, this.opts.maxStreamsPerConnection, this.opts.books);
     if (typeof parsed === "string") return new Response(parsed, { status: 400 });
     for (const s of parsed.streams) this.ensureGenerator(s.symbol, false);
     const data = newConnData(
@@ -202,7 +204,7 @@ export class SimEngine {
   private onMessage(ws: SimSocket, msg: string | Buffer): void {
     if (!this.countIncoming(ws)) return;
     const text = typeof msg === "string" ? msg : msg.toString("utf8");
-    const out = handleControl(text, ws.data, this.opts.maxStreamsPerConnection);
+    const out = handleControl(text, ws.data, this.opts.maxStreamsPerConnection, this.opts.books);
     for (const r of out.subscribe ?? []) {
       this.ensureGenerator(r.symbol, false);
       this.subscribe(ws, r.name);
@@ -246,6 +248,7 @@ export class SimEngine {
     if (archive) {
       g.rebase(archive.fromUs, o.archiveRatePerSec);
       archive.record(g, o.ratePerSec);
+      g.book?.feed.discardPending();
     }
     this.generators.set(symbol, g);
     return g;
@@ -262,6 +265,10 @@ export class SimEngine {
       this.klinesOf(g, nowUs, batch, subscribed);
       this.stats.tradesGenerated += batch.trades.length;
       renderTick(g.symbol, batch, subscribed, frames, nowUs);
+      if (g.book) {
+        const depth = g.book.feed.due(nowUs);
+        if (depth) renderDepth(g.symbol, depth, g.book, subscribed, frames);
+      }
       // Published unless stalled, whether or not anyone listens: a recorder absent for a moment
       // (a restart) has lost those quotes, and the truth must show it.
       if (this.opts.recordQuoteIds && !this.faults.stall)
@@ -351,6 +358,8 @@ export class SimEngine {
       this.forSymbols(patch.skipTradeIds.symbol, (g) => g.skip(patch.skipTradeIds!.count));
     if (patch.loseTradeIds)
       this.forSymbols(patch.loseTradeIds.symbol, (g) => g.lose(patch.loseTradeIds!.count));
+    if (patch.skipDepthUpdates)
+      this.forSymbols(patch.skipDepthUpdates.symbol, (g) => g.book?.feed.skip(patch.skipDepthUpdates!.count));
     if (patch.klineCountOff)
       this.forSymbols(patch.klineCountOff.symbol, (g) =>
         g.klines.falsifyNextCount(patch.klineCountOff!.delta),
@@ -400,9 +409,34 @@ export class SimEngine {
   groundTruth(): GroundTruth {
     const symbols: GroundTruth["symbols"] = {};
     for (const g of this.generators.values()) {
-      symbols[g.symbol] = g.truth.snapshot(g.symbol, g.history.oldestTradeId());
+      symbols[g.symbol] = {
+        ...g.truth.snapshot(g.symbol, g.history.oldestTradeId()),
+        book: this.bookSummary(g.symbol),
+      };
     }
     return { timeMs: Math.floor(this.nowUs() / 1000), symbols };
+  }
+
+  /** Book mode: the true book after an update id or at an instant (see BookTruth.bookAt); null if unknown. */
+  bookAt(symbol: string, q: BookQuery, levels?: number): TrueBook | null {
+    return this.generators.get(symbol)?.book?.truth.bookAt(symbol, q, levels) ?? null;
+  }
+
+  /** Book mode: what bookAt can answer for a symbol and the diff events dropped; null without a book. */
+  bookSummary(symbol: string): BookTruthSummary | null {
+    const b = this.generators.get(symbol)?.book;
+    if (!b) return null;
+    const r = b.truth.range();
+    return {
+      updateId: b.updateId,
+      oldestUpdateId: r.oldestUpdateId,
+      oldestTimeUs: r.oldestTimeUs,
+      newestTimeUs: r.newestTimeUs,
+      droppedDiffs: {
+        "100ms": b.feed.dropped["100ms"].map((x) => [x[0], x[1]]),
+        "1000ms": b.feed.dropped["1000ms"].map((x) => [x[0], x[1]]),
+      },
+    };
   }
 
   statsSnapshot(): SimStatsSnapshot {
