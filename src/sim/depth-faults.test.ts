@@ -225,5 +225,11 @@ describe("book truth over admin HTTP; book mode off", () => {
     expect(((await r.json()) as { msg: string }).msg).toContain("book mode");
     expect(s.groundTruth().symbols.BTCUSDT!.book).toBeNull();
     expect(s.bookAt("BTCUSDT", { updateId: 1 })).toBeNull();
+    const skip = await fetch(`${s.adminUrl}/faults`, {
+      method: "POST",
+      body: '{"skipDepthUpdates":{"count":1}}',
+    });
+    expect(skip.status).toBe(400);
+    expect(((await skip.json()) as { error: string }).error).toContain("book mode");
   });
 });
