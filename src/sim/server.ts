@@ -341,6 +341,7 @@ export class SimEngine {
     const err = validateFaultPatch(input);
     if (err) return err;
     const patch = input as FaultPatch;
+    if (patch.skipDepthUpdates && !this.opts.books) return "skipDepthUpdates: needs book mode (option books)";
     const wasAnswering = this.faults.answerPings;
     applySwitches(this.faults, patch);
     this.notePause();
