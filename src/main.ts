@@ -157,6 +157,7 @@ function appFor(p: Pipeline) {
     engine: p.engine,
     load: p.degradation,
     certify: p.certify,
+    ...(p.books ? { books: p.books } : {}),
     api: apiOptionsOf(config),
   });
 }

@@ -2,9 +2,9 @@
  * REST depth snapshots for many books: one request at a time, oldest ask first, through the REST
  * circuit breaker and under the REST client's weight budget (BinanceRest queues and paces by
  * weight), so 300 books resyncing at once are fetched one after another within the budget, never
- * sent together. A symbol asks at most once at a time (a newer ask replaces the older one); a
- * failed fetch waits before it is asked again, doubling per failure of that symbol up to a cap,
- * or as long as a 429/418 said.
+ * sent together. A symbol asks at most once at a time (a newer ask replaces the older one); every
+ * fetch of a symbol until its book syncs (a failure, or an answer too old to use) waits before the
+ * next, doubling up to a cap, or as long as a 429/418 said.
  */
 import { RestError } from "../source/binance/rest.ts";
 
@@ -29,9 +29,9 @@ export const SNAPSHOT_RETRY_MAX_MS = 30_000;
 export class SnapshotFetcher {
   /** Asked and not yet sent: symbol id → request number (Map order = order asked). */
   readonly #pending = new Map<number, number>();
-  /** Per symbol: not before this time (ms) after a failure, and the failures in a row. */
+  /** Per symbol: not before this time (ms), and the fetches since its book last synced. */
   readonly #notBefore = new Map<number, number>();
-  readonly #failures = new Map<number, number>();
+  readonly #tries = new Map<number, number>();
   #running = false;
   #stopped = false;
   #wake: (() => void) | null = null;
@@ -65,6 +65,16 @@ export class SnapshotFetcher {
     this.#stopped = true;
     this.#pending.clear();
     this.#wake?.();
+  }
+
+  /** The book of `symbolId` synced: its next snapshot (a later resync) may go at once. */
+  synced(symbolId: number): void {
+    this.#tries.delete(symbolId);
+    this.#notBefore.delete(symbolId);
+  }
+
+  #backoff(n: number): number {
+    return Math.min(SNAPSHOT_RETRY_MAX_MS, this.retryMinMs * 2 ** (n - 1));
   }
 
   async #pump(): Promise<void> {
@@ -114,15 +124,19 @@ export class SnapshotFetcher {
     try {
       const call = () => this.rest.depth(name, this.limit);
       const body = await (this.breaker ? this.breaker.exec(call) : call());
-      this.#failures.delete(sym);
-      this.#notBefore.delete(sym);
+      // An answer that does not sync the book (older than the buffered diffs, a hole after it)
+      // is asked again: not at once, or a stale source would be asked in a tight loop until the
+      // weight budget is gone. Each fetch since the last sync doubles the wait (synced() resets).
+      const n = (this.#tries.get(sym) ?? 0) + 1;
+      this.#tries.set(sym, n);
+      this.#notBefore.set(sym, this.nowUs() / 1000 + this.#backoff(n));
       if (!this.#stopped) this.answer.ok(sym, no, body, this.nowUs());
     } catch (e) {
       this.failures++;
-      const n = (this.#failures.get(sym) ?? 0) + 1;
-      this.#failures.set(sym, n);
+      const n = (this.#tries.get(sym) ?? 0) + 1;
+      this.#tries.set(sym, n);
       const told = e instanceof RestError ? e.retryAfterMs : 0;
-      const wait = Math.max(told, Math.min(SNAPSHOT_RETRY_MAX_MS, this.retryMinMs * 2 ** (n - 1)));
+      const wait = Math.max(told, this.#backoff(n));
       this.#notBefore.set(sym, this.nowUs() / 1000 + wait);
       if (!this.#stopped) this.answer.failed(sym, no, e as Error);
     }

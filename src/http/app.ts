@@ -30,6 +30,8 @@ export interface AppDeps {
   readonly load?: LoadView;
   /** Certificates for /v1/completeness (src/completeness/); absent: the route is not served. */
   readonly certify?: V1Context["certify"];
+  /** Order books for /v1/book (src/book/); absent: the route is not served. */
+  readonly books?: V1Context["books"];
 }
 
 const REQUEST_ID_RE = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -98,6 +100,7 @@ export function createApp(deps: AppDeps) {
           options: deps.api ?? {},
           ...(deps.load ? { load: deps.load } : {}),
           ...(deps.certify ? { certify: deps.certify } : {}),
+          ...(deps.books ? { books: deps.books } : {}),
         }),
       )
     : app;

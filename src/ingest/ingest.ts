@@ -59,6 +59,12 @@ export interface IngestDeps {
    * frames are ignored like any stream K2 does not store.
    */
   readonly onKline?: (klines: KlineColumns, slot: number) => void;
+  /**
+   * Offered every frame the row decoders do not know before klines are tried: true when it was a
+   * depth frame (the order-book capture, src/book/capture.ts, took it). Absent: depth frames are
+   * ignored like any stream K2 does not store.
+   */
+  readonly onDepth?: (frame: string, recvTimeUs: number) => boolean;
   readonly gapMaxIds: number;
   readonly nowUs: () => number;
   /** WAL seq per ring slot, shared with the sink's batcher (allocated here when not given). */
@@ -81,6 +87,8 @@ export class Ingest {
   readonly #kline = allocKlineColumns(1);
   /** Kline frames decoded (any minute, closed or not). */
   klines = 0;
+  /** Depth frames handed to the order-book capture. */
+  depthFrames = 0;
   /** onBookRows calls refused as BAD_ROWS (a capture bug). */
   bookRefused = 0;
   readonly #bookRecords = new BookRecordEncoder();
@@ -217,6 +225,14 @@ export class Ingest {
   #notARow(status: number, frame: string, recvTimeUs: number, shard: number): void {
     // The row decoders do not know klines: a kline stream is NOT_CONFIGURED (combined) or an
     // UNKNOWN_EVENT (raw) to them. Only then is the frame decoded a second time, as a kline.
+    const unknown = status === DecodeStatus.NOT_CONFIGURED || status === DecodeStatus.UNKNOWN_EVENT;
+    if (unknown && this.deps.onDepth?.(frame, recvTimeUs)) {
+      // The capture counts and dead-letters depth frames itself: ok here, not a refusal.
+      this.statusCounts[status]!--;
+      this.statusCounts[DecodeStatus.OK]!++;
+      this.depthFrames++;
+      return;
+    }
     const onKline = this.deps.onKline;
     if (
       onKline &&

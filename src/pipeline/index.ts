@@ -7,6 +7,7 @@
  */
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import type { BookApi } from "../book/api.ts";
 import type { Certificate, CertTable, KlineReconciler } from "../completeness/index.ts";
 import type { Config } from "../config/index.ts";
 import { SymbolLookup } from "../decode/binance/index.ts";
@@ -20,6 +21,7 @@ import type { QueryEngine } from "../query/engine.ts";
 import type { DegradationManager } from "../resilience/degradation.ts";
 import { Readiness } from "../resilience/readiness.ts";
 import { Ring } from "../ring/ring.ts";
+import { type BooksSide, openBooks } from "./books.ts";
 import { openCompleteness } from "./completeness.ts";
 import { openGovernor } from "./governor.ts";
 import { openIngest } from "./ingest.ts";
@@ -51,6 +53,8 @@ export interface Pipeline {
   readonly engine: QueryEngine;
   readonly degradation: DegradationManager;
   readonly simUrl: string | undefined;
+  /** Order books (/v1/book), when K2_STREAMS lists depth. */
+  readonly books?: BookApi;
   /** A completeness certificate of one (table, symbol, UTC day) (src/completeness/certificate.ts). */
   certify(table: CertTable, symbol: string, date: string, spotPages: number): Promise<Certificate>;
   /** Last id accepted per "table:SYMBOL" (-1: none yet): how far this process has come. */
@@ -120,6 +124,7 @@ export async function buildPipeline(
   onTick = (fill) => backpressure.update(fill);
   let engine: QueryEngine | undefined;
   let reconciler: KlineReconciler | undefined;
+  let books: BooksSide | undefined;
   const ingest = openIngest(
     {
       config,
@@ -132,6 +137,9 @@ export async function buildPipeline(
       accepts: (t) => degradation.shouldAccept(TABLE_BY_ID[t]),
       onRow: (rows, slot) => engine?.hot.append(rows, slot),
       onKline: (k, slot) => reconciler?.push(k, slot),
+      ...(config.streams.includes("depth")
+        ? { onDepth: (f: string, recv: number) => books?.capture.onFrame(f, recv) ?? false }
+        : {}),
     },
     intake,
   );
@@ -153,6 +161,16 @@ export async function buildPipeline(
     registry,
   });
   reconciler = completeness.klines;
+  books = openBooks({
+    config,
+    log: stageLogger(logger, "books"),
+    symbols,
+    lookup,
+    ingest,
+    catalog: storage.catalog,
+    engine,
+    ringCapacity: ring.capacity,
+  });
   const maintenance = openMaintenance({
     config,
     log,
@@ -189,7 +207,16 @@ export async function buildPipeline(
   );
 
   // Started consumer first, producers last; stopped the other way round (stopIngest below).
-  const parts: readonly Subsystem[] = [storage, ingest, maintenance, query, completeness, governor, source];
+  const parts: readonly Subsystem[] = [
+    storage,
+    ingest,
+    ...(books ? [books] : []),
+    maintenance,
+    query,
+    completeness,
+    governor,
+    source,
+  ];
   for (const p of parts) p.start();
   log.info({ shards: intake.source.shardCount, replayed: replay.replayed }, "ingest started");
 
@@ -197,6 +224,7 @@ export async function buildPipeline(
   const stopIngest = once(async () => {
     await source.stop();
     await completeness.stop();
+    await books?.stop();
     await ingest.stop();
     await governor.stop();
     await maintenance.stop();
@@ -218,6 +246,7 @@ export async function buildPipeline(
     engine: query.engine,
     degradation,
     simUrl: intake.sim?.wsUrl,
+    ...(books ? { books: books.api } : {}),
     certify: (table, symbol, date, spotPages) => completeness.certify(table, symbol, date, spotPages),
     lastIds: () => ingest.lastIds(),
     bookRows: (rows, from, count) => ingest.ingest.onBookRows(rows, from, count),

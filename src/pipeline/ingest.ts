@@ -58,6 +58,8 @@ export interface IngestDeps {
   readonly onRow: (rows: RowColumns, slot: number) => void;
   /** Decoded kline frames (the completeness subsystem's reconciler), when K2_STREAMS lists kline. */
   readonly onKline?: (klines: KlineColumns, slot: number) => void;
+  /** Depth frames (the order-book capture), when K2_STREAMS lists depth. */
+  readonly onDepth?: (frame: string, recvTimeUs: number) => boolean;
 }
 
 export function openIngest(d: IngestDeps, intake: Intake) {
@@ -115,6 +117,7 @@ export function openIngest(d: IngestDeps, intake: Intake) {
     accepts: d.accepts,
     onRow: d.onRow,
     ...(d.onKline ? { onKline: d.onKline } : {}),
+    ...(d.onDepth ? { onDepth: d.onDepth } : {}),
     onGap: (g) => {
       log.info(
         { table: g.table, symbol: g.symbol, from: g.from_id, to: g.to_id, cause: g.cause },

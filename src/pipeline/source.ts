@@ -39,6 +39,8 @@ export async function openIntake(d: IntakeDeps) {
       startTradeId: base,
       startAggId: base,
       startUpdateId: base * 4,
+      // A book per symbol only when K2 keeps books: the trade-only market stays the default.
+      books: config.streams.includes("depth"),
     });
     wsUrl = sim.wsUrl;
     restUrl = sim.restUrl;

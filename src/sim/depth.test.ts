@@ -6,7 +6,7 @@
  */
 import { afterEach, expect, test } from "bun:test";
 import { type Simulator, startSimulator, type TrueBook } from "./index.ts";
-import { connect, type TestClient, waitFor } from "./test-client.ts";
+import { connect, type TestClient } from "./test-client.ts";
 
 let sim: Simulator | undefined;
 const clients: TestClient[] = [];

@@ -79,3 +79,26 @@ test("a failure waits before the next try, doubling; a 429's Retry-After is hono
   expect(gaps[2]!).toBeGreaterThanOrEqual(400 - 5);
   h.f.stop();
 }, 10_000);
+
+test("an answer that did not sync the book is asked again only after a wait; once synced, at once", async () => {
+  const times: number[] = [];
+  const h = harness(async () => {
+    times.push(performance.now());
+    return "{}";
+  });
+  const wait = async (n: number) => {
+    const deadline = performance.now() + 2000;
+    while (h.got.length < n && performance.now() < deadline) await Bun.sleep(2);
+  };
+  h.f.ask(0, 1);
+  await wait(1);
+  h.f.ask(0, 2); // "too old": the synchroniser asks again
+  await wait(2);
+  expect(times[1]! - times[0]!).toBeGreaterThanOrEqual(RETRY_MS - 5);
+  h.f.synced(0);
+  const t = performance.now();
+  h.f.ask(0, 3); // a later resync of a synced book
+  await wait(3);
+  expect(times[2]! - t).toBeLessThan(RETRY_MS / 2);
+  h.f.stop();
+});

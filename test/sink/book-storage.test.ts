@@ -27,7 +27,7 @@ import { Readiness } from "../../src/resilience/readiness.ts";
 import { DeadLetterBuffer } from "../../src/ring/dead-letter.ts";
 import { Ring } from "../../src/ring/ring.ts";
 import { WalWriter } from "../../src/sink/wal/index.ts";
-import { type BookCall, bookFixture, MIDNIGHT_US, type StoredBookRow } from "./book-fixture.ts";
+import { type BookCall, bookFixture, MIDNIGHT_US } from "./book-fixture.ts";
 
 const SYMBOLS = ["BTCUSDT", "ETHUSDT"];
 /** hyparquet reads ZSTD pages with what it is given: Bun's own zstd. */

@@ -7,6 +7,7 @@ import { Elysia } from "elysia";
 import type { CounterChild, Histogram, Registry } from "../../obs/metrics.ts";
 import type { QueryEngine } from "../../query/engine.ts";
 import { clientAddress } from "../client-address.ts";
+import { bookRoutes } from "./v1/book.ts";
 import { completenessRoutes } from "./v1/completeness.ts";
 import type { V1Context } from "./v1/context.ts";
 import { DEFAULT_GUARD_OPTIONS, Guard, type GuardOptions } from "./v1/guard.ts";
@@ -46,6 +47,8 @@ export interface V1Deps {
   readonly load?: LoadView;
   /** Certificates for /v1/completeness (the "all" role; see src/completeness/). */
   readonly certify?: V1Context["certify"];
+  /** Order books for /v1/book (the "all" role with K2_STREAMS listing depth). */
+  readonly books?: V1Context["books"];
 }
 
 /** Route names → latency histogram names; a fixed set, so metrics stay bounded. */
@@ -61,6 +64,7 @@ const ROUTES: Record<string, string> = {
   "/v1/symbols": "symbols",
   "/v1/gaps": "gaps",
   "/v1/completeness": "completeness",
+  "/v1/book": "book",
   "/v1/replay": "replay",
 };
 const LATENCY_BUCKETS_S = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5];
@@ -85,6 +89,7 @@ export function v1Routes(deps: V1Deps) {
     pages,
     rowTexts,
     ...(deps.certify ? { certify: deps.certify } : {}),
+    ...(deps.books ? { books: deps.books } : {}),
   };
   const reg = deps.registry;
   const latency = new Map<string, Histogram>();
@@ -269,6 +274,7 @@ export function v1Routes(deps: V1Deps) {
         .use(ohlcvRoutes(ctx, opts.maxBodyBytes))
         .use(metaRoutes(ctx))
         .use(completenessRoutes(ctx))
+        .use(bookRoutes(ctx))
         .use(replayRoutes(ctx)),
     );
 }

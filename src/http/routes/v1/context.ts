@@ -1,4 +1,5 @@
 /** What every /v1 route group receives from v1Routes(deps). */
+import type { BookApi } from "../../../book/api.ts";
 import type { Certificate, CertTable } from "../../../completeness/index.ts";
 import type { QueryEngine } from "../../../query/engine.ts";
 import type { PageCache } from "./page-cache.ts";
@@ -19,6 +20,8 @@ export interface V1Context {
     date: string,
     spotPages: number,
   ) => Promise<Certificate>;
+  /** Order books (/v1/book); absent where no depth stream is captured. */
+  readonly books?: BookApi;
 }
 
 /** Wall-clock µs for request-relative windows (trades/recent), from the engine's clock. */

@@ -8,6 +8,7 @@ import { type ColumnDef, TABLE_COLUMNS, type TableName } from "../../../model/ta
 import { OHLCV_COLUMNS } from "../../../query/ohlcv.ts";
 import { CONTENT_TYPES, FORMATS } from "./format.ts";
 import {
+  BOOK_PARAMS,
   batchBodySchema,
   COMPLETENESS_PARAMS,
   GAPS_PARAMS,
@@ -251,6 +252,47 @@ export const COMPLETENESS_DOC = {
               alarms: { type: "array", items: { type: "object", additionalProperties: true } },
               canonical: str,
               certified_at: str,
+            },
+          },
+        },
+      },
+    },
+    ...ERRORS,
+  },
+};
+
+const bookLevel = <Schema>{
+  type: "object",
+  required: ["price", "quantity", "state", "known_time_us"],
+  properties: {
+    price: str,
+    quantity: str,
+    state: { type: "string", enum: ["exact", "beyond", "unverified"] },
+    known_time_us: int,
+  },
+};
+
+export const BOOK_DOC = {
+  summary:
+    "the order book of one symbol (K2_STREAMS=depth): live without `at`; with `at`, exactly as it was at that instant, rebuilt from the stored checkpoint and deltas; its sync state says whether it may be trusted (a ledgered resync window is not_synced)",
+  parameters: paramDocs(BOOK_PARAMS),
+  responses: {
+    "200": {
+      description: "the book, best level first per side, each level with what it is worth",
+      content: {
+        "application/json": {
+          schema: <Schema>{
+            type: "object",
+            required: ["symbol", "state", "update_id", "bids", "asks"],
+            properties: {
+              symbol: str,
+              at_us: orNull(int),
+              state: { type: "string", enum: ["synced", "not_synced", "waiting", "idle", "no_data"] },
+              update_id: int,
+              bids: { type: "array", items: bookLevel },
+              asks: { type: "array", items: bookLevel },
+              base: { type: "object", additionalProperties: true },
+              resync: { type: "object", additionalProperties: true },
             },
           },
         },

@@ -124,6 +124,13 @@ export const COMPLETENESS_PARAMS = {
   table: oneOf(["trades", "agg_trades"] as const),
   spot_checks: int(0, 10, 0),
 };
+/** Levels per side a book answer may hold (Binance's deepest snapshot). */
+export const MAX_BOOK_LEVELS = 5_000;
+export const BOOK_PARAMS = {
+  symbol: required(symbol),
+  at: time,
+  levels: int(1, MAX_BOOK_LEVELS, 20),
+};
 export const REPLAY_PARAMS = {
   table: required(oneOf(TABLE_NAMES)),
   symbol: required(symbol),

@@ -1,0 +1,43 @@
+/**
+ * What `/v1/book` answers (src/http/routes/v1/book.ts): the live book from the capture, or the
+ * book at an instant rebuilt from storage (at.ts), in one JSON shape. Decimals are strings with
+ * 8 places, as in every other table; each level says what it is worth (rebuild.ts).
+ */
+import { formatDecimal } from "../model/decimal.ts";
+import type { BookAt } from "./at.ts";
+import type { BookStatus } from "./capture.ts";
+import type { LevelState, RebuiltLevel } from "./rebuild.ts";
+
+export interface BookLevelOut {
+  price: string;
+  quantity: string;
+  state: LevelState;
+  known_time_us: number;
+}
+
+export interface BookAnswer {
+  symbol: string;
+  /** The instant asked for; null for the live book. */
+  at_us: number | null;
+  /** Live: idle / waiting / synced. At an instant: synced / not_synced / no_data. */
+  state: BookStatus["state"] | BookAt["state"];
+  update_id: number;
+  bids: BookLevelOut[];
+  asks: BookLevelOut[];
+  /** Live: the capture's counters. At an instant: the base it was rebuilt from and the resync window. */
+  [more: string]: unknown;
+}
+
+export interface BookApi {
+  /** undefined: the symbol has no book here (not configured, or K2_STREAMS lacks depth). */
+  answer(symbol: string, atUs: number | undefined, levels: number): Promise<BookAnswer | undefined>;
+}
+
+export function levelsOut(levels: readonly RebuiltLevel[]): BookLevelOut[] {
+  return levels.map((l) => ({
+    price: formatDecimal(l.price),
+    quantity: formatDecimal(l.quantity),
+    state: l.state,
+    known_time_us: l.known_time_us,
+  }));
+}

@@ -1,0 +1,150 @@
+/**
+ * `/v1/book?at=`: the exact book at an instant from K2's stored rows (memory and files alike,
+ * through the query engine's row reads): the newest checkpoint at or before it, the deltas after
+ * it up to the instant (src/book/rebuild.ts), and what the gap ledger says of that instant — a
+ * book inside a `book_resync` window, or before any base, is not synced and is said to be.
+ */
+import type { GapEntry } from "../model/gaps.ts";
+import type { TableName } from "../model/tables.ts";
+import type { RowQuery, RowResult } from "../query/rows.ts";
+import { BookRebuild, type BookRow, type LevelState, type RebuiltLevel } from "./rebuild.ts";
+
+/** Rows per engine read while rebuilding (a checkpoint of a deep book takes a few). */
+const PAGE_ROWS = 10_000;
+
+export interface BookAtDeps {
+  rows(q: RowQuery): Promise<RowResult>;
+  gaps(symbol: string): readonly GapEntry[];
+  /** K2_BOOK_CHECKPOINT_MS: how far back the newest checkpoint can be (if none: the deltas since then). */
+  readonly checkpointMs: number;
+}
+
+export interface BookAt {
+  symbol: string;
+  at_us: number;
+  /** synced: continuous from its base; not_synced: inside a ledgered resync; no_data: nothing stored. */
+  state: "synced" | "not_synced" | "no_data";
+  update_id: number;
+  base: { kind: "checkpoint" | "snapshot" | "none"; time_us: number };
+  deltas_applied: number;
+  bids: RebuiltLevel[];
+  asks: RebuiltLevel[];
+  /** The ledger entry whose window holds the instant, when not synced. */
+  resync?: { gap_id: number; from_update_id: number; to_update_id: number; detail: string };
+}
+
+export async function bookAt(d: BookAtDeps, symbol: string, atUs: number, levels: number): Promise<BookAt> {
+  const b = new BookRebuild();
+  const cp = await newestCheckpoint(d, symbol, atUs);
+  // Without a checkpoint, the deltas of up to two intervals back must hold the REST snapshot.
+  const fromUs = cp ? cp.timeUs : atUs - 2 * d.checkpointMs * 1000;
+  if (cp) b.checkpoint(cp.rows, cp.timeUs, cp.updateId);
+  for await (const r of read(d, "book_deltas", symbol, fromUs, atUs)) b.delta(r);
+  const resync = d
+    .gaps(symbol)
+    .find(
+      (g) =>
+        g.table === "book_deltas" &&
+        g.cause === "book_resync" &&
+        g.detected_at_us <= atUs &&
+        atUs < g.updated_at_us,
+    );
+  // A ledgered loss covers the instant whatever was stored around it.
+  const state = resync ? "not_synced" : b.baseKind === "none" ? "no_data" : "synced";
+  return {
+    symbol,
+    at_us: atUs,
+    state,
+    update_id: b.updateId,
+    base: { kind: b.baseKind, time_us: b.baseTimeUs },
+    deltas_applied: b.deltasApplied,
+    bids: b.top(false, levels),
+    asks: b.top(true, levels),
+    ...(resync
+      ? {
+          resync: {
+            gap_id: resync.id,
+            from_update_id: resync.from_id,
+            to_update_id: resync.to_id,
+            detail: resync.detail,
+          },
+        }
+      : {}),
+  };
+}
+
+async function newestCheckpoint(d: BookAtDeps, symbol: string, atUs: number) {
+  const last = await d.rows({
+    table: "book_checkpoints",
+    symbol,
+    fromUs: atUs - d.checkpointMs * 1000,
+    toUs: atUs + 1, // row reads end before toUs: the instant itself is in
+    limit: 1,
+    order: "desc",
+  });
+  if (last.frame.length === 0) return undefined;
+  const col = columnsOf(last.frame.columns.map((c) => c.name));
+  const timeUs = Number(last.frame.data[col("checkpoint_time_us")]![0]);
+  const updateId = Number(last.frame.data[col("update_id")]![0]);
+  const rows: BookRow[] = [];
+  for await (const r of read(d, "book_checkpoints", symbol, timeUs, timeUs)) rows.push(r);
+  return { timeUs, updateId, rows };
+}
+
+/** Every row of a book table with its time in [fromUs, toUs] (both in), in id order, page by page. */
+async function* read(d: BookAtDeps, table: TableName, symbol: string, fromUs: number, toUs: number) {
+  let cursorId: number | undefined;
+  for (;;) {
+    const page = await d.rows({
+      table,
+      symbol,
+      fromUs,
+      toUs: toUs + 1, // row reads end before toUs
+      limit: PAGE_ROWS,
+      order: "asc",
+      ...(cursorId === undefined ? {} : { cursorId }),
+    });
+    const f = page.frame;
+    const col = columnsOf(f.columns.map((c) => c.name));
+    const checkpoint = table === "book_checkpoints";
+    const side = f.data[col("side")]!;
+    const price = f.data[col("price")]!;
+    const qty = f.data[col("quantity")]!;
+    const upd = f.data[col(checkpoint ? "update_id" : "last_update_id")]!;
+    const time = f.data[col(checkpoint ? "known_time_us" : "event_time_us")]!;
+    const snap = checkpoint ? undefined : f.data[col("is_snapshot")]!;
+    const state = checkpoint ? f.data[col("level_state")]! : undefined;
+    for (let i = 0; i < f.length; i++)
+      yield {
+        ask: side[i] === "ask",
+        price: scaled(price[i]),
+        quantity: scaled(qty[i]),
+        updateId: Number(upd[i]),
+        timeUs: Number(time[i]),
+        isSnapshot: snap ? snap[i] === true : false,
+        ...(state ? { state: state[i] as LevelState } : {}),
+      } satisfies BookRow;
+    if (page.nextCursorId === null) return;
+    cursorId = page.nextCursorId;
+  }
+}
+
+function columnsOf(names: readonly string[]) {
+  return (name: string): number => {
+    const i = names.indexOf(name);
+    if (i < 0) throw new Error(`book rows lack column ${name}`);
+    return i;
+  };
+}
+
+/** A stored DECIMAL(18,8) as the scaled integer (the engine gives bigint; text tolerated). */
+function scaled(v: unknown): bigint {
+  if (typeof v === "bigint") return v;
+  if (typeof v === "string") {
+    const [i, f = ""] = v.split(".");
+    const neg = i!.startsWith("-");
+    const mag = BigInt(i!.replace("-", "")) * 100_000_000n + BigInt(f.padEnd(8, "0").slice(0, 8));
+    return neg ? -mag : mag;
+  }
+  throw new Error(`not a decimal: ${String(v)}`);
+}

@@ -1,0 +1,176 @@
+/**
+ * The order-book proof (issue 18, part 6): a real K2 process records the simulator's books
+ * through every depth fault — skipped update ids, snapshots answered 429, a snapshot older than
+ * the diffs, a slow snapshot — and then, at random instants across the run, the book K2 rebuilds
+ * from its own files (`/v1/book?at=`) must equal the simulator's true book as its diff stream had
+ * published it by then (`bookAt({publishedUs})`), level for level; except inside resync windows,
+ * which K2 must have ledgered (`book_resync` in /v1/gaps) and answered as not synced. Every diff
+ * event the simulator dropped must lie inside a ledgered range. The live top of each book must
+ * equal the simulator's bookTicker truth (its top at the book's update id).
+ *
+ * Used by the default suite (test/process/book-proof.test.ts, short) and `make test-long`
+ * (test-long/book/proof.long.ts, 1,000 instants).
+ */
+import { expect } from "bun:test";
+import type { Simulator, TrueBook } from "../../src/sim/index.ts";
+import { startSimulator } from "../../src/sim/index.ts";
+import { simEnv, waitUntil } from "./bounded-run.ts";
+import { type Gap, gapsOf } from "./gaps.ts";
+import { type K2Process, startK2 } from "./k2-process.ts";
+
+export interface ProofOptions {
+  readonly instants: number;
+  /** Clean trading between two faults (ms). */
+  readonly phaseMs: number;
+  readonly seed: number;
+}
+
+interface Level {
+  price: string;
+  quantity: string;
+  state: string;
+}
+interface BookAnswer {
+  base?: unknown;
+  state: string;
+  update_id: number;
+  bids: Level[];
+  asks: Level[];
+}
+
+const SYMBOLS = ["BTCUSDT", "ETHUSDT"];
+
+function text(ls: readonly [number, number][]): string {
+  return ls.map(([p, q]) => `${(p / 1e8).toFixed(8)}:${(q / 1e8).toFixed(8)}`).join(" ");
+}
+const levelsText = (ls: readonly Level[]) => ls.map((l) => `${l.price}:${l.quantity}`).join(" ");
+const iso = (us: number) =>
+  `${new Date(Math.floor(us / 1000)).toISOString().slice(0, 23)}${String(us % 1000).padStart(3, "0")}Z`;
+
+async function answer(k2: K2Process, symbol: string, atUs?: number): Promise<BookAnswer> {
+  const at = atUs === undefined ? "" : `&at=${iso(atUs)}`;
+  const r = await fetch(`${k2.url}/v1/book?symbol=${symbol}&levels=5000${at}`);
+  if (r.status !== 200) throw new Error(`/v1/book ${r.status}: ${await r.text()}`);
+  return (await r.json()) as BookAnswer;
+}
+
+export async function runBookProof(o: ProofOptions) {
+  let sim: Simulator | undefined;
+  let k2: K2Process | undefined;
+  try {
+    sim = await startSimulator({ symbols: SYMBOLS, books: true, ratePerSec: 40, seed: o.seed });
+    k2 = await startK2(
+      simEnv(sim, SYMBOLS, {
+        K2_STREAMS: "trade,depth,depth20",
+        K2_BOOK_CHECKPOINT_MS: "2000",
+        K2_BOOK_SNAPSHOT_MS: "500",
+        K2_FLUSH_INTERVAL_MS: "200",
+        K2_RATE_LIMIT_PER_S: "10000", // the proof asks for many books quickly
+      }),
+    );
+    const live = k2;
+    const synced = async () =>
+      (await Promise.all(SYMBOLS.map((s) => answer(live, s)))).every((a) => a.state === "synced");
+    await waitUntil(synced, 15_000, "both books synced");
+    const fromUs = sim.nowMs() * 1000 + 100_000;
+    const faults = sim.faults;
+    const phase = () => Bun.sleep(o.phaseMs);
+    await phase();
+    faults.skipDepthUpdates(2, "BTCUSDT"); // a hole: resync
+    await phase();
+    faults.depth({ snapshotStatus: 429 }); // the resync's snapshots refused for a while
+    faults.skipDepthUpdates(1);
+    await phase();
+    faults.depth({ snapshotStatus: 0, snapshotStaleEvents: 5 }); // older than the buffered diffs
+    faults.skipDepthUpdates(1, "ETHUSDT");
+    await phase();
+    faults.depth({ snapshotStaleEvents: 0, snapshotDelayMs: 700 }); // a slow snapshot
+    faults.skipDepthUpdates(3, "BTCUSDT");
+    await phase();
+    faults.depth({ snapshotDelayMs: 0 });
+    await waitUntil(synced, 15_000, "both books synced again after the faults", {
+      detail: () =>
+        live
+          .logs()
+          .split("\n")
+          .filter((l) => /book|snapshot/.test(l))
+          .slice(-15)
+          .join("\n"),
+    });
+    await phase();
+    faults.pause(true);
+    const toUs = sim.nowMs() * 1000;
+    await Bun.sleep(700); // the last rows flushed into files
+
+    // Every diff event the simulator dropped lies inside a ledgered resync.
+    const truth = sim.groundTruth();
+    let dropped = 0;
+    for (const s of SYMBOLS) {
+      const gaps = (await gapsOf(live.url, s)).filter((g: Gap) => g.table === "book_deltas");
+      expect(gaps.every((g) => g.cause === "book_resync")).toBe(true);
+      for (const [U, u] of truth.symbols[s]!.book!.droppedDiffs["100ms"]) {
+        dropped++;
+        expect(gaps.some((g) => g.from_id <= U && u <= g.to_id)).toBe(true);
+      }
+    }
+    expect(dropped).toBeGreaterThanOrEqual(7);
+
+    // The books at random instants equal the truth, except inside ledgered resyncs.
+    let equal = 0;
+    let notSynced = 0;
+    const rnd = mulberry(o.seed);
+    for (let i = 0; i < o.instants; i++) {
+      const s = SYMBOLS[i % SYMBOLS.length]!;
+      const at = Math.floor(fromUs + rnd() * (toUs - fromUs));
+      const got = await answer(live, s, at);
+      if (got.state === "not_synced") {
+        notSynced++;
+        continue;
+      }
+      expect(got.state).toBe("synced");
+      const want = sim.bookAt(s, { publishedUs: at }) as TrueBook;
+      expect({
+        at,
+        base: got.base,
+        u: got.update_id,
+        bids: levelsText(got.bids),
+        asks: levelsText(got.asks),
+      }).toEqual({
+        at,
+        base: got.base,
+        u: want.updateId,
+        bids: text(want.bids),
+        asks: text(want.asks),
+      });
+      equal++;
+    }
+    // The faults cost some instants; most stayed exact.
+    expect(equal).toBeGreaterThan(o.instants / 2);
+
+    // The live top of each book is the true top at its update id (what bookTicker carries).
+    for (const s of SYMBOLS) {
+      const got = await answer(live, s);
+      const want = sim.bookAt(s, { updateId: got.update_id }, 1) as TrueBook;
+      expect(`${levelsText(got.bids.slice(0, 1))} | ${levelsText(got.asks.slice(0, 1))}`).toBe(
+        `${text(want.bids)} | ${text(want.asks)}`,
+      );
+    }
+    expect((await k2.stop()).code).toBe(0);
+    return { equal, notSynced, dropped };
+  } finally {
+    k2?.cleanup();
+    await sim?.stop();
+  }
+}
+
+/** A seeded generator for the instants (reproducible runs). */
+function mulberry(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
