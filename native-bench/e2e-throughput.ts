@@ -22,6 +22,7 @@ import { startK2 } from "../test/support/k2-process.ts";
 import { startSimProcess } from "../test/support/sim-process.ts";
 import { numberFlag } from "./args.ts";
 import { compareStored, rangeCount, type TableCheck, truthRanges } from "./e2e-stored.ts";
+import { metric } from "./prom.ts";
 
 const argv = Bun.argv.slice(2);
 const HELP = `native-bench/e2e-throughput.ts — socket → rows visible in Parquet, K2 vs a bare client
@@ -190,18 +191,6 @@ function threadShares(before: Map<string, number>, after: Map<string, number>): 
   for (const [name, d] of [...used].sort((a, b) => b[1] - a[1]))
     if (total > 0 && d / total >= 0.01) out[name] = Number(((100 * d) / total).toFixed(1));
   return out;
-}
-
-/** One value of K2's Prometheus text (unlabelled series, or summed over labels). */
-function metric(text: string, name: string): number {
-  let sum = 0;
-  let seen = false;
-  for (const line of text.split("\n")) {
-    if (!line.startsWith(name) || (line[name.length] !== " " && line[name.length] !== "{")) continue;
-    sum += Number(line.slice(line.lastIndexOf(" ") + 1));
-    seen = true;
-  }
-  return seen ? sum : Number.NaN;
 }
 
 /** Rows visible in Parquet, from file metadata (cheap enough to poll while K2 catches up). */

@@ -322,6 +322,20 @@ export class BookCapture {
     return id === undefined ? undefined : this.#books[id]?.sync;
   }
 
+  /** Books synced now, and resyncs since start (metrics). */
+  counts(): { books: number; synced: number; resyncs: number } {
+    let books = 0;
+    let synced = 0;
+    let resyncs = 0;
+    for (const b of this.#books) {
+      if (!b) continue;
+      books++;
+      if (b.sync.state === SYNC_SYNCED) synced++;
+      resyncs += b.resyncs;
+    }
+    return { books, synced, resyncs };
+  }
+
   /** Books waiting for a REST snapshot. */
   get waitingSnapshots(): number {
     return this.#fetcher.waiting;

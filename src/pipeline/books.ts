@@ -11,10 +11,12 @@ import { BookCapture, type BookRowStore } from "../book/capture.ts";
 import type { Catalog } from "../catalog/index.ts";
 import type { Config } from "../config/index.ts";
 import type { SymbolLookup } from "../decode/binance/index.ts";
+import { checkBookRows } from "../ingest/book-rows.ts";
 import { BookCommit } from "../ingest/ingest.ts";
 import { BOOK_EVENT_ROWS_MAX } from "../model/book-rows.ts";
 import type { SymbolTable } from "../model/symbols.ts";
 import type { Logger } from "../obs/logger.ts";
+import type { Registry } from "../obs/metrics.ts";
 import type { QueryEngine } from "../query/engine.ts";
 import { nowUs } from "../source/binance/connection.ts";
 import type { IngestSide } from "./ingest.ts";
@@ -32,18 +34,30 @@ export interface BooksDeps {
   readonly catalog?: Catalog;
   readonly engine: QueryEngine;
   readonly ringCapacity: number;
+  readonly registry: Registry;
 }
 
 export function openBooks(d: BooksDeps) {
   const { config } = d;
   if (!config.streams.includes("depth")) return undefined;
   const hot = d.ingest.ingest;
+  /** Refusals by BookCommit status (k2_book_refusals_total{status}). */
+  const refused: number[] = [];
   const store: BookRowStore = {
     // Ingest takes at most half the ring per call (Ingest.onBookRows).
     maxRowsPerPut: Math.min(BOOK_EVENT_ROWS_MAX, d.ringCapacity >> 1),
     put(rows, from, count) {
       const r = hot.onBookRows(rows, from, count);
-      return r === BookCommit.OK || r === BookCommit.DUPLICATE;
+      if (r === BookCommit.OK || r === BookCommit.DUPLICATE) return true;
+      refused[r] = (refused[r] ?? 0) + 1;
+      if (refused[r] === 1)
+        d.log.warn({ status: r, table: rows.kind[from], count }, "book rows refused: the book resyncs");
+      if (r === BookCommit.BAD_ROWS)
+        d.log.error(
+          { table: rows.kind[from], count, why: checkBookRows(rows, from, count) },
+          "book rows refused as malformed",
+        );
+      return false;
     },
   };
   const capture = new BookCapture(
@@ -94,6 +108,33 @@ export function openBooks(d: BooksDeps) {
       return { ...at, bids: levelsOut(at.bids), asks: levelsOut(at.asks) };
     },
   };
+  const reg = d.registry;
+  reg.gauge("k2_books", "order books kept (K2_STREAMS depth)", () => capture.counts().books);
+  reg.gauge(
+    "k2_books_synced",
+    "order books synced now (continuous from their last snapshot)",
+    () => capture.counts().synced,
+  );
+  reg.counter(
+    "k2_book_resyncs_total",
+    "order-book resyncs (each a book_resync ledger entry)",
+    () => capture.counts().resyncs,
+  );
+  reg.counter(
+    "k2_book_snapshot_requests_total",
+    "REST depth snapshots asked",
+    () => capture.snapshotRequests,
+  );
+  reg.counter(
+    "k2_book_refusals_total",
+    "book events storage refused (each resets its book)",
+    () => capture.refusals,
+  );
+  reg.counter(
+    "k2_book_frames_rejected_total",
+    "depth frames that did not decode (dead-lettered)",
+    () => capture.rejected,
+  );
   const timers = new Timers();
   return {
     name: "books",

@@ -170,6 +170,7 @@ export async function buildPipeline(
     catalog: storage.catalog,
     engine,
     ringCapacity: ring.capacity,
+    registry,
   });
   const maintenance = openMaintenance({
     config,

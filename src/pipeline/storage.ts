@@ -8,14 +8,14 @@
 import { accessSync, constants } from "node:fs";
 import { join } from "node:path";
 import { rebuildCatalog } from "../catalog/index.ts";
-import type { Config } from "../config/index.ts";
+import type { Config, StreamKind } from "../config/index.ts";
 import type { SymbolTable } from "../model/symbols.ts";
 import { TABLE_BY_ID } from "../model/tables.ts";
 import type { Logger } from "../obs/logger.ts";
 import { CircuitBreaker } from "../resilience/circuit-breaker.ts";
 import type { Check } from "../resilience/readiness.ts";
 import type { Ring } from "../ring/ring.ts";
-import { type Batch, Batcher, isoDate } from "../sink/batcher.ts";
+import { type Batch, Batcher, INITIAL_ROWS, isoDate } from "../sink/batcher.ts";
 import { DlqPersister } from "../sink/dlq/index.ts";
 import { AppendStatus, appendRows, createBatch, ParquetWriterPool } from "../sink/parquet/index.ts";
 import { atStartup, ObjectMirror, pullMissing, pushAll } from "../sink/s3/index.ts";
@@ -93,7 +93,7 @@ export async function openStorage(
     {
       maxRows: config.batchMaxRows,
       flushIntervalMs: config.flushIntervalMs,
-      maxBatches: 64,
+      ...batchPool(config.symbols.length, config.streams),
       onWriteError: (e, b) =>
         log.error(
           { table: TABLE_BY_ID[b.kind], date: isoDate(b.day), rows: b.count, failures: b.failures },
@@ -231,4 +231,33 @@ export async function drainBatcher(batcher: Batcher, config: Config, log: Logger
       "stopping with rows not yet written (they stay in the WAL)",
     );
   return drained;
+}
+
+/** Tables each stream kind fills: one batch key per (table, symbol) is open at a time. */
+const TABLES_OF_STREAM: Readonly<Record<StreamKind, number>> = {
+  trade: 1,
+  aggTrade: 1,
+  bookTicker: 1,
+  kline: 0,
+  depth: 3, // book_deltas, book_snapshots, book_checkpoints
+  depth20: 0,
+};
+/** What the batch buffers may hold together before any grows: bounds memory whatever the keys. */
+const BATCH_POOL_BYTES = 64 * 1024 * 1024;
+/** Bytes per row of the union row (model/row.ts), rounded up. */
+const ROW_BYTES = 96;
+
+/**
+ * The batcher's pool for this many symbols and streams: room for every key's open batch and one
+ * being written (a pool smaller than the keys stalls the ring: 300 order books are 900 keys),
+ * each buffer starting small enough that the pool stays within BATCH_POOL_BYTES (a buffer grows
+ * when a burst needs it and is dropped after its write).
+ */
+export function batchPool(symbols: number, streams: readonly StreamKind[]) {
+  let tables = 0;
+  for (const k of streams) tables += TABLES_OF_STREAM[k];
+  const maxBatches = Math.max(64, 2 * symbols * tables);
+  const fit = BATCH_POOL_BYTES / (maxBatches * ROW_BYTES);
+  const initialRows = Math.max(256, Math.min(INITIAL_ROWS, 2 ** Math.floor(Math.log2(fit))));
+  return { maxBatches, initialRows };
 }

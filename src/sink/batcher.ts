@@ -43,6 +43,8 @@ export interface BatcherOptions {
   readonly flushIntervalMs: number;
   /** Batches that may exist at once (open + being written + waiting for retry). */
   readonly maxBatches: number;
+  /** First size of each batch buffer (default INITIAL_ROWS); smaller when there are many keys. */
+  readonly initialRows?: number;
   /** Writes in flight at once (the writer pool refuses beyond its own bound). */
   readonly maxInFlight?: number;
   readonly retryDelayMs?: (failures: number) => number;
@@ -70,6 +72,7 @@ export class Batcher {
   filesWritten = 0;
   writeFailures = 0;
   readonly #now: () => number;
+  readonly #initialRows: number;
 
   constructor(
     readonly ring: Ring,
@@ -78,6 +81,7 @@ export class Batcher {
     readonly opts: BatcherOptions,
   ) {
     this.#now = opts.nowMs ?? (() => performance.now());
+    this.#initialRows = opts.initialRows ?? INITIAL_ROWS;
   }
 
   /** Move readable ring rows into batches; returns rows moved. Stops when no batch is free. */
@@ -190,7 +194,7 @@ export class Batcher {
     if (b) return b;
     if (this.#allocated >= this.opts.maxBatches) return undefined;
     this.#allocated++;
-    return allocRowColumns(Math.min(INITIAL_ROWS, this.opts.maxRows));
+    return allocRowColumns(Math.min(this.#initialRows, this.opts.maxRows));
   }
 
   #cut(b: Batch): void {
@@ -206,7 +210,7 @@ export class Batcher {
         this.rowsWritten += b.count;
         this.filesWritten++;
         // A grown buffer goes back to the allocator (its pages with it); the pool stays small.
-        if (b.rows.capacity <= INITIAL_ROWS) this.#free.push(b.rows);
+        if (b.rows.capacity <= this.#initialRows) this.#free.push(b.rows);
         else this.#allocated--;
       },
       (e: unknown) => {
