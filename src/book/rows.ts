@@ -35,6 +35,16 @@ export interface EventHead {
   flags: number;
 }
 
+/** Row `at`'s price and quantity from level `j` of word arrays (dec2, dec3 unused: zero). */
+function levelWords(out: RowColumns, at: number, pxw: Uint32Array, qtyw: Uint32Array, j: number): void {
+  out.dec0w[2 * at] = pxw[2 * j]!;
+  out.dec0w[2 * at + 1] = pxw[2 * j + 1]!;
+  out.dec1w[2 * at] = qtyw[2 * j]!;
+  out.dec1w[2 * at + 1] = qtyw[2 * j + 1]!;
+  out.dec2w[2 * at] = out.dec2w[2 * at + 1] = 0;
+  out.dec3w[2 * at] = out.dec3w[2 * at + 1] = 0;
+}
+
 /** One side's levels from word arrays (DepthSide or DiffBuffer layout) as book_deltas rows. */
 function deltaSide(
   out: RowColumns,
@@ -56,12 +66,7 @@ function deltaSide(
     out.trade_time_us[at] = 0;
     out.event_time_us[at] = h.eventTimeUs;
     out.recv_time_us[at] = h.recvTimeUs;
-    out.dec0w[2 * at] = pxw[2 * j]!;
-    out.dec0w[2 * at + 1] = pxw[2 * j + 1]!;
-    out.dec1w[2 * at] = qtyw[2 * j]!;
-    out.dec1w[2 * at + 1] = qtyw[2 * j + 1]!;
-    out.dec2w[2 * at] = out.dec2w[2 * at + 1] = 0;
-    out.dec3w[2 * at] = out.dec3w[2 * at + 1] = 0;
+    levelWords(out, at, pxw, qtyw, j);
     out.flags[at] = flags;
   }
   return at;
@@ -131,12 +136,7 @@ export function topRows(
       out.trade_time_us[at] = lastEventUs;
       out.event_time_us[at] = instantMs * 1000;
       out.recv_time_us[at] = lastRecvUs;
-      out.dec0w[2 * at] = l.pxw[2 * k]!;
-      out.dec0w[2 * at + 1] = l.pxw[2 * k + 1]!;
-      out.dec1w[2 * at] = l.qtyw[2 * k]!;
-      out.dec1w[2 * at + 1] = l.qtyw[2 * k + 1]!;
-      out.dec2w[2 * at] = out.dec2w[2 * at + 1] = 0;
-      out.dec3w[2 * at] = out.dec3w[2 * at + 1] = 0;
+      levelWords(out, at, l.pxw, l.qtyw, k);
       // A snapshot says only whether a level is known; "beyond" levels are known from diffs.
       out.flags[at] = (side === 1 ? FLAG_ASK : 0) | (l.state[k] === LEVEL_UNVERIFIED ? FLAG_UNVERIFIED : 0);
     }
@@ -171,12 +171,7 @@ export function checkpointRows(
       out.trade_time_us[at] = l.knownUs[k]!;
       out.event_time_us[at] = instantS * 1_000_000;
       out.recv_time_us[at] = recvUs;
-      out.dec0w[2 * at] = l.pxw[2 * k]!;
-      out.dec0w[2 * at + 1] = l.pxw[2 * k + 1]!;
-      out.dec1w[2 * at] = l.qtyw[2 * k]!;
-      out.dec1w[2 * at + 1] = l.qtyw[2 * k + 1]!;
-      out.dec2w[2 * at] = out.dec2w[2 * at + 1] = 0;
-      out.dec3w[2 * at] = out.dec3w[2 * at + 1] = 0;
+      levelWords(out, at, l.pxw, l.qtyw, k);
       out.flags[at] = (side === 1 ? FLAG_ASK : 0) | stateFlags(l.state[k]!);
     }
   }

@@ -12,6 +12,7 @@
  * (test-long/book/proof.long.ts, 1,000 instants).
  */
 import { expect } from "bun:test";
+import { mulberry32 } from "../../src/resilience/backoff.ts";
 import type { Simulator, TrueBook } from "../../src/sim/index.ts";
 import { startSimulator } from "../../src/sim/index.ts";
 import { simEnv, waitUntil } from "./bounded-run.ts";
@@ -118,7 +119,7 @@ export async function runBookProof(o: ProofOptions) {
     // The books at random instants equal the truth, except inside ledgered resyncs.
     let equal = 0;
     let notSynced = 0;
-    const rnd = mulberry(o.seed);
+    const rnd = mulberry32(o.seed); // seeded: the same instants every run
     for (let i = 0; i < o.instants; i++) {
       const s = SYMBOLS[i % SYMBOLS.length]!;
       const at = Math.floor(fromUs + rnd() * (toUs - fromUs));
@@ -161,16 +162,4 @@ export async function runBookProof(o: ProofOptions) {
     k2?.cleanup();
     await sim?.stop();
   }
-}
-
-/** A seeded generator for the instants (reproducible runs). */
-function mulberry(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
