@@ -28,9 +28,32 @@ export interface BookAnswer {
   [more: string]: unknown;
 }
 
+export interface BookSeriesAnswer {
+  symbol: string;
+  start_us: number;
+  end_us: number;
+  interval_ms: number;
+  levels: number;
+  snapshots: {
+    time_us: number;
+    state: BookAt["state"];
+    update_id: number;
+    bids: BookLevelOut[];
+    asks: BookLevelOut[];
+  }[];
+}
+
 export interface BookApi {
   /** undefined: the symbol has no book here (not configured, or K2_STREAMS lacks depth). */
   answer(symbol: string, atUs: number | undefined, levels: number): Promise<BookAnswer | undefined>;
+  /** The book every `intervalMs` over [startUs, endUs], computed from the stored deltas. */
+  series(
+    symbol: string,
+    startUs: number,
+    endUs: number,
+    intervalMs: number,
+    levels: number,
+  ): Promise<BookSeriesAnswer | undefined>;
 }
 
 export function levelsOut(levels: readonly RebuiltLevel[]): BookLevelOut[] {

@@ -34,21 +34,68 @@ export interface BookAt {
 }
 
 export async function bookAt(d: BookAtDeps, symbol: string, atUs: number, levels: number): Promise<BookAt> {
+  const { b, fromUs } = await baseAt(d, symbol, atUs);
+  for await (const r of read(d, "book_deltas", symbol, fromUs, atUs)) b.delta(r);
+  return answer(b, symbol, atUs, levels, d.gaps(symbol));
+}
+
+/** Most book snapshots one series request may ask for. */
+export const MAX_SERIES_SNAPSHOTS = 10_000;
+
+/**
+ * The book every `intervalMs` from `startUs` to `endUs` (both in), like a recorder that had kept
+ * snapshots at that interval: one pass over the stored deltas from the base at `startUs`, each
+ * snapshot taken before the first delta after its instant.
+ */
+export async function bookSeries(
+  d: BookAtDeps,
+  symbol: string,
+  startUs: number,
+  endUs: number,
+  intervalMs: number,
+  levels: number,
+): Promise<BookAt[]> {
+  const stepUs = intervalMs * 1000;
+  if (Math.floor((endUs - startUs) / stepUs) + 1 > MAX_SERIES_SNAPSHOTS)
+    throw new RangeError(
+      `more than ${MAX_SERIES_SNAPSHOTS} snapshots: shorten the range or widen the interval`,
+    );
+  const gaps = d.gaps(symbol);
+  const { b, fromUs } = await baseAt(d, symbol, startUs);
+  const out: BookAt[] = [];
+  let t = startUs;
+  for await (const r of read(d, "book_deltas", symbol, fromUs, endUs)) {
+    for (; t < r.timeUs && t <= endUs; t += stepUs) out.push(answer(b, symbol, t, levels, gaps));
+    b.delta(r);
+  }
+  for (; t <= endUs; t += stepUs) out.push(answer(b, symbol, t, levels, gaps));
+  return out;
+}
+
+/** The book as of the newest checkpoint at or before `atUs`, and where its deltas start. */
+async function baseAt(d: BookAtDeps, symbol: string, atUs: number) {
   const b = new BookRebuild();
   const cp = await newestCheckpoint(d, symbol, atUs);
   // Without a checkpoint, the deltas of up to two intervals back must hold the REST snapshot.
   const fromUs = cp ? cp.timeUs : atUs - 2 * d.checkpointMs * 1000;
   if (cp) b.checkpoint(cp.rows, cp.timeUs, cp.updateId);
-  for await (const r of read(d, "book_deltas", symbol, fromUs, atUs)) b.delta(r);
-  const resync = d
-    .gaps(symbol)
-    .find(
-      (g) =>
-        g.table === "book_deltas" &&
-        g.cause === "book_resync" &&
-        g.detected_at_us <= atUs &&
-        atUs < g.updated_at_us,
-    );
+  return { b, fromUs };
+}
+
+function answer(
+  b: BookRebuild,
+  symbol: string,
+  atUs: number,
+  levels: number,
+  gaps: readonly GapEntry[],
+): BookAt {
+  const resync = gaps.find(
+    (g) =>
+      g.table === "book_deltas" &&
+      g.cause === "book_resync" &&
+      g.detected_at_us <= atUs &&
+      atUs < g.updated_at_us,
+  );
   // A ledgered loss covers the instant whatever was stored around it.
   const state = resync ? "not_synced" : b.baseKind === "none" ? "no_data" : "synced";
   return {

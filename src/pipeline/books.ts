@@ -6,7 +6,7 @@
  * ingest, stopped before it.
  */
 import { type BookApi, levelsOut } from "../book/api.ts";
-import { bookAt } from "../book/at.ts";
+import { bookAt, bookSeries } from "../book/at.ts";
 import { BookCapture, type BookRowStore } from "../book/capture.ts";
 import type { Catalog } from "../catalog/index.ts";
 import type { Config } from "../config/index.ts";
@@ -18,6 +18,7 @@ import type { SymbolTable } from "../model/symbols.ts";
 import type { Logger } from "../obs/logger.ts";
 import type { Registry } from "../obs/metrics.ts";
 import type { QueryEngine } from "../query/engine.ts";
+import type { RowQuery } from "../query/rows.ts";
 import { nowUs } from "../source/binance/connection.ts";
 import type { IngestSide } from "./ingest.ts";
 import { once, Timers } from "./subsystem.ts";
@@ -88,6 +89,11 @@ export function openBooks(d: BooksDeps) {
       checkPartial: config.streams.includes("depth20"),
     },
   );
+  const atDeps = {
+    rows: (q: RowQuery) => d.engine.rows(q),
+    gaps: (s: string) => d.ingest.ledger.entries({ symbol: s, table: "book_deltas" }),
+    checkpointMs: config.bookCheckpointMs,
+  };
   const api: BookApi = {
     async answer(symbol, atUs, levels) {
       if (atUs === undefined) {
@@ -95,17 +101,26 @@ export function openBooks(d: BooksDeps) {
         return live && { ...live, at_us: null, bids: levelsOut(live.bids), asks: levelsOut(live.asks) };
       }
       if (!capture.syncOf(symbol)) return undefined;
-      const at = await bookAt(
-        {
-          rows: (q) => d.engine.rows(q),
-          gaps: (s) => d.ingest.ledger.entries({ symbol: s, table: "book_deltas" }),
-          checkpointMs: config.bookCheckpointMs,
-        },
-        symbol,
-        atUs,
-        levels,
-      );
+      const at = await bookAt(atDeps, symbol, atUs, levels);
       return { ...at, bids: levelsOut(at.bids), asks: levelsOut(at.asks) };
+    },
+    async series(symbol, startUs, endUs, intervalMs, levels) {
+      if (!capture.syncOf(symbol)) return undefined;
+      const all = await bookSeries(atDeps, symbol, startUs, endUs, intervalMs, levels);
+      return {
+        symbol,
+        start_us: startUs,
+        end_us: endUs,
+        interval_ms: intervalMs,
+        levels,
+        snapshots: all.map((a) => ({
+          time_us: a.at_us,
+          state: a.state,
+          update_id: a.update_id,
+          bids: levelsOut(a.bids),
+          asks: levelsOut(a.asks),
+        })),
+      };
     },
   };
   const reg = d.registry;

@@ -148,6 +148,27 @@ export async function runBookProof(o: ProofOptions) {
     // The faults cost some instants; most stayed exact.
     expect(equal).toBeGreaterThan(o.instants / 2);
 
+    // Snapshots at an interval, computed from the deltas in one pass, equal the truth too.
+    let series = 0;
+    for (const s of SYMBOLS) {
+      const q = `symbol=${s}&start=${iso(fromUs)}&end=${iso(toUs)}&interval=250&levels=10`;
+      const r = await fetch(`${live.url}/v1/book/snapshots?${q}`);
+      expect(r.status).toBe(200);
+      const body = (await r.json()) as { snapshots: (BookAnswer & { time_us: number })[] };
+      expect(body.snapshots.length).toBe(Math.floor((toUs - fromUs) / 250_000) + 1);
+      for (const snap of body.snapshots) {
+        if (snap.state !== "synced") continue;
+        const want = sim.bookAt(s, { publishedUs: snap.time_us }, 10) as TrueBook;
+        expect({ t: snap.time_us, bids: levelsText(snap.bids), asks: levelsText(snap.asks) }).toEqual({
+          t: snap.time_us,
+          bids: text(want.bids),
+          asks: text(want.asks),
+        });
+        series++;
+      }
+    }
+    expect(series).toBeGreaterThan(0);
+
     // The live top of each book is the true top at its update id (what bookTicker carries).
     for (const s of SYMBOLS) {
       const got = await answer(live, s);
@@ -157,7 +178,7 @@ export async function runBookProof(o: ProofOptions) {
       );
     }
     expect((await k2.stop()).code).toBe(0);
-    return { equal, notSynced, dropped };
+    return { equal, notSynced, dropped, series };
   } finally {
     k2?.cleanup();
     await sim?.stop();

@@ -9,6 +9,7 @@ import { OHLCV_COLUMNS } from "../../../query/ohlcv.ts";
 import { CONTENT_TYPES, FORMATS } from "./format.ts";
 import {
   BOOK_PARAMS,
+  BOOK_SERIES_PARAMS,
   batchBodySchema,
   COMPLETENESS_PARAMS,
   GAPS_PARAMS,
@@ -293,6 +294,46 @@ export const BOOK_DOC = {
               asks: { type: "array", items: bookLevel },
               base: { type: "object", additionalProperties: true },
               resync: { type: "object", additionalProperties: true },
+            },
+          },
+        },
+      },
+    },
+    ...ERRORS,
+  },
+};
+
+export const BOOK_SERIES_DOC = {
+  summary:
+    "the order book of one symbol every `interval` ms (10 ms to a day) from `start` to `end`, computed from the stored deltas like a recorder that had kept snapshots at that interval (at most 10,000 snapshots; `levels` per side); each snapshot with its sync state",
+  parameters: paramDocs(BOOK_SERIES_PARAMS),
+  responses: {
+    "200": {
+      description: "the snapshots, oldest first",
+      content: {
+        "application/json": {
+          schema: <Schema>{
+            type: "object",
+            required: ["symbol", "interval_ms", "snapshots"],
+            properties: {
+              symbol: str,
+              start_us: int,
+              end_us: int,
+              interval_ms: int,
+              levels: int,
+              snapshots: {
+                type: "array",
+                items: {
+                  type: "object",
+                  properties: {
+                    time_us: int,
+                    state: { type: "string", enum: ["synced", "not_synced", "no_data"] },
+                    update_id: int,
+                    bids: { type: "array", items: bookLevel },
+                    asks: { type: "array", items: bookLevel },
+                  },
+                },
+              },
             },
           },
         },

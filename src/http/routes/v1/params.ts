@@ -131,6 +131,13 @@ export const BOOK_PARAMS = {
   at: time,
   levels: int(1, MAX_BOOK_LEVELS, 20),
 };
+export const BOOK_SERIES_PARAMS = {
+  symbol: required(symbol),
+  start: required(time),
+  end: required(time),
+  interval: int(10, 86_400_000, 1000),
+  levels: int(1, MAX_BOOK_LEVELS, 20),
+};
 export const REPLAY_PARAMS = {
   table: required(oneOf(TABLE_NAMES)),
   symbol: required(symbol),
