@@ -72,7 +72,7 @@ describe("K2 process lifecycle", () => {
   });
 
   test("a bad flag exits 2", async () => {
-    const r = await runK2(["--streams", "depth"], {});
+    const r = await runK2(["--streams", "depth5"], {});
     expect(r.code).toBe(2);
     expect(r.stderr).toContain("--streams");
   });
