@@ -14,7 +14,8 @@ afterEach(() => cleanup());
 
 /** One segment with records 1..n; returns its bytes and each record's start offset. */
 async function oneSegment(n: number): Promise<{ bytes: Buffer; starts: number[]; path: string }> {
-  const w = WalWriter.open({ dir });
+  // Inline: its flush() writes before it returns, so segmentBytes is each record's offset.
+  const w = WalWriter.open({ dir, inline: true });
   const starts: number[] = [];
   for (let i = 1; i <= n; i++) {
     w.flush();
