@@ -10,10 +10,16 @@
  * bench loop never lets the async fsync callbacks run, so each rotation's fsyncSync would flush
  * a whole segment at once (≈ +400 ns/op on this disk) — a disk figure, not one of this code.
  *
+ * "worker path" is the default writer (worker-writer.ts): the cost left on the calling thread
+ * per frame, append plus a flush (a hand-over to the Worker) every 64 frames, while the Worker
+ * checksums, pwrites and fsyncs (every 100 ms) a real file. If the Worker falls behind, append
+ * waits for it, and that wait is counted. The inline cases above pass an `fs` and so take the
+ * inline path (writer.ts), which is the main thread's whole cost before issue 15.
+ *
  * Allocation: append reads 0 B/op; a cross-check with BUN_JSC_logGC=1 shows 5 M appends start
  * no collection (JSC collects every 8 MB allocated), i.e. < 2 bytes per frame.
  */
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, unlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Encoder } from "@msgpack/msgpack";
@@ -56,6 +62,31 @@ function walCase(name: string, fs: SinkFs, dir: string) {
       return (i: number) => {
         w.append(FRAME, RECV_US, 0);
         if ((i & 0xffff) === 0) w.deleteUpTo(w.status().writtenSeq);
+      };
+    },
+  };
+}
+
+/**
+ * The default path. A synchronous loop never lets the writer's messages in, so it never learns
+ * of rotations for deleteUpTo: sealed segments are removed here from the listing instead.
+ */
+function workerCase(name: string, dir: string) {
+  return {
+    name,
+    ops: 200_000,
+    setup: () => {
+      mkdirSync(dir, { recursive: true });
+      const w = WalWriter.open({ dir, segmentMaxBytes: 4 * 1024 * 1024, fsyncIntervalMs: 100 });
+      return (i: number) => {
+        w.append(FRAME, RECV_US, 0);
+        if ((i & 63) === 0) w.flush();
+        if ((i & 0x3fff) === 0) {
+          const names = readdirSync(dir)
+            .filter((n) => n.endsWith(".wal"))
+            .sort();
+          for (const n of names.slice(0, -2)) unlinkSync(join(dir, n));
+        }
       };
     },
   };
@@ -127,6 +158,7 @@ export const suite: BenchSuite = {
   cases: [
     walCase("wal append (null fs)", nullFs, join(tmp, "null")),
     walCase("wal append + pwrite (file)", pwriteOnlyFs, join(tmp, "file")),
+    workerCase("wal append + flush/64, worker path (main thread)", join(tmp, "worker")),
     msgpackCase("msgpack envelope + len/crc", true),
     msgpackCase("msgpack encode only", false),
     crcCase("crc32 table 185 B", 185, false),
@@ -141,6 +173,8 @@ export const suite: BenchSuite = {
     { subject: "wal append (null fs)", baseline: "msgpack envelope + len/crc", target: 1 },
     { subject: "wal append (null fs)", baseline: "msgpack encode only" },
     { subject: "wal append + pwrite (file)", baseline: "msgpack envelope + len/crc" },
+    { subject: "wal append + flush/64, worker path (main thread)", baseline: "wal append + pwrite (file)" },
+    { subject: "wal append + flush/64, worker path (main thread)", baseline: "wal append (null fs)" },
     { subject: "crc32 table 185 B", baseline: "crc32 Bun.hash subarray 185 B" },
     { subject: "crc32 table 1 KiB", baseline: "crc32 Bun.hash subarray 1 KiB" },
     { subject: "utf8 Buffer#utf8Write", baseline: "utf8 TextEncoder.encodeInto" },

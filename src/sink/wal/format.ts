@@ -126,13 +126,19 @@ export function encodeUnsealed(
   return off + 8 + bodyLen;
 }
 
-/** Fill the crc32 field of every record in bytes[start, end), which holds whole records. */
-export function sealRecords(buf: Uint8Array, dv: DataView, start: number, end: number): void {
+/**
+ * Fill the crc32 field of every record in bytes[start, end), which holds whole records; returns
+ * the last one's seq (-1 when the range is empty).
+ */
+export function sealRecords(buf: Uint8Array, dv: DataView, start: number, end: number): number {
+  let seq = -1;
   for (let off = start; off < end; ) {
     const bodyEnd = off + RECORD_LEN_BYTES + dv.getUint32(off, true);
     dv.setUint32(off + 4, crc32(buf, off + 8, bodyEnd), true);
+    seq = dv.getFloat64(off + 8, true);
     off = bodyEnd;
   }
+  return seq;
 }
 
 /** CRC-32 of bytes[start, end). */

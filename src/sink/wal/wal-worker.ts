@@ -11,30 +11,22 @@ import { nodeSinkFs, type SinkFs } from "./fs.ts";
 import type { WalLimits } from "./options.ts";
 import { createSegment } from "./segments.ts";
 import { Syncer } from "./syncer.ts";
-import { controlViews, F, type FromWorker, I, type ToWorker } from "./worker-protocol.ts";
+import { controlViews, doneSlot, F, type FromWorker, handSlot, I, type ToWorker } from "./worker-protocol.ts";
 
 declare const self: Worker;
 
-/** Retry and due-check period: the inline path's owner flushes every 5 ms (pipeline/storage.ts). */
-const TICK_MS = 5;
+/**
+ * Poll, retry and due-check period. Hand-overs are read here, so this bounds how stale the file
+ * is (the inline path's owner flushes every 5 ms, pipeline/storage.ts); fsyncs keep their own
+ * interval.
+ */
+const TICK_MS = 2;
 /** The real fs, except after a test's setFaults: its calls then go through a FaultyFs. */
 const fs: SinkFs = { ...nodeSinkFs };
 
-interface Pending {
-  readonly bytes: Uint8Array;
-  readonly dv: DataView;
-  readonly start: number;
-  readonly end: number;
-  readonly lastSeq: number;
-  /** Half whose done slot to advance, or -1 for an oversize record. */
-  readonly half: number;
-  /** Bytes of [start, end) already on disk (a short write or a failure midway). */
-  pos: number;
-  sealed: boolean;
-}
-
 let data: Uint8Array;
 let dataDv: DataView;
+let half = 0; // bytes per half
 let ints: Int32Array;
 let floats: Float64Array;
 let dir = "";
@@ -44,18 +36,30 @@ let segFirstSeq = 0;
 let segOpenedAt = 0;
 let syncer: Syncer;
 let writtenSeq = 0;
-let writeFailing = false;
+let wcur = 0; // the half being written
+let wpos = 0; // absolute: bytes of the data buffer before this are on disk
+let sealedTo = 0; // absolute: CRCs are filled up to here
+let sealedSeq = 0; // seq of the last record sealed
+let oversize: Uint8Array | null = null; // a record bigger than a half, waiting its turn
+let oversizePos = 0;
+let oversizeSeq = 0;
 let closing = false;
-const queue: Pending[] = [];
+const failing = new Set<string>(); // ops with an error reported and no success since
 let timer: ReturnType<typeof setInterval> | undefined;
 
 const post = (m: FromWorker): void => self.postMessage(m);
 
 function fail(op: string, path: string, err: unknown): void {
+  failing.add(op);
   const e = err as { code?: unknown; message?: unknown } | null;
   const code = typeof e?.code === "string" ? e.code : undefined;
   const message = err instanceof Error ? err.message : String(err);
   post({ t: "error", op, path, message, ...(code ? { code } : {}) });
+}
+
+/** Tell the main thread once that `op` works again (not after every success). */
+function recovered(op: string): void {
+  if (failing.delete(op)) post({ t: "recovered", op });
 }
 
 const activePath = (): string => `${dir}/${segmentName(segFirstSeq)}`;
@@ -65,50 +69,80 @@ function publish(): void {
   floats[F.durableSeq] = syncer.durableSeq;
 }
 
-/** Write queued records in order; false (and the error reported) when a write fails. */
+function progressed(): void {
+  Atomics.add(ints, I.progress, 1);
+  Atomics.notify(ints, I.progress); // an append waiting for a half (worker-writer.ts #switchHalf)
+}
+
+/** pwrite bytes[from, to) at the segment's end; returns how far it got (errors reported). */
+function writeOut(bytes: Uint8Array, from: number, to: number): number {
+  let pos = from;
+  while (pos < to) {
+    const segBytes = floats[F.segmentBytes]!;
+    let n: number;
+    try {
+      n = fs.write(fd, bytes, pos, to - pos, segBytes);
+      if (n <= 0) throw Object.assign(new Error("write returned 0 bytes"), { code: "EIO" });
+    } catch (err) {
+      Atomics.add(ints, I.writeErrors, 1);
+      if (Atomics.exchange(ints, I.writeFailing, 1) === 0) progressed(); // a waiting append refuses
+      fail("write", activePath(), err);
+      return pos;
+    }
+    pos += n;
+    floats[F.segmentBytes] = segBytes + n;
+  }
+  return pos;
+}
+
+/** Write everything handed over, in order; false (error reported) when a write fails. */
 function pump(): boolean {
-  while (queue.length > 0) {
-    const p = queue[0]!;
-    if (!p.sealed) {
-      sealRecords(p.bytes, p.dv, p.start, p.end);
-      p.sealed = true;
-    }
-    while (p.pos < p.end) {
-      const segBytes = floats[F.segmentBytes]!;
-      let n: number;
-      try {
-        n = fs.write(fd, p.bytes, p.pos, p.end - p.pos, segBytes);
-        if (n <= 0) throw Object.assign(new Error("write returned 0 bytes"), { code: "EIO" });
-      } catch (err) {
-        Atomics.add(ints, I.writeErrors, 1);
-        if (!writeFailing) {
-          Atomics.store(ints, I.writeFailing, 1);
-          // An append waiting for a half (worker-writer.ts #switchHalf) stops waiting: refuse.
-          Atomics.notify(ints, I.done0);
-          Atomics.notify(ints, I.done1);
-        }
-        writeFailing = true;
-        fail("write", activePath(), err);
-        return false;
+  for (;;) {
+    // The hand slot before the flag: a hand-over past oversizeAt is stored after the flag.
+    let end = Atomics.load(ints, handSlot(wcur));
+    if (Atomics.load(ints, I.oversize) !== 0 && Atomics.load(ints, I.oversizeHalf) === wcur) {
+      const at = Atomics.load(ints, I.oversizeAt);
+      if (wpos === at) {
+        if (!oversize) return true; // its message is on the way
+        if (!writeOversize()) return false;
+        continue;
       }
-      p.pos += n;
-      floats[F.segmentBytes] = segBytes + n;
+      if (end > at) end = at;
     }
-    queue.shift();
-    writtenSeq = p.lastSeq;
-    floats[F.writtenSeq] = writtenSeq;
-    // The main thread may reuse these bytes from here.
-    if (p.half >= 0) {
-      const slot = p.half === 0 ? I.done0 : I.done1;
-      Atomics.store(ints, slot, p.end);
-      Atomics.notify(ints, slot); // an append waiting for this half (worker-writer.ts #switchHalf)
-    } else Atomics.store(ints, I.oversize, 0);
+    if (wpos < end) {
+      if (sealedTo < end) {
+        sealedSeq = sealRecords(data, dataDv, sealedTo, end);
+        sealedTo = end;
+      }
+      wpos = writeOut(data, wpos, end);
+      if (wpos < end) return false;
+      writtenSeq = sealedSeq;
+      floats[F.writtenSeq] = writtenSeq;
+      Atomics.store(ints, doneSlot(wcur), end);
+      progressed();
+      continue;
+    }
+    // The main thread stores a half's last hand-over before it moves to the other half.
+    if (Atomics.load(ints, I.cur) === wcur || Atomics.load(ints, handSlot(wcur)) !== wpos) break;
+    wcur = 1 - wcur;
+    wpos = sealedTo = wcur * half;
+    Atomics.store(ints, I.wcur, wcur);
+    progressed();
   }
-  if (writeFailing) {
-    writeFailing = false;
-    Atomics.store(ints, I.writeFailing, 0);
-    post({ t: "recovered", op: "write" });
-  }
+  if (Atomics.load(ints, I.writeFailing) !== 0) Atomics.store(ints, I.writeFailing, 0);
+  recovered("write");
+  return true;
+}
+
+function writeOversize(): boolean {
+  const b = oversize!;
+  oversizePos = writeOut(b, oversizePos, b.length);
+  if (oversizePos < b.length) return false;
+  writtenSeq = oversizeSeq;
+  floats[F.writtenSeq] = writtenSeq;
+  oversize = null;
+  Atomics.store(ints, I.oversize, 0);
+  progressed();
   return true;
 }
 
@@ -154,7 +188,7 @@ function rotate(now: number): void {
   floats[F.segmentBytes] = MAGIC_BYTES.length;
   segOpenedAt = now;
   post({ t: "rotated", firstSeq: first });
-  post({ t: "recovered", op: "rotate" });
+  recovered("rotate");
 }
 
 /** Write what is queued (once; a failing disk does not hold the caller), then fsync now. */
@@ -170,6 +204,7 @@ async function syncNow(mayRotate: boolean): Promise<number> {
 function init(m: ToWorker & { t: "init" }): void {
   data = new Uint8Array(m.data);
   dataDv = new DataView(m.data);
+  half = m.data.byteLength / 2;
   ({ ints, floats } = controlViews(m.control));
   dir = m.dir;
   limits = m.limits;
@@ -181,7 +216,7 @@ function init(m: ToWorker & { t: "init" }): void {
     if (err) {
       Atomics.add(ints, I.fsyncErrors, 1);
       fail("fsync", activePath(), err);
-    } else post({ t: "recovered", op: "fsync" });
+    } else recovered("fsync");
     publish();
   });
   timer = setInterval(() => tick(!closing), TICK_MS);
@@ -193,33 +228,14 @@ self.onmessage = async (ev: MessageEvent<ToWorker>) => {
     case "init":
       init(m);
       return;
-    case "span":
-      Atomics.load(ints, I.epoch); // pairs with the main thread's Atomics.add before posting
-      queue.push({
-        bytes: data,
-        dv: dataDv,
-        start: m.start,
-        end: m.end,
-        lastSeq: m.lastSeq,
-        half: m.half,
-        pos: m.start,
-        sealed: false,
-      });
+    case "kick":
       tick(!closing);
       return;
     case "oversize": {
-      const b = m.bytes;
-      const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
-      queue.push({
-        bytes: b,
-        dv,
-        start: 0,
-        end: b.length,
-        lastSeq: m.lastSeq,
-        half: -1,
-        pos: 0,
-        sealed: false,
-      });
+      oversize = m.bytes;
+      oversizePos = 0;
+      const dv = new DataView(oversize.buffer, oversize.byteOffset, oversize.length);
+      oversizeSeq = sealRecords(oversize, dv, 0, oversize.length);
       tick(!closing);
       return;
     }

@@ -1,11 +1,13 @@
 /**
  * The default WAL writer: the calling thread only copies each frame's UTF-8 bytes and the fixed
  * header into a SharedArrayBuffer (format.ts encodeUnsealed, no checksum); flush() hands the new
- * span to a Worker (wal-worker.ts) that fills the CRCs, pwrites, rotates and fsyncs. Same records,
- * segments and semantics as inline-writer.ts:
- * - The buffer is two halves of bufferBytes/2. append writes past the handed frontier of the
- *   current half; when it is full, append flushes and moves to the other half if the worker
- *   has written all of it, else refuses with -1 (both halves held back by a failing disk).
+ * bytes to a Worker (wal-worker.ts) with one Atomics store; the worker, polling every tick,
+ * fills the CRCs, pwrites, rotates and fsyncs. Same records, segments and semantics as
+ * inline-writer.ts:
+ * - The buffer is two halves of bufferBytes/2 (worker-protocol.ts). append writes past what the
+ *   current half has handed over; when the half is full, append flushes and moves to the other
+ *   half once the worker has written all of it and moved on, else refuses with -1 (both halves
+ *   held back by a failing disk; a disk that is only behind gets a bounded wait).
  * - writtenSeq, durableSeq and the error counters are read from the shared control block
  *   without waiting; errors arrive as messages into the same ErrorLatch the inline path uses.
  * - sync() and close() await the worker; the worker is unref'd except while they wait, so it
@@ -25,7 +27,16 @@ import { nodeSinkFs } from "./fs.ts";
 import { type WalStatus, type WalWriter, type WalWriterOptions, walLimits } from "./options.ts";
 import { recoverWal, type WalRecovery } from "./reader.ts";
 import { createSegment } from "./segments.ts";
-import { CONTROL_BYTES, controlViews, F, type FromWorker, I, type ToWorker } from "./worker-protocol.ts";
+import {
+  CONTROL_BYTES,
+  controlViews,
+  doneSlot,
+  F,
+  type FromWorker,
+  handSlot,
+  I,
+  type ToWorker,
+} from "./worker-protocol.ts";
 
 const WORKER_URL = new URL("./wal-worker.ts", import.meta.url).href;
 const fs = nodeSinkFs;
@@ -42,11 +53,9 @@ export class WorkerWalWriter implements WalWriter {
   readonly #floats: Float64Array;
   readonly #half: number; // bytes per half
   readonly #worker: Worker;
-  #cur: 0 | 1 = 0;
+  #cur = 0;
   #pos = 0; // absolute end of encoded bytes in the current half
-  #handed = 0; // absolute end of what the worker has been given in the current half
-  readonly #handedEnd = [0, 0]; // the same per half, for the other half's drain check
-  #bufLastSeq = 0;
+  #handed = 0; // absolute end of what the current half has handed over (its hand slot)
   #nextSeq: number;
   readonly #segments: number[]; // first seq of each segment; the last is active
   #timer: ReturnType<typeof setInterval> | undefined;
@@ -73,8 +82,7 @@ export class WorkerWalWriter implements WalWriter {
     this.#dv = new DataView(data);
     const control = new SharedArrayBuffer(CONTROL_BYTES);
     ({ ints: this.#ints, floats: this.#floats } = controlViews(control));
-    this.#handedEnd[1] = this.#half;
-    this.#ints[I.done1] = this.#half;
+    this.#ints[I.hand1] = this.#ints[I.done1] = this.#half;
     this.#nextSeq = recovery.nextSeq;
     this.#segments = [...recovery.segmentSeqs];
     // The active segment is opened here, as the inline path does, so open() still throws on a
@@ -134,7 +142,6 @@ export class WorkerWalWriter implements WalWriter {
     }
     const seq = this.#nextSeq;
     this.#pos = encodeUnsealed(this.#buf, this.#dv, this.#pos, frame, recvTimeUs, tag, seq);
-    this.#bufLastSeq = seq;
     this.#nextSeq = seq + 1;
     this.#appended++;
     return seq;
@@ -143,15 +150,8 @@ export class WorkerWalWriter implements WalWriter {
   flush(): boolean {
     if (this.#dead) return false;
     if (this.#pos > this.#handed) {
-      Atomics.add(this.#ints, I.epoch, 1); // the frame bytes above are visible before the span
-      this.#post({
-        t: "span",
-        half: this.#cur,
-        start: this.#handed,
-        end: this.#pos,
-        lastSeq: this.#bufLastSeq,
-      });
-      this.#handed = this.#handedEnd[this.#cur] = this.#pos;
+      Atomics.store(this.#ints, handSlot(this.#cur), this.#pos); // orders the bytes before it
+      this.#handed = this.#pos;
     }
     return Atomics.load(this.#ints, I.writeFailing) === 0;
   }
@@ -170,13 +170,14 @@ export class WorkerWalWriter implements WalWriter {
   }
 
   status(): WalStatus {
+    const ints = this.#ints;
     const other = 1 - this.#cur;
-    const done = (h: number) => Atomics.load(this.#ints, h === 0 ? I.done0 : I.done1);
+    const held = Atomics.load(ints, handSlot(other)) - Atomics.load(ints, doneSlot(other));
     return {
       nextSeq: this.#nextSeq,
       writtenSeq: this.#floats[F.writtenSeq]!,
       durableSeq: this.#floats[F.durableSeq]!,
-      bufferedBytes: this.#pos - done(this.#cur) + this.#handedEnd[other]! - done(other),
+      bufferedBytes: this.#pos - Atomics.load(ints, doneSlot(this.#cur)) + held,
       bufferCapacity: this.#half * 2,
       segment: segmentName(this.#segments[this.#segments.length - 1] ?? this.#nextSeq),
       segmentBytes: this.#floats[F.segmentBytes]!,
@@ -184,8 +185,8 @@ export class WorkerWalWriter implements WalWriter {
       appended: this.#appended,
       refused: this.#refused,
       refusedBytes: this.#refusedBytes,
-      writeErrors: Atomics.load(this.#ints, I.writeErrors),
-      fsyncErrors: Atomics.load(this.#ints, I.fsyncErrors),
+      writeErrors: Atomics.load(ints, I.writeErrors),
+      fsyncErrors: Atomics.load(ints, I.fsyncErrors),
       lastError: this.#errors.lastError,
     };
   }
@@ -238,26 +239,38 @@ export class WorkerWalWriter implements WalWriter {
     return `${this.#dir}/${segmentName(firstSeq)}`;
   }
 
-  /** Move to the other half if the worker has written all of it; false if it has not. */
+  /**
+   * Move to the other half once the worker is done with it: it has written everything handed
+   * over there and moved on to the current half (so it will not miss the switch). A healthy
+   * disk that is merely behind (a rotation's fsync, a burst) gets a bounded wait, as the inline
+   * path blocks in pwrite; a failing one gets none: refuse, and the caller ledgers the loss.
+   */
   #switchHalf(): boolean {
-    const other = this.#cur === 0 ? 1 : 0;
-    const slot = other === 0 ? I.done0 : I.done1;
-    const end = this.#handedEnd[other]!;
-    if (this.#dead) return false;
-    // A healthy disk that is merely behind (a rotation's fsync, a burst) gets a bounded wait, as
-    // the inline path blocks in pwrite; a failing one gets none: refuse, and the caller ledgers.
-    for (let t0 = 0; Atomics.load(this.#ints, slot) !== end; ) {
-      if (Atomics.load(this.#ints, I.writeFailing) !== 0) return false;
+    const ints = this.#ints;
+    const other = 1 - this.#cur;
+    let t0 = 0;
+    let kicked = false;
+    for (;;) {
+      const seen = Atomics.load(ints, I.progress);
+      const free =
+        Atomics.load(ints, I.wcur) === this.#cur &&
+        Atomics.load(ints, doneSlot(other)) === Atomics.load(ints, handSlot(other));
+      if (free) break;
+      if (this.#dead || Atomics.load(ints, I.writeFailing) !== 0) return false;
       const now = performance.now();
       if (t0 === 0) t0 = now;
       else if (now - t0 >= BEHIND_WAIT_MS) return false;
-      Atomics.wait(this.#ints, slot, Atomics.load(this.#ints, slot), BEHIND_WAIT_MS / 10);
+      if (!kicked) this.#post({ t: "kick" });
+      kicked = true;
+      Atomics.wait(ints, I.progress, seen, 10);
     }
-    this.#errors.recovered("append"); // refusals (if any) ended: report the next streak again
     const base = other * this.#half;
-    Atomics.store(this.#ints, slot, base); // no span of this half is with the worker: no race
+    Atomics.store(ints, doneSlot(other), base);
+    Atomics.store(ints, handSlot(other), base);
+    Atomics.store(ints, I.cur, other); // after the reset: the worker reads cur, then the slots
     this.#cur = other;
-    this.#pos = this.#handed = this.#handedEnd[other] = base;
+    this.#pos = this.#handed = base;
+    this.#errors.recovered("append"); // refusals (if any) ended: report the next streak again
     return true;
   }
 
@@ -268,8 +281,12 @@ export class WorkerWalWriter implements WalWriter {
     const bytes: Utf8Buffer = Buffer.allocUnsafeSlow(need);
     const seq = this.#nextSeq;
     encodeUnsealed(bytes, new DataView(bytes.buffer, bytes.byteOffset, need), 0, frame, recvTimeUs, tag, seq);
+    // It goes to the file right after what is handed over now; the flag is stored last.
+    this.flush();
+    Atomics.store(this.#ints, I.oversizeHalf, this.#cur);
+    Atomics.store(this.#ints, I.oversizeAt, this.#handed);
     Atomics.store(this.#ints, I.oversize, 1);
-    this.#post({ t: "oversize", bytes, lastSeq: seq }, [bytes.buffer as ArrayBuffer]);
+    this.#post({ t: "oversize", bytes }, [bytes.buffer as ArrayBuffer]);
     this.#nextSeq = seq + 1;
     this.#appended++;
     return seq;
