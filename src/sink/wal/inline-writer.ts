@@ -7,7 +7,7 @@
  * buffer, the error is reported (lastError, onError), the next flush retries, and once the
  * buffer is full append refuses with -1 so the caller can record the loss for REST repair.
  */
-import { ErrorLatch, type SinkError } from "./errors.ts";
+import { ErrorLatch, reportRefusal, type SinkError } from "./errors.ts";
 import {
   encodeRecord,
   MAGIC_BYTES,
@@ -25,7 +25,7 @@ import {
   walLimits,
 } from "./options.ts";
 import { recoverWal, type WalRecovery } from "./reader.ts";
-import { createSegment } from "./segments.ts";
+import { createSegment, deleteAllSegments, deleteSegmentsUpTo, fsyncDirQuietly } from "./segments.ts";
 import { Syncer } from "./syncer.ts";
 
 export class InlineWalWriter implements WalWriter {
@@ -184,22 +184,7 @@ export class InlineWalWriter implements WalWriter {
    * one. A segment's highest seq is the next segment's first seq − 1 (see format.ts).
    */
   deleteUpTo(seq: number): number {
-    let deleted = 0;
-    while (this.#segments.length > 1 && this.#segments[1]! - 1 <= seq) {
-      const path = this.#path(this.#segments[0]!);
-      try {
-        this.#fs.unlink(path);
-      } catch (err) {
-        if ((err as { code?: string }).code !== "ENOENT") {
-          this.#errors.fail("delete", path, err);
-          break;
-        }
-      }
-      this.#segments.shift();
-      deleted++;
-    }
-    if (deleted > 0) this.#fsyncDirQuietly();
-    return deleted;
+    return deleteSegmentsUpTo(this.#fs, this.#dir, this.#segments, seq, this.#errors);
   }
 
   /** Flush, fsync and close. Records above the returned durableSeq were not persisted. */
@@ -219,15 +204,7 @@ export class InlineWalWriter implements WalWriter {
    */
   async retire(): Promise<void> {
     await this.close();
-    for (const first of this.#segments.splice(0)) {
-      const path = this.#path(first);
-      try {
-        this.#fs.unlink(path);
-      } catch (err) {
-        if ((err as { code?: string }).code !== "ENOENT") this.#errors.fail("delete", path, err);
-      }
-    }
-    this.#fsyncDirQuietly();
+    deleteAllSegments(this.#fs, this.#dir, this.#segments, this.#errors);
   }
 
   #path(firstSeq: number): string {
@@ -318,7 +295,7 @@ export class InlineWalWriter implements WalWriter {
       this.#errors.fail("rotate", this.#path(this.#nextSeq), err);
       return;
     }
-    this.#fsyncDirQuietly();
+    fsyncDirQuietly(this.#fs, this.#dir, this.#errors);
     this.#syncer.retire(old);
     this.#fd = fd;
     this.#segments.push(this.#nextSeq);
@@ -327,27 +304,10 @@ export class InlineWalWriter implements WalWriter {
     this.#errors.recovered("rotate");
   }
 
-  #fsyncDirQuietly(): void {
-    try {
-      this.#fs.fsyncDir(this.#dir);
-    } catch (err) {
-      this.#errors.fail("fsync", this.#dir, err);
-    }
-  }
-
   #refuse(bytes: number, kind: "buffer_full" | "too_large" | "closed", detail: string): -1 {
     this.#refused++;
     this.#refusedBytes += bytes;
-    if (!this.#errors.has("append", kind)) {
-      const message =
-        detail ||
-        `WAL buffer full (${this.#buf.length} bytes unwritten) while writes fail: refusing frames until a flush succeeds`;
-      // A full buffer is a symptom: lastError keeps the write error that caused it.
-      this.#errors.report(
-        { kind, retryable: kind === "buffer_full", op: "append", message },
-        kind !== "buffer_full",
-      );
-    }
+    reportRefusal(this.#errors, kind, detail, this.#buf.length);
     return -1;
   }
 }

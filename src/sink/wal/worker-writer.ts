@@ -13,7 +13,7 @@
  * - sync() and close() await the worker; the worker is unref'd except while they wait, so it
  *   never keeps a process alive, and close() terminates it.
  */
-import { ErrorLatch, type SinkError } from "./errors.ts";
+import { ErrorLatch, reportRefusal, type SinkError } from "./errors.ts";
 import type { FsFaults } from "./faulty-fs.ts";
 import {
   encodeUnsealed,
@@ -26,7 +26,7 @@ import {
 import { nodeSinkFs } from "./fs.ts";
 import { type WalStatus, type WalWriter, type WalWriterOptions, walLimits } from "./options.ts";
 import { recoverWal, type WalRecovery } from "./reader.ts";
-import { createSegment } from "./segments.ts";
+import { createSegment, deleteAllSegments, deleteSegmentsUpTo } from "./segments.ts";
 import {
   CONTROL_BYTES,
   controlViews,
@@ -192,24 +192,7 @@ export class WorkerWalWriter implements WalWriter {
   }
 
   deleteUpTo(seq: number): number {
-    let deleted = 0;
-    // #segments learns of rotations by message, so it may trail the worker: that only keeps
-    // a segment longer, never deletes one too early.
-    while (this.#segments.length > 1 && this.#segments[1]! - 1 <= seq) {
-      const path = this.#path(this.#segments[0]!);
-      try {
-        fs.unlink(path);
-      } catch (err) {
-        if ((err as { code?: string }).code !== "ENOENT") {
-          this.#errors.fail("delete", path, err);
-          break;
-        }
-      }
-      this.#segments.shift();
-      deleted++;
-    }
-    if (deleted > 0) this.#fsyncDirQuietly();
-    return deleted;
+    return deleteSegmentsUpTo(fs, this.#dir, this.#segments, seq, this.#errors);
   }
 
   async close(): Promise<number> {
@@ -224,15 +207,7 @@ export class WorkerWalWriter implements WalWriter {
 
   async retire(): Promise<void> {
     await this.close();
-    for (const first of this.#segments.splice(0)) {
-      const path = this.#path(first);
-      try {
-        fs.unlink(path);
-      } catch (err) {
-        if ((err as { code?: string }).code !== "ENOENT") this.#errors.fail("delete", path, err);
-      }
-    }
-    this.#fsyncDirQuietly();
+    deleteAllSegments(fs, this.#dir, this.#segments, this.#errors);
   }
 
   #path(firstSeq: number): string {
@@ -348,27 +323,10 @@ export class WorkerWalWriter implements WalWriter {
     this.#worker.terminate();
   }
 
-  #fsyncDirQuietly(): void {
-    try {
-      fs.fsyncDir(this.#dir);
-    } catch (err) {
-      this.#errors.fail("fsync", this.#dir, err);
-    }
-  }
-
   #refuse(bytes: number, kind: "buffer_full" | "too_large" | "closed", detail: string): -1 {
     this.#refused++;
     this.#refusedBytes += bytes;
-    if (!this.#errors.has("append", kind)) {
-      const message =
-        detail ||
-        `WAL buffer full (${this.#half * 2} bytes unwritten) while writes fail: refusing frames until a write succeeds`;
-      // A full buffer is a symptom: lastError keeps the write error that caused it.
-      this.#errors.report(
-        { kind, retryable: kind === "buffer_full", op: "append", message },
-        kind !== "buffer_full",
-      );
-    }
+    reportRefusal(this.#errors, kind, detail, this.#half * 2);
     return -1;
   }
 }
