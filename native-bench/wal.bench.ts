@@ -10,10 +10,19 @@
  * bench loop never lets the async fsync callbacks run, so each rotation's fsyncSync would flush
  * a whole segment at once (≈ +400 ns/op on this disk) — a disk figure, not one of this code.
  *
+ * "worker path" is the default writer (worker-writer.ts): append plus a flush (a hand-over to
+ * the Worker) every 64 frames on the calling thread, while the Worker checksums, pwrites and
+ * fsyncs (every 100 ms) a real file. Alone, the loop outruns the Worker and append waits for
+ * it, so that case reads the Worker's throughput. The "+ 1 µs work" cases give each frame a
+ * fixed stand-in for decode (as in K2, where the Worker keeps up): case − "1 µs work alone" is
+ * the WAL's cost on the calling thread, inline (pwrite, no fsync) vs worker path. The inline
+ * cases pass an `fs` and so take the inline path (writer.ts), the main thread's whole WAL cost
+ * before issue 15.
+ *
  * Allocation: append reads 0 B/op; a cross-check with BUN_JSC_logGC=1 shows 5 M appends start
  * no collection (JSC collects every 8 MB allocated), i.e. < 2 bytes per frame.
  */
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, unlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Encoder } from "@msgpack/msgpack";
@@ -54,6 +63,66 @@ function walCase(name: string, fs: SinkFs, dir: string) {
     setup: () => {
       const w = WalWriter.open({ dir, fs, segmentMaxBytes: 4 * 1024 * 1024, bufferBytes: 1024 * 1024 });
       return (i: number) => {
+        w.append(FRAME, RECV_US, 0);
+        if ((i & 0xffff) === 0) w.deleteUpTo(w.status().writtenSeq);
+      };
+    },
+  };
+}
+
+/**
+ * The default path. A synchronous loop never lets the writer's messages in, so it never learns
+ * of rotations for deleteUpTo: sealed segments are removed here from the listing instead.
+ */
+function workerCase(name: string, dir: string, work = false) {
+  return {
+    name,
+    ops: 200_000,
+    setup: () => {
+      mkdirSync(dir, { recursive: true });
+      const w = WalWriter.open({ dir, segmentMaxBytes: 4 * 1024 * 1024, fsyncIntervalMs: 100 });
+      return (i: number) => {
+        if (work) busyWork(i);
+        w.append(FRAME, RECV_US, 0);
+        if ((i & 63) === 0) w.flush();
+        if ((i & 0x3fff) === 0) {
+          const names = readdirSync(dir)
+            .filter((n) => n.endsWith(".wal"))
+            .sort();
+          for (const n of names.slice(0, -2)) unlinkSync(join(dir, n));
+        }
+      };
+    },
+  };
+}
+
+/** A fixed ~1 µs of CPU per frame, standing in for decode and the rest of the hot path. */
+const WORK_ROUNDS = 400;
+function busyWork(i: number): void {
+  let x = i | 1;
+  for (let k = 0; k < WORK_ROUNDS; k++) {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+  }
+  SINK[0] = x;
+}
+
+const workAlone = { name: "1 µs work alone", ops: 200_000, setup: () => busyWork };
+
+function inlineWithWork(name: string, dir: string) {
+  return {
+    name,
+    ops: 200_000,
+    setup: () => {
+      const w = WalWriter.open({
+        dir,
+        fs: pwriteOnlyFs,
+        segmentMaxBytes: 4 * 1024 * 1024,
+        bufferBytes: 1024 * 1024,
+      });
+      return (i: number) => {
+        busyWork(i);
         w.append(FRAME, RECV_US, 0);
         if ((i & 0xffff) === 0) w.deleteUpTo(w.status().writtenSeq);
       };
@@ -127,6 +196,10 @@ export const suite: BenchSuite = {
   cases: [
     walCase("wal append (null fs)", nullFs, join(tmp, "null")),
     walCase("wal append + pwrite (file)", pwriteOnlyFs, join(tmp, "file")),
+    workerCase("wal append + flush/64, worker path (main thread)", join(tmp, "worker")),
+    workAlone,
+    inlineWithWork("1 µs work + wal append + pwrite (inline)", join(tmp, "file-work")),
+    workerCase("1 µs work + wal append + flush/64 (worker path)", join(tmp, "worker-work"), true),
     msgpackCase("msgpack envelope + len/crc", true),
     msgpackCase("msgpack encode only", false),
     crcCase("crc32 table 185 B", 185, false),
@@ -141,6 +214,12 @@ export const suite: BenchSuite = {
     { subject: "wal append (null fs)", baseline: "msgpack envelope + len/crc", target: 1 },
     { subject: "wal append (null fs)", baseline: "msgpack encode only" },
     { subject: "wal append + pwrite (file)", baseline: "msgpack envelope + len/crc" },
+    { subject: "wal append + flush/64, worker path (main thread)", baseline: "wal append + pwrite (file)" },
+    { subject: "wal append + flush/64, worker path (main thread)", baseline: "wal append (null fs)" },
+    {
+      subject: "1 µs work + wal append + flush/64 (worker path)",
+      baseline: "1 µs work + wal append + pwrite (inline)",
+    },
     { subject: "crc32 table 185 B", baseline: "crc32 Bun.hash subarray 185 B" },
     { subject: "crc32 table 1 KiB", baseline: "crc32 Bun.hash subarray 1 KiB" },
     { subject: "utf8 Buffer#utf8Write", baseline: "utf8 TextEncoder.encodeInto" },

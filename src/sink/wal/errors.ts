@@ -91,3 +91,20 @@ export class ErrorLatch {
     if (this.lastError !== null && ends(this.lastError.op)) this.lastError = null;
   }
 }
+
+/**
+ * Report a refused append once per streak. A full buffer is a symptom: lastError keeps the
+ * write error that caused it (`bufferBytes` goes into its message).
+ */
+export function reportRefusal(
+  errors: ErrorLatch,
+  kind: "buffer_full" | "too_large" | "closed",
+  detail: string,
+  bufferBytes: number,
+): void {
+  if (errors.has("append", kind)) return;
+  const message =
+    detail ||
+    `WAL buffer full (${bufferBytes} bytes unwritten) while writes fail: refusing frames until a write succeeds`;
+  errors.report({ kind, retryable: kind === "buffer_full", op: "append", message }, kind !== "buffer_full");
+}

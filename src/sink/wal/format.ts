@@ -98,6 +98,24 @@ export function encodeRecord(
   tag: number,
   seq: number,
 ): number {
+  const end = encodeUnsealed(buf, dv, off, frame, recvTimeUs, tag, seq);
+  dv.setUint32(off + 4, crc32(buf, off + 8, end), true);
+  return end;
+}
+
+/**
+ * encodeRecord without the CRC: the crc32 field is left as it was, for sealRecords to fill in
+ * on another thread (worker-writer.ts). Same contract otherwise.
+ */
+export function encodeUnsealed(
+  buf: Utf8Buffer,
+  dv: DataView,
+  off: number,
+  frame: string,
+  recvTimeUs: number,
+  tag: number,
+  seq: number,
+): number {
   const p = off + RECORD_HEADER_BYTES;
   const n = HAS_UTF8_WRITE ? buf.utf8Write!(frame, p) : buf.write(frame, p, "utf8");
   const bodyLen = BODY_FIXED_BYTES + n;
@@ -105,8 +123,22 @@ export function encodeRecord(
   dv.setFloat64(off + 8, seq, true);
   dv.setFloat64(off + 16, recvTimeUs, true);
   buf[off + 24] = tag;
-  dv.setUint32(off + 4, crc32(buf, off + 8, off + 8 + bodyLen), true);
   return off + 8 + bodyLen;
+}
+
+/**
+ * Fill the crc32 field of every record in bytes[start, end), which holds whole records; returns
+ * the last one's seq (-1 when the range is empty).
+ */
+export function sealRecords(buf: Uint8Array, dv: DataView, start: number, end: number): number {
+  let seq = -1;
+  for (let off = start; off < end; ) {
+    const bodyEnd = off + RECORD_LEN_BYTES + dv.getUint32(off, true);
+    dv.setUint32(off + 4, crc32(buf, off + 8, bodyEnd), true);
+    seq = dv.getFloat64(off + 8, true);
+    off = bodyEnd;
+  }
+  return seq;
 }
 
 /** CRC-32 of bytes[start, end). */

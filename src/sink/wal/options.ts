@@ -1,6 +1,32 @@
-/** The WAL writer's options, defaults and status snapshot. */
+/** The WAL writer's surface (both paths implement it), options, defaults and status snapshot. */
 import type { SinkError } from "./errors.ts";
 import type { SinkFs } from "./fs.ts";
+import type { WalRecovery } from "./reader.ts";
+
+/** What WalWriter.open returns, whichever path it picked (see writer.ts). */
+export interface WalWriter {
+  /** What recovery found on open (log it with formatWalReport). */
+  readonly recovery: WalRecovery;
+  /**
+   * Log one frame; returns its seq, or -1 when refused (buffer full while writes fail, frame
+   * over MAX_PAYLOAD_BYTES, or closed). Never throws.
+   */
+  append(frame: string, recvTimeUs: number, tag: number): number;
+  /** Write what is buffered (or hand it to the writer thread); false while writes fail. */
+  flush(): boolean;
+  /** Flush and fsync now, whatever the interval; resolves with durableSeq. */
+  sync(): Promise<number>;
+  /** Highest seq confirmed by fsync. */
+  durableSeq(): number;
+  readonly lastError: SinkError | null;
+  status(): WalStatus;
+  /** Delete whole segments whose every record has seq ≤ `seq`; never the active one. */
+  deleteUpTo(seq: number): number;
+  /** Flush, fsync and close. Records above the returned durableSeq were not persisted. */
+  close(): Promise<number>;
+  /** Close, then delete every segment (a K2 handing its data dir over). */
+  retire(): Promise<void>;
+}
 
 export interface WalWriterOptions {
   /** `<dataDir>/wal`; created when missing. */
@@ -15,8 +41,16 @@ export interface WalWriterOptions {
   readonly bufferBytes?: number;
   /** > 0: the writer runs its own unref'd flush timer; 0: the owner calls flush(). */
   readonly flushIntervalMs?: number;
+  /** Injected file system (tests: ENOSPC/EIO); forces the inline path, a Worker cannot use it. */
   readonly fs?: SinkFs;
+  /** Injected clock (tests); forces the inline path like `fs`. */
   readonly nowMs?: () => number;
+  /**
+   * true: checksum and write on the calling thread (inline-writer.ts). Default false: the
+   * calling thread only copies frames into shared memory and a Worker checksums, writes,
+   * rotates and fsyncs (worker-writer.ts), unless `fs` or `nowMs` is injected.
+   */
+  readonly inline?: boolean;
   /** Called once per new error condition (not per retry), never on the append fast path. */
   readonly onError?: (err: SinkError) => void;
 }

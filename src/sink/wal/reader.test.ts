@@ -14,7 +14,8 @@ afterEach(() => cleanup());
 
 /** One segment with records 1..n; returns its bytes and each record's start offset. */
 async function oneSegment(n: number): Promise<{ bytes: Buffer; starts: number[]; path: string }> {
-  const w = WalWriter.open({ dir });
+  // Inline: its flush() writes before it returns, so segmentBytes is each record's offset.
+  const w = WalWriter.open({ dir, inline: true });
   const starts: number[] = [];
   for (let i = 1; i <= n; i++) {
     w.flush();
@@ -116,7 +117,8 @@ describe("WAL recovery", () => {
   });
 
   test("corruption in an earlier segment: the rest of it is skipped, later segments still read", async () => {
-    const w = WalWriter.open({ dir, segmentMaxBytes: 1024, bufferBytes: 4096 });
+    // Inline: each flush writes and may rotate, so small segments come out as the test needs.
+    const w = WalWriter.open({ dir, segmentMaxBytes: 1024, bufferBytes: 4096, inline: true });
     for (let i = 1; i <= 30; i++) {
       w.append(`${"z".repeat(200)}${i}`, i, 0);
       w.flush();

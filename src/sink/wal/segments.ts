@@ -1,4 +1,8 @@
-/** Segment files on disk: listing them in seq order and creating one atomically. */
+/**
+ * Segment files on disk: listing them in seq order, creating one atomically, and deleting the
+ * ones a writer no longer needs (both writers, inline-writer.ts and worker-writer.ts).
+ */
+import type { ErrorLatch } from "./errors.ts";
 import { MAGIC_BYTES, parseSegmentName, segmentName } from "./format.ts";
 import type { SinkFs } from "./fs.ts";
 
@@ -36,4 +40,54 @@ export function createSegment(fs: SinkFs, dir: string, firstSeq: number): number
     throw err;
   }
   return fd;
+}
+
+/**
+ * Delete whole segments whose every record has seq ≤ `seq`, oldest first; never the active one
+ * (the last of `firsts`, ascending first seqs, which loses what was deleted). A segment's
+ * highest seq is the next segment's first seq − 1 (see format.ts). Returns how many went.
+ */
+export function deleteSegmentsUpTo(
+  fs: SinkFs,
+  dir: string,
+  firsts: number[],
+  seq: number,
+  errors: ErrorLatch,
+): number {
+  let deleted = 0;
+  while (firsts.length > 1 && firsts[1]! - 1 <= seq) {
+    if (!unlinkSegment(fs, dir, firsts[0]!, errors)) break;
+    firsts.shift();
+    deleted++;
+  }
+  if (deleted > 0) fsyncDirQuietly(fs, dir, errors);
+  return deleted;
+}
+
+/** Delete every segment of `firsts` (a retired writer's), emptying it. */
+export function deleteAllSegments(fs: SinkFs, dir: string, firsts: number[], errors: ErrorLatch): void {
+  for (const first of firsts.splice(0)) unlinkSegment(fs, dir, first, errors);
+  fsyncDirQuietly(fs, dir, errors);
+}
+
+/** fsync the folder so created or removed entries survive power loss; errors are reported. */
+export function fsyncDirQuietly(fs: SinkFs, dir: string, errors: ErrorLatch): void {
+  try {
+    fs.fsyncDir(dir);
+  } catch (err) {
+    errors.fail("fsync", dir, err);
+  }
+}
+
+/** False (reported) when the file is there and could not be removed. */
+function unlinkSegment(fs: SinkFs, dir: string, first: number, errors: ErrorLatch): boolean {
+  const path = `${dir}/${segmentName(first)}`;
+  try {
+    fs.unlink(path);
+  } catch (err) {
+    if ((err as { code?: string }).code === "ENOENT") return true;
+    errors.fail("delete", path, err);
+    return false;
+  }
+  return true;
 }

@@ -4,7 +4,7 @@ import type { SinkError } from "./errors.ts";
 import { segmentName, WalTag } from "./format.ts";
 import { readWal, type WalRecord } from "./reader.ts";
 import { FaultyFs, frameFor, tempDir } from "./testdata/fixtures.ts";
-import { WalWriter } from "./writer.ts";
+import { WalWriter, type WalWriterOptions } from "./writer.ts";
 
 let dir = "";
 let cleanup = () => {};
@@ -14,64 +14,160 @@ beforeEach(() => {
 afterEach(() => cleanup());
 
 const all = (d = dir): WalRecord[] => [...readWal(d)];
+
+/**
+ * flush(), and on the worker path wait (bounded) until the worker has written it: its ticks
+ * pick up hand-overs, so flushes close together share one write and one rotation check.
+ */
+async function written(w: WalWriter): Promise<void> {
+  w.flush();
+  const want = w.status().nextSeq - 1;
+  for (let i = 0; i < 400 && w.status().writtenSeq < want; i++) await Bun.sleep(1);
+  expect(w.status().writtenSeq).toBe(want);
+}
 const segmentFiles = () => readdirSync(dir).filter((n) => n.endsWith(".wal"));
 
-describe("WalWriter", () => {
-  test("round trip across segment rotations, byte-exact payloads and fields", async () => {
-    const w = WalWriter.open({ dir, segmentMaxBytes: 4096, bufferBytes: 4096, fsyncIntervalMs: 0 });
-    const N = 3000;
-    for (let i = 1; i <= N; i++) {
-      expect(
-        w.append(frameFor(i), 1_700_000_000_000_000 + i, i % 2 ? WalTag.ws_text : WalTag.rest_synthetic),
-      ).toBe(i);
-      if (i % 37 === 0) w.flush();
-    }
-    expect(w.append("", 5, 7)).toBe(N + 1); // an empty frame is a valid record
-    expect(await w.close()).toBe(N + 1);
-    expect(segmentFiles().length).toBeGreaterThan(20);
-    const recs = all();
-    expect(recs.length).toBe(N + 1);
-    for (let i = 1; i <= N; i++) {
-      const r = recs[i - 1]!;
-      expect(r.seq).toBe(i);
-      expect(r.payload).toBe(frameFor(i));
-      expect(r.recvTimeUs).toBe(1_700_000_000_000_000 + i);
-      expect(r.tag).toBe(i % 2 ? 0 : 1);
-    }
-    expect(recs[N]).toEqual({ seq: N + 1, recvTimeUs: 5, tag: 7, payload: "" });
-  });
+// The same behaviour from both paths (writer.ts): the default one with its Worker, and inline.
+for (const path of ["worker", "inline"] as const) {
+  const open = (o: WalWriterOptions) => WalWriter.open({ ...o, inline: path === "inline" });
+  describe(`WalWriter (${path} path)`, () => {
+    test("round trip across segment rotations, byte-exact payloads and fields", async () => {
+      const w = open({ dir, segmentMaxBytes: 4096, bufferBytes: 4096, fsyncIntervalMs: 0 });
+      const N = 3000;
+      for (let i = 1; i <= N; i++) {
+        expect(
+          w.append(frameFor(i), 1_700_000_000_000_000 + i, i % 2 ? WalTag.ws_text : WalTag.rest_synthetic),
+        ).toBe(i);
+        if (i % 37 === 0) w.flush();
+      }
+      expect(w.append("", 5, 7)).toBe(N + 1); // an empty frame is a valid record
+      expect(await w.close()).toBe(N + 1);
+      expect(segmentFiles().length).toBeGreaterThan(20);
+      const recs = all();
+      expect(recs.length).toBe(N + 1);
+      for (let i = 1; i <= N; i++) {
+        const r = recs[i - 1]!;
+        expect(r.seq).toBe(i);
+        expect(r.payload).toBe(frameFor(i));
+        expect(r.recvTimeUs).toBe(1_700_000_000_000_000 + i);
+        expect(r.tag).toBe(i % 2 ? 0 : 1);
+      }
+      expect(recs[N]).toEqual({ seq: N + 1, recvTimeUs: 5, tag: 7, payload: "" });
+    });
 
-  test("segment file names are the first seq of each segment, in order", async () => {
-    const w = WalWriter.open({ dir, segmentMaxBytes: 2048, bufferBytes: 4096 });
-    for (let i = 1; i <= 200; i++) {
-      w.append(frameFor(i), i, 0);
+    test("segment file names are the first seq of each segment, in order", async () => {
+      const w = open({ dir, segmentMaxBytes: 2048, bufferBytes: 4096 });
+      for (let i = 1; i <= 200; i++) {
+        w.append(frameFor(i), i, 0);
+        if (i % 10 === 0) await written(w);
+        else w.flush();
+      }
+      await w.close();
+      const names = segmentFiles().sort();
+      const firsts = names.map((n) => Number(n.slice(0, 20)));
+      const recs = all();
+      expect(recs.length).toBe(200);
+      // The active segment may be empty (a rotation after the last write, which the worker's
+      // timer can do): its name is then the next seq.
+      if (firsts.at(-1) === 201) firsts.pop();
+      expect(firsts.length).toBeGreaterThan(1);
+      for (const f of firsts) expect(recs.some((r) => r.seq === f)).toBe(true);
+      for (let k = 1; k < firsts.length; k++) expect(firsts[k]!).toBeGreaterThan(firsts[k - 1]!);
+      expect(names[0]).toBe(segmentName(1));
+    });
+
+    test("seq continues across reopen, and after close without new appends", async () => {
+      let w = open({ dir });
+      for (let i = 0; i < 10; i++) w.append(`a${i}`, i, 0);
+      await w.close();
+      w = open({ dir });
+      expect(w.recovery.nextSeq).toBe(11);
+      expect(w.durableSeq()).toBe(10);
+      expect(w.append("b", 1, 0)).toBe(11);
+      await w.close();
+      w = open({ dir });
+      await w.close();
+      w = open({ dir });
+      expect(w.append("c", 1, 0)).toBe(12);
+      await w.close();
+      expect(all().map((r) => r.seq)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]);
+    });
+
+    test("deleteUpTo removes only whole segments at or below seq, never the active one", async () => {
+      const w = open({ dir, segmentMaxBytes: 1024, bufferBytes: 4096 });
+      // ~300-byte frames, each written before the next: a segment every few records.
+      for (let i = 1; i <= 40; i++) {
+        w.append(`${"y".repeat(300)}${i}`, i, 0);
+        await written(w);
+      }
+      await w.sync();
+      const firsts = segmentFiles()
+        .sort()
+        .map((n) => Number(n.slice(0, 20)));
+      expect(firsts.length).toBeGreaterThan(5);
+      const second = firsts[1]!;
+      // seq just below the second segment's first seq − 1: the first segment still has a record above it
+      expect(w.deleteUpTo(second - 2)).toBe(0);
+      expect(segmentFiles().length).toBe(firsts.length);
+      expect(w.deleteUpTo(second - 1)).toBe(1);
+      expect(existsSync(`${dir}/${segmentName(firsts[0]!)}`)).toBe(false);
+      expect(all()[0]!.seq).toBe(second);
+      // Everything: all but the active segment go, and appends continue in it.
+      expect(w.deleteUpTo(Number.MAX_SAFE_INTEGER)).toBe(firsts.length - 2);
+      expect(segmentFiles()).toEqual([segmentName(firsts[firsts.length - 1]!)]);
+      expect(w.append("after", 1, 0)).toBe(41);
+      await w.close();
+      const recs = all();
+      expect(recs[recs.length - 1]!.payload).toBe("after");
+      expect(recs[0]!.seq).toBe(firsts[firsts.length - 1]!);
+    });
+
+    test("retire closes and deletes every segment, the active one too; a new writer starts empty", async () => {
+      const w = open({ dir, segmentMaxBytes: 4096, bufferBytes: 4096, fsyncIntervalMs: 0 });
+      for (let i = 1; i <= 500; i++) w.append(frameFor(i), i, WalTag.ws_text);
       w.flush();
-    }
-    await w.close();
-    const names = segmentFiles().sort();
-    const firsts = names.map((n) => Number(n.slice(0, 20)));
-    const recs = all();
-    for (const f of firsts) expect(recs.some((r) => r.seq === f)).toBe(true);
-    expect(names[0]).toBe(segmentName(1));
-  });
+      expect(segmentFiles().length).toBeGreaterThan(2);
+      await w.retire();
+      expect(segmentFiles()).toEqual([]);
+      expect(w.append(frameFor(501), 501, WalTag.ws_text)).toBeLessThan(0); // closed
+      const next = open({ dir, fsyncIntervalMs: 0 });
+      expect(next.recovery.lastSeq).toBe(0);
+      await next.close();
+      expect(all()).toEqual([]);
+    });
 
-  test("seq continues across reopen, and after close without new appends", async () => {
-    let w = WalWriter.open({ dir });
-    for (let i = 0; i < 10; i++) w.append(`a${i}`, i, 0);
-    await w.close();
-    w = WalWriter.open({ dir });
-    expect(w.recovery.nextSeq).toBe(11);
-    expect(w.durableSeq()).toBe(10);
-    expect(w.append("b", 1, 0)).toBe(11);
-    await w.close();
-    w = WalWriter.open({ dir });
-    await w.close();
-    w = WalWriter.open({ dir });
-    expect(w.append("c", 1, 0)).toBe(12);
-    await w.close();
-    expect(all().map((r) => r.seq)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]);
-  });
+    test("a frame over MAX_PAYLOAD_BYTES is refused as too_large", async () => {
+      const w = open({ dir });
+      expect(w.append("x".repeat(32 * 1024 * 1024 + 1), 1, 0)).toBe(-1);
+      expect(w.lastError).toMatchObject({ kind: "too_large", retryable: false, op: "append" });
+      expect(w.append("ok", 1, 0)).toBe(1);
+      await w.close();
+      expect(all().length).toBe(1);
+    });
 
+    test("the optional timer flushes and fsyncs without the owner", async () => {
+      const w = open({ dir, flushIntervalMs: 2, fsyncIntervalMs: 0 });
+      w.append("timed", 1, 0);
+      for (let i = 0; i < 200 && w.durableSeq() < 1; i++) await Bun.sleep(5);
+      expect(w.durableSeq()).toBe(1);
+      await w.close();
+    });
+
+    test("append after close is refused", async () => {
+      const w = open({ dir });
+      await w.close();
+      expect(w.append("late", 1, 0)).toBe(-1);
+      expect(w.lastError?.kind).toBe("closed");
+    });
+
+    test("bad options fail at open with the name and the bound", () => {
+      expect(() => open({ dir, bufferBytes: 10 })).toThrow("bufferBytes must be an integer ≥ 4096");
+    });
+  });
+}
+
+// Injected fs / clock: these take the inline path (worker-writer.test.ts has the worker's).
+describe("WalWriter (inline path, injected fs or clock)", () => {
   test("fsync at most once per interval; durableSeq trails writtenSeq until it lands", async () => {
     const fs = new FaultyFs();
     let now = 0;
@@ -110,49 +206,6 @@ describe("WalWriter", () => {
     await w.close();
     expect(segmentFiles().sort()).toEqual([segmentName(1), segmentName(2)]);
     expect(all().map((r) => r.payload)).toEqual(["a", "b"]);
-  });
-
-  test("deleteUpTo removes only whole segments at or below seq, never the active one", async () => {
-    const w = WalWriter.open({ dir, segmentMaxBytes: 1024, bufferBytes: 4096 });
-    // ~300-byte frames, flushed one by one: a segment every few records.
-    for (let i = 1; i <= 40; i++) {
-      w.append(`${"y".repeat(300)}${i}`, i, 0);
-      w.flush();
-    }
-    await w.sync();
-    const firsts = segmentFiles()
-      .sort()
-      .map((n) => Number(n.slice(0, 20)));
-    expect(firsts.length).toBeGreaterThan(5);
-    const second = firsts[1]!;
-    // seq just below the second segment's first seq − 1: the first segment still has a record above it
-    expect(w.deleteUpTo(second - 2)).toBe(0);
-    expect(segmentFiles().length).toBe(firsts.length);
-    expect(w.deleteUpTo(second - 1)).toBe(1);
-    expect(existsSync(`${dir}/${segmentName(firsts[0]!)}`)).toBe(false);
-    expect(all()[0]!.seq).toBe(second);
-    // Everything: all but the active segment go, and appends continue in it.
-    expect(w.deleteUpTo(Number.MAX_SAFE_INTEGER)).toBe(firsts.length - 2);
-    expect(segmentFiles()).toEqual([segmentName(firsts[firsts.length - 1]!)]);
-    expect(w.append("after", 1, 0)).toBe(41);
-    await w.close();
-    const recs = all();
-    expect(recs[recs.length - 1]!.payload).toBe("after");
-    expect(recs[0]!.seq).toBe(firsts[firsts.length - 1]!);
-  });
-
-  test("retire closes and deletes every segment, the active one too; a new writer starts empty", async () => {
-    const w = WalWriter.open({ dir, segmentMaxBytes: 4096, bufferBytes: 4096, fsyncIntervalMs: 0 });
-    for (let i = 1; i <= 500; i++) w.append(frameFor(i), i, WalTag.ws_text);
-    w.flush();
-    expect(segmentFiles().length).toBeGreaterThan(2);
-    await w.retire();
-    expect(segmentFiles()).toEqual([]);
-    expect(w.append(frameFor(501), 501, WalTag.ws_text)).toBeLessThan(0); // closed
-    const next = WalWriter.open({ dir, fsyncIntervalMs: 0 });
-    expect(next.recovery.lastSeq).toBe(0);
-    await next.close();
-    expect(all()).toEqual([]);
   });
 
   test("ENOSPC: errors reported once, append refuses when the buffer is full, nothing lost", async () => {
@@ -217,15 +270,6 @@ describe("WalWriter", () => {
     ]);
   });
 
-  test("a frame over MAX_PAYLOAD_BYTES is refused as too_large", async () => {
-    const w = WalWriter.open({ dir });
-    expect(w.append("x".repeat(32 * 1024 * 1024 + 1), 1, 0)).toBe(-1);
-    expect(w.lastError).toMatchObject({ kind: "too_large", retryable: false, op: "append" });
-    expect(w.append("ok", 1, 0)).toBe(1);
-    await w.close();
-    expect(all().length).toBe(1);
-  });
-
   test("fsync failure: durableSeq holds, error reported, next fsync advances it", async () => {
     const fs = new FaultyFs();
     const w = WalWriter.open({ dir, fs, fsyncIntervalMs: 0 });
@@ -238,24 +282,5 @@ describe("WalWriter", () => {
     expect(await w.sync()).toBe(1);
     expect(w.lastError).toBeNull();
     await w.close();
-  });
-
-  test("the optional timer flushes and fsyncs without the owner", async () => {
-    const w = WalWriter.open({ dir, flushIntervalMs: 2, fsyncIntervalMs: 0 });
-    w.append("timed", 1, 0);
-    for (let i = 0; i < 200 && w.durableSeq() < 1; i++) await Bun.sleep(5);
-    expect(w.durableSeq()).toBe(1);
-    await w.close();
-  });
-
-  test("append after close is refused", async () => {
-    const w = WalWriter.open({ dir });
-    await w.close();
-    expect(w.append("late", 1, 0)).toBe(-1);
-    expect(w.lastError?.kind).toBe("closed");
-  });
-
-  test("bad options fail at open with the name and the bound", () => {
-    expect(() => WalWriter.open({ dir, bufferBytes: 10 })).toThrow("bufferBytes must be an integer ≥ 4096");
   });
 });

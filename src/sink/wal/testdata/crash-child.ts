@@ -1,5 +1,6 @@
 /**
- * Child process for crash.test.ts: opens the WAL in argv[2], appends frameFor(seq) forever and
+ * Child process for crash.test.ts: opens the WAL in argv[2] (argv[3] "inline" for the inline
+ * path, else the default worker path), appends frameFor(seq) forever and
  * prints "start <seq>" once, then "durable <seq>" whenever durableSeq advances. The test kills
  * it with SIGKILL at a random moment and checks that every seq printed as durable is recovered.
  */
@@ -11,7 +12,13 @@ if (!dir) {
   process.stderr.write("usage: crash-child.ts <wal dir>\n");
   process.exit(2);
 }
-const w = WalWriter.open({ dir, segmentMaxBytes: 64 * 1024, bufferBytes: 16 * 1024, fsyncIntervalMs: 3 });
+const w = WalWriter.open({
+  dir,
+  segmentMaxBytes: 64 * 1024,
+  bufferBytes: 16 * 1024,
+  fsyncIntervalMs: 3,
+  inline: process.argv[3] === "inline",
+});
 let expected = w.recovery.nextSeq;
 process.stdout.write(`start ${expected}\n`);
 let printed = w.durableSeq();
