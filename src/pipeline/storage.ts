@@ -197,6 +197,7 @@ export function openWal(config: Config, log: Logger): WalWriter {
     dir: join(config.dataDir, "wal"),
     fsyncIntervalMs: config.walFsyncMs,
     flushIntervalMs: 5,
+    inline: !config.walWorker,
     onError: (e) => log.error({ kind: e.kind, op: e.op }, `WAL: ${e.message}`),
   });
   for (const p of wal.recovery.problems) log.warn({ problem: p }, "WAL recovery");

@@ -8,7 +8,7 @@ afterAll(() => cleanup());
 const CHILD = join(import.meta.dir, "testdata", "crash-child.ts");
 const RUNS = { worker: 24, inline: 12 } as const;
 
-// Each path in its own folder, the default (worker) one with more runs.
+// Each path in its own folder; the worker path (K2_WAL_WORKER) with more runs: it has more moving parts.
 for (const path of ["worker", "inline"] as const) {
   test(
     `kill -9 at random moments (${path} path): every seq reported durable is recovered once, in order`,

@@ -46,7 +46,7 @@ export interface WalWriterOptions {
   /** Injected clock (tests); forces the inline path like `fs`. */
   readonly nowMs?: () => number;
   /**
-   * true: checksum and write on the calling thread (inline-writer.ts). Default false: the
+   * Default true: checksum and write on the calling thread (inline-writer.ts). false: the
    * calling thread only copies frames into shared memory and a Worker checksums, writes,
    * rotates and fsyncs (worker-writer.ts), unless `fs` or `nowMs` is injected.
    */
