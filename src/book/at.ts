@@ -121,6 +121,14 @@ function answer(
 }
 
 async function newestCheckpoint(d: BookAtDeps, symbol: string, atUs: number) {
+  // Checkpoints sit at instants aligned to K2_BOOK_CHECKPOINT_MS: the one at or before the
+  // instant is read straight away; a search only when it is missing (not synced then, or a
+  // previous run with another interval).
+  const stepUs = d.checkpointMs * 1000;
+  const aligned = Math.floor(atUs / stepUs) * stepUs;
+  const rows: BookRow[] = [];
+  for await (const r of read(d, "book_checkpoints", symbol, aligned, aligned)) rows.push(r);
+  if (rows.length > 0) return { timeUs: aligned, updateId: rows[0]!.updateId, rows };
   const last = await d.rows({
     table: "book_checkpoints",
     symbol,
@@ -133,7 +141,6 @@ async function newestCheckpoint(d: BookAtDeps, symbol: string, atUs: number) {
   const col = columnsOf(last.frame.columns.map((c) => c.name));
   const timeUs = Number(last.frame.data[col("checkpoint_time_us")]![0]);
   const updateId = Number(last.frame.data[col("update_id")]![0]);
-  const rows: BookRow[] = [];
   for await (const r of read(d, "book_checkpoints", symbol, timeUs, timeUs)) rows.push(r);
   return { timeUs, updateId, rows };
 }

@@ -3,13 +3,14 @@
  * as float64 (exact integers < 2^53) and are widened to int64 here, off the main thread.
  */
 import { ByteWriter, ParquetWriter } from "hyparquet-writer";
-import { perTable, TABLE_ROW_SLOTS, type TableName } from "../../model/index.ts";
+import { isBookTable, perTable, TABLE_ROW_SLOTS, Table, type TableName } from "../../model/index.ts";
 import type { BatchColumns } from "./batch.ts";
 import { writeColumnFile } from "./column-writer.ts";
 import { ParquetSinkError } from "./errors.ts";
 import { dayOfDate, US_PER_DAY } from "./layout.ts";
 import { DeltaRangeError } from "./pages.ts";
 import {
+  BOOK_ROW_GROUP_ROWS,
   FLAG_COLUMNS,
   META,
   ROW_GROUP_ROWS,
@@ -119,7 +120,8 @@ export function encodeParquet(
   };
   if (input.replaces && input.replaces.length > 0) kv[META.replaces] = JSON.stringify(input.replaces);
   const level = opts.zstdLevel ?? 3;
-  const rowGroupRows = opts.rowGroupRows ?? ROW_GROUP_ROWS;
+  const rowGroupRows =
+    opts.rowGroupRows ?? (isBookTable(Table[table]) ? BOOK_ROW_GROUP_ROWS : ROW_GROUP_ROWS);
   for (const slot of INT_SLOTS[table]) checkInts(columns[slot], rows, slot);
   if (opts.fast ?? true) {
     try {
