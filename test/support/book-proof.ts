@@ -55,6 +55,34 @@ async function answer(k2: K2Process, symbol: string, atUs?: number): Promise<Boo
   return (await r.json()) as BookAnswer;
 }
 
+/** /v1/book/stream: three `book` events of a synced, changing book, update ids rising, then the client leaves. */
+async function liveStream(k2: K2Process, symbol: string): Promise<void> {
+  const r = await fetch(`${k2.url}/v1/book/stream?symbol=${symbol}&levels=5&interval=200&max_seconds=10`);
+  expect(r.headers.get("content-type")).toBe("text/event-stream");
+  const reader = r.body!.getReader();
+  const ids: number[] = [];
+  let text = "";
+  const deadline = performance.now() + 5000;
+  while (ids.length < 3 && performance.now() < deadline) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    text += new TextDecoder().decode(value);
+    for (let i = text.indexOf("\n\n"); i >= 0; i = text.indexOf("\n\n")) {
+      const ev = text.slice(0, i);
+      text = text.slice(i + 2);
+      if (!ev.startsWith("event: book\n")) continue;
+      const a = JSON.parse(ev.slice(ev.indexOf("data: ") + 6)) as BookAnswer;
+      expect(a.state).toBe("synced");
+      expect(a.bids.length).toBe(5);
+      ids.push(a.update_id);
+    }
+  }
+  await reader.cancel();
+  expect(ids.length).toBe(3);
+  expect(ids[1]!).toBeGreaterThan(ids[0]!);
+  expect(ids[2]!).toBeGreaterThan(ids[1]!);
+}
+
 export async function runBookProof(o: ProofOptions) {
   let sim: Simulator | undefined;
   let k2: K2Process | undefined;
@@ -73,6 +101,7 @@ export async function runBookProof(o: ProofOptions) {
     const synced = async () =>
       (await Promise.all(SYMBOLS.map((s) => answer(live, s)))).every((a) => a.state === "synced");
     await waitUntil(synced, 15_000, "both books synced");
+    await liveStream(live, "BTCUSDT");
     const fromUs = sim.nowMs() * 1000 + 100_000;
     const faults = sim.faults;
     const phase = () => Bun.sleep(o.phaseMs);

@@ -66,6 +66,7 @@ const ROUTES: Record<string, string> = {
   "/v1/completeness": "completeness",
   "/v1/book": "book",
   "/v1/book/snapshots": "book_snapshots",
+  "/v1/book/stream": "book_stream",
   "/v1/replay": "replay",
 };
 const LATENCY_BUCKETS_S = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5];

@@ -10,6 +10,7 @@ import { CONTENT_TYPES, FORMATS } from "./format.ts";
 import {
   BOOK_PARAMS,
   BOOK_SERIES_PARAMS,
+  BOOK_STREAM_PARAMS,
   batchBodySchema,
   COMPLETENESS_PARAMS,
   GAPS_PARAMS,
@@ -339,6 +340,16 @@ export const BOOK_SERIES_DOC = {
         },
       },
     },
+    ...ERRORS,
+  },
+};
+
+export const BOOK_STREAM_DOC = {
+  summary:
+    "the live order book of one symbol as server-sent events: an `event: book` (the /v1/book live answer) whenever its update id or sync state changed, at most every `interval` ms; a `: keep-alive` comment every 15 s otherwise; `event: end` after `max_seconds` (reconnect to go on)",
+  parameters: paramDocs(BOOK_STREAM_PARAMS),
+  responses: {
+    "200": { description: "text/event-stream", content: { "text/event-stream": { schema: TEXT } } },
     ...ERRORS,
   },
 };

@@ -138,6 +138,12 @@ export const BOOK_SERIES_PARAMS = {
   interval: int(10, 86_400_000, 1000),
   levels: int(1, MAX_BOOK_LEVELS, 20),
 };
+export const BOOK_STREAM_PARAMS = {
+  symbol: required(symbol),
+  levels: int(1, MAX_BOOK_LEVELS, 20),
+  interval: int(100, 60_000, 1000),
+  max_seconds: int(1, 86_400, 3_600),
+};
 export const REPLAY_PARAMS = {
   table: required(oneOf(TABLE_NAMES)),
   symbol: required(symbol),
