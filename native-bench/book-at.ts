@@ -134,7 +134,17 @@ const engine = await QueryEngine.open(
   {},
 );
 const k2 = (at: number) =>
-  bookAt({ rows: (q) => engine.rows(q), gaps: () => [], checkpointMs: 60_000 }, SYMBOL, at, LEVELS);
+  bookAt(
+    {
+      rows: (q) => engine.rows(q),
+      window: (s, cpUs, atUs) => engine.bookWindow(s, cpUs, atUs),
+      gaps: () => [],
+      checkpointMs: 60_000,
+    },
+    SYMBOL,
+    at,
+    LEVELS,
+  );
 
 // DuckDB alone, over the same files.
 const db = await DuckDBInstance.create(":memory:");

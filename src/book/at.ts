@@ -6,6 +6,7 @@
  */
 import type { GapEntry } from "../model/gaps.ts";
 import type { TableName } from "../model/tables.ts";
+import type { BookWindow } from "../query/book-window.ts";
 import type { RowQuery, RowResult } from "../query/rows.ts";
 import { BookRebuild, type BookRow, type LevelState, type RebuiltLevel } from "./rebuild.ts";
 
@@ -14,6 +15,8 @@ const PAGE_ROWS = 10_000;
 
 export interface BookAtDeps {
   rows(q: RowQuery): Promise<RowResult>;
+  /** The aligned checkpoint and the deltas after it in one query (QueryEngine.bookWindow); optional. */
+  window?(symbol: string, cpUs: number, atUs: number): Promise<BookWindow | null>;
   gaps(symbol: string): readonly GapEntry[];
   /** K2_BOOK_CHECKPOINT_MS: how far back the newest checkpoint can be (if none: the deltas since then). */
   readonly checkpointMs: number;
@@ -34,6 +37,8 @@ export interface BookAt {
 }
 
 export async function bookAt(d: BookAtDeps, symbol: string, atUs: number, levels: number): Promise<BookAt> {
+  const fast = d.window && (await fromWindow(d, symbol, atUs));
+  if (fast) return answer(fast, symbol, atUs, levels, d.gaps(symbol));
   const { b, fromUs } = await baseAt(d, symbol, atUs);
   for await (const r of read(d, "book_deltas", symbol, fromUs, atUs)) b.delta(r);
   return answer(b, symbol, atUs, levels, d.gaps(symbol));
@@ -70,6 +75,36 @@ export async function bookSeries(
   }
   for (; t <= endUs; t += stepUs) out.push(answer(b, symbol, t, levels, gaps));
   return out;
+}
+
+/**
+ * The common case in one query: the checkpoint at the aligned instant at or before `atUs` and the
+ * deltas up to it. undefined when that checkpoint is not stored (the rows-based path searches).
+ */
+async function fromWindow(d: BookAtDeps, symbol: string, atUs: number): Promise<BookRebuild | undefined> {
+  const stepUs = d.checkpointMs * 1000;
+  const cpUs = Math.floor(atUs / stepUs) * stepUs;
+  const w = await d.window!(symbol, cpUs, atUs);
+  if (!w || w.length === 0 || w.part[0] !== 0) return undefined;
+  const cp: BookRow[] = [];
+  let i = 0;
+  for (; i < w.length && w.part[i] === 0; i++) cp.push(rowOf(w, i));
+  const b = new BookRebuild();
+  b.checkpoint(cp, cpUs, w.updateId[0]!);
+  for (; i < w.length; i++) b.delta(rowOf(w, i));
+  return b;
+}
+
+function rowOf(w: BookWindow, i: number): BookRow {
+  return {
+    ask: w.ask[i]!,
+    price: w.price[i]!,
+    quantity: w.quantity[i]!,
+    updateId: w.updateId[i]!,
+    timeUs: w.timeUs[i]!,
+    isSnapshot: w.isSnapshot[i]!,
+    ...(w.state[i] ? { state: w.state[i] as LevelState } : {}),
+  };
 }
 
 /** The book as of the newest checkpoint at or before `atUs`, and where its deltas start. */

@@ -91,6 +91,7 @@ export function openBooks(d: BooksDeps) {
   );
   const atDeps = {
     rows: (q: RowQuery) => d.engine.rows(q),
+    window: (s: string, cpUs: number, atUs: number) => d.engine.bookWindow(s, cpUs, atUs),
     gaps: (s: string) => d.ingest.ledger.entries({ symbol: s, table: "book_deltas" }),
     checkpointMs: config.bookCheckpointMs,
   };

@@ -6,6 +6,7 @@
 import type { GapEntry } from "../model/gaps.ts";
 import type { SymbolTable } from "../model/symbols.ts";
 import { TABLE_NAMES, type TableName } from "../model/tables.ts";
+import { type BookWindow, bookWindow } from "./book-window.ts";
 import { CandleCache } from "./candle-cache.ts";
 import { Duck, type DuckOptions } from "./duck.ts";
 import { HotWindow } from "./hot.ts";
@@ -145,6 +146,12 @@ export class QueryEngine {
   #budget(table: TableName, symbol: string, fromUs?: number, toUs?: number): void {
     this.#checkRange(fromUs, toUs);
     this.#checkScan(this.#deps.source.files({ table, symbol, fromUs, toUs }));
+  }
+
+  /** A checkpoint and the deltas after it, in one query (src/query/book-window.ts); null: no checkpoint then. */
+  bookWindow(symbol: string, cpUs: number, atUs: number): Promise<BookWindow | null> {
+    this.checkSymbol(symbol);
+    return bookWindow(this.duck, this.#deps.source, symbol, cpUs, atUs);
   }
 
   async rows(q: RowQuery): Promise<RowResult> {

@@ -39,7 +39,7 @@ export const ROW_GROUP_ROWS = 65_536;
 /**
  * Order-book tables: a book at an instant reads one checkpoint and a minute of deltas, a few
  * thousand rows of files that hold hours; smaller groups let the time statistics skip the rest.
- * Measured (native-bench/book-at.ts, a day of 100 ms diffs): /v1/book?at= p99 42 ms → 26–35 ms.
+ * Measured (native-bench/book-at.ts, a day of 100 ms diffs): /v1/book?at= p99 42 ms → 28–35 ms.
  */
 export const BOOK_ROW_GROUP_ROWS = 8_192;
 
