@@ -170,11 +170,7 @@ export class SymbolGenerator {
       const u = rng.next();
       const qtyScaled = p.stepScaled * (1 + Math.floor(u * u * u * 2000));
       qtySum += qtyScaled;
-      const id = this.nextTradeId++;
-      this.history.pushTrade(id, priceScaled, qtyScaled, timeUs, buyerMaker);
-      this.klines.add(id, priceScaled, qtyScaled, timeUs, buyerMaker);
-      this.recorder?.trade(id, priceScaled, qtyScaled, timeUs, buyerMaker);
-      if (!withheld) out.trades.push({ id, priceScaled, qtyScaled, timeUs, buyerMaker });
+      this.#trade(priceScaled, qtyScaled, timeUs, buyerMaker, withheld, out);
     }
     this.noteAgg(firstId, priceScaled, qtySum, timeUs, buyerMaker, withheld, out);
     this.produced += n;
@@ -228,17 +224,29 @@ export class SymbolGenerator {
     let qtySum = 0;
     for (const qtyScaled of qtys) {
       qtySum += qtyScaled;
-      const id = this.nextTradeId++;
-      this.history.pushTrade(id, priceScaled, qtyScaled, timeUs, buyerMaker);
-      this.klines.add(id, priceScaled, qtyScaled, timeUs, buyerMaker);
-      this.recorder?.trade(id, priceScaled, qtyScaled, timeUs, buyerMaker);
-      if (!withheld) out.trades.push({ id, priceScaled, qtyScaled, timeUs, buyerMaker });
+      this.#trade(priceScaled, qtyScaled, timeUs, buyerMaker, withheld, out);
     }
     this.noteAgg(firstId, priceScaled, qtySum, timeUs, buyerMaker, withheld, out);
     return qtys.length;
   }
 
   /** The aggTrade of the trades firstId..nextTradeId-1: history, archive, truth, sockets. */
+  /** One trade: history, klines, the recorder, and the frame unless withheld. */
+  #trade(
+    priceScaled: number,
+    qtyScaled: number,
+    timeUs: number,
+    buyerMaker: boolean,
+    withheld: boolean,
+    out: TickBatch,
+  ): void {
+    const id = this.nextTradeId++;
+    this.history.pushTrade(id, priceScaled, qtyScaled, timeUs, buyerMaker);
+    this.klines.add(id, priceScaled, qtyScaled, timeUs, buyerMaker);
+    this.recorder?.trade(id, priceScaled, qtyScaled, timeUs, buyerMaker);
+    if (!withheld) out.trades.push({ id, priceScaled, qtyScaled, timeUs, buyerMaker });
+  }
+
   private noteAgg(
     firstId: number,
     priceScaled: number,
