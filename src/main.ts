@@ -25,6 +25,7 @@ import {
   HandoverMetrics,
   portInUse,
 } from "./owner/index.ts";
+import { migrateReqWarning } from "./owner/migrate-req.ts";
 import { type BuildOptions, buildPipeline, type Pipeline } from "./pipeline/index.ts";
 
 // `k2 query ...` is the client (src/cli/): it talks to a running server and reads no server config.
@@ -143,6 +144,8 @@ async function build(opts: BuildOptions = {}): Promise<Pipeline> {
   }
 }
 
+const migrateWarning = config.handover === "auto" ? migrateReqWarning() : null;
+if (migrateWarning) logger.warn(migrateWarning);
 const handovers = new HandoverMetrics();
 let pipeline = await build(green ? { takeOver: (intake) => green!.takeOver(intake) } : {});
 handovers.attach(pipeline.registry);

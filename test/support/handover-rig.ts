@@ -4,7 +4,8 @@
  * without waiting (a newcomer serves only once it took over, or never), and a client on fresh
  * connections that records every failure.
  */
-import { mkdtempSync, rmSync } from "node:fs";
+import { expect } from "bun:test";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { newestId, simEnv, waitUntil } from "./bounded-run.ts";
@@ -120,6 +121,29 @@ export function httpClient(url: string, everyMs: number, symbols: readonly strin
       await done;
     },
   };
+}
+
+/**
+ * No request of the client failed. One caveat is the host's, not K2's: with
+ * net.ipv4.tcp_migrate_req=0 the kernel resets a connection it had queued on blue's listener as
+ * blue closes it (docs/RUNBOOK.md, "Hand-over"); .ci/run sets it to 1 where it may. Only where it
+ * is not 1 may a single connection reset be among the failures.
+ */
+export function expectNoRefusals(failures: readonly string[]): void {
+  if (migratesQueuedConnections()) {
+    expect(failures).toEqual([]);
+    return;
+  }
+  expect(failures.length).toBeLessThanOrEqual(1);
+  for (const f of failures) expect(f).toMatch(/ECONNRESET|reset/i);
+}
+
+function migratesQueuedConnections(): boolean {
+  try {
+    return readFileSync("/proc/sys/net/ipv4/tcp_migrate_req", "utf8").trim() === "1";
+  } catch {
+    return false;
+  }
 }
 
 /** Pause the market and wait until the K2 at `url` serves the last trade of every symbol. */
