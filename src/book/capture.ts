@@ -26,10 +26,11 @@ import type { GapLedger } from "../ingest/gap-ledger.ts";
 import { BOOK_CHECKPOINT_ROWS_MAX, BOOK_EVENT_ROWS_MAX, FLAG_SNAPSHOT } from "../model/book-rows.ts";
 import { allocRowColumns, type RowColumns } from "../model/row.ts";
 import type { SymbolTable } from "../model/symbols.ts";
+import { CapturedBook, copyFrame, rebuilt } from "./book-state.ts";
 import { checkAgainstPartial } from "./partial-check.ts";
-import type { LevelState, RebuiltLevel } from "./rebuild.ts";
+import type { RebuiltLevel } from "./rebuild.ts";
 import { BookRowsError, bufferedRows, checkpointRows, type EventHead, frameRows, topRows } from "./rows.ts";
-import { BookLevels, LEVEL_BEYOND, LEVEL_EXACT, LEVEL_UNVERIFIED } from "./side.ts";
+import { BookLevels } from "./side.ts";
 import { type DepthRest, type SnapshotBreaker, SnapshotFetcher } from "./snapshots.ts";
 import {
   BookSync,
@@ -43,23 +44,6 @@ import {
 export const TICK_GRACE_MS = 1000;
 /** Book.nextTopMs after a sync: the instants are scheduled from the last event applied. */
 const RESCHEDULE = -2;
-
-const STATE_NAMES: LevelState[] = [];
-STATE_NAMES[LEVEL_EXACT] = "exact";
-STATE_NAMES[LEVEL_BEYOND] = "beyond";
-STATE_NAMES[LEVEL_UNVERIFIED] = "unverified";
-
-function rebuilt(l: BookLevels): RebuiltLevel[] {
-  const out: RebuiltLevel[] = [];
-  for (let k = 0; k < l.n; k++)
-    out.push({
-      price: l.price(k),
-      quantity: l.quantity(k),
-      state: STATE_NAMES[l.state[k]!]!,
-      known_time_us: l.knownUs[k]!,
-    });
-  return out;
-}
 
 /**
  * Where the rows go (Ingest.onBookRows: WAL, then ring): rows from..from+count-1 of `rows` as one
@@ -107,49 +91,13 @@ export interface BookStatus {
   partial_mismatches: number;
 }
 
-/** A loss of continuity waiting for the stream time at which the book is exact again. */
-interface OpenResync {
-  fromId: number;
-  toId: number;
-  startUs: number;
-  detail: string;
-}
-
-class Book {
-  /** Stream time (E) of the last event the stored book holds. */
-  lastEventUs = -1;
-  lastRecvUs = -1;
-  /** Next instants (ms) to emit, -1 until the book is first synced. */
-  nextTopMs = -1;
-  nextCheckpointMs = -1;
-  resyncs = 0;
-  partialChecks = 0;
-  partialMismatches = 0;
-  /** What a previous run stored (update id, event time), ledgered as lost up to the first sync. */
-  restart: { updateId: number; eventTimeUs: number } | undefined;
-  /**
-   * A REST snapshot that synced the book before any diff reached its lastUpdateId: it is stored
-   * once the stream reaches it, with that diff's E as its time (see #anchor).
-   */
-  pending = false;
-  snapCopy: DepthFrame | undefined;
-  /** Resyncs (or the restart) to ledger once the book's stream time of exactness is known. */
-  open: OpenResync[] = [];
-  /** Stream time from which the book is exact again (set by #anchor). */
-  anchoredUs = -1;
-  constructor(
-    readonly name: string,
-    readonly sync: BookSync,
-  ) {}
-}
-
 export class BookCapture {
   readonly #d: BookCaptureDeps;
   readonly #o: BookCaptureOptions;
   readonly #decoder: DepthDecoder;
   readonly #frame = new DepthFrame();
   readonly #snap = new DepthFrame();
-  readonly #books: (Book | undefined)[] = [];
+  readonly #books: (CapturedBook | undefined)[] = [];
   readonly #fetcher: SnapshotFetcher;
   readonly #rows: RowColumns;
   readonly #bids = new BookLevels();
@@ -182,7 +130,7 @@ export class BookCapture {
     for (const name of d.symbols.names()) this.#book(d.symbols.id(name)!);
   }
 
-  #book(sym: number): Book {
+  #book(sym: number): CapturedBook {
     let b = this.#books[sym];
     if (b) return b;
     const name = this.#d.symbols.name(sym);
@@ -228,7 +176,7 @@ export class BookCapture {
         },
       },
     );
-    b = new Book(name, sync);
+    b = new CapturedBook(name, sync);
     b.restart = this.#d.stored?.(name);
     this.#books[sym] = b;
     return b;
@@ -370,7 +318,7 @@ export class BookCapture {
    * instant then holds it exactly when the stream had reached it). A buffered event may already
    * be that one; otherwise the next live diff is, and the snapshot waits for it.
    */
-  #onSnapshotApplied(b: Book, s: BookSync, f: DepthFrame): void {
+  #onSnapshotApplied(b: CapturedBook, s: BookSync, f: DepthFrame): void {
     const buf = s.buffer;
     for (let e = 0; e < buf.n; e++)
       if (buf.last[e]! >= f.lastId) {
@@ -381,7 +329,7 @@ export class BookCapture {
     b.pending = true;
   }
 
-  #storeSnapshot(b: Book, f: DepthFrame, eventUs: number): void {
+  #storeSnapshot(b: CapturedBook, f: DepthFrame, eventUs: number): void {
     b.pending = false;
     this.#storeFrame(b, f, FLAG_SNAPSHOT, eventUs);
     this.#anchor(b, eventUs);
@@ -391,7 +339,7 @@ export class BookCapture {
    * The book is exact from stream time `eventUs` on: schedule its instants, and ledger the losses
    * that end here — the resync just done, or the downtime since a previous run's last event.
    */
-  #anchor(b: Book, eventUs: number): void {
+  #anchor(b: CapturedBook, eventUs: number): void {
     b.anchoredUs = eventUs;
     // Buffered diffs applied right after the snapshot may reach further than its time: the next
     // instants are those after the last event applied, scheduled when first due (#emitDue).
@@ -452,7 +400,7 @@ export class BookCapture {
     return h;
   }
 
-  #storeFrame(b: Book, f: DepthFrame, flags: number, eventUs = f.eventTimeUs): void {
+  #storeFrame(b: CapturedBook, f: DepthFrame, flags: number, eventUs = f.eventTimeUs): void {
     const h = this.#headOf(b.sync.book.symbolId, f.firstId, f.lastId, eventUs, f.recvTimeUs, flags);
     let n: number;
     try {
@@ -467,14 +415,14 @@ export class BookCapture {
   }
 
   /** An event no row can hold (rows.ts says why): the book resyncs, and the ledger says so. */
-  #unstorable(b: Book, e: unknown): void {
+  #unstorable(b: CapturedBook, e: unknown): void {
     if (!(e instanceof BookRowsError)) throw e;
     this.#d.log?.warn({ symbol: b.name, err: e.message }, "book event cannot be stored");
     b.sync.reset(b.lastEventUs + 1);
   }
 
   /** Rows into storage; a refusal breaks the stored sequence: the book resets (a ledgered resync). */
-  #put(b: Book, n: number): void {
+  #put(b: CapturedBook, n: number): void {
     const store = this.#d.store;
     for (let from = 0; from < n; from += store.maxRowsPerPut) {
       if (!store.put(this.#rows, from, Math.min(store.maxRowsPerPut, n - from))) {
@@ -486,7 +434,7 @@ export class BookCapture {
   }
 
   /** Emit every instant before `beforeMs` the book has passed: top snapshots, then checkpoints. */
-  #emitDue(b: Book, beforeMs: number): void {
+  #emitDue(b: CapturedBook, beforeMs: number): void {
     const book = b.sync.book;
     if (b.nextTopMs === RESCHEDULE) {
       const lastMs = b.lastEventUs / 1000;
@@ -520,7 +468,7 @@ export class BookCapture {
     }
   }
 
-  #checkPartial(b: Book, f: DepthFrame): void {
+  #checkPartial(b: CapturedBook, f: DepthFrame): void {
     const sync = b.sync;
     if (sync.state !== SYNC_SYNCED || sync.book.updateId !== f.lastId) return;
     b.partialChecks++;
@@ -533,25 +481,4 @@ export class BookCapture {
     );
     sync.reset(b.lastEventUs + 1);
   }
-}
-
-/** A copy of a decoded snapshot's levels and ids into `into` (grown as needed; cold path). */
-function copyFrame(f: DepthFrame, into: DepthFrame | undefined): DepthFrame {
-  const c = into ?? new DepthFrame();
-  c.kind = f.kind;
-  c.symbolId = f.symbolId;
-  c.firstId = f.firstId;
-  c.lastId = f.lastId;
-  c.eventTimeUs = f.eventTimeUs;
-  c.recvTimeUs = f.recvTimeUs;
-  for (const [from, to] of [
-    [f.bids, c.bids],
-    [f.asks, c.asks],
-  ] as const) {
-    if (from.n > 0) to.ensure(from.n - 1);
-    to.pxw.set(from.pxw.subarray(0, 2 * from.n));
-    to.qtyw.set(from.qtyw.subarray(0, 2 * from.n));
-    to.n = from.n;
-  }
-  return c;
 }
