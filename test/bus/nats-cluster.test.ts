@@ -71,11 +71,15 @@ test("restart(i) brings a killed node back: it rejoins the stream and catches up
   await cluster.restart(killed);
   const nc = await cluster.connect();
   try {
-    // A node just restarted answers its first JetStream request slowly on a loaded machine.
-    const jsm = await jetstreamManager(nc, { timeout: 10_000 });
+    // A node just restarted answers its first JetStream requests slowly, or not at all until it
+    // has rejoined, on a loaded machine (CI timed one out at 10 s): a few bounded tries.
+    let jsm: Awaited<ReturnType<typeof jetstreamManager>> | undefined;
+    for (let attempt = 0; !jsm && attempt < 3; attempt++)
+      jsm = await jetstreamManager(nc, { timeout: 8_000 }).catch(() => undefined);
+    if (!jsm) throw new Error("no JetStream answer in 3 tries of 8 s after the restart");
     const name = cluster.names[killed];
     // Bounded: it replays its raft log and takes the message published while it was down.
-    const deadline = performance.now() + 8000;
+    const deadline = performance.now() + 10_000;
     let current = false;
     while (!current && performance.now() < deadline) {
       const info = await jsm.streams.info("T").catch(() => undefined);
@@ -89,7 +93,7 @@ test("restart(i) brings a killed node back: it rejoins the stream and catches up
     // A process started in a test is the test's to stop (the resource guard checks it).
     await cluster.kill(killed);
   }
-}, 25_000);
+}, 45_000);
 
 test("stopAll stops every server by pid and removes the temp folder", async () => {
   const pids = [0, 1, 2].map((i) => cluster.pid(i)).filter((p): p is number => p !== undefined);
