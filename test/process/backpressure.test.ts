@@ -69,7 +69,9 @@ describe("K2 process: ring backpressure", () => {
     // Subscribed once connected (the streams are in the URL): no trade is generated unseen.
     await waitUntil(() => s.stats().connections > 0, 5_000, "K2 to connect", { detail: tail });
     s.applyFaults({ paused: false }); // the flood starts
-    await waitUntil(() => k.logs().includes(PAUSED), 8_000, "K2 to pause its sockets", { detail: tail });
+    // The ring fills at the market's rate less the sink's (~2,000 rows/s net on a quiet 2-core
+    // machine: ~8 s to 90 % of 16,384; CI once needed more than 8 s), so the wait is generous.
+    await waitUntil(() => k.logs().includes(PAUSED), 20_000, "K2 to pause its sockets", { detail: tail });
     // The market goes on for 4000 trades while K2 does not read: more than the 10 % of the ring
     // left at the pause (a socket still read would overflow it), less than the half a resume
     // frees. Counted, not timed, so a slow machine does not pile up more than the ring can take.
@@ -110,5 +112,5 @@ describe("K2 process: ring backpressure", () => {
 
     // Every trade the market generated is in the files once: the flood, not a sliver of it.
     await expectStored(k.dataDir, truthOf(s, [SYMBOL], ["trades"]));
-  }, 30_000);
+  }, 60_000); // the bounded waits above add up to ~50 s in the worst case
 });
