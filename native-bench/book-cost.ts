@@ -9,6 +9,7 @@
  *     [--flush-ms 1000] [--warnings] [--json]
  */
 
+import { readFileSync } from "node:fs";
 import { startK2 } from "../test/support/k2-process.ts";
 import { startSimProcess } from "../test/support/sim-process.ts";
 import { numberFlag } from "./args.ts";
@@ -35,7 +36,7 @@ const FLUSH_MS = numberFlag(argv, "--flush-ms", 1000);
 const SYMBOLS = Array.from({ length: N }, (_, i) => `B${String(i).padStart(3, "0")}USDT`);
 
 const rssMb = (pid: number) => {
-  const m = /VmRSS:\s+(\d+) kB/.exec(require("node:fs").readFileSync(`/proc/${pid}/status`, "utf8"));
+  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
   return m ? Number(m[1]) / 1024 : Number.NaN;
 };
 

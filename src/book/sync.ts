@@ -45,10 +45,7 @@ export const SNAPSHOT_GAP = 3;
 /** Levels out of order or a zero quantity: another was requested. */
 export const SNAPSHOT_INVALID = 4;
 
-/**
- * Why a synced book lost continuity. Defined here until the gap ledger's `book_resync` cause
- * (src/model/gaps.ts, owned by the completeness work) exists; the wiring will map it there.
- */
+/** Why a synced book lost continuity (the capture ledgers it as cause `book_resync`, src/book/capture.ts). */
 export type ResyncCause = "update_id_gap" | "reset";
 
 /**

@@ -103,33 +103,27 @@ export const ROW_ARRAYS = ["kind", "symbol_id", ...WIDE_COLUMNS, "flags"] as con
  * The columns each table fills, as the table above says (the others stay zero), in row-layout
  * order: what the Parquet batch keeps and the bus carries.
  */
+/** Every slot but quotes' second pair of decimals: aggregate trades and book snapshots. */
+const ID_RANGE_SLOTS: readonly (WideColumn | "flags")[] = [
+  "id",
+  "first_id",
+  "last_id",
+  "trade_time_us",
+  "event_time_us",
+  "recv_time_us",
+  "dec0",
+  "dec1",
+  "flags",
+];
+
 export const TABLE_ROW_SLOTS: Readonly<Record<TableName, readonly (WideColumn | "flags")[]>> = {
   trades: ["id", "trade_time_us", "event_time_us", "recv_time_us", "dec0", "dec1", "flags"],
-  agg_trades: [
-    "id",
-    "first_id",
-    "last_id",
-    "trade_time_us",
-    "event_time_us",
-    "recv_time_us",
-    "dec0",
-    "dec1",
-    "flags",
-  ],
+  agg_trades: ID_RANGE_SLOTS,
   quotes: ["id", "event_time_us", "recv_time_us", "dec0", "dec1", "dec2", "dec3"],
   // Order books: see model/book-rows.ts.
   book_deltas: ["id", "first_id", "last_id", "event_time_us", "recv_time_us", "dec0", "dec1", "flags"],
-  book_snapshots: [
-    "id",
-    "first_id",
-    "last_id",
-    "trade_time_us",
-    "event_time_us",
-    "recv_time_us",
-    "dec0",
-    "dec1",
-    "flags",
-  ],
+  // The same slots as agg_trades, filled otherwise (book-rows.ts).
+  book_snapshots: ID_RANGE_SLOTS,
   // recv_time_us is set but not stored (book_checkpoints has no such column).
   book_checkpoints: ["id", "first_id", "trade_time_us", "event_time_us", "dec0", "dec1", "flags"],
 };

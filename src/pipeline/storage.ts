@@ -20,6 +20,7 @@ import { DlqPersister } from "../sink/dlq/index.ts";
 import { AppendStatus, appendRows, createBatch, ParquetWriterPool } from "../sink/parquet/index.ts";
 import { atStartup, ObjectMirror, pullMissing, pushAll } from "../sink/s3/index.ts";
 import { WalWriter } from "../sink/wal/index.ts";
+import { TABLES_PER_STREAM } from "../source/binance/streams.ts";
 import { once, Timers } from "./subsystem.ts";
 
 const STORE_LOG_INTERVAL_MS = 10_000;
@@ -234,15 +235,6 @@ export async function drainBatcher(batcher: Batcher, config: Config, log: Logger
   return drained;
 }
 
-/** Tables each stream kind fills: one batch key per (table, symbol) is open at a time. */
-const TABLES_OF_STREAM: Readonly<Record<StreamKind, number>> = {
-  trade: 1,
-  aggTrade: 1,
-  bookTicker: 1,
-  kline: 0,
-  depth: 3, // book_deltas, book_snapshots, book_checkpoints
-  depth20: 0,
-};
 /** What the batch buffers may hold together before any grows: bounds memory whatever the keys. */
 const BATCH_POOL_BYTES = 64 * 1024 * 1024;
 /** Bytes per row of the union row (model/row.ts), rounded up. */
@@ -256,7 +248,7 @@ const ROW_BYTES = 96;
  */
 export function batchPool(symbols: number, streams: readonly StreamKind[]) {
   let tables = 0;
-  for (const k of streams) tables += TABLES_OF_STREAM[k];
+  for (const k of streams) tables += TABLES_PER_STREAM[k];
   const maxBatches = Math.max(64, 2 * symbols * tables);
   const fit = BATCH_POOL_BYTES / (maxBatches * ROW_BYTES);
   const initialRows = Math.max(256, Math.min(INITIAL_ROWS, 2 ** Math.floor(Math.log2(fit))));

@@ -23,6 +23,16 @@ export const TABLE_OF_STREAM = {
   depth20: null,
 } as const;
 
+/** How many tables a stream kind fills (the storage batcher opens a batch per table and symbol). */
+export const TABLES_PER_STREAM: Readonly<Record<StreamKind, number>> = {
+  trade: 1,
+  aggTrade: 1,
+  bookTicker: 1,
+  kline: 0,
+  depth: 3, // book_deltas, book_snapshots, book_checkpoints
+  depth20: 0,
+};
+
 /** Binance's name for each kind: 1-minute klines, and depth at its 100 ms speed. */
 const STREAM_SUFFIX: Readonly<Record<StreamKind, string>> = {
   trade: "trade",
