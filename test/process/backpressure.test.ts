@@ -1,5 +1,5 @@
 /**
- * Backpressure in the whole process: 16-row files (each an fsync'd Parquet write) and a fast
+ * Backpressure in the whole process: 8-row files (each an fsync'd Parquet write) and a fast
  * simulator make the sink the bottleneck, so the ring fills. K2 must pause its sockets before the
  * ring refuses rows, resume them once the sink caught up (the trades sent meanwhile arrive only
  * then), and store every trade exactly once (DuckDB reads the files; the simulator's ground truth
@@ -59,7 +59,9 @@ describe("K2 process: ring backpressure", () => {
       // 16384 rows: the backlog piled up while paused fits in the half of the ring a resume
       // frees, and a late 5 ms consumer tick still pauses well before the ring is 95 % full.
       K2_RING_CAPACITY: "16384",
-      K2_BATCH_MAX_ROWS: "16",
+      // 8-row files: the sink takes ~5,000 rows/s here, a quarter of the market, so the ring
+      // fills on a fast machine too (with 16-row files CI's sink nearly kept up with 20,000/s).
+      K2_BATCH_MAX_ROWS: "8",
       K2_FLUSH_INTERVAL_MS: "50",
       K2_CONNECT_MIN_INTERVAL_MS: "0",
       K2_WAL_FSYNC_MS: "20",
@@ -69,8 +71,8 @@ describe("K2 process: ring backpressure", () => {
     // Subscribed once connected (the streams are in the URL): no trade is generated unseen.
     await waitUntil(() => s.stats().connections > 0, 5_000, "K2 to connect", { detail: tail });
     s.applyFaults({ paused: false }); // the flood starts
-    // The ring fills at the market's rate less the sink's (~2,000 rows/s net on a quiet 2-core
-    // machine: ~8 s to 90 % of 16,384; CI once needed more than 8 s), so the wait is generous.
+    // The ring fills at the market's rate less the sink's: ~15,000 rows/s net here, ~1 s to 90 %
+    // of 16,384. The wait is generous for a machine whose sink is twice as fast.
     await waitUntil(() => k.logs().includes(PAUSED), 20_000, "K2 to pause its sockets", { detail: tail });
     // The market goes on for 4000 trades while K2 does not read: more than the 10 % of the ring
     // left at the pause (a socket still read would overflow it), less than the half a resume
@@ -94,7 +96,7 @@ describe("K2 process: ring backpressure", () => {
           m.get("k2_gap_repair_backlog") === 0
         );
       },
-      12_000, // ~20 000 rows at 16 per fsync'd file: 2 s idle, 6 s on a loaded 2-core machine
+      12_000, // ~20 000 rows at 8 per fsync'd file: 2.2 s idle, 3.1 s with a core taken
       "K2 to catch up",
       { detail: tail },
     );
