@@ -6,12 +6,14 @@
  * published it by then (`bookAt({publishedUs})`), level for level; except inside resync windows,
  * which K2 must have ledgered (`book_resync` in /v1/gaps) and answered as not synced. Every diff
  * event the simulator dropped must lie inside a ledgered range. The live top of each book must
- * equal the simulator's bookTicker truth (its top at the book's update id).
+ * equal the simulator's bookTicker truth (its top at the book's update id), and K2's own stored
+ * bookTicker rows must equal the top of its rebuilt books where a quote's update id ends a diff event.
  *
  * Used by the default suite (test/process/book-proof.test.ts, short) and `make test-long`
  * (test-long/book/proof.long.ts, 1,000 instants).
  */
 import { expect } from "bun:test";
+import { DuckDBInstance } from "@duckdb/node-api";
 import { mulberry32 } from "../../src/resilience/backoff.ts";
 import type { Simulator, TrueBook } from "../../src/sim/index.ts";
 import { startSimulator } from "../../src/sim/index.ts";
@@ -83,6 +85,40 @@ async function liveStream(k2: K2Process, symbol: string): Promise<void> {
   expect(ids[2]!).toBeGreaterThan(ids[1]!);
 }
 
+/**
+ * Stored quotes (bookTicker) whose update id is the last of a stored diff event, read from K2's
+ * files with DuckDB; for up to `most` of them, spread over the run, the top of `/v1/book?at=` the
+ * event's time must be the quote. Returns how many were compared (books not synced there skip).
+ */
+async function tickersAgainstBooks(k2: K2Process, most: number): Promise<number> {
+  const db = await DuckDBInstance.create(":memory:", { threads: "1" });
+  const con = await db.connect();
+  const files = (t: string) => `read_parquet('${k2.dataDir}/${t}/**/*.parquet', hive_partitioning = false)`;
+  const rows = (
+    await con.runAndReadAll(`
+      WITH e AS (SELECT DISTINCT symbol, last_update_id AS u, epoch_us(event_time_us) AS t
+                 FROM ${files("book_deltas")} WHERE NOT is_snapshot)
+      SELECT q.symbol, t, bid_price::VARCHAR AS bp, bid_quantity::VARCHAR AS bq,
+             ask_price::VARCHAR AS ap, ask_quantity::VARCHAR AS aq
+      FROM ${files("quotes")} q JOIN e ON q.symbol = e.symbol AND q.update_id = e.u
+      ORDER BY q.symbol, t`)
+  ).getRowObjects() as { symbol: string; t: bigint; bp: string; bq: string; ap: string; aq: string }[];
+  con.closeSync();
+  db.closeSync();
+  let compared = 0;
+  const step = Math.max(1, Math.floor(rows.length / most));
+  for (let i = 0; i < rows.length; i += step) {
+    const q = rows[i]!;
+    const got = await answer(k2, q.symbol, Number(q.t));
+    if (got.state !== "synced") continue;
+    expect(`${levelsText(got.bids.slice(0, 1))} | ${levelsText(got.asks.slice(0, 1))}`).toBe(
+      `${q.bp}:${q.bq} | ${q.ap}:${q.aq}`,
+    );
+    compared++;
+  }
+  return compared;
+}
+
 export async function runBookProof(o: ProofOptions) {
   let sim: Simulator | undefined;
   let k2: K2Process | undefined;
@@ -90,7 +126,7 @@ export async function runBookProof(o: ProofOptions) {
     sim = await startSimulator({ symbols: SYMBOLS, books: true, ratePerSec: 40, seed: o.seed });
     k2 = await startK2(
       simEnv(sim, SYMBOLS, {
-        K2_STREAMS: "trade,depth,depth20",
+        K2_STREAMS: "trade,bookTicker,depth,depth20",
         K2_BOOK_CHECKPOINT_MS: "2000",
         K2_BOOK_SNAPSHOT_MS: "500",
         K2_FLUSH_INTERVAL_MS: "200",
@@ -198,6 +234,11 @@ export async function runBookProof(o: ProofOptions) {
     }
     expect(series).toBeGreaterThan(0);
 
+    // K2's own bookTicker rows agree with its rebuilt books: where a stored quote's update id ends
+    // a stored diff event, the book at that event's time has the quote's best bid and ask.
+    const tickers = await tickersAgainstBooks(live, Math.max(20, o.instants / 5));
+    expect(tickers).toBeGreaterThanOrEqual(10);
+
     // The live top of each book is the true top at its update id (what bookTicker carries).
     for (const s of SYMBOLS) {
       const got = await answer(live, s);
@@ -207,7 +248,7 @@ export async function runBookProof(o: ProofOptions) {
       );
     }
     expect((await k2.stop()).code).toBe(0);
-    return { equal, notSynced, dropped, series };
+    return { equal, notSynced, dropped, series, tickers };
   } finally {
     k2?.cleanup();
     await sim?.stop();
