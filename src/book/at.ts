@@ -20,23 +20,32 @@ export interface BookAtDeps {
   gaps(symbol: string): readonly GapEntry[];
   /** K2_BOOK_CHECKPOINT_MS: how far back the newest checkpoint can be (if none: the deltas since then). */
   readonly checkpointMs: number;
+  /** The latest instant whose deltas are all in files (stored-through.ts); absent: no limit. */
+  horizonUs?(symbol: string): number;
 }
 
 export interface BookAt {
   symbol: string;
   at_us: number;
-  /** synced: continuous from its base; not_synced: inside a ledgered resync; no_data: nothing stored. */
-  state: "synced" | "not_synced" | "no_data";
+  /**
+   * synced: continuous from its base; not_synced: inside a ledgered resync; no_data: nothing
+   * stored; not_stored_yet: after the last delta in files (some are still on their way).
+   */
+  state: "synced" | "not_synced" | "no_data" | "not_stored_yet";
   update_id: number;
   base: { kind: "checkpoint" | "snapshot" | "none"; time_us: number };
   deltas_applied: number;
   bids: RebuiltLevel[];
   asks: RebuiltLevel[];
+  /** not_stored_yet: the latest instant the files answer for now. */
+  stored_through_us?: number;
   /** The ledger entry whose window holds the instant, when not synced. */
   resync?: { gap_id: number; from_update_id: number; to_update_id: number; detail: string };
 }
 
 export async function bookAt(d: BookAtDeps, symbol: string, atUs: number, levels: number): Promise<BookAt> {
+  const horizon = d.horizonUs?.(symbol) ?? Number.POSITIVE_INFINITY;
+  if (atUs > horizon) return notStoredYet(symbol, atUs, horizon);
   const fast = d.window && (await fromWindow(d, symbol, atUs));
   if (fast) return answer(fast, symbol, atUs, levels, d.gaps(symbol));
   const { b, fromUs } = await baseAt(d, symbol, atUs);
@@ -66,14 +75,19 @@ export async function bookSeries(
       `more than ${MAX_SERIES_SNAPSHOTS} snapshots: shorten the range or widen the interval`,
     );
   const gaps = d.gaps(symbol);
-  const { b, fromUs } = await baseAt(d, symbol, startUs);
+  const horizon = d.horizonUs?.(symbol) ?? Number.POSITIVE_INFINITY;
+  const lastUs = Math.min(endUs, horizon);
   const out: BookAt[] = [];
   let t = startUs;
-  for await (const r of read(d, "book_deltas", symbol, fromUs, endUs)) {
-    for (; t < r.timeUs && t <= endUs; t += stepUs) out.push(answer(b, symbol, t, levels, gaps));
-    b.delta(r);
+  if (startUs <= lastUs) {
+    const { b, fromUs } = await baseAt(d, symbol, startUs);
+    for await (const r of read(d, "book_deltas", symbol, fromUs, lastUs)) {
+      for (; t < r.timeUs && t <= lastUs; t += stepUs) out.push(answer(b, symbol, t, levels, gaps));
+      b.delta(r);
+    }
+    for (; t <= lastUs; t += stepUs) out.push(answer(b, symbol, t, levels, gaps));
   }
-  for (; t <= endUs; t += stepUs) out.push(answer(b, symbol, t, levels, gaps));
+  for (; t <= endUs; t += stepUs) out.push(notStoredYet(symbol, t, horizon));
   return out;
 }
 
@@ -115,6 +129,21 @@ async function baseAt(d: BookAtDeps, symbol: string, atUs: number) {
   const fromUs = cp ? cp.timeUs : atUs - 2 * d.checkpointMs * 1000;
   if (cp) b.checkpoint(cp.rows, cp.timeUs, cp.updateId);
   return { b, fromUs };
+}
+
+/** An instant past what the files hold: no levels, and how far they do reach. */
+function notStoredYet(symbol: string, atUs: number, horizonUs: number): BookAt {
+  return {
+    symbol,
+    at_us: atUs,
+    state: "not_stored_yet",
+    update_id: -1,
+    base: { kind: "none", time_us: -1 },
+    deltas_applied: 0,
+    bids: [],
+    asks: [],
+    stored_through_us: horizonUs,
+  };
 }
 
 function answer(

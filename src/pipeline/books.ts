@@ -8,6 +8,7 @@
 import { type BookApi, levelsOut } from "../book/api.ts";
 import { bookAt, bookSeries } from "../book/at.ts";
 import { BookCapture, type BookRowStore } from "../book/capture.ts";
+import { StoredThrough } from "../book/stored-through.ts";
 import type { Catalog } from "../catalog/index.ts";
 import type { Config } from "../config/index.ts";
 import type { SymbolLookup } from "../decode/binance/index.ts";
@@ -15,6 +16,7 @@ import { checkBookRows } from "../ingest/book-rows.ts";
 import { BookCommit } from "../ingest/ingest.ts";
 import { BOOK_EVENT_ROWS_MAX } from "../model/book-rows.ts";
 import type { SymbolTable } from "../model/symbols.ts";
+import { Table } from "../model/tables.ts";
 import type { Logger } from "../obs/logger.ts";
 import type { Registry } from "../obs/metrics.ts";
 import type { QueryEngine } from "../query/engine.ts";
@@ -44,11 +46,20 @@ export function openBooks(d: BooksDeps) {
   const hot = d.ingest.ingest;
   /** Refusals by BookCommit status (k2_book_refusals_total{status}). */
   const refused: number[] = [];
+  const stored = new StoredThrough(
+    {
+      maxId: (symbol) => d.catalog?.maxId("book_deltas", symbol),
+      lastEventUs: (symbol) => d.catalog?.coverage("book_deltas", symbol)?.lastEventTimeUs,
+    },
+    nowUs,
+  );
   const store: BookRowStore = {
     // Ingest takes at most half the ring per call (Ingest.onBookRows).
     maxRowsPerPut: Math.min(BOOK_EVENT_ROWS_MAX, d.ringCapacity >> 1),
     put(rows, from, count) {
       const r = hot.onBookRows(rows, from, count);
+      if (r === BookCommit.OK && rows.kind[from] === Table.book_deltas)
+        stored.put(d.symbols.name(rows.symbol_id[from]!), rows.id[from + count - 1]!);
       if (r === BookCommit.OK || r === BookCommit.DUPLICATE) return true;
       refused[r] = (refused[r] ?? 0) + 1;
       if (refused[r] === 1)
@@ -94,6 +105,8 @@ export function openBooks(d: BooksDeps) {
     window: (s: string, cpUs: number, atUs: number) => d.engine.bookWindow(s, cpUs, atUs),
     gaps: (s: string) => d.ingest.ledger.entries({ symbol: s, table: "book_deltas" }),
     checkpointMs: config.bookCheckpointMs,
+    // Without a catalog (no files written here) nothing is known to be pending.
+    ...(d.catalog ? { horizonUs: (s: string) => stored.horizonUs(s) } : {}),
   };
   const api: BookApi = {
     async answer(symbol, atUs, levels) {

@@ -289,7 +289,11 @@ export const BOOK_DOC = {
             properties: {
               symbol: str,
               at_us: orNull(int),
-              state: { type: "string", enum: ["synced", "not_synced", "waiting", "idle", "no_data"] },
+              state: {
+                type: "string",
+                enum: ["synced", "not_synced", "waiting", "idle", "no_data", "not_stored_yet"],
+              },
+              stored_through_us: int,
               update_id: int,
               bids: { type: "array", items: bookLevel },
               asks: { type: "array", items: bookLevel },
@@ -328,7 +332,7 @@ export const BOOK_SERIES_DOC = {
                   type: "object",
                   properties: {
                     time_us: int,
-                    state: { type: "string", enum: ["synced", "not_synced", "no_data"] },
+                    state: { type: "string", enum: ["synced", "not_synced", "no_data", "not_stored_yet"] },
                     update_id: int,
                     bids: { type: "array", items: bookLevel },
                     asks: { type: "array", items: bookLevel },
