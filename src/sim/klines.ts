@@ -72,6 +72,8 @@ export interface FalsifiedKline {
   sentCount: number;
 }
 const FALSIFIED_MAX = 10_000;
+/** Closed minutes REST `/api/v3/klines` can still answer, per symbol: two weeks. */
+export const KLINE_HISTORY_MINUTES = 20_160;
 
 export class KlineBuilder {
   /** Open time of the minute being built; NaN before the first close or trade. */
@@ -93,6 +95,8 @@ export class KlineBuilder {
   private closedQueue: KlineRecord[] = [];
   /** Minutes whose count was falsified, oldest first (bounded: the newest FALSIFIED_MAX). */
   readonly falsified: FalsifiedKline[] = [];
+  /** Closed minutes as published (a falsified count included), oldest first, for REST. */
+  readonly #history: KlineRecord[] = [];
 
   constructor(initialPriceScaled: number) {
     this.close = initialPriceScaled;
@@ -145,8 +149,25 @@ export class KlineBuilder {
         this.falsified.push({ openUs: k.openUs, trueCount, sentCount: k.count });
       }
       this.closedQueue.push(k);
+      this.#history.push(k);
+      if (this.#history.length > KLINE_HISTORY_MINUTES) this.#history.splice(0, KLINE_HISTORY_MINUTES >> 3);
       this.begin(this.openUs + MINUTE_US);
     }
+  }
+
+  /** Closed minutes opening in [fromUs, toUs], oldest first, at most `limit` (REST /api/v3/klines). */
+  closedBetween(fromUs: number, toUs: number, limit: number): KlineRecord[] {
+    const h = this.#history;
+    let lo = 0;
+    let hi = h.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (h[mid]!.openUs < fromUs) lo = mid + 1;
+      else hi = mid;
+    }
+    const out: KlineRecord[] = [];
+    for (let i = lo; i < h.length && h[i]!.openUs <= toUs && out.length < limit; i++) out.push(h[i]!);
+    return out;
   }
 
   /** Move the closed minutes, oldest first, into `out`. */

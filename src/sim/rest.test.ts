@@ -104,6 +104,37 @@ describe("REST market data", () => {
     }
   });
 
+  test("klines: closed 1m minutes as arrays, equal to the trades of each minute; weight 2", async () => {
+    // A minute boundary 1 s after start: the minute in progress then closes.
+    const boundary = Date.UTC(2025, 0, 2, 0, 2);
+    await start({ startTradeId: 1, startTimeMs: boundary - 1000, ratePerSec: 300 }); // < 1000 trades: one page
+    await waitFor(() => sim!.nowMs() > boundary + 300, 5000, "a minute closed");
+    const r = await get(`/api/v3/klines?symbol=BTCUSDT&interval=1m&startTime=${boundary - 120_000}&limit=5`);
+    expect(weight(r)).toBe(2);
+    const ks = (await r.json()) as (string | number)[][];
+    expect(ks.map((k) => k[0])).toEqual([boundary - 60_000]);
+    expect(ks[0]![8]).toBeGreaterThan(50);
+    for (const k of ks) {
+      expect(k[6]).toBe((k[0] as number) + 59_999);
+      const trades = (await (
+        await get(`/api/v3/historicalTrades?symbol=BTCUSDT&fromId=1&limit=1000`)
+      ).json()) as {
+        price: string;
+        qty: string;
+        time: number;
+      }[];
+      const inMinute = trades.filter((t) => t.time >= (k[0] as number) && t.time <= (k[6] as number));
+      expect(k[8]).toBe(inMinute.length);
+      if (inMinute.length > 0) {
+        expect(k[1]).toBe(inMinute[0]!.price);
+        expect(k[4]).toBe(inMinute.at(-1)!.price);
+      }
+    }
+    const bad = await get("/api/v3/klines?symbol=BTCUSDT&interval=5m");
+    expect(bad.status).toBe(400);
+    expect(((await bad.json()) as { code: number }).code).toBe(-1120);
+  });
+
   test.each([
     ["/api/v3/historicalTrades", -1102],
     ["/api/v3/historicalTrades?symbol=btcusdt", -1100],

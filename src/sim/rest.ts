@@ -1,13 +1,15 @@
 /**
  * Binance Spot REST market-data endpoints (rest-api.md, "Market Data endpoints"), answered from the
  * same generated history the sockets carry. Request weights follow the docs: ping/time 1,
- * exchangeInfo 20, historicalTrades and trades 25, aggTrades 4, depth 5-250 by limit (rest-depth.ts).
+ * exchangeInfo 20, historicalTrades and trades 25, aggTrades 4, klines 2, depth 5-250 by limit
+ * (rest-depth.ts).
  */
 
 import { DECIMAL_FACTOR, formatDecimal } from "../model/decimal.ts";
 import type { FaultSwitches } from "./faults.ts";
 import type { SymbolGenerator } from "./generator.ts";
 import type { AggRecord, TradeRecord } from "./history.ts";
+import { MINUTE_US } from "./klines.ts";
 import { formatScaled } from "./market.ts";
 import { isValidSymbol } from "./options.ts";
 import { DEPTH_PATH, depthBody, depthLimit, depthWeight } from "./rest-depth.ts";
@@ -32,6 +34,7 @@ const WEIGHTS: Record<string, number> = {
   "/api/v3/historicalTrades": 25,
   "/api/v3/trades": 25,
   "/api/v3/aggTrades": 4,
+  "/api/v3/klines": 2,
 };
 
 const MAX_LIMIT = 1000;
@@ -147,6 +150,8 @@ function route(url: URL, req: Request, ctx: RestContext, nowMs: number): unknown
           : gen.history.aggsFrom(fromId, limit);
       return aggs.map((a) => aggRow(a, t));
     }
+    case "/api/v3/klines":
+      return klines(q, ctx, micros);
     default: {
       // historicalTrades, trades (recent trades = historicalTrades without fromId)
       const gen = symbolParam(q, ctx);
@@ -155,6 +160,41 @@ function route(url: URL, req: Request, ctx: RestContext, nowMs: number): unknown
       return gen.history.tradesFrom(fromId, limit).map((r) => tradeRow(r, t));
     }
   }
+}
+
+/**
+ * Closed 1m klines as Binance's REST has them (rest-api.md "Kline/Candlestick data"): arrays of
+ * [open time, open, high, low, close, volume, close time, quote volume, trades, taker buy base,
+ * taker buy quote, "0"], times in ms (µs with X-MBX-TIME-UNIT). Only `interval=1m`: the simulator
+ * builds no other. Without startTime the newest `limit` minutes up to endTime (or now).
+ */
+function klines(q: URLSearchParams, ctx: RestContext, micros: boolean) {
+  const gen = symbolParam(q, ctx);
+  if (q.get("interval") !== "1m") throw new ParamError(-1120, "Invalid interval.");
+  const limit = limitParam(q);
+  const toUs = (v: number) => (micros ? v : v * 1000);
+  const t = (us: number) => (micros ? us : Math.floor(us / 1000));
+  const start = intParam(q, "startTime");
+  const end = intParam(q, "endTime");
+  const endUs = end === null ? Number.MAX_SAFE_INTEGER : toUs(end);
+  const startUs = start === null ? endUs - limit * MINUTE_US + 1 : toUs(start);
+  const dec = (v: number | bigint) => formatDecimal(BigInt(v));
+  return gen.klines
+    .closedBetween(startUs, endUs, limit)
+    .map((k) => [
+      t(k.openUs),
+      dec(k.open),
+      dec(k.high),
+      dec(k.low),
+      dec(k.close),
+      dec(k.volume),
+      t(k.closeUs),
+      dec(k.quoteVolume),
+      k.count,
+      dec(k.takerBuyVolume),
+      dec(k.takerBuyQuoteVolume),
+      "0",
+    ]);
 }
 
 function depth(q: URLSearchParams, ctx: RestContext, headers: Record<string, string>): Response {
