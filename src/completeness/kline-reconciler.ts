@@ -24,6 +24,7 @@ import type { CounterChild, Registry } from "../obs/metrics.ts";
 import type { Duck } from "../query/duck.ts";
 import type { FileSource } from "../query/types.ts";
 import { checkKline, type KlineFacts } from "./kline-check.ts";
+import { type MissedRest, missedMinutes, restKlines, restMinute } from "./kline-missed.ts";
 import { appendVerdict, KLINE_VERDICTS, type KlineVerdict, type MinuteVerdict } from "./kline-verdicts.ts";
 
 /** Closed minutes waiting to be judged, all symbols: 4096 ≈ 68 minutes of 60 symbols. */
@@ -32,6 +33,14 @@ export const KLINE_QUEUE_MINUTES = 4096;
 export const KLINE_CHECK_DEADLINE_US = 300_000_000;
 /** How often queued minutes are looked at. */
 export const KLINE_CHECK_INTERVAL_MS = 1000;
+/** A missed minute (kline-missed.ts) waits longer for its trades: a restart's repair may run a while. */
+export const KLINE_MISSED_DEADLINE_US = 1_800_000_000;
+/** After a start, missed minutes are asked for once the sockets are up and a restart gap is ledgered. */
+const CATCH_UP_DELAY_MS = 5000;
+/** A failed catch-up (REST refused, unreachable) is tried again this much later. */
+const CATCH_UP_RETRY_MS = 60_000;
+/** Tries in all: a symbol's first kline may take a while (a slow connect), a REST outage longer. */
+const CATCH_UP_TRIES = 30;
 
 const SELECT_MINUTE =
   "SELECT trade_id, price, quantity FROM read_parquet($1::VARCHAR[], hive_partitioning = false) " +
@@ -44,6 +53,8 @@ interface Minute extends KlineFacts {
   readonly queuedAtUs: number;
   /** Ledger entries this reconciliation opened for the minute's missing ids. */
   shortfall: GapEntry[];
+  /** From REST after a start (kline-missed.ts), not from the stream. */
+  readonly missed?: true;
 }
 
 export interface ReconcilerDeps {
@@ -59,6 +70,8 @@ export interface ReconcilerDeps {
   readonly nowUs: () => number;
   readonly log: Logger;
   readonly registry?: Registry;
+  /** Binance's REST, to judge the minutes the stream did not give (absent: they stay unjudged). */
+  readonly rest?: MissedRest;
 }
 
 export class KlineReconciler {
@@ -67,7 +80,13 @@ export class KlineReconciler {
   #size = 0;
   readonly #pending: Minute[] = [];
   #timer: ReturnType<typeof setInterval> | undefined;
+  #catchUpTimer: ReturnType<typeof setTimeout> | undefined;
   #running: Promise<void> | undefined;
+  /** Minutes fetched from REST after this start, judged like live ones. */
+  missed = 0;
+  /** Per symbol id, the open time of the first kline this run received (the stream's "now" at start). */
+  readonly #firstOpen = new Map<number, number>();
+  readonly #caughtUp = new Set<string>();
   /** Closed klines refused by a full queue (their minutes have no verdict). */
   refused = 0;
   /** Closed klines received. */
@@ -90,6 +109,11 @@ export class KlineReconciler {
         () => this.closed,
       );
       r.counter(
+        "k2_kline_missed_total",
+        "kline minutes the stream did not give, fetched from REST after a start and judged",
+        () => this.missed,
+      );
+      r.counter(
         "k2_kline_queue_refused_total",
         "closed klines dropped by a full check queue",
         () => this.refused,
@@ -102,6 +126,8 @@ export class KlineReconciler {
 
   /** Hot path: a decoded kline row; only closed minutes are kept. Allocation-free. */
   push(k: KlineColumns, slot: number): void {
+    const sym = k.symbol_id[slot]!;
+    if (!this.#firstOpen.has(sym)) this.#firstOpen.set(sym, k.open_time_us[slot]!); // once per symbol
     if (k.closed[slot] !== 1) return;
     this.closed++;
     if (this.#size === KLINE_QUEUE_MINUTES) {
@@ -110,7 +136,7 @@ export class KlineReconciler {
     }
     const q = this.#q;
     const i = (this.#head + this.#size) % KLINE_QUEUE_MINUTES;
-    q.symbol_id[i] = k.symbol_id[slot]!;
+    q.symbol_id[i] = sym;
     q.open_time_us[i] = k.open_time_us[slot]!;
     q.close_time_us[i] = k.close_time_us[slot]!;
     q.first_id[i] = k.first_id[slot]!;
@@ -132,12 +158,61 @@ export class KlineReconciler {
         this.#running = undefined;
       });
     }, KLINE_CHECK_INTERVAL_MS);
+    if (this.deps.rest) this.#scheduleCatchUp(CATCH_UP_DELAY_MS, CATCH_UP_TRIES);
   }
 
   async stop(): Promise<void> {
     if (this.#timer) clearInterval(this.#timer);
+    clearTimeout(this.#catchUpTimer);
     this.#timer = undefined;
     await this.#running;
+  }
+
+  #scheduleCatchUp(delayMs: number, tries: number): void {
+    this.#catchUpTimer = setTimeout(() => {
+      this.catchUp().then(
+        (done) => {
+          if (!done && tries > 1 && this.#timer) this.#scheduleCatchUp(CATCH_UP_DELAY_MS, tries - 1);
+        },
+        (e) => {
+          this.deps.log.warn(`kline catch-up from REST failed: ${(e as Error).message}`);
+          if (tries > 1 && this.#timer) this.#scheduleCatchUp(CATCH_UP_RETRY_MS, tries - 1);
+        },
+      );
+    }, delayMs);
+  }
+
+  /**
+   * Queue, from REST, the minutes without a verdict before the first kline this run received per
+   * symbol (kline-missed.ts): stream time, not this machine's clock. True when every symbol was
+   * done; a symbol whose first kline has not arrived yet is left for the next try.
+   */
+  async catchUp(): Promise<boolean> {
+    const d = this.deps;
+    if (!d.rest) return true;
+    let done = true;
+    for (const symbol of d.symbols.names()) {
+      if (this.#caughtUp.has(symbol)) continue;
+      const firstOpen = this.#firstOpen.get(d.symbols.id(symbol) ?? -1);
+      if (firstOpen === undefined) {
+        done = false;
+        continue;
+      }
+      const opens = missedMinutes(d.dataDir, symbol, firstOpen);
+      const klines = opens.length === 0 ? [] : await restKlines(d.rest, symbol, opens);
+      for (const k of klines) {
+        const m = await restMinute(d.rest, symbol, k);
+        this.#pending.push({ ...m, symbol, queuedAtUs: d.nowUs(), shortfall: [], missed: true });
+        this.missed++;
+      }
+      this.#caughtUp.add(symbol);
+      if (opens.length > 0)
+        d.log.info(
+          { symbol, minutes: opens.length, from_rest: klines.length },
+          "kline minutes missed on the stream: judged from REST",
+        );
+    }
+    return done;
   }
 
   /** Minutes queued or waiting for their trades. */
@@ -192,7 +267,7 @@ export class KlineReconciler {
   /** True when the minute got its verdict; false to look again at the next tick. */
   async #judge(m: Minute): Promise<boolean> {
     const d = this.deps;
-    const late = d.nowUs() - m.queuedAtUs > KLINE_CHECK_DEADLINE_US;
+    const late = d.nowUs() - m.queuedAtUs > (m.missed ? KLINE_MISSED_DEADLINE_US : KLINE_CHECK_DEADLINE_US);
     if (m.count === 0 || m.firstId === NO_TRADE_ID) {
       this.#verdict(m, 0, "verified", "no trades in the minute: no ids to check");
       return true;
@@ -291,7 +366,9 @@ export class KlineReconciler {
       trades: m.count,
       stored,
       verdict,
-      detail,
+      detail: m.missed
+        ? `REST kline (missed on the stream), ids from aggTrades${detail ? `: ${detail}` : ""}`
+        : detail,
       checked_at_us: this.deps.nowUs(),
     };
     appendVerdict(this.deps.dataDir, v);

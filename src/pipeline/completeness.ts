@@ -39,6 +39,7 @@ export function openCompleteness(d: CompletenessDeps) {
         nowUs,
         log: d.log,
         registry: d.registry,
+        rest: d.ingest.rest,
       })
     : undefined;
   return {

@@ -1,7 +1,8 @@
 /**
  * Binance REST client for gap repair: GET /api/v3/historicalTrades (weight 25) and
- * GET /api/v3/aggTrades (weight 4), ≤ 1000 rows per call, paged by fromId; and for the order
- * books' snapshots, GET /api/v3/depth (weight 5 to 250 by depth, see depthWeight).
+ * GET /api/v3/aggTrades (weight 4), ≤ 1000 rows per call, paged by fromId; for the order
+ * books' snapshots, GET /api/v3/depth (weight 5 to 250 by depth, see depthWeight); for the kline
+ * minutes K2 was down for, GET /api/v3/klines (weight 2).
  * It respects the IP weight budget (X-MBX-USED-WEIGHT-1M, ~6000/min), stops on 429 until
  * Retry-After has passed (ignoring 429 leads to 418 bans), and backs off on 418.
  * Requests run one at a time: repair is a background job, not a race.
@@ -12,6 +13,7 @@ export const WEIGHT_WINDOW_MS = 60_000;
 const BUDGET_SHARE = 0.9;
 export const WEIGHT_HISTORICAL_TRADES = 25;
 export const WEIGHT_AGG_TRADES = 4;
+export const WEIGHT_KLINES = 2;
 export const REST_MAX_LIMIT = 1000;
 /** GET /api/v3/depth: levels per side, at most. */
 export const DEPTH_MAX_LIMIT = 5000;
@@ -28,6 +30,25 @@ export interface RestTrade {
   time: number;
   isBuyerMaker: boolean;
 }
+
+/**
+ * GET /api/v3/klines: [open time, open, high, low, close, volume, close time, quote volume,
+ * trades, taker buy base, taker buy quote, ignore]; no trade ids (the stream's `f`/`L`).
+ */
+export type RestKline = [
+  number,
+  string,
+  string,
+  string,
+  string,
+  string,
+  number,
+  string,
+  number,
+  string,
+  string,
+  string,
+];
 
 export interface RestAggTrade {
   a: number;
@@ -107,6 +128,20 @@ export class BinanceRest {
   }
 
   /**
+   * Aggregate trades with T in [startTime, endTime] (both in the client's time unit; Binance
+   * allows at most one hour between them), oldest first: where a day starts, by time.
+   */
+  aggTradesBetween(
+    symbol: string,
+    startTime: number,
+    endTime: number,
+    limit = REST_MAX_LIMIT,
+  ): Promise<RestAggTrade[]> {
+    const q = `symbol=${encodeURIComponent(symbol)}&startTime=${startTime}&endTime=${endTime}&limit=${Math.min(limit, REST_MAX_LIMIT)}`;
+    return this.#queue(`/api/v3/aggTrades?${q}`, WEIGHT_AGG_TRADES, true) as Promise<RestAggTrade[]>;
+  }
+
+  /**
    * A depth snapshot's body as text, for the allocation-free snapshot decoder. Queued behind the
    * other requests and under the same weight budget: many books resyncing at once are paced by
    * the budget, one request at a time, never sent together.
@@ -115,6 +150,12 @@ export class BinanceRest {
     const n = Math.min(Math.max(1, limit), DEPTH_MAX_LIMIT);
     const q = `symbol=${encodeURIComponent(symbol)}&limit=${n}`;
     return this.#queue(`/api/v3/depth?${q}`, depthWeight(n), false) as Promise<string>;
+  }
+
+  /** Closed 1m klines opening in [startMs, endMs], oldest first, as Binance's arrays (RestKline). */
+  klines1m(symbol: string, startMs: number, endMs: number, limit = REST_MAX_LIMIT): Promise<RestKline[]> {
+    const q = `symbol=${encodeURIComponent(symbol)}&interval=1m&startTime=${startMs}&endTime=${endMs}&limit=${Math.min(limit, REST_MAX_LIMIT)}`;
+    return this.#queue(`/api/v3/klines?${q}`, WEIGHT_KLINES, true) as Promise<RestKline[]>;
   }
 
   /** Milliseconds until a request may be sent (a 429/418 wait still running). */
