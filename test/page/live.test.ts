@@ -84,6 +84,7 @@ describe("/page/live", () => {
     expect(status.freshness_ms).toBe(engine.freshnessMs("BTCUSDT"));
     expect(status.page_streams).toBe(1);
     expect(status.gaps).toEqual({ count: 0, updated_at_us: 0 });
+    expect(status.book).toBe(false); // this app keeps no order books: the page hides its panel
     // The first stream was cancelled: it no longer counts against the bound of open pages.
     const again = await firstEvents(await get("/page/live?symbol=BTCUSDT&interval=1s", KEY));
     expect((again.get("status") as Record<string, unknown>).page_streams).toBe(1);

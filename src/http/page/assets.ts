@@ -26,6 +26,7 @@ export const PAGE_FILES: Readonly<Record<string, string>> = {
   "/docs": join(STATIC_DIR, "docs.html"),
   "/page/app.js": join(STATIC_DIR, "app.js"),
   "/page/live.js": join(STATIC_DIR, "live.js"),
+  "/page/book.js": join(STATIC_DIR, "book.js"),
   "/page/app.css": join(STATIC_DIR, "app.css"),
   "/page/vendor/lightweight-charts.js": join(
     packageDir("lightweight-charts"),

@@ -4,6 +4,7 @@
  * /page/live (SSE) for what happens next; both follow the API keys of /v1.
  */
 import { Elysia } from "elysia";
+import type { BookApi } from "../../book/api.ts";
 import type { Registry } from "../../obs/metrics.ts";
 import type { QueryEngine } from "../../query/engine.ts";
 import type { Readiness } from "../../resilience/readiness.ts";
@@ -22,6 +23,8 @@ export interface PageDeps {
   readonly engine?: QueryEngine;
   readonly api?: Partial<GuardOptions>;
   readonly load?: LoadView;
+  /** Order books; absent: K2 keeps none (K2_STREAMS without depth) and the page hides its panel. */
+  readonly books?: BookApi;
 }
 
 export function pageRoutes(deps: PageDeps) {
@@ -31,5 +34,13 @@ export function pageRoutes(deps: PageDeps) {
   const status = new StatusProbe({ ...deps, engine });
   // Its own buckets: a page's one long stream never spends a /v1 caller's rate limit.
   const guard = new Guard({ ...DEFAULT_GUARD_OPTIONS, ...deps.api });
-  return app.use(liveRoutes({ engine, guard, status, ...(deps.load ? { load: deps.load } : {}) }));
+  return app.use(
+    liveRoutes({
+      engine,
+      guard,
+      status,
+      ...(deps.load ? { load: deps.load } : {}),
+      ...(deps.books ? { books: deps.books } : {}),
+    }),
+  );
 }

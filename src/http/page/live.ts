@@ -2,13 +2,15 @@
  * GET /page/live?symbol=BTCUSDT&interval=1m: the live page's Server-Sent Events stream. /v1/replay
  * ends at the newest stored row; this stream follows new rows until the page closes it. Each tick
  * it sends the trades stored since the last tick (`trades`) and the candles still forming
- * (`candles`, the same rows as /v1/ohlcv); every second a `status` record. The body is pulled:
+ * (`candles`, the same rows as /v1/ohlcv); every second a `status` record, which also says whether
+ * K2 keeps an order book for the symbol (`book`: the page then reads /v1/book/stream). The body is pulled:
  * a reader that stops reading stops the ticks, so a stalled tab holds one chunk, not a backlog.
  * A stream ends with an `end` event naming the last trade id sent, and the page reconnects at
  * once with `after`, so nothing is sent twice or skipped: after STREAM_MAX_MS, or at once when K2
  * stops (endLiveStreams), since Bun's graceful stop waits for every open response.
  */
 import { Elysia } from "elysia";
+import type { BookApi } from "../../book/api.ts";
 import type { QueryEngine } from "../../query/engine.ts";
 import { INTERVAL_US } from "../../query/ohlcv.ts";
 import { HttpError } from "../errors.ts";
@@ -16,6 +18,7 @@ import { rowObjects } from "../routes/v1/format.ts";
 import type { Guard } from "../routes/v1/guard.ts";
 import { call } from "../routes/v1/params.ts";
 import type { LoadView } from "../routes/v1/shed.ts";
+import { acceptStreams, endOnStop, endStreams, streamsStopping } from "../stream-ends.ts";
 import type { StatusProbe } from "./status.ts";
 
 /** Trades are looked for this often: the tape shows a stored trade well inside 2 s. */
@@ -42,6 +45,8 @@ export interface LiveDeps {
   readonly status: StatusProbe;
   /** Under CIRCUIT_BREAK the stream sends status only, as /v1 refuses queries then. */
   readonly load?: LoadView;
+  /** Order books; the status record's `book` says whether the symbol has one. */
+  readonly books?: BookApi;
 }
 
 function parse(query: Record<string, string | undefined>): {
@@ -68,26 +73,15 @@ function parse(query: Record<string, string | undefined>): {
 
 const event = (name: string, data: unknown) => `event: ${name}\ndata: ${JSON.stringify(data)}\n\n`;
 
-/** Every open page stream's `end`, for endLiveStreams; and whether new ones are refused. */
-const open = new Set<() => void>();
-let stopping = false;
-
 /**
- * K2 is stopping (SIGTERM, a hand-over's end): end every open page stream now, each with its
- * `end` event, and refuse new ones (503), so the server's graceful stop waits for no page.
- * Returns how many were ended.
+ * K2 is stopping (SIGTERM, a hand-over's end): end every open event stream now (the page's and
+ * /v1/book/stream's, stream-ends.ts), each with its `end` event, and refuse new ones (503), so
+ * the server's graceful stop waits for no page. Returns how many were ended.
  */
-export function endLiveStreams(): number {
-  stopping = true;
-  const n = open.size;
-  for (const end of [...open]) end();
-  return n;
-}
+export const endLiveStreams = endStreams;
 
 /** For in-process tests that go on serving after endLiveStreams. */
-export function acceptLiveStreams(): void {
-  stopping = false;
-}
+export const acceptLiveStreams = acceptStreams;
 
 export function liveRoutes(deps: LiveDeps) {
   const { engine, status } = deps;
@@ -98,9 +92,13 @@ export function liveRoutes(deps: LiveDeps) {
         deps.guard.check(request, set.headers);
         const { symbol, interval, after } = parse(query);
         engine.checkSymbol(symbol); // 404 before the 200 of the stream is committed
-        if (stopping) throw new HttpError(503, "stopping", "K2 is stopping; the page reconnects by itself");
+        if (streamsStopping())
+          throw new HttpError(503, "stopping", "K2 is stopping; the page reconnects by itself");
         if (status.streams >= MAX_STREAMS)
           throw new HttpError(503, "too_many_streams", `${MAX_STREAMS} live pages are open already`);
+        // Asked once per stream: which symbols have a book is fixed for a process's life. The page
+        // learns it here, not from a refused /v1/book/stream (a 4xx is a console error).
+        const book = deps.books ? (await deps.books.answer(symbol, undefined, 1)) !== undefined : false;
         status.streams++;
         const ivUs = INTERVAL_US[interval];
         let lastId = after;
@@ -109,15 +107,16 @@ export function liveRoutes(deps: LiveDeps) {
         const openedMs = performance.now();
         let closed = false;
         let end = () => {};
+        let unregister = () => {};
         const close = () => {
           if (!closed) status.streams--;
           closed = true;
-          open.delete(end);
+          unregister();
         };
         const enc = new TextEncoder();
         const tick = async (): Promise<string> => {
           let out = "";
-          if (ticks++ % STATUS_EVERY_TICKS === 0) out += event("status", status.sample(symbol));
+          if (ticks++ % STATUS_EVERY_TICKS === 0) out += event("status", { ...status.sample(symbol), book });
           if (deps.load && !deps.load.allowQuery("cheap")) return out;
           const recent = await engine.rows({ table: "trades", symbol, order: "desc", limit: TAPE_ROWS });
           const fresh = rowObjects(recent.frame).filter((t) => (t.trade_id as number) > lastId);
@@ -143,7 +142,7 @@ export function liveRoutes(deps: LiveDeps) {
                 close();
                 controller.close();
               };
-              open.add(end);
+              unregister = endOnStop(end);
             },
             async pull(controller) {
               if (ticks > 0) await Bun.sleep(TICK_MS);

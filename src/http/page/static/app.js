@@ -1,6 +1,7 @@
 // The live page: history from /v1 (symbols, candles, gaps), what happens next from /page/live
-// (SSE). Plain browser JavaScript served as is: no bundler, no framework, no CDN.
+// (SSE), the order book from /v1/book/stream (book.js) where K2 keeps one. Plain browser JavaScript served as is: no bundler, no framework, no CDN.
 /* global LightweightCharts */
+import { bookOff, followBook } from "/page/book.js";
 import { readEvents } from "/page/live.js";
 
 const KEY_ITEM = "k2.apiKey"; // shared with /docs (docs.js), so "Try it out" works with a keyed K2
@@ -127,6 +128,9 @@ function showStatus(s) {
   const why = Object.entries(s.not_ready).map(([k, v]) => `${k}: ${v}`);
   $("s-ready").textContent = s.ready ? "yes" : `no (${why.join("; ")})`;
   $("s-ready").className = s.ready ? "good" : "bad";
+  // The book panel follows /v1/book/stream where K2 keeps a book for the symbol; else it is hidden.
+  if (s.book) followBook(state.symbol, headers, state.abort.signal);
+  else bookOff();
   if (++statusCount % SYMBOLS_EVERY_STATUS === 0) loadSymbols().catch(showError);
   const seen = `${s.gaps.count}:${s.gaps.updated_at_us}`;
   if (seen !== gapsSeen) {

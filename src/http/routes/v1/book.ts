@@ -3,6 +3,8 @@ import { Elysia } from "elysia";
 import type { BookApi } from "../../../book/api.ts";
 import { MAX_SERIES_SNAPSHOTS } from "../../../book/at.ts";
 import { QueryError } from "../../../query/types.ts";
+import { HttpError } from "../../errors.ts";
+import { endOnStop, streamsStopping } from "../../stream-ends.ts";
 import type { V1Context } from "./context.ts";
 import { BOOK_DOC, BOOK_SERIES_DOC, BOOK_STREAM_DOC } from "./openapi.ts";
 import {
@@ -29,6 +31,8 @@ export const bookRoutes = (ctx: V1Context) => {
           const q = parseQuery(request, BOOK_STREAM_PARAMS, "/v1/book/stream");
           ctx.engine.checkSymbol(q.symbol);
           const levels = q.levels ?? 20;
+          if (streamsStopping())
+            throw new HttpError(503, "stopping", "K2 is stopping; reconnect in a moment");
           // 404/400 before the 200 of a stream is committed.
           if (!(await books.answer(q.symbol, undefined, levels)))
             throw new QueryError("bad_request", `no order book is kept for ${q.symbol}`, "symbol");
@@ -107,17 +111,38 @@ async function* bookEvents(
   yield "event: end\ndata: {}\n\n";
 }
 
-/** A pull stream of text chunks as a text/event-stream response; a cancel ends the generator. */
+/**
+ * A pull stream of text chunks as a text/event-stream response; a cancel ends the generator.
+ * K2's drain ends it at once with `event: end` (stream-ends.ts): a graceful stop waits for
+ * every open response, and this one may stay open for an hour.
+ */
 function sse(chunks: AsyncGenerator<string>): Response {
   const enc = new TextEncoder();
+  let closed = false;
+  let unregister = () => {};
   const body = new ReadableStream<Uint8Array>(
     {
+      start(controller) {
+        unregister = endOnStop(() => {
+          if (closed) return;
+          closed = true;
+          controller.enqueue(enc.encode("event: end\ndata: {}\n\n"));
+          controller.close();
+          void chunks.return(undefined);
+        });
+      },
       async pull(controller) {
         const { value, done } = await chunks.next();
-        if (done) controller.close();
-        else controller.enqueue(enc.encode(value));
+        if (closed) return; // ended by the drain while the generator waited
+        if (done) {
+          closed = true;
+          unregister();
+          controller.close();
+        } else controller.enqueue(enc.encode(value));
       },
       async cancel() {
+        closed = true;
+        unregister();
         await chunks.return(undefined);
       },
     },
