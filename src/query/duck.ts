@@ -15,6 +15,7 @@ import {
   timestampTZValue,
   VARCHAR,
 } from "@duckdb/node-api";
+import { keyDefault } from "../config/keys.ts";
 import { QueryError } from "./types.ts";
 
 export interface DuckOptions {
@@ -33,10 +34,11 @@ export interface DuckOptions {
   readonly maxQueued: number;
 }
 
+/** K2's defaults (src/config/keys.ts) for a Duck opened without a loaded Config. */
 export const DEFAULT_DUCK_OPTIONS: DuckOptions = {
-  threads: 1,
-  memoryLimitMb: 512,
-  allocatorKeepMb: 16,
+  threads: keyDefault("queryThreads"),
+  memoryLimitMb: keyDefault("queryMemoryMb"),
+  allocatorKeepMb: keyDefault("queryAllocatorKeepMb"),
   connections: 2,
   maxQueued: 64,
 };

@@ -3,12 +3,13 @@
  * row, candle, summary and coverage queries over cold files (DuckDB) and hot rows (memory).
  */
 
+import { keyDefault } from "../config/keys.ts";
 import type { GapEntry } from "../model/gaps.ts";
 import type { SymbolTable } from "../model/symbols.ts";
 import { TABLE_NAMES, type TableName } from "../model/tables.ts";
 import { type BookWindow, bookWindow } from "./book-window.ts";
 import { CandleCache } from "./candle-cache.ts";
-import { Duck, type DuckOptions } from "./duck.ts";
+import { DEFAULT_DUCK_OPTIONS, Duck, type DuckOptions } from "./duck.ts";
 import { HotWindow } from "./hot.ts";
 import {
   type CandlePartial,
@@ -35,19 +36,14 @@ export interface EngineOptions extends DuckOptions {
   readonly rowCacheCells: number;
 }
 
+/** K2's defaults (src/config/keys.ts) for an engine opened without a loaded Config. */
 export const DEFAULT_ENGINE_OPTIONS: EngineOptions = {
-  threads: 1,
-  memoryLimitMb: 512,
-  allocatorKeepMb: 16,
-  connections: 2,
-  maxQueued: 64,
-  hotRowsPerSymbol: 50_000,
-  maxScanRows: 50_000_000,
-  maxRangeUs: 366 * 86_400_000_000,
-  // ~200 B per partial: 40 MiB at most; a day of 1-min candles is 1,440.
-  candleCachePartials: 200_000,
-  // A 100-row trade page is ~1,000 cells; 500,000 cells is a few tens of MiB at most.
-  rowCacheCells: 500_000,
+  ...DEFAULT_DUCK_OPTIONS,
+  hotRowsPerSymbol: keyDefault("queryHotRows"),
+  maxScanRows: keyDefault("queryMaxScanRows"),
+  maxRangeUs: keyDefault("queryMaxRangeDays") * 86_400_000_000,
+  candleCachePartials: keyDefault("queryCandleCache"),
+  rowCacheCells: keyDefault("queryRowCache"),
 };
 
 /** What the gap ledger offers the engine (GapLedger satisfies it). */
