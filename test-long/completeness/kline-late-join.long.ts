@@ -5,42 +5,37 @@
  * the closed minute's kline does (`f` = 1). Those ids are ledgered `kline_shortfall`, repaired from
  * REST, and the minute is judged `repaired`. ~8 s (a minute must close): a long test.
  */
-import { afterEach, expect, test } from "bun:test";
+import { expect, test } from "bun:test";
 import { readVerdicts } from "../../src/completeness/kline-verdicts.ts";
-import { type Simulator, startSimulator } from "../../src/sim/index.ts";
+import { startSimulator } from "../../src/sim/index.ts";
 import { simEnv, waitUntil } from "../../test/support/bounded-run.ts";
 import { gapsOf } from "../../test/support/gaps.ts";
-import { type K2Process, startK2 } from "../../test/support/k2-process.ts";
+import { startK2 } from "../../test/support/k2-process.ts";
+import { processFixture } from "../../test/support/process-fixture.ts";
 
 const BOUNDARY_MS = Date.UTC(2025, 0, 2, 0, 1);
 const LEAD_MS = 6000;
-let sim: Simulator | undefined;
-let k2: K2Process | undefined;
-afterEach(async () => {
-  await k2?.stop();
-  k2?.cleanup();
-  k2 = undefined;
-  await sim?.stop();
-  sim = undefined;
-});
+const run = processFixture({ graceful: true });
 test("a minute K2 joined late: the kline names ids K2 never saw, they are ledgered kline_shortfall, repaired, and the minute is repaired", async () => {
   // Not paused: the market trades from the clock start, K2 connects a second or so later and its
   // first trade is not id 1. Nothing on the socket says ids are missing; only the kline does.
-  sim = await startSimulator({
+  run.sim = await startSimulator({
     symbols: ["BTCUSDT"],
     startTimeMs: BOUNDARY_MS - LEAD_MS,
     ratePerSec: 100,
     startTradeId: 1,
   });
-  k2 = await startK2(simEnv(sim, ["BTCUSDT"], { K2_STREAMS: "trade,kline", K2_ARCHIVE_URL: sim.archiveUrl }));
-  const dir = k2.dataDir;
+  run.k2 = await startK2(
+    simEnv(run.sim, ["BTCUSDT"], { K2_STREAMS: "trade,kline", K2_ARCHIVE_URL: run.sim.archiveUrl }),
+  );
+  const dir = run.k2.dataDir;
   const first = () => readVerdicts(dir, "BTCUSDT", "2025-01-02").minutes.find((m) => m.trades > 0);
   await waitUntil(() => first() !== undefined, 25_000, "the first minute's verdict");
   const v = first()!;
   expect(v.verdict).toBe("repaired");
   expect(v.first_id).toBe(1);
   expect(v.stored).toBe(v.trades);
-  const shortfall = (await gapsOf(k2.url, "BTCUSDT")).filter((g) => g.cause === "kline_shortfall");
+  const shortfall = (await gapsOf(run.k2.url, "BTCUSDT")).filter((g) => g.cause === "kline_shortfall");
   expect(shortfall.length).toBe(1);
   expect(shortfall[0]).toMatchObject({ from_id: 1, state: "repaired" });
   expect(shortfall[0]!.to_id).toBeLessThan(v.last_id);

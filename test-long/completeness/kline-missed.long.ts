@@ -6,58 +6,48 @@
  * every trade of the minute stored, its ids those of the trades stored in that minute.
  * ~75 s (a minute must pass with K2 down): a long test.
  */
-import { afterEach, expect, test } from "bun:test";
-import { rmSync } from "node:fs";
+import { expect, test } from "bun:test";
 import { DuckDBInstance } from "@duckdb/node-api";
 import { readVerdicts } from "../../src/completeness/kline-verdicts.ts";
-import { type Simulator, startSimulator } from "../../src/sim/index.ts";
+import { startSimulator } from "../../src/sim/index.ts";
 import { resumeWhenConnected, simEnv, waitUntil } from "../../test/support/bounded-run.ts";
-import { type K2Process, startK2 } from "../../test/support/k2-process.ts";
+import { startK2 } from "../../test/support/k2-process.ts";
+import { processFixture } from "../../test/support/process-fixture.ts";
 
 const BOUNDARY_MS = Date.UTC(2025, 0, 2, 0, 1);
 const LEAD_MS = 4000;
-let sim: Simulator | undefined;
-let k2: K2Process | undefined;
-let dir: string | undefined;
-afterEach(async () => {
-  await k2?.stop();
-  k2?.cleanup();
-  k2 = undefined;
-  await sim?.stop();
-  sim = undefined;
-  if (dir) rmSync(dir, { recursive: true, force: true }); // the second K2 was handed the folder
-  dir = undefined;
-});
+const run = processFixture({ graceful: true });
 
 test("a minute K2 was down for is judged from REST after the restart: repaired, every trade stored", async () => {
-  sim = await startSimulator({
+  run.sim = await startSimulator({
     symbols: ["BTCUSDT"],
     startTimeMs: BOUNDARY_MS - LEAD_MS,
     ratePerSec: 40,
     startTradeId: 1,
     faults: { paused: true },
   });
-  const s = sim;
+  const s = run.sim;
   const env = simEnv(s, ["BTCUSDT"], { K2_STREAMS: "trade,kline", K2_ARCHIVE_URL: s.archiveUrl });
-  k2 = await startK2(env);
-  dir = k2.dataDir;
+  run.k2 = await startK2(env);
+  const dir = run.k2.dataDir;
+  run.removeAfter(dir); // the second K2 is handed the folder: its cleanup leaves it
   await resumeWhenConnected(s);
-  const verdicts = () => readVerdicts(dir!, "BTCUSDT", "2025-01-02").minutes;
+  const verdicts = () => readVerdicts(dir, "BTCUSDT", "2025-01-02").minutes;
   await waitUntil(() => verdicts().length > 0, 20_000, "the first minute's verdict");
   const before = verdicts()[0]!;
   expect(before.verdict).toBe("verified");
   expect(before.open_time_us).toBe((BOUNDARY_MS - 60_000) * 1000);
 
   // Down for the whole next minute: its kline goes out while nobody listens.
-  expect((await k2.stop()).code).toBe(0);
+  expect((await run.k2.stop()).code).toBe(0);
   const downOpenUs = BOUNDARY_MS * 1000;
   await waitUntil(() => s.nowMs() > BOUNDARY_MS + 61_000, 70_000, "the minute K2 is down for to close");
-  k2 = await startK2({ ...env, K2_DATA_DIR: dir });
+  run.k2 = await startK2({ ...env, K2_DATA_DIR: dir });
   const down = () => verdicts().find((m) => m.open_time_us === downOpenUs);
   await waitUntil(() => down() !== undefined, 40_000, "a verdict for the minute K2 missed", {
     detail: () =>
-      k2!
-        .logs()
+      run
+        .k2!.logs()
         .split("\n")
         .filter((l) => /kline|gap|repair/.test(l))
         .slice(-10)

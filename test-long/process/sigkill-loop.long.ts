@@ -4,8 +4,8 @@
  * REST repair filling each downtime; at the end the stored ids equal the simulator's whole ground
  * truth, each once.
  */
-import { afterEach, expect, test } from "bun:test";
-import { type Simulator, startSimulator } from "../../src/sim/index.ts";
+import { expect, test } from "bun:test";
+import { startSimulator } from "../../src/sim/index.ts";
 import {
   expectWholeTruth,
   firstTradesDurable,
@@ -14,24 +14,16 @@ import {
   simEnv,
   waitUntil,
 } from "../../test/support/bounded-run.ts";
-import { type K2Process, startK2 } from "../../test/support/k2-process.ts";
+import { startK2 } from "../../test/support/k2-process.ts";
+import { processFixture } from "../../test/support/process-fixture.ts";
 
-let sim: Simulator | undefined;
-let k2: K2Process | undefined;
-const cleanups: (() => void)[] = [];
-afterEach(async () => {
-  k2?.cleanup();
-  k2 = undefined;
-  for (const c of cleanups.splice(0)) c();
-  await sim?.stop();
-  sim = undefined;
-});
+const run = processFixture();
 
 const SYMBOLS = ["BTCUSDT", "ETHUSDT"];
 
 test("SIGKILL at 20 random moments: after restarts the stored ids equal the ground truth", async () => {
-  sim = await startSimulator({ symbols: SYMBOLS, ratePerSec: 100, seed: 5, faults: { paused: true } });
-  const s = sim;
+  run.sim = await startSimulator({ symbols: SYMBOLS, ratePerSec: 100, seed: 5, faults: { paused: true } });
+  const s = run.sim;
   let rnd = 12345;
   const next = () => {
     rnd = (rnd * 1103515245 + 12345) % 2 ** 31;
@@ -39,7 +31,7 @@ test("SIGKILL at 20 random moments: after restarts the stored ids equal the grou
   };
   const first = await startK2(simEnv(s, SYMBOLS));
   const dataDir = first.dataDir;
-  cleanups.push(() => first.cleanup());
+  run.onCleanup(() => first.cleanup());
   await resumeWhenConnected(s);
   await firstTradesDurable(s, dataDir, SYMBOLS);
   await first.stop("SIGKILL");
@@ -48,8 +40,8 @@ test("SIGKILL at 20 random moments: after restarts the stored ids equal the grou
     await Bun.sleep(100 + Math.floor(next() * 700)); // mid-batch, mid-WAL, mid-rename: anywhere
     await p.stop("SIGKILL");
   }
-  k2 = await startK2(simEnv(s, SYMBOLS, { K2_DATA_DIR: dataDir }));
-  const url = k2.url;
+  run.k2 = await startK2(simEnv(s, SYMBOLS, { K2_DATA_DIR: dataDir }));
+  const url = run.k2.url;
   await waitUntil(async () => (await fetch(`${url}/health/ready`)).status === 200, 8000, "ready");
   // Let gap repair of the downtimes finish, then stop cleanly.
   await waitUntil(
@@ -63,7 +55,7 @@ test("SIGKILL at 20 random moments: after restarts the stored ids equal the grou
     "gap repair to settle",
   );
   await pauseAndCatchUp(s, url, SYMBOLS);
-  expect((await k2.stop()).code).toBe(0);
+  expect((await run.k2.stop()).code).toBe(0);
   const stored = await expectWholeTruth(dataDir, s, SYMBOLS);
   // The runs covered the simulator's whole history: restarts and repairs, not a sliver of it.
   expect(stored.get("trades:BTCUSDT")!.length).toBe(s.groundTruth().symbols.BTCUSDT!.tradeCount);

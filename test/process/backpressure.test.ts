@@ -9,27 +9,21 @@
  * would pour the paused backlog into the ring at once, and a ring seen ≥ 95 % full by the
  * degradation manager means CIRCUIT_BREAK: trades refused into the gap ledger for 4 × 30 s.
  */
-import { afterEach, describe, expect, test } from "bun:test";
-import { type Simulator, startSimulator } from "../../src/sim/index.ts";
+import { describe, expect, test } from "bun:test";
+import { startSimulator } from "../../src/sim/index.ts";
 import { expectStored, truthOf } from "../support/bounded-run.ts";
-import { type K2Process, startK2 } from "../support/k2-process.ts";
+import { startK2 } from "../support/k2-process.ts";
+import { processFixture } from "../support/process-fixture.ts";
 import { waitUntil } from "../support/wait.ts";
 
-let sim: Simulator | undefined;
-let k2: K2Process | undefined;
-afterEach(async () => {
-  k2?.cleanup();
-  k2 = undefined;
-  await sim?.stop();
-  sim = undefined;
-});
+const run = processFixture();
 
 const SYMBOL = "BTCUSDT";
 const PAUSED = "ring nearly full: pausing sockets";
 const RESUMED = "ring drained: resuming sockets";
 
 /** The last K2 log lines, for a timeout's message. */
-const tail = () => k2?.logs().split("\n").slice(-15).join("\n") ?? "";
+const tail = () => run.k2?.logs().split("\n").slice(-15).join("\n") ?? "";
 
 /** Unlabelled metrics from K2's /metrics (Prometheus text), by name. */
 async function metrics(url: string): Promise<Map<string, number>> {
@@ -42,15 +36,15 @@ async function metrics(url: string): Promise<Map<string, number>> {
 describe("K2 process: ring backpressure", () => {
   test("a full ring pauses the sockets, a drained one resumes them; every trade stored once", async () => {
     // 5 ms ticks: 100 trades per burst, so the ring's fill moves in small steps past 0.9.
-    sim = await startSimulator({
+    run.sim = await startSimulator({
       symbols: [SYMBOL],
       ratePerSec: 20_000,
       tickMs: 5,
       seed: 11,
       faults: { paused: true },
     });
-    const s = sim;
-    k2 = await startK2({
+    const s = run.sim;
+    run.k2 = await startK2({
       K2_SOURCE: "binance",
       K2_BINANCE_WS_URL: s.wsUrl,
       K2_BINANCE_REST_URL: s.restUrl,
@@ -67,7 +61,7 @@ describe("K2 process: ring backpressure", () => {
       K2_WAL_FSYNC_MS: "20",
       K2_QUERY_MEMORY_MB: "128",
     });
-    const k = k2;
+    const k = run.k2;
     // Subscribed once connected (the streams are in the URL): no trade is generated unseen.
     await waitUntil(() => s.stats().connections > 0, 5_000, "K2 to connect", { detail: tail });
     s.applyFaults({ paused: false }); // the flood starts

@@ -4,19 +4,13 @@
  * how far the files reach) rather than rebuild a stale book labelled synced. Once flushed, the
  * same instant is answered and equals the simulator's true book.
  */
-import { afterEach, expect, test } from "bun:test";
-import { type Simulator, startSimulator, type TrueBook } from "../../src/sim/index.ts";
+import { expect, test } from "bun:test";
+import { startSimulator, type TrueBook } from "../../src/sim/index.ts";
 import { simEnv, waitUntil } from "../support/bounded-run.ts";
-import { type K2Process, startK2 } from "../support/k2-process.ts";
+import { startK2 } from "../support/k2-process.ts";
+import { processFixture } from "../support/process-fixture.ts";
 
-let sim: Simulator | undefined;
-let k2: K2Process | undefined;
-afterEach(async () => {
-  k2?.cleanup();
-  k2 = undefined;
-  await sim?.stop();
-  sim = undefined;
-});
+const run = processFixture();
 
 const SYMBOL = "BTCUSDT";
 interface Answer {
@@ -33,16 +27,16 @@ const text = (ls: readonly [number, number][]) =>
 const levels = (ls: Answer["bids"]) => ls.map((l) => `${l.price}:${l.quantity}`).join(" ");
 
 test("an instant past the last flushed delta is not_stored_yet; once flushed it is the true book", async () => {
-  sim = await startSimulator({ symbols: [SYMBOL], books: true, ratePerSec: 40, seed: 7 });
-  const s = sim;
-  k2 = await startK2(
+  run.sim = await startSimulator({ symbols: [SYMBOL], books: true, ratePerSec: 40, seed: 7 });
+  const s = run.sim;
+  run.k2 = await startK2(
     simEnv(s, [SYMBOL], {
       K2_STREAMS: "trade,depth",
       K2_FLUSH_INTERVAL_MS: "3000",
       K2_RATE_LIMIT_PER_S: "10000",
     }),
   );
-  const k = k2;
+  const k = run.k2;
   const at = async (us: number): Promise<Answer> => {
     const r = await fetch(`${k.url}/v1/book?symbol=${SYMBOL}&levels=5000&at=${iso(us)}`);
     expect(r.status).toBe(200);

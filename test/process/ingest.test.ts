@@ -4,8 +4,8 @@
  * (test/support/bounded-run.ts). The crash loop of 20 SIGKILLs is in test-long/process/sigkill-loop.long.ts
  * (make test-long, in CI); test/process/wal-replay.test.ts proves the WAL's part with REST down.
  */
-import { afterEach, describe, expect, test } from "bun:test";
-import { type Simulator, startSimulator } from "../../src/sim/index.ts";
+import { describe, expect, test } from "bun:test";
+import { startSimulator } from "../../src/sim/index.ts";
 import {
   expectWholeTruth,
   pauseAndCatchUp,
@@ -13,27 +13,19 @@ import {
   simEnv,
   waitUntil,
 } from "../support/bounded-run.ts";
-import { type K2Process, startK2 } from "../support/k2-process.ts";
+import { startK2 } from "../support/k2-process.ts";
+import { processFixture } from "../support/process-fixture.ts";
 
-let sim: Simulator | undefined;
-let k2: K2Process | undefined;
-const cleanups: (() => void)[] = [];
-afterEach(async () => {
-  k2?.cleanup();
-  k2 = undefined;
-  for (const c of cleanups.splice(0)) c();
-  await sim?.stop();
-  sim = undefined;
-});
+const run = processFixture();
 
 const SYMBOLS = ["BTCUSDT", "ETHUSDT"];
 
 describe("K2 process: simulator → Parquet, exactly once", () => {
   test("ingests, serves the rows over /v1, stores each trade once, drains on SIGTERM", async () => {
-    sim = await startSimulator({ symbols: SYMBOLS, ratePerSec: 200, seed: 3, faults: { paused: true } });
-    const s = sim;
-    k2 = await startK2(simEnv(s, SYMBOLS));
-    const url = k2.url;
+    run.sim = await startSimulator({ symbols: SYMBOLS, ratePerSec: 200, seed: 3, faults: { paused: true } });
+    const s = run.sim;
+    run.k2 = await startK2(simEnv(s, SYMBOLS));
+    const url = run.k2.url;
     await resumeWhenConnected(s);
     await waitUntil(async () => (await fetch(`${url}/health/ready`)).status === 200, 8000, "ready");
     await waitUntil(
@@ -47,9 +39,9 @@ describe("K2 process: simulator → Parquet, exactly once", () => {
       "300 BTCUSDT trades over the API",
     );
     await pauseAndCatchUp(s, url, SYMBOLS);
-    const { code } = await k2.stop();
+    const { code } = await run.k2.stop();
     expect(code).toBe(0);
-    const stored = await expectWholeTruth(k2.dataDir, s, SYMBOLS);
+    const stored = await expectWholeTruth(run.k2.dataDir, s, SYMBOLS);
     expect(stored.get("trades:BTCUSDT")!.length).toBeGreaterThanOrEqual(300);
   }, 30_000);
 });

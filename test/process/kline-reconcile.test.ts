@@ -10,29 +10,22 @@
  * A minute K2 joins late (only the kline says ids are missing: kline_shortfall → repaired) is
  * test-long/completeness/kline-late-join.long.ts (another 8 s: kept out of the default suite).
  */
-import { afterEach, expect, test } from "bun:test";
+import { expect, test } from "bun:test";
 import { readVerdicts } from "../../src/completeness/kline-verdicts.ts";
-import { type Simulator, startSimulator } from "../../src/sim/index.ts";
+import { startSimulator } from "../../src/sim/index.ts";
 import { resumeWhenConnected, simEnv, waitUntil } from "../support/bounded-run.ts";
 import { gapsOf } from "../support/gaps.ts";
-import { type K2Process, startK2 } from "../support/k2-process.ts";
+import { startK2 } from "../support/k2-process.ts";
+import { processFixture } from "../support/process-fixture.ts";
 
 const BOUNDARY_MS = Date.UTC(2025, 0, 2, 0, 1);
 const LEAD_MS = 6000;
 const SYMBOLS = ["BTCUSDT", "ETHUSDT", "BNBUSDT"];
 /** Each test passes its own timeout: under a loaded full suite the preloaded default has been seen at 5 s. */
-let sim: Simulator | undefined;
-let k2: K2Process | undefined;
-afterEach(async () => {
-  await k2?.stop();
-  k2?.cleanup();
-  k2 = undefined;
-  await sim?.stop();
-  sim = undefined;
-});
+const run = processFixture({ graceful: true });
 
 test("closed minutes get verdicts: verified, repaired after withheld ids, mismatch on a false count", async () => {
-  sim = await startSimulator({
+  run.sim = await startSimulator({
     symbols: SYMBOLS,
     startTimeMs: BOUNDARY_MS - LEAD_MS,
     ratePerSec: 100,
@@ -40,12 +33,14 @@ test("closed minutes get verdicts: verified, repaired after withheld ids, mismat
     faults: { paused: true },
   });
   // The archive is the simulator's (it publishes nothing here): tests never reach beyond loopback.
-  k2 = await startK2(simEnv(sim, SYMBOLS, { K2_STREAMS: "trade,kline", K2_ARCHIVE_URL: sim.archiveUrl }));
-  await resumeWhenConnected(sim);
-  sim.faults.klineCountOff(4, "ETHUSDT");
+  run.k2 = await startK2(
+    simEnv(run.sim, SYMBOLS, { K2_STREAMS: "trade,kline", K2_ARCHIVE_URL: run.sim.archiveUrl }),
+  );
+  await resumeWhenConnected(run.sim);
+  run.sim.faults.klineCountOff(4, "ETHUSDT");
   await Bun.sleep(500);
-  sim.faults.skipTradeIds(5, "BNBUSDT");
-  const dir = k2.dataDir;
+  run.sim.faults.skipTradeIds(5, "BNBUSDT");
+  const dir = run.k2.dataDir;
   const first = (s: string) => readVerdicts(dir, s, "2025-01-02").minutes.find((m) => m.trades > 0);
   await waitUntil(() => SYMBOLS.every((s) => first(s) !== undefined), 25_000, "a verdict per symbol");
 
@@ -60,13 +55,13 @@ test("closed minutes get verdicts: verified, repaired after withheld ids, mismat
   expect(bnb.stored).toBe(bnb.trades);
 
   const eth = first("ETHUSDT")!;
-  const falsified = sim.falsifiedKlines("ETHUSDT")[0]!;
+  const falsified = run.sim.falsifiedKlines("ETHUSDT")[0]!;
   expect(eth.verdict).toBe("mismatch");
   expect(eth.trades).toBe(falsified.sentCount);
   expect(eth.stored).toBe(falsified.trueCount);
-  const alarm = (await gapsOf(k2.url, "ETHUSDT")).find((g) => g.cause === "kline_mismatch");
+  const alarm = (await gapsOf(run.k2.url, "ETHUSDT")).find((g) => g.cause === "kline_mismatch");
   expect(alarm).toMatchObject({ from_id: eth.first_id, to_id: eth.last_id, state: "unrepaired" });
-  const metrics = await (await fetch(`${k2.url}/metrics`)).text();
+  const metrics = await (await fetch(`${run.k2.url}/metrics`)).text();
   expect(metrics).toMatch(/^k2_kline_alarms_total(\{\})? 1$/m);
   expect(Number(/^k2_kline_closed_total (\d+)$/m.exec(metrics)?.[1])).toBeGreaterThanOrEqual(3);
   expect(metrics).toMatch(/^k2_frames_total\{status="not_configured"\} 0$/m);
@@ -74,7 +69,7 @@ test("closed minutes get verdicts: verified, repaired after withheld ids, mismat
   // The day's certificates carry the verdicts: nothing independent covers the whole (live) day
   // yet, so BTCUSDT is unverified; ETHUSDT's mismatch makes it incomplete.
   const cert = async (symbol: string) =>
-    (await (await fetch(`${k2!.url}/v1/completeness?symbol=${symbol}&date=2025-01-02`)).json()) as {
+    (await (await fetch(`${run.k2!.url}/v1/completeness?symbol=${symbol}&date=2025-01-02`)).json()) as {
       verdict: string;
       archive: { status: string };
       klines: { minutes: Record<string, number>; trades: number };
@@ -89,6 +84,6 @@ test("closed minutes get verdicts: verified, repaired after withheld ids, mismat
   expect(ethCert.verdict).toBe("incomplete");
   expect(ethCert.klines.minutes.mismatch).toBe(1);
   expect(ethCert.alarms.map((a) => a.from_id)).toEqual([eth.first_id]);
-  const bad = await fetch(`${k2.url}/v1/completeness?symbol=BTCUSDT&date=2025-02-30`);
+  const bad = await fetch(`${run.k2.url}/v1/completeness?symbol=BTCUSDT&date=2025-02-30`);
   expect(bad.status).toBe(400);
 }, 40_000);
