@@ -86,6 +86,72 @@ async function liveStream(k2: K2Process, symbol: string): Promise<void> {
 }
 
 /**
+ * The same snapshots as Parquet (format=parquet), read by DuckDB: one row per level in the long
+ * layout, equal to the JSON answer level for level, and a row with null levels for a snapshot
+ * without any.
+ */
+async function seriesAsParquet(k2: K2Process, q: string): Promise<void> {
+  const json = (await (await fetch(`${k2.url}/v1/book/snapshots?${q}`)).json()) as {
+    snapshots: (BookAnswer & { time_us: number })[];
+  };
+  const r = await fetch(`${k2.url}/v1/book/snapshots?${q}&format=parquet`);
+  expect(r.headers.get("content-type")).toContain("parquet");
+  const path = `${k2.dataDir}/series-${Date.now()}.parquet`;
+  await Bun.write(path, await r.arrayBuffer());
+  const db = await DuckDBInstance.create(":memory:", { threads: "1" });
+  const con = await db.connect();
+  const rows = (
+    await con.runAndReadAll(
+      `SELECT epoch_us(time_us) AS t, state, update_id AS u, side, level, price::VARCHAR AS p, quantity::VARCHAR AS q
+       FROM read_parquet('${path}') ORDER BY t, side DESC, level`,
+    )
+  ).getRowObjects() as Record<string, unknown>[];
+  con.closeSync();
+  db.closeSync();
+  type Row = {
+    t: number;
+    state: string;
+    u: number;
+    side: string | null;
+    level: number | null;
+    p: string | null;
+    q: string | null;
+  };
+  const want: Row[] = json.snapshots.flatMap((s): Row[] =>
+    s.bids.length + s.asks.length === 0
+      ? [{ t: s.time_us, state: s.state, u: s.update_id, side: null, level: null, p: null, q: null }]
+      : [
+          ...s.bids.map((l, i) => ({
+            t: s.time_us,
+            state: s.state,
+            u: s.update_id,
+            side: "bid",
+            level: i,
+            p: l.price,
+            q: l.quantity,
+          })),
+          ...s.asks.map((l, i) => ({
+            t: s.time_us,
+            state: s.state,
+            u: s.update_id,
+            side: "ask",
+            level: i,
+            p: l.price,
+            q: l.quantity,
+          })),
+        ],
+  );
+  expect(
+    rows.map((x) => ({
+      ...x,
+      t: Number(x.t),
+      u: Number(x.u),
+      level: x.level === null ? null : Number(x.level),
+    })),
+  ).toEqual(want);
+}
+
+/**
  * Stored quotes (bookTicker) whose update id is the last of a stored diff event, read from K2's
  * files with DuckDB; for up to `most` of them, spread over the run, the top of `/v1/book?at=` the
  * event's time must be the quote. Returns how many were compared (books not synced there skip).
@@ -233,6 +299,10 @@ export async function runBookProof(o: ProofOptions) {
       }
     }
     expect(series).toBeGreaterThan(0);
+    await seriesAsParquet(
+      live,
+      `symbol=${SYMBOLS[0]}&start=${iso(fromUs)}&end=${iso(toUs)}&interval=250&levels=10`,
+    );
 
     // K2's own bookTicker rows agree with its rebuilt books: where a stored quote's update id ends
     // a stored diff event, the book at that event's time has the quote's best bid and ask.

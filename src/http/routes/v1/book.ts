@@ -2,10 +2,12 @@
 import { Elysia } from "elysia";
 import type { BookApi } from "../../../book/api.ts";
 import { MAX_SERIES_SNAPSHOTS } from "../../../book/at.ts";
+import { seriesFrame } from "../../../book/series-frame.ts";
 import { QueryError } from "../../../query/types.ts";
 import { HttpError } from "../../errors.ts";
 import { endOnStop, streamsStopping } from "../../stream-ends.ts";
 import type { V1Context } from "./context.ts";
+import { negotiate, serialize } from "./format.ts";
 import { BOOK_DOC, BOOK_SERIES_DOC, BOOK_STREAM_DOC } from "./openapi.ts";
 import {
   BOOK_PARAMS,
@@ -42,7 +44,7 @@ export const bookRoutes = (ctx: V1Context) => {
     )
     .get(
       "/book/snapshots",
-      ({ request }) =>
+      ({ request, set }) =>
         call(async () => {
           const q = parseQuery(request, BOOK_SERIES_PARAMS, "/v1/book/snapshots");
           ctx.engine.checkSymbol(q.symbol);
@@ -58,7 +60,10 @@ export const bookRoutes = (ctx: V1Context) => {
             );
           const a = await books.series(q.symbol, q.start, q.end, interval, levels);
           if (!a) throw new QueryError("bad_request", `no order book is kept for ${q.symbol}`, "symbol");
-          return Response.json(a);
+          const fmt = negotiate(q.format, request.headers.get("accept"));
+          if (fmt === "json") return Response.json(a);
+          const { snapshots: _, ...meta } = a;
+          return serialize(seriesFrame(a), fmt, { next_cursor: null, meta }, set.headers);
         }),
       { detail: BOOK_SERIES_DOC },
     )

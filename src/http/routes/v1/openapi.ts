@@ -310,7 +310,7 @@ export const BOOK_DOC = {
 
 export const BOOK_SERIES_DOC = {
   summary:
-    "the order book of one symbol every `interval` ms (10 ms to a day) from `start` to `end`, computed from the stored deltas like a recorder that had kept snapshots at that interval (at most 10,000 snapshots; `levels` per side); each snapshot with its sync state",
+    "the order book of one symbol every `interval` ms (10 ms to a day) from `start` to `end`, computed from the stored deltas like a recorder that had kept snapshots at that interval (at most 10,000 snapshots; `levels` per side); each snapshot with its sync state; `format=csv|ndjson|parquet|msgpack` gives one row per level (time_us, state, update_id, side, level, price, quantity, level_state, known_time_us; a snapshot without levels is one row with null level columns)",
   parameters: paramDocs(BOOK_SERIES_PARAMS),
   responses: {
     "200": {

@@ -137,6 +137,7 @@ export const BOOK_SERIES_PARAMS = {
   end: required(time),
   interval: int(10, 86_400_000, 1000),
   levels: int(1, MAX_BOOK_LEVELS, 20),
+  format,
 };
 export const BOOK_STREAM_PARAMS = {
   symbol: required(symbol),
