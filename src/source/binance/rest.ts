@@ -92,6 +92,11 @@ export interface RestOptions {
   readonly banBackoffMs?: number;
   readonly now?: () => number;
   readonly sleep?: (ms: number) => Promise<void>;
+  /**
+   * Ask for µs times (header X-MBX-TIME-UNIT: MICROSECOND, rest-api.md "General API Information"):
+   * every time in the answers, and startTime/endTime sent, are then µs. Off: ms, Binance's default.
+   */
+  readonly microseconds?: boolean;
 }
 
 export class BinanceRest {
@@ -199,7 +204,9 @@ export class BinanceRest {
     try {
       res = await fetch(`${this.opts.baseUrl}${path}`, {
         signal: AbortSignal.timeout(this.opts.timeoutMs ?? 10_000),
-        headers: { accept: "application/json" },
+        headers: this.opts.microseconds
+          ? { accept: "application/json", "X-MBX-TIME-UNIT": "MICROSECOND" }
+          : { accept: "application/json" },
       });
     } catch (e) {
       const timeout = (e as Error).name === "TimeoutError";
