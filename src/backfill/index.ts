@@ -17,7 +17,7 @@ export {
 } from "./plan.ts";
 export { fileLine, Progress } from "./progress.ts";
 export { restDayPath } from "./rest-day.ts";
-export { REST_MAX_ATTEMPTS, REST_MAX_RATE_LIMITS, RestDayError } from "./rest-page.ts";
+export { OPEN_DAY_MARGIN_MS, REST_MAX_ATTEMPTS, REST_MAX_RATE_LIMITS, RestDayError } from "./rest-page.ts";
 export { type RestRunOptions, runRestBackfill } from "./rest-run.ts";
 export { BACKFILL_BATCH_ROWS, type RunOptions, type RunSummary, runBackfill } from "./run.ts";
 export { BatchPool, type StageResult, stagedWriter, stageFile } from "./stage.ts";

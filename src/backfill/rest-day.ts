@@ -2,12 +2,13 @@
  * One (table, symbol, day) from REST into visible Parquet, through the archive backfill's
  * exactly-once path (file.ts has the archive's story; the steps are the same):
  *   1. a day that landed whole — from the archive, or from REST after it was over — is done;
- *   2. the ids K2 already stores for that day (stored.ts), read now;
+ *   2. the exchange's clock, then the ids K2 already stores for that day (stored.ts), read now;
  *   3. the day's rows from REST (rest-page.ts); rows whose id is stored are dropped, the others
  *      go into staged Parquet files (state.ts) with the live writer's encoder and atomic commit;
  *   4. only when the day was read to its end — or, for a day still open at the source, up to
- *      REST's newest row — are the staged files renamed into the data folder, then the day is
- *      noted in landed.jsonl (the owner adopts its files by that line), `complete` saying which.
+ *      a minute behind the exchange's clock (rest-page.ts says why) — are the staged files
+ *      renamed into the data folder, then the day is noted in landed.jsonl (the owner adopts
+ *      its files by that line), `complete` saying which.
  * A day REST cannot give whole (its start no longer served, errors past the retries) fails:
  * what it staged is deleted, nothing of it becomes visible.
  */
@@ -24,7 +25,7 @@ import {
 import type { BinanceRest } from "../source/binance/rest.ts";
 import type { FileOutcome } from "./file.ts";
 import { type BackfillJob, jobLabel } from "./plan.ts";
-import { RestDayError, type RestRow, readRestDay } from "./rest-page.ts";
+import { RestDayError, type RestRow, readRestDay, sourceNowUs } from "./rest-page.ts";
 import type { BatchPool } from "./stage.ts";
 import type { BackfillState } from "./state.ts";
 import { storedIdsNearDay } from "./stored.ts";
@@ -39,6 +40,8 @@ export interface RestDayContext {
   readonly onRows?: (n: number) => void;
   readonly onProgress?: (fraction: number) => void;
   readonly retryDelayMs?: (attempt: number) => number;
+  /** An open day is read up to this far behind the exchange's clock (rest-page.ts). */
+  readonly openDayMarginMs?: number;
 }
 
 /** The journal's name for a REST day (archive files are named by their archive path). */
@@ -70,13 +73,18 @@ export async function backfillRestDay(job: BackfillJob, ctx: RestDayContext): Pr
   let alreadyStored = 0;
   const kind = job.table === "trades" ? Table.trades : Table.agg_trades;
   try {
+    const retry = ctx.retryDelayMs ? { retryDelayMs: ctx.retryDelayMs } : {};
+    // The clock before the stored ids: every row older than its cutoff was stored by then if ever.
+    const nowUs = await sourceNowUs(ctx.rest, retry);
     const stored = await storedIdsNearDay(ctx.state.dataDir, job.table, job.symbol, job.date);
     const read = await readRestDay({
       rest: ctx.rest,
       table: job.table,
       symbol: job.symbol,
       dayStartUs: day * US_PER_DAY,
-      ...(ctx.retryDelayMs ? { retryDelayMs: ctx.retryDelayMs } : {}),
+      nowUs,
+      ...(ctx.openDayMarginMs === undefined ? {} : { openDayMarginMs: ctx.openDayMarginMs }),
+      ...retry,
       ...(ctx.onProgress ? { onProgress: ctx.onProgress } : {}),
       onRow: (r) => {
         hash.update(rowText(r));

@@ -1,5 +1,9 @@
 /**
  * Reading one UTC day of trades or aggTrades from Binance's REST API (rest-day.ts stores them):
+ *   0. the exchange's clock (GET /api/v3/time, weight 1), asked before the stored ids are read:
+ *      a day whose end is more than the margin behind it is over; of a day still open only the
+ *      rows older than (clock − margin) are read, so a row the live process received but has not
+ *      flushed yet (K2_FLUSH_INTERVAL_MS) is never fetched beside it;
  *   1. where the day starts: the first aggTrade with T ≥ midnight, asked by time one hour at a
  *      time (Binance allows at most one hour between startTime and endTime; weight 4 each);
  *   2. that the start is really there: for aggTrades the aggregate before it (id a − 1, older
@@ -7,18 +11,23 @@
  *      aggTrade's first trade id `f` — otherwise REST's history no longer reaches the day's start
  *      and the day is refused as unavailable (no half day is committed);
  *   3. the day's rows paged by fromId (aggTrades weight 4, historicalTrades weight 25, 1000 rows
- *      a page) until a row's time reaches the next midnight (the day is over at the source:
- *      complete) or REST has no newer rows (the day is still open: everything up to the newest
- *      row was read; a later run reads the rest).
+ *      a page) until a row's time passes the day's end (or, for an open day, the cutoff) or REST
+ *      has no newer rows.
  * The client (source/binance/rest.ts) keeps the weight budget and turns 429/418 into a wait for
  * Retry-After before its next request; here a call that failed is asked again (bounded).
  */
-
 import { US_PER_DAY } from "../sink/parquet/index.ts";
 import { type BinanceRest, REST_MAX_LIMIT, RestError } from "../source/binance/rest.ts";
 import type { BackfillTable } from "./plan.ts";
 
 const US_PER_HOUR = 3_600_000_000;
+/**
+ * How far behind the exchange's clock an open day is read: rows newer than this may still sit in
+ * a running K2's batcher (K2_FLUSH_INTERVAL_MS, default 1 s) and would be fetched beside it.
+ */
+export const OPEN_DAY_MARGIN_MS = 60_000;
+/** Below this a server time is in ms (the µs header ignored), above it µs. */
+const US_THRESHOLD = 1e14;
 /** Failed calls (5xx, network, timeout) retried before the day fails. */
 export const REST_MAX_ATTEMPTS = 8;
 /** 429/418 answers waited out (each for its Retry-After) before the day fails. */
@@ -44,31 +53,37 @@ export class RestDayError extends Error {
 }
 
 export interface DayRead {
-  /** A row past the day's end was seen: every row of the day was read. */
+  /** The day was over at the source (by its clock): every row of the day was read. */
   readonly complete: boolean;
   /** Rows of the day read (the caller stored or skipped each). */
   readonly rows: number;
-  /** Time of the last row read (µs), or the day's start when none. */
+  /** Every row up to this time (µs) was read: the day's last µs, or an open day's cutoff. */
   readonly throughUs: number;
   /** Ids inside the day REST skipped (exchange-side discontinuities): reported, not invented. */
   readonly missingAtSource: number;
 }
 
-export interface ReadDayOptions {
-  readonly rest: BinanceRest;
-  readonly table: BackfillTable;
-  readonly symbol: string;
-  readonly dayStartUs: number;
-  /** Each row of the day, in id order. */
-  readonly onRow: (r: RestRow) => void;
-  /** Share of the day read so far (0..1), by time: what the progress bar's ETA is built from. */
-  readonly onProgress?: (fraction: number) => void;
+export interface RetryOptions {
   readonly sleep?: (ms: number) => Promise<void>;
   readonly retryDelayMs?: (attempt: number) => number;
 }
 
+export interface ReadDayOptions extends RetryOptions {
+  readonly rest: BinanceRest;
+  readonly table: BackfillTable;
+  readonly symbol: string;
+  readonly dayStartUs: number;
+  /** The exchange's clock (sourceNowUs), asked before the caller read the stored ids. */
+  readonly nowUs: number;
+  readonly openDayMarginMs?: number;
+  /** Each row of the day, in id order. */
+  readonly onRow: (r: RestRow) => void;
+  /** Share of the day read so far (0..1), by time: what the progress bar's ETA is built from. */
+  readonly onProgress?: (fraction: number) => void;
+}
+
 /** A REST call, asked again after a retryable failure: 429/418 wait in the client, others back off. */
-async function call<T>(o: ReadDayOptions, fn: () => Promise<T>): Promise<T> {
+async function call<T>(o: RetryOptions, fn: () => Promise<T>): Promise<T> {
   let failures = 0;
   let limited = 0;
   const sleep = o.sleep ?? Bun.sleep;
@@ -106,20 +121,28 @@ function fromTrade(t: {
   };
 }
 
+/** The exchange's clock in µs (whatever unit it answered in). */
+export async function sourceNowUs(rest: BinanceRest, o: RetryOptions = {}): Promise<number> {
+  const t = await call(o, () => rest.serverTime());
+  return t < US_THRESHOLD ? t * 1000 : t;
+}
+
 export async function readRestDay(o: ReadDayOptions): Promise<DayRead> {
   const { rest, symbol, dayStartUs } = o;
   const dayEndUs = dayStartUs + US_PER_DAY;
-  // 1. The day's first aggTrade, by time.
+  const marginUs = (o.openDayMarginMs ?? OPEN_DAY_MARGIN_MS) * 1000;
+  const complete = o.nowUs - marginUs >= dayEndUs;
+  /** The newest time read: the day's last µs, or for an open day the cutoff behind the clock. */
+  const limitUs = complete ? dayEndUs - 1 : o.nowUs - marginUs;
+  const nothing = { complete, rows: 0, throughUs: limitUs, missingAtSource: 0 };
+  if (limitUs < dayStartUs) return nothing; // the day has not begun (past the margin) at the source
+  // 1. The day's first aggTrade, by time (hours past the limit are not asked).
   let first: Awaited<ReturnType<BinanceRest["aggTrades"]>>[number] | undefined;
-  for (let h = 0; h < 24 && !first; h++) {
-    const from = dayStartUs + h * US_PER_HOUR;
-    first = (await call(o, () => rest.aggTradesBetween(symbol, from, from + US_PER_HOUR - 1, 1)))[0];
+  for (let from = dayStartUs; from <= limitUs && !first; from += US_PER_HOUR) {
+    const to = Math.min(from + US_PER_HOUR - 1, limitUs);
+    first = (await call(o, () => rest.aggTradesBetween(symbol, from, to, 1)))[0];
   }
-  if (!first) {
-    // No trade in the day: it is over (and empty) only if a trade after it exists.
-    const after = await call(o, () => rest.aggTradesBetween(symbol, dayEndUs, dayEndUs + US_PER_HOUR - 1, 1));
-    return { complete: after.length > 0, rows: 0, throughUs: dayStartUs, missingAtSource: 0 };
-  }
+  if (!first) return nothing;
   // 2. Its start is served: the aggregate before it (Binance's ids start at 0).
   if (first.a > 0) {
     const before = (await call(o, () => rest.aggTrades(symbol, first.a - 1, 1)))[0];
@@ -146,7 +169,8 @@ export async function readRestDay(o: ReadDayOptions): Promise<DayRead> {
   let cursor = startId;
   let rows = 0;
   let missing = 0;
-  let throughUs = dayStartUs;
+  let lastUs = dayStartUs;
+  const done = () => ({ complete, rows, throughUs: limitUs, missingAtSource: missing });
   for (let pages = 0; pages < MAX_PAGES_PER_DAY; pages++) {
     const got = await page(cursor);
     if (pages === 0 && got[0]?.id !== startId)
@@ -155,20 +179,18 @@ export async function readRestDay(o: ReadDayOptions): Promise<DayRead> {
       );
     for (const r of got) {
       if (r.id < cursor) continue; // an id already read (a page may repeat its fromId row)
-      if (r.timeUs >= dayEndUs) return { complete: true, rows, throughUs, missingAtSource: missing };
-      if (r.timeUs < throughUs)
-        throw new RestDayError(
-          `id ${r.id} at ${r.timeUs} µs is older than the row before it (${throughUs} µs)`,
-        );
+      if (r.timeUs > limitUs) return done();
+      if (r.timeUs < lastUs)
+        throw new RestDayError(`id ${r.id} at ${r.timeUs} µs is older than the row before it (${lastUs} µs)`);
       missing += r.id - cursor;
       o.onRow(r);
       rows++;
       cursor = r.id + 1;
-      throughUs = r.timeUs;
+      lastUs = r.timeUs;
     }
-    o.onProgress?.(Math.min(1, (throughUs - dayStartUs) / US_PER_DAY));
-    // A short page: REST has nothing newer yet. The day is still open at the source.
-    if (got.length < REST_MAX_LIMIT) return { complete: false, rows, throughUs, missingAtSource: missing };
+    o.onProgress?.(Math.min(1, (lastUs - dayStartUs) / Math.max(1, limitUs - dayStartUs)));
+    // A short page: REST had nothing newer when asked (after nowUs, so none up to the limit).
+    if (got.length < REST_MAX_LIMIT) return done();
   }
   throw new RestDayError(`more than ${MAX_PAGES_PER_DAY} pages in one day`);
 }

@@ -27,6 +27,8 @@ export interface RestRunOptions {
   readonly batchRows?: number;
   readonly zstdLevel?: number;
   readonly retryDelayMs?: (attempt: number) => number;
+  /** An open day (today) is read up to this far behind the exchange's clock (rest-page.ts). */
+  readonly openDayMarginMs?: number;
   readonly onStart?: (job: BackfillJob) => void;
   readonly onRows?: (n: number) => void;
   /** A day under way has read `fraction` of itself (by time). */
@@ -71,6 +73,7 @@ export async function runRestBackfill(o: RestRunOptions): Promise<RunSummary & {
           ...(o.onRows ? { onRows: o.onRows } : {}),
           ...(o.onProgress ? { onProgress: (f: number) => o.onProgress?.(job, f) } : {}),
           ...(o.retryDelayMs ? { retryDelayMs: o.retryDelayMs } : {}),
+          ...(o.openDayMarginMs === undefined ? {} : { openDayMarginMs: o.openDayMarginMs }),
         });
         outcomes.push(r);
         o.onFile?.(r);

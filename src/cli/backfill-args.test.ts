@@ -23,7 +23,11 @@ test("--source rest: the REST root from K2_BINANCE_REST_URL, half of K2_REST_WEI
   expect([b.restUrl, b.restWeightPerMin]).toEqual(["https://x.test", 6000]);
   const c = parseBackfillArgs(DAY);
   if (c.kind !== "run") throw new Error("expected a run");
-  expect([c.source, c.restWeightPerMin]).toEqual(["archive", 3000]);
+  expect([c.source, c.restWeightPerMin, c.openDayMarginMs]).toEqual(["archive", 3000, 60_000]);
+  // An open day stays behind what a running K2 may still hold unflushed.
+  const d = parseBackfillArgs(DAY, { K2_FLUSH_INTERVAL_MS: "300000" });
+  if (d.kind !== "run") throw new Error("expected a run");
+  expect(d.openDayMarginMs).toBe(600_000);
 });
 
 test("--source rest: bad REST flags get one sentence", () => {

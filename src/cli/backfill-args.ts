@@ -4,7 +4,12 @@
  * sentence and the runner exits 2. The archive root is --archive-url, else K2_ARCHIVE_URL; the
  * REST root --rest-url, else K2_BINANCE_REST_URL (src/config/keys.ts owns defaults and checks).
  */
-import { BACKFILL_BATCH_ROWS, BACKFILL_TABLES, type BackfillTable } from "../backfill/index.ts";
+import {
+  BACKFILL_BATCH_ROWS,
+  BACKFILL_TABLES,
+  type BackfillTable,
+  OPEN_DAY_MARGIN_MS,
+} from "../backfill/index.ts";
 import { KEYS } from "../config/keys.ts";
 import { SYMBOL_RE } from "../model/index.ts";
 import { dayOfDate } from "../sink/parquet/index.ts";
@@ -39,6 +44,11 @@ export interface BackfillArgs {
   readonly restUrl: string;
   /** --source rest: request weight per minute this run may use. */
   readonly restWeightPerMin: number;
+  /**
+   * --source rest: how far behind the exchange's clock an open day is read: at least a minute,
+   * and twice K2_FLUSH_INTERVAL_MS, so rows a running K2 has not flushed yet are left to it.
+   */
+  readonly openDayMarginMs: number;
 }
 
 const FLAGS = [
@@ -81,7 +91,9 @@ flags:
 
 One line per archive file or REST day on stderr (landed / already landed / failed and why); a
 progress bar on stdout when it is a terminal. A killed run resumes where it stopped when started
-again. A REST day still open at the source lands up to REST's newest row; run again after it ends.
+again. A REST day still open at the source (today) lands up to a minute behind the exchange's
+clock (twice K2_FLUSH_INTERVAL_MS if that is longer: rows a running K2 may not have flushed yet are
+left to it); run again later for the rest.
 
 exit codes: 0 every file landed, 1 some file failed (missing day, bad checksum, corrupt zip, ...;
 the others landed), 2 bad arguments or another backfill holds the data folder`;
@@ -185,9 +197,15 @@ export function parseBackfillArgs(
   if (!/^\d{1,4}$/.test(w) || Number(w) < 1 || Number(w) > 6000)
     throw new CliArgError(`--rest-weight: expected an integer 1..6000 (weight per minute), got "${w}"`);
 
+  const rawFlush = env[KEYS.flushIntervalMs.env]?.trim() ?? KEYS.flushIntervalMs.default;
+  const flush = KEYS.flushIntervalMs.parse(rawFlush);
+  if (!flush.ok)
+    throw new CliArgError(`${KEYS.flushIntervalMs.env}: expected ${flush.expected}, got "${rawFlush}"`);
+
   return {
     kind: "run",
     source: source as BackfillArgs["source"],
+    openDayMarginMs: Math.max(OPEN_DAY_MARGIN_MS, 2 * flush.value),
     restUrl: r.value,
     restWeightPerMin: Number(w),
     symbols,

@@ -62,6 +62,7 @@ export async function runBackfillCli(argv: readonly string[], io: BackfillIo): P
           ...common,
           restUrl: args.restUrl,
           weightBudgetPerMin: args.restWeightPerMin,
+          openDayMarginMs: args.openDayMarginMs,
           ...(bar ? { onProgress: (job, f) => bar.part(job, f) } : {}),
         })
       : await runBackfill({ ...common, archiveUrl: args.archiveUrl });

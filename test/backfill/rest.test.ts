@@ -2,8 +2,8 @@
  * `k2 backfill --source rest` against the simulator's REST API on 127.0.0.1, every stored row read
  * back with DuckDB: a past day equals the simulator's archive CSV of that day (its ground truth,
  * read with fflate), every id once; a re-run writes nothing and the archive backfill after it
- * finds every row stored; today (still open) lands up to REST's newest row and a later run adds
- * only the new rows; rows stored live before are not written again; a day whose start REST no
+ * finds every row stored; today (still open) lands up to a minute behind the exchange's clock and
+ * a later run adds only the new rows; rows stored live before are not written again; a day whose start REST no
  * longer serves, or whose REST fails mid-day, leaves nothing; a 429 is waited out.
  * (SIGKILL mid-run: rest-kill.test.ts.)
  */
@@ -12,11 +12,18 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ArchiveCsvParser, type ArchiveFile, archiveZipPath } from "../../src/archive/index.ts";
-import { type BackfillTable, planJobs, runRestBackfill, STATE_DIR } from "../../src/backfill/index.ts";
+import {
+  type BackfillTable,
+  fileLine,
+  planJobs,
+  runRestBackfill,
+  STATE_DIR,
+} from "../../src/backfill/index.ts";
 import { runBackfillCli } from "../../src/cli/index.ts";
 import { allocRowColumns } from "../../src/model/index.ts";
 import { type SimOptionsInput, type Simulator, startSimulator } from "../../src/sim/index.ts";
 import { appendRow, createBatch, ParquetWriterPool } from "../../src/sink/parquet/index.ts";
+import { waitUntil } from "../support/wait.ts";
 import { archiveLines, closeReader, filesUnder, storedLines } from "./archive-rig.ts";
 
 const SYMBOLS = ["BTCUSDT", "ETHUSDT"];
@@ -146,46 +153,66 @@ describe("k2 backfill --source rest against the simulator", () => {
   );
 
   test(
-    "today, still open at the source: lands up to REST's newest row; a later run adds only the new rows",
+    "today, still open at the source: lands up to a minute behind the exchange's clock; a later run adds only the new rows",
     () =>
       withDir(async (dataDir) => {
+        // The live market has begun (06:00 on, 5 trades/s): REST serves rows the cutoff must leave out.
+        const clockStartUs = MARKET.startTimeMs! * 1000;
+        await waitUntil(
+          async () => {
+            const res = await fetch(`${sim.restUrl}/api/v3/aggTrades?symbol=BTCUSDT&limit=1`, {
+              headers: { "X-MBX-TIME-UNIT": "MICROSECOND" },
+            });
+            return ((await res.json()) as { T: number }[])[0]!.T >= clockStartUs;
+          },
+          5000,
+          "a live trade at the simulator",
+        );
         const args = ["--symbols", "BTCUSDT", "--from", TODAY, "--to", TODAY];
         const first = await backfill(dataDir, args);
         expect(first.code).toBe(0);
-        for (const l of first.days)
-          expect(l).toMatch(
-            /: landed \d+ rows .* day still open at the source, read through 0[56]:\d\d:\d\d\.\d{3} UTC/,
-          );
+        // The simulator's clock started at 06:00: read through a minute before (plus this run's ms).
+        const throughUs: number[] = [];
+        for (const l of first.days) {
+          const m = / day still open at the source, read through (05:59:\d\d\.\d{3}) UTC/.exec(l);
+          expect(m).not.toBeNull();
+          throughUs.push(Date.parse(`${TODAY}T${m![1]}Z`) * 1000);
+        }
         // Where today starts: right after the archive's yesterday (ids are consecutive).
-        const start = {
-          trades:
-            Number(
-              (await archiveLines(sim.archiveUrl, file("trades", "BTCUSDT", PAST[1]!))).at(-1)!.split(",")[0],
-            ) + 1,
-          agg_trades:
-            Number(
-              (await archiveLines(sim.archiveUrl, file("agg_trades", "BTCUSDT", PAST[1]!)))
-                .at(-1)!
-                .split(",")[0],
-            ) + 1,
-        };
+        const lastId = async (table: BackfillTable) =>
+          Number(
+            (await archiveLines(sim.archiveUrl, file(table, "BTCUSDT", PAST[1]!))).at(-1)!.split(",")[0],
+          );
+        const start = { trades: (await lastId("trades")) + 1, agg_trades: (await lastId("agg_trades")) + 1 };
         const counts: Record<string, number> = {};
         for (const table of TABLES) {
           const got = await storedLines(dataDir, table, "BTCUSDT");
           expect(got.rows).toBe(got.distinct);
           expect(got.rows).toBeGreaterThan(200);
-          // A prefix of the day: from its first id, without a hole, equal to what REST serves.
+          // Exactly the day's rows up to the cutoff, though REST serves newer ones (06:00 on, 5/s).
           const truth = await restTruth(table, "BTCUSDT", start[table]);
-          expect(got.lines).toEqual(truth.slice(0, got.rows));
+          const upTo = truth.filter((l) => Number(l.split(",")[3]) <= Math.min(...throughUs));
+          expect(truth.length).toBeGreaterThan(upTo.length);
+          expect(got.lines).toEqual(upTo);
           counts[table] = got.rows;
         }
 
-        // The live market goes on (5 trades/s): the next run reads only what is new.
-        await Bun.sleep(1200);
-        const second = await backfill(dataDir, args);
-        expect(second.code).toBe(0);
+        // A run with no margin (no K2 running beside it) reads up to the newest row: only the new ones.
+        await Bun.sleep(300);
+        const lines: string[] = [];
+        const second = await runRestBackfill({
+          dataDir,
+          restUrl: sim.restUrl,
+          weightBudgetPerMin: 6000,
+          jobs: planJobs(["BTCUSDT"], TABLES, TODAY, TODAY),
+          concurrency: 1,
+          openDayMarginMs: 0,
+          onFile: (o) => lines.push(fileLine(o)),
+        });
+        expect(second.landed).toBe(2);
         for (const table of TABLES) {
-          const line = second.days.find((l) => l.startsWith(`BTCUSDT ${table} `))!;
+          const line = lines.find((l) => l.startsWith(`BTCUSDT ${table} `))!;
+          expect(line).toMatch(/ day still open at the source, read through 06:00:/);
           const m = /: landed (\d+) rows \((\d+) new, (\d+) already stored\)/.exec(line)!;
           expect(Number(m[3])).toBe(counts[table]!);
           expect(Number(m[2])).toBeGreaterThan(0);
@@ -257,8 +284,8 @@ describe("k2 backfill --source rest against the simulator", () => {
     "REST failing mid-day (after rows were staged) fails that day with nothing visible; the next run lands it whole",
     () =>
       withDir(async (dataDir) => {
-        // A proxy that answers 500 from its 4th request on: the day's start is found, its first
-        // page of trades staged (batches of 100 rows), then every call fails.
+        // A proxy that answers 500 from its 5th request on: the clock asked, the day's start found
+        // and proven, its first page of trades staged (batches of 100 rows), then every call fails.
         let requests = 0;
         let broken = true;
         const proxy = Bun.serve({
@@ -266,7 +293,7 @@ describe("k2 backfill --source rest against the simulator", () => {
           port: 0,
           async fetch(req) {
             const u = new URL(req.url);
-            if (broken && ++requests > 3) return new Response("{}", { status: 500 });
+            if (broken && ++requests > 4) return new Response("{}", { status: 500 });
             const res = await fetch(`${sim.restUrl}${u.pathname}${u.search}`, { headers: req.headers });
             return new Response(await res.arrayBuffer(), { status: res.status, headers: res.headers });
           },
@@ -286,7 +313,7 @@ describe("k2 backfill --source rest against the simulator", () => {
           expect(s.failed).toBe(1);
           const o = s.outcomes[0]!;
           expect(o.error?.message).toMatch(/HTTP 500/);
-          expect(requests).toBe(3 + 8); // the 8 attempts of the failing page, then given up
+          expect(requests).toBe(4 + 8); // the 8 attempts of the failing page, then given up
           expect(visible(dataDir)).toEqual([]);
           expect(filesUnder(join(dataDir, STATE_DIR))).toEqual([]);
 
