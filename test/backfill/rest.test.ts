@@ -3,8 +3,9 @@
  * back with DuckDB: a past day equals the simulator's archive CSV of that day (its ground truth,
  * read with fflate), every id once; a re-run writes nothing and the archive backfill after it
  * finds every row stored; today (still open) lands up to a minute behind the exchange's clock and
- * a later run adds only the new rows; rows stored live before are not written again; a day whose start REST no
- * longer serves, or whose REST fails mid-day, leaves nothing; a 429 is waited out.
+ * a later run adds only the new rows; rows stored live before are not written again; a day whose
+ * start REST no longer serves, or whose REST fails mid-day, leaves nothing; the run keeps to its
+ * weight budget, and a 429 is waited out.
  * (SIGKILL mid-run: rest-kill.test.ts.)
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
@@ -352,6 +353,48 @@ describe("k2 backfill --source rest at REST's limits", () => {
       });
     } finally {
       await short.stop();
+    }
+  }, 20_000);
+
+  test("the run keeps to its weight budget: a simulator allowing exactly that budget never answers 429", async () => {
+    // On the wall clock, as Binance is: its weight windows and the client's start together.
+    const capped = await startSimulator({
+      ...MARKET,
+      startTimeMs: null,
+      archiveDays: 1,
+      symbols: ["BTCUSDT"],
+      restWeightLimit: 60,
+      restWeightWindowMs: 1000,
+    });
+    const yesterday = capped.archiveTruth().dates[0]!;
+    try {
+      await withDir(async (dataDir) => {
+        const s = await runRestBackfill({
+          dataDir,
+          restUrl: capped.restUrl,
+          weightBudgetPerMin: 60,
+          weightWindowMs: 1000,
+          jobs: planJobs(["BTCUSDT"], TABLES, yesterday, yesterday),
+          concurrency: 2,
+        });
+        expect(s.landed).toBe(2);
+        const log = capped.restLog();
+        expect(log.filter((e) => e.status !== 200)).toEqual([]);
+        // The days took more than one window's weight: the run waited for the next windows.
+        const perWindow = new Map<number, number>();
+        for (const e of log) {
+          const w = Math.floor(e.atUs / 1e6);
+          perWindow.set(w, (perWindow.get(w) ?? 0) + e.weight);
+        }
+        expect(perWindow.size).toBeGreaterThan(1);
+        for (const w of perWindow.values()) expect(w).toBeLessThanOrEqual(60);
+        for (const table of TABLES) {
+          const got = await storedLines(dataDir, table, "BTCUSDT");
+          expect(got.lines).toEqual(await archiveLines(capped.archiveUrl, file(table, "BTCUSDT", yesterday)));
+        }
+      });
+    } finally {
+      await capped.stop();
     }
   }, 20_000);
 
