@@ -86,6 +86,9 @@ test("a REST day's line: complete, or open with the time it was read through; id
   expect(fileLine({ ...rest, complete: false, missingAtSource: 2 })).toBe(
     "BTCUSDT agg_trades 2024-12-31: landed 10 rows (7 new, 3 already stored) in 1 file from REST, day still open at the source, read through 23:59:59.250 UTC: run again after it ends, 2 ids missing at the source, 1.2 s",
   );
+  expect(fileLine({ ...rest, rows: 0, written: 0, alreadyStored: 0, files: 0, complete: false })).toBe(
+    "BTCUSDT agg_trades 2024-12-31: REST serves no trade in this day up to 23:59:59.250 UTC, nothing written, 1.2 s",
+  );
   expect(fileLine({ ...base, status: "already_landed", source: "rest" })).toBe(
     "BTCUSDT agg_trades 2024-12-31: already landed (whole day, archive or REST), nothing to do",
   );

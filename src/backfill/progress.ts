@@ -29,6 +29,8 @@ export function fileLine(o: FileOutcome): string {
   }
   if (o.source === "rest") {
     const through = new Date((o.throughUs ?? 0) / 1000).toISOString().slice(11, 23);
+    if (o.rows === 0)
+      return `${head}: REST serves no trade in this day${o.complete ? "" : ` up to ${through} UTC`}, nothing written, ${secs(o.ms)}`;
     const state = o.complete
       ? "day complete"
       : `day still open at the source, read through ${through} UTC: run again after it ends`;

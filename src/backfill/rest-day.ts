@@ -124,8 +124,10 @@ export async function backfillRestDay(job: BackfillJob, ctx: RestDayContext): Pr
     });
     cut();
     const sha256 = hash.digest("hex");
-    // A day with nothing new and nothing read has nothing to hand over either.
-    if (staged.length > 0 || read.complete) {
+    // Journaled when files landed, or when a whole day is stored (later runs skip it). A day of
+    // no rows is not: REST serving nothing (a history that no longer reaches it, a symbol not
+    // listed yet) is no proof that it is complete, so a later run asks again.
+    if (staged.length > 0 || (read.complete && read.rows > 0)) {
       ctx.state.commit(staged);
       ctx.state.noteLanded({
         table: job.table,

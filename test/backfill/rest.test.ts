@@ -9,7 +9,7 @@
  * (SIGKILL mid-run: rest-kill.test.ts.)
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ArchiveCsvParser, type ArchiveFile, archiveZipPath } from "../../src/archive/index.ts";
@@ -333,7 +333,7 @@ describe("k2 backfill --source rest against the simulator", () => {
 });
 
 describe("k2 backfill --source rest at REST's limits", () => {
-  test("a day whose start REST no longer serves is reported unavailable, nothing written (exit 1)", async () => {
+  test("a day whose start REST no longer serves is reported unavailable, nothing written (exit 1); a day it serves none of is not journaled", async () => {
     // 1000 trades of history: it starts in the middle of yesterday.
     const short = await startSimulator({ ...MARKET, symbols: ["BTCUSDT"], historyLimit: 1000 });
     try {
@@ -350,6 +350,20 @@ describe("k2 backfill --source rest at REST's limits", () => {
             /: FAILED unavailable, skipped, nothing written: REST's aggTrades no longer reach the day's start/,
           );
         expect(visible(dataDir)).toEqual([]);
+        // The day before: REST serves none of it. Reported, not journaled as a whole (empty) day.
+        for (let run = 0; run < 2; run++) {
+          const older = await backfill(
+            dataDir,
+            ["--symbols", "BTCUSDT", "--from", PAST[0]!, "--to", PAST[0]!],
+            short.restUrl,
+          );
+          expect(older.code).toBe(0);
+          expect(older.days.length).toBe(2);
+          for (const l of older.days)
+            expect(l).toMatch(/: REST serves no trade in this day, nothing written, /);
+        }
+        expect(visible(dataDir)).toEqual([]);
+        expect(existsSync(join(dataDir, STATE_DIR, "landed.jsonl"))).toBe(false);
       });
     } finally {
       await short.stop();
