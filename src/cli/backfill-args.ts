@@ -95,8 +95,9 @@ again. A REST day still open at the source (today) lands up to a minute behind t
 clock (twice K2_FLUSH_INTERVAL_MS if that is longer: rows a running K2 may not have flushed yet are
 left to it); run again later for the rest.
 
-exit codes: 0 every file landed, 1 some file failed (missing day, bad checksum, corrupt zip, ...;
-the others landed), 2 bad arguments or another backfill holds the data folder`;
+exit codes: 0 every file (or day) landed, 1 some failed (missing day, bad checksum, corrupt zip,
+a REST day not served whole, ...; the others landed), 2 bad arguments or another backfill holds
+the data folder`;
 
 function list(v: string): string[] {
   return v
