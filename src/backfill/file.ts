@@ -40,6 +40,13 @@ export interface FileOutcome {
   readonly zipBytes?: number;
   readonly error?: Error;
   readonly ms: number;
+  /** `rest` for a day read from the REST API (rest-day.ts); absent for an archive file. */
+  readonly source?: "rest";
+  /** REST: the day was over at the source (false: read up to REST's newest row, `throughUs`). */
+  readonly complete?: boolean;
+  readonly throughUs?: number;
+  /** REST: ids inside the day that REST skipped (exchange-side discontinuities). */
+  readonly missingAtSource?: number;
 }
 
 export async function backfillFile(job: BackfillJob, ctx: BackfillContext): Promise<FileOutcome> {

@@ -1,5 +1,6 @@
 /**
- * backfill/: past days from Binance's public archive (src/archive/) into K2's Parquet files
+ * backfill/: past days from Binance's public archive (src/archive/), or from its REST API
+ * (rest-*.ts, for days the archive does not have yet), into K2's Parquet files
  * (src/sink/parquet/), exactly once against what the data folder already stores. Run as its own
  * process by `k2 backfill` (src/cli/backfill.ts); docs/BACKFILL.md says why a second process.
  */
@@ -15,7 +16,10 @@ export {
   planJobs,
 } from "./plan.ts";
 export { fileLine, Progress } from "./progress.ts";
+export { restDayPath } from "./rest-day.ts";
+export { OPEN_DAY_MARGIN_MS, REST_MAX_ATTEMPTS, REST_MAX_RATE_LIMITS, RestDayError } from "./rest-page.ts";
+export { type RestRunOptions, runRestBackfill } from "./rest-run.ts";
 export { BACKFILL_BATCH_ROWS, type RunOptions, type RunSummary, runBackfill } from "./run.ts";
-export { BatchPool, type StageResult, stageFile } from "./stage.ts";
+export { BatchPool, type StageResult, stagedWriter, stageFile } from "./stage.ts";
 export { BackfillLockedError, BackfillState, STATE_DIR } from "./state.ts";
 export { StoredIds, storedIdsNearDay } from "./stored.ts";

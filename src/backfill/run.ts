@@ -126,6 +126,11 @@ export async function runBackfill(o: RunOptions): Promise<RunSummary> {
     for (const l of lanes) l.close();
     state.close();
   }
+  return summarize(outcomes, t0);
+}
+
+/** The run's totals from its outcomes (archive and REST runs alike). */
+export function summarize(outcomes: FileOutcome[], t0: number): RunSummary {
   let rows = 0;
   let written = 0;
   for (const r of outcomes) {

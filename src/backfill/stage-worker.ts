@@ -4,9 +4,8 @@
  * live writer pool). Progress goes back as {rows} messages, each file's result as {result}.
  */
 import { ArchiveError } from "../archive/index.ts";
-import { nodeParquetFs, type TableBatch, writeJob } from "../sink/parquet/index.ts";
 import type { BackfillJob } from "./plan.ts";
-import { BatchPool, stageFile } from "./stage.ts";
+import { BatchPool, stagedWriter, stageFile } from "./stage.ts";
 import type { StageInit, StageReply } from "./stage-protocol.ts";
 
 declare const self: Worker;
@@ -18,11 +17,18 @@ const ROWS_PER_MESSAGE = 65_536;
 let init: StageInit | undefined;
 const batches = new BatchPool(4);
 let seq = 0;
-const writtenAtMs = Date.now();
+let write: ReturnType<typeof stagedWriter> | undefined;
 
 self.onmessage = async (ev: MessageEvent<{ init: StageInit } | { job: BackfillJob }>) => {
   if ("init" in ev.data) {
-    init = ev.data.init;
+    const i = ev.data.init;
+    init = i;
+    write = stagedWriter({
+      stagingDir: i.stagingDir,
+      writer: i.writer,
+      ...(i.zstdLevel === undefined ? {} : { zstdLevel: i.zstdLevel }),
+      seq: () => ++seq * i.workers + i.index,
+    });
     return;
   }
   const i = init!;
@@ -32,26 +38,7 @@ self.onmessage = async (ev: MessageEvent<{ init: StageInit } | { job: BackfillJo
     root: i.root,
     batchRows: i.batchRows,
     batches,
-    write: (b: TableBatch) => {
-      const info = writeJob(
-        nodeParquetFs,
-        {
-          dataDir: i.stagingDir,
-          table: b.table,
-          exchange: b.exchange,
-          symbol: b.symbol,
-          date: b.date,
-          rows: b.rows,
-          columns: b.columns,
-          writtenAtMs,
-          seq: ++seq * i.workers + i.index,
-          writer: i.writer,
-        },
-        i.zstdLevel === undefined ? {} : { zstdLevel: i.zstdLevel },
-      );
-      b.rows = 0;
-      return info;
-    },
+    write: write!,
     onRows: (n) => {
       pending += n;
       if (pending < ROWS_PER_MESSAGE) return;

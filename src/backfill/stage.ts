@@ -22,8 +22,10 @@ import {
   dateOfDay,
   dayOfUs,
   type FileInfo,
+  nodeParquetFs,
   type TableBatch,
   US_PER_DAY,
+  writeJob,
 } from "../sink/parquet/index.ts";
 import { type BackfillJob, jobLabel } from "./plan.ts";
 import { storedIdsNearDay } from "./stored.ts";
@@ -55,6 +57,40 @@ export type StageResult =
       readonly staged: string[];
     }
   | { readonly ok: false; readonly error: Error; readonly staged: string[] };
+
+/**
+ * Encode and commit one batch as a staged file under `stagingDir`, synchronously, with the live
+ * writer's encoder and atomic commit (sink/parquet writeJob); the batch is empty after. Names
+ * carry the writer tag and `seq()`, unique within the run (the run's start time is in them too).
+ */
+export function stagedWriter(o: {
+  readonly stagingDir: string;
+  readonly writer: string;
+  readonly zstdLevel?: number;
+  readonly seq: () => number;
+}): (b: TableBatch) => FileInfo {
+  const writtenAtMs = Date.now();
+  return (b) => {
+    const info = writeJob(
+      nodeParquetFs,
+      {
+        dataDir: o.stagingDir,
+        table: b.table,
+        exchange: b.exchange,
+        symbol: b.symbol,
+        date: b.date,
+        rows: b.rows,
+        columns: b.columns,
+        writtenAtMs,
+        seq: o.seq(),
+        writer: o.writer,
+      },
+      o.zstdLevel === undefined ? {} : { zstdLevel: o.zstdLevel },
+    );
+    b.rows = 0;
+    return info;
+  };
+}
 
 /**
  * Batches for the next file of the same worker: a batch's columns are ~25 MB at the default size

@@ -38,6 +38,11 @@ export interface Landed {
   readonly sha256: string;
   readonly rows: number;
   readonly written: number;
+  /**
+   * REST days only (rest.ts): false when the day was still open at the source (its rows up to
+   * the newest were committed; a later run fetches the rest), true when it was over.
+   */
+  readonly complete?: boolean;
 }
 
 export class BackfillLockedError extends Error {}
@@ -49,6 +54,8 @@ export class BackfillState {
   readonly #lockPath: string;
   /** Archive path → sha256 of the copy that landed. */
   readonly #landed = new Map<string, string>();
+  /** Paths that landed whole: every archive file, and REST days that were over (`complete`). */
+  readonly #whole = new Set<string>();
 
   private constructor(readonly dataDir: string) {
     this.dir = join(dataDir, STATE_DIR);
@@ -99,11 +106,21 @@ export class BackfillState {
       if (!line) continue;
       try {
         const l = JSON.parse(line) as Landed;
-        if (typeof l.path === "string" && typeof l.sha256 === "string") this.#landed.set(l.path, l.sha256);
+        if (typeof l.path === "string" && typeof l.sha256 === "string") this.#note(l);
       } catch {
         // A line a kill cut short: that file is read again (and deduplicated by id).
       }
     }
+  }
+
+  #note(l: Landed): void {
+    this.#landed.set(l.path, l.sha256);
+    if (l.complete !== false) this.#whole.add(l.path);
+  }
+
+  /** Did `path` (an archive file, or a REST day) land whole, whatever its checksum? */
+  landedWhole(path: string): boolean {
+    return this.#whole.has(path);
   }
 
   /** Did the archive file at `path` land with exactly this checksum? */
@@ -120,7 +137,7 @@ export class BackfillState {
     } finally {
       closeSync(fd);
     }
-    this.#landed.set(l.path, l.sha256);
+    this.#note(l);
   }
 
   /**

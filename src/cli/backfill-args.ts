@@ -1,10 +1,15 @@
 /**
  * `k2 backfill ...` arguments → what to run (pure: no I/O). Same conventions as `k2 dlq`:
  * `--flag value` or `--flag=value`, each flag once; bad input throws CliArgError with one
- * sentence and the runner exits 2. The archive root is --archive-url, else K2_ARCHIVE_URL
- * (src/config/keys.ts owns its default and its check).
+ * sentence and the runner exits 2. The archive root is --archive-url, else K2_ARCHIVE_URL; the
+ * REST root --rest-url, else K2_BINANCE_REST_URL (src/config/keys.ts owns defaults and checks).
  */
-import { BACKFILL_BATCH_ROWS, BACKFILL_TABLES, type BackfillTable } from "../backfill/index.ts";
+import {
+  BACKFILL_BATCH_ROWS,
+  BACKFILL_TABLES,
+  type BackfillTable,
+  OPEN_DAY_MARGIN_MS,
+} from "../backfill/index.ts";
 import { KEYS } from "../config/keys.ts";
 import { SYMBOL_RE } from "../model/index.ts";
 import { dayOfDate } from "../sink/parquet/index.ts";
@@ -19,6 +24,11 @@ export const BACKFILL_DEFAULT_CONCURRENCY = 2;
 const MAX_BATCH_ROWS = 1 << 22;
 /** Longest range in one run (about ten years of days). */
 const MAX_DAYS = 3660;
+/**
+ * --source rest's default share of the IP's weight budget (K2_REST_WEIGHT_BUDGET): half, so a
+ * K2 running on the same IP keeps the other half for gap repair and book snapshots.
+ */
+const REST_DEFAULT_SHARE = 0.5;
 
 export interface BackfillArgs {
   readonly kind: "run";
@@ -30,6 +40,15 @@ export interface BackfillArgs {
   readonly batchRows: number;
   readonly dataDir: string;
   readonly archiveUrl: string;
+  readonly source: (typeof BACKFILL_SOURCES)[number];
+  readonly restUrl: string;
+  /** --source rest: request weight per minute this run may use. */
+  readonly restWeightPerMin: number;
+  /**
+   * --source rest: how far behind the exchange's clock an open day is read: at least a minute,
+   * and twice K2_FLUSH_INTERVAL_MS, so rows a running K2 has not flushed yet are left to it.
+   */
+  readonly openDayMarginMs: number;
 }
 
 const FLAGS = [
@@ -42,32 +61,43 @@ const FLAGS = [
   "--data-dir",
   "--archive-url",
   "--batch-rows",
+  "--rest-url",
+  "--rest-weight",
 ] as const;
 
 export const BACKFILL_USAGE =
   "usage: k2 backfill --symbols BTCUSDT,ETHUSDT --from YYYY-MM-DD --to YYYY-MM-DD [flags] (k2 backfill --help)";
 
 export const BACKFILL_HELP = `k2 backfill --symbols LIST --from DATE --to DATE [flags]
-Load past days from Binance's public archive (daily zips + SHA-256 CHECKSUM files) into K2's
-Parquet files, exactly once: ids K2 already stores (live ingest, an earlier run) are not written again.
+Load past days from Binance's public archive (daily zips + SHA-256 CHECKSUM files), or from its
+REST API (--source rest: today, or days the archive does not have yet), into K2's Parquet files,
+exactly once: ids K2 already stores (live ingest, an earlier run) are not written again.
 
 flags:
   --symbols LIST      comma-separated, e.g. BTCUSDT,ETHUSDT (required)
   --from DATE         first UTC day, YYYY-MM-DD (required)
   --to DATE           last UTC day, YYYY-MM-DD, included (required)
   --tables LIST       ${BACKFILL_TABLES.join(",")} (default: both)
-  --source NAME       archive (default); rest is not finished yet
-  --concurrency N     archive files read at once, 1..${BACKFILL_MAX_CONCURRENCY} (default ${BACKFILL_DEFAULT_CONCURRENCY})
+  --source NAME       archive (default) or rest (aggTrades weight 4, historicalTrades weight 25 per
+                      1000 rows: a busy symbol's day of trades is thousands of requests, minutes)
+  --concurrency N     archive files (or REST days) read at once, 1..${BACKFILL_MAX_CONCURRENCY} (default ${BACKFILL_DEFAULT_CONCURRENCY})
   --data-dir DIR      K2's data folder (default K2_DATA_DIR, or K2_LOCAL_DIR for s3://, else ./data)
   --archive-url URL   archive root (default K2_ARCHIVE_URL, else ${KEYS.archiveUrl.default})
   --batch-rows N      rows per Parquet file written, 1..${MAX_BATCH_ROWS} (default ${BACKFILL_BATCH_ROWS}); memory is
                       about 3 × N × 50 bytes per concurrent file
+  --rest-url URL      REST root for --source rest (default K2_BINANCE_REST_URL, else ${KEYS.binanceRestUrl.default})
+  --rest-weight N     request weight per minute --source rest may use, 1..6000 (default half of
+                      K2_REST_WEIGHT_BUDGET: a K2 on the same IP keeps the rest); 429 waits Retry-After
 
-One line per archive file on stderr (landed / already landed / failed and why); a progress bar on
-stdout when it is a terminal. A killed run resumes where it stopped when started again.
+One line per archive file or REST day on stderr (landed / already landed / failed and why); a
+progress bar on stdout when it is a terminal. A killed run resumes where it stopped when started
+again. A REST day still open at the source (today) lands up to a minute behind the exchange's
+clock (twice K2_FLUSH_INTERVAL_MS if that is longer: rows a running K2 may not have flushed yet are
+left to it); run again later for the rest.
 
-exit codes: 0 every file landed, 1 some file failed (missing day, bad checksum, corrupt zip, ...;
-the others landed), 2 bad arguments or another backfill holds the data folder`;
+exit codes: 0 every file (or day) landed, 1 some failed (missing day, bad checksum, corrupt zip,
+a REST day not served whole, ...; the others landed), 2 bad arguments or another backfill holds
+the data folder`;
 
 function list(v: string): string[] {
   return v
@@ -116,8 +146,6 @@ export function parseBackfillArgs(
   const source = values.get("--source") ?? "archive";
   if (!(BACKFILL_SOURCES as readonly string[]).includes(source))
     throw new CliArgError(`--source: expected ${BACKFILL_SOURCES.join(" or ")}, got "${source}"`);
-  if (source === "rest")
-    throw new CliArgError("--source rest is not finished yet: use --source archive (the default)");
 
   const symbols = [...new Set(list(values.get("--symbols")!).map((s) => s.toUpperCase()))];
   const badSymbol = symbols.find((s) => !SYMBOL_RE.test(s));
@@ -155,8 +183,32 @@ export function parseBackfillArgs(
       `${values.has("--archive-url") ? "--archive-url" : KEYS.archiveUrl.env}: expected ${u.expected}, got "${rawUrl}"`,
     );
 
+  const rawRest =
+    values.get("--rest-url") ?? env[KEYS.binanceRestUrl.env]?.trim() ?? KEYS.binanceRestUrl.default;
+  const r = KEYS.binanceRestUrl.parse(rawRest);
+  if (!r.ok)
+    throw new CliArgError(
+      `${values.has("--rest-url") ? "--rest-url" : KEYS.binanceRestUrl.env}: expected ${r.expected}, got "${rawRest}"`,
+    );
+  const rawBudget = env[KEYS.restWeightBudget.env]?.trim() ?? KEYS.restWeightBudget.default;
+  const budget = KEYS.restWeightBudget.parse(rawBudget);
+  if (!budget.ok)
+    throw new CliArgError(`${KEYS.restWeightBudget.env}: expected ${budget.expected}, got "${rawBudget}"`);
+  const w = values.get("--rest-weight") ?? String(Math.max(1, Math.floor(budget.value * REST_DEFAULT_SHARE)));
+  if (!/^\d{1,4}$/.test(w) || Number(w) < 1 || Number(w) > 6000)
+    throw new CliArgError(`--rest-weight: expected an integer 1..6000 (weight per minute), got "${w}"`);
+
+  const rawFlush = env[KEYS.flushIntervalMs.env]?.trim() ?? KEYS.flushIntervalMs.default;
+  const flush = KEYS.flushIntervalMs.parse(rawFlush);
+  if (!flush.ok)
+    throw new CliArgError(`${KEYS.flushIntervalMs.env}: expected ${flush.expected}, got "${rawFlush}"`);
+
   return {
     kind: "run",
+    source: source as BackfillArgs["source"],
+    openDayMarginMs: Math.max(OPEN_DAY_MARGIN_MS, 2 * flush.value),
+    restUrl: r.value,
+    restWeightPerMin: Number(w),
     symbols,
     tables: tables as BackfillTable[],
     from,

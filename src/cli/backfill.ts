@@ -4,7 +4,14 @@
  * stderr, a progress bar to stdout when stdout is a terminal, a summary line at the end.
  * Exit 0 every file landed (or had already), 1 some failed, 2 bad arguments or folder locked.
  */
-import { BackfillLockedError, fileLine, Progress, planJobs, runBackfill } from "../backfill/index.ts";
+import {
+  BackfillLockedError,
+  fileLine,
+  Progress,
+  planJobs,
+  runBackfill,
+  runRestBackfill,
+} from "../backfill/index.ts";
 import { CliArgError } from "./args.ts";
 import { BACKFILL_USAGE, parseBackfillArgs } from "./backfill-args.ts";
 
@@ -30,23 +37,35 @@ export async function runBackfillCli(argv: readonly string[], io: BackfillIo): P
     return 0;
   }
   const jobs = planJobs(args.symbols, args.tables, args.from, args.to);
-  const bar = io.isTty ? new Progress(jobs.length, io.out) : undefined;
+  const rest = args.source === "rest";
+  const bar = io.isTty ? new Progress(jobs.length, io.out, rest ? "days" : "files") : undefined;
+  const what = `(${args.symbols.join(",")} × ${args.tables.join(",")} × ${args.from}..${args.to})`;
   io.error(
-    `k2 backfill: ${jobs.length} archive files (${args.symbols.join(",")} × ${args.tables.join(",")} × ${args.from}..${args.to}) from ${args.archiveUrl} into ${args.dataDir}, ${args.concurrency} at a time`,
+    rest
+      ? `k2 backfill: ${jobs.length} days ${what} from REST ${args.restUrl} (≤ ${args.restWeightPerMin} weight/min) into ${args.dataDir}, ${args.concurrency} at a time`
+      : `k2 backfill: ${jobs.length} archive files ${what} from ${args.archiveUrl} into ${args.dataDir}, ${args.concurrency} at a time`,
   );
+  const common = {
+    dataDir: args.dataDir,
+    jobs,
+    concurrency: args.concurrency,
+    batchRows: args.batchRows,
+    ...(bar ? { onRows: (n: number) => bar.rows(n) } : {}),
+    onFile: (o: Parameters<typeof fileLine>[0]) => {
+      if (bar) bar.file(() => io.error(fileLine(o)), o.job);
+      else io.error(fileLine(o));
+    },
+  };
   try {
-    const s = await runBackfill({
-      dataDir: args.dataDir,
-      archiveUrl: args.archiveUrl,
-      jobs,
-      concurrency: args.concurrency,
-      batchRows: args.batchRows,
-      ...(bar ? { onRows: (n: number) => bar.rows(n) } : {}),
-      onFile: (o) => {
-        if (bar) bar.file(() => io.error(fileLine(o)));
-        else io.error(fileLine(o));
-      },
-    });
+    const s = rest
+      ? await runRestBackfill({
+          ...common,
+          restUrl: args.restUrl,
+          weightBudgetPerMin: args.restWeightPerMin,
+          openDayMarginMs: args.openDayMarginMs,
+          ...(bar ? { onProgress: (job, f) => bar.part(job, f) } : {}),
+        })
+      : await runBackfill({ ...common, archiveUrl: args.archiveUrl });
     bar?.end();
     const rate = s.rows / Math.max(1e-3, s.ms / 1000);
     io.error(

@@ -306,8 +306,23 @@ describe("k2 backfill from the simulator's archive", () => {
             /--tables: expected some of trades,agg_trades/,
           ],
           [
-            ["--symbols", "BTCUSDT", "--from", "2025-01-01", "--to", "2025-01-02", "--source", "rest"],
-            /--source rest is not finished yet/,
+            [
+              "--symbols",
+              "BTCUSDT",
+              "--from",
+              "2025-01-01",
+              "--to",
+              "2025-01-02",
+              "--source",
+              "rest",
+              "--rest-weight",
+              "0",
+            ],
+            /--rest-weight: expected an integer 1\.\.6000/,
+          ],
+          [
+            ["--symbols", "BTCUSDT", "--from", "2025-01-01", "--to", "2025-01-02", "--source", "ftp"],
+            /--source: expected archive or rest, got "ftp"/,
           ],
           [
             ["--symbols", "BTCUSDT", "--from", "2025-01-01", "--to", "2025-01-02", "--concurrency", "0"],

@@ -14,6 +14,7 @@ const BUDGET_SHARE = 0.9;
 export const WEIGHT_HISTORICAL_TRADES = 25;
 export const WEIGHT_AGG_TRADES = 4;
 export const WEIGHT_KLINES = 2;
+export const WEIGHT_TIME = 1;
 export const REST_MAX_LIMIT = 1000;
 /** GET /api/v3/depth: levels per side, at most. */
 export const DEPTH_MAX_LIMIT = 5000;
@@ -92,6 +93,11 @@ export interface RestOptions {
   readonly banBackoffMs?: number;
   readonly now?: () => number;
   readonly sleep?: (ms: number) => Promise<void>;
+  /**
+   * Ask for µs times (header X-MBX-TIME-UNIT: MICROSECOND, rest-api.md "General API Information"):
+   * every time in the answers, and startTime/endTime sent, are then µs. Off: ms, Binance's default.
+   */
+  readonly microseconds?: boolean;
 }
 
 export class BinanceRest {
@@ -139,6 +145,20 @@ export class BinanceRest {
   ): Promise<RestAggTrade[]> {
     const q = `symbol=${encodeURIComponent(symbol)}&startTime=${startTime}&endTime=${endTime}&limit=${Math.min(limit, REST_MAX_LIMIT)}`;
     return this.#queue(`/api/v3/aggTrades?${q}`, WEIGHT_AGG_TRADES, true) as Promise<RestAggTrade[]>;
+  }
+
+  /** GET /api/v3/time: the exchange's clock, in the client's time unit. */
+  async serverTime(): Promise<number> {
+    const body = (await this.#queue("/api/v3/time", WEIGHT_TIME, false)) as string;
+    let t: unknown;
+    try {
+      t = (JSON.parse(body) as { serverTime?: unknown }).serverTime;
+    } catch {
+      t = undefined;
+    }
+    if (typeof t !== "number" || !Number.isFinite(t))
+      throw new RestError("bad_response", `/api/v3/time: no serverTime in ${body.slice(0, 100)}`, true);
+    return t;
   }
 
   /**
@@ -199,7 +219,9 @@ export class BinanceRest {
     try {
       res = await fetch(`${this.opts.baseUrl}${path}`, {
         signal: AbortSignal.timeout(this.opts.timeoutMs ?? 10_000),
-        headers: { accept: "application/json" },
+        headers: this.opts.microseconds
+          ? { accept: "application/json", "X-MBX-TIME-UNIT": "MICROSECOND" }
+          : { accept: "application/json" },
       });
     } catch (e) {
       const timeout = (e as Error).name === "TimeoutError";
