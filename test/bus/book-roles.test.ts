@@ -155,10 +155,13 @@ test("books through recorders, a writer and a query node equal the simulator's t
   let equal = 0;
   let notSynced = 0;
   const rnd = mulberry32(18);
+  const ms: number[] = [];
   for (let i = 0; i < INSTANTS; i++) {
     const s = SYMBOLS[i % SYMBOLS.length]!;
     const at = Math.floor(fromUs + rnd() * (toUs - fromUs));
+    const t0 = performance.now();
     const got = await bookAt(query.url, s, at);
+    ms.push(performance.now() - t0);
     if (got.state === "not_synced") {
       notSynced++;
       continue;
@@ -183,8 +186,8 @@ test("books through recorders, a writer and a query node equal the simulator's t
   }
   expect(equal).toBeGreaterThan(INSTANTS * 0.6);
 
-  // The book every 250 ms from the stored deltas, as the single process computes it.
-  const q = `symbol=BTCUSDT&start=${iso(fromUs)}&end=${iso(toUs)}&interval=250&levels=10`;
+  // The book every 100 ms from the stored deltas (a skipped pair of events costs ≥ 300 ms).
+  const q = `symbol=BTCUSDT&start=${iso(fromUs)}&end=${iso(toUs)}&interval=100&levels=10`;
   const series = (await (await fetch(`${query.url}/v1/book/snapshots?${q}`)).json()) as {
     snapshots: (Answer & { time_us: number })[];
   };
@@ -224,8 +227,9 @@ test("books through recorders, a writer and a query node equal the simulator's t
     });
     expect(body.error.message).toContain("K2_ROLE=recorder");
   }
+  ms.sort((x, y) => x - y);
   console.log(
-    `book roles: ${equal} instants equal, ${notSynced} not synced, ${seriesEqual}/${series.snapshots.length} series equal`,
+    `book roles: ${equal} instants equal, ${notSynced} not synced, ${seriesEqual}/${series.snapshots.length} series equal; at= p50 ${ms[INSTANTS >> 1]!.toFixed(1)} ms, max ${ms.at(-1)!.toFixed(1)} ms`,
   );
   expect((await b!.stop()).code).toBe(0);
   expect((await writer.stop()).code).toBe(0);
