@@ -7,10 +7,11 @@
  * - whether an instant lies where the stored book was not continuous is read from the stored
  *   chain of update ids (book-chain.ts) instead of the ledger, and said as `not_synced` with the
  *   window in `resync` as a single process says it;
- * - an instant after the newest stored event of its book is vouched for only by a stored top
- *   snapshot at or after it with the same update id (recorders write one every
- *   K2_BOOK_SNAPSHOT_MS while a book is synced, also when it is quiet): until then the writers
- *   may not have its newest rows yet, and the answer is `not_synced`.
+ * - an instant with no stored diff event of its book in the checkpoint interval after it (the
+ *   newest rows, or a quiet book) is vouched for only by a stored top snapshot at or after it
+ *   with the same update id (recorders write one every K2_BOOK_SNAPSHOT_MS while a book is
+ *   synced, also when it is quiet): until then the writers may not have its newest rows yet, or
+ *   the recorders were not synced, and the answer is `not_synced`.
  */
 import type { BookAnswer, BookApi } from "../book/api.ts";
 import { levelsOut } from "../book/api.ts";
@@ -24,7 +25,7 @@ import { BookChain, type ChainWindow } from "./book-chain.ts";
 
 /** Rows per look past the instant (a REST snapshot of 5,000 levels a side is 10,000 rows). */
 const LOOK_ROWS = 10_000;
-/** Pages of that look at most: past them the instant is answered as not vouched for. */
+/** Pages of that look at most: past them, a stored top snapshot must vouch for the instant. */
 const LOOK_PAGES = 3;
 
 export const LIVE_BOOK_MESSAGE =
@@ -56,6 +57,11 @@ function observe(chain: BookChain, table: RowQuery["table"], r: RowResult): void
 export function openStoredBooks(config: Config, engine: QueryEngine): BookApi | undefined {
   if (!config.streams.includes("depth")) return undefined;
   const kept = new Set(config.symbols);
+  // Bounded looks past an instant (a read ordered by id over every later file would scan the rest
+  // of the day): the next event of a busy book comes within one checkpoint interval; a quiet
+  // book's top snapshot within one snapshot interval (two, for a late timer).
+  const lookUs = config.bookCheckpointMs * 1000;
+  const vouchUs = 2 * config.bookSnapshotMs * 1000;
   /** Deps for one request: every row read also goes through its own chain. */
   const depsFor = (chain: BookChain): BookAtDeps => ({
     rows: async (q) => {
@@ -77,6 +83,7 @@ export function openStoredBooks(config: Config, engine: QueryEngine): BookApi | 
         table: "book_deltas",
         symbol,
         fromUs: atUs + 1,
+        toUs: atUs + lookUs,
         limit: LOOK_ROWS,
         order: "asc",
         ...(cursorId === undefined ? {} : { cursorId }),
@@ -91,7 +98,14 @@ export function openStoredBooks(config: Config, engine: QueryEngine): BookApi | 
 
   /** A stored top snapshot at or after `atUs` of the book's update id: it was synced then. */
   const vouched = async (symbol: string, atUs: number, updateId: number): Promise<boolean> => {
-    const r = await engine.rows({ table: "book_snapshots", symbol, fromUs: atUs, limit: 1, order: "asc" });
+    const r = await engine.rows({
+      table: "book_snapshots",
+      symbol,
+      fromUs: atUs,
+      toUs: atUs + vouchUs,
+      limit: 1,
+      order: "asc",
+    });
     return r.frame.length > 0 && Number(column(r, "update_id")[0]) === updateId;
   };
 
