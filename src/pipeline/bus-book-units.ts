@@ -49,31 +49,28 @@ export function keepBookParts(
   stored: ReadonlySet<number>,
 ): number[] {
   const span = BOOK_UNIT_SPAN[table];
-  // Parts in arrival order: (unit, message) → its rows.
-  const parts = new Map<string, { unit: number; rows: number[]; low: number; high: number }>();
-  for (let i = 0; i < count; i++) {
-    const id = ids[i]!;
-    const unit = Math.floor(id / span);
-    const key = `${unit}:${msg[i]}`;
-    let p = parts.get(key);
-    if (!p) {
-      p = { unit, rows: [], low: id, high: id };
-      parts.set(key, p);
-    }
-    p.rows.push(i);
-    if (id < p.low) p.low = id;
-    if (id > p.high) p.high = id;
-  }
   const highest = new Map<number, number>();
   for (const id of stored) {
     const unit = Math.floor(id / span);
     if (id > (highest.get(unit) ?? -1)) highest.set(unit, id);
   }
   const keep: number[] = [];
-  for (const p of parts.values()) {
-    if (p.low <= (highest.get(p.unit) ?? -1)) continue;
-    highest.set(p.unit, p.high);
-    for (const i of p.rows) keep.push(i);
+  // A part is a run of rows of one unit from one message: a recorder puts a unit's rows at once
+  // (src/book/capture.ts), so they stay together through the ring, its batch and the message.
+  for (let start = 0; start < count; ) {
+    const unit = Math.floor(ids[start]! / span);
+    let end = start + 1;
+    let low = ids[start]!;
+    let high = low;
+    for (; end < count && msg[end] === msg[start] && Math.floor(ids[end]! / span) === unit; end++) {
+      low = Math.min(low, ids[end]!);
+      high = Math.max(high, ids[end]!);
+    }
+    if (low > (highest.get(unit) ?? -1)) {
+      highest.set(unit, high);
+      for (let i = start; i < end; i++) keep.push(i);
+    }
+    start = end;
   }
   keep.sort((a, b) => ids[a]! - ids[b]!);
   // One message never holds an id twice (a recorder's event is one put); drop any anyway.
