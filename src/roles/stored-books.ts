@@ -69,7 +69,7 @@ export function openStoredBooks(config: Config, engine: QueryEngine): BookApi | 
       observe(chain, q.table, r);
       return r;
     },
-    // Windows are applied to the answer afterwards (whereNotContinuous): the rows decide them.
+    // No ledger here: the chain's windows are applied to the answer afterwards (answer, series).
     gaps: () => [],
     checkpointMs: config.bookCheckpointMs,
   });
