@@ -30,7 +30,9 @@ function engineOver(tables: Partial<Record<TableName, Row[]>>): QueryEngine {
     const t = TIME[q.table]!;
     const id = ID[q.table]!;
     let all = (tables[q.table] ?? []).filter(
-      (r) => (q.fromUs === undefined || r[t]! >= q.fromUs) && (q.toUs === undefined || r[t]! < q.toUs),
+      (r) =>
+        (q.fromUs === undefined || Number(r[t]) >= q.fromUs) &&
+        (q.toUs === undefined || Number(r[t]) < q.toUs),
     );
     all.sort((a, b) => Number(a[id]) - Number(b[id]));
     if (q.order === "desc") all.reverse();
@@ -143,7 +145,8 @@ test("after the newest stored event an instant is synced only once a top snapsho
   const rows = { book_checkpoints: checkpoint, book_deltas: deltas.slice(0, 2) };
   const bare = openStoredBooks(config, engineOver(rows));
   const a = await at(bare, 2.7 * S);
-  expect({ state: a.state, from: a.resync?.from_update_id }).toEqual({ state: "not_synced", from: 104 });
+  const resync = a.resync as { from_update_id: number } | undefined;
+  expect({ state: a.state, from: resync?.from_update_id }).toEqual({ state: "not_synced", from: 104 });
   const vouched = openStoredBooks(config, engineOver({ ...rows, book_snapshots: [top(103, 3.0 * S)] }));
   expect((await at(vouched, 2.7 * S)).state).toBe("synced");
   // A top snapshot of another update id vouches for nothing (updates were missed in between).
