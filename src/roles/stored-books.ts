@@ -23,10 +23,16 @@ import type { QueryEngine } from "../query/engine.ts";
 import type { RowQuery, RowResult } from "../query/rows.ts";
 import { BookChain, type ChainWindow } from "./book-chain.ts";
 
-/** Rows per look past the instant (a REST snapshot of 5,000 levels a side is 10,000 rows). */
-const LOOK_ROWS = 10_000;
-/** Pages of that look at most: past them, a stored top snapshot must vouch for the instant. */
-const LOOK_PAGES = 3;
+/**
+ * Rows per look past the instant: the next diff event is usually among the first few rows, and
+ * every row read is converted for JS, so pages are small.
+ */
+const LOOK_ROWS = 1000;
+/**
+ * Pages of that look at most (a REST snapshot of 5,000 levels a side, 10,000 rows, may come first):
+ * past them, a stored top snapshot must vouch for the instant.
+ */
+const LOOK_PAGES = 11;
 
 export const LIVE_BOOK_MESSAGE =
   "the live order book is kept by the process that captures it: a recorder (K2_ROLE=recorder, which serves no /v1) or a single process (K2_ROLE=all); a query node answers /v1/book?at=, /v1/book/snapshots and /v1/book/deltas from the stored rows";
