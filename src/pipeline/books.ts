@@ -5,8 +5,8 @@
  * weight budget for repairs and snapshots), its resyncs in ingest's gap ledger. Opened after
  * ingest, stopped before it.
  */
-import { type BookApi, levelsOut } from "../book/api.ts";
-import { bookAt, bookSeries } from "../book/at.ts";
+import { type BookApi, type BookSeriesAnswer, levelsOut } from "../book/api.ts";
+import { type BookAt, bookAt, bookSeries } from "../book/at.ts";
 import { BookCapture, type BookRowStore } from "../book/capture.ts";
 import { StoredThrough } from "../book/stored-through.ts";
 import type { Catalog } from "../catalog/index.ts";
@@ -35,7 +35,8 @@ export interface BooksDeps {
   readonly lookup: SymbolLookup;
   readonly ingest: IngestSide;
   readonly catalog?: Catalog;
-  readonly engine: QueryEngine;
+  /** Where /v1/book reads stored rows; absent in a recorder, which serves no /v1 (src/roles/recorder.ts). */
+  readonly engine?: QueryEngine;
   readonly ringCapacity: number;
   readonly registry: Registry;
 }
@@ -100,15 +101,16 @@ export function openBooks(d: BooksDeps) {
       checkPartial: config.streams.includes("depth20"),
     },
   );
-  const atDeps = {
-    rows: (q: RowQuery) => d.engine.rows(q),
-    window: (s: string, cpUs: number, atUs: number) => d.engine.bookWindow(s, cpUs, atUs),
+  const engine = d.engine;
+  const atDeps = engine && {
+    rows: (q: RowQuery) => engine.rows(q),
+    window: (s: string, cpUs: number, atUs: number) => engine.bookWindow(s, cpUs, atUs),
     gaps: (s: string) => d.ingest.ledger.entries({ symbol: s, table: "book_deltas" }),
     checkpointMs: config.bookCheckpointMs,
     // Without a catalog (no files written here) nothing is known to be pending.
     ...(d.catalog ? { horizonUs: (s: string) => stored.horizonUs(s) } : {}),
   };
-  const api: BookApi = {
+  const api: BookApi | undefined = atDeps && {
     async answer(symbol, atUs, levels) {
       if (atUs === undefined) {
         const live = capture.live(symbol, levels);
@@ -127,13 +129,7 @@ export function openBooks(d: BooksDeps) {
         end_us: endUs,
         interval_ms: intervalMs,
         levels,
-        snapshots: all.map((a) => ({
-          time_us: a.at_us,
-          state: a.state,
-          update_id: a.update_id,
-          bids: levelsOut(a.bids),
-          asks: levelsOut(a.asks),
-        })),
+        snapshots: all.map(seriesSnapshot),
       };
     },
   };
@@ -181,3 +177,14 @@ export function openBooks(d: BooksDeps) {
 }
 
 export type BooksSide = NonNullable<ReturnType<typeof openBooks>>;
+
+/** One instant of a /v1/book/snapshots answer (also src/roles/stored-books.ts). */
+export function seriesSnapshot(a: BookAt): BookSeriesAnswer["snapshots"][number] {
+  return {
+    time_us: a.at_us,
+    state: a.state,
+    update_id: a.update_id,
+    bids: levelsOut(a.bids),
+    asks: levelsOut(a.asks),
+  };
+}

@@ -16,7 +16,7 @@ import type { Ring } from "../ring/ring.ts";
 import { type Batch, Batcher } from "../sink/batcher.ts";
 import { DlqPersister } from "../sink/dlq/index.ts";
 import type { Bus } from "./bus.ts";
-import { consume, drainBatcher, openWal } from "./storage.ts";
+import { batchPool, consume, drainBatcher, openWal } from "./storage.ts";
 import { once, Timers } from "./subsystem.ts";
 
 /**
@@ -82,7 +82,9 @@ export function openBusSink(
     {
       maxRows: Math.min(config.batchMaxRows, BUS_BATCH_MAX_ROWS),
       flushIntervalMs: config.flushIntervalMs,
-      maxBatches: 64,
+      // A batch per (table, symbol) at once, as in a single process: a fixed 64 stalls the ring
+      // once symbols × tables pass it (three book tables per symbol with depth).
+      ...batchPool(config.symbols.length, config.streams),
     },
   );
   const dlq = DlqPersister.open({ dir: `${config.dataDir}/dlq`, maxTotalBytes: config.deadLetterMaxBytes });

@@ -10,6 +10,7 @@ import { decodeRows, encodedRowCount, parseSubject } from "../bus/index.ts";
 import type { Config } from "../config/index.ts";
 import { allocRowColumns, type RowColumns } from "../model/row.ts";
 import type { SymbolTable } from "../model/symbols.ts";
+import { isBookTable, Table } from "../model/tables.ts";
 import type { Logger } from "../obs/logger.ts";
 import type { Bus } from "./bus.ts";
 import { BUS_BATCH_MAX_ROWS } from "./bus-sink.ts";
@@ -34,6 +35,8 @@ export async function openBusTail(d: BusTailDeps) {
     for await (const m of messages) {
       try {
         const { table, symbol } = parseSubject(m.subject);
+        // No hot window for order-book rows (query/hot.ts says why): not decoded at all.
+        if (isBookTable(Table[table])) continue;
         const n = encodedRowCount(m.data);
         if (n > scratch.capacity) scratch = allocRowColumns(n);
         decodeRows(m.data, table, scratch, 0, d.symbols.intern(symbol));

@@ -5,6 +5,7 @@
  * recorder's copy, a redelivery after a crash, a recorder's WAL replay), write one file per group
  * sorted by id, and only then ack the messages. A writer killed between its file and its ack gets
  * the messages again and finds their rows in the file: exactly once, by id, not by luck.
+ * Order-book rows are kept by whole parts of their units instead (bus-book-units.ts says why).
  */
 
 import { BusError, BusReader, decodeRows, encodedRowCount, type InMessage } from "../bus/index.ts";
@@ -13,12 +14,13 @@ import { storedIdsOf } from "../catalog/views.ts";
 import type { Config } from "../config/index.ts";
 import { allocRowColumns, copyRow, growRows, type RowColumns } from "../model/row.ts";
 import type { SymbolTable } from "../model/symbols.ts";
-import type { TableName } from "../model/tables.ts";
+import { type BookTableName, isBookTable, Table, type TableName } from "../model/tables.ts";
 import type { Logger } from "../obs/logger.ts";
 import { dayOf } from "../sink/batcher.ts";
 import { appendRow, createBatch, type ParquetWriterPool } from "../sink/parquet/index.ts";
 import type { ObjectMirror } from "../sink/s3/index.ts";
 import type { Bus } from "./bus.ts";
+import { keepBookParts, unitStart } from "./bus-book-units.ts";
 import { BUS_BATCH_MAX_ROWS } from "./bus-sink.ts";
 import { once } from "./subsystem.ts";
 
@@ -46,6 +48,8 @@ interface Group {
   readonly symbolId: number;
   rows: RowColumns;
   count: number;
+  /** The message (index in the gathering) each row came in: book rows are kept by message part. */
+  msg: number[];
 }
 
 export interface BusWriterDeps {
@@ -99,10 +103,12 @@ export async function openBusWriter(d: BusWriterDeps) {
           symbolId,
           rows: allocRowColumns(Math.max(n, 1024)),
           count: 0,
+          msg: [],
         };
         groups.set(key, g);
       }
       if (g.count >= g.rows.capacity) g.rows = growRows(g.rows, g.count, 2 * g.rows.capacity);
+      g.msg.push(gathered.length);
       copyRow(scratch, i, g.rows, g.count++);
     }
     gatheredRows += n;
@@ -119,10 +125,18 @@ export async function openBusWriter(d: BusWriterDeps) {
     gatheredRows = 0;
   };
 
-  const writeGroup = async (g: Group) => {
+  /** Row indexes to write, sorted by id: none already stored or repeated. */
+  const keptRows = async (g: Group): Promise<number[]> => {
     const ids = g.rows.id;
     const order = Array.from({ length: g.count }, (_, i) => i).sort((a, b) => ids[a]! - ids[b]!);
-    const have = await stored.idsBetween(g.table, g.symbol, ids[order[0]!]!, ids[order[g.count - 1]!]!);
+    const lo = ids[order[0]!]!;
+    const hi = ids[order[g.count - 1]!]!;
+    if (isBookTable(Table[g.table])) {
+      const table = g.table as BookTableName;
+      const have = await stored.idsBetween(table, g.symbol, unitStart(table, lo), hi);
+      return keepBookParts(table, ids, g.msg, g.count, have);
+    }
+    const have = await stored.idsBetween(g.table, g.symbol, lo, hi);
     const keep: number[] = [];
     let last = Number.NaN;
     for (const i of order) {
@@ -131,6 +145,11 @@ export async function openBusWriter(d: BusWriterDeps) {
       last = id;
       keep.push(i);
     }
+    return keep;
+  };
+
+  const writeGroup = async (g: Group) => {
+    const keep = await keptRows(g);
     stats.duplicates += g.count - keep.length;
     if (keep.length === 0) return;
     const day = dayOf(g.rows.event_time_us[keep[0]!]!);

@@ -247,7 +247,7 @@ export async function buildPipeline(
     engine: query.engine,
     degradation,
     simUrl: intake.sim?.wsUrl,
-    ...(books ? { books: books.api } : {}),
+    ...(books?.api ? { books: books.api } : {}),
     certify: (table, symbol, date, spotPages) => completeness.certify(table, symbol, date, spotPages),
     lastIds: () => ingest.lastIds(),
     bookRows: (rows, from, count) => ingest.ingest.onBookRows(rows, from, count),

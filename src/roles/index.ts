@@ -62,6 +62,7 @@ export async function runRole(config: Config, logger: Logger): Promise<void> {
     engine: proc.engine,
     load: proc.degradation,
     api: apiOptionsOf(config),
+    ...(proc.books ? { books: proc.books } : {}),
   });
   let server: ReturnType<typeof Bun.serve>;
   try {

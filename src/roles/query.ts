@@ -5,7 +5,9 @@
  * come from the stream (bus-tail.ts) when the NATS cluster answers; without it the node serves
  * the files alone. With K2_DATA_DIR=s3://… the bucket's new objects are downloaded into
  * K2_LOCAL_DIR before each listing (objects deleted from the bucket stay in the local copy, where
- * the `replaces` footers of compacted files still hide what they replaced).
+ * the `replaces` footers of compacted files still hide what they replaced). With `depth` in
+ * K2_STREAMS it answers the stored order books (stored-books.ts); the live book stays with the
+ * recorders.
  */
 import { Catalog, rebuildCatalog } from "../catalog/index.ts";
 import type { Config } from "../config/index.ts";
@@ -21,6 +23,7 @@ import { Readiness } from "../resilience/readiness.ts";
 import type { FileInfo } from "../sink/parquet/index.ts";
 import { atStartup, pullMissing } from "../sink/s3/index.ts";
 import type { RoleProcess } from "./role.ts";
+import { openStoredBooks } from "./stored-books.ts";
 
 /** How often the folder is listed again: the freshness of a query node's answers. */
 export const RESCAN_MS = 1000;
@@ -126,12 +129,14 @@ export async function startQueryNode(config: Config, logger: Logger): Promise<Ro
   );
   query.start();
   tail?.start();
+  const books = openStoredBooks(config, query.engine);
   return {
     role: "query",
     registry,
     readiness,
     engine: query.engine,
     degradation,
+    ...(books ? { books } : {}),
     stop: once(async () => {
       timers.clear();
       await tail?.stop();

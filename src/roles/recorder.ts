@@ -1,8 +1,10 @@
 /**
  * Role `recorder`: source → ingest (decode, own duplicates dropped, continuity with REST repair,
  * WAL, ring) → bus sink (batches published to JetStream, acked before the WAL lets them go).
- * No files, no queries: two recorders of the same symbols make the capture redundant, and the
- * writers keep each row once (docs/SCALING.md).
+ * With `depth` in K2_STREAMS the order-book capture runs here as in a single process (its rows
+ * through the same WAL and ring, so they are published like trades). No files, no queries: two
+ * recorders of the same symbols make the capture redundant, and the writers keep each row once
+ * (docs/SCALING.md).
  */
 import { hostname } from "node:os";
 import type { Config } from "../config/index.ts";
@@ -10,6 +12,7 @@ import { SymbolLookup } from "../decode/binance/index.ts";
 import { SymbolTable } from "../model/symbols.ts";
 import { TABLE_BY_ID } from "../model/tables.ts";
 import { type Logger, Registry, registerProcessMetrics, stageLogger } from "../obs/index.ts";
+import { type BooksSide, openBooks } from "../pipeline/books.ts";
 import { openBus } from "../pipeline/bus.ts";
 import { openBusSink } from "../pipeline/bus-sink.ts";
 import { openGovernor } from "../pipeline/governor.ts";
@@ -44,6 +47,7 @@ export async function startRecorder(config: Config, logger: Logger): Promise<Rol
   // (nothing could bring them back). Ring fill, memory and loop lag still degrade a recorder.
   const governor = openGovernor({ config, log, ring, intake, lag, writeLagMs: () => 0 });
   onTick = (fill) => governor.backpressure.update(fill);
+  let books: BooksSide | undefined;
   const ingest = openIngest(
     {
       config,
@@ -55,9 +59,23 @@ export async function startRecorder(config: Config, logger: Logger): Promise<Rol
       walSeqBySlot,
       accepts: (t) => governor.degradation.shouldAccept(TABLE_BY_ID[t]),
       onRow: () => {},
+      ...(config.streams.includes("depth")
+        ? { onDepth: (f: string, recv: number) => books?.capture.onFrame(f, recv) ?? false }
+        : {}),
     },
     intake,
   );
+  // No catalog here: a restart's downtime is not ledgered by the recorder; the query node finds
+  // it in the stored chain of update ids (src/roles/book-chain.ts).
+  books = openBooks({
+    config,
+    log: stageLogger(logger, "books"),
+    symbols,
+    lookup,
+    ingest,
+    ringCapacity: ring.capacity,
+    registry,
+  });
   const replay = await ingest.recover([]);
   const source = sourceSubsystem(intake, {
     config,
@@ -89,7 +107,7 @@ export async function startRecorder(config: Config, logger: Logger): Promise<Rol
   registry.gauge("k2_ring_fill_ratio", "ring fill 0..1", () => ring.fillRatio());
   registry.gauge("k2_degradation_level", "0 NORMAL .. 4 CIRCUIT_BREAK", () => governor.degradation.level);
 
-  const parts: readonly Subsystem[] = [sink, ingest, governor, source];
+  const parts: readonly Subsystem[] = [sink, ingest, ...(books ? [books] : []), governor, source];
   for (const p of parts) p.start();
   log.info(
     { recorder: recorderId, shards: intake.source.shardCount, replayed: replay.replayed },
@@ -102,6 +120,7 @@ export async function startRecorder(config: Config, logger: Logger): Promise<Rol
     degradation: governor.degradation,
     stop: once(async () => {
       await source.stop();
+      await books?.stop();
       await ingest.stop();
       await governor.stop();
       await sink.stop();

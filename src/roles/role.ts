@@ -2,6 +2,7 @@
  * What src/main.ts needs of a role other than `all` (src/pipeline/index.ts): its metrics and
  * readiness to serve, a query engine where it answers /v1, and a stop that drains it.
  */
+import type { BookApi } from "../book/api.ts";
 import type { Role } from "../config/cluster-keys.ts";
 import type { Registry } from "../obs/index.ts";
 import type { QueryEngine } from "../query/engine.ts";
@@ -14,5 +15,7 @@ export interface RoleProcess {
   readonly readiness: Readiness;
   readonly engine?: QueryEngine;
   readonly degradation?: DegradationManager;
+  /** Order books for /v1/book (a query node: the stored ones, src/roles/stored-books.ts). */
+  readonly books?: BookApi;
   stop(): Promise<void>;
 }
