@@ -5,6 +5,7 @@
  * each complete day is kept here: its trades, aggTrades and closed 1m klines. The live market
  * then continues from the same trade ids at `ratePerSec`. Days from the clock start's day on are
  * not archived (Binance publishes a day after it ends; a simulator run is far shorter than a day).
+ * A calendar month whose every day is archived is served as a monthly file too (monthCsv).
  */
 import type { ArchiveDataset } from "../archive/index.ts";
 import { AGG_COLS, aggTradesCsv, klinesCsv, TRADE_COLS, tradesCsv } from "./archive-csv.ts";
@@ -57,6 +58,16 @@ class SymbolArchive implements TradeRecorder {
   kline(k: KlineRecord): void {
     this.day(k.openUs).klines.push(k);
   }
+}
+
+/** Every YYYY-MM-DD of the calendar month YYYY-MM. */
+export function monthDays(month: string): string[] {
+  const start = Date.parse(`${month}-01T00:00:00Z`);
+  if (Number.isNaN(start)) return [];
+  const out: string[] = [];
+  for (let t = start; new Date(t).toISOString().startsWith(month); t += DAY_US / 1000)
+    out.push(new Date(t).toISOString().slice(0, 10));
+  return out;
 }
 
 export class ArchiveStore {
@@ -115,6 +126,31 @@ export class ArchiveStore {
     if (dataset === "trades") return tradesCsv(d.trades, dayStartMs, dropLast);
     if (dataset === "aggTrades") return aggTradesCsv(d.aggs, dayStartMs, dropLast);
     return klinesCsv(d.klines, dayStartMs, dropLast);
+  }
+
+  /** Is `month` (YYYY-MM) a calendar month whose every day is archived? */
+  hasMonth(month: string): boolean {
+    const days = monthDays(month);
+    return days.length > 0 && this.hasDay(days[0]!) && this.hasDay(days.at(-1)!);
+  }
+
+  /**
+   * The CSV of one archived month (its days' CSV one after the other, as Binance's monthly file
+   * holds the month's rows in id order), or null; `dropLast` leaves out the month's last row.
+   */
+  monthCsv(
+    dataset: ArchiveDataset,
+    symbol: string,
+    month: string,
+    dropLast = false,
+  ): Generator<string> | null {
+    if (!this.symbols.has(symbol) || !this.hasMonth(month)) return null;
+    const days = monthDays(month);
+    const store = this;
+    return (function* () {
+      for (const [i, date] of days.entries())
+        yield* store.csv(dataset, symbol, date, dropLast && i === days.length - 1)!;
+    })();
   }
 
   /** Rows of one archived day (ground truth for tests and the completeness proof). */

@@ -63,8 +63,11 @@ export interface SimFaultControls {
   skipDepthUpdates(count: number, symbol?: string): void;
   /** The next closed 1m kline with trades reports n + delta. */
   klineCountOff(delta: number, symbol?: string): void;
-  /** One archive file's fault ("none" clears it; clearing "stale" is Binance replacing the file). */
-  archive(file: Omit<ArchiveFile, "period">, fault: ArchiveFault): void;
+  /**
+   * One archive file's fault ("none" clears it; clearing "stale" is Binance replacing the file);
+   * a daily file unless `period` says monthly.
+   */
+  archive(file: Omit<ArchiveFile, "period"> & { period?: ArchiveFile["period"] }, fault: ArchiveFault): void;
   get(): FaultState;
 }
 
