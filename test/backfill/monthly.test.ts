@@ -10,6 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type ArchiveFile, archiveUrl, archiveZipPath, zipEntry } from "../../src/archive/index.ts";
 import { type BackfillTable, daysBetween, STATE_DIR } from "../../src/backfill/index.ts";
+import { BackfillAdopter, Catalog } from "../../src/catalog/index.ts";
 import { runBackfillCli } from "../../src/cli/index.ts";
 import type { Simulator } from "../../src/sim/index.ts";
 import { archiveLines, closeReader, filesUnder, storedLines } from "./archive-rig.ts";
@@ -141,6 +142,14 @@ describe("k2 backfill: monthly archive files", () => {
         const lines = journal(dataDir).filter((l) => l.path === archiveZipPath(monthly("trades")));
         expect(lines.map((l) => l.date)).toEqual(daysBetween(`${MONTH}-01`, `${MONTH}-28`));
         expect(lines.map((l) => l.part === true)).toEqual([...Array(27).fill(true), false]);
+        // A running owner adopts every file by those lines: all 30 days of each table, every row.
+        const adopted = await new BackfillAdopter(new Catalog(), dataDir).pass();
+        expect(adopted.length).toBe(filesUnder(dataDir).length);
+        for (const table of ["trades", "agg_trades"] as const) {
+          const mine = adopted.filter((f) => f.table === table);
+          expect(new Set(mine.map((f) => f.date)).size).toBe(30);
+          expect(mine.reduce((n, f) => n + f.rows, 0)).toBe((await truth(table)).length);
+        }
 
         const files = filesUnder(dataDir);
         const again = await backfill(dataDir, []);
