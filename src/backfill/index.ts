@@ -15,7 +15,6 @@ export {
   type BackfillTable,
   dailyJobsOf,
   daysBetween,
-  daysOfMonth,
   jobLabel,
   monthlyFileOf,
   type PlanOptions,

@@ -1,5 +1,6 @@
 import { describe, expect, test } from "bun:test";
-import { dailyJobsOf, daysOfMonth, planJobs } from "./plan.ts";
+import { archiveMonthDays as daysOfMonth } from "../archive/index.ts";
+import { dailyJobsOf, planJobs } from "./plan.ts";
 
 const NOW = Date.UTC(2025, 2, 15, 12); // 2025-03-15: March is the current month
 const files = (period: "auto" | "daily" | "monthly", from: string, to: string) =>

@@ -3,7 +3,7 @@
  * file or, for a whole calendar month, the monthly file (`--period`, below). The table names are
  * K2's (model/tables.ts); the archive calls agg_trades `aggTrades`.
  */
-import type { ArchiveDataset, ArchiveFile } from "../archive/index.ts";
+import { type ArchiveDataset, type ArchiveFile, archiveMonthDays } from "../archive/index.ts";
 import type { TableName } from "../model/index.ts";
 
 /** The tables a backfill can fill, with the archive dataset that holds each. */
@@ -45,14 +45,6 @@ export function daysBetween(from: string, to: string): string[] {
   for (let t = Date.parse(`${from}T00:00:00Z`); t <= Date.parse(`${to}T00:00:00Z`); t += MS_PER_DAY)
     out.push(new Date(t).toISOString().slice(0, 10));
   return out;
-}
-
-/** Every YYYY-MM-DD of the calendar month YYYY-MM. */
-export function daysOfMonth(month: string): string[] {
-  const first = `${month}-01`;
-  const next = new Date(Date.parse(`${first}T00:00:00Z`));
-  next.setUTCMonth(next.getUTCMonth() + 1);
-  return daysBetween(first, new Date(next.getTime() - MS_PER_DAY).toISOString().slice(0, 10));
 }
 
 /** The monthly file holding the day of a daily file. */
@@ -100,7 +92,7 @@ export function planJobs(
   for (let i = 0; i < days.length; ) {
     const date = days[i]!;
     const month = date.slice(0, 7);
-    const monthDays = daysOfMonth(month);
+    const monthDays = archiveMonthDays(month);
     // A whole month inside the range that is over (Binance publishes a month's file after it).
     const whole =
       period !== "daily" && date === monthDays[0] && monthDays.at(-1)! <= to && month < currentMonth;

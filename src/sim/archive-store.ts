@@ -7,7 +7,7 @@
  * not archived (Binance publishes a day after it ends; a simulator run is far shorter than a day).
  * A calendar month whose every day is archived is served as a monthly file too (monthCsv).
  */
-import type { ArchiveDataset } from "../archive/index.ts";
+import { type ArchiveDataset, archiveMonthDays } from "../archive/index.ts";
 import { AGG_COLS, aggTradesCsv, klinesCsv, TRADE_COLS, tradesCsv } from "./archive-csv.ts";
 import type { SymbolGenerator, TickBatch, TradeRecorder } from "./generator.ts";
 import type { AggRecord } from "./history.ts";
@@ -58,16 +58,6 @@ class SymbolArchive implements TradeRecorder {
   kline(k: KlineRecord): void {
     this.day(k.openUs).klines.push(k);
   }
-}
-
-/** Every YYYY-MM-DD of the calendar month YYYY-MM. */
-export function monthDays(month: string): string[] {
-  const start = Date.parse(`${month}-01T00:00:00Z`);
-  if (Number.isNaN(start)) return [];
-  const out: string[] = [];
-  for (let t = start; new Date(t).toISOString().startsWith(month); t += DAY_US / 1000)
-    out.push(new Date(t).toISOString().slice(0, 10));
-  return out;
 }
 
 export class ArchiveStore {
@@ -130,8 +120,8 @@ export class ArchiveStore {
 
   /** Is `month` (YYYY-MM) a calendar month whose every day is archived? */
   hasMonth(month: string): boolean {
-    const days = monthDays(month);
-    return days.length > 0 && this.hasDay(days[0]!) && this.hasDay(days.at(-1)!);
+    const days = archiveMonthDays(month);
+    return this.hasDay(days[0]!) && this.hasDay(days.at(-1)!);
   }
 
   /**
@@ -145,7 +135,7 @@ export class ArchiveStore {
     dropLast = false,
   ): Generator<string> | null {
     if (!this.symbols.has(symbol) || !this.hasMonth(month)) return null;
-    const days = monthDays(month);
+    const days = archiveMonthDays(month);
     const store = this;
     return (function* () {
       for (const [i, date] of days.entries())
