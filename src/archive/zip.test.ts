@@ -154,6 +154,14 @@ describe("zip64: every size and offset in zip64 form, read exactly like a small 
     expect(await corruptReason(bigger)).toMatch(/data descriptor and central directory disagree/);
   });
 
+  test("an 8-byte data descriptor without a zip64 extra in the local header (Java's writer) reads too", async () => {
+    // The local header's zip64 extra renamed to another id of the same length: offsets unchanged.
+    const loc = 30 + "a.csv".length;
+    const java = patched(z64, (dv) => dv.setUint16(loc, 0x7075, true));
+    expect(zipEntry(java, "a.zip").descriptor64).toBe(false);
+    expect((await inflate(java)).text).toBe(text);
+  });
+
   test("a size past 4 GiB in the extra field is taken as given (the inflate then falls short)", async () => {
     const cen = lastSig(z64, CEN);
     const extra = cen + 46 + "a.csv".length;

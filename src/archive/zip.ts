@@ -214,20 +214,25 @@ export function zipEntry(zip: Uint8Array, label: string): ZipEntry {
 
 /**
  * The data descriptor after an entry's data (flag bit 3: a streaming writer learns CRC and sizes
- * only at the end): optional signature, CRC-32, then compressed and uncompressed size, 8 bytes
- * each when the local header has a zip64 extra field (APPNOTE 4.3.9.2), else 4. It must repeat the directory's values.
+ * only at the end): optional signature, CRC-32, then compressed and uncompressed size. It must
+ * repeat the directory's values. Its sizes are 8 bytes each when the local header has a zip64
+ * extra field (APPNOTE 4.3.9.2), else 4; but Java's ZipOutputStream writes 8-byte sizes for a
+ * big entry without that field, so either width is taken when it repeats the directory.
  */
 function checkDescriptor(zip: Uint8Array, entry: ZipEntry, label: string): void {
   const dv = new DataView(zip.buffer, zip.byteOffset, zip.byteLength);
   let at = entry.dataOffset + entry.compressedSize;
   if (at + 4 <= zip.length && dv.getUint32(at, true) === DESCRIPTOR_SIG) at += 4;
-  const wide = entry.descriptor64;
-  if (at + (wide ? 20 : 12) > zip.length) throw corrupt(label, "data descriptor cut short");
-  const crc = dv.getUint32(at, true);
-  const compressed = wide ? u64(dv, at + 4, label, "descriptor compressed size") : dv.getUint32(at + 4, true);
-  const size = wide ? u64(dv, at + 12, label, "descriptor size") : dv.getUint32(at + 8, true);
-  if (crc !== entry.crc32 || compressed !== entry.compressedSize || size !== entry.size)
-    throw corrupt(label, "data descriptor and central directory disagree");
+  const agrees = (wide: boolean): boolean => {
+    if (at + (wide ? 20 : 12) > zip.length) return false;
+    const compressed = wide ? Number(dv.getBigUint64(at + 4, true)) : dv.getUint32(at + 4, true);
+    const size = wide ? Number(dv.getBigUint64(at + 12, true)) : dv.getUint32(at + 8, true);
+    return (
+      dv.getUint32(at, true) === entry.crc32 && compressed === entry.compressedSize && size === entry.size
+    );
+  };
+  if (!agrees(entry.descriptor64) && !agrees(!entry.descriptor64))
+    throw corrupt(label, "data descriptor and central directory disagree (or the descriptor is cut short)");
 }
 
 /** Inflated chunks of `data` (raw deflate), in order; a broken stream throws the runtime's error. */
