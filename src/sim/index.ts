@@ -80,7 +80,7 @@ export interface Simulator {
   readonly restUrl: string;
   /** http://host:port/admin */
   readonly adminUrl: string;
-  /** http://host:port/archive — the public archive's root (data/spot/daily/...); needs archiveDays > 0. */
+  /** http://host:port/archive — the public archive's root (data/spot/daily/..., data/spot/monthly/... for whole months held); needs archiveDays > 0. */
   readonly archiveUrl: string;
   readonly options: Readonly<SimOptions>;
   readonly faults: SimFaultControls;
