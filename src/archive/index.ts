@@ -21,6 +21,7 @@ export {
   archiveChecksumPath,
   archiveCsvName,
   archiveFileError,
+  archiveMonthDays,
   archiveUrl,
   archiveZipPath,
   KLINE_INTERVAL,

@@ -38,6 +38,18 @@ export function archiveFileError(f: ArchiveFile): string | null {
   return null;
 }
 
+/** Every YYYY-MM-DD of the calendar month YYYY-MM a monthly file holds (UTC), oldest first. */
+export function archiveMonthDays(month: string): string[] {
+  if (!MONTH_RE.test(month) || Number.isNaN(Date.parse(`${month}-01`)))
+    throw new RangeError(`month '${month}': expected YYYY-MM`);
+  const [y, m] = month.split("-").map(Number) as [number, number];
+  const out: string[] = [];
+  // Day 0 of the next month is this month's last day.
+  const last = new Date(Date.UTC(y, m, 0)).getUTCDate();
+  for (let d = 1; d <= last; d++) out.push(`${month}-${String(d).padStart(2, "0")}`);
+  return out;
+}
+
 /** `BTCUSDT-trades-2025-01-01` (klines: `BTCUSDT-1m-2025-01-01`), without extension. */
 export function archiveBaseName(f: ArchiveFile): string {
   const middle = f.dataset === "klines" ? KLINE_INTERVAL : f.dataset;

@@ -1,5 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { strToU8, zipSync } from "fflate";
+import { zip64OfBlocks } from "../sim/archive-zip64.ts";
 import { ArchiveError } from "./errors.ts";
 import { inflateZip, zipEntry } from "./zip.ts";
 
@@ -71,5 +72,114 @@ describe("zip: inflate one file, checked to the end", () => {
         throw boom;
       }),
     ).rejects.toBe(boom);
+  });
+});
+
+/** Offset of the last record with signature `sig` in `zip`. */
+function lastSig(zip: Uint8Array, sig: number): number {
+  const b = new Uint8Array(4);
+  new DataView(b.buffer).setUint32(0, sig, true);
+  const at = Buffer.from(zip).lastIndexOf(Buffer.from(b));
+  if (at < 0) throw new Error(`no record 0x${sig.toString(16)}`);
+  return at;
+}
+
+/** A copy of `zip` with `edit` applied to a DataView over it. */
+function patched(zip: Uint8Array, edit: (dv: DataView) => void): Uint8Array {
+  const c = zip.slice();
+  edit(new DataView(c.buffer));
+  return c;
+}
+
+describe("zip64: every size and offset in zip64 form, read exactly like a small zip", () => {
+  // Three blocks: the writer deflates block by block, as the simulator's monthly files are.
+  const text = Buffer.from(csv).toString();
+  const z64 = zip64OfBlocks("a.csv", [text.slice(0, 1000), text.slice(1000, 50_000), text.slice(50_000)]);
+  const ZIP64_EOCD = 0x06064b50;
+  const LOCATOR = 0x07064b50;
+  const CEN = 0x02014b50;
+
+  test("the zip64 EOCD, locator, extra fields and 8-byte data descriptor are read; CSV exact", async () => {
+    const e = zipEntry(z64, "a.zip");
+    expect(e).toMatchObject({ name: "a.csv", size: csv.length, method: 8, zip64: true, descriptor: true });
+    expect(e.descriptor64).toBe(true);
+    // Every 32-bit size and offset in the directory says "see zip64".
+    const cen = lastSig(z64, CEN);
+    const dv = new DataView(z64.buffer, z64.byteOffset);
+    expect([
+      dv.getUint32(cen + 20, true),
+      dv.getUint32(cen + 24, true),
+      dv.getUint32(cen + 42, true),
+    ]).toEqual([0xffffffff, 0xffffffff, 0xffffffff]);
+    const r = await inflate(z64);
+    expect(r.size).toBe(csv.length);
+    expect(r.text).toBe(text);
+  });
+
+  test("a corrupt zip64 end record or locator is a clear corrupt_zip", async () => {
+    const rec = lastSig(z64, ZIP64_EOCD);
+    const loc = lastSig(z64, LOCATOR);
+    const badSig = patched(z64, (dv) => dv.setUint32(rec, 0x06064b51, true));
+    expect(await corruptReason(badSig)).toMatch(/zip64 end-of-central-directory record out of place/);
+    const badLocator = patched(z64, (dv) => dv.setBigUint64(loc + 8, BigInt(rec + 7), true));
+    expect(await corruptReason(badLocator)).toMatch(/zip64 end-of-central-directory record out of place/);
+    const badCount = patched(z64, (dv) => {
+      dv.setBigUint64(rec + 24, 2n, true);
+      dv.setBigUint64(rec + 32, 2n, true);
+    });
+    expect(await corruptReason(badCount)).toMatch(/expected one file inside, found 2/);
+    const badCd = patched(z64, (dv) => dv.setBigUint64(rec + 48, 3n, true));
+    expect(await corruptReason(badCd)).toMatch(/central directory size and offset disagree/);
+    const huge = patched(z64, (dv) => dv.setBigUint64(rec + 40, 1n << 60n, true));
+    expect(await corruptReason(huge)).toMatch(/zip64 central directory size \d+ is out of range/);
+    // An EOCD that defers to zip64 with the locator gone.
+    const noLocator = patched(z64, (dv) => dv.setUint32(loc, 0, true));
+    expect(await corruptReason(noLocator)).toMatch(/no zip64 locator precedes it/);
+  });
+
+  test("a zip64 extra field missing, short, or disagreeing with the data descriptor is refused", async () => {
+    const cen = lastSig(z64, CEN);
+    const extra = cen + 46 + "a.csv".length;
+    const noExtra = patched(z64, (dv) => dv.setUint16(extra, 0x7075, true)); // another extra's id
+    expect(await corruptReason(noExtra)).toMatch(
+      /central directory entry marks size, compressed size, local header offset as zip64 but has no zip64 extra field/,
+    );
+    const short = patched(z64, (dv) => dv.setUint16(extra + 2, 16, true));
+    expect(await corruptReason(short)).toMatch(
+      /zip64 extra field of the central directory entry holds 16 bytes/,
+    );
+    // The directory's uncompressed size one byte more than the data: descriptor disagrees.
+    const e = zipEntry(z64, "a.zip");
+    const bigger = patched(z64, (dv) => dv.setBigUint64(extra + 4, BigInt(e.size + 1), true));
+    expect(await corruptReason(bigger)).toMatch(/data descriptor and central directory disagree/);
+  });
+
+  test("an 8-byte data descriptor without a zip64 extra in the local header (Java's writer) reads too", async () => {
+    // The local header's zip64 extra renamed to another id of the same length: offsets unchanged.
+    const loc = 30 + "a.csv".length;
+    const java = patched(z64, (dv) => dv.setUint16(loc, 0x7075, true));
+    expect(zipEntry(java, "a.zip").descriptor64).toBe(false);
+    expect((await inflate(java)).text).toBe(text);
+  });
+
+  test("a size past 4 GiB in the extra field is taken as given (the inflate then falls short)", async () => {
+    const cen = lastSig(z64, CEN);
+    const extra = cen + 46 + "a.csv".length;
+    const desc = lastSig(z64, 0x08074b50);
+    const five = 5 * 2 ** 30;
+    const bigSize = patched(z64, (dv) => {
+      dv.setBigUint64(extra + 4, BigInt(five), true);
+      dv.setBigUint64(desc + 16, BigInt(five), true);
+    });
+    expect(zipEntry(bigSize, "a.zip").size).toBe(five);
+    expect(await corruptReason(bigSize)).toMatch(
+      new RegExp(`inflated ${csv.length} bytes, directory says ${five}`),
+    );
+  });
+
+  test("a 32-bit zip whose directory says 0xFFFFFFFF without a zip64 extra field is refused", async () => {
+    const cen = lastSig(good, CEN);
+    const bad = patched(good, (dv) => dv.setUint32(cen + 24, 0xffffffff, true));
+    expect(await corruptReason(bad)).toMatch(/marks size as zip64 but has no zip64 extra field/);
   });
 });

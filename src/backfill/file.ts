@@ -10,9 +10,14 @@
  *   4. only when the file was read to its end (CRC-32 and size checked, every line parsed) are
  *      the staged files renamed into the data folder, then the file is noted as landed.
  * Any failure (404, checksum, corrupt zip, malformed line) discards what this file staged.
+ *
+ * A monthly file is one job like a daily one: its whole month is staged, then committed at once
+ * (docs/BACKFILL.md says why), and journaled with one line per day. A daily file of a day whose
+ * monthly file landed is skipped before any download, and a monthly file whose days all landed
+ * from daily files too.
  */
 import { archiveZipPath, fetchChecksum } from "../archive/index.ts";
-import type { BackfillJob } from "./plan.ts";
+import { type BackfillJob, monthlyFileOf } from "./plan.ts";
 import type { StageResult } from "./stage.ts";
 import type { BackfillState } from "./state.ts";
 
@@ -24,7 +29,8 @@ export interface BackfillContext {
   stage(job: BackfillJob): Promise<StageResult>;
 }
 
-export type FileStatus = "landed" | "already_landed" | "failed";
+/** `fell_back`: a monthly file failed under `--period auto`; its days are read from daily files. */
+export type FileStatus = "landed" | "already_landed" | "failed" | "fell_back";
 
 export interface FileOutcome {
   readonly job: BackfillJob;
@@ -47,6 +53,8 @@ export interface FileOutcome {
   readonly throughUs?: number;
   /** REST: ids inside the day that REST skipped (exchange-side discontinuities). */
   readonly missingAtSource?: number;
+  /** already_landed: the day's monthly file landed, or (a monthly job) every day's daily file. */
+  readonly coveredBy?: "monthly" | "daily";
 }
 
 export async function backfillFile(job: BackfillJob, ctx: BackfillContext): Promise<FileOutcome> {
@@ -67,6 +75,15 @@ export async function backfillFile(job: BackfillJob, ctx: BackfillContext): Prom
       ...(sha256 ? { sha256 } : {}),
     });
   const path = archiveZipPath(job.file);
+  const skip = (coveredBy: "monthly" | "daily") =>
+    done({ status: "already_landed", rows: 0, written: 0, alreadyStored: 0, files: 0, coveredBy });
+  if (job.file.period === "daily" && ctx.state.landedWhole(archiveZipPath(monthlyFileOf(job.file))))
+    return skip("monthly");
+  if (
+    job.file.period === "monthly" &&
+    job.days.every((date) => ctx.state.landedWhole(archiveZipPath({ ...job.file, period: "daily", date })))
+  )
+    return skip("daily");
   let sha256: string;
   try {
     sha256 = await fetchChecksum(job.file, { root: ctx.root });
@@ -82,15 +99,22 @@ export async function backfillFile(job: BackfillJob, ctx: BackfillContext): Prom
   }
   try {
     ctx.state.commit(r.staged);
-    ctx.state.noteLanded({
-      table: job.table,
-      symbol: job.symbol,
-      date: job.date,
-      path,
-      sha256: r.sha256,
-      rows: r.rows,
-      written: r.written,
-    });
+    const line = { table: job.table, symbol: job.symbol, path, sha256: r.sha256 };
+    // One line per day partition (the owner adopts by day); the last one is the file's own.
+    const last = job.days.length - 1;
+    ctx.state.noteLandedLines(
+      job.days.map((date, i) =>
+        i === last
+          ? { ...line, date, rows: r.rows, written: r.written }
+          : {
+              ...line,
+              date,
+              rows: r.writtenByDate[date] ?? 0,
+              written: r.writtenByDate[date] ?? 0,
+              part: true,
+            },
+      ),
+    );
   } catch (e) {
     return failed(e as Error, r.sha256);
   }

@@ -8,11 +8,16 @@
 export { backfillFile, type FileOutcome, type FileStatus } from "./file.ts";
 export {
   BACKFILL_DATASET,
+  BACKFILL_PERIODS,
   BACKFILL_TABLES,
   type BackfillJob,
+  type BackfillPeriod,
   type BackfillTable,
+  dailyJobsOf,
   daysBetween,
   jobLabel,
+  monthlyFileOf,
+  type PlanOptions,
   planJobs,
 } from "./plan.ts";
 export { fileLine, Progress } from "./progress.ts";
@@ -22,4 +27,4 @@ export { type RestRunOptions, runRestBackfill } from "./rest-run.ts";
 export { BACKFILL_BATCH_ROWS, type RunOptions, type RunSummary, runBackfill } from "./run.ts";
 export { BatchPool, type StageResult, stagedWriter, stageFile } from "./stage.ts";
 export { BackfillLockedError, BackfillState, STATE_DIR } from "./state.ts";
-export { StoredIds, storedIdsNearDay } from "./stored.ts";
+export { StoredIds, storedIdsNearDay, storedIdsNearDays } from "./stored.ts";

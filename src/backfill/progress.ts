@@ -18,6 +18,15 @@ function secs(ms: number): string {
 /** `BTCUSDT trades 2024-12-31: landed 81234 rows (81000 new, 234 already stored) in 1 file, 0.4 s, sha256 ab12cd34…` */
 export function fileLine(o: FileOutcome): string {
   const head = jobLabel(o.job);
+  if (o.status === "already_landed" && o.coveredBy)
+    return o.coveredBy === "monthly"
+      ? `${head}: already landed (its month's monthly file), nothing to do`
+      : `${head}: already landed (every day's daily file), nothing to do`;
+  if (o.status === "fell_back") {
+    const e = o.error as (Error & { kind?: unknown }) | undefined;
+    const kind = e instanceof ArchiveError ? e.kind : "error";
+    return `${head}: monthly file FAILED ${kind}, nothing written, reading its ${o.job.days.length} daily files instead: ${o.error?.message}`;
+  }
   if (o.status === "already_landed")
     return o.source === "rest"
       ? `${head}: already landed (whole day, archive or REST), nothing to do`
@@ -49,7 +58,7 @@ export class Progress {
   readonly #part = new Map<unknown, number>();
 
   constructor(
-    readonly total: number,
+    public total: number,
     readonly write: (s: string) => void,
     /** What a job is called on the bar: archive `files`, REST `days`. */
     readonly unit = "files",

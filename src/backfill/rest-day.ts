@@ -24,7 +24,7 @@ import {
 } from "../sink/parquet/index.ts";
 import type { BinanceRest } from "../source/binance/rest.ts";
 import type { FileOutcome } from "./file.ts";
-import { type BackfillJob, jobLabel } from "./plan.ts";
+import { type BackfillJob, jobLabel, monthlyFileOf } from "./plan.ts";
 import { RestDayError, type RestRow, readRestDay, sourceNowUs } from "./rest-page.ts";
 import type { BatchPool } from "./stage.ts";
 import type { BackfillState } from "./state.ts";
@@ -58,7 +58,11 @@ export async function backfillRestDay(job: BackfillJob, ctx: RestDayContext): Pr
   const t0 = performance.now();
   const path = restDayPath(job);
   const base = { job, rows: 0, written: 0, alreadyStored: 0, files: 0 };
-  if (ctx.state.landedWhole(archiveZipPath(job.file)) || ctx.state.landedWhole(path))
+  if (
+    ctx.state.landedWhole(archiveZipPath(job.file)) ||
+    ctx.state.landedWhole(archiveZipPath(monthlyFileOf(job.file))) ||
+    ctx.state.landedWhole(path)
+  )
     return { ...base, status: "already_landed", source: "rest", ms: performance.now() - t0 };
   const day = dayOfDate(job.date)!;
   const staged: string[] = [];

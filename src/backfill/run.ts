@@ -2,11 +2,13 @@
  * A backfill run: the jobs (plan.ts) through backfillFile with at most `concurrency` archive
  * files at once, each lane with its own stage worker (stage-worker.ts: fetch, inflate, parse and
  * encode of one file on one thread, so concurrent files use every core), and a report per file
- * as it finishes. The main thread plans, commits, journals and reports.
+ * as it finishes. The main thread plans, commits, journals and reports. A monthly file that
+ * fails under `--period auto` is reported as `fell_back` and its days join the queue as daily
+ * files, right where the lanes take their next job.
  */
 import { BACKFILL_WRITER } from "../catalog/index.ts";
 import { backfillFile, type FileOutcome } from "./file.ts";
-import type { BackfillJob } from "./plan.ts";
+import { type BackfillJob, dailyJobsOf } from "./plan.ts";
 import type { StageResult } from "./stage.ts";
 import { errorFromData, type StageInit, type StageReply } from "./stage-protocol.ts";
 import { BackfillState } from "./state.ts";
@@ -24,6 +26,8 @@ export interface RunOptions {
   readonly onStart?: (job: BackfillJob) => void;
   readonly onRows?: (n: number) => void;
   readonly onFile?: (o: FileOutcome) => void;
+  /** Jobs added to the run (a failed monthly file's days): a progress bar's total grows by `n`. */
+  readonly onMoreJobs?: (n: number) => void;
 }
 
 export interface RunSummary {
@@ -31,6 +35,8 @@ export interface RunSummary {
   readonly landed: number;
   readonly alreadyLanded: number;
   readonly failed: number;
+  /** Monthly files that failed and were read from their daily files instead. */
+  readonly fellBack: number;
   readonly rows: number;
   readonly written: number;
   readonly ms: number;
@@ -110,13 +116,20 @@ export async function runBackfill(o: RunOptions): Promise<RunSummary> {
   );
   const outcomes: FileOutcome[] = [];
   try {
+    const queue = [...o.jobs];
     let next = 0;
     const lane = async (l: StageLane) => {
       for (;;) {
-        const job = o.jobs[next++];
+        const job = queue[next++];
         if (!job) return;
         o.onStart?.(job);
-        const r = await backfillFile(job, { root: o.archiveUrl, state, stage: (j) => l.stage(j) });
+        let r = await backfillFile(job, { root: o.archiveUrl, state, stage: (j) => l.stage(j) });
+        if (r.status === "failed" && job.fallback) {
+          const days = dailyJobsOf(job);
+          queue.splice(next, 0, ...days);
+          o.onMoreJobs?.(days.length);
+          r = { ...r, status: "fell_back" };
+        }
         outcomes.push(r);
         o.onFile?.(r);
       }
@@ -142,6 +155,7 @@ export function summarize(outcomes: FileOutcome[], t0: number): RunSummary {
     landed: outcomes.filter((r) => r.status === "landed").length,
     alreadyLanded: outcomes.filter((r) => r.status === "already_landed").length,
     failed: outcomes.filter((r) => r.status === "failed").length,
+    fellBack: outcomes.filter((r) => r.status === "fell_back").length,
     rows,
     written,
     ms: performance.now() - t0,

@@ -28,7 +28,7 @@ import {
   writeJob,
 } from "../sink/parquet/index.ts";
 import { type BackfillJob, jobLabel } from "./plan.ts";
-import { storedIdsNearDay } from "./stored.ts";
+import { storedIdsNearDays } from "./stored.ts";
 
 /** Rows the CSV parser hands on at once. */
 const PARSE_SLOTS = 8192;
@@ -55,6 +55,8 @@ export type StageResult =
       readonly written: number;
       readonly alreadyStored: number;
       readonly staged: string[];
+      /** Rows written per partition date (a monthly file spans a month of partitions). */
+      readonly writtenByDate: Record<string, number>;
     }
   | { readonly ok: false; readonly error: Error; readonly staged: string[] };
 
@@ -128,6 +130,7 @@ export class BatchPool {
 export async function stageFile(job: BackfillJob, env: StageEnv): Promise<StageResult> {
   const staged: string[] = [];
   const open = new Map<number, TableBatch>();
+  const writtenByDate: Record<string, number> = {};
   let written = 0;
   const cut = (b: TableBatch) => {
     open.delete(dayOfUs(b.dayStartUs));
@@ -135,11 +138,20 @@ export async function stageFile(job: BackfillJob, env: StageEnv): Promise<StageR
     const n = b.rows;
     staged.push(env.write(b).path);
     written += n;
+    writtenByDate[b.date] = (writtenByDate[b.date] ?? 0) + n;
     env.batches.give(b);
   };
+  // A monthly file's rows run through ~30 days: a day's batch is cut as soon as rows of a later
+  // day arrive, so one batch per file is open, not one per day (~25 MB each at the default size).
+  const monthly = job.file.period === "monthly";
+  let lastDay = -1;
   /** One batch per UTC day of the rows' event time (a stray row goes to its own day, as live would put it). */
   const add = (rows: RowColumns, slot: number) => {
     const day = dayOfUs(rows.event_time_us[slot]!);
+    if (monthly && day > lastDay) {
+      for (const [d, ob] of open) if (d < day) cut(ob);
+      lastDay = day;
+    }
     let b = open.get(day);
     if (!b) {
       b = env.batches.take(job, day, env.batchRows);
@@ -155,7 +167,7 @@ export async function stageFile(job: BackfillJob, env: StageEnv): Promise<StageR
     if (st !== AppendStatus.ok) throw new Error(`${jobLabel(job)}: row refused by the batch (status ${st})`);
   };
   try {
-    const stored = await storedIdsNearDay(env.dataDir, job.table, job.symbol, job.date);
+    const stored = await storedIdsNearDays(env.dataDir, job.table, job.symbol, job.days);
     const zip = await fetchVerifiedZip(job.file, { root: env.root });
     const rows = allocRowColumns(PARSE_SLOTS);
     let lastId = -1;
@@ -196,6 +208,7 @@ export async function stageFile(job: BackfillJob, env: StageEnv): Promise<StageR
       written,
       alreadyStored,
       staged,
+      writtenByDate,
     };
   } catch (e) {
     for (const b of open.values()) env.batches.give({ ...b, rows: 0 });

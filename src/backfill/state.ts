@@ -5,7 +5,11 @@
  *   staging/      Parquet files of archive files still being read, in the same Hive layout;
  *                 moved into the data folder only once their archive file was read to its end
  *   landed.jsonl  one line per archive file that landed: {table, symbol, date, path, sha256, rows,
- *                 written}; the running owner reads it to adopt the files (catalog/adopt.ts)
+ *                 written}; the running owner reads it to adopt the files (catalog/adopt.ts).
+ *                 A monthly file writes one line per day (the owner adopts by day partition):
+ *                 every day but the last marked `part`, the last day's line is the file's own
+ *                 (with the month's totals), so the file counts as landed only once all its
+ *                 lines are there
  * A run that was killed leaves staging/ behind: the next run deletes it (nothing in it was
  * visible) and reads those archive files again; the stored-id check keeps that exactly once.
  */
@@ -43,6 +47,11 @@ export interface Landed {
    * the newest were committed; a later run fetches the rest), true when it was over.
    */
   readonly complete?: boolean;
+  /**
+   * A monthly file's line for one of its days other than the last: names a partition for the
+   * owner to adopt, but does not on its own say the file landed (its last line does).
+   */
+  readonly part?: boolean;
 }
 
 export class BackfillLockedError extends Error {}
@@ -114,6 +123,7 @@ export class BackfillState {
   }
 
   #note(l: Landed): void {
+    if (l.part) return;
     this.#landed.set(l.path, l.sha256);
     if (l.complete !== false) this.#whole.add(l.path);
   }
@@ -130,14 +140,19 @@ export class BackfillState {
 
   /** Record a landed file (after its Parquet files were moved into place), durably. */
   noteLanded(l: Landed): void {
-    appendFileSync(this.#landedPath, `${JSON.stringify(l)}\n`);
+    this.noteLandedLines([l]);
+  }
+
+  /** Record lines in one append (one write) and one fsync; a monthly file's days go in one call. */
+  noteLandedLines(lines: readonly Landed[]): void {
+    appendFileSync(this.#landedPath, lines.map((l) => `${JSON.stringify(l)}\n`).join(""));
     const fd = openSync(this.#landedPath, "r");
     try {
       fsyncSync(fd);
     } finally {
       closeSync(fd);
     }
-    this.#note(l);
+    for (const l of lines) this.#note(l);
   }
 
   /**

@@ -68,8 +68,26 @@ export async function storedIdsNearDay(
   symbol: string,
   date: string,
 ): Promise<StoredIds> {
+  return storedIdsNearDays(dataDir, table, symbol, [date]);
+}
+
+/**
+ * The stored ids of several days at once (a monthly file's): one sorted set, 8 bytes per id
+ * stored in those days. Ids are unique across days, so one set answers for every row.
+ */
+export async function storedIdsNearDays(
+  dataDir: string,
+  table: TableName,
+  symbol: string,
+  dates: readonly string[],
+): Promise<StoredIds> {
   const ids: number[] = [];
-  for (const f of await filesNearDay(dataDir, table, symbol, date))
-    for (const raw of await readStoredIds(f.path, TABLE_ID_COLUMN[table])) ids.push(Number(raw));
+  const seen = new Set<string>();
+  for (const date of dates)
+    for (const f of await filesNearDay(dataDir, table, symbol, date)) {
+      if (seen.has(f.path)) continue; // the next day's files are also that day's own
+      seen.add(f.path);
+      for (const raw of await readStoredIds(f.path, TABLE_ID_COLUMN[table])) ids.push(Number(raw));
+    }
   return StoredIds.of(ids);
 }

@@ -53,3 +53,20 @@ test("--source rest: bad REST flags get one sentence", () => {
     expect((err as Error).message).toMatch(want);
   }
 });
+
+test("--period: auto by default, daily or monthly; bad values and --source rest get one sentence", () => {
+  const a = parseBackfillArgs(DAY);
+  if (a.kind !== "run") throw new Error("expected a run");
+  expect(a.period).toBe("auto");
+  for (const p of ["daily", "monthly"] as const) {
+    const b = parseBackfillArgs([...DAY, "--period", p]);
+    if (b.kind !== "run") throw new Error("expected a run");
+    expect(b.period).toBe(p);
+  }
+  expect(() => parseBackfillArgs([...DAY, "--period", "weekly"])).toThrow(
+    /^--period: expected auto, daily, monthly, got "weekly"$/,
+  );
+  expect(() => parseBackfillArgs([...DAY, "--source", "rest", "--period", "daily"])).toThrow(
+    /^--period: only for --source archive/,
+  );
+});

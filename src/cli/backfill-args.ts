@@ -6,7 +6,9 @@
  */
 import {
   BACKFILL_BATCH_ROWS,
+  BACKFILL_PERIODS,
   BACKFILL_TABLES,
+  type BackfillPeriod,
   type BackfillTable,
   OPEN_DAY_MARGIN_MS,
 } from "../backfill/index.ts";
@@ -41,6 +43,8 @@ export interface BackfillArgs {
   readonly dataDir: string;
   readonly archiveUrl: string;
   readonly source: (typeof BACKFILL_SOURCES)[number];
+  /** --source archive: daily files, monthly files for whole past months, or monthly with fallback. */
+  readonly period: BackfillPeriod;
   readonly restUrl: string;
   /** --source rest: request weight per minute this run may use. */
   readonly restWeightPerMin: number;
@@ -57,6 +61,7 @@ const FLAGS = [
   "--to",
   "--tables",
   "--source",
+  "--period",
   "--concurrency",
   "--data-dir",
   "--archive-url",
@@ -80,6 +85,11 @@ flags:
   --tables LIST       ${BACKFILL_TABLES.join(",")} (default: both)
   --source NAME       archive (default) or rest (aggTrades weight 4, historicalTrades weight 25 per
                       1000 rows: a busy symbol's day of trades is thousands of requests, minutes)
+  --period NAME       archive files to read: auto (default), daily or monthly. A whole calendar month
+                      in the range that ended before the current month is read from its monthly file
+                      (one CSV for the month; zip64 when over 4 GiB); auto reads a month whose monthly
+                      file is missing or bad from its daily files, monthly fails it; partial months
+                      and the current month are always daily; daily never uses monthly files
   --concurrency N     archive files (or REST days) read at once, 1..${BACKFILL_MAX_CONCURRENCY} (default ${BACKFILL_DEFAULT_CONCURRENCY})
   --data-dir DIR      K2's data folder (default K2_DATA_DIR, or K2_LOCAL_DIR for s3://, else ./data)
   --archive-url URL   archive root (default K2_ARCHIVE_URL, else ${KEYS.archiveUrl.default})
@@ -147,6 +157,12 @@ export function parseBackfillArgs(
   if (!(BACKFILL_SOURCES as readonly string[]).includes(source))
     throw new CliArgError(`--source: expected ${BACKFILL_SOURCES.join(" or ")}, got "${source}"`);
 
+  const period = values.get("--period") ?? "auto";
+  if (!(BACKFILL_PERIODS as readonly string[]).includes(period))
+    throw new CliArgError(`--period: expected ${BACKFILL_PERIODS.join(", ")}, got "${period}"`);
+  if (source === "rest" && values.has("--period"))
+    throw new CliArgError("--period: only for --source archive (REST is read day by day)");
+
   const symbols = [...new Set(list(values.get("--symbols")!).map((s) => s.toUpperCase()))];
   const badSymbol = symbols.find((s) => !SYMBOL_RE.test(s));
   if (symbols.length === 0 || badSymbol !== undefined)
@@ -206,6 +222,7 @@ export function parseBackfillArgs(
   return {
     kind: "run",
     source: source as BackfillArgs["source"],
+    period: period as BackfillPeriod,
     openDayMarginMs: Math.max(OPEN_DAY_MARGIN_MS, 2 * flush.value),
     restUrl: r.value,
     restWeightPerMin: Number(w),

@@ -36,14 +36,15 @@ export async function runBackfillCli(argv: readonly string[], io: BackfillIo): P
     io.out(`${args.text}\n`);
     return 0;
   }
-  const jobs = planJobs(args.symbols, args.tables, args.from, args.to);
   const rest = args.source === "rest";
+  // REST serves days; only the archive has monthly files.
+  const jobs = planJobs(args.symbols, args.tables, args.from, args.to, rest ? {} : { period: args.period });
   const bar = io.isTty ? new Progress(jobs.length, io.out, rest ? "days" : "files") : undefined;
   const what = `(${args.symbols.join(",")} × ${args.tables.join(",")} × ${args.from}..${args.to})`;
   io.error(
     rest
       ? `k2 backfill: ${jobs.length} days ${what} from REST ${args.restUrl} (≤ ${args.restWeightPerMin} weight/min) into ${args.dataDir}, ${args.concurrency} at a time`
-      : `k2 backfill: ${jobs.length} archive files ${what} from ${args.archiveUrl} into ${args.dataDir}, ${args.concurrency} at a time`,
+      : `k2 backfill: ${jobs.length} archive files ${what} (period ${args.period}) from ${args.archiveUrl} into ${args.dataDir}, ${args.concurrency} at a time`,
   );
   const common = {
     dataDir: args.dataDir,
@@ -65,11 +66,21 @@ export async function runBackfillCli(argv: readonly string[], io: BackfillIo): P
           openDayMarginMs: args.openDayMarginMs,
           ...(bar ? { onProgress: (job, f) => bar.part(job, f) } : {}),
         })
-      : await runBackfill({ ...common, archiveUrl: args.archiveUrl });
+      : await runBackfill({
+          ...common,
+          archiveUrl: args.archiveUrl,
+          ...(bar
+            ? {
+                onMoreJobs: (n: number) => {
+                  bar.total += n;
+                },
+              }
+            : {}),
+        });
     bar?.end();
     const rate = s.rows / Math.max(1e-3, s.ms / 1000);
     io.error(
-      `k2 backfill: ${s.landed} landed, ${s.alreadyLanded} already landed, ${s.failed} failed; ${s.written} rows written of ${s.rows} read (${Math.round(rate)} rows/s) in ${(s.ms / 1000).toFixed(1)} s`,
+      `k2 backfill: ${s.landed} landed, ${s.alreadyLanded} already landed, ${s.failed} failed${s.fellBack > 0 ? ` (${s.fellBack} monthly files fell back to daily files)` : ""}; ${s.written} rows written of ${s.rows} read (${Math.round(rate)} rows/s) in ${(s.ms / 1000).toFixed(1)} s`,
     );
     return s.failed > 0 ? 1 : 0;
   } catch (e) {

@@ -2,14 +2,16 @@
  * Serves the ArchiveStore under `/archive/` in the public archive's layout (src/archive/layout.ts
  * owns the paths): `/archive/data/spot/daily/<trades|aggTrades|klines>/<SYMBOL>/...zip` and
  * `.zip.CHECKSUM` (`sha256sum` format). Zips are built on first request (fflate) and cached per
- * file and fault. Monthly files are not served (404).
+ * file and fault. Monthly files (`/archive/data/spot/monthly/...-YYYY-MM.zip`) are served for every
+ * calendar month the store holds whole, written in zip64 form (archive-zip64.ts), so the reader's
+ * zip64 path runs end to end; a month the store does not hold whole answers 404.
  *
  * Faults, per file (POST /admin/faults `{"archive":{"file":{...},"fault":...}}`):
- * - missing:     the zip and its CHECKSUM answer 404 (a day missing from the archive)
+ * - missing:     the zip and its CHECKSUM answer 404 (a day or month missing from the archive)
  * - badChecksum: the CHECKSUM names a SHA-256 the zip does not have
  * - truncated:   the zip is cut in half and its CHECKSUM matches the cut bytes (a corrupt
  *                upload: only reading the zip finds it)
- * - stale:       the first upload, lacking the day's last row; switching the fault off is
+ * - stale:       the first upload, lacking the day's (month's) last row; switching the fault off is
  *                Binance replacing the file (new contents, new checksum)
  */
 import { Zip, ZipDeflate } from "fflate";
@@ -21,6 +23,7 @@ import {
   parseArchivePath,
 } from "../archive/index.ts";
 import type { ArchiveStore } from "./archive-store.ts";
+import { zip64OfBlocks } from "./archive-zip64.ts";
 
 export const ARCHIVE_PREFIX = "/archive/";
 export const ARCHIVE_FAULTS = ["none", "missing", "badChecksum", "truncated", "stale"] as const;
@@ -72,16 +75,23 @@ export class ArchiveServer {
 
   /** Build (or take from cache) the zip and CHECKSUM line of `file` under its current fault. */
   served(file: ArchiveFile): Served | null {
-    if (!this.store || file.period !== "daily") return null;
+    if (!this.store) return null;
     const key = archiveZipPath(file);
     const fault = this.faults.get(key) ?? "none";
     if (fault === "missing") return null;
     const cacheKey = `${key}#${fault}`;
     const hit = this.cache.get(cacheKey);
     if (hit) return hit;
-    const csv = this.store.csv(file.dataset, file.symbol, file.date, fault === "stale");
+    const stale = fault === "stale";
+    const csv =
+      file.period === "monthly"
+        ? this.store.monthCsv(file.dataset, file.symbol, file.date, stale)
+        : this.store.csv(file.dataset, file.symbol, file.date, stale);
     if (csv === null) return null;
-    let zip = deflateToZip(archiveCsvName(file), csv);
+    let zip =
+      file.period === "monthly"
+        ? zip64OfBlocks(archiveCsvName(file), csv)
+        : deflateToZip(archiveCsvName(file), csv);
     if (fault === "truncated") zip = zip.slice(0, Math.floor(zip.length / 2));
     let sha = new Bun.CryptoHasher("sha256").update(zip).digest("hex");
     if (fault === "badChecksum") sha = new Bun.CryptoHasher("sha256").update(sha).digest("hex");

@@ -5,8 +5,9 @@
  * each complete day is kept here: its trades, aggTrades and closed 1m klines. The live market
  * then continues from the same trade ids at `ratePerSec`. Days from the clock start's day on are
  * not archived (Binance publishes a day after it ends; a simulator run is far shorter than a day).
+ * A calendar month whose every day is archived is served as a monthly file too (monthCsv).
  */
-import type { ArchiveDataset } from "../archive/index.ts";
+import { type ArchiveDataset, archiveMonthDays } from "../archive/index.ts";
 import { AGG_COLS, aggTradesCsv, klinesCsv, TRADE_COLS, tradesCsv } from "./archive-csv.ts";
 import type { SymbolGenerator, TickBatch, TradeRecorder } from "./generator.ts";
 import type { AggRecord } from "./history.ts";
@@ -115,6 +116,31 @@ export class ArchiveStore {
     if (dataset === "trades") return tradesCsv(d.trades, dayStartMs, dropLast);
     if (dataset === "aggTrades") return aggTradesCsv(d.aggs, dayStartMs, dropLast);
     return klinesCsv(d.klines, dayStartMs, dropLast);
+  }
+
+  /** Is `month` (YYYY-MM) a calendar month whose every day is archived? */
+  hasMonth(month: string): boolean {
+    const days = archiveMonthDays(month);
+    return this.hasDay(days[0]!) && this.hasDay(days.at(-1)!);
+  }
+
+  /**
+   * The CSV of one archived month (its days' CSV one after the other, as Binance's monthly file
+   * holds the month's rows in id order), or null; `dropLast` leaves out the month's last row.
+   */
+  monthCsv(
+    dataset: ArchiveDataset,
+    symbol: string,
+    month: string,
+    dropLast = false,
+  ): Generator<string> | null {
+    if (!this.symbols.has(symbol) || !this.hasMonth(month)) return null;
+    const days = archiveMonthDays(month);
+    const store = this;
+    return (function* () {
+      for (const [i, date] of days.entries())
+        yield* store.csv(dataset, symbol, date, dropLast && i === days.length - 1)!;
+    })();
   }
 
   /** Rows of one archived day (ground truth for tests and the completeness proof). */

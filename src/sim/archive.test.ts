@@ -224,7 +224,7 @@ describe("simulator archive → K2 archive reader over HTTP", () => {
     expect(replaced.sha256).not.toBe(first.sha256);
   });
 
-  test("days outside the archive, monthly files and bad paths answer 404; bad fault patches are refused", async () => {
+  test("days outside the archive, months it does not hold whole and bad paths answer 404; bad fault patches are refused", async () => {
     for (const date of ["2024-12-30", "2025-01-02"])
       expect((await archiveError(file("trades", date))).error.kind).toBe("not_found");
     expect((await archiveError({ ...file("trades", "2024-12"), period: "monthly" })).error.kind).toBe(

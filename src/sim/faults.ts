@@ -180,14 +180,15 @@ export function validateFaultPatch(p: unknown): string | null {
     const f = v.file;
     if (!ARCHIVE_DATASETS.includes(f.dataset as never))
       return `archive.file.dataset: expected ${ARCHIVE_DATASETS.join("|")}`;
+    if ("period" in f && f.period !== "daily" && f.period !== "monthly")
+      return "archive.file.period: expected daily or monthly";
     const err = archiveFileError({
       dataset: f.dataset as ArchiveFile["dataset"],
-      period: "daily",
+      period: f.period === "monthly" ? "monthly" : "daily",
       symbol: String(f.symbol),
       date: String(f.date),
     });
     if (err) return `archive.file: ${err}`;
-    if ("period" in f && f.period !== "daily") return "archive.file.period: only daily files are served";
   }
   if ("rest" in o) {
     const r = o.rest as Record<string, unknown> | null;

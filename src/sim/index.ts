@@ -63,8 +63,11 @@ export interface SimFaultControls {
   skipDepthUpdates(count: number, symbol?: string): void;
   /** The next closed 1m kline with trades reports n + delta. */
   klineCountOff(delta: number, symbol?: string): void;
-  /** One archive file's fault ("none" clears it; clearing "stale" is Binance replacing the file). */
-  archive(file: Omit<ArchiveFile, "period">, fault: ArchiveFault): void;
+  /**
+   * One archive file's fault ("none" clears it; clearing "stale" is Binance replacing the file);
+   * a daily file unless `period` says monthly.
+   */
+  archive(file: Omit<ArchiveFile, "period"> & { period?: ArchiveFile["period"] }, fault: ArchiveFault): void;
   get(): FaultState;
 }
 
@@ -77,7 +80,7 @@ export interface Simulator {
   readonly restUrl: string;
   /** http://host:port/admin */
   readonly adminUrl: string;
-  /** http://host:port/archive — the public archive's root (data/spot/daily/...); needs archiveDays > 0. */
+  /** http://host:port/archive — the public archive's root (data/spot/daily/..., data/spot/monthly/... for whole months held); needs archiveDays > 0. */
   readonly archiveUrl: string;
   readonly options: Readonly<SimOptions>;
   readonly faults: SimFaultControls;
