@@ -1,6 +1,6 @@
 /**
  * The query node's book answers over a stand-in for the engine's row reads (the real engine over
- * real files: test/bus/book-roles.test.ts): where the stored chain breaks, where no stored row
+ * real files: test-long/cluster/book-roles.long.ts): where the stored chain breaks, where no stored row
  * vouches for an instant yet, and the live book refused.
  */
 import { expect, test } from "bun:test";

@@ -6,6 +6,8 @@
  * stored chain of updates was broken (skipped diff events: both recorders missed them), which the
  * node answers `not_synced`; every book_deltas row is stored once although both recorders
  * published it; the live book is refused 501 naming the role that keeps it.
+ * ~15 s: in `make test-long` and `make test-cluster` (CI runs both suites), to keep `make test`
+ * under its 5-minute budget.
  */
 import { afterEach, expect, test } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -14,9 +16,9 @@ import { join } from "node:path";
 import { DuckDBInstance } from "@duckdb/node-api";
 import { mulberry32 } from "../../src/resilience/backoff.ts";
 import { type Simulator, startSimulator, type TrueBook } from "../../src/sim/index.ts";
-import { simEnv, waitUntil } from "../support/bounded-run.ts";
-import { type K2Process, startK2 } from "../support/k2-process.ts";
-import { type NatsCluster, startNatsCluster } from "../support/nats-cluster.ts";
+import { simEnv, waitUntil } from "../../test/support/bounded-run.ts";
+import { type K2Process, startK2 } from "../../test/support/k2-process.ts";
+import { type NatsCluster, startNatsCluster } from "../../test/support/nats-cluster.ts";
 
 const SYMBOLS = ["BTCUSDT", "ETHUSDT"];
 const INSTANTS = 60;
