@@ -1,5 +1,5 @@
 /**
- * `/v1/book?at=` never answers from files that lack deltas still on their way: with a 3 s flush,
+ * `/v1/book?at=` never answers from files that lack deltas still on their way: with a 2 s flush,
  * an instant a moment ago is past the last visible delta, and K2 must say `not_stored_yet` (with
  * how far the files reach) rather than rebuild a stale book labelled synced. Once flushed, the
  * same instant is answered and equals the simulator's true book.
@@ -32,7 +32,7 @@ test("an instant past the last flushed delta is not_stored_yet; once flushed it 
   run.k2 = await startK2(
     simEnv(s, [SYMBOL], {
       K2_STREAMS: "trade,depth",
-      K2_FLUSH_INTERVAL_MS: "3000",
+      K2_FLUSH_INTERVAL_MS: "2000",
       K2_RATE_LIMIT_PER_S: "10000",
     }),
   );
@@ -54,7 +54,7 @@ test("an instant past the last flushed delta is not_stored_yet; once flushed it 
   };
   const live = async () => (await (await fetch(`${k.url}/v1/book?symbol=${SYMBOL}`)).json()) as Answer;
   await waitUntil(async () => (await live()).state === "synced", 15_000, "the book synced");
-  await Bun.sleep(3500); // a flush since: the instants probed below lie after the book's base
+  await Bun.sleep(2500); // a flush since: the instants probed below lie after the book's base
 
   // Each answer is either not_stored_yet or the true book; at a moment ago, pending deltas make
   // it not_stored_yet at least once, and the same instant is answered once its rows are flushed.

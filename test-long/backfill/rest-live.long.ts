@@ -7,9 +7,9 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { fileLine, planJobs, runRestBackfill } from "../../src/backfill/index.ts";
 import { type Simulator, startSimulator } from "../../src/sim/index.ts";
-import { startK2 } from "../support/k2-process.ts";
-import { waitUntil } from "../support/wait.ts";
-import { archiveLines, closeReader, storedLines } from "./archive-rig.ts";
+import { archiveLines, closeReader, storedLines } from "../../test/backfill/archive-rig.ts";
+import { startK2 } from "../../test/support/k2-process.ts";
+import { waitUntil } from "../../test/support/wait.ts";
 
 const CLOCK_START_MS = Date.UTC(2025, 0, 2, 6);
 const TODAY = "2025-01-02";

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, expect, test } from "bun:test";
 import { existsSync } from "node:fs";
 import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
-import { type NatsCluster, startNatsCluster } from "../support/nats-cluster.ts";
+import { type NatsCluster, startNatsCluster } from "../../test/support/nats-cluster.ts";
 
 let cluster: NatsCluster;
 /** The node the first test killed (the second restarts it). */
