@@ -10,6 +10,7 @@ import { DuckDBInstance } from "@duckdb/node-api";
 import { unzipSync, zipSync } from "fflate";
 import { type ArchiveFile, archiveBaseName, archiveUrl, archiveZipPath } from "../../src/archive/index.ts";
 import { type Simulator, startSimulator } from "../../src/sim/index.ts";
+import { ROOT } from "../support/k2-process.ts";
 
 /** One archive CSV line → the comparable line (µs time whatever the file's unit). */
 function archiveLine(dataset: ArchiveFile["dataset"], line: string): string {
@@ -127,4 +128,25 @@ export function startArchiveSim(symbols: string[]): Promise<Simulator> {
     startTradeId: 1,
     startAggId: 1,
   });
+}
+
+/** `k2 backfill <args>` as its own process (to be SIGKILLed), its stderr collected as it comes. */
+export function spawnBackfill(args: readonly string[], env: Record<string, string>) {
+  const proc = Bun.spawn([process.execPath, "run", "src/main.ts", "backfill", ...args], {
+    cwd: ROOT,
+    env: { ...process.env, ...env },
+    stdin: "ignore",
+    stdout: "pipe",
+    stderr: "pipe",
+  });
+  let err = "";
+  const reader = proc.stderr.getReader();
+  void (async () => {
+    for (;;) {
+      const c = await reader.read();
+      if (c.done) return;
+      err += new TextDecoder().decode(c.value);
+    }
+  })();
+  return { proc, stderr: () => err };
 }

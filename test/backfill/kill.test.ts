@@ -11,9 +11,15 @@ import type { ArchiveFile } from "../../src/archive/index.ts";
 import { STATE_DIR } from "../../src/backfill/index.ts";
 import { runBackfillCli } from "../../src/cli/index.ts";
 import type { Simulator } from "../../src/sim/index.ts";
-import { ROOT } from "../support/k2-process.ts";
 import { waitUntil } from "../support/wait.ts";
-import { archiveLines, closeReader, filesUnder, startArchiveSim, storedLines } from "./archive-rig.ts";
+import {
+  archiveLines,
+  closeReader,
+  filesUnder,
+  spawnBackfill,
+  startArchiveSim,
+  storedLines,
+} from "./archive-rig.ts";
 
 const SYMBOLS = ["BTCUSDT"];
 const DATES = ["2024-12-31", "2025-01-01"];
@@ -43,16 +49,6 @@ const ARGS = [
   "500",
 ];
 
-function spawnBackfill(dataDir: string, root: string) {
-  return Bun.spawn([process.execPath, "run", "src/main.ts", "backfill", ...ARGS, "--data-dir", dataDir], {
-    cwd: ROOT,
-    env: { ...process.env, K2_ARCHIVE_URL: root },
-    stdin: "ignore",
-    stdout: "pipe",
-    stderr: "pipe",
-  });
-}
-
 test("SIGKILL mid-run, then a re-run: nothing half-written was visible, every row stored exactly once", async () => {
   const dataDir = mkdtempSync(join(tmpdir(), "k2-backfill-kill-"));
   const proxy = Bun.serve({
@@ -66,27 +62,20 @@ test("SIGKILL mid-run, then a re-run: nothing half-written was visible, every ro
     },
   });
   try {
-    const p = spawnBackfill(dataDir, `http://127.0.0.1:${proxy.port}`);
-    let err = "";
-    const reader = p.stderr.getReader();
-    void (async () => {
-      for (;;) {
-        const c = await reader.read();
-        if (c.done) return;
-        err += new TextDecoder().decode(c.value);
-      }
-    })();
+    const { proc: p, stderr } = spawnBackfill([...ARGS, "--data-dir", dataDir], {
+      K2_ARCHIVE_URL: `http://127.0.0.1:${proxy.port}`,
+    });
     // Kill it while an archive file is half read: one file landed, the next has staged files.
     const staging = join(dataDir, STATE_DIR, "staging");
     await waitUntil(
-      () => /: landed /.test(err) && filesUnder(staging).some((f) => f.endsWith(".parquet")),
+      () => /: landed /.test(stderr()) && filesUnder(staging).some((f) => f.endsWith(".parquet")),
       20_000,
       "a file landed and the next one half staged",
-      { detail: () => err, everyMs: 1 },
+      { detail: stderr, everyMs: 1 },
     );
     p.kill("SIGKILL");
     await p.exited;
-    expect(err).not.toMatch(/k2 backfill: \d+ landed/); // killed before its summary: mid-run
+    expect(stderr()).not.toMatch(/k2 backfill: \d+ landed/); // killed before its summary: mid-run
 
     // What a reader sees now: whole files only, no id twice, nothing staged in the table folders.
     const visible = filesUnder(dataDir).filter((f) => !f.startsWith(STATE_DIR));

@@ -12,9 +12,8 @@ import type { ArchiveFile } from "../../src/archive/index.ts";
 import { daysBetween, STATE_DIR } from "../../src/backfill/index.ts";
 import { runBackfillCli } from "../../src/cli/index.ts";
 import type { Simulator } from "../../src/sim/index.ts";
-import { ROOT } from "../support/k2-process.ts";
 import { waitUntil } from "../support/wait.ts";
-import { archiveLines, closeReader, filesUnder, storedLines } from "./archive-rig.ts";
+import { archiveLines, closeReader, filesUnder, spawnBackfill, storedLines } from "./archive-rig.ts";
 import { startMonthSim } from "./month-rig.ts";
 
 const SYMBOL = "BTCUSDT";
@@ -54,36 +53,20 @@ function febDays(files: string[]): number {
 test("SIGKILL mid-month, then a re-run: nothing of the month was visible, every row stored exactly once", async () => {
   const dataDir = mkdtempSync(join(tmpdir(), "k2-backfill-month-kill-"));
   try {
-    const p = Bun.spawn(
-      [process.execPath, "run", "src/main.ts", "backfill", ...ARGS, "--data-dir", dataDir],
-      {
-        cwd: ROOT,
-        env: { ...process.env, K2_ARCHIVE_URL: sim.archiveUrl },
-        stdin: "ignore",
-        stdout: "pipe",
-        stderr: "pipe",
-      },
-    );
-    let err = "";
-    const reader = p.stderr.getReader();
-    void (async () => {
-      for (;;) {
-        const c = await reader.read();
-        if (c.done) return;
-        err += new TextDecoder().decode(c.value);
-      }
-    })();
+    const { proc: p, stderr } = spawnBackfill([...ARGS, "--data-dir", dataDir], {
+      K2_ARCHIVE_URL: sim.archiveUrl,
+    });
     // Kill it mid-month: January's last day landed, the monthly file staged into 3+ days.
     const staging = join(dataDir, STATE_DIR, "staging");
     await waitUntil(
-      () => /2025-01-31: landed /.test(err) && febDays(filesUnder(staging)) >= 3,
+      () => /2025-01-31: landed /.test(stderr()) && febDays(filesUnder(staging)) >= 3,
       20_000,
       "the monthly file staged into several days",
-      { detail: () => err, everyMs: 1 },
+      { detail: stderr, everyMs: 1 },
     );
     p.kill("SIGKILL");
     await p.exited;
-    expect(err).not.toMatch(/2025-02: landed/); // killed before the month committed
+    expect(stderr()).not.toMatch(/2025-02: landed/); // killed before the month committed
 
     // What a reader sees now: January's day, none of February, whole files, no id twice.
     const visible = filesUnder(dataDir).filter((f) => !f.startsWith(STATE_DIR));

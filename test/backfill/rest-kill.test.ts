@@ -11,9 +11,8 @@ import { join } from "node:path";
 import { STATE_DIR } from "../../src/backfill/index.ts";
 import { runBackfillCli } from "../../src/cli/index.ts";
 import { type Simulator, startSimulator } from "../../src/sim/index.ts";
-import { ROOT } from "../support/k2-process.ts";
 import { waitUntil } from "../support/wait.ts";
-import { archiveLines, closeReader, filesUnder, storedLines } from "./archive-rig.ts";
+import { archiveLines, closeReader, filesUnder, spawnBackfill, storedLines } from "./archive-rig.ts";
 
 const SYMBOLS = ["BTCUSDT", "ETHUSDT"];
 const DATE = "2025-01-01";
@@ -68,36 +67,21 @@ test("SIGKILL mid-day, then a re-run: nothing half-written was visible, every ro
     },
   });
   try {
-    const p = Bun.spawn(
-      [process.execPath, "run", "src/main.ts", "backfill", ...ARGS, "--data-dir", dataDir],
-      {
-        cwd: ROOT,
-        env: { ...process.env, K2_BINANCE_REST_URL: `http://127.0.0.1:${proxy.port}` },
-        stdin: "ignore",
-        stdout: "pipe",
-        stderr: "pipe",
-      },
-    );
-    let err = "";
-    const reader = p.stderr.getReader();
-    void (async () => {
-      for (;;) {
-        const c = await reader.read();
-        if (c.done) return;
-        err += new TextDecoder().decode(c.value);
-      }
-    })();
+    const { proc: p, stderr } = spawnBackfill([...ARGS, "--data-dir", dataDir], {
+      K2_BINANCE_REST_URL: `http://127.0.0.1:${proxy.port}`,
+    });
     const staging = join(dataDir, STATE_DIR, "staging");
     await waitUntil(
       () =>
-        /BTCUSDT trades \S+: landed /.test(err) && filesUnder(staging).some((f) => f.endsWith(".parquet")),
+        /BTCUSDT trades \S+: landed /.test(stderr()) &&
+        filesUnder(staging).some((f) => f.endsWith(".parquet")),
       20_000,
       "one day landed and the next one's first page staged",
-      { detail: () => err, everyMs: 1 },
+      { detail: stderr, everyMs: 1 },
     );
     p.kill("SIGKILL");
     await p.exited;
-    expect(err).not.toMatch(/ETHUSDT trades \S+: landed/); // killed inside the second day
+    expect(stderr()).not.toMatch(/ETHUSDT trades \S+: landed/); // killed inside the second day
     expect(filesUnder(staging).length).toBeGreaterThan(0);
 
     // What a reader sees now: whole files only, every id once, the killed day not at all.
