@@ -4,11 +4,13 @@
  * Hive tree), both as comparable lines `id,price,qty,time_us,isBuyerMaker[,first,last]`; plus a
  * tiny archive server on 127.0.0.1 for files the simulator does not serve.
  */
-import { existsSync, readdirSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DuckDBInstance } from "@duckdb/node-api";
 import { unzipSync, zipSync } from "fflate";
 import { type ArchiveFile, archiveBaseName, archiveUrl, archiveZipPath } from "../../src/archive/index.ts";
+import { BACKFILL_DATASET, type BackfillTable } from "../../src/backfill/index.ts";
 import { type Simulator, startSimulator } from "../../src/sim/index.ts";
 import { ROOT } from "../support/k2-process.ts";
 
@@ -150,3 +152,21 @@ export function spawnBackfill(args: readonly string[], env: Record<string, strin
   })();
   return { proc, stderr: () => err };
 }
+
+/** A fresh data folder for `fn`, removed afterwards. */
+export async function withDir(prefix: string, fn: (dataDir: string) => Promise<void>): Promise<void> {
+  const d = mkdtempSync(join(tmpdir(), prefix));
+  try {
+    await fn(d);
+  } finally {
+    rmSync(d, { recursive: true, force: true });
+  }
+}
+
+/** The daily archive file of (table, symbol, date). */
+export const dailyFile = (table: BackfillTable, symbol: string, date: string): ArchiveFile => ({
+  dataset: BACKFILL_DATASET[table],
+  period: "daily",
+  symbol,
+  date,
+});

@@ -6,15 +6,9 @@
  * (SIGKILL mid-run: kill.test.ts.)
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import {
-  ArchiveCsvParser,
-  type ArchiveFile,
-  archiveChecksumPath,
-  archiveZipPath,
-} from "../../src/archive/index.ts";
+import { ArchiveCsvParser, archiveChecksumPath, archiveZipPath } from "../../src/archive/index.ts";
 import { type BackfillTable, planJobs, runBackfill, STATE_DIR } from "../../src/backfill/index.ts";
 import { runBackfillCli } from "../../src/cli/index.ts";
 import { allocRowColumns } from "../../src/model/index.ts";
@@ -24,16 +18,17 @@ import {
   archiveLines,
   archiveZip,
   closeReader,
+  dailyFile,
   filesUnder,
   serveArchive,
   startArchiveSim,
   storedLines,
+  withDir,
 } from "./archive-rig.ts";
 
 const SYMBOLS = ["BTCUSDT", "ETHUSDT"];
 const DATES = ["2024-12-31", "2025-01-01"]; // ms times, then µs times
 const TABLES: BackfillTable[] = ["trades", "agg_trades"];
-const DATASET = { trades: "trades", agg_trades: "aggTrades" } as const;
 let sim: Simulator;
 
 beforeAll(async () => {
@@ -44,22 +39,7 @@ afterAll(() => {
   closeReader();
 });
 
-/** A fresh data folder for `fn`, removed afterwards. */
-async function withDir(fn: (dataDir: string) => Promise<void>): Promise<void> {
-  const d = mkdtempSync(join(tmpdir(), "k2-backfill-"));
-  try {
-    await fn(d);
-  } finally {
-    rmSync(d, { recursive: true, force: true });
-  }
-}
-
-const file = (table: BackfillTable, symbol: string, date: string): ArchiveFile => ({
-  dataset: DATASET[table],
-  period: "daily",
-  symbol,
-  date,
-});
+const file = dailyFile;
 
 /** `k2 backfill` in this process: exit code and its stderr lines. */
 async function backfill(dataDir: string, extra: string[] = [], root = sim.archiveUrl) {
@@ -100,7 +80,7 @@ describe("k2 backfill from the simulator's archive", () => {
   test(
     "a clean range lands every row exactly once; re-runs write nothing new",
     () =>
-      withDir(async (dataDir) => {
+      withDir("k2-backfill-", async (dataDir) => {
         const first = await backfill(dataDir);
         expect(first.code).toBe(0);
         expect(first.files.length).toBe(8);
@@ -132,7 +112,7 @@ describe("k2 backfill from the simulator's archive", () => {
   test(
     "missing day, wrong checksum, truncated zip: reported and skipped, nothing written; a replaced file adds its new row once",
     () =>
-      withDir(async (dataDir) => {
+      withDir("k2-backfill-", async (dataDir) => {
         const faults: [BackfillTable, string, string, "missing" | "badChecksum" | "truncated" | "stale"][] = [
           ["trades", "BTCUSDT", "2024-12-31", "missing"],
           ["trades", "ETHUSDT", "2024-12-31", "badChecksum"],
@@ -192,7 +172,7 @@ describe("k2 backfill from the simulator's archive", () => {
   test(
     "rows stored before (live, that day and past midnight in the next day's partition) are not written again",
     () =>
-      withDir(async (dataDir) => {
+      withDir("k2-backfill-", async (dataDir) => {
         const f = file("trades", "BTCUSDT", "2024-12-31");
         // Rows as live ingest stores them: event time a few ms after trade time, the same writer.
         const zip = new Uint8Array(
@@ -243,7 +223,7 @@ describe("k2 backfill from the simulator's archive", () => {
   test(
     "a file that breaks mid-read (a bad line after many staged rows) leaves nothing behind",
     () =>
-      withDir(async (dataDir) => {
+      withDir("k2-backfill-", async (dataDir) => {
         const f = file("trades", "BTCUSDT", "2024-12-31");
         const t0 = Date.UTC(2024, 11, 31);
         const lines: string[] = [];
@@ -284,7 +264,7 @@ describe("k2 backfill from the simulator's archive", () => {
   test(
     "bad arguments: one sentence on stderr, exit 2, nothing created",
     () =>
-      withDir(async (parent) => {
+      withDir("k2-backfill-", async (parent) => {
         const dataDir = join(parent, "never");
         const cases: [string[], RegExp][] = [
           [[], /--symbols is required/],
@@ -367,7 +347,7 @@ describe("k2 backfill from the simulator's archive", () => {
   test(
     "a second backfill on the same data folder is refused while the first runs",
     () =>
-      withDir(async (dataDir) => {
+      withDir("k2-backfill-", async (dataDir) => {
         const other = Bun.spawn(["sleep", "30"]);
         try {
           mkdirSync(join(dataDir, STATE_DIR));

@@ -5,15 +5,14 @@
  * days, unzipped by fflate and split by hand. (SIGKILL mid-month: monthly-kill.test.ts.)
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { type ArchiveFile, archiveUrl, archiveZipPath, zipEntry } from "../../src/archive/index.ts";
 import { type BackfillTable, daysBetween, STATE_DIR } from "../../src/backfill/index.ts";
 import { BackfillAdopter, Catalog } from "../../src/catalog/index.ts";
 import { runBackfillCli } from "../../src/cli/index.ts";
 import type { Simulator } from "../../src/sim/index.ts";
-import { archiveLines, closeReader, filesUnder, storedLines } from "./archive-rig.ts";
+import { archiveLines, closeReader, filesUnder, storedLines, withDir } from "./archive-rig.ts";
 import { startMonthSim } from "./month-rig.ts";
 
 const SYMBOL = "BTCUSDT";
@@ -31,15 +30,6 @@ afterAll(() => {
   sim.stop();
   closeReader();
 });
-
-async function withDir(fn: (dataDir: string) => Promise<void>): Promise<void> {
-  const d = mkdtempSync(join(tmpdir(), "k2-backfill-month-"));
-  try {
-    await fn(d);
-  } finally {
-    rmSync(d, { recursive: true, force: true });
-  }
-}
 
 const daily = (table: BackfillTable, date: string): ArchiveFile => ({
   dataset: DATASET[table],
@@ -121,7 +111,7 @@ describe("k2 backfill: monthly archive files", () => {
   test(
     "a whole past month lands from its monthly file, a partial one from daily files: every id once; re-runs skip",
     () =>
-      withDir(async (dataDir) => {
+      withDir("k2-backfill-month-", async (dataDir) => {
         const first = await backfill(dataDir, []);
         expect(first.code).toBe(0);
         expect(first.lines[0]).toMatch(/6 archive files .*\(period auto\)/);
@@ -183,7 +173,7 @@ describe("k2 backfill: monthly archive files", () => {
   test(
     "a missing or corrupt monthly file falls back to its daily files (auto), fails the month (monthly)",
     () =>
-      withDir(async (dataDir) => {
+      withDir("k2-backfill-month-", async (dataDir) => {
         sim.faults.archive(monthly("trades"), "missing");
         sim.faults.archive(monthly("agg_trades"), "truncated");
         try {

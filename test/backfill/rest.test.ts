@@ -9,10 +9,9 @@
  * (SIGKILL mid-run: rest-kill.test.ts.)
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { ArchiveCsvParser, type ArchiveFile, archiveZipPath } from "../../src/archive/index.ts";
+import { ArchiveCsvParser, archiveZipPath } from "../../src/archive/index.ts";
 import {
   type BackfillTable,
   fileLine,
@@ -25,11 +24,10 @@ import { allocRowColumns } from "../../src/model/index.ts";
 import { type SimOptionsInput, type Simulator, startSimulator } from "../../src/sim/index.ts";
 import { appendRow, createBatch, ParquetWriterPool } from "../../src/sink/parquet/index.ts";
 import { waitUntil } from "../support/wait.ts";
-import { archiveLines, closeReader, filesUnder, storedLines } from "./archive-rig.ts";
+import { archiveLines, closeReader, dailyFile, filesUnder, storedLines, withDir } from "./archive-rig.ts";
 
 const SYMBOLS = ["BTCUSDT", "ETHUSDT"];
 const TABLES: BackfillTable[] = ["trades", "agg_trades"];
-const DATASET = { trades: "trades", agg_trades: "aggTrades" } as const;
 const PAST = ["2024-12-31", "2025-01-01"];
 const TODAY = "2025-01-02";
 
@@ -55,21 +53,7 @@ afterAll(() => {
   closeReader();
 });
 
-async function withDir(fn: (dataDir: string) => Promise<void>): Promise<void> {
-  const d = mkdtempSync(join(tmpdir(), "k2-backfill-rest-"));
-  try {
-    await fn(d);
-  } finally {
-    rmSync(d, { recursive: true, force: true });
-  }
-}
-
-const file = (table: BackfillTable, symbol: string, date: string): ArchiveFile => ({
-  dataset: DATASET[table],
-  period: "daily",
-  symbol,
-  date,
-});
+const file = dailyFile;
 
 /** `k2 backfill --source rest` in this process: exit code, its stderr lines, the per-day lines. */
 async function backfill(dataDir: string, argv: string[], restUrl = sim.restUrl, source = "rest") {
@@ -118,7 +102,7 @@ describe("k2 backfill --source rest against the simulator", () => {
   test(
     "past days equal the archive's rows, every id once; a re-run writes nothing; the archive finds every row stored",
     () =>
-      withDir(async (dataDir) => {
+      withDir("k2-backfill-rest-", async (dataDir) => {
         const args = ["--symbols", SYMBOLS.join(","), "--from", PAST[0]!, "--to", PAST[1]!];
         const r = await backfill(dataDir, args);
         expect(r.code).toBe(0);
@@ -156,7 +140,7 @@ describe("k2 backfill --source rest against the simulator", () => {
   test(
     "today, still open at the source: lands up to a minute behind the exchange's clock; a later run adds only the new rows",
     () =>
-      withDir(async (dataDir) => {
+      withDir("k2-backfill-rest-", async (dataDir) => {
         // The live market has begun (06:00 on, 5 trades/s): REST serves rows the cutoff must leave out.
         const clockStartUs = MARKET.startTimeMs! * 1000;
         await waitUntil(
@@ -230,7 +214,7 @@ describe("k2 backfill --source rest against the simulator", () => {
   test(
     "rows stored live before (that day and past midnight in the next day's partition) are not written again",
     () =>
-      withDir(async (dataDir) => {
+      withDir("k2-backfill-rest-", async (dataDir) => {
         const date = PAST[1]!;
         const f = file("trades", "BTCUSDT", date);
         const zip = new Uint8Array(
@@ -284,7 +268,7 @@ describe("k2 backfill --source rest against the simulator", () => {
   test(
     "REST failing mid-day (after rows were staged) fails that day with nothing visible; the next run lands it whole",
     () =>
-      withDir(async (dataDir) => {
+      withDir("k2-backfill-rest-", async (dataDir) => {
         // A proxy that answers 500 from its 5th request on: the clock asked, the day's start found
         // and proven, its first page of trades staged (batches of 100 rows), then every call fails.
         let requests = 0;
@@ -337,7 +321,7 @@ describe("k2 backfill --source rest at REST's limits", () => {
     // 1000 trades of history: it starts in the middle of yesterday.
     const short = await startSimulator({ ...MARKET, symbols: ["BTCUSDT"], historyLimit: 1000 });
     try {
-      await withDir(async (dataDir) => {
+      await withDir("k2-backfill-rest-", async (dataDir) => {
         const r = await backfill(
           dataDir,
           ["--symbols", "BTCUSDT", "--from", PAST[1]!, "--to", PAST[1]!],
@@ -382,7 +366,7 @@ describe("k2 backfill --source rest at REST's limits", () => {
     });
     const yesterday = capped.archiveTruth().dates[0]!;
     try {
-      await withDir(async (dataDir) => {
+      await withDir("k2-backfill-rest-", async (dataDir) => {
         const s = await runRestBackfill({
           dataDir,
           restUrl: capped.restUrl,
@@ -421,7 +405,7 @@ describe("k2 backfill --source rest at REST's limits", () => {
       restWeightWindowMs: 1000,
     });
     try {
-      await withDir(async (dataDir) => {
+      await withDir("k2-backfill-rest-", async (dataDir) => {
         const t0 = performance.now();
         // K2's own budget is far above the simulator's: only the 429s slow it down.
         const r = await backfill(
