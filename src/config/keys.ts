@@ -498,14 +498,3 @@ export type KeyValues = {
  * is an s3:// URL); `objectStore` is set only then (load.ts derives both).
  */
 export type Config = KeyValues & { readonly objectStore: ObjectStoreConfig | undefined };
-
-/**
- * A key's default, parsed as a loaded Config would have it: for code used outside a loaded Config
- * (the query engine opened by a bench, a CLI tool), so a default is written once, here.
- */
-export function keyDefault<K extends KeyName>(k: K): KeyValues[K] {
-  const def = KEYS[k];
-  const r = (def.parse as (raw: string) => { ok: boolean; value?: unknown })(def.default);
-  if (!r.ok) throw new Error(`${def.env}: its own default ${JSON.stringify(def.default)} does not parse`);
-  return r.value as KeyValues[K];
-}

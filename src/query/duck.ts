@@ -15,7 +15,7 @@ import {
   timestampTZValue,
   VARCHAR,
 } from "@duckdb/node-api";
-import { keyDefault } from "../config/keys.ts";
+import { keyDefault } from "../config/key-default.ts";
 import { QueryError } from "./types.ts";
 
 export interface DuckOptions {
