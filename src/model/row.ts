@@ -81,40 +81,31 @@ export function allocRowColumns(capacity: number): RowColumns {
   };
 }
 
-/** The 8-byte columns of RowColumns (f64 ids and times, int64 decimals), in row-layout order. */
-export const WIDE_COLUMNS = [
+/** The f64 columns of RowColumns: ids and µs times, integers below 2^53. */
+export const ID_TIME_COLUMNS = [
   "id",
   "first_id",
   "last_id",
   "trade_time_us",
   "event_time_us",
   "recv_time_us",
-  "dec0",
-  "dec1",
-  "dec2",
-  "dec3",
 ] as const;
+export type IdTimeColumn = (typeof ID_TIME_COLUMNS)[number];
+
+/** The 8-byte columns of RowColumns (f64 ids and times, int64 decimals), in row-layout order. */
+export const WIDE_COLUMNS = [...ID_TIME_COLUMNS, "dec0", "dec1", "dec2", "dec3"] as const;
 export type WideColumn = (typeof WIDE_COLUMNS)[number];
 
 /** The arrays of a RowColumns that own their buffers (the dec*w views alias dec0..dec3). */
 export const ROW_ARRAYS = ["kind", "symbol_id", ...WIDE_COLUMNS, "flags"] as const;
 
+/** Every slot but quotes' second pair of decimals: aggregate trades and book snapshots. */
+const ID_RANGE_SLOTS: readonly (WideColumn | "flags")[] = [...ID_TIME_COLUMNS, "dec0", "dec1", "flags"];
+
 /**
  * The columns each table fills, as the table above says (the others stay zero), in row-layout
  * order: what the Parquet batch keeps and the bus carries.
  */
-/** Every slot but quotes' second pair of decimals: aggregate trades and book snapshots. */
-const ID_RANGE_SLOTS: readonly (WideColumn | "flags")[] = [
-  "id",
-  "first_id",
-  "last_id",
-  "trade_time_us",
-  "event_time_us",
-  "recv_time_us",
-  "dec0",
-  "dec1",
-  "flags",
-];
 
 export const TABLE_ROW_SLOTS: Readonly<Record<TableName, readonly (WideColumn | "flags")[]>> = {
   trades: ["id", "trade_time_us", "event_time_us", "recv_time_us", "dec0", "dec1", "flags"],

@@ -3,7 +3,15 @@
  * as float64 (exact integers < 2^53) and are widened to int64 here, off the main thread.
  */
 import { ByteWriter, ParquetWriter } from "hyparquet-writer";
-import { isBookTable, perTable, TABLE_ROW_SLOTS, Table, type TableName } from "../../model/index.ts";
+import {
+  ID_TIME_COLUMNS,
+  type IdTimeColumn,
+  isBookTable,
+  perTable,
+  TABLE_ROW_SLOTS,
+  Table,
+  type TableName,
+} from "../../model/index.ts";
 import type { BatchColumns } from "./batch.ts";
 import { writeColumnFile } from "./column-writer.ts";
 import { ParquetSinkError } from "./errors.ts";
@@ -136,15 +144,8 @@ export function encodeParquet(
 }
 
 /** The batch slots holding ids and times (float64 integers) per table. */
-type IntSlot = "id" | "first_id" | "last_id" | "trade_time_us" | "event_time_us" | "recv_time_us";
-const INT_SLOT_NAMES: ReadonlySet<string> = new Set<IntSlot>([
-  "id",
-  "first_id",
-  "last_id",
-  "trade_time_us",
-  "event_time_us",
-  "recv_time_us",
-]);
+type IntSlot = IdTimeColumn;
+const INT_SLOT_NAMES: ReadonlySet<string> = new Set<string>(ID_TIME_COLUMNS);
 const INT_SLOTS: Readonly<Record<TableName, readonly IntSlot[]>> = perTable((t) =>
   TABLE_ROW_SLOTS[t].filter((s): s is IntSlot => INT_SLOT_NAMES.has(s)),
 );
