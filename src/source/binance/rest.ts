@@ -9,6 +9,8 @@
  */
 /** Binance counts request weight per IP per minute, in windows aligned to the clock (rest-api.md, LIMITS). */
 export const WEIGHT_WINDOW_MS = 60_000;
+/** Most a budget wait reaches past the next window's start (1 % of the window up to this). */
+const WINDOW_GUARD_MAX_MS = 250;
 /** Share of the budget K2 lets itself use, so a neighbour on the same IP does not tip it into a 429. */
 const BUDGET_SHARE = 0.9;
 export const WEIGHT_HISTORICAL_TRADES = 25;
@@ -207,9 +209,12 @@ export class BinanceRest {
     const blocked = this.blockedForMs();
     if (blocked > 0) await this.#sleep(blocked);
     this.#rollWindow();
-    // Near the budget: wait for the next window rather than earn a 429.
+    // Near the budget: wait for the next window rather than earn a 429 — and a little past its
+    // start, since the server's clock is not ours: a request sent at our window's first
+    // millisecond was seen counted in the server's previous one (a 429 by 0.3 ms).
     if (this.usedWeight + weight > this.#budget * BUDGET_SHARE) {
-      await this.#sleep(this.#windowStart + this.#windowMs - this.#now());
+      const guardMs = Math.min(WINDOW_GUARD_MAX_MS, this.#windowMs / 100);
+      await this.#sleep(this.#windowStart + this.#windowMs + guardMs - this.#now());
       this.#rollWindow();
     }
     // Counted before sending: a server that reports no X-MBX-USED-WEIGHT-1M still gets a budget.
