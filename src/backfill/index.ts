@@ -25,6 +25,7 @@ export { restDayPath } from "./rest-day.ts";
 export { OPEN_DAY_MARGIN_MS, REST_MAX_ATTEMPTS, REST_MAX_RATE_LIMITS, RestDayError } from "./rest-page.ts";
 export { type RestRunOptions, runRestBackfill } from "./rest-run.ts";
 export { BACKFILL_BATCH_ROWS, type RunOptions, type RunSummary, runBackfill } from "./run.ts";
-export { BatchPool, type StageResult, stagedWriter, stageFile } from "./stage.ts";
+export { type StageResult, stagedWriter, stageFile } from "./stage.ts";
+export { BatchPool } from "./staged-rows.ts";
 export { BackfillLockedError, BackfillState, STATE_DIR } from "./state.ts";
 export { StoredIds, storedIdsNearDay, storedIdsNearDays } from "./stored.ts";

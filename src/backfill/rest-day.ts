@@ -26,7 +26,7 @@ import type { BinanceRest } from "../source/binance/rest.ts";
 import type { FileOutcome } from "./file.ts";
 import { type BackfillJob, jobLabel, monthlyFileOf } from "./plan.ts";
 import { RestDayError, type RestRow, readRestDay, sourceNowUs } from "./rest-page.ts";
-import type { BatchPool } from "./stage.ts";
+import type { BatchPool } from "./staged-rows.ts";
 import type { BackfillState } from "./state.ts";
 import { storedIdsNearDay } from "./stored.ts";
 

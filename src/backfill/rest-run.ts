@@ -11,7 +11,8 @@ import type { FileOutcome } from "./file.ts";
 import type { BackfillJob } from "./plan.ts";
 import { backfillRestDay } from "./rest-day.ts";
 import { BACKFILL_BATCH_ROWS, type RunSummary, summarize } from "./run.ts";
-import { BatchPool, stagedWriter } from "./stage.ts";
+import { stagedWriter } from "./stage.ts";
+import { BatchPool } from "./staged-rows.ts";
 import { BackfillState } from "./state.ts";
 
 export interface RestRunOptions {

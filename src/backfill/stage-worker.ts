@@ -5,8 +5,9 @@
  */
 import { ArchiveError } from "../archive/index.ts";
 import type { BackfillJob } from "./plan.ts";
-import { BatchPool, stagedWriter, stageFile } from "./stage.ts";
+import { stagedWriter, stageFile } from "./stage.ts";
 import type { StageInit, StageReply } from "./stage-protocol.ts";
+import { BatchPool } from "./staged-rows.ts";
 
 declare const self: Worker;
 if (Bun.isMainThread) throw new Error("stage-worker.ts runs only as a Worker");
