@@ -33,6 +33,8 @@ export const MAX_LINE_BYTES = 1024;
 const MAX_EXACT = 9_007_199_254_740_992;
 /** 10^(8 - n): pads a fraction of n digits to 8. */
 const PAD = [1e8, 1e7, 1e6, 1e5, 1e4, 1e3, 100, 10, 1];
+/** An integer part this large has more than DECIMAL_MAX_INTEGER_DIGITS digits. */
+const INT_LIMIT = 10 ** DECIMAL_MAX_INTEGER_DIGITS;
 
 const FIELDS: Record<ArchiveDataset, readonly string[]> = {
   trades: ["trade id", "price", "qty", "quoteQty", "time", "isBuyerMaker", "isBestMatch"],
@@ -62,7 +64,10 @@ const FIELDS: Record<ArchiveDataset, readonly string[]> = {
   ],
 };
 
-/** Where parsed rows go: `flush(count)` hands on slots 0..count-1, which are reused afterwards. */
+/**
+ * Where parsed rows go: `flush(count)` hands on slots 0..count-1, which are reused afterwards.
+ * `flush` may replace `rows` (another window of a batch); its capacity is read again after each.
+ */
 export type CsvOutput =
   | { dataset: "trades" | "aggTrades"; rows: RowColumns; flush(count: number): void }
   | { dataset: "klines"; klines: KlineColumns; flush(count: number): void };
@@ -90,7 +95,7 @@ export class ArchiveCsvParser {
   /** Rows handed on through flush, plus the ones pending in the current batch. */
   rowsParsed = 0;
   private slot = 0;
-  private readonly cap: number;
+  private cap: number;
   private readonly carry = new Uint8Array(MAX_LINE_BYTES);
   private carryLen = 0;
   /** Scan cursor and the last parsed integer (no result objects on the per-field path). */
@@ -104,7 +109,13 @@ export class ArchiveCsvParser {
     private readonly recvTimeUs: number,
     private readonly label: string,
   ) {
-    this.cap = out.dataset === "klines" ? out.klines.capacity : out.rows.capacity;
+    this.cap = this.capacity();
+  }
+
+  /** The output's capacity, read again after each flush: `flush` may hand a new window (batch-window.ts). */
+  private capacity(): number {
+    const o = this.out;
+    return o.dataset === "klines" ? o.klines.capacity : o.rows.capacity;
   }
 
   /** Parse every complete line in `chunk`; a trailing partial line waits for the next chunk. */
@@ -160,6 +171,7 @@ export class ArchiveCsvParser {
     if (++this.slot === this.cap) {
       this.out.flush(this.cap);
       this.slot = 0;
+      this.cap = this.capacity();
     }
   }
 
@@ -254,13 +266,14 @@ export class ArchiveCsvParser {
 
   /** Non-negative integer without leading zeros, below 2^53, into this.v. */
   private int(b: Uint8Array, end: number): number {
-    let i = this.p;
+    const first = this.p;
+    let i = first;
     let v = 0;
-    const first = i;
+    // (byte - '0') >>> 0 < 10: one unsigned compare per digit.
     for (; i < end; i++) {
-      const c = b[i]!;
-      if (c < 48 || c > 57) break;
-      v = v * 10 + (c - 48);
+      const d = b[i]! - 48;
+      if (d >>> 0 >= 10) break;
+      v = v * 10 + d;
     }
     if (i === first || (b[first] === 48 && i - first > 1) || v >= MAX_EXACT) return E_INT;
     this.v = v;
@@ -268,38 +281,41 @@ export class ArchiveCsvParser {
     return 0;
   }
 
-  /** Plain decimal (as model/decimal.ts parseDecimal accepts) into words of `w` at `slot`. */
+  /**
+   * Plain decimal (as model/decimal.ts parseDecimal accepts: leading zeros, ≤ 10 significant
+   * integer digits, ≤ 8 significant fraction digits, trailing zeros beyond) into words of `w` at
+   * `slot`. The integer part is compared with 10^10 once instead of counting digits as it goes
+   * (a double stays ≥ 10^10 however many digits follow).
+   */
   private dec(b: Uint8Array, end: number, w: Uint32Array, slot: number): number {
-    let i = this.p;
+    const first = this.p;
+    let i = first;
     let int = 0;
-    let nInt = 0;
-    let any = false;
-    let c = -1;
     for (; i < end; i++) {
-      c = b[i]!;
-      if (c < 48 || c > 57) break;
-      any = true;
-      if (int !== 0 || c !== 48) {
-        int = int * 10 + (c - 48);
-        nInt++;
-      }
+      const d = b[i]! - 48;
+      if (d >>> 0 >= 10) break;
+      int = int * 10 + d;
     }
-    if (!any || nInt > DECIMAL_MAX_INTEGER_DIGITS) return E_DEC;
+    if (i === first || int >= INT_LIMIT) return E_DEC;
     let frac = 0;
-    let nFrac = 0;
-    if (i < end && c === 0x2e) {
+    if (i < end && b[i] === 0x2e) {
       const start = ++i;
-      for (; i < end; i++) {
-        c = b[i]!;
-        if (c < 48 || c > 57) break;
-        if (nFrac < DECIMAL_SCALE) {
-          frac = frac * 10 + (c - 48);
-          nFrac++;
-        } else if (c !== 48) return E_DEC; // a 9th significant fraction digit
+      const stop = Math.min(end, start + DECIMAL_SCALE);
+      for (; i < stop; i++) {
+        const d = b[i]! - 48;
+        if (d >>> 0 >= 10) break;
+        frac = frac * 10 + d;
       }
       if (i === start) return E_DEC;
+      frac *= PAD[i - start]!;
+      // Digits past the 8th: only zeros fit a DECIMAL(18,8).
+      for (; i < end; i++) {
+        const d = b[i]! - 48;
+        if (d >>> 0 >= 10) break;
+        if (d !== 0) return E_DEC;
+      }
     }
-    writeScaledWords(w, slot, int, frac * PAD[nFrac]!);
+    writeScaledWords(w, slot, int, frac);
     this.p = i;
     return 0;
   }
