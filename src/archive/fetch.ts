@@ -4,6 +4,7 @@
  * (Bun.CryptoHasher) and held in memory up to a bound, so a file is either verified whole or
  * refused whole.
  */
+import { fileURLToPath } from "node:url";
 import { ArchiveError } from "./errors.ts";
 import {
   type ArchiveFile,
@@ -17,7 +18,10 @@ import {
 export const ARCHIVE_MAX_ZIP_BYTES = 1 << 30;
 
 export interface FetchOptions {
-  /** Archive root, e.g. https://data.binance.vision or the simulator's http://127.0.0.1:port/archive */
+  /**
+   * Archive root, e.g. https://data.binance.vision, the simulator's http://127.0.0.1:port/archive,
+   * or file:///mirror for a copy of the archive's layout on disk.
+   */
   root: string;
   maxZipBytes?: number;
   signal?: AbortSignal;
@@ -31,6 +35,7 @@ export interface VerifiedZip {
 }
 
 async function get(url: string, signal: AbortSignal | undefined): Promise<Response> {
+  if (url.startsWith("file:")) return getLocal(url);
   let res: Response;
   try {
     res = await fetch(url, signal ? { signal } : {});
@@ -46,6 +51,17 @@ async function get(url: string, signal: AbortSignal | undefined): Promise<Respon
     throw new ArchiveError("http", `${url}: HTTP ${res.status}`, res.status >= 500 || res.status === 429);
   }
   return res;
+}
+
+/**
+ * A file of a local copy of the archive (a `file://` root: the archive's layout mirrored on disk).
+ * Bun's fetch answers 200 with an empty body for a missing file, so the file is opened here: a
+ * missing one is not_found like a 404, and the length is known (one native read, as for HTTP).
+ */
+async function getLocal(url: string): Promise<Response> {
+  const f = Bun.file(fileURLToPath(url));
+  if (!(await f.exists())) throw new ArchiveError("not_found", `${url}: not in the archive (no such file)`);
+  return new Response(f, { headers: { "content-length": String(f.size) } });
 }
 
 /** The hex digest a CHECKSUM file gives for `zipName`, or a bad_checksum_file error. */

@@ -119,9 +119,9 @@ export const KEYS = {
     env: "K2_ARCHIVE_URL",
     unit: "URL",
     description:
-      "root of Binance's public data archive (daily zips + CHECKSUM files): k2 backfill downloads from it, certificates compare with it",
+      "root of Binance's public data archive (daily zips + CHECKSUM files): k2 backfill downloads from it, certificates compare with it; file:///path reads a copy of the archive's layout on disk",
     default: "https://data.binance.vision",
-    parse: url(["http", "https"]),
+    parse: url(["http", "https", "file"]),
   },
   logLevel: {
     env: "K2_LOG_LEVEL",

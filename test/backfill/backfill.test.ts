@@ -110,6 +110,48 @@ describe("k2 backfill from the simulator's archive", () => {
   );
 
   test(
+    "a local copy of the archive (file://) lands the same rows; a file missing from the copy is not_found",
+    () =>
+      withDir("k2-backfill-", async (dataDir) => {
+        const mirror = join(dataDir, "..", `${dataDir.split("/").at(-1)}-mirror`);
+        const missing = archiveZipPath(file("trades", "ETHUSDT", DATES[1]!));
+        try {
+          for (const table of TABLES)
+            for (const symbol of SYMBOLS)
+              for (const date of DATES)
+                for (const path of [archiveZipPath, archiveChecksumPath].map((p) =>
+                  p(file(table, symbol, date)),
+                )) {
+                  if (path === missing) continue;
+                  const res = await fetch(`${sim.archiveUrl}/${path}`);
+                  expect(res.status).toBe(200);
+                  mkdirSync(join(mirror, path, ".."), { recursive: true });
+                  writeFileSync(join(mirror, path), new Uint8Array(await res.arrayBuffer()));
+                }
+          const r = await backfill(dataDir, [], `file://${mirror}`);
+          expect(r.code).toBe(1);
+          expect(r.files.find((l) => l.startsWith(`ETHUSDT trades ${DATES[1]}:`))).toMatch(
+            /FAILED not_found, skipped, nothing written: .*no such file/,
+          );
+          expect(r.lines.at(-1)).toMatch(/^k2 backfill: 7 landed, 0 already landed, 1 failed; /);
+          for (const table of TABLES)
+            for (const symbol of SYMBOLS) {
+              const want: string[] = [];
+              for (const date of DATES)
+                if (archiveZipPath(file(table, symbol, date)) !== missing)
+                  want.push(...(await archiveLines(sim.archiveUrl, file(table, symbol, date))));
+              const got = await storedLines(dataDir, table, symbol);
+              expect(got.rows).toBe(got.distinct);
+              expect(got.lines).toEqual(want);
+            }
+        } finally {
+          rmSync(mirror, { recursive: true, force: true });
+        }
+      }),
+    30_000,
+  );
+
+  test(
     "missing day, wrong checksum, truncated zip: reported and skipped, nothing written; a replaced file adds its new row once",
     () =>
       withDir("k2-backfill-", async (dataDir) => {
