@@ -20,7 +20,6 @@ import { US_PER_DAY } from "../sink/parquet/index.ts";
 import { type BinanceRest, REST_MAX_LIMIT, RestError } from "../source/binance/rest.ts";
 import type { BackfillTable } from "./plan.ts";
 
-const US_PER_HOUR = 3_600_000_000;
 /**
  * How far behind the exchange's clock an open day is read: rows newer than this may still sit in
  * a running K2's batcher (K2_FLUSH_INTERVAL_MS, default 1 s) and would be fetched beside it.
@@ -137,11 +136,7 @@ export async function readRestDay(o: ReadDayOptions): Promise<DayRead> {
   const nothing = { complete, rows: 0, throughUs: limitUs, missingAtSource: 0 };
   if (limitUs < dayStartUs) return nothing; // the day has not begun (past the margin) at the source
   // 1. The day's first aggTrade, by time (hours past the limit are not asked).
-  let first: Awaited<ReturnType<BinanceRest["aggTrades"]>>[number] | undefined;
-  for (let from = dayStartUs; from <= limitUs && !first; from += US_PER_HOUR) {
-    const to = Math.min(from + US_PER_HOUR - 1, limitUs);
-    first = (await call(o, () => rest.aggTradesBetween(symbol, from, to, 1)))[0];
-  }
+  const first = await call(o, () => rest.firstAggTradeBetween(symbol, dayStartUs, limitUs));
   if (!first) return nothing;
   // 2. Its start is served: the aggregate before it (Binance's ids start at 0).
   if (first.a > 0) {

@@ -23,7 +23,7 @@ const AFTER_MS = 3_600_000;
 /** What the catch-up asks of Binance's REST (src/source/binance/rest.ts). */
 export interface MissedRest {
   klines1m(symbol: string, startMs: number, endMs: number, limit?: number): Promise<RestKline[]>;
-  aggTradesBetween(symbol: string, startMs: number, endMs: number, limit?: number): Promise<RestAggTrade[]>;
+  firstAggTradeBetween(symbol: string, startMs: number, endMs: number): Promise<RestAggTrade | undefined>;
   aggTrades(symbol: string, fromId: number, limit?: number): Promise<RestAggTrade[]>;
 }
 
@@ -103,10 +103,10 @@ export async function restMinute(rest: MissedRest, symbol: string, k: RestKline)
 
 /** [first, last] trade id of a minute: its first aggregate's `f`; the next aggregate's `f` − 1. */
 async function idsOf(rest: MissedRest, symbol: string, openMs: number, closeMs: number) {
-  const first = (await rest.aggTradesBetween(symbol, openMs, closeMs, 1))[0];
+  const first = await rest.firstAggTradeBetween(symbol, openMs, closeMs);
   if (!first)
     throw new Error(`REST: no aggregate trade in the minute at ${openMs}, whose kline counts trades`);
-  const next = (await rest.aggTradesBetween(symbol, closeMs + 1, closeMs + AFTER_MS, 1))[0];
+  const next = await rest.firstAggTradeBetween(symbol, closeMs + 1, closeMs + AFTER_MS);
   if (next) return { firstId: first.f, lastId: next.f - 1 };
   // Nothing traded for an hour after the minute: its own aggregates, page by page, give the last id.
   let lastId = first.l;

@@ -149,6 +149,20 @@ export class BinanceRest {
     return this.#queue(`/api/v3/aggTrades?${q}`, WEIGHT_AGG_TRADES, true) as Promise<RestAggTrade[]>;
   }
 
+  /**
+   * The first aggregate trade with T in [from, to] (the client's time unit), or undefined: asked
+   * one hour at a time (the widest window Binance allows), oldest hour first, so a quiet stretch
+   * costs one request per hour and a busy one a single request.
+   */
+  async firstAggTradeBetween(symbol: string, from: number, to: number): Promise<RestAggTrade | undefined> {
+    const hour = this.opts.microseconds ? 3_600_000_000 : 3_600_000;
+    for (let t = from; t <= to; t += hour) {
+      const first = (await this.aggTradesBetween(symbol, t, Math.min(t + hour - 1, to), 1))[0];
+      if (first) return first;
+    }
+    return undefined;
+  }
+
   /** GET /api/v3/time: the exchange's clock, in the client's time unit. */
   async serverTime(): Promise<number> {
     const body = (await this.#queue("/api/v3/time", WEIGHT_TIME, false)) as string;
