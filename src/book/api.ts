@@ -64,3 +64,35 @@ export function levelsOut(levels: readonly RebuiltLevel[]): BookLevelOut[] {
     known_time_us: l.known_time_us,
   }));
 }
+
+type SeriesSnapshot = BookSeriesAnswer["snapshots"][number];
+
+/** One instant of a /v1/book/snapshots answer. */
+export function seriesSnapshot(a: BookAt): SeriesSnapshot {
+  return {
+    time_us: a.at_us,
+    state: a.state,
+    update_id: a.update_id,
+    bids: levelsOut(a.bids),
+    asks: levelsOut(a.asks),
+  };
+}
+
+/**
+ * A /v1/book/snapshots answer of the books rebuilt at each instant, `mark` adjusting each one
+ * (a query node marks instants its stored chain cannot vouch for).
+ */
+export function seriesAnswer(
+  q: { symbol: string; startUs: number; endUs: number; intervalMs: number; levels: number },
+  books: readonly BookAt[],
+  mark: (s: SeriesSnapshot, a: BookAt) => SeriesSnapshot = (s) => s,
+): BookSeriesAnswer {
+  return {
+    symbol: q.symbol,
+    start_us: q.startUs,
+    end_us: q.endUs,
+    interval_ms: q.intervalMs,
+    levels: q.levels,
+    snapshots: books.map((a) => mark(seriesSnapshot(a), a)),
+  };
+}

@@ -5,8 +5,8 @@
  * weight budget for repairs and snapshots), its resyncs in ingest's gap ledger. Opened after
  * ingest, stopped before it.
  */
-import { type BookApi, type BookSeriesAnswer, levelsOut } from "../book/api.ts";
-import { type BookAt, bookAt, bookSeries } from "../book/at.ts";
+import { type BookApi, levelsOut, seriesAnswer } from "../book/api.ts";
+import { bookAt, bookSeries } from "../book/at.ts";
 import { BookCapture, type BookRowStore } from "../book/capture.ts";
 import { StoredThrough } from "../book/stored-through.ts";
 import type { Catalog } from "../catalog/index.ts";
@@ -123,14 +123,7 @@ export function openBooks(d: BooksDeps) {
     async series(symbol, startUs, endUs, intervalMs, levels) {
       if (!capture.syncOf(symbol)) return undefined;
       const all = await bookSeries(atDeps, symbol, startUs, endUs, intervalMs, levels);
-      return {
-        symbol,
-        start_us: startUs,
-        end_us: endUs,
-        interval_ms: intervalMs,
-        levels,
-        snapshots: all.map(seriesSnapshot),
-      };
+      return seriesAnswer({ symbol, startUs, endUs, intervalMs, levels }, all);
     },
   };
   const reg = d.registry;
@@ -177,14 +170,3 @@ export function openBooks(d: BooksDeps) {
 }
 
 export type BooksSide = NonNullable<ReturnType<typeof openBooks>>;
-
-/** One instant of a /v1/book/snapshots answer (also src/roles/stored-books.ts). */
-export function seriesSnapshot(a: BookAt): BookSeriesAnswer["snapshots"][number] {
-  return {
-    time_us: a.at_us,
-    state: a.state,
-    update_id: a.update_id,
-    bids: levelsOut(a.bids),
-    asks: levelsOut(a.asks),
-  };
-}

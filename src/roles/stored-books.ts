@@ -14,11 +14,10 @@
  *   the recorders were not synced, and the answer is `not_synced`.
  */
 import type { BookAnswer, BookApi } from "../book/api.ts";
-import { levelsOut } from "../book/api.ts";
+import { levelsOut, seriesAnswer } from "../book/api.ts";
 import { type BookAt, type BookAtDeps, bookAt, bookSeries } from "../book/at.ts";
 import type { Config } from "../config/index.ts";
 import { HttpError } from "../http/index.ts";
-import { seriesSnapshot } from "../pipeline/books.ts";
 import type { QueryEngine } from "../query/engine.ts";
 import type { RowQuery, RowResult } from "../query/rows.ts";
 import { BookChain, type ChainWindow } from "./book-chain.ts";
@@ -156,20 +155,12 @@ export function openStoredBooks(config: Config, engine: QueryEngine): BookApi | 
       const all = await bookSeries(depsFor(chain), symbol, startUs, endUs, intervalMs, levels);
       const seen = await lookPast(chain, symbol, endUs);
       const lastVouched = seen || (await vouched(symbol, endUs, all.at(-1)?.update_id ?? -1));
-      return {
-        symbol,
-        start_us: startUs,
-        end_us: endUs,
-        interval_ms: intervalMs,
-        levels,
-        snapshots: all.map((a) => {
-          const s = seriesSnapshot(a);
-          if (s.state !== "synced") return s;
-          // After the newest stored event, only a vouched end keeps the tail synced.
-          const open = !lastVouched && a.update_id === chain.updateId;
-          return chain.windowAt(a.at_us) || open ? { ...s, state: "not_synced" as const } : s;
-        }),
-      };
+      return seriesAnswer({ symbol, startUs, endUs, intervalMs, levels }, all, (s, a) => {
+        if (s.state !== "synced") return s;
+        // After the newest stored event, only a vouched end keeps the tail synced.
+        const open = !lastVouched && a.update_id === chain.updateId;
+        return chain.windowAt(a.at_us) || open ? { ...s, state: "not_synced" as const } : s;
+      });
     },
   };
 }
