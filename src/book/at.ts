@@ -132,7 +132,7 @@ async function baseAt(d: BookAtDeps, symbol: string, atUs: number) {
 }
 
 /** An instant past what the files hold: no levels, and how far they do reach. */
-function notStoredYet(symbol: string, atUs: number, horizonUs: number): BookAt {
+export function notStoredYet(symbol: string, atUs: number, horizonUs: number): BookAt {
   return {
     symbol,
     at_us: atUs,

@@ -50,6 +50,11 @@ export class BookChain {
     return this.#u;
   }
 
+  /** Event time (µs) of the chain's last diff event, or of its base: how far the rows read reach. */
+  get lastEventUs(): number {
+    return this.#uUs;
+  }
+
   /** One book_deltas row, in id order (every row of an event carries its U and u). */
   row(first: number, last: number, timeUs: number, isSnapshot: boolean): void {
     if (isSnapshot) {

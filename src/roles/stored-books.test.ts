@@ -141,17 +141,30 @@ test("a continuous stretch is synced; a hole is not_synced from just after the l
   });
 });
 
-test("after the newest stored event an instant is synced only once a top snapshot of its update id vouches for it", async () => {
+test("after the newest stored event an instant is not_stored_yet (as in a single process) until a top snapshot of its update id vouches for it", async () => {
   const rows = { book_checkpoints: checkpoint, book_deltas: deltas.slice(0, 2) };
   const bare = openStoredBooks(config, engineOver(rows));
   const a = await at(bare, 2.7 * S);
-  const resync = a.resync as { from_update_id: number } | undefined;
-  expect({ state: a.state, from: resync?.from_update_id }).toEqual({ state: "not_synced", from: 104 });
+  expect({ state: a.state, through: a.stored_through_us, levels: a.bids.length + a.asks.length }).toEqual({
+    state: "not_stored_yet",
+    through: 2.5 * S, // the newest stored event
+    levels: 0,
+  });
   const vouched = openStoredBooks(config, engineOver({ ...rows, book_snapshots: [top(103, 3.0 * S)] }));
   expect((await at(vouched, 2.7 * S)).state).toBe("synced");
   // A top snapshot of another update id vouches for nothing (updates were missed in between).
   const other = openStoredBooks(config, engineOver({ ...rows, book_snapshots: [top(107, 3.0 * S)] }));
-  expect((await at(other, 2.7 * S)).state).toBe("not_synced");
+  expect((await at(other, 2.7 * S)).state).toBe("not_stored_yet");
+  // The series likewise: the instants after the newest stored event, no levels.
+  const s = (await bare!.series("BTCUSDT", 2.0 * S, 3.0 * S, 200, 5))!;
+  expect(s.snapshots.map((x) => `${x.time_us / S}:${x.state}:${x.bids.length}`)).toEqual([
+    "2:synced:1",
+    "2.2:synced:1",
+    "2.4:synced:1",
+    "2.6:not_stored_yet:0",
+    "2.8:not_stored_yet:0",
+    "3:not_stored_yet:0",
+  ]);
 });
 
 test("the series marks the hole's instants not_synced", async () => {

@@ -14,8 +14,8 @@
  *   the recorders were not synced, and the answer is `not_synced`.
  */
 import type { BookAnswer, BookApi } from "../book/api.ts";
-import { levelsOut, seriesAnswer } from "../book/api.ts";
-import { type BookAt, type BookAtDeps, bookAt, bookSeries } from "../book/at.ts";
+import { levelsOut, seriesAnswer, seriesSnapshot } from "../book/api.ts";
+import { type BookAt, type BookAtDeps, bookAt, bookSeries, notStoredYet } from "../book/at.ts";
 import type { Config } from "../config/index.ts";
 import { HttpError } from "../http/index.ts";
 import type { QueryEngine } from "../query/engine.ts";
@@ -137,15 +137,10 @@ export function openStoredBooks(config: Config, engine: QueryEngine): BookApi | 
             state: "not_synced",
             resync: notContinuous(w, "updates missing from the stored rows (no recorder stored them)"),
           };
+        // Nothing stored after the instant vouches for it yet: the rows on their way (or never
+        // coming) may change it, as in a single process before a flush (book/stored-through.ts).
         else if (!seen && !(await vouched(symbol, atUs, at.update_id)))
-          out = {
-            ...at,
-            state: "not_synced",
-            resync: notContinuous(
-              { fromUs: atUs, toUs: Number.POSITIVE_INFINITY, fromId: at.update_id + 1, toId: -1 },
-              "no stored row after this instant vouches for the book yet (the writers store the newest rows every K2_FLUSH_INTERVAL_MS)",
-            ),
-          };
+          out = notStoredYet(symbol, atUs, chain.lastEventUs);
       }
       return { ...out, bids: levelsOut(out.bids), asks: levelsOut(out.asks) };
     },
@@ -157,9 +152,10 @@ export function openStoredBooks(config: Config, engine: QueryEngine): BookApi | 
       const lastVouched = seen || (await vouched(symbol, endUs, all.at(-1)?.update_id ?? -1));
       return seriesAnswer({ symbol, startUs, endUs, intervalMs, levels }, all, (s, a) => {
         if (s.state !== "synced") return s;
+        if (chain.windowAt(a.at_us)) return { ...s, state: "not_synced" as const };
         // After the newest stored event, only a vouched end keeps the tail synced.
         const open = !lastVouched && a.update_id === chain.updateId;
-        return chain.windowAt(a.at_us) || open ? { ...s, state: "not_synced" as const } : s;
+        return open ? seriesSnapshot(notStoredYet(symbol, a.at_us, chain.lastEventUs)) : s;
       });
     },
   };
