@@ -50,7 +50,19 @@ function engineOver(tables: Partial<Record<TableName, Row[]>>): QueryEngine {
       incomplete: false,
     };
   };
-  return { rows } as unknown as QueryEngine;
+  // What the catalog says of the stored book_deltas: the newest event's time.
+  const deltas = tables.book_deltas ?? [];
+  const coverage = () =>
+    deltas.length === 0
+      ? []
+      : [
+          {
+            table: "book_deltas",
+            symbol: "BTCUSDT",
+            lastUs: Math.max(...deltas.map((r) => Number(r.event_time_us))),
+          },
+        ];
+  return { rows, coverage } as unknown as QueryEngine;
 }
 
 const S = 1_000_000;
@@ -155,6 +167,13 @@ test("after the newest stored event an instant is not_stored_yet (as in a single
   // A top snapshot of another update id vouches for nothing (updates were missed in between).
   const other = openStoredBooks(config, engineOver({ ...rows, book_snapshots: [top(107, 3.0 * S)] }));
   expect((await at(other, 2.7 * S)).state).toBe("not_stored_yet");
+  // Rows stored later, but none soon after the instant (reads past it are bounded) and no
+  // snapshot vouching: not stored yet would be false, so it is not_synced.
+  const later = openStoredBooks(
+    config,
+    engineOver({ ...rows, book_deltas: [...rows.book_deltas, ...ev(130, 130, 6 * S, [[false, 95, 1]])] }),
+  );
+  expect((await at(later, 2.7 * S)).state).toBe("not_synced");
   // The series likewise: the instants after the newest stored event, no levels.
   const s = (await bare!.series("BTCUSDT", 2.0 * S, 3.0 * S, 200, 5))!;
   expect(s.snapshots.map((x) => `${x.time_us / S}:${x.state}:${x.bids.length}`)).toEqual([

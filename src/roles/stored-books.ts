@@ -114,6 +114,15 @@ export function openStoredBooks(config: Config, engine: QueryEngine): BookApi | 
     return r.frame.length > 0 && Number(column(r, "update_id")[0]) === updateId;
   };
 
+  /**
+   * The newest stored diff event's time (catalog coverage; -1: none). An instant after it that
+   * nothing vouches for is `not_stored_yet`, as in a single process before a flush
+   * (book/stored-through.ts): the rows on their way may change it. With rows stored after the
+   * instant but none soon after it (bounded looks), it is `not_synced`.
+   */
+  const newestEventUs = (symbol: string): number =>
+    engine.coverage().find((c) => c.table === "book_deltas" && c.symbol === symbol)?.lastUs ?? -1;
+
   const notContinuous = (w: ChainWindow, why: string): BookAt["resync"] => ({
     gap_id: -1, // not a ledger entry: found in the stored rows
     from_update_id: w.fromId,
@@ -137,10 +146,20 @@ export function openStoredBooks(config: Config, engine: QueryEngine): BookApi | 
             state: "not_synced",
             resync: notContinuous(w, "updates missing from the stored rows (no recorder stored them)"),
           };
-        // Nothing stored after the instant vouches for it yet: the rows on their way (or never
-        // coming) may change it, as in a single process before a flush (book/stored-through.ts).
-        else if (!seen && !(await vouched(symbol, atUs, at.update_id)))
-          out = notStoredYet(symbol, atUs, chain.lastEventUs);
+        else if (!seen && !(await vouched(symbol, atUs, at.update_id))) {
+          const newest = newestEventUs(symbol);
+          out =
+            newest <= atUs
+              ? notStoredYet(symbol, atUs, newest)
+              : {
+                  ...at,
+                  state: "not_synced",
+                  resync: notContinuous(
+                    { fromUs: atUs, toUs: Number.POSITIVE_INFINITY, fromId: at.update_id + 1, toId: -1 },
+                    "no stored row soon after this instant vouches for the book",
+                  ),
+                };
+        }
       }
       return { ...out, bids: levelsOut(out.bids), asks: levelsOut(out.asks) };
     },
@@ -153,9 +172,12 @@ export function openStoredBooks(config: Config, engine: QueryEngine): BookApi | 
       return seriesAnswer({ symbol, startUs, endUs, intervalMs, levels }, all, (s, a) => {
         if (s.state !== "synced") return s;
         if (chain.windowAt(a.at_us)) return { ...s, state: "not_synced" as const };
-        // After the newest stored event, only a vouched end keeps the tail synced.
-        const open = !lastVouched && a.update_id === chain.updateId;
-        return open ? seriesSnapshot(notStoredYet(symbol, a.at_us, chain.lastEventUs)) : s;
+        // After the chain's last event read, only a vouched end keeps the tail synced.
+        if (lastVouched || a.update_id !== chain.updateId) return s;
+        const newest = newestEventUs(symbol);
+        return newest <= a.at_us
+          ? seriesSnapshot(notStoredYet(symbol, a.at_us, newest))
+          : { ...s, state: "not_synced" as const };
       });
     },
   };
