@@ -34,9 +34,15 @@ interface CoverageRow {
   files: number;
 }
 
-export function fileSourceOf(catalog: Catalog, symbols: () => readonly string[]) {
+export function fileSourceOf(
+  catalog: Catalog,
+  symbols: () => readonly string[],
+  /** A query node's listing of the shared folder (FileSource.relist); absent where files are pinned. */
+  relist?: () => Promise<void>,
+) {
   let cache: { size: number; atMs: number; rows: CoverageRow[] } | undefined;
   return {
+    ...(relist ? { relist } : {}),
     files(q: { table: TableName; symbol: string; fromUs?: number; toUs?: number }) {
       const slack = TIME_SLACK_US_OF[q.table];
       return catalog

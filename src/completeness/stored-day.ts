@@ -8,7 +8,7 @@
  * and rows are filtered on trade_time_us.
  */
 import { scanPartition } from "../catalog/scan.ts";
-import type { Duck } from "../query/duck.ts";
+import { type Duck, isVanishedFileError } from "../query/duck.ts";
 import { dateOfDay, dayOfDate, US_PER_DAY } from "../sink/parquet/layout.ts";
 import { CanonicalHash, type CertTable } from "./canonical.ts";
 
@@ -36,7 +36,6 @@ const ID: Record<CertTable, string> = { trades: "trade_id", agg_trades: "agg_tra
 
 /** Listings tried when compaction or retention deletes a listed file before DuckDB opens it. */
 const READ_ATTEMPTS = 5;
-const VANISHED_RE = /Cannot open file .*No such file or directory|No files found/;
 
 /**
  * The day as the files on disk hold it. K2 may compact the partition meanwhile: a file listed and
@@ -53,7 +52,7 @@ export async function readStoredDay(
     try {
       return await readOnce(duck, dataDir, table, symbol, date);
     } catch (e) {
-      if (attempt >= READ_ATTEMPTS || !VANISHED_RE.test(String(e))) throw e;
+      if (attempt >= READ_ATTEMPTS || !isVanishedFileError(e)) throw e;
     }
   }
 }

@@ -18,13 +18,15 @@ export interface QueryDeps {
   /** The gap ledger, where this process ingests (the summary reports gaps from it). */
   readonly gaps?: GapView;
   readonly degradation: DegradationManager;
+  /** A query node: list the shared folder again now (a listed file was deleted under a query). */
+  readonly relist?: () => Promise<void>;
 }
 
 export async function openQuery(d: QueryDeps) {
   const { config, catalog } = d;
   const engine = await QueryEngine.open(
     {
-      source: fileSourceOf(catalog, () => d.symbols.names()),
+      source: fileSourceOf(catalog, () => d.symbols.names(), d.relist),
       symbols: d.symbols,
       gaps: d.gaps,
       nowUs,

@@ -47,6 +47,14 @@ export const DEFAULT_DUCK_OPTIONS: DuckOptions = {
 const MEMORY_POLL_MS = 5000;
 const MEMORY_SQL = "SELECT sum(memory_usage_bytes)::BIGINT FROM duckdb_memory()";
 
+/** DuckDB's errors for a file listed but gone (or a listing that matched none) by the time it read. */
+const VANISHED_FILE_RE = /Cannot open file .*No such file or directory|No files found/;
+
+/** True when `e` says a file given to DuckDB was deleted before it was read: list again, retry. */
+export function isVanishedFileError(e: unknown): boolean {
+  return VANISHED_FILE_RE.test(String(e));
+}
+
 /** A bound parameter: the kind picks the DuckDB type, so no value is ever spliced into SQL. */
 export type Param =
   | { readonly files: readonly string[] }

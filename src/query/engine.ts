@@ -9,7 +9,7 @@ import type { SymbolTable } from "../model/symbols.ts";
 import { TABLE_NAMES, type TableName } from "../model/tables.ts";
 import { type BookWindow, bookWindow } from "./book-window.ts";
 import { CandleCache } from "./candle-cache.ts";
-import { DEFAULT_DUCK_OPTIONS, Duck, type DuckOptions } from "./duck.ts";
+import { DEFAULT_DUCK_OPTIONS, Duck, type DuckOptions, isVanishedFileError } from "./duck.ts";
 import { HotWindow } from "./hot.ts";
 import {
   type CandlePartial,
@@ -35,6 +35,9 @@ export interface EngineOptions extends DuckOptions {
   /** Cells (rows × columns) of cold row-query results cached (0 = off); see row-cache.ts. */
   readonly rowCacheCells: number;
 }
+
+/** Runs of one query whose listed files vanished before it gives up (each after a new listing). */
+const VANISHED_ATTEMPTS = 3;
 
 /** K2's defaults (src/config/keys.ts) for an engine opened without a loaded Config. */
 export const DEFAULT_ENGINE_OPTIONS: EngineOptions = {
@@ -144,10 +147,27 @@ export class QueryEngine {
     this.#checkScan(this.#deps.source.files({ table, symbol, fromUs, toUs }));
   }
 
+  /**
+   * Run `query` (which lists its files itself); when a listed file was gone by the time DuckDB
+   * opened it and the source can list again, list and run it again (bounded). A source that pins
+   * its files (a single process) never sees this; a query node's folder changes under it.
+   */
+  async #relisting<T>(query: () => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await query();
+      } catch (e) {
+        const relist = this.#deps.source.relist;
+        if (!relist || attempt >= VANISHED_ATTEMPTS || !isVanishedFileError(e)) throw e;
+        await relist.call(this.#deps.source);
+      }
+    }
+  }
+
   /** A checkpoint and the deltas after it, in one query (src/query/book-window.ts); null: no checkpoint then. */
   bookWindow(symbol: string, cpUs: number, atUs: number): Promise<BookWindow | null> {
     this.checkSymbol(symbol);
-    return bookWindow(this.duck, this.#deps.source, symbol, cpUs, atUs);
+    return this.#relisting(() => bookWindow(this.duck, this.#deps.source, symbol, cpUs, atUs));
   }
 
   async rows(q: RowQuery): Promise<RowResult> {
@@ -156,13 +176,8 @@ export class QueryEngine {
     // Row pages are id-ordered with a LIMIT: the budget counts only the files each SELECT is
     // given (an id window around the cursor), so the 100 newest trades of a symbol with a year
     // of history are not refused; a page served from memory alone scans nothing.
-    return queryRows(
-      this.duck,
-      this.#deps.source,
-      this.hot,
-      q,
-      (files) => this.#checkScan(files),
-      this.rowCache,
+    return this.#relisting(() =>
+      queryRows(this.duck, this.#deps.source, this.hot, q, (files) => this.#checkScan(files), this.rowCache),
     );
   }
 
@@ -173,6 +188,10 @@ export class QueryEngine {
 
   async ohlcv(q: OhlcvQuery): Promise<OhlcvResult> {
     this.checkSymbol(q.symbol);
+    return this.#relisting(() => this.#ohlcvOnce(q));
+  }
+
+  async #ohlcvOnce(q: OhlcvQuery): Promise<OhlcvResult> {
     this.#budget("trades", q.symbol, q.fromUs, q.toUs);
     const { partials, incomplete } = await ohlcvPartials(
       this.duck,
@@ -190,6 +209,10 @@ export class QueryEngine {
   /** Daily OHLC, volume, vwap, count and id range for one UTC date, with the ledger's gaps in it. */
   async summary(symbol: string, date: string): Promise<DailySummary> {
     this.checkSymbol(symbol);
+    return this.#relisting(() => this.#summaryOnce(symbol, date));
+  }
+
+  async #summaryOnce(symbol: string, date: string): Promise<DailySummary> {
     const fromUs = Date.parse(`${date}T00:00:00Z`) * 1000;
     const toUs = fromUs + INTERVAL_US["1d"];
     this.#budget("trades", symbol, fromUs, toUs);

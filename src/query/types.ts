@@ -51,6 +51,12 @@ export interface FileSource {
    * Optional: a source whose files are never deleted (tests, a read-only folder) needs none.
    */
   pin?(paths: readonly string[]): () => void;
+  /**
+   * List the folder again now: a listed file was gone when DuckDB opened it (a query node cannot
+   * pin another process's files; the writer deletes a replaced file after its grace period).
+   * Optional: a source that pins never sees that.
+   */
+  relist?(): Promise<void>;
 }
 
 /** The column a table's time range filters and orders on. */

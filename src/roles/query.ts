@@ -78,22 +78,23 @@ export async function startQueryNode(config: Config, logger: Logger): Promise<Ro
   log.info({ files: first.added, dir: config.dataDir }, "catalog listed");
   const degradation = new DegradationManager({ rssBudgetBytes: config.rssBudgetMb * 1024 * 1024 });
   const symbols = new SymbolTable(config.symbols);
-  const query = await openQuery({ config, catalog, symbols, degradation });
   let lastScanMs = performance.now();
-  let scanning = false;
-  const timers = new Timers();
-  timers.every(RESCAN_MS, () => {
-    if (scanning) return;
-    scanning = true;
-    pull()
+  /** One listing at a time: the timer's, or one a query asks for when a listed file vanished. */
+  let listing: Promise<void> | undefined;
+  const listNow = (): Promise<void> =>
+    (listing ??= pull()
       .then(() => rescan(catalog, config.dataDir, footers))
       .then(() => {
         lastScanMs = performance.now();
       })
-      .catch((e) => log.warn(`listing ${config.dataDir} failed: ${(e as Error).message}`))
       .finally(() => {
-        scanning = false;
-      });
+        listing = undefined;
+      }));
+  const query = await openQuery({ config, catalog, symbols, degradation, relist: listNow });
+  const timers = new Timers();
+  timers.every(RESCAN_MS, () => {
+    if (listing) return;
+    listNow().catch((e) => log.warn(`listing ${config.dataDir} failed: ${(e as Error).message}`));
   });
   readiness.register("config", () => ({ ok: true, reason: "role query" }));
   readiness.register("catalog", () => {
@@ -141,7 +142,7 @@ export async function startQueryNode(config: Config, logger: Logger): Promise<Ro
       timers.clear();
       await tail?.stop();
       await bus?.stop();
-      while (scanning) await Bun.sleep(10);
+      await listing?.catch(() => {});
       mirror?.stop();
       await query.stop();
       lag.stop();
