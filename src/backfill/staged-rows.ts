@@ -12,7 +12,6 @@ import { ArchiveError } from "../archive/index.ts";
 import { allocRowColumns, type RowColumns } from "../model/index.ts";
 import {
   AppendStatus,
-  allocWindowScratch,
   appendRow,
   batchWindow,
   copyOutOfWindow,
@@ -96,7 +95,7 @@ export class StagedRows {
     slots: number,
   ) {
     this.#monthly = job.file.period === "monthly";
-    this.#scratch = allocWindowScratch(slots);
+    this.#scratch = allocRowColumns(slots);
     this.#spill = allocRowColumns(slots);
     this.#window = this.#spill;
   }

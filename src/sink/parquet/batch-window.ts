@@ -14,37 +14,12 @@ import type { TableBatch } from "./batch.ts";
 
 type WindowSlot = (typeof ROW_ARRAYS)[number];
 
-/** Scratch for the slots a window does not take from its batch; sized for the longest window. */
-export function allocWindowScratch(capacity: number): RowColumns {
-  const dec2 = new BigInt64Array(capacity);
-  const dec3 = new BigInt64Array(capacity);
-  const dec0 = new BigInt64Array(capacity);
-  const dec1 = new BigInt64Array(capacity);
-  return {
-    capacity,
-    kind: new Uint8Array(capacity),
-    symbol_id: new Uint16Array(capacity),
-    id: new Float64Array(capacity),
-    first_id: new Float64Array(capacity),
-    last_id: new Float64Array(capacity),
-    trade_time_us: new Float64Array(capacity),
-    event_time_us: new Float64Array(capacity),
-    recv_time_us: new Float64Array(capacity),
-    dec0,
-    dec1,
-    dec2,
-    dec3,
-    dec0w: new Uint32Array(dec0.buffer),
-    dec1w: new Uint32Array(dec1.buffer),
-    dec2w: new Uint32Array(dec2.buffer),
-    dec3w: new Uint32Array(dec3.buffer),
-    flags: new Uint8Array(capacity),
-  };
-}
-
 const DECS = ["dec0", "dec1", "dec2", "dec3"] as const;
 
-/** The window [at, at+len) of `b` (len ≤ scratch.capacity, at+len ≤ b.capacity). */
+/**
+ * The window [at, at+len) of `b` (len ≤ scratch.capacity, at+len ≤ b.capacity). `scratch` (any
+ * RowColumns, e.g. allocRowColumns of the longest window) holds the slots the table leaves out.
+ */
 export function batchWindow(b: TableBatch, at: number, len: number, scratch: RowColumns): RowColumns {
   if (len < 1 || len > scratch.capacity || at < 0 || at + len > b.capacity)
     throw new RangeError(
