@@ -12,6 +12,9 @@
  * file it compacted away or expired stays on disk until deleted; listing those again would bring
  * them back. A path is adopted once per process: after it was compacted into a bigger file it is
  * not picked up again before its deletion. At the owner's start the catalog scan finds every file.
+ *
+ * A scale-out writer (src/roles/writer.ts) owns only its shard's symbols: it passes `owns` and
+ * adopts only those partitions, so each backfilled file joins exactly one writer's catalog.
  */
 import { closeSync, openSync, readSync, statSync } from "node:fs";
 import { readdir } from "node:fs/promises";
@@ -36,10 +39,21 @@ export class BackfillAdopter {
   constructor(
     readonly catalog: Catalog,
     readonly dataDir: string,
+    /** The symbols this owner adopts (a writer: its shard's); every symbol by default. */
+    readonly owns: (symbol: string) => boolean = () => true,
   ) {}
 
+  /** Passes run one after another: a writer calls pass() from its flushes and its maintenance. */
+  #queue: Promise<unknown> = Promise.resolve();
+
   /** Adopt the files of partitions the journal named since the last pass; returns them. */
-  async pass(): Promise<FileInfo[]> {
+  pass(): Promise<FileInfo[]> {
+    const next = this.#queue.then(() => this.#pass());
+    this.#queue = next.catch(() => {});
+    return next;
+  }
+
+  async #pass(): Promise<FileInfo[]> {
     const added: FileInfo[] = [];
     for (const p of this.#newPartitions())
       for (const info of await this.#adopt(p.table, p.symbol, p.date)) added.push(info);
@@ -74,6 +88,7 @@ export class BackfillAdopter {
         const day = typeof l.date === "string" ? dayOfDate(l.date) : null;
         if (!TABLE_NAMES.includes(l.table as TableName) || typeof l.symbol !== "string" || day === null)
           continue;
+        if (!this.owns(l.symbol)) continue; // another shard's writer adopts it
         for (const date of [dateOfDay(day), dateOfDay(day + 1)])
           out.set(`${l.table}/${l.symbol}/${date}`, { table: l.table as TableName, symbol: l.symbol, date });
       } catch {
