@@ -32,8 +32,20 @@ const SUFFIX = `-${BACKFILL_WRITER}${PARQUET_EXT}`;
 /** Journal bytes read per pass at most (the rest waits for the next pass). */
 const MAX_READ_BYTES = 4 << 20;
 
+/**
+ * The journal's length now (0 when there is none). Taken before an owner's catalog scan, it is
+ * where adoption can start: every file journaled before it was committed before the scan began.
+ */
+export function backfillJournalSize(dataDir: string): number {
+  try {
+    return statSync(join(dataDir, BACKFILL_DIR, BACKFILL_JOURNAL)).size;
+  } catch {
+    return 0;
+  }
+}
+
 export class BackfillAdopter {
-  #offset = 0;
+  #offset: number;
   readonly #seen = new Set<string>();
 
   constructor(
@@ -41,7 +53,14 @@ export class BackfillAdopter {
     readonly dataDir: string,
     /** The symbols this owner adopts (a writer: its shard's); every symbol by default. */
     readonly owns: (symbol: string) => boolean = () => true,
-  ) {}
+    /**
+     * Journal bytes already covered by the owner's catalog scan (backfillJournalSize before it):
+     * a writer adopts on its flush path, where re-listing a long journal's partitions would delay acks.
+     */
+    fromOffset = 0,
+  ) {
+    this.#offset = fromOffset;
+  }
 
   /** Passes run one after another: a writer calls pass() from its flushes and its maintenance. */
   #queue: Promise<unknown> = Promise.resolve();

@@ -8,7 +8,7 @@
 
 import { hostname } from "node:os";
 import { acquireLease, shardOf } from "../bus/index.ts";
-import { BackfillAdopter, Catalog, rebuildCatalog } from "../catalog/index.ts";
+import { BackfillAdopter, backfillJournalSize, Catalog, rebuildCatalog } from "../catalog/index.ts";
 import type { Config } from "../config/index.ts";
 import { SymbolTable } from "../model/symbols.ts";
 import { type Logger, Registry, registerProcessMetrics, stageLogger } from "../obs/index.ts";
@@ -62,6 +62,8 @@ export async function startWriter(config: Config, logger: Logger): Promise<RoleP
       "object store: this shard's missing files downloaded",
     );
   }
+  // Backfills journaled before the scan below are in it: adoption starts after them.
+  const journalAtStart = backfillJournalSize(config.dataDir);
   // This shard's files only (another writer's temp files are not ours to remove).
   const rebuilt = await rebuildCatalog(config.dataDir, { removeSuperseded: false, removeTemp: false });
   const catalog = new Catalog();
@@ -102,6 +104,7 @@ export async function startWriter(config: Config, logger: Logger): Promise<RoleP
     catalog,
     config.dataDir,
     (symbol) => shardOf(symbol, config.shards) === shard,
+    journalAtStart,
   );
   const adopt = async () => {
     const files = await adopter.pass();
