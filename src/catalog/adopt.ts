@@ -12,6 +12,9 @@
  * file it compacted away or expired stays on disk until deleted; listing those again would bring
  * them back. A path is adopted once per process: after it was compacted into a bigger file it is
  * not picked up again before its deletion. At the owner's start the catalog scan finds every file.
+ *
+ * A scale-out writer (src/roles/writer.ts) owns only its shard's symbols: it passes `owns` and
+ * adopts only those partitions, so each backfilled file joins exactly one writer's catalog.
  */
 import { closeSync, openSync, readSync, statSync } from "node:fs";
 import { readdir } from "node:fs/promises";
@@ -29,17 +32,47 @@ const SUFFIX = `-${BACKFILL_WRITER}${PARQUET_EXT}`;
 /** Journal bytes read per pass at most (the rest waits for the next pass). */
 const MAX_READ_BYTES = 4 << 20;
 
+/**
+ * The journal's length now (0 when there is none). Taken before an owner's catalog scan, it is
+ * where adoption can start: every file journaled before it was committed before the scan began.
+ */
+export function backfillJournalSize(dataDir: string): number {
+  try {
+    return statSync(join(dataDir, BACKFILL_DIR, BACKFILL_JOURNAL)).size;
+  } catch {
+    return 0;
+  }
+}
+
 export class BackfillAdopter {
-  #offset = 0;
+  #offset: number;
   readonly #seen = new Set<string>();
 
   constructor(
     readonly catalog: Catalog,
     readonly dataDir: string,
-  ) {}
+    /** The symbols this owner adopts (a writer: its shard's); every symbol by default. */
+    readonly owns: (symbol: string) => boolean = () => true,
+    /**
+     * Journal bytes already covered by the owner's catalog scan (backfillJournalSize before it):
+     * a writer adopts on its flush path, where re-listing a long journal's partitions would delay acks.
+     */
+    fromOffset = 0,
+  ) {
+    this.#offset = fromOffset;
+  }
+
+  /** Passes run one after another: a writer calls pass() from its flushes and its maintenance. */
+  #queue: Promise<unknown> = Promise.resolve();
 
   /** Adopt the files of partitions the journal named since the last pass; returns them. */
-  async pass(): Promise<FileInfo[]> {
+  pass(): Promise<FileInfo[]> {
+    const next = this.#queue.then(() => this.#pass());
+    this.#queue = next.catch(() => {});
+    return next;
+  }
+
+  async #pass(): Promise<FileInfo[]> {
     const added: FileInfo[] = [];
     for (const p of this.#newPartitions())
       for (const info of await this.#adopt(p.table, p.symbol, p.date)) added.push(info);
@@ -74,6 +107,7 @@ export class BackfillAdopter {
         const day = typeof l.date === "string" ? dayOfDate(l.date) : null;
         if (!TABLE_NAMES.includes(l.table as TableName) || typeof l.symbol !== "string" || day === null)
           continue;
+        if (!this.owns(l.symbol)) continue; // another shard's writer adopts it
         for (const date of [dateOfDay(day), dateOfDay(day + 1)])
           out.set(`${l.table}/${l.symbol}/${date}`, { table: l.table as TableName, symbol: l.symbol, date });
       } catch {

@@ -2,7 +2,8 @@
  * `k2 verify --date YYYY-MM-DD [--symbols A,B] [--table trades|agg_trades] [--data-dir DIR]
  * [--archive-url URL] [--json]`: a completeness certificate per (table, symbol) of the day,
  * computed offline from the data folder (the Parquet files as they are on disk, the gap journal,
- * the kline verdicts) and Binance's public archive (src/completeness/certificate.ts). Safe while
+ * the kline verdicts; a scale-out writers' folder has no gap journal: certificate.ts says how
+ * holes are judged then) and Binance's public archive (src/completeness/certificate.ts). Safe while
  * K2 runs (read-only, except the certificate manifests it writes).
  *
  * Exit 0 when no certificate is incomplete (complete or unverified), 1 when any is incomplete or
@@ -18,6 +19,7 @@ import {
   MAX_SPOT_PAGES,
 } from "../completeness/index.ts";
 import { KEYS } from "../config/keys.ts";
+import { SOURCE_MARKER_FILE } from "../config/source-marker.ts";
 import { readJournal } from "../ingest/gap-journal.ts";
 import { GAP_LEDGER_CAPACITY } from "../ingest/gap-ledger.ts";
 import { SYMBOL_RE } from "../model/symbols.ts";
@@ -153,7 +155,11 @@ export async function runVerifyCli(argv: readonly string[], io: CliIo): Promise<
     );
     return 1;
   }
-  const gaps = readJournal(join(args.dataDir, "gaps"), GAP_LEDGER_CAPACITY).entries;
+  // A folder K2 ingests into (a single process: its market marker or gap journal) has a ledger;
+  // a scale-out writers' folder has none (the recorders keep theirs): holes judged without one.
+  const ingested =
+    existsSync(join(args.dataDir, SOURCE_MARKER_FILE)) || existsSync(join(args.dataDir, "gaps"));
+  const gaps = ingested ? readJournal(join(args.dataDir, "gaps"), GAP_LEDGER_CAPACITY).entries : undefined;
   const rest =
     args.spotPages > 0
       ? new BinanceRest({ baseUrl: args.restUrl, weightBudgetPerMin: VERIFY_REST_WEIGHT_PER_MIN })
@@ -169,7 +175,7 @@ export async function runVerifyCli(argv: readonly string[], io: CliIo): Promise<
             dataDir: args.dataDir,
             duck,
             archiveRoot: args.archiveUrl,
-            gaps: () => gaps,
+            ...(gaps ? { gaps: () => gaps } : {}),
             ...(rest ? { rest } : {}),
           },
           args.table,

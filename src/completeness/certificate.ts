@@ -13,6 +13,12 @@
  * range or hash), or a REST spot check that finds a row differing; `complete` when none of that and the archive agrees; `unverified` otherwise
  * (nothing independent has confirmed the day yet, e.g. today's, not yet published).
  *
+ * Without a gap ledger (a query node of the scale-out roles, `k2 verify` on a writers' folder: the
+ * recorders keep their ledgers in their own folders) the missing ranges still come from the stored
+ * id chain, but nothing names their causes: a hole counts as missing at the source only when the
+ * archive, published, holds exactly the stored rows (same count, ids and canonical SHA-256, so it
+ * lacks the same ids); otherwise it makes the day `incomplete`. `gap_ledger` says which case.
+ *
  * Kept as `<data>/completeness/certificates/<table>/<SYMBOL>/<date>.json`. The stored day is
  * read again every time (it is what is certified, and a file may have gone); the archive's
  * reading is reused while its CHECKSUM is the one recorded — a replaced archive file (a new
@@ -43,6 +49,11 @@ export interface Certificate {
   readonly symbol: string;
   readonly date: string;
   readonly verdict: CertVerdict;
+  /**
+   * Where hole causes came from: this process's gap ledger, or none (a query node; the holes
+   * are found in the stored id chain and only the archive can say they are the exchange's).
+   */
+  readonly gap_ledger: "present" | "absent";
   /** One sentence per reason the verdict is not `complete`. */
   readonly reasons: string[];
   readonly stored: Omit<StoredDay, "missing" | "files"> & { files: number; missing: MissingRange[] };
@@ -65,8 +76,11 @@ export interface CertifyDeps {
   readonly dataDir: string;
   readonly duck: Duck;
   readonly archiveRoot: string;
-  /** The gap ledger (in memory in a running K2, its journal for `k2 verify`). */
-  readonly gaps: () => readonly GapEntry[];
+  /**
+   * The gap ledger (in memory in a running K2, its journal for `k2 verify`); absent where no
+   * ledger is kept (a query node: the recorders' ledgers stay in their folders).
+   */
+  readonly gaps?: () => readonly GapEntry[];
   /** The REST client for spot checks (its weight budget is shared with gap repair). */
   readonly rest?: BinanceRest;
 }
@@ -137,15 +151,25 @@ export async function certify(
   if (prevArchive?.status === "published" && checksum === prevArchive.checksum) archive = prevArchive;
   else archive = await readArchiveDay(d.archiveRoot, table, symbol, date);
 
-  const entries = d.gaps().filter((g) => g.table === table && g.symbol === symbol);
+  const entries = (d.gaps?.() ?? []).filter((g) => g.table === table && g.symbol === symbol);
+  // No ledger: a stored hole is the exchange's only if the archive holds exactly the stored rows.
+  const archiveHasHoles =
+    d.gaps === undefined &&
+    archive.status === "published" &&
+    archive.rows === stored.rows &&
+    archive.first_id === stored.first_id &&
+    archive.last_id === stored.last_id &&
+    archive.sha256 === stored.sha256;
   const missing: MissingRange[] = [...edgeRanges(stored, archive), ...stored.missing]
     .sort((a, b) => a[0] - b[0])
     .map(([f, l]) => ({
       from_id: f,
       to_id: l,
-      causes: entries
-        .filter((g) => g.from_id <= l && g.to_id >= f && g.cause !== "kline_mismatch")
-        .map((g) => `${g.cause}/${g.state}`),
+      causes: archiveHasHoles
+        ? ["archive/missing_at_source"]
+        : entries
+            .filter((g) => g.from_id <= l && g.to_id >= f && g.cause !== "kline_mismatch")
+            .map((g) => `${g.cause}/${g.state}`),
     }));
   const inDay = (g: GapEntry) =>
     stored.first_id !== null && g.from_id <= stored.last_id! && g.to_id >= stored.first_id;
@@ -172,9 +196,9 @@ export async function certify(
     const atSource = entries.some(
       (g) => g.state === "missing_at_source" && g.from_id <= m.from_id && g.to_id >= m.to_id,
     );
-    if (!atSource)
+    if (!atSource && !archiveHasHoles)
       reasons.push(
-        `ids ${m.from_id}..${m.to_id} are not stored${m.causes.length ? ` (ledger: ${m.causes.join(", ")})` : " and no ledger entry names them"}`,
+        `ids ${m.from_id}..${m.to_id} are not stored${m.causes.length ? ` (ledger: ${m.causes.join(", ")})` : d.gaps ? " and no ledger entry names them" : " (no gap ledger here: the recorders keep theirs)"}`,
       );
   }
   for (const p of stored.problems) reasons.push(`a stored file cannot be read: ${p}`);
@@ -213,6 +237,7 @@ export async function certify(
     symbol,
     date,
     verdict,
+    gap_ledger: d.gaps ? "present" : "absent",
     reasons,
     stored: { ...stored, files: stored.files.length, missing },
     klines,

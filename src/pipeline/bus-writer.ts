@@ -61,6 +61,11 @@ export interface BusWriterDeps {
   readonly symbols: SymbolTable;
   /** K2_DATA_DIR=s3://…: each file is stored there before its messages are acked. */
   readonly mirror?: ObjectMirror;
+  /**
+   * Adds the files `k2 backfill` landed for this shard to the catalog (catalog/adopt.ts), run
+   * before each flush: the stored-id check then sees a backfilled row the bus brings again.
+   */
+  readonly adopt?: () => Promise<unknown>;
 }
 
 export async function openBusWriter(d: BusWriterDeps) {
@@ -117,6 +122,7 @@ export async function openBusWriter(d: BusWriterDeps) {
 
   /** One file per group, rows sorted by id, none already stored or repeated; then the acks. */
   const flush = async () => {
+    await d.adopt?.();
     for (const g of groups.values()) await writeGroup(g);
     groups.clear();
     await reader.commit(gathered);

@@ -8,6 +8,7 @@
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { BookApi } from "../book/api.ts";
+import { BackfillAdopter } from "../catalog/index.ts";
 import type { Certificate, CertTable, KlineReconciler } from "../completeness/index.ts";
 import type { Config } from "../config/index.ts";
 import { SymbolLookup } from "../decode/binance/index.ts";
@@ -179,7 +180,7 @@ export async function buildPipeline(
     pool: storage.pool,
     mirror: storage.mirror,
     degradation,
-    adoptBackfill: true,
+    adopter: new BackfillAdopter(storage.catalog, config.dataDir),
   });
   const replay = await ingest.recover(handed?.openGaps ?? []);
 

@@ -6,7 +6,7 @@
  */
 import {
   applyRetention,
-  BackfillAdopter,
+  type BackfillAdopter,
   type Catalog,
   compactClosedPartitions,
   compactSmallFiles,
@@ -31,13 +31,16 @@ export interface MaintenanceDeps {
   readonly retiredGraceMs?: number;
   /** The objects this process uploads and deletes (a writer: its shard's); all by default. */
   readonly owns?: Owns;
-  /** Add the files `k2 backfill` committed into the folder (the owner of a single-process folder). */
-  readonly adoptBackfill?: boolean;
+  /**
+   * Adds the files `k2 backfill` committed into the folder (the owner of a single-process folder,
+   * a writer for its shard's symbols); absent: nothing is adopted.
+   */
+  readonly adopter?: BackfillAdopter;
 }
 
 export function openMaintenance(d: MaintenanceDeps) {
   const { config, catalog, mirror, log } = d;
-  const adopter = d.adoptBackfill ? new BackfillAdopter(catalog, config.dataDir) : undefined;
+  const adopter = d.adopter;
   const compactAndRetain = async () => {
     const deps = { catalog, pool: d.pool };
     if (adopter) {

@@ -63,6 +63,7 @@ export async function runRole(config: Config, logger: Logger): Promise<void> {
     load: proc.degradation,
     api: apiOptionsOf(config),
     ...(proc.books ? { books: proc.books } : {}),
+    ...(proc.certify ? { certify: proc.certify } : {}),
   });
   let server: ReturnType<typeof Bun.serve>;
   try {

@@ -7,9 +7,12 @@
  * K2_LOCAL_DIR before each listing (objects deleted from the bucket stay in the local copy, where
  * the `replaces` footers of compacted files still hide what they replaced). With `depth` in
  * K2_STREAMS it answers the stored order books (stored-books.ts); the live book stays with the
- * recorders.
+ * recorders. Completeness certificates (/v1/completeness) are made from the shared folder alone:
+ * no gap ledger (the recorders keep theirs), the archive, the kline verdicts a writer keeps there
+ * (docs/SCALING.md "Completeness in the roles").
  */
 import { Catalog, rebuildCatalog } from "../catalog/index.ts";
+import { type CertTable, certify } from "../completeness/index.ts";
 import type { Config } from "../config/index.ts";
 import { SymbolTable } from "../model/symbols.ts";
 import { type Logger, Registry, registerProcessMetrics, stageLogger } from "../obs/index.ts";
@@ -138,6 +141,15 @@ export async function startQueryNode(config: Config, logger: Logger): Promise<Ro
     engine: query.engine,
     degradation,
     ...(books ? { books } : {}),
+    // No ledger and no REST client here: holes are judged by the archive, no spot checks.
+    certify: (table: CertTable, symbol: string, date: string) =>
+      certify(
+        { dataDir: config.dataDir, duck: query.engine.duck, archiveRoot: config.archiveUrl },
+        table,
+        symbol,
+        date,
+        0,
+      ),
     stop: once(async () => {
       timers.clear();
       await tail?.stop();

@@ -8,7 +8,7 @@
 
 import { hostname } from "node:os";
 import { acquireLease, shardOf } from "../bus/index.ts";
-import { Catalog, rebuildCatalog } from "../catalog/index.ts";
+import { BackfillAdopter, backfillJournalSize, Catalog, rebuildCatalog } from "../catalog/index.ts";
 import type { Config } from "../config/index.ts";
 import { SymbolTable } from "../model/symbols.ts";
 import { type Logger, Registry, registerProcessMetrics, stageLogger } from "../obs/index.ts";
@@ -62,6 +62,8 @@ export async function startWriter(config: Config, logger: Logger): Promise<RoleP
       "object store: this shard's missing files downloaded",
     );
   }
+  // Backfills journaled before the scan below are in it: adoption starts after them.
+  const journalAtStart = backfillJournalSize(config.dataDir);
   // This shard's files only (another writer's temp files are not ours to remove).
   const rebuilt = await rebuildCatalog(config.dataDir, { removeSuperseded: false, removeTemp: false });
   const catalog = new Catalog();
@@ -96,7 +98,32 @@ export async function startWriter(config: Config, logger: Logger): Promise<RoleP
     log.fatal(`${why}: exiting`);
     process.exit(1);
   });
-  const writer = await openBusWriter({ config, log, bus, catalog, pool, symbols: new SymbolTable(), mirror });
+  // `k2 backfill` into this folder: the shard's writer adopts the files of its symbols, so its
+  // stored-id check, compaction and retention count them (docs/SCALING.md "Completeness in the roles").
+  const adopter = new BackfillAdopter(
+    catalog,
+    config.dataDir,
+    (symbol) => shardOf(symbol, config.shards) === shard,
+    journalAtStart,
+  );
+  const adopt = async () => {
+    const files = await adopter.pass();
+    if (files.length > 0)
+      log.info(
+        { files: files.length, rows: files.reduce((n, f) => n + f.rows, 0) },
+        "backfill files adopted",
+      );
+  };
+  const writer = await openBusWriter({
+    config,
+    log,
+    bus,
+    catalog,
+    pool,
+    symbols: new SymbolTable(),
+    mirror,
+    adopt,
+  });
   // A writer has no ring to fill; the manager stays NORMAL unless memory runs out.
   const degradation = new DegradationManager({ rssBudgetBytes: config.rssBudgetMb * 1024 * 1024 });
   const maintenance = openMaintenance({
@@ -108,6 +135,7 @@ export async function startWriter(config: Config, logger: Logger): Promise<RoleP
     degradation,
     retiredGraceMs: RETIRED_GRACE_MS,
     owns: ownsRef,
+    adopter,
   });
 
   readiness.register("config", () => ({

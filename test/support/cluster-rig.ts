@@ -31,7 +31,12 @@ export interface ClusterRig {
   close(): Promise<void>;
 }
 
-export async function startClusterRig(symbols: readonly string[], rate = 100): Promise<ClusterRig> {
+export async function startClusterRig(
+  symbols: readonly string[],
+  rate = 100,
+  /** More simulator flags (e.g. an archive: --start-time-ms, --archive-days). */
+  simArgs: readonly string[] = [],
+): Promise<ClusterRig> {
   const nats = await startNatsCluster();
   const sim = await startSimProcess([
     "--symbols",
@@ -41,6 +46,7 @@ export async function startClusterRig(symbols: readonly string[], rate = 100): P
     "--record-quote-ids",
     "--faults",
     '{"paused":true}',
+    ...simArgs,
   ]);
   const dataDir = mkdtempSync(join(tmpdir(), "k2-cluster-"));
   const base = simEnv(sim, symbols, {

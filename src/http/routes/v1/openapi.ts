@@ -247,6 +247,7 @@ export const COMPLETENESS_DOC = {
               symbol: str,
               date: str,
               verdict: { type: "string", enum: ["complete", "incomplete", "unverified"] },
+              gap_ledger: { type: "string", enum: ["present", "absent"] },
               reasons: { type: "array", items: str },
               stored: { type: "object", additionalProperties: true },
               klines: orNull({ type: "object", additionalProperties: true }),
