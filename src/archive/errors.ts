@@ -16,8 +16,8 @@ export type ArchiveErrorKind =
   | "corrupt_zip"
   /** A CSV line is not what the dataset's layout says. */
   | "malformed_line"
-  /** The file is larger than the reader's bound. */
-  | "too_large";
+  /** A zip too big for memory could not be written to its temp folder (no space, an I/O error). */
+  | "disk";
 
 export class ArchiveError extends Error {
   readonly retryable: boolean;

@@ -1,9 +1,15 @@
 /**
  * Download one archive zip and verify it against its `.CHECKSUM` file (`sha256sum` format:
  * `<64 hex>  <file name>`) before anything reads it. The body is hashed as it streams in
- * (Bun.CryptoHasher) and held in memory up to a bound, so a file is either verified whole or
- * refused whole.
+ * (Bun.CryptoHasher), so a file is either verified whole or refused whole. A zip up to
+ * ARCHIVE_IN_MEMORY_ZIP_BYTES is held in memory; a larger one (a busy symbol's monthly trades zip
+ * is several GiB) is written to a temp file as it streams in and read from there (zip.ts), so
+ * memory does not grow with the zip. The temp file goes when the VerifiedZip is disposed
+ * (`using`), and with it on every failure here.
  */
+import { closeSync, mkdirSync, openSync, rmSync, statfsSync, writeSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { ArchiveError } from "./errors.ts";
 import {
@@ -13,9 +19,18 @@ import {
   archiveUrl,
   archiveZipPath,
 } from "./layout.ts";
+import type { ZipSource } from "./zip.ts";
 
-/** Largest zip accepted: the biggest spot daily trades files are a few hundred MB. */
-export const ARCHIVE_MAX_ZIP_BYTES = 1 << 30;
+/**
+ * Largest zip read into memory: one native read and inflate from memory is the fastest path
+ * (native-bench/backfill.ts); the biggest spot daily trades zips are a few hundred MB.
+ */
+export const ARCHIVE_IN_MEMORY_ZIP_BYTES = 256 * 1024 * 1024;
+/**
+ * Free space a zip written to disk must leave on its folder's file system: the run's staged
+ * Parquet files land on the same one.
+ */
+export const ARCHIVE_DISK_MARGIN_BYTES = 512 * 1024 * 1024;
 
 export interface FetchOptions {
   /**
@@ -23,14 +38,23 @@ export interface FetchOptions {
    * or file:///mirror for a copy of the archive's layout on disk.
    */
   root: string;
-  maxZipBytes?: number;
+  /** Largest zip held in memory (default ARCHIVE_IN_MEMORY_ZIP_BYTES); a larger one goes to `tempDir`. */
+  inMemoryMaxBytes?: number;
+  /**
+   * Folder for a zip over the in-memory bound (default: the system's temp folder). A backfill
+   * gives its staging folder, which the next run empties, so not even a crash leaves one behind.
+   */
+  tempDir?: string;
   signal?: AbortSignal;
 }
 
-export interface VerifiedZip {
+export interface VerifiedZip extends Disposable {
   file: ArchiveFile;
   url: string;
-  bytes: Uint8Array;
+  /** The zip's bytes, or the temp file holding them; read it before disposing. */
+  source: ZipSource;
+  /** The zip's length in bytes. */
+  size: number;
   sha256: string;
 }
 
@@ -90,42 +114,140 @@ export async function fetchVerifiedZip(file: ArchiveFile, opts: FetchOptions): P
   const url = archiveUrl(opts.root, archiveZipPath(file));
   const want = await fetchChecksum(file, opts);
   const res = await get(url, opts.signal);
-  const max = opts.maxZipBytes ?? ARCHIVE_MAX_ZIP_BYTES;
-  const declared = Number(res.headers.get("content-length") ?? 0);
-  if (declared > max) {
-    await res.body?.cancel();
-    throw new ArchiveError("too_large", `${url}: ${declared} bytes, more than the ${max}-byte bound`);
-  }
   const hasher = new Bun.CryptoHasher("sha256");
-  let bytes: Uint8Array;
-  let total = 0;
+  const body = await readBody(res, url, hasher, {
+    inMemoryMaxBytes: opts.inMemoryMaxBytes ?? ARCHIVE_IN_MEMORY_ZIP_BYTES,
+    tempPath: () => join(opts.tempDir ?? tmpdir(), `${archiveBaseName(file)}.${crypto.randomUUID()}.zip`),
+  });
+  const release = (): void => {
+    if (!(body.source instanceof Uint8Array)) rmSync(body.source.path, { force: true });
+  };
+  const got = hasher.digest("hex");
+  if (got !== want) {
+    release();
+    throw new ArchiveError(
+      "checksum_mismatch",
+      `${url}: SHA-256 ${got} differs from its CHECKSUM file (${want})`,
+    );
+  }
+  return { file, url, source: body.source, size: body.size, sha256: got, [Symbol.dispose]: release };
+}
+
+/** A zip being written to its temp file; a failed write is an ArchiveError of kind disk. */
+class TempZip {
+  readonly fd: number;
+  constructor(
+    readonly path: string,
+    readonly url: string,
+  ) {
+    try {
+      mkdirSync(join(path, ".."), { recursive: true });
+      this.fd = openSync(path, "wx");
+    } catch (e) {
+      throw diskError(url, path, e);
+    }
+  }
+
+  /** Synchronous: a chunk is in the page cache in microseconds, and the caller is a stage worker. */
+  write(chunk: Uint8Array): void {
+    try {
+      for (let off = 0; off < chunk.length; ) off += writeSync(this.fd, chunk, off, chunk.length - off);
+    } catch (e) {
+      throw diskError(this.url, this.path, e);
+    }
+  }
+
+  close(): void {
+    closeSync(this.fd);
+  }
+
+  /** Close (if open) and delete: every failure path. */
+  remove(): void {
+    try {
+      closeSync(this.fd);
+    } catch {
+      // closed already
+    }
+    rmSync(this.path, { force: true });
+  }
+}
+
+function diskError(url: string, path: string, e: unknown): ArchiveError {
+  const code = (e as { code?: string }).code;
+  const why = code === "ENOSPC" ? "no space left on its file system" : (e as Error).message;
+  return new ArchiveError("disk", `${url}: could not write the zip to ${path} (${why})`);
+}
+
+/** Refuse before writing when the folder's file system cannot take `bytes` plus the margin. */
+function checkFreeSpace(url: string, dir: string, bytes: number): void {
+  let free: number;
   try {
-    if (declared > 0) {
+    mkdirSync(dir, { recursive: true });
+    const st = statfsSync(dir);
+    free = st.bavail * st.bsize;
+  } catch (e) {
+    throw diskError(url, dir, e);
+  }
+  if (free < bytes + ARCHIVE_DISK_MARGIN_BYTES)
+    throw new ArchiveError(
+      "disk",
+      `${url}: ${bytes} bytes to write to ${dir}, whose file system has ${free} bytes free ` +
+        `(the zip plus ${ARCHIVE_DISK_MARGIN_BYTES} to spare are needed)`,
+    );
+}
+
+/**
+ * The response body, hashed on the way: in memory up to the bound, else in a temp file (when
+ * Content-Length says so from the start, or from the chunk that crosses the bound when it does
+ * not). A Content-Length the body does not match is a retryable http error.
+ */
+async function readBody(
+  res: Response,
+  url: string,
+  hasher: Bun.CryptoHasher,
+  o: { inMemoryMaxBytes: number; tempPath: () => string },
+): Promise<{ source: ZipSource; size: number }> {
+  const declared = Number(res.headers.get("content-length") ?? 0);
+  let total = 0;
+  let temp: TempZip | undefined;
+  const toDisk = (): TempZip => {
+    const path = o.tempPath();
+    checkFreeSpace(url, join(path, ".."), Math.max(declared, total));
+    return new TempZip(path, url);
+  };
+  try {
+    if (declared > 0 && declared <= o.inMemoryMaxBytes) {
       // The length is known and within the bound: one native read, no chunk list to join
       // (joining showed as ~10 % of a backfill's main thread in native-bench/backfill.ts).
-      bytes = await res.bytes();
+      const bytes = await res.bytes();
       total = bytes.length;
-      if (total !== declared)
-        throw new ArchiveError(
-          "http",
-          `${url}: body of ${total} bytes, Content-Length said ${declared}`,
-          true,
-        );
+      if (total !== declared) throw shortBody(url, total, declared);
       hasher.update(bytes);
-    } else {
-      const chunks: Uint8Array[] = [];
-      for await (const chunk of res.body ?? []) {
-        total += chunk.length;
-        if (total > max) {
-          await res.body?.cancel();
-          throw new ArchiveError("too_large", `${url}: more than the ${max}-byte bound`);
-        }
-        hasher.update(chunk);
-        chunks.push(chunk);
-      }
-      bytes = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, total);
+      return { source: bytes, size: total };
     }
+    let chunks: Uint8Array[] = [];
+    if (declared > o.inMemoryMaxBytes) temp = toDisk();
+    for await (const chunk of res.body ?? []) {
+      total += chunk.length;
+      hasher.update(chunk);
+      if (temp) temp.write(chunk);
+      else {
+        chunks.push(chunk);
+        if (total > o.inMemoryMaxBytes) {
+          temp = toDisk();
+          for (const c of chunks) temp.write(c);
+          chunks = [];
+        }
+      }
+    }
+    if (declared > 0 && total !== declared) throw shortBody(url, total, declared);
+    if (!temp)
+      return { source: chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, total), size: total };
+    temp.close();
+    return { source: { path: temp.path }, size: total };
   } catch (e) {
+    temp?.remove();
+    await res.body?.cancel().catch(() => {});
     if (e instanceof ArchiveError) throw e;
     throw new ArchiveError(
       "http",
@@ -133,11 +255,8 @@ export async function fetchVerifiedZip(file: ArchiveFile, opts: FetchOptions): P
       true,
     );
   }
-  const got = hasher.digest("hex");
-  if (got !== want)
-    throw new ArchiveError(
-      "checksum_mismatch",
-      `${url}: SHA-256 ${got} differs from its CHECKSUM file (${want})`,
-    );
-  return { file, url, bytes: new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), sha256: got };
+}
+
+function shortBody(url: string, total: number, declared: number): ArchiveError {
+  return new ArchiveError("http", `${url}: body of ${total} bytes, Content-Length said ${declared}`, true);
 }

@@ -5,7 +5,8 @@
 export { ArchiveCsvParser, type CsvOutput, MAX_LINE_BYTES } from "./csv.ts";
 export { ArchiveError, type ArchiveErrorKind } from "./errors.ts";
 export {
-  ARCHIVE_MAX_ZIP_BYTES,
+  ARCHIVE_DISK_MARGIN_BYTES,
+  ARCHIVE_IN_MEMORY_ZIP_BYTES,
   type FetchOptions,
   fetchChecksum,
   fetchVerifiedZip,
@@ -36,4 +37,4 @@ export {
   archiveUsesMicros,
   periodStartMs,
 } from "./time-unit.ts";
-export { inflateZip, type ZipEntry, zipEntry } from "./zip.ts";
+export { inflateZip, type ZipEntry, type ZipSource, zipEntry } from "./zip.ts";

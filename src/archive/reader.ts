@@ -11,7 +11,7 @@
 import { ArchiveCsvParser, type CsvOutput } from "./csv.ts";
 import { type FetchOptions, fetchVerifiedZip } from "./fetch.ts";
 import { type ArchiveFile, archiveCsvName } from "./layout.ts";
-import { inflateZip } from "./zip.ts";
+import { inflateZip, type ZipSource } from "./zip.ts";
 
 export interface ArchiveFileResult {
   file: ArchiveFile;
@@ -25,7 +25,7 @@ export interface ArchiveFileResult {
 
 /** Parse a verified zip's CSV into `out`; rejects with corrupt_zip or malformed_line. */
 export async function readArchiveZip(
-  zip: Uint8Array,
+  zip: ZipSource,
   file: ArchiveFile,
   out: CsvOutput,
   symbolId: number,
@@ -48,7 +48,7 @@ export async function readArchiveFile(
 ): Promise<ArchiveFileResult> {
   if (out.dataset !== file.dataset)
     throw new RangeError(`output is for ${out.dataset}, the file holds ${file.dataset}`);
-  const z = await fetchVerifiedZip(file, opts);
-  const r = await readArchiveZip(z.bytes, file, out, symbolId, recvTimeUs, z.url);
-  return { file, url: z.url, sha256: z.sha256, zipBytes: z.bytes.length, csvBytes: r.csvBytes, rows: r.rows };
+  using z = await fetchVerifiedZip(file, opts);
+  const r = await readArchiveZip(z.source, file, out, symbolId, recvTimeUs, z.url);
+  return { file, url: z.url, sha256: z.sha256, zipBytes: z.size, csvBytes: r.csvBytes, rows: r.rows };
 }

@@ -1,15 +1,22 @@
-import { describe, expect, test } from "bun:test";
+import { afterAll, describe, expect, test } from "bun:test";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { strToU8, zipSync } from "fflate";
 import { zip64OfBlocks } from "../sim/archive-zip64.ts";
 import { ArchiveError } from "./errors.ts";
-import { inflateZip, zipEntry } from "./zip.ts";
+import { inflateZip, type ZipSource, zipEntry } from "./zip.ts";
 
 const csv = strToU8(
   Array.from({ length: 3000 }, (_, i) => `${i},1.5,2,3,1735689600123,True,True`).join("\n"),
 );
 const good = zipSync({ "a.csv": csv });
 
-async function inflate(zip: Uint8Array, name = "a.csv"): Promise<{ text: string; size: number }> {
+const dir = mkdtempSync(join(tmpdir(), "k2-zip-test-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+let files = 0;
+
+async function inflateFrom(zip: ZipSource, name: string): Promise<{ text: string; size: number }> {
   const parts: Uint8Array[] = [];
   const size = await inflateZip(zip, name, "a.zip", (c) => {
     parts.push(c.slice());
@@ -17,15 +24,30 @@ async function inflate(zip: Uint8Array, name = "a.csv"): Promise<{ text: string;
   return { text: Buffer.concat(parts).toString(), size };
 }
 
+/** Read `zip` from memory and from a file on disk (zip-file.ts): both must give the same. */
+async function both<T>(zip: Uint8Array, read: (z: ZipSource) => Promise<T>): Promise<T> {
+  const path = join(dir, `${++files}.zip`);
+  writeFileSync(path, zip);
+  const [mem, disk] = await Promise.all([read(zip), read({ path })]);
+  expect(disk).toEqual(mem);
+  return mem;
+}
+
+async function inflate(zip: Uint8Array, name = "a.csv"): Promise<{ text: string; size: number }> {
+  return both(zip, (z) => inflateFrom(z, name));
+}
+
 async function corruptReason(zip: Uint8Array, name = "a.csv"): Promise<string> {
-  try {
-    await inflate(zip, name);
-  } catch (e) {
-    expect(e).toBeInstanceOf(ArchiveError);
-    expect((e as ArchiveError).kind).toBe("corrupt_zip");
-    return (e as Error).message;
-  }
-  throw new Error("accepted a corrupt zip");
+  return both(zip, async (z) => {
+    try {
+      await inflateFrom(z, name);
+    } catch (e) {
+      expect(e).toBeInstanceOf(ArchiveError);
+      expect((e as ArchiveError).kind).toBe("corrupt_zip");
+      return (e as Error).message;
+    }
+    throw new Error("accepted a corrupt zip");
+  });
 }
 
 describe("zip: inflate one file, checked to the end", () => {
@@ -175,6 +197,21 @@ describe("zip64: every size and offset in zip64 form, read exactly like a small 
     expect(await corruptReason(bigSize)).toMatch(
       new RegExp(`inflated ${csv.length} bytes, directory says ${five}`),
     );
+  });
+
+  test("a zip over twice the file reader's window: header and directory far apart, same CSV", async () => {
+    let x = 1;
+    const lines = Array.from({ length: 60_000 }, (_, i) => {
+      x = (x * 48271) % 2147483647; // digits that do not compress away
+      return `${i},${x},${x % 977},3,1735689600123,True,True`;
+    });
+    const big = zip64OfBlocks("a.csv", [
+      lines.slice(0, 30_000).join("\n"),
+      `\n${lines.slice(30_000).join("\n")}`,
+    ]);
+    expect(big.length).toBeGreaterThan(2 * (1 << 18));
+    expect((await inflate(big)).text).toBe(lines.join("\n"));
+    expect(await corruptReason(big.subarray(0, big.length - 30))).toMatch(/no end-of-central-directory/);
   });
 
   test("a 32-bit zip whose directory says 0xFFFFFFFF without a zip64 extra field is refused", async () => {

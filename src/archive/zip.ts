@@ -8,9 +8,11 @@
  * descriptor; a data descriptor, when present, must repeat the directory's CRC and sizes. Native inflate
  * is 3.5-6× fflate's JavaScript inflate on the same data (native-bench/archive-read.ts, "native
  * inflate" baseline), and inflate is the floor under the whole read; fflate still writes the
- * simulator's zips.
+ * simulator's zips. A zip too big to hold in memory is read from a file the same way: its records
+ * through a few small reads (zip-file.ts), its data streamed from disk into the same inflater.
  */
 import { ArchiveError } from "./errors.ts";
+import { FileZipView, type ZipView } from "./zip-file.ts";
 
 const EOCD_SIG = 0x06054b50;
 const CEN_SIG = 0x02014b50;
@@ -35,6 +37,13 @@ const DEFLATED = 8;
 /** Input chunk handed to the inflater: bounds each step's output burst. */
 const PUSH_BYTES = 1 << 20;
 
+/**
+ * A zip to read: its bytes in memory, or a file on disk (a zip too big to hold: fetch.ts streams
+ * it there). Both go through the same record parser; a file's records are read in small windows
+ * and its data streamed, so memory does not grow with the zip.
+ */
+export type ZipSource = Uint8Array | { readonly path: string };
+
 export interface ZipEntry {
   name: string;
   crc32: number;
@@ -56,14 +65,14 @@ function corrupt(label: string, what: string): ArchiveError {
 }
 
 /** A 64-bit little-endian field as a number; past 2^53 (no real zip) it is corrupt. */
-function u64(dv: DataView, at: number, label: string, what: string): number {
+function u64(dv: ZipView, at: number, label: string, what: string): number {
   const v = dv.getBigUint64(at, true);
   if (v > BigInt(Number.MAX_SAFE_INTEGER)) throw corrupt(label, `zip64 ${what} ${v} is out of range`);
   return Number(v);
 }
 
 /** Offset of the zip64 extra field in `[from, to)`, or -1. */
-function findZip64Extra(dv: DataView, from: number, to: number): number {
+function findZip64Extra(dv: ZipView, from: number, to: number): number {
   for (let at = from; at + 4 <= to; ) {
     const len = dv.getUint16(at + 2, true);
     if (at + 4 + len > to) return -1;
@@ -78,7 +87,7 @@ function findZip64Extra(dv: DataView, from: number, to: number): number {
  * spec gives (size, compressed size, local header offset) for exactly the fields `want` names.
  */
 function zip64Extra(
-  dv: DataView,
+  dv: ZipView,
   from: number,
   to: number,
   want: readonly string[],
@@ -99,7 +108,7 @@ function zip64Extra(
 
 /** Where the central directory lies and how many entries it has: from the EOCD, or its zip64 record. */
 function centralDirectory(
-  dv: DataView,
+  dv: ZipView,
   e: number,
   label: string,
 ): { entries: number; cd: number; cdEnd: number; zip64: boolean } {
@@ -128,9 +137,14 @@ function centralDirectory(
 
 /** The zip's one entry and where its data lies, or a corrupt_zip error (zip64 read as well). */
 export function zipEntry(zip: Uint8Array, label: string): ZipEntry {
-  const dv = new DataView(zip.buffer, zip.byteOffset, zip.byteLength);
+  return entryOf(new DataView(zip.buffer, zip.byteOffset, zip.byteLength), label);
+}
+
+/** zipEntry over any view of the zip's bytes (offsets are the zip's own, whatever holds them). */
+function entryOf(dv: ZipView, label: string): ZipEntry {
+  const zipLength = dv.byteLength;
   let e = -1;
-  for (let i = zip.length - EOCD_LEN; i >= 0 && i >= zip.length - EOCD_LEN - MAX_COMMENT; i--) {
+  for (let i = zipLength - EOCD_LEN; i >= 0 && i >= zipLength - EOCD_LEN - MAX_COMMENT; i--) {
     if (dv.getUint32(i, true) === EOCD_SIG) {
       e = i;
       break;
@@ -200,7 +214,7 @@ export function zipEntry(zip: Uint8Array, label: string): ZipEntry {
   if (dataOffset + compressedSize > cd)
     throw corrupt(label, "compressed data runs into the central directory");
   return {
-    name: new TextDecoder().decode(zip.subarray(cd + 46, cd + 46 + nameLen)),
+    name: new TextDecoder().decode(Uint8Array.from({ length: nameLen }, (_, i) => dv.getUint8(cd + 46 + i))),
     crc32: dv.getUint32(cd + 16, true),
     compressedSize,
     size,
@@ -219,12 +233,11 @@ export function zipEntry(zip: Uint8Array, label: string): ZipEntry {
  * extra field (APPNOTE 4.3.9.2), else 4; but Java's ZipOutputStream writes 8-byte sizes for a
  * big entry without that field, so either width is taken when it repeats the directory.
  */
-function checkDescriptor(zip: Uint8Array, entry: ZipEntry, label: string): void {
-  const dv = new DataView(zip.buffer, zip.byteOffset, zip.byteLength);
+function checkDescriptor(dv: ZipView, entry: ZipEntry, label: string): void {
   let at = entry.dataOffset + entry.compressedSize;
-  if (at + 4 <= zip.length && dv.getUint32(at, true) === DESCRIPTOR_SIG) at += 4;
+  if (at + 4 <= dv.byteLength && dv.getUint32(at, true) === DESCRIPTOR_SIG) at += 4;
   const agrees = (wide: boolean): boolean => {
-    if (at + (wide ? 20 : 12) > zip.length) return false;
+    if (at + (wide ? 20 : 12) > dv.byteLength) return false;
     const compressed = wide ? Number(dv.getBigUint64(at + 4, true)) : dv.getUint32(at + 4, true);
     const size = wide ? Number(dv.getBigUint64(at + 12, true)) : dv.getUint32(at + 8, true);
     return (
@@ -235,15 +248,20 @@ function checkDescriptor(zip: Uint8Array, entry: ZipEntry, label: string): void 
     throw corrupt(label, "data descriptor and central directory disagree (or the descriptor is cut short)");
 }
 
+/** `data` in pieces of PUSH_BYTES (views, no copy). */
+function* pieces(data: Uint8Array): Generator<Uint8Array> {
+  for (let off = 0; off < data.length; off += PUSH_BYTES)
+    yield data.subarray(off, Math.min(data.length, off + PUSH_BYTES));
+}
+
 /** Inflated chunks of `data` (raw deflate), in order; a broken stream throws the runtime's error. */
-async function* inflateRaw(data: Uint8Array): AsyncGenerator<Uint8Array> {
+async function* inflateRaw(
+  data: Iterable<Uint8Array> | AsyncIterable<Uint8Array>,
+): AsyncGenerator<Uint8Array> {
   const ds = new DecompressionStream("deflate-raw");
   const writer = ds.writable.getWriter();
   const feeding = (async () => {
-    for (let off = 0; off < data.length; off += PUSH_BYTES)
-      await writer.write(
-        data.subarray(off, Math.min(data.length, off + PUSH_BYTES)) as Uint8Array<ArrayBuffer>,
-      );
+    for await (const piece of data) await writer.write(piece as Uint8Array<ArrayBuffer>);
     await writer.close();
   })();
   feeding.catch(() => {}); // its failure surfaces through the readable side below
@@ -270,15 +288,32 @@ async function* inflateRaw(data: Uint8Array): AsyncGenerator<Uint8Array> {
  * Resolves to the CSV byte count.
  */
 export async function inflateZip(
-  zip: Uint8Array,
+  zip: ZipSource,
   expectName: string,
   label: string,
   onData: (chunk: Uint8Array) => void | Promise<void>,
 ): Promise<number> {
-  const entry = zipEntry(zip, label);
-  if (entry.descriptor) checkDescriptor(zip, entry, label);
+  let entry: ZipEntry;
+  let data: Iterable<Uint8Array> | AsyncIterable<Uint8Array>;
+  if (zip instanceof Uint8Array) {
+    const dv = new DataView(zip.buffer, zip.byteOffset, zip.byteLength);
+    entry = entryOf(dv, label);
+    if (entry.descriptor) checkDescriptor(dv, entry, label);
+    data = pieces(zip.subarray(entry.dataOffset, entry.dataOffset + entry.compressedSize));
+  } else {
+    const view = FileZipView.open(zip.path);
+    try {
+      entry = entryOf(view, label);
+      if (entry.descriptor) checkDescriptor(view, entry, label);
+    } finally {
+      view.close();
+    }
+    // Streamed from disk in the runtime's read chunks: memory stays at a few chunks.
+    data = Bun.file(zip.path)
+      .slice(entry.dataOffset, entry.dataOffset + entry.compressedSize)
+      .stream();
+  }
   if (entry.name !== expectName) throw corrupt(label, `holds '${entry.name}', expected '${expectName}'`);
-  const data = zip.subarray(entry.dataOffset, entry.dataOffset + entry.compressedSize);
   let size = 0;
   let crc = 0;
   const take = (chunk: Uint8Array): void | Promise<void> => {
@@ -288,7 +323,7 @@ export async function inflateZip(
     return onData(chunk);
   };
   if (entry.method === STORED) {
-    for (let off = 0; off < data.length; off += PUSH_BYTES) await take(data.subarray(off, off + PUSH_BYTES));
+    for await (const piece of data) await take(piece);
   } else if (entry.method === DEFLATED) {
     const chunks = inflateRaw(data);
     for (;;) {

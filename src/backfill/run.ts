@@ -23,6 +23,8 @@ export interface RunOptions {
   readonly concurrency: number;
   readonly batchRows?: number;
   readonly zstdLevel?: number;
+  /** Largest zip held in memory, a larger one is read from the staging folder (archive/fetch.ts). */
+  readonly inMemoryZipBytes?: number;
   readonly onStart?: (job: BackfillJob) => void;
   readonly onRows?: (n: number) => void;
   readonly onFile?: (o: FileOutcome) => void;
@@ -105,6 +107,7 @@ export async function runBackfill(o: RunOptions): Promise<RunSummary> {
           root: o.archiveUrl,
           batchRows: o.batchRows ?? BACKFILL_BATCH_ROWS,
           ...(o.zstdLevel === undefined ? {} : { zstdLevel: o.zstdLevel }),
+          ...(o.inMemoryZipBytes === undefined ? {} : { inMemoryZipBytes: o.inMemoryZipBytes }),
           index,
           workers,
           // A writer tag in every name: no backfill file can take a live one's name, and the

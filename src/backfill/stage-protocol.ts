@@ -8,6 +8,8 @@ export interface StageInit {
   readonly root: string;
   readonly batchRows: number;
   readonly zstdLevel?: number;
+  /** Largest zip held in memory (tests set it low to take the disk path); default archive/fetch.ts's. */
+  readonly inMemoryZipBytes?: number;
   /** This worker's index: names stay unique across the run's workers (seq = n × workers + index). */
   readonly index: number;
   readonly workers: number;

@@ -37,6 +37,8 @@ self.onmessage = async (ev: MessageEvent<{ init: StageInit } | { job: BackfillJo
   const r = await stageFile(ev.data.job, {
     dataDir: i.dataDir,
     root: i.root,
+    stagingDir: i.stagingDir,
+    ...(i.inMemoryZipBytes === undefined ? {} : { inMemoryZipBytes: i.inMemoryZipBytes }),
     batchRows: i.batchRows,
     batches,
     write: write!,

@@ -25,6 +25,10 @@ export interface StageEnv extends StagedRowsEnv {
   readonly dataDir: string;
   /** Archive root (K2_ARCHIVE_URL). */
   readonly root: string;
+  /** Where a zip too big for memory is written while it is read: the run's staging folder. */
+  readonly stagingDir: string;
+  /** Largest zip held in memory (default ARCHIVE_IN_MEMORY_ZIP_BYTES in archive/fetch.ts). */
+  readonly inMemoryZipBytes?: number;
   /** Rows parsed, as they are parsed (for the progress bar). */
   readonly onRows?: (n: number) => void;
 }
@@ -81,7 +85,11 @@ export async function stageFile(job: BackfillJob, env: StageEnv): Promise<StageR
   let rows: StagedRows | undefined;
   try {
     const stored = await storedIdsNearDays(env.dataDir, job.table, job.symbol, job.days);
-    const zip = await fetchVerifiedZip(job.file, { root: env.root });
+    using zip = await fetchVerifiedZip(job.file, {
+      root: env.root,
+      tempDir: env.stagingDir,
+      ...(env.inMemoryZipBytes === undefined ? {} : { inMemoryMaxBytes: env.inMemoryZipBytes }),
+    });
     const into = new StagedRows(job, env, stored, zip.url, PARSE_SLOTS);
     rows = into;
     const out: Extract<CsvOutput, { rows: unknown }> = {
@@ -94,7 +102,7 @@ export async function stageFile(job: BackfillJob, env: StageEnv): Promise<StageR
       },
     };
     const parser = new ArchiveCsvParser(out, job.symbolId, Date.now() * 1000, zip.url);
-    await inflateZip(zip.bytes, archiveCsvName(job.file), zip.url, (chunk) => parser.push(chunk));
+    await inflateZip(zip.source, archiveCsvName(job.file), zip.url, (chunk) => parser.push(chunk));
     parser.end();
     into.finish();
     if (into.written + into.alreadyStored !== parser.rowsParsed)
@@ -104,7 +112,7 @@ export async function stageFile(job: BackfillJob, env: StageEnv): Promise<StageR
     return {
       ok: true,
       sha256: zip.sha256,
-      zipBytes: zip.bytes.length,
+      zipBytes: zip.size,
       rows: parser.rowsParsed,
       written: into.written,
       alreadyStored: into.alreadyStored,
