@@ -79,6 +79,12 @@ describe("zip: inflate one file, checked to the end", () => {
     }
   });
 
+  test("intact deflate data whose CRC-32 differs from the directory's is refused", async () => {
+    const cen = lastSig(good, 0x02014b50);
+    const bad = patched(good, (dv) => dv.setUint32(cen + 16, dv.getUint32(cen + 16, true) ^ 1, true));
+    expect(await corruptReason(bad)).toMatch(/CRC-32 of the inflated data differs from the directory/);
+  });
+
   test("two files, the wrong name, or no zip at all are refused", async () => {
     expect(await corruptReason(zipSync({ "a.csv": csv, "b.csv": csv }))).toMatch(
       /expected one file inside, found 2/,

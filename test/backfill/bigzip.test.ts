@@ -11,6 +11,7 @@ import { mkdirSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import {
   type ArchiveFile,
+  archiveBaseName,
   archiveChecksumPath,
   archiveUrl,
   archiveZipPath,
@@ -61,11 +62,19 @@ function tempZips(dataDir: string): string[] {
  * every one seen while it ran (the staging folder polled from this thread: the stage worker
  * reads the zip meanwhile).
  */
-async function run(dataDir: string, root: string, jobs: ReturnType<typeof planJobs>, bound?: number) {
+async function run(
+  dataDir: string,
+  root: string,
+  jobs: ReturnType<typeof planJobs>,
+  bound?: number,
+  batchRows = 4096,
+) {
   const leftAtOutcome: string[] = [];
   const seen = new Set<string>();
+  let stagedSeen = 0;
   const poll = setInterval(() => {
     for (const z of tempZips(dataDir)) seen.add(z);
+    stagedSeen = Math.max(stagedSeen, filesUnder(join(dataDir, STATE_DIR)).length);
   }, 2);
   try {
     const s = await runBackfill({
@@ -73,12 +82,12 @@ async function run(dataDir: string, root: string, jobs: ReturnType<typeof planJo
       archiveUrl: root,
       jobs,
       concurrency: 1,
-      batchRows: 4096,
+      batchRows,
       ...(bound === undefined ? {} : { inMemoryZipBytes: bound }),
       onFile: (o: FileOutcome) =>
         leftAtOutcome.push(...tempZips(dataDir).map((z) => `${o.job.file.date}: ${z}`)),
     });
-    return { s, leftAtOutcome, seen: [...seen] };
+    return { s, leftAtOutcome, seen: [...seen], stagedSeen };
   } finally {
     clearInterval(poll);
   }
@@ -131,50 +140,60 @@ describe("k2 backfill: zips over the in-memory bound are read from disk", () => 
   }, 30_000);
 
   test(
-    "a bad checksum and a truncated zip on the disk path land nothing and leave no temp zip",
+    "a bad checksum, a truncated zip and a wrong CRC-32 on the disk path land nothing and leave no temp zip",
     () =>
       withDir("k2-bigzip-bad-", async (dataDir) => {
-        const csv = (first: number) =>
+        /** `n` trades of `date` from id `first`, in the archive's CSV layout (ms times). */
+        const csv = (first: number, date: string, n = 3000) =>
           Array.from(
-            { length: 3000 },
+            { length: n },
             (_, i) =>
-              `${first + i},${(i * 7919) % 10007}.25,${1 + (i % 17)},3,${1738195200000 + i * 1000},True,True`,
+              `${first + i},${(i * 7919) % 10007}.25,${1 + (i % 17)},3,${Date.parse(date) + i * 1000},True,True`,
           ).join("\n");
+        const sum = (f: ArchiveFile, zip: Uint8Array) =>
+          `${new Bun.CryptoHasher("sha256").update(zip).digest("hex")}  ${archiveBaseName(f)}.zip\n`;
         const files = new Map<string, Uint8Array | string>();
+        const serve = (f: ArchiveFile, zip: Uint8Array, checksum = sum(f, zip)) => {
+          expect(zip.length).toBeGreaterThan(BOUND);
+          files.set(archiveZipPath(f), zip);
+          files.set(archiveChecksumPath(f), checksum);
+        };
         const bad = dailyFile("trades", SYMBOL, "2025-01-30");
+        serve(bad, archiveZip(bad, csv(1, bad.date)).zip, archiveZip(bad, csv(2, bad.date)).checksum);
         const cut = dailyFile("trades", SYMBOL, "2025-01-31");
-        const b = archiveZip(bad, csv(1));
-        files.set(archiveZipPath(bad), b.zip);
-        files.set(archiveChecksumPath(bad), archiveZip(bad, csv(2)).checksum); // another zip's
-        const c = archiveZip(cut, csv(3001)).zip;
-        const truncated = c.subarray(0, c.length - 100);
-        const t = archiveZip(cut, ""); // for its name only
-        files.set(archiveZipPath(cut), truncated);
-        files.set(
-          archiveChecksumPath(cut),
-          t.checksum.replace(/^[0-9a-f]{64}/, new Bun.CryptoHasher("sha256").update(truncated).digest("hex")),
-        );
-        expect(b.zip.length).toBeGreaterThan(BOUND);
-        expect(truncated.length).toBeGreaterThan(BOUND);
+        const whole = archiveZip(cut, csv(3001, cut.date)).zip;
+        serve(cut, whole.subarray(0, whole.length - 100));
+        // Inflates cleanly to the right size, its rows parsed and staged; only the CRC-32 is off.
+        const crc = dailyFile("trades", SYMBOL, "2025-02-01");
+        const crcZip = archiveZip(crc, csv(6001, crc.date, 20_000)).zip.slice();
+        const cen = Buffer.from(crcZip).lastIndexOf(Buffer.from([0x50, 0x4b, 0x01, 0x02]));
+        crcZip[cen + 16] = crcZip[cen + 16]! ^ 0xff;
+        serve(crc, crcZip);
         const server = serveArchive(files);
         try {
           const r = await run(
             dataDir,
             server.url,
-            planJobs([SYMBOL], ["trades"], "2025-01-30", "2025-01-31"),
+            planJobs([SYMBOL], ["trades"], "2025-01-30", "2025-02-01"),
             BOUND,
+            1000,
           );
-          expect(r.s.failed).toBe(2);
+          expect(r.s.failed).toBe(3);
           const kinds = r.s.outcomes.map((o) => [o.job.file.date, (o.error as { kind?: string })?.kind]);
           expect(kinds.sort()).toEqual([
             ["2025-01-30", "checksum_mismatch"],
             ["2025-01-31", "corrupt_zip"],
+            ["2025-02-01", "corrupt_zip"],
           ]);
+          expect(r.s.outcomes.find((o) => o.job.file.date === "2025-02-01")?.error?.message).toMatch(
+            /CRC-32/,
+          );
           expect(r.leftAtOutcome).toEqual([]);
+          expect(r.stagedSeen).toBeGreaterThan(0); // the CRC file's rows were staged before its end ...
         } finally {
           server.stop();
         }
-        expect(filesUnder(dataDir)).toEqual([]);
+        expect(filesUnder(dataDir)).toEqual([]); // ... and none of them is anywhere now
         expect((await storedLines(dataDir, "trades", SYMBOL)).rows).toBe(0);
       }),
     30_000,
