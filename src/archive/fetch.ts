@@ -9,7 +9,7 @@
  */
 import { closeSync, mkdirSync, openSync, rmSync, statfsSync, writeSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { ArchiveError } from "./errors.ts";
 import {
@@ -141,7 +141,7 @@ class TempZip {
     readonly url: string,
   ) {
     try {
-      mkdirSync(join(path, ".."), { recursive: true });
+      mkdirSync(dirname(path), { recursive: true });
       this.fd = openSync(path, "wx");
     } catch (e) {
       throw diskError(url, path, e);
@@ -212,7 +212,7 @@ async function readBody(
   let temp: TempZip | undefined;
   const toDisk = (): TempZip => {
     const path = o.tempPath();
-    checkFreeSpace(url, join(path, ".."), Math.max(declared, total));
+    checkFreeSpace(url, dirname(path), Math.max(declared, total));
     return new TempZip(path, url);
   };
   try {
