@@ -305,6 +305,7 @@ async function runDesign(
       return { messages: [] };
     });
     for (const m of f.messages) {
+      if (m.kind !== "rows") continue;
       const n = decodeRows(m.body, m.table, rows, 0, symbols.intern(m.symbol));
       for (let i = 0; i < n; i++) seen.add(`${m.table}.${m.symbol}.${rows.id[i]}`);
       got += n;

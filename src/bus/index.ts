@@ -12,6 +12,7 @@ export {
   encodeRows,
 } from "./codec.ts";
 export { BusError, type BusErrorKind, toBusError } from "./errors.ts";
+export { decodeKline, encodeKline, KLINE_BODY_BYTES } from "./kline-codec.ts";
 export { acquireLease, LEASE_TTL_MS, type Lease, type LeaseHolder, LeaseTakenError } from "./lease.ts";
 export {
   BusPublisher,
@@ -19,12 +20,24 @@ export {
   type PublisherOptions,
   type PublisherStats,
 } from "./publisher.ts";
-export { BusReader, durableName, type Fetched, type InMessage, type ReaderOptions } from "./reader.ts";
+export {
+  BusReader,
+  durableName,
+  type Fetched,
+  type InMessage,
+  type KlineMessage,
+  type ReaderOptions,
+  type RowMessage,
+} from "./reader.ts";
 export { BUS_STREAM_DEFAULTS, type BusStreamConfig, checkStreamConfig, ensureStream } from "./stream.ts";
 export {
   batchMsgId,
   checkShards,
+  KLINE_SUBJECT_KIND,
+  klineMsgId,
+  klineSubjectOf,
   MAX_SHARDS,
+  parseKlineSubject,
   parseSubject,
   rowMsgId,
   STREAM_SUBJECTS,

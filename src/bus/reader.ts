@@ -17,7 +17,7 @@ import {
 import type { NatsConnection } from "@nats-io/transport-node";
 import type { TableName } from "../model/index.ts";
 import { BusError, toBusError } from "./errors.ts";
-import { checkShards, parseSubject, shardFilter } from "./subjects.ts";
+import { checkShards, parseKlineSubject, parseSubject, shardFilter } from "./subjects.ts";
 
 export interface ReaderOptions {
   readonly stream: string;
@@ -29,16 +29,30 @@ export interface ReaderOptions {
   readonly maxAckPending: number;
 }
 
-export interface InMessage {
-  readonly table: TableName;
+interface MessageBase {
   readonly shard: number;
   readonly symbol: string;
-  /** encodeRows() output: decode with decodeRows(body, table, ...). */
-  readonly body: Uint8Array;
   readonly streamSeq: number;
   /** 1 on the first delivery; more means an earlier delivery was not committed in time. */
   readonly deliveries: number;
 }
+
+/** Rows of one (table, symbol). */
+export interface RowMessage extends MessageBase {
+  readonly kind: "rows";
+  readonly table: TableName;
+  /** encodeRows() output: decode with decodeRows(body, table, ...). */
+  readonly body: Uint8Array;
+}
+
+/** One recorder's copy of a closed 1m kline (subjects.ts KLINE_SUBJECT_KIND). */
+export interface KlineMessage extends MessageBase {
+  readonly kind: "kline";
+  /** encodeKline() output: decode with decodeKline(). */
+  readonly body: Uint8Array;
+}
+
+export type InMessage = RowMessage | KlineMessage;
 
 export interface Fetched {
   readonly messages: InMessage[];
@@ -133,13 +147,11 @@ export class BusReader {
       const iter = await this.consumer.fetch({ max_messages: max, expires: expiresMs });
       for await (const m of iter) {
         try {
-          const p = parseSubject(m.subject);
-          const msg: InMessage = {
-            ...p,
-            body: m.data,
-            streamSeq: m.info.streamSequence,
-            deliveries: m.info.deliveryCount,
-          };
+          const at = { body: m.data, streamSeq: m.info.streamSequence, deliveries: m.info.deliveryCount };
+          const k = parseKlineSubject(m.subject);
+          const msg: InMessage = k
+            ? { kind: "kline", ...k, ...at }
+            : { kind: "rows", ...parseSubject(m.subject), ...at };
           this.#pending.set(msg, m);
           messages.push(msg);
         } catch (e) {

@@ -66,6 +66,29 @@ export function shardFilter(shard: number, shards: number): string {
   return `${SUBJECT_ROOT}.*.${shard}.*`;
 }
 
+/**
+ * The subject token of closed klines (kline-codec.ts): `k2.klines.<shard>.<SYMBOL>`, beside the
+ * tables so the writer's one shard filter takes its symbols' klines too. Not a table name.
+ */
+export const KLINE_SUBJECT_KIND = "klines";
+
+export function klineSubjectOf(symbol: string, shards: number): string {
+  return `${SUBJECT_ROOT}.${KLINE_SUBJECT_KIND}.${shardOf(symbol, shards)}.${symbol}`;
+}
+
+/** The shard and symbol of a kline subject; undefined for any other subject (tables included). */
+export function parseKlineSubject(subject: string): { shard: number; symbol: string } | undefined {
+  const p = subject.split(".");
+  if (p.length !== 4 || p[0] !== SUBJECT_ROOT || p[1] !== KLINE_SUBJECT_KIND) return undefined;
+  const shard = Number(p[2]);
+  if (!/^\d+$/.test(p[2] ?? "") || shard >= MAX_SHARDS || !SYMBOL_RE.test(p[3] ?? ""))
+    throw new BusError(
+      "malformed",
+      `subject ${JSON.stringify(subject)} is not ${SUBJECT_ROOT}.${KLINE_SUBJECT_KIND}.<shard>.<SYMBOL>`,
+    );
+  return { shard, symbol: p[3]! };
+}
+
 export interface SubjectParts {
   readonly table: TableName;
   readonly shard: number;
@@ -91,6 +114,14 @@ export function parseSubject(subject: string): SubjectParts {
       `subject ${JSON.stringify(subject)} is not ${SUBJECT_ROOT}.<table>.<shard>.<SYMBOL> (tables: ${TABLE_NAMES.join(", ")})`,
     );
   return { table, shard, symbol };
+}
+
+/**
+ * Nats-Msg-Id of a recorder's kline: it guards only that recorder's retries. The other recorder's
+ * copy is stored too; the writer judges the minute once (keyed by symbol and open time).
+ */
+export function klineMsgId(recorder: string, symbol: string, openTimeUs: number): string {
+  return `${recorder}.${KLINE_SUBJECT_KIND}.${symbol}.${openTimeUs}`;
 }
 
 /**

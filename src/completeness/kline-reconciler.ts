@@ -35,6 +35,11 @@ export const KLINE_CHECK_DEADLINE_US = 300_000_000;
 export const KLINE_CHECK_INTERVAL_MS = 1000;
 /** A missed minute (kline-missed.ts) waits longer for its trades: a restart's repair may run a while. */
 export const KLINE_MISSED_DEADLINE_US = 1_800_000_000;
+/**
+ * Without a repairer, a shortfall is judged a mismatch this long after its kline was queued: the
+ * missing rows may still come (another recorder's copy, a recorder's own REST repair, a backlog).
+ */
+export const KLINE_UNREPAIRED_GRACE_US = 20_000_000;
 /** After a start, missed minutes are asked for once the sockets are up and a restart gap is ledgered. */
 const CATCH_UP_DELAY_MS = 5000;
 /** A failed catch-up (REST refused, unreachable) is tried again this much later. */
@@ -62,9 +67,12 @@ export interface ReconcilerDeps {
   readonly symbols: SymbolTable;
   readonly files: FileSource;
   readonly duck: Duck;
-  readonly ledger: GapLedger;
-  /** Hand a gap to the REST repairer (as ingest does for a stream gap). */
-  readonly repair: (gap: GapEntry) => void;
+  /**
+   * The gap ledger and the REST repairer (as ingest has them for a stream gap). Both absent in a
+   * role `writer` (docs/SCALING.md "Completeness in the roles"): it has neither, so a shortfall
+   * waits KLINE_UNREPAIRED_GRACE_US for rows still on their way and is then a mismatch.
+   */
+  readonly repair?: { readonly ledger: GapLedger; readonly enqueue: (gap: GapEntry) => void };
   /** A shortfall wider than this is ledgered unrepaired, as K2_GAP_MAX_IDS does for stream gaps. */
   readonly gapMaxIds: number;
   readonly nowUs: () => number;
@@ -273,9 +281,9 @@ export class KlineReconciler {
       return true;
     }
     const visible = d.files.maxId("trades", m.symbol) ?? -1;
-    const overlapping = d.ledger
-      .entries({ symbol: m.symbol, table: "trades" })
-      .filter((e) => e.from_id <= m.lastId && e.to_id >= m.firstId && e.cause !== "kline_mismatch");
+    const overlapping = (d.repair?.ledger.entries({ symbol: m.symbol, table: "trades" }) ?? []).filter(
+      (e) => e.from_id <= m.lastId && e.to_id >= m.firstId && e.cause !== "kline_mismatch",
+    );
     const settling = overlapping.some((e) => e.state === "pending" || e.state === "repairing");
     if (visible < m.lastId || settling) {
       if (!late) return false;
@@ -293,6 +301,15 @@ export class KlineReconciler {
     if (r.outcome === "ok") {
       const repaired = m.shortfall.length > 0 || overlapping.some((e) => e.state === "repaired");
       this.#verdict(m, r.stored, repaired ? "repaired" : "verified", repaired ? "stored after a repair" : "");
+      return true;
+    }
+    if (r.outcome === "shortfall" && !d.repair) {
+      if (d.nowUs() - m.queuedAtUs < KLINE_UNREPAIRED_GRACE_US) return false;
+      this.#alarmFor(
+        m,
+        r.stored,
+        `${r.detail} (no REST repair in a writer: the recorders keep the gap ledger)`,
+      );
       return true;
     }
     if (r.outcome === "shortfall") {
@@ -314,22 +331,25 @@ export class KlineReconciler {
 
   #openShortfall(m: Minute, from: number, to: number): void {
     const d = this.deps;
-    const e = d.ledger.open("trades", m.symbol, from, to, "kline_shortfall", d.nowUs());
+    if (!d.repair) return;
+    const e = d.repair.ledger.open("trades", m.symbol, from, to, "kline_shortfall", d.nowUs());
     m.shortfall.push(e);
     d.log.info(
       { symbol: m.symbol, from, to, open_time_us: m.openUs },
       "kline shortfall: ids ledgered for repair",
     );
-    if (d.ledger.refuseOversized(e, d.gapMaxIds, d.nowUs())) return;
-    d.repair(e);
+    if (d.repair.ledger.refuseOversized(e, d.gapMaxIds, d.nowUs())) return;
+    d.repair.enqueue(e);
   }
 
   #alarmFor(m: Minute, stored: number, detail: string): void {
     const d = this.deps;
-    const e = d.ledger.open("trades", m.symbol, m.firstId, m.lastId, "kline_mismatch", d.nowUs());
-    d.ledger.set(e, "unrepaired", d.nowUs(), detail);
+    // Without a ledger (a writer) the verdict and the alarm metric are the record.
+    const ledger = d.repair?.ledger;
+    const e = ledger?.open("trades", m.symbol, m.firstId, m.lastId, "kline_mismatch", d.nowUs());
+    if (e) ledger?.set(e, "unrepaired", d.nowUs(), detail);
     this.#alarm?.inc();
-    d.log.warn({ symbol: m.symbol, open_time_us: m.openUs, gap_id: e.id }, `kline mismatch: ${detail}`);
+    d.log.warn({ symbol: m.symbol, open_time_us: m.openUs, gap_id: e?.id }, `kline mismatch: ${detail}`);
     this.#verdict(m, stored, "mismatch", detail);
   }
 

@@ -6,7 +6,7 @@
  * refused by the hot window and appears once the writer's file does.
  */
 import { DeliverPolicy } from "@nats-io/jetstream";
-import { decodeRows, encodedRowCount, parseSubject } from "../bus/index.ts";
+import { decodeRows, encodedRowCount, parseKlineSubject, parseSubject } from "../bus/index.ts";
 import type { Config } from "../config/index.ts";
 import { allocRowColumns, type RowColumns } from "../model/row.ts";
 import type { SymbolTable } from "../model/symbols.ts";
@@ -34,6 +34,8 @@ export async function openBusTail(d: BusTailDeps) {
     messages = await consumer.consume();
     for await (const m of messages) {
       try {
+        // Closed klines are the writers' to judge; the hot window holds rows only.
+        if (parseKlineSubject(m.subject)) continue;
         const { table, symbol } = parseSubject(m.subject);
         // No hot window for order-book rows (query/hot.ts says why): not decoded at all.
         if (isBookTable(Table[table])) continue;

@@ -8,7 +8,14 @@
  * Order-book rows are kept by whole parts of their units instead (bus-book-units.ts says why).
  */
 
-import { BusError, BusReader, decodeRows, encodedRowCount, type InMessage } from "../bus/index.ts";
+import {
+  BusError,
+  BusReader,
+  decodeRows,
+  encodedRowCount,
+  type InMessage,
+  type KlineMessage,
+} from "../bus/index.ts";
 import type { Catalog } from "../catalog/index.ts";
 import { storedIdsOf } from "../catalog/views.ts";
 import type { Config } from "../config/index.ts";
@@ -66,6 +73,11 @@ export interface BusWriterDeps {
    * before each flush: the stored-id check then sees a backfilled row the bus brings again.
    */
   readonly adopt?: () => Promise<unknown>;
+  /**
+   * A recorder's copy of a closed kline of this shard (roles/writer-klines.ts queues it for its
+   * verdict). Absent: klines are acked and dropped. Throws on a malformed body (counted as such).
+   */
+  readonly onKline?: (m: KlineMessage) => void;
 }
 
 export async function openBusWriter(d: BusWriterDeps) {
@@ -93,6 +105,11 @@ export async function openBusWriter(d: BusWriterDeps) {
   const stats = { messages: 0, rowsIn: 0, rowsWritten: 0, duplicates: 0, files: 0, malformed: 0 };
 
   const add = (m: InMessage) => {
+    if (m.kind === "kline") {
+      // Handed to the shard's kline judge (roles/writer-klines.ts); acked with the gathering.
+      d.onKline?.(m);
+      return;
+    }
     const n = encodedRowCount(m.body);
     const symbolId = d.symbols.intern(m.symbol);
     // Rows of one message share a symbol but may straddle midnight: decode, then split by day.
@@ -196,7 +213,7 @@ export async function openBusWriter(d: BusWriterDeps) {
             // A body no recorder of this build writes: never retried, never half-stored.
             stats.malformed++;
             log.error(
-              { subject: `${m.table}.${m.symbol}`, seq: m.streamSeq },
+              { subject: `${m.kind === "rows" ? m.table : m.kind}.${m.symbol}`, seq: m.streamSeq },
               `bus message refused: ${(e as Error).message}`,
             );
             gathered.push(m);

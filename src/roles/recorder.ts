@@ -9,11 +9,13 @@
 import { hostname } from "node:os";
 import type { Config } from "../config/index.ts";
 import { SymbolLookup } from "../decode/binance/index.ts";
+import type { KlineColumns } from "../model/kline.ts";
 import { SymbolTable } from "../model/symbols.ts";
 import { TABLE_BY_ID } from "../model/tables.ts";
 import { type Logger, Registry, registerProcessMetrics, stageLogger } from "../obs/index.ts";
 import { type BooksSide, openBooks } from "../pipeline/books.ts";
 import { openBus } from "../pipeline/bus.ts";
+import { openKlinePublisher } from "../pipeline/bus-klines.ts";
 import { openBusSink } from "../pipeline/bus-sink.ts";
 import { openGovernor } from "../pipeline/governor.ts";
 import { prepareDataDir } from "../pipeline/index.ts";
@@ -47,6 +49,10 @@ export async function startRecorder(config: Config, logger: Logger): Promise<Rol
   // (nothing could bring them back). Ring fill, memory and loop lag still degrade a recorder.
   const governor = openGovernor({ config, log, ring, intake, lag, writeLagMs: () => 0 });
   onTick = (fill) => governor.backpressure.update(fill);
+  // Closed klines to the shard's writer, which judges each minute (docs/SCALING.md).
+  const klines = config.streams.includes("kline")
+    ? openKlinePublisher({ bus, symbols, shards: config.shards, recorderId, log })
+    : undefined;
   let books: BooksSide | undefined;
   const ingest = openIngest(
     {
@@ -59,6 +65,7 @@ export async function startRecorder(config: Config, logger: Logger): Promise<Rol
       walSeqBySlot,
       accepts: (t) => governor.degradation.shouldAccept(TABLE_BY_ID[t]),
       onRow: () => {},
+      ...(klines ? { onKline: (k: KlineColumns, slot: number) => klines.push(k, slot) } : {}),
       ...(config.streams.includes("depth")
         ? { onDepth: (f: string, recv: number) => books?.capture.onFrame(f, recv) ?? false }
         : {}),
@@ -104,6 +111,18 @@ export async function startRecorder(config: Config, logger: Logger): Promise<Rol
   );
   registry.gauge("k2_bus_batches_in_flight", "batches awaiting their ack", () => sink.publisher.inFlight);
   registry.counter("k2_rows_published_total", "rows acked by JetStream", () => sink.batcher.rowsWritten);
+  if (klines) {
+    registry.counter(
+      "k2_bus_klines_published_total",
+      "closed klines JetStream acked",
+      () => klines.stats.published,
+    );
+    registry.counter(
+      "k2_bus_klines_failed_total",
+      "closed klines given up (their minutes get no verdict)",
+      () => klines.stats.failed,
+    );
+  }
   registry.gauge("k2_ring_fill_ratio", "ring fill 0..1", () => ring.fillRatio());
   registry.gauge("k2_degradation_level", "0 NORMAL .. 4 CIRCUIT_BREAK", () => governor.degradation.level);
 
@@ -124,6 +143,7 @@ export async function startRecorder(config: Config, logger: Logger): Promise<Rol
       await ingest.stop();
       await governor.stop();
       await sink.stop();
+      await klines?.stop();
       await bus.stop();
       await intake.sim?.stop();
       lag.stop();

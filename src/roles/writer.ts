@@ -23,6 +23,7 @@ import { Readiness } from "../resilience/readiness.ts";
 import { ParquetWriterPool } from "../sink/parquet/index.ts";
 import { atStartup, pullMissing, pushAll } from "../sink/s3/index.ts";
 import type { RoleProcess } from "./role.ts";
+import { openWriterKlines } from "./writer-klines.ts";
 
 /**
  * A file this writer's compaction or retention replaced stays on disk this long: query nodes list
@@ -114,15 +115,21 @@ export async function startWriter(config: Config, logger: Logger): Promise<RoleP
         "backfill files adopted",
       );
   };
+  const symbols = new SymbolTable();
+  // K2_STREAMS lists kline: the recorders publish closed klines, this writer judges its shard's.
+  const klines = config.streams.includes("kline")
+    ? await openWriterKlines({ config, log, catalog, symbols, registry })
+    : undefined;
   const writer = await openBusWriter({
     config,
     log,
     bus,
     catalog,
     pool,
-    symbols: new SymbolTable(),
+    symbols,
     mirror,
     adopt,
+    ...(klines ? { onKline: klines.onKline } : {}),
   });
   // A writer has no ring to fill; the manager stays NORMAL unless memory runs out.
   const degradation = new DegradationManager({ rssBudgetBytes: config.rssBudgetMb * 1024 * 1024 });
@@ -159,7 +166,7 @@ export async function startWriter(config: Config, logger: Logger): Promise<RoleP
   );
   registry.gauge("k2_catalog_files", "visible Parquet files of this shard", () => catalog.size);
 
-  const parts: readonly Subsystem[] = [writer, maintenance];
+  const parts: readonly Subsystem[] = [writer, maintenance, ...(klines ? [klines] : [])];
   for (const p of parts) p.start();
   log.info({ shard: config.writerShard, shards: config.shards }, "writer started");
   return {
@@ -168,6 +175,7 @@ export async function startWriter(config: Config, logger: Logger): Promise<RoleP
     readiness,
     stop: once(async () => {
       await writer.stop();
+      await klines?.stop();
       await lease.release();
       await maintenance.stop();
       mirror?.stop();

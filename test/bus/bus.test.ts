@@ -196,6 +196,7 @@ describe("BusReader", () => {
         expect(m.shard).toBe(shard);
         expect(shardOf(m.symbol, 2)).toBe(shard);
         const rows = allocRowColumns(3);
+        if (m.kind !== "rows") throw new Error(`a ${m.kind} message where rows were published`);
         expect(decodeRows(m.body, m.table, rows, 0, 0)).toBe(3);
         expect([...rows.id]).toEqual([1, 2, 3]);
       }
