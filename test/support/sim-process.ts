@@ -10,6 +10,8 @@ export interface SimProcess {
   readonly restUrl: string;
   readonly proc: Bun.Subprocess<"ignore", "pipe", "pipe">;
   pause(on: boolean): Promise<void>;
+  /** POST a fault patch or action (src/sim/faults.ts) to the admin API. */
+  fault(body: unknown): Promise<void>;
   groundTruth(): Promise<GroundTruth>;
   stats(): Promise<SimStatsSnapshot>;
   stop(): Promise<void>;
@@ -48,6 +50,7 @@ export async function startSimProcess(args: string[], timeoutMs = 10_000): Promi
     restUrl: info.restUrl,
     proc,
     pause: (on) => post({ paused: on }),
+    fault: post,
     groundTruth: async () => (await (await fetch(`${admin}/ground-truth`)).json()) as GroundTruth,
     stats: async () => (await (await fetch(`${admin}/stats`)).json()) as SimStatsSnapshot,
     async stop() {

@@ -1,0 +1,138 @@
+/**
+ * Issue 17's kline reconciliation in the scale-out roles (docs/SCALING.md "Completeness in the
+ * roles"), on a private 3-node JetStream cluster with the simulator as the exchange: two
+ * recorders subscribe `<symbol>@kline_1m` beside the trades and publish each closed kline on the
+ * bus; the one writer judges each minute against the trades in its committed files and writes the
+ * verdicts to the shared folder; the query node's `/v1/completeness` reads them.
+ *
+ * - BTCUSDT untouched: every closed minute `verified` (stored = the kline's count);
+ * - ETHUSDT with 5 trade ids withheld from the sockets while the recorders may not repair them
+ *   (K2_GAP_MAX_IDS=1: a 5-id gap is ledgered unrepaired): the writer lacks them, so the minute
+ *   holding them is a `mismatch` (stored = count - the hole), every other minute `verified`;
+ * - both recorders published every kline, yet each minute has exactly one verdict line, and the
+ *   writer counted the second copies as dropped.
+ * The simulator's clock starts 20 s before a minute boundary (it runs at wall speed), so the
+ * test takes about two minutes (two closed minutes per symbol).
+ */
+import { afterEach, expect, test } from "bun:test";
+import { readFileSync } from "node:fs";
+import type { Certificate } from "../../src/completeness/index.ts";
+import { klineVerdictPath, type MinuteVerdict } from "../../src/completeness/kline-verdicts.ts";
+import { type ClusterRig, resumeWhenRecording, startClusterRig } from "../../test/support/cluster-rig.ts";
+import { storedTradeIds } from "../../test/support/stored.ts";
+import { waitUntil } from "../../test/support/wait.ts";
+
+const START_MS = Date.UTC(2025, 0, 2, 0, 0, 40);
+const DATE = "2025-01-02";
+const SKIPPED = 5;
+
+let rig: ClusterRig | undefined;
+afterEach(async () => {
+  await rig?.close();
+  rig = undefined;
+});
+
+const counter = async (url: string, name: string): Promise<number> => {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  const m = new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, "m").exec(text);
+  return m ? Number(m[1]) : Number.NaN;
+};
+
+/** Every verdict line of a symbol's day, as written (not the latest per minute). */
+const lines = (symbol: string): MinuteVerdict[] => {
+  try {
+    return readFileSync(klineVerdictPath(rig!.dataDir, symbol, DATE), "utf8")
+      .split("\n")
+      .filter((l) => l.length > 0)
+      .map((l) => JSON.parse(l) as MinuteVerdict);
+  } catch {
+    return [];
+  }
+};
+
+test("kline verdicts in the roles: verified minutes, a mismatch where the writer lacks trades, each minute judged once", async () => {
+  rig = await startClusterRig(["BTCUSDT", "ETHUSDT"], 20, [
+    "--start-time-ms",
+    String(START_MS),
+    "--start-id",
+    "1",
+  ]);
+  const streams = { K2_STREAMS: "trade,kline" };
+  const writer = await rig.writer(streams);
+  const query = await rig.query(streams);
+  const recorders = [
+    await rig.recorder({ ...streams, K2_GAP_MAX_IDS: "1" }),
+    await rig.recorder({ ...streams, K2_GAP_MAX_IDS: "1" }),
+  ];
+  await resumeWhenRecording(rig, 2);
+  await Bun.sleep(1000);
+  await rig.sim.fault({ skipTradeIds: { count: SKIPPED, symbol: "ETHUSDT" } });
+
+  // The ETHUSDT ids the writer lacks: a hole of SKIPPED ids in its stored chain.
+  let hole: [number, number] | undefined;
+  await waitUntil(
+    async () => {
+      const ids = (await storedTradeIds(rig!.dataDir).catch(() => new Map())).get("ETHUSDT")?.ids ?? [];
+      for (let i = 1; i < ids.length; i++)
+        if (ids[i]! - ids[i - 1]! > 1) hole = [ids[i - 1]! + 1, ids[i]! - 1];
+      return hole !== undefined;
+    },
+    30_000,
+    "the withheld ETHUSDT ids missing in the writer's files",
+    { everyMs: 1000 },
+  );
+  // Whole aggTrades are withheld: at least SKIPPED ids.
+  const missing = hole![1] - hole![0] + 1;
+  expect(missing).toBeGreaterThanOrEqual(SKIPPED);
+  const holds = (v: MinuteVerdict) => v.first_id <= hole![0] && v.last_id >= hole![1];
+  await waitUntil(
+    () =>
+      lines("BTCUSDT").filter((v) => v.trades > 0).length >= 2 &&
+      lines("ETHUSDT").some(holds) &&
+      lines("ETHUSDT").some((v) => v.trades > 0 && !holds(v)),
+    180_000,
+    "two BTCUSDT minutes judged, the ETHUSDT minute with the hole and one without",
+    { detail: () => writer.logs().slice(-3000), everyMs: 1000 },
+  );
+
+  const btc = lines("BTCUSDT").filter((v) => v.trades > 0);
+  const eth = lines("ETHUSDT").filter((v) => v.trades > 0);
+  for (const v of btc) expect(v).toMatchObject({ verdict: "verified", stored: v.trades });
+  for (const v of btc) expect(v.last_id - v.first_id + 1).toBe(v.trades);
+  const bad = eth.find(holds)!;
+  expect(bad).toMatchObject({ verdict: "mismatch", stored: bad.trades - missing });
+  expect(bad.detail).toContain("no REST repair in a writer");
+  for (const v of eth.filter((x) => !holds(x)))
+    expect(v).toMatchObject({ verdict: "verified", stored: v.trades });
+
+  // Judged once: one line per minute although both recorders published each kline.
+  for (const s of ["BTCUSDT", "ETHUSDT"]) {
+    const opens = lines(s).map((v) => v.open_time_us);
+    expect(opens.length).toBe(new Set(opens).size);
+  }
+  for (const r of recorders)
+    expect(await counter(r.url, "k2_bus_klines_published_total")).toBeGreaterThanOrEqual(2);
+  const judged = lines("BTCUSDT").length + lines("ETHUSDT").length;
+  expect(await counter(writer.url, "k2_kline_duplicates_dropped_total")).toBeGreaterThanOrEqual(judged);
+  expect(await counter(writer.url, "k2_kline_alarms_total")).toBe(1);
+
+  // The query node's certificates carry the writer's verdicts.
+  const cert = async (symbol: string) => {
+    const r = await fetch(`${query.url}/v1/completeness?symbol=${symbol}&date=${DATE}`);
+    expect(r.status).toBe(200);
+    return (await r.json()) as Certificate;
+  };
+  const btcCert = await cert("BTCUSDT");
+  expect(btcCert.klines?.minutes.verified).toBeGreaterThanOrEqual(btc.length);
+  expect(btcCert.klines?.minutes.mismatch).toBe(0);
+  const ethCert = await cert("ETHUSDT");
+  expect(ethCert.klines?.minutes.mismatch).toBe(1);
+  expect(ethCert.reasons.join("\n")).toContain("1 minutes' klines disagree with the stored trades");
+
+  console.log(
+    `kline-roles: BTCUSDT ${btc.length} minutes verified, ETHUSDT ${eth.length - 1} verified + 1 mismatch ` +
+      `(${missing} ids lacking), ${await counter(writer.url, "k2_kline_duplicates_dropped_total")} second copies dropped`,
+  );
+  for (const r of recorders) expect((await r.stop()).code).toBe(0);
+  expect((await writer.stop()).code).toBe(0);
+}, 240_000);
