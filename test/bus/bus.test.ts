@@ -13,14 +13,19 @@ import {
   BusReader,
   type BusStreamConfig,
   batchMsgId,
+  decodeKline,
   decodeRows,
+  encodeKline,
   encodeRows,
   ensureStream,
+  klineSubjectOf,
   type OutBatch,
   rowMsgId,
   shardOf,
+  subjectOf,
 } from "../../src/bus/index.ts";
 import { allocRowColumns, Table, type TableName } from "../../src/model/index.ts";
+import { allocKlineColumns } from "../../src/model/kline.ts";
 import { type NatsCluster, startNatsCluster } from "../support/nats-cluster.ts";
 
 let cluster: NatsCluster;
@@ -236,5 +241,40 @@ describe("BusReader", () => {
     expect((await r.fetch(10, 1000)).rejected).toEqual([]);
     r.close();
     await jsm.streams.delete("R2");
+  }, 10_000);
+
+  test("a closed kline reaches the writer of its symbol's shard as a kline message, beside its rows", async () => {
+    await freshStream("R3");
+    const k = allocKlineColumns(1);
+    k.open_time_us[0] = 1_735_776_000_000_000;
+    k.first_id[0] = 1;
+    k.last_id[0] = 3;
+    k.trades[0] = 3;
+    k.volume[0] = 300_000_000n;
+    k.closed[0] = 1;
+    const shard = shardOf("ETHUSDT", 2);
+    await js.publish(klineSubjectOf("ETHUSDT", 2), encodeKline(k, 0));
+    await js.publish(subjectOf("trades", "ETHUSDT", 2), body("trades", [1, 2, 3]));
+    const opts = { stream: "R3", shards: 2, ackWaitMs: 1000, maxAckPending: 10 };
+    const mine = await BusReader.open(nc, js, jsm, { ...opts, shard });
+    const other = await BusReader.open(nc, js, jsm, { ...opts, shard: 1 - shard });
+    const got = await mine.fetch(10, 1000);
+    expect(got.rejected).toEqual([]);
+    expect(got.messages.map((m) => [m.kind, m.symbol, m.shard])).toEqual([
+      ["kline", "ETHUSDT", shard],
+      ["rows", "ETHUSDT", shard],
+    ]);
+    const back = allocKlineColumns(1);
+    decodeKline(got.messages[0]!.body, back, 0, 5);
+    expect([back.open_time_us[0], back.last_id[0], back.volume[0], back.closed[0]]).toEqual([
+      1_735_776_000_000_000,
+      3,
+      300_000_000n,
+      1,
+    ]);
+    await mine.commit(got.messages);
+    expect((await other.fetch(10, 1000)).messages).toEqual([]);
+    for (const r of [mine, other]) r.close();
+    await jsm.streams.delete("R3");
   }, 10_000);
 });
