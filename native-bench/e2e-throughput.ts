@@ -350,6 +350,9 @@ async function k2Phase(streams: readonly Stream[]) {
     clearInterval(sampler);
     const cpuS = (procSample(pid)?.cpuS ?? cpu0) - cpu0;
     const threads = threadShares(threads0, threadCpu(pid));
+    // K2 stops first: its compaction (still merging the run's small files) would change the files
+    // under the independent reader.
+    const stopped = await k.stop();
     const check = await compareStored(k.dataDir, gt, SYMBOLS, tables);
     const elapsedS = ((visibleAt || Date.now()) - t0) / 1000;
     const perTable: Record<string, TableCheck & { rows_per_s: number }> = {};
@@ -383,6 +386,7 @@ async function k2Phase(streams: readonly Stream[]) {
       socket_pauses: metric(lastMetrics, "k2_backpressure_pauses_total"),
       reconnects: metric(lastMetrics, "k2_reconnects_total"),
       sim_ticks_paced: st.ticksPaced,
+      k2_exit: stopped.code,
     };
   } finally {
     if (argv.includes("--logs"))
