@@ -119,13 +119,6 @@ export const TABLE_ROW_SLOTS: Readonly<Record<TableName, readonly (WideColumn | 
   book_checkpoints: ["id", "first_id", "trade_time_us", "event_time_us", "dec0", "dec1", "flags"],
 };
 
-/** Bytes held by a RowColumns buffer (every column; the word views share their buffers). */
-export function rowColumnsBytes(rows: RowColumns): number {
-  let n = 0;
-  for (const k of ROW_ARRAYS) n += rows[k].byteLength;
-  return n;
-}
-
 /** A buffer of `capacity` rows holding the first `count` rows of `src` (one copy per column;
  * the dec*w word views follow their buffers). */
 export function growRows(src: RowColumns, count: number, capacity: number): RowColumns {

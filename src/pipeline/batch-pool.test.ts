@@ -7,7 +7,6 @@ test("the batch pool holds every key's open batch and one being written, within 
   expect(batchPool(3, ["trade", "aggTrade", "bookTicker", "kline"])).toEqual({
     maxBatches: 64,
     initialRows: INITIAL_ROWS,
-    spareBytes: 32 * 1024 * 1024,
   });
   // 300 order books are 900 keys (deltas, snapshots, checkpoints): 1,800 batches, small buffers.
   const books = batchPool(300, ["depth", "depth20"]);

@@ -237,12 +237,6 @@ export async function drainBatcher(batcher: Batcher, config: Config, log: Logger
 
 /** What the batch buffers may hold together before any grows: bounds memory whatever the keys. */
 const BATCH_POOL_BYTES = 64 * 1024 * 1024;
-/**
- * Grown batch buffers kept after their write for the next batches: at a sustained high rate every
- * batch grows to the same size, and without spares each file allocated (and left to the GC) its
- * buffers anew, ~60 MB/s at 230 k trades/s; idle spares are dropped (sink/batcher.ts).
- */
-const BATCH_SPARE_BYTES = 32 * 1024 * 1024;
 /** Bytes per row of the union row (model/row.ts), rounded up. */
 const ROW_BYTES = 96;
 
@@ -250,7 +244,7 @@ const ROW_BYTES = 96;
  * The batcher's pool for this many symbols and streams: room for every key's open batch and one
  * being written (a pool smaller than the keys stalls the ring: 300 order books are 900 keys),
  * each buffer starting small enough that the pool stays within BATCH_POOL_BYTES (a buffer grows
- * when a burst needs it; after its write it is kept as a spare within BATCH_SPARE_BYTES).
+ * when a burst needs it and is dropped after its write).
  */
 export function batchPool(symbols: number, streams: readonly StreamKind[]) {
   let tables = 0;
@@ -258,5 +252,5 @@ export function batchPool(symbols: number, streams: readonly StreamKind[]) {
   const maxBatches = Math.max(64, 2 * symbols * tables);
   const fit = BATCH_POOL_BYTES / (maxBatches * ROW_BYTES);
   const initialRows = Math.max(256, Math.min(INITIAL_ROWS, 2 ** Math.floor(Math.log2(fit))));
-  return { maxBatches, initialRows, spareBytes: BATCH_SPARE_BYTES };
+  return { maxBatches, initialRows };
 }

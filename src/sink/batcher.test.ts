@@ -1,8 +1,7 @@
 import { describe, expect, test } from "bun:test";
-import { allocRowColumns, rowColumnsBytes } from "../model/row.ts";
 import { Table } from "../model/tables.ts";
 import { Ring } from "../ring/ring.ts";
-import { type Batch, Batcher, dayOf, INITIAL_ROWS, SPARE_IDLE_MS, US_PER_DAY } from "./batcher.ts";
+import { type Batch, Batcher, dayOf, INITIAL_ROWS, US_PER_DAY } from "./batcher.ts";
 
 function push(
   ring: Ring,
@@ -129,57 +128,5 @@ describe("Batcher", () => {
     await Bun.sleep(1);
     expect(capacities[1]).toBe(INITIAL_ROWS);
     expect(b.rowsWritten).toBe(burst + 1);
-  });
-
-  test("at a sustained rate a grown buffer is reused by the next batch; idle or over budget it is dropped", async () => {
-    const ring = new Ring(1024);
-    const walSeq = new Float64Array(1024);
-    const seen: Batch["rows"][] = [];
-    let now = 0;
-    const make = (spareBytes: number) =>
-      new Batcher(
-        ring,
-        walSeq,
-        { write: async (batch) => void seen.push(batch.rows) },
-        { maxRows: 100_000, flushIntervalMs: 100, maxBatches: 4, spareBytes, nowMs: () => now },
-      );
-    const day = 20_000 * US_PER_DAY;
-    let id = 1;
-    const fill = (b: Batcher, rows: number) => {
-      const end = id + rows;
-      while (id < end) {
-        while (id < end && ring.available() < ring.capacity)
-          push(ring, walSeq, Table.trades, 0, id, day + id, id++);
-        b.drain();
-      }
-      b.flushDue(true);
-    };
-    const grown = 2 * INITIAL_ROWS + 1; // one buffer of 4 × INITIAL_ROWS
-    const oneGrown = rowColumnsBytes(allocRowColumns(4 * INITIAL_ROWS));
-    const b = make(oneGrown);
-    fill(b, grown);
-    await Bun.sleep(1);
-    expect(b.spareBytes).toBe(oneGrown);
-    fill(b, 1);
-    await Bun.sleep(1);
-    // The same buffer again, not a new small one that would grow (and be allocated) anew.
-    expect(seen[1]).toBe(seen[0]!);
-    expect(seen[1]!.capacity).toBe(4 * INITIAL_ROWS);
-    // Unused for SPARE_IDLE_MS: dropped at the next flush check; the next batch starts small.
-    now += SPARE_IDLE_MS;
-    b.flushDue();
-    expect(b.spareBytes).toBe(0);
-    fill(b, 1);
-    await Bun.sleep(1);
-    expect(seen[2]!.capacity).toBe(INITIAL_ROWS);
-    // A budget smaller than the grown buffer keeps nothing.
-    const tight = make(oneGrown - 1);
-    fill(tight, grown);
-    await Bun.sleep(1);
-    expect(tight.spareBytes).toBe(0);
-    fill(tight, 1);
-    await Bun.sleep(1);
-    expect(seen[4]!.capacity).toBe(INITIAL_ROWS);
-    expect(tight.rowsWritten).toBe(grown + 1);
   });
 });

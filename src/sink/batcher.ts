@@ -2,18 +2,15 @@
  * The ring's consumer: fills one columnar batch per (table, UTC date, symbol) and cuts a file when
  * a batch reaches `maxRows` or its oldest row is `flushIntervalMs` old (so data is queryable
  * quickly). Batches are RowColumns buffers from a bounded pool: no per-row allocation. A buffer
- * starts at INITIAL_ROWS and doubles (up to maxRows) only when a burst fills it. After its write a
- * grown buffer is kept as a spare for the next batch only within `spareBytes` and only while it is
- * reused within `spareIdleMs`; past either it goes back to the allocator. Pooling full-size
- * buffers for good let every burst (a gap repair, a WAL replay) leave its pages resident: RSS
- * crept up by the burst size per pooled buffer over a soak. Dropping every grown buffer made a
- * sustained high rate allocate (and leave to the GC) every buffer of every file, ~60 MB/s at
- * 230 k rows/s, which RSS followed up and down by 100+ MB (native-bench/README.md, memory).
+ * starts at INITIAL_ROWS and doubles (up to maxRows) only when a burst fills it; a grown buffer is
+ * dropped after its write instead of pooled. Pooling full-size buffers let every burst (a gap
+ * repair, a WAL replay) leave its pages resident for good: RSS crept up by the burst size per
+ * pooled buffer over a soak.
  * A batch whose write fails is kept and retried (with backoff, through the breaker); while the
  * pool is exhausted the batcher stops draining the ring, so pressure shows up as ring fill —
  * which the source turns into backpressure and the degradation manager into a level.
  */
-import { allocRowColumns, copyRow, growRows, type RowColumns, rowColumnsBytes } from "../model/row.ts";
+import { allocRowColumns, copyRow, growRows, type RowColumns } from "../model/row.ts";
 import { MAX_SYMBOLS } from "../model/symbols.ts";
 import { TABLE_ID_MAX, type TableId } from "../model/tables.ts";
 import type { Ring } from "../ring/ring.ts";
@@ -48,10 +45,6 @@ export interface BatcherOptions {
   readonly maxBatches: number;
   /** First size of each batch buffer (default INITIAL_ROWS); smaller when there are many keys. */
   readonly initialRows?: number;
-  /** Bytes of grown buffers kept after their write for the next batches (default 0: none kept). */
-  readonly spareBytes?: number;
-  /** A spare not taken again within this long is dropped (default SPARE_IDLE_MS). */
-  readonly spareIdleMs?: number;
   /** Writes in flight at once (the writer pool refuses beyond its own bound). */
   readonly maxInFlight?: number;
   readonly retryDelayMs?: (failures: number) => number;
@@ -61,9 +54,6 @@ export interface BatcherOptions {
 
 /** First size of a batch buffer: a second of one symbol's trades fits many times over. */
 export const INITIAL_ROWS = 4096;
-
-/** A spare grown buffer unused this long is dropped: a burst's buffers do not stay resident. */
-export const SPARE_IDLE_MS = 10_000;
 
 export function dayOf(eventTimeUs: number): number {
   return Math.floor(eventTimeUs / US_PER_DAY);
@@ -77,9 +67,6 @@ export class Batcher {
   readonly #open = new Map<number, Batch>();
   readonly #writing = new Set<Batch>();
   readonly #free: RowColumns[] = [];
-  /** Grown buffers after their write, oldest first, with when each was put back. */
-  readonly #spares: { rows: RowColumns; atMs: number }[] = [];
-  #spareBytes = 0;
   #allocated = 0;
   rowsWritten = 0;
   filesWritten = 0;
@@ -144,7 +131,6 @@ export class Batcher {
   /** Cut every batch whose oldest row is older than the flush interval (or all, if `all`). */
   flushDue(all = false): void {
     const now = this.#now();
-    this.#dropIdleSpares(now);
     for (const b of [...this.#open.values()]) {
       if (!this.#canWrite()) return;
       if (all || now - b.openedAtMs >= this.opts.flushIntervalMs) this.#cut(b);
@@ -178,11 +164,6 @@ export class Batcher {
     return now - oldest;
   }
 
-  /** Bytes of grown buffers kept for reuse (the rest of the pool is allocated on demand). */
-  get spareBytes(): number {
-    return this.#spareBytes;
-  }
-
   get busy(): number {
     return this.#writing.size;
   }
@@ -209,35 +190,11 @@ export class Batcher {
   }
 
   #take(): RowColumns | undefined {
-    const spare = this.#spares.pop();
-    if (spare) {
-      this.#spareBytes -= rowColumnsBytes(spare.rows);
-      return spare.rows;
-    }
     const b = this.#free.pop();
     if (b) return b;
     if (this.#allocated >= this.opts.maxBatches) return undefined;
     this.#allocated++;
     return allocRowColumns(Math.min(this.#initialRows, this.opts.maxRows));
-  }
-
-  /** Keep a grown buffer for the next batch if it fits the spare budget, else let it go. */
-  #keepSpare(rows: RowColumns): void {
-    const bytes = rowColumnsBytes(rows);
-    if (this.#spareBytes + bytes > (this.opts.spareBytes ?? 0)) {
-      this.#allocated--; // back to the allocator, its pages with it
-      return;
-    }
-    this.#spares.push({ rows, atMs: this.#now() });
-    this.#spareBytes += bytes;
-  }
-
-  #dropIdleSpares(now: number): void {
-    const idleMs = this.opts.spareIdleMs ?? SPARE_IDLE_MS;
-    while (this.#spares.length > 0 && now - this.#spares[0]!.atMs >= idleMs) {
-      this.#spareBytes -= rowColumnsBytes(this.#spares.shift()!.rows);
-      this.#allocated--;
-    }
   }
 
   #cut(b: Batch): void {
@@ -252,8 +209,9 @@ export class Batcher {
         this.#writing.delete(b);
         this.rowsWritten += b.count;
         this.filesWritten++;
+        // A grown buffer goes back to the allocator (its pages with it); the pool stays small.
         if (b.rows.capacity <= this.#initialRows) this.#free.push(b.rows);
-        else this.#keepSpare(b.rows);
+        else this.#allocated--;
       },
       (e: unknown) => {
         // Keep the batch (its rows are accepted) and try again later; new rows of the same key
