@@ -11,8 +11,11 @@
  * from the market's resume to the last row visible (the last frame received).
  * Also reported for K2: event-loop lag p99 (its /metrics, the worst 10 s window of the run), peak
  * RSS, RSS at 60 s (with --seconds ≥ 60), ring refusals, socket pauses, reconnects.
+ * At 60 s it also takes K2's memory apart (/proc RssAnon / RssFile and K2's memory gauges), and
+ * --k2-env KEY=VALUE (repeatable) sets a K2 config key (or BUN_OPTIONS, e.g. --smol) for an
+ * ablation, one change at a time.
  *   bun run native-bench/e2e-throughput.ts [--seconds 20] [--symbols 10] [--phases bare,k2,all3]
- *     [--per-tick 1000] [--tick-ms 5] [--cpu-prof DIR] [--json] [--logs]
+ *     [--per-tick 1000] [--tick-ms 5] [--cpu-prof DIR] [--k2-env K=V] [--json] [--logs]
  */
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -33,6 +36,7 @@ const HELP = `native-bench/e2e-throughput.ts — socket → rows visible in Parq
   --tick-ms N     simulator tick (default 5)
   --catch-up-s N  after the market pauses, wait at most N s for every row to be visible (default 180)
   --cpu-prof DIR  K2 writes a CPU profile (.cpuprofile and .md) into DIR when it exits
+  --k2-env K=V    a K2 config key (or BUN_OPTIONS) for the K2 phases (repeatable; memory ablations)
   --json          one JSON line
   --logs          K2's warnings and errors on stderr`;
 if (argv.includes("--help")) {
@@ -45,11 +49,27 @@ const PER_TICK = numberFlag(argv, "--per-tick", 1000);
 const TICK_MS = numberFlag(argv, "--tick-ms", 5);
 const PROF_DIR = argv.includes("--cpu-prof") ? argv[argv.indexOf("--cpu-prof") + 1] : undefined;
 const CATCH_UP_LIMIT_MS = numberFlag(argv, "--catch-up-s", 180) * 1000;
+const K2_ENV = k2EnvFlags(argv);
 const SYMBOLS = ["BTCUSDT", "ETHUSDT", "BNBUSDT", "SOLUSDT", "XRPUSDT", "ADAUSDT", "DOGEUSDT", "TRXUSDT"]
   .concat(Array.from({ length: 64 }, (_, i) => `SYM${i}USDT`))
   .slice(0, SYMBOL_COUNT);
 const STREAM_TABLE = { trade: "trades", aggTrade: "agg_trades", bookTicker: "quotes" } as const;
 type Stream = keyof typeof STREAM_TABLE;
+
+/** Every `--k2-env KEY=VALUE`, as an env object; a malformed one exits 2 (a silent typo would ablate nothing). */
+function k2EnvFlags(args: readonly string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  args.forEach((a, i) => {
+    if (a !== "--k2-env") return;
+    const m = /^(K2_[A-Z0-9_]+|BUN_OPTIONS)=(.*)$/.exec(args[i + 1] ?? "");
+    if (!m) {
+      console.error(`--k2-env: expected K2_KEY=VALUE or BUN_OPTIONS=..., got ${JSON.stringify(args[i + 1])}`);
+      process.exit(2);
+    }
+    out[m[1]!] = m[2]!;
+  });
+  return out;
+}
 
 /** Same simulator for every phase: max rate, paced by its reader, nothing dropped, started paused. */
 function simArgs(streams: readonly Stream[]): string[] {
@@ -141,6 +161,44 @@ async function bare() {
   }
 }
 
+/** Min, median and max of samples (MB, rounded); null without samples. */
+function spread(xs: readonly number[]): { min: number; median: number; max: number } | null {
+  if (xs.length === 0) return null;
+  const s = [...xs].sort((a, b) => a - b);
+  return { min: Math.round(s[0]!), median: Math.round(s[s.length >> 1]!), max: Math.round(s[s.length - 1]!) };
+}
+
+/** K2's memory at one moment, in MB: the kernel's split and K2's own gauges (its /metrics). */
+function memoryBreakdown(pid: number, metrics: string): Record<string, number | null> {
+  let status = "";
+  try {
+    status = readFileSync(`/proc/${pid}/status`, "utf8");
+  } catch {
+    // the process ended; the /proc fields are null below
+  }
+  const kb = (field: string) => {
+    const m = new RegExp(`^${field}:\\s+(\\d+) kB$`, "m").exec(status);
+    return m ? Math.round(Number(m[1]) / 1024) : null;
+  };
+  const mb = (name: string) => {
+    const v = metric(metrics, name);
+    return Number.isFinite(v) ? Math.round(v / 2 ** 20) : null;
+  };
+  return {
+    vm_rss: kb("VmRSS"),
+    rss_anon: kb("RssAnon"),
+    rss_file: kb("RssFile"),
+    js_objects: mb("k2_memory_js_objects_bytes"),
+    js_external: mb("k2_memory_js_external_bytes"),
+    native_committed: mb("k2_memory_native_committed_bytes"),
+    parquet_worker_heap: mb("k2_memory_parquet_worker_heap_bytes"),
+    hot_filled: mb("k2_query_hot_filled_bytes"),
+    hot_reserved: mb("k2_query_hot_reserved_bytes"),
+    duckdb: mb("k2_query_duckdb_memory_bytes"),
+    page_cache: mb("k2_api_page_cache_bytes"),
+  };
+}
+
 /** CPU seconds (user + system) and RSS of a pid, from /proc. */
 function procSample(pid: number): { cpuS: number; rssMb: number } | undefined {
   try {
@@ -224,6 +282,7 @@ async function k2Phase(streams: readonly Stream[]) {
       K2_SYMBOLS: SYMBOLS.join(","),
       K2_STREAMS: streams.join(","),
       K2_CONNECT_MIN_INTERVAL_MS: "0",
+      ...K2_ENV,
       // Bun reads extra CLI flags from BUN_OPTIONS: K2 writes a CPU profile (markdown too) on exit.
       ...(PROF_DIR ? { BUN_OPTIONS: `--cpu-prof --cpu-prof-md --cpu-prof-dir=${PROF_DIR}` } : {}),
     },
@@ -237,6 +296,11 @@ async function k2Phase(streams: readonly Stream[]) {
     const threads0 = threadCpu(pid);
     let peakRss = 0;
     let rssAt60: number | undefined;
+    let memAt60: Record<string, number | null> | undefined;
+    // RSS every 5 s from the market's resume (MB), so a peak can be placed: ingest, catch-up or idle.
+    const rssEvery5s: number[] = [];
+    // Every sample from 30 s to 60 s: one instant at 60 s can land on a compaction pass or a GC.
+    const rss30to60: number[] = [];
     let lagP99 = 0;
     let worstLevel = 0;
     let lastMetrics = "";
@@ -245,6 +309,9 @@ async function k2Phase(streams: readonly Stream[]) {
       const s = procSample(pid);
       if (s) {
         peakRss = Math.max(peakRss, s.rssMb);
+        const at = Date.now() - t0;
+        if (at >= rssEvery5s.length * 5000) rssEvery5s.push(Math.round(s.rssMb));
+        if (at >= 30_000 && at <= 60_000) rss30to60.push(s.rssMb);
         if (rssAt60 === undefined && Date.now() - t0 >= 60_000) rssAt60 = s.rssMb;
       }
       const m = await fetch(`${k.url}/metrics`)
@@ -252,6 +319,7 @@ async function k2Phase(streams: readonly Stream[]) {
         .catch(() => "");
       if (!m) return;
       lastMetrics = m;
+      if (memAt60 === undefined && rssAt60 !== undefined) memAt60 = memoryBreakdown(pid, m);
       const p99 = metric(m, "nodejs_eventloop_lag_p99_seconds");
       if (Number.isFinite(p99)) lagP99 = Math.max(lagP99, p99 * 1000);
       const level = metric(m, "k2_degradation_level");
@@ -282,6 +350,9 @@ async function k2Phase(streams: readonly Stream[]) {
     clearInterval(sampler);
     const cpuS = (procSample(pid)?.cpuS ?? cpu0) - cpu0;
     const threads = threadShares(threads0, threadCpu(pid));
+    // K2 stops first: its compaction (still merging the run's small files) would change the files
+    // under the independent reader.
+    const stopped = await k.stop();
     const check = await compareStored(k.dataDir, gt, SYMBOLS, tables);
     const elapsedS = ((visibleAt || Date.now()) - t0) / 1000;
     const perTable: Record<string, TableCheck & { rows_per_s: number }> = {};
@@ -298,6 +369,10 @@ async function k2Phase(streams: readonly Stream[]) {
       lag_p99_ms: Number(lagP99.toFixed(1)),
       peak_rss_mb: Math.round(peakRss),
       rss_at_60s_mb: rssAt60 === undefined ? null : Math.round(rssAt60),
+      memory_at_60s_mb: memAt60 ?? null,
+      rss_30_to_60s_mb: spread(rss30to60),
+      rss_every_5s_mb: rssEvery5s,
+      k2_env: K2_ENV,
       cpu_cores: Number((cpuS / elapsedS).toFixed(2)),
       // CPU time per row: what the path costs, less sensitive than rows/s to a busy shared machine.
       cpu_us_per_row: Number(((cpuS * 1e6) / want).toFixed(2)),
@@ -311,6 +386,7 @@ async function k2Phase(streams: readonly Stream[]) {
       socket_pauses: metric(lastMetrics, "k2_backpressure_pauses_total"),
       reconnects: metric(lastMetrics, "k2_reconnects_total"),
       sim_ticks_paced: st.ticksPaced,
+      k2_exit: stopped.code,
     };
   } finally {
     if (argv.includes("--logs"))

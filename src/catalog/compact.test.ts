@@ -121,4 +121,34 @@ describe("compactSmallFiles", () => {
     expect(catalog.all()).toEqual([out[0]!.merged]);
     expect((await idsOnDisk(dataDir, "trades")).get("BTCUSDT")).toEqual(span(1, 10));
   });
+
+  test("maxMergedRows: many small rows are merged in several bounded files, oldest first, every id once", async () => {
+    const catalog = new Catalog();
+    const files: FileInfo[] = [];
+    for (let i = 0; i < 10; i++)
+      files.push(
+        await writeIds(
+          pool,
+          catalog,
+          "trades",
+          "BTCUSDT",
+          span(1 + 30 * i, 30 * (i + 1)),
+          DAY0_US + i * 60e6,
+        ),
+      );
+    const out = await compactSmallFiles(
+      { catalog, pool },
+      { minFiles: 3, smallerThanRows: 50, maxMergedRows: 100 },
+    );
+    // 3 files of 30 rows fit in 100, a fourth does not: three merges of 90 rows, one file left
+    // (fewer than minFiles), instead of one merge holding all 300 rows in memory at once.
+    expect(out.map((o) => o.merged.rows)).toEqual([90, 90, 90]);
+    expect(out.map((o) => paths(o.replaced))).toEqual([
+      paths(files.slice(0, 3)),
+      paths(files.slice(3, 6)),
+      paths(files.slice(6, 9)),
+    ]);
+    expect(paths(catalog.all())).toEqual(paths([...out.map((o) => o.merged), files[9]!]));
+    expect((await idsOnDisk(dataDir, "trades")).get("BTCUSDT")).toEqual(span(1, 300));
+  });
 });

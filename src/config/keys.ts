@@ -320,7 +320,8 @@ export const KEYS = {
   batchMaxRows: {
     env: "K2_BATCH_MAX_ROWS",
     unit: "rows",
-    description: "a Parquet file is cut when a (table, date, symbol) batch reaches this many rows",
+    description:
+      "a Parquet file is cut when a (table, date, symbol) batch reaches this many rows; also the most rows one merge of small files holds (the Parquet worker keeps them all in memory at once: higher means fewer, larger merged files and a higher memory peak per merge)",
     default: "100000",
     parse: int(1, 10_000_000),
   },

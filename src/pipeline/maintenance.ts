@@ -54,6 +54,7 @@ export function openMaintenance(d: MaintenanceDeps) {
     await compactSmallFiles(deps, {
       minFiles: config.compactMinFiles,
       smallerThanRows: config.batchMaxRows / 2,
+      maxMergedRows: config.batchMaxRows,
     });
     await compactClosedPartitions(deps, nowUs());
     if (config.retentionDays > 0)

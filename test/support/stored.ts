@@ -9,19 +9,28 @@ export interface StoredIds {
   distinct: number;
 }
 
-/** Trade ids stored per symbol (sorted), plus row vs distinct counts to expose duplicates. */
-export async function storedTradeIds(dataDir: string, table = "trades"): Promise<Map<string, StoredIds>> {
+/**
+ * Trade ids stored per symbol (sorted), plus row vs distinct counts to expose duplicates. `files`:
+ * read only these (e.g. the visible ones as K2's scan lists them) instead of every file on disk.
+ */
+export async function storedTradeIds(
+  dataDir: string,
+  table = "trades",
+  files?: readonly string[],
+): Promise<Map<string, StoredIds>> {
   const out = new Map<string, StoredIds>();
-  if (!existsSync(join(dataDir, table))) return out;
+  if (!existsSync(join(dataDir, table)) || files?.length === 0) return out;
   const db = await DuckDBInstance.create(":memory:", { threads: "1" });
   const conn = await db.connect();
   try {
     const idCol = table === "trades" ? "trade_id" : table === "agg_trades" ? "agg_trade_id" : "update_id";
-    const glob = join(dataDir, table, "*", "*", "*.parquet");
+    const glob = files
+      ? `[${files.map((f) => `'${f.replaceAll("'", "''")}'`).join(", ")}]`
+      : `'${join(dataDir, table, "*", "*", "*.parquet")}'`;
     const r = await vanishRetry(() =>
       conn.runAndReadAll(
         `SELECT symbol, list(${idCol} ORDER BY ${idCol}) AS ids, count(*) AS n, count(DISTINCT ${idCol}) AS d
-       FROM read_parquet('${glob}', hive_partitioning = true) GROUP BY symbol`,
+       FROM read_parquet(${glob}, hive_partitioning = true) GROUP BY symbol`,
       ),
     );
     for (const row of r.getRowObjectsJS()) {
