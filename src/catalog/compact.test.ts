@@ -10,7 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type FileInfo, ParquetWriterPool, readStoredIds } from "../sink/parquet/index.ts";
 import { Catalog } from "./catalog.ts";
-import { compactSmallFiles } from "./compact.ts";
+import { compactClosedPartitions, compactSmallFiles } from "./compact.ts";
 import { DAY0_US, idsOnDisk, span, writeIds } from "./testdata/files.ts";
 
 let dataDir = "";
@@ -150,5 +150,35 @@ describe("compactSmallFiles", () => {
     ]);
     expect(paths(catalog.all())).toEqual(paths([...out.map((o) => o.merged), files[9]!]));
     expect((await idsOnDisk(dataDir, "trades")).get("BTCUSDT")).toEqual(span(1, 300));
+  });
+});
+
+describe("compactClosedPartitions", () => {
+  test("a closed day is merged in bounded files (not all at once); today and full files stay", async () => {
+    const catalog = new Catalog();
+    const closed: FileInfo[] = [];
+    for (let i = 0; i < 7; i++)
+      closed.push(
+        await writeIds(
+          pool,
+          catalog,
+          "trades",
+          "BTCUSDT",
+          span(1 + 30 * i, 30 * (i + 1)),
+          DAY0_US + i * 60e6,
+        ),
+      );
+    // A file of half the bound or more is already merged enough: left alone.
+    const full = await writeIds(pool, catalog, "trades", "BTCUSDT", span(211, 270), DAY0_US + 8 * 60e6);
+    const today = [
+      await writeIds(pool, catalog, "trades", "BTCUSDT", span(271, 280), DAY1_US + 1),
+      await writeIds(pool, catalog, "trades", "BTCUSDT", span(281, 290), DAY1_US + 60e6),
+    ];
+    const out = await compactClosedPartitions({ catalog, pool }, DAY1_US + 120e6, 2, 100);
+    // 30-row files, 100 at most per merge: 90 + 90, then the last 30-row file is alone.
+    expect(out.map((o) => o.merged.rows)).toEqual([90, 90]);
+    expect(out.map((o) => paths(o.replaced))).toEqual([paths(closed.slice(0, 3)), paths(closed.slice(3, 6))]);
+    expect(paths(catalog.all())).toEqual(paths([...out.map((o) => o.merged), closed[6]!, full, ...today]));
+    expect((await idsOnDisk(dataDir, "trades")).get("BTCUSDT")).toEqual(span(1, 290));
   });
 });

@@ -135,8 +135,8 @@ export interface SmallFilePolicy {
 /**
  * Merge the small files of every partition, today's open one included. Small files are batches
  * cut by the flush interval, not by size; full-size files are left alone, so a growing day is
- * not rewritten whole on every maintenance pass (closed days are merged whole later, by
- * compactClosedPartitions).
+ * not rewritten whole on every maintenance pass (closed days are merged into bigger files later,
+ * by compactClosedPartitions).
  */
 export async function compactSmallFiles(
   deps: MaintenanceDeps,
@@ -155,18 +155,33 @@ export async function compactSmallFiles(
   return out;
 }
 
-/** Compact every closed partition (UTC date before today's) with at least `minFiles` files. */
+/**
+ * Rows of one closed-day merge at most. The writer's worker holds a merge's rows in memory, so a
+ * whole busy day merged at once (millions of rows: minutes of the max-rate end-to-end run) took
+ * RSS to gigabytes; a day with more rows than this ends as several files of about this size.
+ */
+export const CLOSED_MERGE_MAX_ROWS = 1_000_000;
+
+/**
+ * Compact every closed partition (UTC date before today's) with at least `minFiles` files: its
+ * files under half of `maxRows` are merged, oldest first, into files of at most `maxRows` rows.
+ */
 export async function compactClosedPartitions(
   deps: MaintenanceDeps,
   nowUs: number,
   minFiles = 2,
+  maxRows = CLOSED_MERGE_MAX_ROWS,
 ): Promise<CompactionOutcome[]> {
   const today = dayOfUs(nowUs);
+  const small = (f: FileInfo) => f.rows < maxRows / 2;
   const out: CompactionOutcome[] = [];
   for (const part of deps.catalog.partitions()) {
     if ((dayOfDate(part.date) ?? today) >= today || part.files < minFiles) continue;
-    const r = await compactPartition(deps, part, minFiles);
-    if (r) out.push(r);
+    for (let i = 0; i < MAX_MERGES_PER_PARTITION; i++) {
+      const r = await compactPartition(deps, part, minFiles, small, maxRows);
+      if (!r) break;
+      out.push(r);
+    }
   }
   return out;
 }
