@@ -70,7 +70,7 @@ test-pr: bootstrap lint typecheck ## lint + typecheck + unit tests (src/): the q
 
 # Named *.long.ts, not *.test.ts: `bun test src test` filters by substring, so every *.test.ts
 # anywhere would join the default suite. Bun runs a file given by path whatever its name.
-test-long: bootstrap nats-server ## every long test, test-long/*/*.long.ts (cluster faults, books and completeness in the roles, completeness and book proofs, missed kline minutes, the SIGKILL loop; ~8 min): CI runs them after make test
+test-long: bootstrap nats-server ## every long test, test-long/*/*.long.ts (cluster faults, books and completeness in the roles, completeness and book proofs, missed kline minutes, REST etiquette, the SIGKILL loop; ~8 min): CI runs them after make test
 	$(BUN_TEST) $(addprefix ./,$(wildcard test-long/*/*.long.ts))
 
 test-cluster: bootstrap nats-server ## the long cluster tests only (recorder and writer crashes, leader death, 30 s NATS outage, query nodes, books, backfill and klines in the roles; ~5 min)

@@ -29,6 +29,16 @@ const DAY1_US = DAY0_US + 86_400_000_000;
 const POLICY = { minFiles: 3, smallerThanRows: 50 };
 const paths = (fs: readonly FileInfo[]) => fs.map((f) => f.path).sort();
 
+/** `n` files of 30 BTCUSDT trades on day 0, ids 1..30n, a minute apart. */
+async function thirtyRowFiles(catalog: Catalog, n: number): Promise<FileInfo[]> {
+  const files: FileInfo[] = [];
+  for (let i = 0; i < n; i++)
+    files.push(
+      await writeIds(pool, catalog, "trades", "BTCUSDT", span(1 + 30 * i, 30 * (i + 1)), DAY0_US + i * 60e6),
+    );
+  return files;
+}
+
 describe("compactSmallFiles", () => {
   test("merges only the small files of each partition; large ones and thin partitions stay", async () => {
     const catalog = new Catalog();
@@ -124,18 +134,7 @@ describe("compactSmallFiles", () => {
 
   test("maxMergedRows: many small rows are merged in several bounded files, oldest first, every id once", async () => {
     const catalog = new Catalog();
-    const files: FileInfo[] = [];
-    for (let i = 0; i < 10; i++)
-      files.push(
-        await writeIds(
-          pool,
-          catalog,
-          "trades",
-          "BTCUSDT",
-          span(1 + 30 * i, 30 * (i + 1)),
-          DAY0_US + i * 60e6,
-        ),
-      );
+    const files = await thirtyRowFiles(catalog, 10);
     const out = await compactSmallFiles(
       { catalog, pool },
       { minFiles: 3, smallerThanRows: 50, maxMergedRows: 100 },
@@ -156,18 +155,7 @@ describe("compactSmallFiles", () => {
 describe("compactClosedPartitions", () => {
   test("a closed day is merged in bounded files (not all at once); today and full files stay", async () => {
     const catalog = new Catalog();
-    const closed: FileInfo[] = [];
-    for (let i = 0; i < 7; i++)
-      closed.push(
-        await writeIds(
-          pool,
-          catalog,
-          "trades",
-          "BTCUSDT",
-          span(1 + 30 * i, 30 * (i + 1)),
-          DAY0_US + i * 60e6,
-        ),
-      );
+    const closed = await thirtyRowFiles(catalog, 7);
     // A file of half the bound or more is already merged enough: left alone.
     const full = await writeIds(pool, catalog, "trades", "BTCUSDT", span(211, 270), DAY0_US + 8 * 60e6);
     const today = [

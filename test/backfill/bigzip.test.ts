@@ -6,7 +6,7 @@
  * CSV. A bad checksum and a truncated zip on the disk path land nothing, and no temp zip is left
  * in the staging folder once a file's outcome is known (nor one a killed run left there).
  */
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { mkdirSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import {
@@ -18,18 +18,16 @@ import {
   zipEntry,
 } from "../../src/archive/index.ts";
 import { type FileOutcome, planJobs, runBackfill, STATE_DIR } from "../../src/backfill/index.ts";
-import type { Simulator } from "../../src/sim/index.ts";
 import {
   archiveLines,
   archiveZip,
-  closeReader,
   dailyFile,
   filesUnder,
   serveArchive,
   storedLines,
   withDir,
 } from "./archive-rig.ts";
-import { startMonthSim } from "./month-rig.ts";
+import { monthSimPerFile } from "./month-rig.ts";
 
 const SYMBOL = "BTCUSDT";
 /** Two days of January (daily files), then the whole of February (its zip64 monthly file). */
@@ -37,15 +35,7 @@ const FROM = "2025-01-30";
 const TO = "2025-02-28";
 /** Below every zip the simulator serves here (checked): all of them take the disk path. */
 const BOUND = 8 * 1024;
-let sim: Simulator;
-
-beforeAll(async () => {
-  sim = await startMonthSim([SYMBOL]);
-});
-afterAll(() => {
-  sim.stop();
-  closeReader();
-});
+const rig = monthSimPerFile([SYMBOL]);
 
 /** Temp zips in the run's staging folder right now (the staged Parquet files live in subfolders). */
 function tempZips(dataDir: string): string[] {
@@ -94,7 +84,7 @@ async function run(
 }
 
 async function zipBytes(f: ArchiveFile): Promise<Uint8Array> {
-  return new Uint8Array(await (await fetch(archiveUrl(sim.archiveUrl, archiveZipPath(f)))).arrayBuffer());
+  return new Uint8Array(await (await fetch(archiveUrl(rig.sim.archiveUrl, archiveZipPath(f)))).arrayBuffer());
 }
 
 describe("k2 backfill: zips over the in-memory bound are read from disk", () => {
@@ -111,11 +101,11 @@ describe("k2 backfill: zips over the in-memory bound are read from disk", () => 
 
     await withDir("k2-bigzip-mem-", (memDir) =>
       withDir("k2-bigzip-disk-", async (diskDir) => {
-        const mem = await run(memDir, sim.archiveUrl, jobs);
+        const mem = await run(memDir, rig.sim.archiveUrl, jobs);
         // A zip a killed run left in the staging folder: the next run removes it on start.
         mkdirSync(join(diskDir, STATE_DIR, "staging"), { recursive: true });
         writeFileSync(join(diskDir, STATE_DIR, "staging", "BTCUSDT-trades-2025-02.dead.zip"), "x");
-        const disk = await run(diskDir, sim.archiveUrl, jobs, BOUND);
+        const disk = await run(diskDir, rig.sim.archiveUrl, jobs, BOUND);
         for (const r of [mem, disk]) {
           expect(r.s.failed).toBe(0);
           expect(r.s.landed).toBe(3);
@@ -129,7 +119,7 @@ describe("k2 backfill: zips over the in-memory bound are read from disk", () => 
         // The truth: the archive's CSV text of every file, in date order, split by hand.
         const want: string[] = [];
         for (const j of [...jobs].sort((a, b) => a.file.date.localeCompare(b.file.date)))
-          want.push(...(await archiveLines(sim.archiveUrl, j.file)));
+          want.push(...(await archiveLines(rig.sim.archiveUrl, j.file)));
         const got = await storedLines(diskDir, "trades", SYMBOL);
         expect(got.rows).toBeGreaterThan(10_000);
         expect(got.distinct).toBe(got.rows);

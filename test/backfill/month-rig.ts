@@ -4,7 +4,9 @@
  * its archive serves as a monthly file (µs times) and the end of January a partial one. Started
  * at `MS_MONTH_CLOCK` instead, December 2024 is the whole month (ms times).
  */
+import { afterAll, beforeAll } from "bun:test";
 import { type Simulator, startSimulator } from "../../src/sim/index.ts";
+import { closeReader } from "./archive-rig.ts";
 
 export const MS_MONTH_CLOCK = Date.UTC(2025, 0, 1, 6);
 
@@ -19,4 +21,20 @@ export function startMonthSim(symbols: string[], startTimeMs = Date.UTC(2025, 2,
     startTradeId: 1,
     startAggId: 1,
   });
+}
+
+/**
+ * A test file's month simulator: started before its tests, stopped after them (with the rig's
+ * DuckDB reader). Read `rig.sim` inside tests.
+ */
+export function monthSimPerFile(symbols: string[], startTimeMs?: number): { readonly sim: Simulator } {
+  const rig = {} as { sim: Simulator };
+  beforeAll(async () => {
+    rig.sim = await startMonthSim(symbols, startTimeMs);
+  });
+  afterAll(() => {
+    rig.sim?.stop();
+    closeReader();
+  });
+  return rig;
 }

@@ -4,30 +4,21 @@
  * was dead nothing of the month was visible and no id was stored twice; the re-run reads the
  * month again, skips what landed before, and every row is stored exactly once.
  */
-import { afterAll, beforeAll, expect, test } from "bun:test";
+import { expect, test } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { ArchiveFile } from "../../src/archive/index.ts";
 import { daysBetween, STATE_DIR } from "../../src/backfill/index.ts";
 import { runBackfillCli } from "../../src/cli/index.ts";
-import type { Simulator } from "../../src/sim/index.ts";
 import { waitUntil } from "../support/wait.ts";
-import { archiveLines, closeReader, filesUnder, spawnBackfill, storedLines } from "./archive-rig.ts";
-import { startMonthSim } from "./month-rig.ts";
+import { archiveLines, filesUnder, spawnBackfill, storedLines } from "./archive-rig.ts";
+import { monthSimPerFile } from "./month-rig.ts";
 
 const SYMBOL = "BTCUSDT";
 const FROM = "2025-01-31";
 const TO = "2025-02-28";
-let sim: Simulator;
-
-beforeAll(async () => {
-  sim = await startMonthSim([SYMBOL]);
-});
-afterAll(() => {
-  sim.stop();
-  closeReader();
-});
+const rig = monthSimPerFile([SYMBOL]);
 
 /** Trades only, one file at a time, small batches: the month stages ~100 files, one by one. */
 const ARGS = [
@@ -54,7 +45,7 @@ test("SIGKILL mid-month, then a re-run: nothing of the month was visible, every 
   const dataDir = mkdtempSync(join(tmpdir(), "k2-backfill-month-kill-"));
   try {
     const { proc: p, stderr } = spawnBackfill([...ARGS, "--data-dir", dataDir], {
-      K2_ARCHIVE_URL: sim.archiveUrl,
+      K2_ARCHIVE_URL: rig.sim.archiveUrl,
     });
     // Kill it mid-month: January's last day landed, the monthly file staged into 3+ days.
     const staging = join(dataDir, STATE_DIR, "staging");
@@ -78,7 +69,7 @@ test("SIGKILL mid-month, then a re-run: nothing of the month was visible, every 
 
     const lines: string[] = [];
     const code = await runBackfillCli([...ARGS, "--data-dir", dataDir], {
-      env: { K2_ARCHIVE_URL: sim.archiveUrl },
+      env: { K2_ARCHIVE_URL: rig.sim.archiveUrl },
       isTty: false,
       out: () => {},
       error: (l) => lines.push(l),
@@ -90,7 +81,7 @@ test("SIGKILL mid-month, then a re-run: nothing of the month was visible, every 
     const want: string[] = [];
     for (const date of daysBetween(FROM, TO)) {
       const f: ArchiveFile = { dataset: "trades", period: "daily", symbol: SYMBOL, date };
-      want.push(...(await archiveLines(sim.archiveUrl, f)));
+      want.push(...(await archiveLines(rig.sim.archiveUrl, f)));
     }
     const got = await storedLines(dataDir, "trades", SYMBOL);
     expect(got.rows).toBe(got.distinct);

@@ -3,7 +3,7 @@
  * src/archive/time-unit.ts): December 2024 from the simulator's monthly file lands with the same
  * µs times as its daily files give, every id once (DuckDB). The µs month: monthly.test.ts.
  */
-import { afterAll, beforeAll, expect, test } from "bun:test";
+import { expect, test } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -11,26 +11,17 @@ import { unzipSync } from "fflate";
 import { type ArchiveFile, archiveBaseName, archiveUrl, archiveZipPath } from "../../src/archive/index.ts";
 import { daysBetween } from "../../src/backfill/index.ts";
 import { runBackfillCli } from "../../src/cli/index.ts";
-import type { Simulator } from "../../src/sim/index.ts";
-import { archiveLines, closeReader, storedLines } from "./archive-rig.ts";
-import { MS_MONTH_CLOCK, startMonthSim } from "./month-rig.ts";
+import { archiveLines, storedLines } from "./archive-rig.ts";
+import { MS_MONTH_CLOCK, monthSimPerFile } from "./month-rig.ts";
 
 const SYMBOL = "ETHUSDT";
-let sim: Simulator;
-
-beforeAll(async () => {
-  sim = await startMonthSim([SYMBOL], MS_MONTH_CLOCK);
-});
-afterAll(() => {
-  sim.stop();
-  closeReader();
-});
+const rig = monthSimPerFile([SYMBOL], MS_MONTH_CLOCK);
 
 test("December 2024 (ms times) lands from its monthly file with the daily files' rows, every id once", async () => {
   const month: ArchiveFile = { dataset: "aggTrades", period: "monthly", symbol: SYMBOL, date: "2024-12" };
   // The monthly CSV's times really are 13-digit milliseconds.
   const zip = new Uint8Array(
-    await (await fetch(archiveUrl(sim.archiveUrl, archiveZipPath(month)))).arrayBuffer(),
+    await (await fetch(archiveUrl(rig.sim.archiveUrl, archiveZipPath(month)))).arrayBuffer(),
   );
   const first = new TextDecoder().decode(unzipSync(zip)[`${archiveBaseName(month)}.csv`]).split("\n")[0]!;
   expect(first.split(",")[5]).toMatch(/^17\d{11}$/);
@@ -51,7 +42,12 @@ test("December 2024 (ms times) lands from its monthly file with the daily files'
         "--data-dir",
         dataDir,
       ],
-      { env: { K2_ARCHIVE_URL: sim.archiveUrl }, isTty: false, out: () => {}, error: (l) => lines.push(l) },
+      {
+        env: { K2_ARCHIVE_URL: rig.sim.archiveUrl },
+        isTty: false,
+        out: () => {},
+        error: (l) => lines.push(l),
+      },
     );
     expect(code).toBe(0);
     expect(lines.join("\n")).toMatch(
@@ -59,7 +55,7 @@ test("December 2024 (ms times) lands from its monthly file with the daily files'
     );
     const want: string[] = [];
     for (const date of daysBetween("2024-12-01", "2024-12-31"))
-      want.push(...(await archiveLines(sim.archiveUrl, { ...month, period: "daily", date })));
+      want.push(...(await archiveLines(rig.sim.archiveUrl, { ...month, period: "daily", date })));
     expect(want.length).toBeGreaterThan(10_000);
     const got = await storedLines(dataDir, "agg_trades", SYMBOL);
     expect(got.rows).toBe(got.distinct);

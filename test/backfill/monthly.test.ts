@@ -4,16 +4,15 @@
  * end), stored rows read back with DuckDB. Ground truth: the simulator's daily files of the same
  * days, unzipped by fflate and split by hand. (SIGKILL mid-month: monthly-kill.test.ts.)
  */
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { existsSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { type ArchiveFile, archiveUrl, archiveZipPath, zipEntry } from "../../src/archive/index.ts";
 import { type BackfillTable, daysBetween, STATE_DIR } from "../../src/backfill/index.ts";
 import { BackfillAdopter, Catalog } from "../../src/catalog/index.ts";
 import { runBackfillCli } from "../../src/cli/index.ts";
-import type { Simulator } from "../../src/sim/index.ts";
-import { archiveLines, closeReader, filesUnder, storedLines, withDir } from "./archive-rig.ts";
-import { startMonthSim } from "./month-rig.ts";
+import { archiveLines, filesUnder, storedLines, withDir } from "./archive-rig.ts";
+import { monthSimPerFile } from "./month-rig.ts";
 
 const SYMBOL = "BTCUSDT";
 const MONTH = "2025-02";
@@ -21,15 +20,7 @@ const MONTH = "2025-02";
 const FROM = "2025-01-30";
 const TO = "2025-02-28";
 const DATASET = { trades: "trades", agg_trades: "aggTrades" } as const;
-let sim: Simulator;
-
-beforeAll(async () => {
-  sim = await startMonthSim([SYMBOL]);
-});
-afterAll(() => {
-  sim.stop();
-  closeReader();
-});
+const rig = monthSimPerFile([SYMBOL]);
 
 const daily = (table: BackfillTable, date: string): ArchiveFile => ({
   dataset: DATASET[table],
@@ -56,7 +47,7 @@ async function backfill(dataDir: string, extra: string[], from = FROM, to = TO) 
       "4096",
       ...extra,
     ],
-    { env: { K2_ARCHIVE_URL: sim.archiveUrl }, isTty: false, out: () => {}, error: (l) => lines.push(l) },
+    { env: { K2_ARCHIVE_URL: rig.sim.archiveUrl }, isTty: false, out: () => {}, error: (l) => lines.push(l) },
   );
   return {
     code,
@@ -70,7 +61,7 @@ async function backfill(dataDir: string, extra: string[], from = FROM, to = TO) 
 async function truth(table: BackfillTable, from = FROM, to = TO): Promise<string[]> {
   const want: string[] = [];
   for (const date of daysBetween(from, to))
-    want.push(...(await archiveLines(sim.archiveUrl, daily(table, date))));
+    want.push(...(await archiveLines(rig.sim.archiveUrl, daily(table, date))));
   return want;
 }
 
@@ -99,11 +90,11 @@ function journal(dataDir: string): Array<{ table: string; date: string; path: st
 
 describe("k2 backfill: monthly archive files", () => {
   test("the simulator's monthly file is zip64 and holds exactly its daily files' rows", async () => {
-    const res = await fetch(archiveUrl(sim.archiveUrl, archiveZipPath(monthly("trades"))));
+    const res = await fetch(archiveUrl(rig.sim.archiveUrl, archiveZipPath(monthly("trades"))));
     expect(res.status).toBe(200);
     const e = zipEntry(new Uint8Array(await res.arrayBuffer()), "month");
     expect(e).toMatchObject({ name: `${SYMBOL}-trades-${MONTH}.csv`, zip64: true, descriptor64: true });
-    expect(await archiveLines(sim.archiveUrl, monthly("trades"))).toEqual(
+    expect(await archiveLines(rig.sim.archiveUrl, monthly("trades"))).toEqual(
       await truth("trades", `${MONTH}-01`),
     );
   });
@@ -174,8 +165,8 @@ describe("k2 backfill: monthly archive files", () => {
     "a missing or corrupt monthly file falls back to its daily files (auto), fails the month (monthly)",
     () =>
       withDir("k2-backfill-month-", async (dataDir) => {
-        sim.faults.archive(monthly("trades"), "missing");
-        sim.faults.archive(monthly("agg_trades"), "truncated");
+        rig.sim.faults.archive(monthly("trades"), "missing");
+        rig.sim.faults.archive(monthly("agg_trades"), "truncated");
         try {
           const strict = await backfill(dataDir, ["--period", "monthly"], `${MONTH}-01`, `${MONTH}-28`);
           expect(strict.code).toBe(1);
@@ -203,8 +194,8 @@ describe("k2 backfill: monthly archive files", () => {
           );
           await expectStoredOnce(dataDir, ["trades", "agg_trades"], `${MONTH}-01`, `${MONTH}-28`);
         } finally {
-          sim.faults.archive(monthly("trades"), "none");
-          sim.faults.archive(monthly("agg_trades"), "none");
+          rig.sim.faults.archive(monthly("trades"), "none");
+          rig.sim.faults.archive(monthly("agg_trades"), "none");
         }
         // The monthly files are back: their days all landed from daily files, so they are skipped.
         const files = filesUnder(dataDir);

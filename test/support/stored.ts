@@ -32,7 +32,13 @@ export async function storedTradeIds(
         `SELECT symbol, list(${idCol} ORDER BY ${idCol}) AS ids, count(*) AS n, count(DISTINCT ${idCol}) AS d
        FROM read_parquet(${glob}, hive_partitioning = true) GROUP BY symbol`,
       ),
-    );
+    ).catch((e) => {
+      // The table's folder exists before its first file is renamed into place (K2 writes a
+      // temporary file first): nothing stored yet, as when the folder is missing.
+      if (!files && /No files found/.test(String(e))) return undefined;
+      throw e;
+    });
+    if (!r) return out;
     for (const row of r.getRowObjectsJS()) {
       const ids = (row.ids as bigint[]).map(Number);
       out.set(String(row.symbol), { ids, rows: Number(row.n), distinct: Number(row.d) });

@@ -7,8 +7,8 @@
  */
 import { afterEach, describe, expect, test } from "bun:test";
 import type { RestLogEntry } from "../../src/sim/index.ts";
-import { wholeTruth } from "../support/bounded-run.ts";
-import { type Harness, startHarness } from "../support/source-harness.ts";
+import { wholeTruth } from "../../test/support/bounded-run.ts";
+import { type Harness, startHarness } from "../../test/support/source-harness.ts";
 
 let h: Harness | undefined;
 afterEach(async () => {
