@@ -146,11 +146,24 @@ export async function compactSmallFiles(
   const out: CompactionOutcome[] = [];
   for (const part of deps.catalog.partitions()) {
     if (part.files < policy.minFiles) continue; // cannot have enough small ones: skip the listing
-    for (let i = 0; i < MAX_MERGES_PER_PARTITION; i++) {
-      const r = await compactPartition(deps, part, policy.minFiles, small, policy.maxMergedRows);
-      if (!r) break;
-      out.push(r);
-    }
+    out.push(...(await mergeWhilePicked(deps, part, policy.minFiles, small, policy.maxMergedRows)));
+  }
+  return out;
+}
+
+/** Bounded merges of the files `pick` selects, one after another, until too few are left. */
+async function mergeWhilePicked(
+  deps: MaintenanceDeps,
+  part: { readonly table: TableName; readonly symbol: string; readonly date: string },
+  minFiles: number,
+  pick: (f: FileInfo) => boolean,
+  maxRows: number | undefined,
+): Promise<CompactionOutcome[]> {
+  const out: CompactionOutcome[] = [];
+  for (let i = 0; i < MAX_MERGES_PER_PARTITION; i++) {
+    const r = await compactPartition(deps, part, minFiles, pick, maxRows);
+    if (!r) break;
+    out.push(r);
   }
   return out;
 }
@@ -177,11 +190,7 @@ export async function compactClosedPartitions(
   const out: CompactionOutcome[] = [];
   for (const part of deps.catalog.partitions()) {
     if ((dayOfDate(part.date) ?? today) >= today || part.files < minFiles) continue;
-    for (let i = 0; i < MAX_MERGES_PER_PARTITION; i++) {
-      const r = await compactPartition(deps, part, minFiles, small, maxRows);
-      if (!r) break;
-      out.push(r);
-    }
+    out.push(...(await mergeWhilePicked(deps, part, minFiles, small, maxRows)));
   }
   return out;
 }
