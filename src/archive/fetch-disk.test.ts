@@ -136,18 +136,34 @@ describe("a zip over the in-memory bound is read from a temp file", () => {
       expect(readdirSync(tempDir)).toEqual([]);
     });
 
-  test("under the bound it stays in memory; a file:// root over the bound goes to disk too", async () => {
+  test("under the bound it stays in memory", async () => {
     using small = await fetchVerifiedZip(file(GOOD), { root, tempDir, inMemoryMaxBytes: zip.length });
     expect(small.source).toBeInstanceOf(Uint8Array);
+    expect(readdirSync(tempDir)).toEqual([]);
+  });
+
+  test("a file:// root over the bound is read in place: no temp copy, and the mirror's file is kept", async () => {
     const mirror = mkdtempSync(join(tmpdir(), "k2-fetch-mirror-"));
     try {
       const zp = join(mirror, archiveZipPath(file(GOOD)));
       await Bun.write(zp, zip);
       writeFileSync(`${zp}.CHECKSUM`, sumLine(GOOD, sha(zip)));
       const at = `${pathToFileURL(mirror).href}/`;
-      using z = await fetchVerifiedZip(file(GOOD), { root: at, tempDir, inMemoryMaxBytes: BOUND });
-      expect(z.source).not.toBeInstanceOf(Uint8Array);
-      expect(await csvOf(z.source, GOOD)).toBe(csv);
+      {
+        using z = await fetchVerifiedZip(file(GOOD), { root: at, tempDir, inMemoryMaxBytes: BOUND });
+        expect(z.source).toEqual({ path: zp });
+        expect([z.size, z.sha256]).toEqual([zip.length, sha(zip)]);
+        expect(readdirSync(tempDir)).toEqual([]);
+        expect(await csvOf(z.source, GOOD)).toBe(csv);
+      }
+      expect(readFileSync(zp).equals(Buffer.from(zip))).toBe(true);
+      // A mirror whose CHECKSUM disagrees: refused, and still the mirror's file is not touched.
+      writeFileSync(`${zp}.CHECKSUM`, sumLine(GOOD, sha(zip.subarray(1))));
+      const e = await fetchVerifiedZip(file(GOOD), { root: at, tempDir, inMemoryMaxBytes: BOUND }).catch(
+        (x) => x,
+      );
+      expect((e as ArchiveError).kind).toBe("checksum_mismatch");
+      expect(readFileSync(zp).equals(Buffer.from(zip))).toBe(true);
     } finally {
       rmSync(mirror, { recursive: true, force: true });
     }

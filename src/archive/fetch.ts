@@ -5,9 +5,10 @@
  * ARCHIVE_IN_MEMORY_ZIP_BYTES is held in memory; a larger one (a busy symbol's monthly trades zip
  * is several GiB) is written to a temp file as it streams in and read from there (zip.ts), so
  * memory does not grow with the zip. The temp file goes when the VerifiedZip is disposed
- * (`using`), and with it on every failure here.
+ * (`using`), and with it on every failure here. A large zip of a local copy (`file://`) is
+ * hashed and read in place instead, and never deleted.
  */
-import { closeSync, mkdirSync, openSync, rmSync, statfsSync, writeSync } from "node:fs";
+import { closeSync, mkdirSync, openSync, readSync, rmSync, statfsSync, writeSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -113,15 +114,20 @@ export async function fetchChecksum(file: ArchiveFile, opts: FetchOptions): Prom
 export async function fetchVerifiedZip(file: ArchiveFile, opts: FetchOptions): Promise<VerifiedZip> {
   const url = archiveUrl(opts.root, archiveZipPath(file));
   const want = await fetchChecksum(file, opts);
-  const res = await get(url, opts.signal);
+  const inMemoryMaxBytes = opts.inMemoryMaxBytes ?? ARCHIVE_IN_MEMORY_ZIP_BYTES;
   const hasher = new Bun.CryptoHasher("sha256");
-  const body = await readBody(res, url, hasher, {
-    inMemoryMaxBytes: opts.inMemoryMaxBytes ?? ARCHIVE_IN_MEMORY_ZIP_BYTES,
-    tempPath: () => join(opts.tempDir ?? tmpdir(), `${archiveBaseName(file)}.${crypto.randomUUID()}.zip`),
-  });
-  const release = (): void => {
-    if (!(body.source instanceof Uint8Array)) rmSync(body.source.path, { force: true });
-  };
+  let body: { source: ZipSource; size: number };
+  let release = (): void => {};
+  const inPlace = url.startsWith("file:") ? await localZipInPlace(url, hasher, inMemoryMaxBytes) : null;
+  if (inPlace) body = inPlace;
+  else {
+    body = await readBody(await get(url, opts.signal), url, hasher, {
+      inMemoryMaxBytes,
+      tempPath: () => join(opts.tempDir ?? tmpdir(), `${archiveBaseName(file)}.${crypto.randomUUID()}.zip`),
+    });
+    const { source } = body;
+    if (!(source instanceof Uint8Array)) release = () => rmSync(source.path, { force: true });
+  }
   const got = hasher.digest("hex");
   if (got !== want) {
     release();
@@ -131,6 +137,39 @@ export async function fetchVerifiedZip(file: ArchiveFile, opts: FetchOptions): P
     );
   }
   return { file, url, source: body.source, size: body.size, sha256: got, [Symbol.dispose]: release };
+}
+
+/** Read size of the in-place hash: large enough that the syscalls do not count, small enough to stay in cache. */
+const HASH_CHUNK_BYTES = 4 * 1024 * 1024;
+
+/**
+ * A local copy's zip over the in-memory bound is hashed and read where it lies: copying it to a
+ * temp file would write the same bytes to disk a second time. The mirror owns the file, so the
+ * VerifiedZip's dispose leaves it alone. Were the file replaced between the hash and the read,
+ * the inflated entry's CRC-32 and size (zip.ts) refuse it. Null: the zip is small enough to
+ * read into memory the usual way.
+ */
+async function localZipInPlace(
+  url: string,
+  hasher: Bun.CryptoHasher,
+  inMemoryMaxBytes: number,
+): Promise<{ source: ZipSource; size: number } | null> {
+  const path = fileURLToPath(url);
+  const f = Bun.file(path);
+  if (!(await f.exists())) throw new ArchiveError("not_found", `${url}: not in the archive (no such file)`);
+  if (f.size <= inMemoryMaxBytes) return null;
+  const fd = openSync(path, "r");
+  try {
+    const buf = new Uint8Array(HASH_CHUNK_BYTES);
+    let size = 0;
+    for (let r = readSync(fd, buf, 0, buf.length, size); r > 0; r = readSync(fd, buf, 0, buf.length, size)) {
+      hasher.update(buf.subarray(0, r));
+      size += r;
+    }
+    return { source: { path }, size };
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /** A zip being written to its temp file; a failed write is an ArchiveError of kind disk. */
