@@ -9,6 +9,7 @@
  * K2's rows are counted with DuckDB (an independent reader) and checked id by id against the
  * simulator's ground truth: lost and duplicated per table. Rates are rows (frames) over the time
  * from the market's resume to the last row visible (the last frame received).
+ * The bare client's event-loop lag p99 is measured the same way, as what the receive alone costs.
  * Also reported for K2: event-loop lag p99 (its /metrics, the worst 10 s window of the run), peak
  * RSS, RSS at 60 s (with --seconds ≥ 60), ring refusals, socket pauses, reconnects.
  * At 60 s it also takes K2's memory apart (/proc RssAnon / RssFile and K2's memory gauges), and
@@ -20,6 +21,7 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { DuckDBInstance } from "@duckdb/node-api";
+import { LoopLagMonitor } from "../src/obs/loop-lag.ts";
 import type { TruthTable } from "../test/support/bounded-run.ts";
 import { startK2 } from "../test/support/k2-process.ts";
 import { startSimProcess } from "../test/support/sim-process.ts";
@@ -105,6 +107,14 @@ function streamUrl(wsUrl: string, streams: readonly Stream[]): string {
 async function bareClient(url: string): Promise<void> {
   let frames = 0;
   let lastAtMs = 0;
+  // The same lag measure as K2's /metrics (a 20 ms timer, p99 of a 10 s window, the worst window
+  // once a second): what the receive alone does to an event loop, beside K2's.
+  const lag = new LoopLagMonitor();
+  let lagP99 = 0;
+  const lagPoll = setInterval(() => {
+    if (frames > 0) lagP99 = Math.max(lagP99, lag.quantile(0.99));
+  }, 1000);
+  lag.start();
   const ws = new WebSocket(url);
   ws.onmessage = () => {
     frames++;
@@ -116,7 +126,9 @@ async function bareClient(url: string): Promise<void> {
   process.stdout.write("ready\n");
   while (frames === 0 || Date.now() - lastAtMs < 1000) await Bun.sleep(50);
   ws.close();
-  process.stdout.write(`${JSON.stringify({ frames, lastAtMs })}\n`);
+  clearInterval(lagPoll);
+  lag.stop();
+  process.stdout.write(`${JSON.stringify({ frames, lastAtMs, lagP99 })}\n`);
   process.exit(0);
 }
 
@@ -148,12 +160,13 @@ async function bare() {
       out += new TextDecoder().decode(c.value);
     }
     await child.exited;
-    const r = JSON.parse(out.slice(out.indexOf("{"))) as { frames: number; lastAtMs: number };
+    const r = JSON.parse(out.slice(out.indexOf("{"))) as { frames: number; lastAtMs: number; lagP99: number };
     return {
       frames: r.frames,
       frames_sent: st.framesSent,
       frames_per_s: Math.round(r.frames / ((r.lastAtMs - t0) / 1000)),
       cpu_us_per_frame: Number(((cpuS * 1e6) / r.frames).toFixed(2)),
+      lag_p99_ms: Number(r.lagP99.toFixed(1)),
       sim_ticks_paced: st.ticksPaced,
     };
   } finally {
