@@ -5,6 +5,7 @@
  * process by `k2 backfill` (src/cli/backfill.ts); docs/BACKFILL.md says why a second process.
  */
 
+export { BatchPool } from "../sink/parquet/index.ts";
 export { backfillFile, type FileOutcome, type FileStatus } from "./file.ts";
 export {
   BACKFILL_DATASET,
@@ -26,6 +27,5 @@ export { OPEN_DAY_MARGIN_MS, REST_MAX_ATTEMPTS, REST_MAX_RATE_LIMITS, RestDayErr
 export { type RestRunOptions, runRestBackfill } from "./rest-run.ts";
 export { BACKFILL_BATCH_ROWS, type RunOptions, type RunSummary, runBackfill } from "./run.ts";
 export { type StageResult, stagedWriter, stageFile } from "./stage.ts";
-export { BatchPool } from "./staged-rows.ts";
 export { BackfillLockedError, BackfillState, STATE_DIR } from "./state.ts";
 export { StoredIds, storedIdsNearDay, storedIdsNearDays } from "./stored.ts";

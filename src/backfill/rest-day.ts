@@ -14,6 +14,7 @@
  */
 import { archiveZipPath } from "../archive/index.ts";
 import { allocRowColumns, FLAG_BUYER_MAKER, parseDecimal, Table } from "../model/index.ts";
+import type { BatchPool } from "../sink/parquet/index.ts";
 import {
   AppendStatus,
   appendRow,
@@ -26,7 +27,6 @@ import type { BinanceRest } from "../source/binance/rest.ts";
 import type { FileOutcome } from "./file.ts";
 import { type BackfillJob, jobLabel, monthlyFileOf } from "./plan.ts";
 import { RestDayError, type RestRow, readRestDay, sourceNowUs } from "./rest-page.ts";
-import type { BatchPool } from "./staged-rows.ts";
 import type { BackfillState } from "./state.ts";
 import { storedIdsNearDay } from "./stored.ts";
 

@@ -6,13 +6,13 @@
  * a few thousand rows a second, far below what one thread encodes.
  */
 import { BACKFILL_WRITER } from "../catalog/index.ts";
+import { BatchPool } from "../sink/parquet/index.ts";
 import { BinanceRest } from "../source/binance/rest.ts";
 import type { FileOutcome } from "./file.ts";
 import type { BackfillJob } from "./plan.ts";
 import { backfillRestDay } from "./rest-day.ts";
 import { BACKFILL_BATCH_ROWS, type RunSummary, summarize } from "./run.ts";
 import { stagedWriter } from "./stage.ts";
-import { BatchPool } from "./staged-rows.ts";
 import { BackfillState } from "./state.ts";
 
 export interface RestRunOptions {

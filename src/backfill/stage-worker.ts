@@ -4,10 +4,10 @@
  * live writer pool). Progress goes back as {rows} messages, each file's result as {result}.
  */
 import { ArchiveError } from "../archive/index.ts";
+import { BatchPool } from "../sink/parquet/index.ts";
 import type { BackfillJob } from "./plan.ts";
 import { stagedWriter, stageFile } from "./stage.ts";
 import type { StageInit, StageReply } from "./stage-protocol.ts";
-import { BatchPool } from "./staged-rows.ts";
 
 declare const self: Worker;
 if (Bun.isMainThread) throw new Error("stage-worker.ts runs only as a Worker");

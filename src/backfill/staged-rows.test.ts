@@ -1,9 +1,9 @@
 import { describe, expect, test } from "bun:test";
 import fc from "fast-check";
 import { Table } from "../model/index.ts";
-import { dayOfUs, type FileInfo, type TableBatch, US_PER_DAY } from "../sink/parquet/index.ts";
+import { BatchPool, dayOfUs, type FileInfo, type TableBatch, US_PER_DAY } from "../sink/parquet/index.ts";
 import { planJobs } from "./plan.ts";
-import { BatchPool, StagedRows } from "./staged-rows.ts";
+import { StagedRows } from "./staged-rows.ts";
 import { StoredIds } from "./stored.ts";
 
 const DAY0 = dayOfUs(Date.UTC(2025, 0, 2) * 1000);

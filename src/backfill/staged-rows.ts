@@ -13,50 +13,15 @@ import { allocRowColumns, type RowColumns } from "../model/index.ts";
 import {
   AppendStatus,
   appendRow,
+  type BatchPool,
   batchWindow,
   copyOutOfWindow,
-  createBatch,
-  dateOfDay,
   dayOfUs,
   type FileInfo,
   type TableBatch,
-  US_PER_DAY,
 } from "../sink/parquet/index.ts";
 import { type BackfillJob, jobLabel } from "./plan.ts";
 import type { StoredIds } from "./stored.ts";
-
-/**
- * Batches for the next file of the same worker: a batch's columns are ~25 MB at the default size
- * and zeroed when allocated, which a new allocation per file showed as ~10 % of the time in
- * native-bench/backfill.ts. Bounded: beyond `max` a batch is dropped.
- */
-export class BatchPool {
-  readonly #free: TableBatch[] = [];
-  constructor(readonly max: number) {}
-
-  /** A batch for (table, symbol, day) of `capacity` rows, reused when one fits. */
-  take(job: BackfillJob, day: number, capacity: number): TableBatch {
-    const i = this.#free.findIndex((b) => b.table === job.table && b.capacity === capacity);
-    if (i < 0)
-      return createBatch({ table: job.table, symbol: job.symbol, symbolId: job.symbolId, day }, capacity);
-    const b = this.#free.splice(i, 1)[0]!;
-    // Same table and size: the columns fit; only the key changes (createBatch's fields, re-set).
-    return {
-      ...b,
-      symbol: job.symbol,
-      symbolId: job.symbolId,
-      date: dateOfDay(day),
-      dayStartUs: day * US_PER_DAY,
-      dayEndUs: (day + 1) * US_PER_DAY,
-      rows: 0,
-      writing: false,
-    };
-  }
-
-  give(b: TableBatch): void {
-    if (this.#free.length < this.max) this.#free.push(b);
-  }
-}
 
 export interface StagedRowsEnv {
   readonly batchRows: number;

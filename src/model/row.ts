@@ -81,6 +81,12 @@ export function allocRowColumns(capacity: number): RowColumns {
   };
 }
 
+/** Bytes a RowColumns of `capacity` rows holds: 2 + 10 × 8 + 1 per row (see allocRowColumns). */
+export function rowColumnsBytes(capacity: number): number {
+  return capacity * ROW_COLUMN_BYTES;
+}
+const ROW_COLUMN_BYTES = 1 + 2 + 10 * 8 + 1;
+
 /** The f64 columns of RowColumns: ids and µs times, integers below 2^53. */
 export const ID_TIME_COLUMNS = [
   "id",

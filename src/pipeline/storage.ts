@@ -9,15 +9,22 @@ import { accessSync, constants } from "node:fs";
 import { join } from "node:path";
 import { rebuildCatalog } from "../catalog/index.ts";
 import type { Config, StreamKind } from "../config/index.ts";
+import { rowColumnsBytes } from "../model/row.ts";
 import type { SymbolTable } from "../model/symbols.ts";
 import { TABLE_BY_ID } from "../model/tables.ts";
 import type { Logger } from "../obs/logger.ts";
 import { CircuitBreaker } from "../resilience/circuit-breaker.ts";
 import type { Check } from "../resilience/readiness.ts";
 import type { Ring } from "../ring/ring.ts";
-import { type Batch, Batcher, INITIAL_ROWS, isoDate } from "../sink/batcher.ts";
+import { type Batch, Batcher, INITIAL_ROWS, isoDate, MAX_WRITES_IN_FLIGHT } from "../sink/batcher.ts";
 import { DlqPersister } from "../sink/dlq/index.ts";
-import { AppendStatus, appendRows, createBatch, ParquetWriterPool } from "../sink/parquet/index.ts";
+import {
+  AppendStatus,
+  appendRows,
+  BatchPool,
+  type FileInfo,
+  ParquetWriterPool,
+} from "../sink/parquet/index.ts";
 import { atStartup, ObjectMirror, pullMissing, pushAll } from "../sink/s3/index.ts";
 import { WalWriter } from "../sink/wal/index.ts";
 import { TABLES_PER_STREAM } from "../source/binance/streams.ts";
@@ -65,6 +72,8 @@ export async function openStorage(
   });
 
   const wal = openWal(config, log);
+  /** One Parquet batch per write in flight, kept between files. */
+  const tableBatches = new BatchPool(MAX_WRITES_IN_FLIGHT);
 
   const batcher = new Batcher(
     ring,
@@ -72,13 +81,22 @@ export async function openStorage(
     {
       async write(b: Batch) {
         const table = TABLE_BY_ID[b.kind];
-        const tb = createBatch(
-          { table, symbol: symbols.name(b.symbolId), symbolId: b.symbolId, day: b.day },
-          b.count,
+        // Sized like the batcher's buffer (a few sizes: INITIAL_ROWS doubled, maxRows), so a
+        // kept Parquet batch fits the next file of the table: no new columns per file.
+        const tb = tableBatches.take(
+          { table, symbol: symbols.name(b.symbolId), symbolId: b.symbolId },
+          b.day,
+          b.rows.capacity,
         );
-        const st = appendRows(tb, b.rows, b.count);
-        if (st !== AppendStatus.ok) throw new Error(`batch refused by the Parquet batch: status ${st}`);
-        const info = await writeBreaker.exec(() => pool.write(tb));
+        let info: FileInfo;
+        try {
+          const st = appendRows(tb, b.rows, b.count);
+          if (st !== AppendStatus.ok) throw new Error(`batch refused by the Parquet batch: status ${st}`);
+          info = await writeBreaker.exec(() => pool.write(tb));
+        } finally {
+          // Settled: the worker handed the columns back (or the write never started).
+          tableBatches.give(tb);
+        }
         catalog.add(info);
         if (!mirror) return;
         // Queries see the rows now; the WAL may drop them once this resolves, i.e. once the object
@@ -235,22 +253,23 @@ export async function drainBatcher(batcher: Batcher, config: Config, log: Logger
   return drained;
 }
 
-/** What the batch buffers may hold together before any grows: bounds memory whatever the keys. */
+/**
+ * What the batch buffers may hold together before any grows, and what the free ones may hold
+ * after writes: bounds memory whatever the keys.
+ */
 const BATCH_POOL_BYTES = 64 * 1024 * 1024;
-/** Bytes per row of the union row (model/row.ts), rounded up. */
-const ROW_BYTES = 96;
 
 /**
  * The batcher's pool for this many symbols and streams: room for every key's open batch and one
  * being written (a pool smaller than the keys stalls the ring: 300 order books are 900 keys),
  * each buffer starting small enough that the pool stays within BATCH_POOL_BYTES (a buffer grows
- * when a burst needs it and is dropped after its write).
+ * when a burst needs it; after its write it is kept while the free buffers fit BATCH_POOL_BYTES).
  */
 export function batchPool(symbols: number, streams: readonly StreamKind[]) {
   let tables = 0;
   for (const k of streams) tables += TABLES_PER_STREAM[k];
   const maxBatches = Math.max(64, 2 * symbols * tables);
-  const fit = BATCH_POOL_BYTES / (maxBatches * ROW_BYTES);
+  const fit = BATCH_POOL_BYTES / (maxBatches * rowColumnsBytes(1));
   const initialRows = Math.max(256, Math.min(INITIAL_ROWS, 2 ** Math.floor(Math.log2(fit))));
-  return { maxBatches, initialRows };
+  return { maxBatches, initialRows, poolBytes: BATCH_POOL_BYTES };
 }

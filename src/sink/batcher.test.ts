@@ -1,4 +1,5 @@
 import { describe, expect, test } from "bun:test";
+import { rowColumnsBytes } from "../model/row.ts";
 import { Table } from "../model/tables.ts";
 import { Ring } from "../ring/ring.ts";
 import { type Batch, Batcher, dayOf, INITIAL_ROWS, US_PER_DAY } from "./batcher.ts";
@@ -90,11 +91,13 @@ describe("Batcher", () => {
     expect(s.ring.available()).toBeGreaterThan(0);
   });
 
-  test("a burst grows its buffer (rows intact, in order); after the write the pool is back to small buffers", async () => {
+  /** A batcher whose writes record each batch's buffer capacity and ids (and check every row). */
+  function burstRig(poolBytes?: number) {
     const ring = new Ring(1024);
     const walSeq = new Float64Array(1024);
     const capacities: number[] = [];
     const ids: number[][] = [];
+    const day = 20_000 * US_PER_DAY;
     const b = new Batcher(
       ring,
       walSeq,
@@ -107,26 +110,52 @@ describe("Batcher", () => {
             expect(batch.rows.event_time_us[i]).toBe(day + batch.rows.id[i]!);
         },
       },
-      { maxRows: 100_000, flushIntervalMs: 100, maxBatches: 4, nowMs: () => 0 },
+      {
+        maxRows: 100_000,
+        flushIntervalMs: 100,
+        maxBatches: 4,
+        nowMs: () => 0,
+        ...(poolBytes ? { poolBytes } : {}),
+      },
     );
-    const day = 20_000 * US_PER_DAY;
-    const burst = 3 * INITIAL_ROWS + 5; // grows 4096 → 8192 → 16384
     let id = 1;
-    while (id <= burst) {
-      while (id <= burst && ring.available() < ring.capacity)
-        push(ring, walSeq, Table.trades, 0, id, day + id, id++);
-      b.drain();
-    }
-    b.flushDue(true);
-    await Bun.sleep(1);
-    expect(capacities).toEqual([4 * INITIAL_ROWS]);
-    expect(ids[0]).toEqual(Array.from({ length: burst }, (_, i) => i + 1));
-    // The grown buffer was dropped: the next batch starts small again.
-    push(ring, walSeq, Table.trades, 0, id, day + id, id++);
-    b.drain();
-    b.flushDue(true);
-    await Bun.sleep(1);
-    expect(capacities[1]).toBe(INITIAL_ROWS);
-    expect(b.rowsWritten).toBe(burst + 1);
+    /** `n` rows of symbol 0 through the ring, then cut and written. */
+    const rows = async (n: number) => {
+      const last = id + n - 1;
+      while (id <= last) {
+        while (id <= last && ring.available() < ring.capacity)
+          push(ring, walSeq, Table.trades, 0, id, day + id, id++);
+        b.drain();
+      }
+      b.flushDue(true);
+      await Bun.sleep(1);
+    };
+    return { b, capacities, ids, rows };
+  }
+
+  test("a burst grows its buffer (rows intact, in order); the grown buffer serves the next batch", async () => {
+    const r = burstRig();
+    const burst = 3 * INITIAL_ROWS + 5; // grows 4096 → 8192 → 16384
+    await r.rows(burst);
+    expect(r.capacities).toEqual([4 * INITIAL_ROWS]);
+    expect(r.ids[0]).toEqual(Array.from({ length: burst }, (_, i) => i + 1));
+    // Within the pool's bytes (4 buffers of INITIAL_ROWS by default): kept, so the next burst
+    // of the same size needs no new buffer.
+    expect(r.b.pooledBytes).toBe(rowColumnsBytes(4 * INITIAL_ROWS));
+    await r.rows(burst);
+    expect(r.capacities).toEqual([4 * INITIAL_ROWS, 4 * INITIAL_ROWS]);
+    expect(r.ids[1]).toEqual(Array.from({ length: burst }, (_, i) => burst + i + 1));
+    expect(r.b.rowsWritten).toBe(2 * burst);
+  });
+
+  test("a grown buffer beyond the pool's bytes goes back to the allocator: the next batch starts small", async () => {
+    const r = burstRig(rowColumnsBytes(2 * INITIAL_ROWS));
+    const burst = 3 * INITIAL_ROWS + 5;
+    await r.rows(burst);
+    expect(r.b.pooledBytes).toBe(0);
+    await r.rows(1);
+    expect(r.capacities).toEqual([4 * INITIAL_ROWS, INITIAL_ROWS]);
+    expect(r.b.pooledBytes).toBe(rowColumnsBytes(INITIAL_ROWS));
+    expect(r.b.rowsWritten).toBe(burst + 1);
   });
 });

@@ -2,15 +2,19 @@
  * The ring's consumer: fills one columnar batch per (table, UTC date, symbol) and cuts a file when
  * a batch reaches `maxRows` or its oldest row is `flushIntervalMs` old (so data is queryable
  * quickly). Batches are RowColumns buffers from a bounded pool: no per-row allocation. A buffer
- * starts at INITIAL_ROWS and doubles (up to maxRows) only when a burst fills it; a grown buffer is
- * dropped after its write instead of pooled. Pooling full-size buffers let every burst (a gap
- * repair, a WAL replay) leave its pages resident for good: RSS crept up by the burst size per
- * pooled buffer over a soak.
+ * starts at INITIAL_ROWS and doubles (up to maxRows) only when a burst fills it. After its write a
+ * buffer, grown or not, goes back to the pool while the free buffers stay within `poolBytes`, and
+ * to the allocator beyond that. At a steady high rate every batch grows to about a flush
+ * interval's rows; dropping each grown buffer after its write made the consumer allocate (and
+ * zero, and fault in) megabytes per file, 5–10 ms per growth on the event loop
+ * (native-bench/README.md "Event-loop lag"). An unbounded pool of grown buffers was the opposite
+ * mistake: every burst (a gap repair, a WAL replay) left its pages resident for good, and RSS
+ * crept up by the burst size per pooled buffer over a soak.
  * A batch whose write fails is kept and retried (with backoff, through the breaker); while the
  * pool is exhausted the batcher stops draining the ring, so pressure shows up as ring fill —
  * which the source turns into backpressure and the degradation manager into a level.
  */
-import { allocRowColumns, copyRow, growRows, type RowColumns } from "../model/row.ts";
+import { allocRowColumns, copyRow, growRows, type RowColumns, rowColumnsBytes } from "../model/row.ts";
 import { MAX_SYMBOLS } from "../model/symbols.ts";
 import { TABLE_ID_MAX, type TableId } from "../model/tables.ts";
 import type { Ring } from "../ring/ring.ts";
@@ -45,12 +49,20 @@ export interface BatcherOptions {
   readonly maxBatches: number;
   /** First size of each batch buffer (default INITIAL_ROWS); smaller when there are many keys. */
   readonly initialRows?: number;
+  /**
+   * Most bytes the free buffers may hold together (default: maxBatches buffers of initialRows,
+   * the pool's size before any grows); a written buffer beyond it goes back to the allocator.
+   */
+  readonly poolBytes?: number;
   /** Writes in flight at once (the writer pool refuses beyond its own bound). */
   readonly maxInFlight?: number;
   readonly retryDelayMs?: (failures: number) => number;
   readonly nowMs?: () => number;
   readonly onWriteError?: (e: unknown, batch: Batch) => void;
 }
+
+/** Batch writes in flight at once, by default (BatcherOptions.maxInFlight). */
+export const MAX_WRITES_IN_FLIGHT = 8;
 
 /** First size of a batch buffer: a second of one symbol's trades fits many times over. */
 export const INITIAL_ROWS = 4096;
@@ -67,6 +79,8 @@ export class Batcher {
   readonly #open = new Map<number, Batch>();
   readonly #writing = new Set<Batch>();
   readonly #free: RowColumns[] = [];
+  #freeBytes = 0;
+  readonly #poolBytes: number;
   #allocated = 0;
   rowsWritten = 0;
   filesWritten = 0;
@@ -82,6 +96,13 @@ export class Batcher {
   ) {
     this.#now = opts.nowMs ?? (() => performance.now());
     this.#initialRows = opts.initialRows ?? INITIAL_ROWS;
+    this.#poolBytes =
+      opts.poolBytes ?? opts.maxBatches * rowColumnsBytes(Math.min(this.#initialRows, opts.maxRows));
+  }
+
+  /** Bytes the free buffers hold (at most `poolBytes`). */
+  get pooledBytes(): number {
+    return this.#freeBytes;
   }
 
   /** Move readable ring rows into batches; returns rows moved. Stops when no batch is free. */
@@ -186,12 +207,15 @@ export class Batcher {
   }
 
   #canWrite(): boolean {
-    return this.#writing.size < (this.opts.maxInFlight ?? 8);
+    return this.#writing.size < (this.opts.maxInFlight ?? MAX_WRITES_IN_FLIGHT);
   }
 
   #take(): RowColumns | undefined {
     const b = this.#free.pop();
-    if (b) return b;
+    if (b) {
+      this.#freeBytes -= rowColumnsBytes(b.capacity);
+      return b;
+    }
     if (this.#allocated >= this.opts.maxBatches) return undefined;
     this.#allocated++;
     return allocRowColumns(Math.min(this.#initialRows, this.opts.maxRows));
@@ -209,9 +233,13 @@ export class Batcher {
         this.#writing.delete(b);
         this.rowsWritten += b.count;
         this.filesWritten++;
-        // A grown buffer goes back to the allocator (its pages with it); the pool stays small.
-        if (b.rows.capacity <= this.#initialRows) this.#free.push(b.rows);
-        else this.#allocated--;
+        // Kept for the next batch while the pool has room (no allocation at a steady rate);
+        // beyond it, back to the allocator with its pages.
+        const bytes = rowColumnsBytes(b.rows.capacity);
+        if (this.#freeBytes + bytes <= this.#poolBytes) {
+          this.#free.push(b.rows);
+          this.#freeBytes += bytes;
+        } else this.#allocated--;
       },
       (e: unknown) => {
         // Keep the batch (its rows are accepted) and try again later; new rows of the same key

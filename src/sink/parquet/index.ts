@@ -1,5 +1,6 @@
 /** sink/parquet: batches → atomic Parquet files (in a worker), and reading them back. */
 export * from "./batch.ts";
+export { BatchPool } from "./batch-pool.ts";
 export * from "./batch-window.ts";
 export { commitFile } from "./commit.ts";
 export { type EncodeInput, type EncodeOptions, encodeParquet, type FileStats } from "./encode.ts";
