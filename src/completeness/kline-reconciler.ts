@@ -345,15 +345,17 @@ export class KlineReconciler {
       }
       // Every missing id was fetched by a repair that settled moments ago: its rows are on their
       // way to a file (the ring's next flush, or the bus and a writer's gathering).
-      const arriving = r.missing.every(([f, l]) =>
-        overlapping.some(
-          (e) =>
-            e.state === "repaired" &&
-            e.from_id <= f &&
-            e.to_id >= l &&
-            d.nowUs() - e.updated_at_us < KLINE_UNREPAIRED_GRACE_US,
-        ),
-      );
+      const arriving =
+        r.missing.length > 0 &&
+        r.missing.every(([f, l]) =>
+          overlapping.some(
+            (e) =>
+              e.state === "repaired" &&
+              e.from_id <= f &&
+              e.to_id >= l &&
+              d.nowUs() - e.updated_at_us < KLINE_UNREPAIRED_GRACE_US,
+          ),
+        );
       if (arriving) return false;
     }
     this.#alarmFor(m, r.stored, r.detail);
