@@ -190,7 +190,15 @@ export function openWriterRepair(d: {
     "batches of repaired rows given up after their tries",
     () => stats.failed,
   );
-  d.registry.gauge("k2_rest_weight_used", "REST weight used in the current minute", () => rest.usedWeight);
+  // The single process's names (pipeline/metrics.ts): one dashboard reads either.
+  d.registry.counter("k2_rest_requests_total", "REST requests sent", () => rest.requests);
+  d.registry.counter("k2_rest_rate_limited_total", "REST 429 answers", () => rest.rateLimited);
+  d.registry.gauge(
+    "k2_rest_used_weight",
+    "REST request weight used in the current minute (own count or X-MBX-USED-WEIGHT-1M, the higher)",
+    () => rest.usedWeight,
+  );
+  d.registry.counter("k2_gap_ids_repaired_total", "ids repaired from REST", () => repairer.repairedIds);
 
   return {
     rest,
