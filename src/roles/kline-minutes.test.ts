@@ -25,6 +25,10 @@ test("the other recorder's copy of a queued minute is a copy, per symbol", () =>
   q.add("BTCUSDT", T0 - MINUTE_US);
   expect(q.note("BTCUSDT", T0 - MINUTE_US)).toBe("copy");
   expect(q.note("BTCUSDT", T0 + MINUTE_US)).toBe("next");
+  // Its REST fetch failed: forgotten, so its kline is judged live after all.
+  q.add("BTCUSDT", T0 - 2 * MINUTE_US);
+  q.forget("BTCUSDT", T0 - 2 * MINUTE_US);
+  expect(q.note("BTCUSDT", T0 - 2 * MINUTE_US)).toBe("next");
 });
 
 test("bounded: the oldest minutes are forgotten past `keep`", () => {

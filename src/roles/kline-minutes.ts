@@ -31,6 +31,11 @@ export class QueuedMinutes {
     return this.#seen.get(symbol)?.has(openUs) ?? false;
   }
 
+  /** Unmark a minute (its REST fetch failed: it is asked for again, and its kline is no copy). */
+  forget(symbol: string, openUs: number): void {
+    this.#seen.get(symbol)?.delete(openUs);
+  }
+
   /** Mark a minute queued (a kline, or a missed minute fetched from REST). */
   add(symbol: string, openUs: number): void {
     let s = this.#seen.get(symbol);

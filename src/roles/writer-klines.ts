@@ -92,6 +92,8 @@ export async function openWriterKlines(d: {
     if (timer || stopped) return;
     timer = setTimeout(() => {
       timer = undefined;
+      // One catch-up at a time: two could queue one minute twice.
+      if (catching) return arm(CATCH_UP_DELAY_MS);
       catching = catchUp().finally(() => {
         catching = undefined;
       });
@@ -105,20 +107,23 @@ export async function openWriterKlines(d: {
       const opens = missedMinutes(d.config.dataDir, symbol, h.liveOpenUs).filter(
         (o) => !queued.has(symbol, o),
       );
+      // Marked before the fetch: a live copy arriving meanwhile is dropped, not judged a second time.
+      for (const o of opens) queued.add(symbol, o);
       try {
         await reconciler.queueMissed(symbol, opens);
-        for (const o of opens) queued.add(symbol, o);
-        holes.delete(symbol);
+        // A newer hole of the symbol found meanwhile stays for the next round.
+        if (holes.get(symbol) === h) holes.delete(symbol);
       } catch (e) {
+        for (const o of opens) queued.forget(symbol, o);
         d.log.warn(
           { symbol, tries_left: h.tries - 1 },
           `kline catch-up from REST failed: ${(e as Error).message}`,
         );
-        if (--h.tries <= 0) holes.delete(symbol);
+        if (--h.tries <= 0 && holes.get(symbol) === h) holes.delete(symbol);
         else retry = true;
       }
     }
-    if (retry) arm(CATCH_UP_RETRY_MS);
+    if (holes.size > 0) arm(retry ? CATCH_UP_RETRY_MS : CATCH_UP_DELAY_MS);
   };
 
   return {

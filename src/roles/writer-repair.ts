@@ -32,6 +32,8 @@ import { BinanceRest, REST_MAX_LIMIT } from "../source/binance/rest.ts";
 /** Publishes tried per batch of repaired rows (1 s apart) before it is given up, as klines are. */
 const REPAIR_PUBLISH_TRIES = 5;
 const REPAIR_RETRY_MS = 1000;
+/** Batches being published at once: the repairer asks for its next page only below this. */
+const REPAIR_MAX_IN_FLIGHT = 8;
 
 /** One batch of repaired rows of one symbol, encoded for the bus. */
 export interface RepairBatch {
@@ -173,6 +175,8 @@ export function openWriterRepair(d: {
       onStateChange: (c) => log.warn({ from: c.from, to: c.to }, "REST breaker"),
     }),
     maxAttempts: config.gapRepairMaxAttempts,
+    // A page is up to 1000 rows in memory until JetStream has it: a slow cluster slows the repair.
+    canRepair: () => inFlight.size < REPAIR_MAX_IN_FLIGHT,
     nowUs,
     onError: (e, g) =>
       log.warn(
