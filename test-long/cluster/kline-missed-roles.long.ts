@@ -9,7 +9,7 @@
  * minute 0 judged live; both recorders stopped for ~70 s across the boundary of minute 1; new
  * recorders from then on. Then: minute 1 has exactly one verdict, from REST ("missed on the
  * stream"), `repaired` with stored = its kline's count; the minute the recorders came back in
- * `repaired` too; after the market pauses the writer holds the simulator's whole truth, every id
+ * `repaired` too; after the market pauses the writer holds every trade id the simulator made, each
  * once. About three and a half minutes.
  */
 import { afterEach, expect, test } from "bun:test";
@@ -66,7 +66,14 @@ test("minutes closed while every recorder was down: judged by the writer from RE
   for (const r of first) expect((await r.stop()).code).toBe(0);
   // Down across the close of minute 1 (00:02:00 on the simulator's clock, ~80 s after the start).
   const minute1 = minute0 + MINUTE_US;
-  while ((await rig.sim.stats()).connections > 0) await Bun.sleep(100);
+  await waitUntil(
+    async () => (await rig!.sim.stats()).connections === 0,
+    10_000,
+    "no recorder session left",
+    {
+      everyMs: 100,
+    },
+  );
   const downAt = Date.now();
   await Bun.sleep(70_000);
   await rig.recorder(streams);
