@@ -10,7 +10,7 @@
  * recorders from then on. Then: minute 1 has exactly one verdict, from REST ("missed on the
  * stream"), `repaired` with stored = its kline's count; the minute the recorders came back in
  * `repaired` too; after the market pauses the writer holds every trade id the simulator made, each
- * once. About three and a half minutes.
+ * once. About three minutes.
  */
 import { afterEach, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
