@@ -70,10 +70,10 @@ test-pr: bootstrap lint typecheck ## lint + typecheck + unit tests (src/): the q
 
 # Named *.long.ts, not *.test.ts: `bun test src test` filters by substring, so every *.test.ts
 # anywhere would join the default suite. Bun runs a file given by path whatever its name.
-test-long: bootstrap nats-server ## every long test, test-long/*/*.long.ts (cluster faults, books and completeness in the roles, completeness and book proofs, missed kline minutes, REST etiquette, the SIGKILL loop; ~8 min): CI runs them after make test
+test-long: bootstrap nats-server ## every long test, test-long/*/*.long.ts (cluster faults, books and completeness in the roles with REST kline repair and missed minutes, completeness and book proofs, missed kline minutes, REST etiquette, the SIGKILL loop; ~11 min): CI runs them after make test
 	$(BUN_TEST) $(addprefix ./,$(wildcard test-long/*/*.long.ts))
 
-test-cluster: bootstrap nats-server ## the long cluster tests only (recorder and writer crashes, leader death, 30 s NATS outage, query nodes, books, backfill and klines in the roles; ~5 min)
+test-cluster: bootstrap nats-server ## the long cluster tests only (recorder and writer crashes, leader death, 30 s NATS outage, query nodes, books, backfill and klines in the roles, their REST repair and missed minutes; ~8 min)
 	$(BUN_TEST) $(addprefix ./,$(wildcard test-long/cluster/*.long.ts))
 
 bench-e2e: bootstrap ## socket → rows visible in Parquet: K2 (WAL on, defaults) vs a bare client on the same max-rate simulator, 10 symbols; lost/dup, lag p99, RSS (~2 min)

@@ -24,7 +24,7 @@ import type { CounterChild, Registry } from "../obs/metrics.ts";
 import type { Duck } from "../query/duck.ts";
 import type { FileSource } from "../query/types.ts";
 import { checkKline, type KlineFacts } from "./kline-check.ts";
-import { type MissedRest, missedMinutes, restKlines, restMinute } from "./kline-missed.ts";
+import { type MissedRest, missedMinutes, type RestMinute, restKlines, restMinute } from "./kline-missed.ts";
 import { appendVerdict, KLINE_VERDICTS, type KlineVerdict, type MinuteVerdict } from "./kline-verdicts.ts";
 
 /** Closed minutes waiting to be judged, all symbols: 4096 ≈ 68 minutes of 60 symbols. */
@@ -36,8 +36,11 @@ export const KLINE_CHECK_INTERVAL_MS = 1000;
 /** A missed minute (kline-missed.ts) waits longer for its trades: a restart's repair may run a while. */
 export const KLINE_MISSED_DEADLINE_US = 1_800_000_000;
 /**
- * Without a repairer, a shortfall is judged a mismatch this long after its kline was queued: the
- * missing rows may still come (another recorder's copy, a recorder's own REST repair, a backlog).
+ * How long missing rows may still be on their way: a shortfall without a repairer is judged a
+ * mismatch this long after its kline was queued (another recorder's copy, a recorder's own REST
+ * repair, a backlog may still bring them), a writer repairs a shortfall only after it
+ * (`repairAfterUs`), and rows a repair fetched are waited for this long after it settled (they
+ * pass through the ring or the bus before they are in a file).
  */
 export const KLINE_UNREPAIRED_GRACE_US = 20_000_000;
 /** After a start, missed minutes are asked for once the sockets are up and a restart gap is ledgered. */
@@ -73,6 +76,12 @@ export interface ReconcilerDeps {
    * waits KLINE_UNREPAIRED_GRACE_US for rows still on their way and is then a mismatch.
    */
   readonly repair?: { readonly ledger: GapLedger; readonly enqueue: (gap: GapEntry) => void };
+  /**
+   * A shortfall is repaired only this long after its kline was queued (default 0). A single
+   * process's ledger says which ids its own repairs are still fetching; a writer cannot see the
+   * recorders' ledgers, so it waits for their repairs first (KLINE_UNREPAIRED_GRACE_US).
+   */
+  readonly repairAfterUs?: number;
   /** A shortfall wider than this is ledgered unrepaired, as K2_GAP_MAX_IDS does for stream gaps. */
   readonly gapMaxIds: number;
   readonly nowUs: () => number;
@@ -80,6 +89,11 @@ export interface ReconcilerDeps {
   readonly registry?: Registry;
   /** Binance's REST, to judge the minutes the stream did not give (absent: they stay unjudged). */
   readonly rest?: MissedRest;
+  /**
+   * False: no catch-up of its own after start(); the caller asks with queueMissed (a writer, whose
+   * symbols and "first kline" come over the bus, not from its configuration). Default true.
+   */
+  readonly catchUpAtStart?: boolean;
 }
 
 export class KlineReconciler {
@@ -166,7 +180,8 @@ export class KlineReconciler {
         this.#running = undefined;
       });
     }, KLINE_CHECK_INTERVAL_MS);
-    if (this.deps.rest) this.#scheduleCatchUp(CATCH_UP_DELAY_MS, CATCH_UP_TRIES);
+    if (this.deps.rest && this.deps.catchUpAtStart !== false)
+      this.#scheduleCatchUp(CATCH_UP_DELAY_MS, CATCH_UP_TRIES);
   }
 
   async stop(): Promise<void> {
@@ -206,21 +221,32 @@ export class KlineReconciler {
         done = false;
         continue;
       }
-      const opens = missedMinutes(d.dataDir, symbol, firstOpen);
-      const klines = opens.length === 0 ? [] : await restKlines(d.rest, symbol, opens);
-      for (const k of klines) {
-        const m = await restMinute(d.rest, symbol, k);
-        this.#pending.push({ ...m, symbol, queuedAtUs: d.nowUs(), shortfall: [], missed: true });
-        this.missed++;
-      }
+      await this.queueMissed(symbol, missedMinutes(d.dataDir, symbol, firstOpen));
       this.#caughtUp.add(symbol);
-      if (opens.length > 0)
-        d.log.info(
-          { symbol, minutes: opens.length, from_rest: klines.length },
-          "kline minutes missed on the stream: judged from REST",
-        );
     }
     return done;
+  }
+
+  /**
+   * Queue the minutes `opens` (ascending open times, µs) of `symbol` from REST, judged like live
+   * ones: the catch-up above, and a writer's when a symbol's klines stopped for a while
+   * (roles/writer-klines.ts). All or none: a REST failure throws before any is queued.
+   */
+  async queueMissed(symbol: string, opens: readonly number[]): Promise<number> {
+    const d = this.deps;
+    if (!d.rest || opens.length === 0) return 0;
+    const minutes: RestMinute[] = [];
+    for (const k of await restKlines(d.rest, symbol, opens))
+      minutes.push(await restMinute(d.rest, symbol, k));
+    for (const m of minutes) {
+      this.#pending.push({ ...m, symbol, queuedAtUs: d.nowUs(), shortfall: [], missed: true });
+      this.missed++;
+    }
+    d.log.info(
+      { symbol, minutes: opens.length, from_rest: minutes.length },
+      "kline minutes missed on the stream: judged from REST",
+    );
+    return minutes.length;
   }
 
   /** Minutes queued or waiting for their trades. */
@@ -305,21 +331,32 @@ export class KlineReconciler {
     }
     if (r.outcome === "shortfall" && !d.repair) {
       if (d.nowUs() - m.queuedAtUs < KLINE_UNREPAIRED_GRACE_US) return false;
-      this.#alarmFor(
-        m,
-        r.stored,
-        `${r.detail} (no REST repair in a writer: the recorders keep the gap ledger)`,
-      );
+      this.#alarmFor(m, r.stored, `${r.detail} (no REST repair here)`);
       return true;
     }
-    if (r.outcome === "shortfall") {
+    if (r.outcome === "shortfall" && !late) {
       const uncovered = r.missing.filter(
         ([f, l]) => !overlapping.some((e) => e.from_id <= f && e.to_id >= l) && !this.#opened(m, f, l),
       );
-      if (uncovered.length > 0 && !late) {
+      if (uncovered.length > 0) {
+        if (d.nowUs() - m.queuedAtUs < (d.repairAfterUs ?? 0)) return false;
         for (const [f, l] of uncovered) this.#openShortfall(m, f, l);
         return false;
       }
+      // Every missing id was fetched by a repair that settled moments ago: its rows are on their
+      // way to a file (the ring's next flush, or the bus and a writer's gathering).
+      const arriving =
+        r.missing.length > 0 &&
+        r.missing.every(([f, l]) =>
+          overlapping.some(
+            (e) =>
+              e.state === "repaired" &&
+              e.from_id <= f &&
+              e.to_id >= l &&
+              d.nowUs() - e.updated_at_us < KLINE_UNREPAIRED_GRACE_US,
+          ),
+        );
+      if (arriving) return false;
     }
     this.#alarmFor(m, r.stored, r.detail);
     return true;

@@ -8,8 +8,8 @@
  * the `replaces` footers of compacted files still hide what they replaced). With `depth` in
  * K2_STREAMS it answers the stored order books (stored-books.ts); the live book stays with the
  * recorders. Completeness certificates (/v1/completeness) are made from the shared folder alone:
- * no gap ledger (the recorders keep theirs), the archive, the kline verdicts a writer keeps there
- * (docs/SCALING.md "Completeness in the roles").
+ * no gap ledger (the recorders keep theirs), the archive, the kline verdicts a writer keeps there,
+ * and REST spot checks when a request asks (docs/SCALING.md "Completeness in the roles").
  */
 import { Catalog, rebuildCatalog } from "../catalog/index.ts";
 import { type CertTable, certify } from "../completeness/index.ts";
@@ -25,6 +25,7 @@ import { DegradationManager } from "../resilience/degradation.ts";
 import { Readiness } from "../resilience/readiness.ts";
 import type { FileInfo } from "../sink/parquet/index.ts";
 import { atStartup, pullMissing } from "../sink/s3/index.ts";
+import { BinanceRest } from "../source/binance/rest.ts";
 import type { RoleProcess } from "./role.ts";
 import { openStoredBooks } from "./stored-books.ts";
 
@@ -134,6 +135,13 @@ export async function startQueryNode(config: Config, logger: Logger): Promise<Ro
   query.start();
   tail?.start();
   const books = openStoredBooks(config, query.engine);
+  // `/v1/completeness?spot_checks=N` compares N pages of K2_BINANCE_REST_URL's trades with the
+  // stored rows, as a single process and `k2 verify --spot-checks` do; only a request asks, and
+  // its weight counts against this node's K2_REST_WEIGHT_BUDGET.
+  const rest = new BinanceRest({
+    baseUrl: config.binanceRestUrl,
+    weightBudgetPerMin: config.restWeightBudget,
+  });
   return {
     role: "query",
     registry,
@@ -141,14 +149,14 @@ export async function startQueryNode(config: Config, logger: Logger): Promise<Ro
     engine: query.engine,
     degradation,
     ...(books ? { books } : {}),
-    // No ledger and no REST client here: holes are judged by the archive, no spot checks.
-    certify: (table: CertTable, symbol: string, date: string) =>
+    // No ledger here: holes are judged by the archive. REST spot checks when a request asks.
+    certify: (table: CertTable, symbol: string, date: string, spotPages: number) =>
       certify(
-        { dataDir: config.dataDir, duck: query.engine.duck, archiveRoot: config.archiveUrl },
+        { dataDir: config.dataDir, duck: query.engine.duck, archiveRoot: config.archiveUrl, rest },
         table,
         symbol,
         date,
-        0,
+        spotPages,
       ),
     stop: once(async () => {
       timers.clear();

@@ -118,7 +118,7 @@ export async function startWriter(config: Config, logger: Logger): Promise<RoleP
   const symbols = new SymbolTable();
   // K2_STREAMS lists kline: the recorders publish closed klines, this writer judges its shard's.
   const klines = config.streams.includes("kline")
-    ? await openWriterKlines({ config, log, catalog, symbols, registry })
+    ? await openWriterKlines({ config, log, catalog, symbols, registry, bus, writerName: shardName })
     : undefined;
   const writer = await openBusWriter({
     config,
