@@ -13,11 +13,11 @@
  * once. About three minutes.
  */
 import { afterEach, expect, test } from "bun:test";
-import { readFileSync } from "node:fs";
-import { klineVerdictPath, type MinuteVerdict } from "../../src/completeness/kline-verdicts.ts";
 import { expectStored, truthOf } from "../../test/support/bounded-run.ts";
 import { type ClusterRig, resumeWhenRecording, startClusterRig } from "../../test/support/cluster-rig.ts";
+import { scrapeMetric } from "../../test/support/prometheus.ts";
 import { storedTradeIds } from "../../test/support/stored.ts";
+import { verdictLines } from "../../test/support/verdict-lines.ts";
 import { waitUntil } from "../../test/support/wait.ts";
 
 const START_MS = Date.UTC(2025, 0, 2, 0, 0, 40);
@@ -31,22 +31,7 @@ afterEach(async () => {
   rig = undefined;
 });
 
-const counter = async (url: string, name: string): Promise<number> => {
-  const text = await (await fetch(`${url}/metrics`)).text();
-  const m = new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, "m").exec(text);
-  return m ? Number(m[1]) : Number.NaN;
-};
-
-const lines = (symbol: string): MinuteVerdict[] => {
-  try {
-    return readFileSync(klineVerdictPath(rig!.dataDir, symbol, DATE), "utf8")
-      .split("\n")
-      .filter((l) => l.length > 0)
-      .map((l) => JSON.parse(l) as MinuteVerdict);
-  } catch {
-    return [];
-  }
-};
+const lines = (symbol: string) => verdictLines(rig!.dataDir, symbol, DATE);
 
 test("minutes closed while every recorder was down: judged by the writer from REST, their trades repaired, every id once", async () => {
   rig = await startClusterRig(SYMBOLS, 20, ["--start-time-ms", String(START_MS), "--start-id", "1"]);
@@ -104,7 +89,7 @@ test("minutes closed while every recorder was down: judged by the writer from RE
     const back = all.find((v) => v.open_time_us === minute1 + MINUTE_US)!;
     expect(back).toMatchObject({ verdict: "repaired", stored: back.trades });
   }
-  expect(await counter(writer.url, "k2_kline_missed_total")).toBe(SYMBOLS.length);
+  expect(await scrapeMetric(writer.url, "k2_kline_missed_total")).toBe(SYMBOLS.length);
 
   // The whole truth once: every id the simulator made, including those nobody recorded live.
   await rig.sim.pause(true);
@@ -123,7 +108,7 @@ test("minutes closed while every recorder was down: judged by the writer from RE
     `kline-missed-roles: recorders down ${(downMs / 1000).toFixed(0)} s; minute 1 judged from REST for ${SYMBOLS.length} symbols ` +
       `(${lines("BTCUSDT").find((v) => v.open_time_us === minute1)!.trades} + ` +
       `${lines("ETHUSDT").find((v) => v.open_time_us === minute1)!.trades} trades, repaired), ` +
-      `${await counter(writer.url, "k2_kline_repair_rows_total")} rows from REST by the writer`,
+      `${await scrapeMetric(writer.url, "k2_kline_repair_rows_total")} rows from REST by the writer`,
   );
   expect((await writer.stop()).code).toBe(0);
 }, 330_000);

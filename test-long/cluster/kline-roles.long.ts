@@ -20,11 +20,12 @@
  * test takes about two minutes (two closed minutes per symbol).
  */
 import { afterEach, expect, test } from "bun:test";
-import { readFileSync } from "node:fs";
 import type { Certificate } from "../../src/completeness/index.ts";
-import { klineVerdictPath, type MinuteVerdict } from "../../src/completeness/kline-verdicts.ts";
+import type { MinuteVerdict } from "../../src/completeness/kline-verdicts.ts";
 import { type ClusterRig, resumeWhenRecording, startClusterRig } from "../../test/support/cluster-rig.ts";
+import { scrapeMetric } from "../../test/support/prometheus.ts";
 import { storedTradeIds } from "../../test/support/stored.ts";
+import { verdictLines } from "../../test/support/verdict-lines.ts";
 import { waitUntil } from "../../test/support/wait.ts";
 
 const START_MS = Date.UTC(2025, 0, 2, 0, 0, 40);
@@ -37,23 +38,7 @@ afterEach(async () => {
   rig = undefined;
 });
 
-const counter = async (url: string, name: string): Promise<number> => {
-  const text = await (await fetch(`${url}/metrics`)).text();
-  const m = new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, "m").exec(text);
-  return m ? Number(m[1]) : Number.NaN;
-};
-
-/** Every verdict line of a symbol's day, as written (not the latest per minute). */
-const lines = (symbol: string): MinuteVerdict[] => {
-  try {
-    return readFileSync(klineVerdictPath(rig!.dataDir, symbol, DATE), "utf8")
-      .split("\n")
-      .filter((l) => l.length > 0)
-      .map((l) => JSON.parse(l) as MinuteVerdict);
-  } catch {
-    return [];
-  }
-};
+const lines = (symbol: string) => verdictLines(rig!.dataDir, symbol, DATE);
 
 test("kline verdicts in the roles: a shortfall repaired by the writer from REST, a mismatch, each minute judged once, REST spot checks on the query node", async () => {
   rig = await startClusterRig(["BTCUSDT", "ETHUSDT"], 20, [
@@ -119,7 +104,7 @@ test("kline verdicts in the roles: a shortfall repaired by the writer from REST,
   for (const v of eth.filter((x) => !holds(x)))
     expect(v).toMatchObject({ verdict: "verified", stored: v.trades });
   // The writer fetched the hole from REST and its consumer stored each id once.
-  expect(await counter(writer.url, "k2_kline_repair_rows_total")).toBeGreaterThanOrEqual(missing);
+  expect(await scrapeMetric(writer.url, "k2_kline_repair_rows_total")).toBeGreaterThanOrEqual(missing);
   const stored = (await storedTradeIds(rig.dataDir)).get("ETHUSDT")!;
   expect(stored.rows).toBe(stored.distinct);
   for (let id = hole![0]; id <= hole![1]; id++) expect(stored.ids).toContain(id);
@@ -130,10 +115,10 @@ test("kline verdicts in the roles: a shortfall repaired by the writer from REST,
     expect(opens.length).toBe(new Set(opens).size);
   }
   for (const r of recorders)
-    expect(await counter(r.url, "k2_bus_klines_published_total")).toBeGreaterThanOrEqual(2);
+    expect(await scrapeMetric(r.url, "k2_bus_klines_published_total")).toBeGreaterThanOrEqual(2);
   const judged = lines("BTCUSDT").length + lines("ETHUSDT").length;
-  expect(await counter(writer.url, "k2_kline_duplicates_dropped_total")).toBeGreaterThanOrEqual(judged);
-  expect(await counter(writer.url, "k2_kline_alarms_total")).toBe(1);
+  expect(await scrapeMetric(writer.url, "k2_kline_duplicates_dropped_total")).toBeGreaterThanOrEqual(judged);
+  expect(await scrapeMetric(writer.url, "k2_kline_alarms_total")).toBe(1);
 
   // The query node's certificates carry the writer's verdicts; REST spot checks when asked.
   const cert = async (symbol: string, spot = 0) => {
@@ -156,7 +141,7 @@ test("kline verdicts in the roles: a shortfall repaired by the writer from REST,
   console.log(
     `kline-roles: ETHUSDT ${eth.length - 1} verified + 1 repaired by the writer (${missing} ids from REST), ` +
       `BTCUSDT ${btc.length - 1} verified + 1 mismatch, ` +
-      `${await counter(writer.url, "k2_kline_duplicates_dropped_total")} second copies dropped, ` +
+      `${await scrapeMetric(writer.url, "k2_kline_duplicates_dropped_total")} second copies dropped, ` +
       `spot check ${ethCert.rest!.rows_compared} rows equal`,
   );
   for (const r of recorders) expect((await r.stop()).code).toBe(0);

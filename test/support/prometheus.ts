@@ -56,3 +56,10 @@ export function sample(p: Parsed, name: string, labels: Record<string, string> =
   return p.samples.find((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v))
     ?.value;
 }
+
+/** The first sample named `name` (any labels) of a K2's /metrics at `url`; NaN when it has none. */
+export async function scrapeMetric(url: string, name: string): Promise<number> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  const m = new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, "m").exec(text);
+  return m ? Number(m[1]) : Number.NaN;
+}
