@@ -12,9 +12,12 @@ import type { SymbolTable } from "../model/symbols.ts";
 import type { Logger } from "../obs/logger.ts";
 import type { Bus } from "./bus.ts";
 
-/** Publishes tried per kline (1 s apart) before it is given up. */
-const KLINE_PUBLISH_TRIES = 5;
-const KLINE_RETRY_MS = 1000;
+/**
+ * Publishes tried per message sent outside the WAL path (a kline here, a writer's repaired rows in
+ * roles/writer-repair.ts), 1 s apart, before it is given up.
+ */
+export const SIDE_PUBLISH_TRIES = 5;
+export const SIDE_PUBLISH_RETRY_MS = 1000;
 /** Klines being published at once; more are given up at once (counted): ~4 minutes of 60 symbols. */
 const KLINE_MAX_IN_FLIGHT = 256;
 
@@ -38,7 +41,7 @@ export function openKlinePublisher(d: {
         stats.published++;
         return;
       } catch (e) {
-        if (attempt >= KLINE_PUBLISH_TRIES || stopped) {
+        if (attempt >= SIDE_PUBLISH_TRIES || stopped) {
           stats.failed++;
           d.log.warn(
             { symbol, open_time_us: openUs, attempts: attempt },
@@ -46,7 +49,7 @@ export function openKlinePublisher(d: {
           );
           return;
         }
-        await Bun.sleep(KLINE_RETRY_MS);
+        await Bun.sleep(SIDE_PUBLISH_RETRY_MS);
       }
     }
   };

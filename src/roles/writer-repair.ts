@@ -25,13 +25,11 @@ import { Table } from "../model/tables.ts";
 import type { Logger } from "../obs/logger.ts";
 import type { Registry } from "../obs/metrics.ts";
 import type { Bus } from "../pipeline/bus.ts";
+import { SIDE_PUBLISH_RETRY_MS, SIDE_PUBLISH_TRIES } from "../pipeline/bus-klines.ts";
 import { CircuitBreaker } from "../resilience/index.ts";
 import { nowUs } from "../source/binance/connection.ts";
 import { BinanceRest, REST_MAX_LIMIT } from "../source/binance/rest.ts";
 
-/** Publishes tried per batch of repaired rows (1 s apart) before it is given up, as klines are. */
-const REPAIR_PUBLISH_TRIES = 5;
-const REPAIR_RETRY_MS = 1000;
 /** Batches being published at once: the repairer asks for its next page only below this. */
 const REPAIR_MAX_IN_FLIGHT = 8;
 
@@ -143,7 +141,7 @@ export function openWriterRepair(d: {
         stats.rows += b.rows;
         return;
       } catch (e) {
-        if (attempt >= REPAIR_PUBLISH_TRIES || stopped) {
+        if (attempt >= SIDE_PUBLISH_TRIES || stopped) {
           stats.failed++;
           log.warn(
             { symbol: b.symbol, from: b.firstId, to: b.lastId, attempts: attempt },
@@ -151,7 +149,7 @@ export function openWriterRepair(d: {
           );
           return;
         }
-        await Bun.sleep(REPAIR_RETRY_MS);
+        await Bun.sleep(SIDE_PUBLISH_RETRY_MS);
       }
     }
   };
