@@ -71,15 +71,38 @@ export async function storedIdsNearDay(
   return storedIdsNearDays(dataDir, table, symbol, [date]);
 }
 
+/** Listings tried when a listed file vanishes before it is read (see storedIdsNearDays). */
+const STORED_READ_TRIES = 3;
+
 /**
  * The stored ids of several days at once (a monthly file's): one sorted set, 8 bytes per id
  * stored in those days. Ids are unique across days, so one set answers for every row.
+ * Beside a running K2 a listed file can vanish before it is read: its compaction commits the
+ * merged file and then deletes the sources. The merged file holds the same ids, so the days are
+ * listed and read again (up to STORED_READ_TRIES times); any other read error is the caller's.
  */
 export async function storedIdsNearDays(
   dataDir: string,
   table: TableName,
   symbol: string,
   dates: readonly string[],
+  read: (path: string, idColumn: string) => Promise<BigInt64Array> = readStoredIds,
+): Promise<StoredIds> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await readNearDays(dataDir, table, symbol, dates, read);
+    } catch (e) {
+      if (attempt >= STORED_READ_TRIES || (e as { code?: unknown }).code !== "ENOENT") throw e;
+    }
+  }
+}
+
+async function readNearDays(
+  dataDir: string,
+  table: TableName,
+  symbol: string,
+  dates: readonly string[],
+  read: (path: string, idColumn: string) => Promise<BigInt64Array>,
 ): Promise<StoredIds> {
   const ids: number[] = [];
   const seen = new Set<string>();
@@ -87,7 +110,7 @@ export async function storedIdsNearDays(
     for (const f of await filesNearDay(dataDir, table, symbol, date)) {
       if (seen.has(f.path)) continue; // the next day's files are also that day's own
       seen.add(f.path);
-      for (const raw of await readStoredIds(f.path, TABLE_ID_COLUMN[table])) ids.push(Number(raw));
+      for (const raw of await read(f.path, TABLE_ID_COLUMN[table])) ids.push(Number(raw));
     }
   return StoredIds.of(ids);
 }
