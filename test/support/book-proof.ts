@@ -9,7 +9,7 @@
  * equal the simulator's bookTicker truth (its top at the book's update id), and K2's own stored
  * bookTicker rows must equal the top of its rebuilt books where a quote's update id ends a diff event.
  *
- * Used by the default suite (test/process/book-proof.test.ts, short) and `make test-long`
+ * Used by `make test-long`
  * (test-long/book/proof.long.ts, 1,000 instants).
  */
 import { expect } from "bun:test";

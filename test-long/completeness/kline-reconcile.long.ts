@@ -13,10 +13,10 @@
 import { expect, test } from "bun:test";
 import { readVerdicts } from "../../src/completeness/kline-verdicts.ts";
 import { startSimulator } from "../../src/sim/index.ts";
-import { resumeWhenConnected, simEnv, waitUntil } from "../support/bounded-run.ts";
-import { gapsOf } from "../support/gaps.ts";
-import { startK2 } from "../support/k2-process.ts";
-import { processFixture } from "../support/process-fixture.ts";
+import { resumeWhenConnected, simEnv, waitUntil } from "../../test/support/bounded-run.ts";
+import { gapsOf } from "../../test/support/gaps.ts";
+import { startK2 } from "../../test/support/k2-process.ts";
+import { processFixture } from "../../test/support/process-fixture.ts";
 
 const BOUNDARY_MS = Date.UTC(2025, 0, 2, 0, 1);
 const LEAD_MS = 6000;
