@@ -203,7 +203,6 @@ function memoryBreakdown(pid: number, metrics: string): Record<string, number | 
     rss_file: kb("RssFile"),
     js_objects: mb("k2_memory_js_objects_bytes"),
     js_external: mb("k2_memory_js_external_bytes"),
-    native_committed: mb("k2_memory_native_committed_bytes"),
     parquet_worker_heap: mb("k2_memory_parquet_worker_heap_bytes"),
     hot_filled: mb("k2_query_hot_filled_bytes"),
     hot_reserved: mb("k2_query_hot_reserved_bytes"),

@@ -159,7 +159,7 @@ async function main(argv: string[]): Promise<number> {
       const s = samples[samples.length - 1];
       if (s)
         console.log(
-          `[${fmtMs(s.tMs)}] rss ${s.rssMB.toFixed(0)} MB (anon ${s.mem.rssAnon.toFixed(0)} of which hot windows ${s.mem.hotWindows.toFixed(0)}, file ${s.mem.rssFile.toFixed(0)}; native committed ${s.mem.nativeCommitted.toFixed(0)}, duckdb ${s.mem.duckdb.toFixed(0)}, js objects ${s.mem.jsObjects.toFixed(0)}, parquet worker heap ${s.mem.parquetWorkerHeap.toFixed(0)}), lag p99 ${s.lagP99Ms.toFixed(1)} ms, ${s.framesPerSec.toFixed(0)} frames/s, ${s.rowsWritten} rows written`,
+          `[${fmtMs(s.tMs)}] rss ${s.rssMB.toFixed(0)} MB (anon ${s.mem.rssAnon.toFixed(0)} of which hot windows ${s.mem.hotWindows.toFixed(0)}, file ${s.mem.rssFile.toFixed(0)}; duckdb ${s.mem.duckdb.toFixed(0)}, js objects ${s.mem.jsObjects.toFixed(0)}, parquet worker heap ${s.mem.parquetWorkerHeap.toFixed(0)}), lag p99 ${s.lagP99Ms.toFixed(1)} ms, ${s.framesPerSec.toFixed(0)} frames/s, ${s.rowsWritten} rows written`,
         );
     }
   };

@@ -86,7 +86,6 @@ export interface MemorySplit {
   rssAnon: number;
   rssFile: number;
   jsObjects: number;
-  nativeCommitted: number;
   duckdb: number;
   parquetWorkerHeap: number;
   /** Hot-window columns written so far (resident as they fill): growth by design until full. */
@@ -126,7 +125,6 @@ export function snapshot(m: Metrics): Snapshot {
       rssAnon: m.get("k2_memory_rss_anon_bytes"),
       rssFile: m.get("k2_memory_rss_file_bytes"),
       jsObjects: m.get("k2_memory_js_objects_bytes"),
-      nativeCommitted: m.get("k2_memory_native_committed_bytes"),
       duckdb: m.get("k2_query_duckdb_memory_bytes"),
       parquetWorkerHeap: m.get("k2_memory_parquet_worker_heap_bytes"),
       hotWindows: m.get("k2_query_hot_filled_bytes"),

@@ -1,12 +1,13 @@
 /**
  * Where resident memory goes, per component, cheaply enough to scrape every few seconds. RSS alone
- * cannot say whether growth is the JS heap, Bun's native allocator (mimalloc), DuckDB (its own
- * allocator, reported by the engine) or mapped files; a soak that fails its slope gate should say.
+ * cannot say whether growth is the JS heap, native buffers, DuckDB (its own allocator, reported by
+ * the engine) or mapped files; a soak that fails its slope gate should say.
+ * Not here: Bun's allocator "committed" figure (bun:jsc memoryUsage().currentCommit). It only ever
+ * grows (21 GB after an hour's soak with RSS at 450 MB), so it told nothing about residency.
  * Note: process.memoryUsage().heapUsed counts ArrayBuffer contents that were reserved but never
  * touched (the hot windows' rings), so it can read larger than RSS; the split below does not.
  */
 
-import { memoryUsage as bunMemory } from "bun:jsc";
 import { readFileSync } from "node:fs";
 import type { Registry } from "./metrics.ts";
 
@@ -65,10 +66,5 @@ export function registerMemoryMetrics(reg: Registry): void {
     "k2_memory_js_external_bytes",
     "ArrayBuffer and string contents owned by main-thread JS objects (reserved, not necessarily resident)",
     () => process.memoryUsage().external,
-  );
-  reg.gauge(
-    "k2_memory_native_committed_bytes",
-    "memory committed by Bun's native allocator (mimalloc), all threads; DuckDB's own allocator is not in it",
-    () => bunMemory().currentCommit,
   );
 }
