@@ -150,6 +150,48 @@ describe("compactSmallFiles", () => {
     expect(paths(catalog.all())).toEqual(paths([...out.map((o) => o.merged), files[9]!]));
     expect((await idsOnDisk(dataDir, "trades")).get("BTCUSDT")).toEqual(span(1, 300));
   });
+  test("a merged file that is still small is merged again only once newer files hold as many rows", async () => {
+    const catalog = new Catalog();
+    const policy = { minFiles: 3, smallerThanRows: 1_000, maxMergedRows: 2_000 };
+    let next = 1;
+    let minute = 0;
+    /** Three one-second files of `rows` rows each, the next ids and times. */
+    const three = async (rows: number) => {
+      const out: FileInfo[] = [];
+      for (let i = 0; i < 3; i++) {
+        out.push(await writeIds(pool, catalog, "trades", "BTCUSDT", span(next, next + rows - 1), DAY0_US + minute++ * 60e6));
+        next += rows;
+      }
+      return out;
+    };
+    await three(10);
+    const [a] = await compactSmallFiles({ catalog, pool }, policy);
+    expect(a!.merged.rows).toBe(30);
+    // 30 newer rows: as many as the merged file holds, so it is merged with them.
+    const second = await three(10);
+    const [b] = await compactSmallFiles({ catalog, pool }, policy);
+    expect(paths(b!.replaced)).toEqual(paths([a!.merged, ...second]));
+    // 15 newer rows are fewer than the 60 merged ones: only the new files are merged, the
+    // 60-row file stays as it is (it was rewritten by every pass before).
+    const third = await three(5);
+    const out = await compactSmallFiles({ catalog, pool }, policy);
+    expect(out.map((o) => paths(o.replaced))).toEqual([paths(third)]);
+    expect(paths(catalog.all())).toEqual(paths([b!.merged, out[0]!.merged]));
+    expect((await idsOnDisk(dataDir, "trades")).get("BTCUSDT")).toEqual(span(1, next - 1));
+
+    // A steady stream of 10-row files, 3 per pass, 16 passes: each row is rewritten about
+    // log2(passes) times, not once per pass while its merged file is still small.
+    let rewritten = 0;
+    const before = next;
+    for (let pass = 0; pass < 16; pass++) {
+      await three(10);
+      for (const o of await compactSmallFiles({ catalog, pool }, policy)) rewritten += o.merged.rows;
+    }
+    const added = next - before;
+    expect(rewritten).toBeLessThanOrEqual(6 * added);
+    expect(catalog.all().length).toBeLessThanOrEqual(6);
+    expect((await idsOnDisk(dataDir, "trades")).get("BTCUSDT")).toEqual(span(1, next - 1));
+  });
 });
 
 describe("compactClosedPartitions", () => {

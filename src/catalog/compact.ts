@@ -78,13 +78,15 @@ export async function compactPartition(
   minFiles = 2,
   pick: (f: FileInfo) => boolean = () => true,
   maxRows = Number.POSITIVE_INFINITY,
+  skipGrown = false,
 ): Promise<CompactionOutcome | null> {
   const { catalog, pool } = deps;
   const busy = compacting.get(catalog) ?? new Set<string>();
   compacting.set(catalog, busy);
   const k = `${p.table}/${p.date}/${p.symbol}`;
   if (busy.has(k)) return null;
-  const picked = catalog.files({ table: p.table, symbol: p.symbol, date: p.date }).filter(pick);
+  const all = catalog.files({ table: p.table, symbol: p.symbol, date: p.date }).filter(pick);
+  const picked = skipGrown ? withoutGrown(all) : all;
   if (picked.length < Math.max(1, minFiles)) return null;
   const sources = oldestWithin(picked, maxRows);
   busy.add(k);
@@ -107,6 +109,28 @@ export async function compactPartition(
   } finally {
     busy.delete(k);
   }
+}
+
+/**
+ * Drop the oldest files (sorted by time) while each holds more rows than all the newer ones
+ * together. Without this, the open day's merged file stays "small" for a while and is rewritten
+ * whole by every pass that merges the next few hundred rows into it: at 100 trades/s per symbol
+ * and 32 one-second files per merge, every row was rewritten ~8 times before its file grew out of
+ * "small", and the worker's memory rose and fell with that growing file all hour. With the rule a
+ * merged file is merged again only once newer files hold as many rows as it does (a binary
+ * counter): ~3 rewrites per row and log2 more files per partition at most.
+ */
+function withoutGrown(files: readonly FileInfo[]): readonly FileInfo[] {
+  let newer = 0;
+  for (const f of files) newer += f.rows;
+  let from = 0;
+  while (from < files.length) {
+    const f = files[from]!;
+    newer -= f.rows;
+    if (f.rows <= newer) break;
+    from++;
+  }
+  return from === 0 ? files : files.slice(from);
 }
 
 /** The first files (sorted by time) whose rows fit in `maxRows`, two at least. */
@@ -146,7 +170,7 @@ export async function compactSmallFiles(
   const out: CompactionOutcome[] = [];
   for (const part of deps.catalog.partitions()) {
     if (part.files < policy.minFiles) continue; // cannot have enough small ones: skip the listing
-    out.push(...(await mergeWhilePicked(deps, part, policy.minFiles, small, policy.maxMergedRows)));
+    out.push(...(await mergeWhilePicked(deps, part, policy.minFiles, small, policy.maxMergedRows, true)));
   }
   return out;
 }
@@ -158,10 +182,11 @@ async function mergeWhilePicked(
   minFiles: number,
   pick: (f: FileInfo) => boolean,
   maxRows: number | undefined,
+  skipGrown = false,
 ): Promise<CompactionOutcome[]> {
   const out: CompactionOutcome[] = [];
   for (let i = 0; i < MAX_MERGES_PER_PARTITION; i++) {
-    const r = await compactPartition(deps, part, minFiles, pick, maxRows);
+    const r = await compactPartition(deps, part, minFiles, pick, maxRows, skipGrown);
     if (!r) break;
     out.push(r);
   }
