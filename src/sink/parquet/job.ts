@@ -13,7 +13,7 @@ import { ParquetSinkError, toParquetError } from "./errors.ts";
 import type { ParquetFs } from "./fs.ts";
 import { fileName, partitionDir } from "./layout.ts";
 import type { FileInfo } from "./meta.ts";
-import { decodeParquet, type StoredColumns } from "./read.ts";
+import { decodeForMerge, type MergeColumns } from "./read.ts";
 import { FLAG_COLUMNS, isFlagSlot, TABLE_SLOTS } from "./schema.ts";
 
 export interface NameSeed {
@@ -73,7 +73,7 @@ export interface CompactResult {
 }
 
 /** Stored columns of one file → batch slots (the inverse of encode's mapping). */
-function toBatchColumns(table: TableName, f: StoredColumns, out: BatchColumns, at: number): void {
+function toBatchColumns(table: TableName, f: MergeColumns, out: BatchColumns, at: number): void {
   const slots = TABLE_SLOTS[table];
   for (const [name, slot] of Object.entries(slots)) {
     const src = f.columns[name];
@@ -98,7 +98,13 @@ function toBatchColumns(table: TableName, f: StoredColumns, out: BatchColumns, a
         out.flags[at + i]! |= fc.bits[v]!;
       }
     } else if (slot === "dec0" || slot === "dec1" || slot === "dec2" || slot === "dec3") {
-      out[slot].set(src as BigInt64Array, at);
+      if (src instanceof Float64Array) {
+        // A delta-encoded decimal (not K2's own layout): exact integers, see read-delta.ts.
+        const dst = out[slot];
+        for (let i = 0; i < f.numRows; i++) dst[at + i] = BigInt(src[i]!);
+      } else out[slot].set(src as BigInt64Array, at);
+    } else if (src instanceof Float64Array) {
+      out[slot].set(src, at);
     } else {
       const dst = out[slot];
       for (let i = 0; i < f.numRows; i++) dst[at + i] = Number(src[i] as bigint);
@@ -140,7 +146,7 @@ export async function compactJob(
   job: CompactJob,
   opts: EncodeOptions,
 ): Promise<CompactResult> {
-  const files: StoredColumns[] = [];
+  const files: MergeColumns[] = [];
   let total = 0;
   let exchange: string | undefined;
   for (const p of job.sources) {
@@ -150,7 +156,7 @@ export async function compactJob(
     } catch (err) {
       throw toParquetError("compact_read", p, err);
     }
-    const f = await decodeParquet(p, bytes);
+    const f = await decodeForMerge(p, bytes);
     const { table, symbol, date } = f.info;
     if (table !== job.table || symbol !== job.symbol || date !== job.date) {
       throw new ParquetSinkError({

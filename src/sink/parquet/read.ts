@@ -14,6 +14,7 @@ import {
 } from "hyparquet";
 import { ParquetSinkError, toParquetError } from "./errors.ts";
 import { type FileInfo, fileInfoFromKv } from "./meta.ts";
+import { deltaColumnsF64 } from "./read-delta.ts";
 
 /** Stored column values: int64 (ids, scaled decimals, µs times) as BigInt64Array. */
 export type StoredColumn = BigInt64Array | string[] | boolean[];
@@ -95,17 +96,50 @@ export async function decodeParquet(
   bytes: Uint8Array,
   columns?: string[],
 ): Promise<StoredColumns> {
+  return (await decode(path, bytes, columns, false)) as StoredColumns;
+}
+
+/** A column as compaction reads it: ids and times that K2 wrote itself come as float64. */
+export type MergeColumn = StoredColumn | Float64Array;
+
+export interface MergeColumns {
+  readonly info: FileInfo;
+  readonly numRows: number;
+  readonly columns: Readonly<Record<string, MergeColumn>>;
+}
+
+/**
+ * Every column of a file for a merge: the int64 delta columns decoded by K2 (read-delta.ts: no
+ * BigInt per value), the rest, and any chunk K2 did not write in its own shape, by hyparquet.
+ */
+export function decodeForMerge(path: string, bytes: Uint8Array): Promise<MergeColumns> {
+  return decode(path, bytes, undefined, true);
+}
+
+async function decode(
+  path: string,
+  bytes: Uint8Array,
+  columns: string[] | undefined,
+  ownDelta: boolean,
+): Promise<MergeColumns> {
   try {
     const ab = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
     const md = parquetMetadata(ab);
     const info = fileInfoFromKv(path, kvMap(md), bytes.byteLength, Number(md.num_rows));
     const numRows = info.rows;
-    const out: Record<string, StoredColumn> = {};
+    const out: Record<string, MergeColumn> = {};
+    let select = columns;
+    if (ownDelta) {
+      for (const [name, col] of deltaColumnsF64(bytes, md, numRows, decompress)) out[name] = col;
+      const names = (md.row_groups[0]?.columns ?? []).map((cc) => cc.meta_data?.path_in_schema.join(".") ?? "");
+      select = names.filter((n) => n !== "" && out[n] === undefined);
+      if (select.length === 0) return { info, numRows, columns: out };
+    }
     await parquetRead({
       file: { byteLength: ab.byteLength, slice: (s, e) => ab.slice(s, e) },
       metadata: rawSchema(md),
       compressors,
-      ...(columns ? { columns } : {}),
+      ...(select ? { columns: select } : {}),
       onChunk: ({ columnName, columnData, rowStart, rowEnd }) => {
         let col = out[columnName];
         if (col === undefined) {
