@@ -8,6 +8,7 @@
  * seconds can sit in the next day's partition: that partition's early files are read too.
  */
 import { scanPartition } from "../catalog/index.ts";
+import { readWhileFilesVanish } from "../catalog/vanished.ts";
 import { TABLE_ID_COLUMN, type TableName } from "../model/index.ts";
 import { dateOfDay, dayOfDate, type FileInfo, readStoredIds, US_PER_DAY } from "../sink/parquet/index.ts";
 
@@ -72,14 +73,12 @@ export async function storedIdsNearDay(
 }
 
 /** Listings tried when a listed file vanishes before it is read (see storedIdsNearDays). */
-const STORED_READ_TRIES = 3;
-
 /**
  * The stored ids of several days at once (a monthly file's): one sorted set, 8 bytes per id
  * stored in those days. Ids are unique across days, so one set answers for every row.
  * Beside a running K2 a listed file can vanish before it is read: its compaction commits the
  * merged file and then deletes the sources. The merged file holds the same ids, so the days are
- * listed and read again (up to STORED_READ_TRIES times); any other read error is the caller's.
+ * listed and read again (catalog/vanished.ts); any other read error is the caller's.
  */
 export async function storedIdsNearDays(
   dataDir: string,
@@ -88,13 +87,10 @@ export async function storedIdsNearDays(
   dates: readonly string[],
   read: (path: string, idColumn: string) => Promise<BigInt64Array> = readStoredIds,
 ): Promise<StoredIds> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await readNearDays(dataDir, table, symbol, dates, read);
-    } catch (e) {
-      if (attempt >= STORED_READ_TRIES || (e as { code?: unknown }).code !== "ENOENT") throw e;
-    }
-  }
+  return readWhileFilesVanish(
+    () => readNearDays(dataDir, table, symbol, dates, read),
+    (e) => (e as { code?: unknown }).code === "ENOENT",
+  );
 }
 
 async function readNearDays(

@@ -4,6 +4,7 @@
  */
 
 import { keyDefault } from "../config/key-default.ts";
+import { readWhileFilesVanish } from "../catalog/vanished.ts";
 import type { GapEntry } from "../model/gaps.ts";
 import type { SymbolTable } from "../model/symbols.ts";
 import { TABLE_NAMES, type TableName } from "../model/tables.ts";
@@ -35,9 +36,6 @@ export interface EngineOptions extends DuckOptions {
   /** Cells (rows × columns) of cold row-query results cached (0 = off); see row-cache.ts. */
   readonly rowCacheCells: number;
 }
-
-/** Runs of one query whose listed files vanished before it gives up (each after a new listing). */
-const VANISHED_ATTEMPTS = 3;
 
 /** K2's defaults (src/config/keys.ts) for an engine opened without a loaded Config. */
 export const DEFAULT_ENGINE_OPTIONS: EngineOptions = {
@@ -152,16 +150,11 @@ export class QueryEngine {
    * opened it and the source can list again, list and run it again (bounded). A source that pins
    * its files (a single process) never sees this; a query node's folder changes under it.
    */
-  async #relisting<T>(query: () => Promise<T>): Promise<T> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await query();
-      } catch (e) {
-        const relist = this.#deps.source.relist;
-        if (!relist || attempt >= VANISHED_ATTEMPTS || !isVanishedFileError(e)) throw e;
-        await relist.call(this.#deps.source);
-      }
-    }
+  #relisting<T>(query: () => Promise<T>): Promise<T> {
+    const source = this.#deps.source;
+    const relist = source.relist;
+    if (!relist) return query();
+    return readWhileFilesVanish(query, isVanishedFileError, () => relist.call(source));
   }
 
   /** A checkpoint and the deltas after it, in one query (src/query/book-window.ts); null: no checkpoint then. */
