@@ -159,7 +159,16 @@ describe("compactSmallFiles", () => {
     const three = async (rows: number) => {
       const out: FileInfo[] = [];
       for (let i = 0; i < 3; i++) {
-        out.push(await writeIds(pool, catalog, "trades", "BTCUSDT", span(next, next + rows - 1), DAY0_US + minute++ * 60e6));
+        out.push(
+          await writeIds(
+            pool,
+            catalog,
+            "trades",
+            "BTCUSDT",
+            span(next, next + rows - 1),
+            DAY0_US + minute++ * 60e6,
+          ),
+        );
         next += rows;
       }
       return out;

@@ -3,8 +3,8 @@
  * row, candle, summary and coverage queries over cold files (DuckDB) and hot rows (memory).
  */
 
-import { keyDefault } from "../config/key-default.ts";
 import { readWhileFilesVanish } from "../catalog/vanished.ts";
+import { keyDefault } from "../config/key-default.ts";
 import type { GapEntry } from "../model/gaps.ts";
 import type { SymbolTable } from "../model/symbols.ts";
 import { TABLE_NAMES, type TableName } from "../model/tables.ts";

@@ -14,8 +14,8 @@ import {
   encodeParquet,
   TABLE_SCHEMAS,
 } from "../../src/sink/parquet/index.ts";
-import { slotOf } from "../../src/sink/parquet/schema.ts";
 import { unpackDeltaF64 } from "../../src/sink/parquet/read-delta.ts";
+import { slotOf } from "../../src/sink/parquet/schema.ts";
 import { CASES, lcg } from "./parquet.case.ts";
 
 function inputOf(c: (typeof CASES)[number], ids?: (i: number) => number) {
@@ -28,12 +28,20 @@ function inputOf(c: (typeof CASES)[number], ids?: (i: number) => number) {
     rows,
     Array.from({ length: n }, (_, i) => i),
   );
-  return { table: c.table, exchange: b.exchange, symbol: c.symbol, date: b.date, rows: n, columns: b.columns };
+  return {
+    table: c.table,
+    exchange: b.exchange,
+    symbol: c.symbol,
+    date: b.date,
+    rows: n,
+    columns: b.columns,
+  };
 }
 
 /** Columns K2's writer delta-encodes: ids and times (pages.ts). */
 const idTimeColumns = (t: TableName) =>
-  TABLE_SCHEMAS[t].columns.filter((c) => (ID_TIME_COLUMNS as readonly string[]).includes(slotOf(t, c.name))).length;
+  TABLE_SCHEMAS[t].columns.filter((c) => (ID_TIME_COLUMNS as readonly string[]).includes(slotOf(t, c.name)))
+    .length;
 
 /** decodeForMerge's columns equal hyparquet's; returns how many came from K2's decoder. */
 async function expectSameAsHyparquet(bytes: Uint8Array): Promise<number> {
@@ -45,8 +53,15 @@ async function expectSameAsHyparquet(bytes: Uint8Array): Promise<number> {
     const mine = got.columns[name]!;
     if (mine instanceof Float64Array) {
       own++;
-      expect({ name, values: Array.from(mine, BigInt) }).toEqual({ name, values: Array.from(col as BigInt64Array) });
-    } else expect({ name, values: Array.from(mine) }).toEqual({ name, values: Array.from(col) });
+      expect({ name, values: Array.from(mine, BigInt) }).toEqual({
+        name,
+        values: Array.from(col as BigInt64Array),
+      });
+    } else
+      expect({ name, values: Array.from(mine as ArrayLike<unknown>) }).toEqual({
+        name,
+        values: Array.from(col as ArrayLike<unknown>),
+      });
   }
   return own;
 }

@@ -33,7 +33,11 @@ test("three processes, each with the whole IP budget, never earn a 429 together 
       procs.map(async (p) => {
         const out = await new Response(p.stdout).text();
         expect(await p.exited).toBe(0);
-        return JSON.parse(out.trim().split("\n").at(-1)!) as { ok: number; rateLimited: number; bans: number };
+        return JSON.parse(out.trim().split("\n").at(-1)!) as {
+          ok: number;
+          rateLimited: number;
+          bans: number;
+        };
       }),
     );
     const log = sim.restLog().filter((e) => e.path.startsWith("/api/v3/historicalTrades"));

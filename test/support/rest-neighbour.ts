@@ -7,7 +7,11 @@
 import { BinanceRest, RestError } from "../../src/source/binance/rest.ts";
 
 const [baseUrl = "", budget = "6000", windowMs = "60000", runMs = "1000"] = process.argv.slice(2);
-const rest = new BinanceRest({ baseUrl, weightBudgetPerMin: Number(budget), weightWindowMs: Number(windowMs) });
+const rest = new BinanceRest({
+  baseUrl,
+  weightBudgetPerMin: Number(budget),
+  weightWindowMs: Number(windowMs),
+});
 const end = Date.now() + Number(runMs);
 const errors: Record<string, number> = {};
 let ok = 0;

@@ -131,7 +131,9 @@ async function decode(
     let select = columns;
     if (ownDelta) {
       for (const [name, col] of deltaColumnsF64(bytes, md, numRows, decompress)) out[name] = col;
-      const names = (md.row_groups[0]?.columns ?? []).map((cc) => cc.meta_data?.path_in_schema.join(".") ?? "");
+      const names = (md.row_groups[0]?.columns ?? []).map(
+        (cc) => cc.meta_data?.path_in_schema.join(".") ?? "",
+      );
       select = names.filter((n) => n !== "" && out[n] === undefined);
       if (select.length === 0) return { info, numRows, columns: out };
     }
