@@ -3,15 +3,15 @@
  * Binance's weight budget without being told about each other: each reads the IP's usage from
  * X-MBX-USED-WEIGHT-1M after every answer and keeps under 90 % of it, so together they stay under
  * the limit with each one set to the whole of it. Three real processes against the simulator's
- * per-IP accounting, windows shortened to 2 s (the simulator and the clients both).
+ * per-IP accounting, windows shortened to 1 s (the simulator and the clients both).
  */
 import { expect, test } from "bun:test";
 import { join } from "node:path";
 import { type Simulator, startSimulator } from "../../src/sim/index.ts";
 
 const LIMIT = 6000; // Binance's, per IP and window
-const WINDOW_MS = 2000;
-const RUN_MS = 5000;
+const WINDOW_MS = 1000;
+const RUN_MS = 3500;
 const PROCESSES = 3;
 
 test("three processes, each with the whole IP budget, never earn a 429 together and use most of it", async () => {
