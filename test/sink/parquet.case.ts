@@ -10,6 +10,7 @@ import {
   Table,
   type TableName,
 } from "../../src/model/index.ts";
+import { buildBatch } from "../../src/sink/parquet/index.ts";
 
 export interface ParquetCase {
   readonly name: string;
@@ -174,4 +175,23 @@ export function tradeRows(
   stepUs = 1_000,
 ): RowColumns {
   return fill("trades", n, symbolId, { firstId, t0, stepUs, seed: firstId % 997 });
+}
+
+/** A case's first `n` rows as encodeParquet's input (one batch, one file). */
+export function encodeInputOf(c: ParquetCase, rows: RowColumns, n: number) {
+  const b = buildBatch(
+    c.table,
+    c.symbol,
+    0,
+    rows,
+    Array.from({ length: n }, (_, i) => i),
+  );
+  return {
+    table: c.table,
+    exchange: b.exchange,
+    symbol: c.symbol,
+    date: b.date,
+    rows: n,
+    columns: b.columns,
+  };
 }

@@ -20,7 +20,7 @@ import {
   readParquetRows,
   SCHEMA_VERSION,
 } from "../../src/sink/parquet/index.ts";
-import { CASES, expectedRows } from "./parquet.case.ts";
+import { CASES, encodeInputOf, expectedRows } from "./parquet.case.ts";
 
 const CONFIGS = [
   { name: "default writer", opts: {} },
@@ -161,25 +161,6 @@ for (const cfg of CONFIGS) {
       expect(Number(stats[0]!.groups)).toBe(cfg.name === "small row groups" ? Math.ceil(n / 333) : 1);
     });
   });
-}
-
-/** A case's first `n` rows as encodeParquet's input (one batch, one file). */
-function encodeInputOf(c: (typeof CASES)[number], rows: Parameters<typeof buildBatch>[3], n: number) {
-  const b = buildBatch(
-    c.table,
-    c.symbol,
-    0,
-    rows,
-    Array.from({ length: n }, (_, i) => i),
-  );
-  return {
-    table: c.table,
-    exchange: b.exchange,
-    symbol: c.symbol,
-    date: b.date,
-    rows: n,
-    columns: b.columns,
-  };
 }
 
 test("K2's column writer and hyparquet-writer (reference) store the same values, types and statistics", async () => {

@@ -16,26 +16,13 @@ import {
 } from "../../src/sink/parquet/index.ts";
 import { unpackDeltaF64 } from "../../src/sink/parquet/read-delta.ts";
 import { slotOf } from "../../src/sink/parquet/schema.ts";
-import { CASES, lcg } from "./parquet.case.ts";
+import { CASES, encodeInputOf, lcg } from "./parquet.case.ts";
 
+/** A case's rows as encodeParquet's input, ids replaced by `ids` when given. */
 function inputOf(c: (typeof CASES)[number], ids?: (i: number) => number) {
   const { rows, n } = c.build(0);
   if (ids) for (let i = 0; i < n; i++) rows.id[i] = ids(i);
-  const b = buildBatch(
-    c.table,
-    c.symbol,
-    0,
-    rows,
-    Array.from({ length: n }, (_, i) => i),
-  );
-  return {
-    table: c.table,
-    exchange: b.exchange,
-    symbol: c.symbol,
-    date: b.date,
-    rows: n,
-    columns: b.columns,
-  };
+  return encodeInputOf(c, rows, n);
 }
 
 /** Columns K2's writer delta-encodes: ids and times (pages.ts). */
