@@ -30,8 +30,8 @@ test("retired compaction sources left on disk are not counted twice; real duplic
     await writeIds(pool, catalog, "trades", "BTCUSDT", span(11, 20)),
     await writeIds(pool, catalog, "trades", "BTCUSDT", span(31, 40)),
   ];
-  // A query still reading the sources: compaction merges them but cannot delete them.
-  const release = catalog.pin(sources.map((f) => f.path));
+  // A query still reading the sources (never released): compaction merges them but cannot delete them.
+  catalog.pin(sources.map((f) => f.path));
   await compactSmallFiles({ catalog, pool, pinTimeoutMs: 50 }, { minFiles: 3, smallerThanRows: 50 });
   expect(sources.every((f) => existsSync(f.path))).toBe(true);
   expect(catalog.files({ table: "trades", symbol: "BTCUSDT" }).length).toBe(1); // the merged file alone is listed

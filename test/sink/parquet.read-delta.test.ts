@@ -7,13 +7,7 @@ import { describe, expect, test } from "bun:test";
 import { ByteWriter } from "hyparquet-writer";
 import { deltaBinaryPack } from "hyparquet-writer/src/delta.js";
 import { ID_TIME_COLUMNS, type TableName } from "../../src/model/index.ts";
-import {
-  buildBatch,
-  decodeForMerge,
-  decodeParquet,
-  encodeParquet,
-  TABLE_SCHEMAS,
-} from "../../src/sink/parquet/index.ts";
+import { decodeForMerge, decodeParquet, encodeParquet, TABLE_SCHEMAS } from "../../src/sink/parquet/index.ts";
 import { unpackDeltaF64 } from "../../src/sink/parquet/read-delta.ts";
 import { slotOf } from "../../src/sink/parquet/schema.ts";
 import { CASES, encodeInputOf, lcg } from "./parquet.case.ts";
