@@ -28,6 +28,11 @@ export interface PoolOptions {
   readonly rowGroupRows?: number;
   /** Tests only: fs faults injected inside the workers (see fs.ts faultyFs). */
   readonly faults?: readonly FsFault[];
+  /**
+   * A full GC in the worker after every merge (default true; worker.ts says why).
+   * Off only to measure what it saves (native-bench/compact-memory.ts).
+   */
+  readonly collectAfterMerge?: boolean;
 }
 
 export interface CompactRequest {
@@ -247,6 +252,7 @@ export class ParquetWriterPool {
         jobId,
         encode,
         faults: this.#faults,
+        collectAfterMerge: this.#opts.collectAfterMerge ?? true,
       } satisfies WorkerRequest);
     });
   }

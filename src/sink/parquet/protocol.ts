@@ -18,6 +18,8 @@ export type WorkerRequest =
       readonly jobId: number;
       readonly encode: EncodeOptions;
       readonly faults: readonly FsFault[];
+      /** A full GC after every merge (worker.ts says why). */
+      readonly collectAfterMerge: boolean;
     };
 
 export type WorkerReply =
