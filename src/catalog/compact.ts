@@ -64,22 +64,31 @@ export async function deleteRetired(catalog: Catalog, graceMs = 0): Promise<numb
   return paths.length;
 }
 
+export interface MergeChoice {
+  /** Merge only when at least this many files qualify (default 2). */
+  readonly minFiles?: number;
+  /** Which files qualify (default all), e.g. the small ones of today's open partition. */
+  readonly pick?: (f: FileInfo) => boolean;
+  /** Rows of one merge at most (default no bound); see compactPartition. */
+  readonly maxRows?: number;
+  /** Leave out older files that outgrew the newer ones (withoutGrown; default false). */
+  readonly skipGrown?: boolean;
+}
+
 /**
- * Merge one partition's files (or only those `pick` selects, e.g. the small ones of today's open
- * partition, so a growing day is not rewritten whole every time). Null when fewer than
- * `minFiles` files qualify or the partition is busy. With `maxRows`, only the oldest qualifying
- * files whose rows fit in it are merged (two at least): the worker holds every source row in
- * memory at once, so this bounds one merge's memory (in the max-rate end-to-end run, merging
- * a minute of one symbol at once, ~1.4 M rows, lifted K2's RSS from ~300 MB to 660–1,150 MB).
+ * Merge one partition's files (or only those `pick` selects, so a growing day is not rewritten
+ * whole every time). Null when fewer than `minFiles` files qualify or the partition is busy. With
+ * `maxRows`, only the oldest qualifying files whose rows fit in it are merged (two at least): the
+ * worker holds every source row in memory at once, so this bounds one merge's memory (in the
+ * max-rate end-to-end run, merging a minute of one symbol at once, ~1.4 M rows, lifted K2's RSS
+ * from ~300 MB to 660–1,150 MB).
  */
 export async function compactPartition(
   deps: MaintenanceDeps,
   p: { readonly table: TableName; readonly symbol: string; readonly date: string },
-  minFiles = 2,
-  pick: (f: FileInfo) => boolean = () => true,
-  maxRows = Number.POSITIVE_INFINITY,
-  skipGrown = false,
+  choice: MergeChoice = {},
 ): Promise<CompactionOutcome | null> {
+  const { minFiles = 2, pick = () => true, maxRows = Number.POSITIVE_INFINITY, skipGrown = false } = choice;
   const { catalog, pool } = deps;
   const busy = compacting.get(catalog) ?? new Set<string>();
   compacting.set(catalog, busy);
@@ -171,23 +180,28 @@ export async function compactSmallFiles(
   const out: CompactionOutcome[] = [];
   for (const part of deps.catalog.partitions()) {
     if (part.files < policy.minFiles) continue; // cannot have enough small ones: skip the listing
-    out.push(...(await mergeWhilePicked(deps, part, policy.minFiles, small, policy.maxMergedRows, true)));
+    const maxRows = policy.maxMergedRows ?? Number.POSITIVE_INFINITY;
+    out.push(
+      ...(await mergeWhilePicked(deps, part, {
+        minFiles: policy.minFiles,
+        pick: small,
+        maxRows,
+        skipGrown: true,
+      })),
+    );
   }
   return out;
 }
 
-/** Bounded merges of the files `pick` selects, one after another, until too few are left. */
+/** Bounded merges of the files `choice` picks, one after another, until too few are left. */
 async function mergeWhilePicked(
   deps: MaintenanceDeps,
   part: { readonly table: TableName; readonly symbol: string; readonly date: string },
-  minFiles: number,
-  pick: (f: FileInfo) => boolean,
-  maxRows: number | undefined,
-  skipGrown = false,
+  choice: MergeChoice,
 ): Promise<CompactionOutcome[]> {
   const out: CompactionOutcome[] = [];
   for (let i = 0; i < MAX_MERGES_PER_PARTITION; i++) {
-    const r = await compactPartition(deps, part, minFiles, pick, maxRows, skipGrown);
+    const r = await compactPartition(deps, part, choice);
     if (!r) break;
     out.push(r);
   }
@@ -216,7 +230,7 @@ export async function compactClosedPartitions(
   const out: CompactionOutcome[] = [];
   for (const part of deps.catalog.partitions()) {
     if ((dayOfDate(part.date) ?? today) >= today || part.files < minFiles) continue;
-    out.push(...(await mergeWhilePicked(deps, part, minFiles, small, maxRows)));
+    out.push(...(await mergeWhilePicked(deps, part, { minFiles, pick: small, maxRows })));
   }
   return out;
 }

@@ -174,7 +174,7 @@ describe("object store mirror (s3rver on loopback)", () => {
       expect(btc).toHaveLength(2);
       // A reader pins one source: it stays on disk, so its object must stay too for now.
       const release = catalog.pin([btc[0]!.path]);
-      const out = await compactPartition({ catalog, pool, pinTimeoutMs: 50 }, btc[0]!, 2);
+      const out = await compactPartition({ catalog, pool, pinTimeoutMs: 50 }, btc[0]!, { minFiles: 2 });
       expect(out?.replaced).toHaveLength(2);
       const merged = out!.merged;
       const first = await reconcile(mirror, catalog);
