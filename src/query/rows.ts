@@ -257,7 +257,12 @@ async function coldSelect(
   const files = snap.files.filter((f) => f.maxId > idLo && f.minId <= idHi);
   if (files.length === 0) return null;
   beforeCold?.(files);
-  const { where, params } = coldWhere(q, files, snap.splitId);
+  // The id bound is cut to the files' own highest id: no row lies above it, and a bound that
+  // followed the split changed with every new file, so a page over unchanged files (a day's first
+  // page) never met its cached result again and the row cache filled with dead entries.
+  let top = Number.NEGATIVE_INFINITY;
+  for (const f of files) if (f.maxId > top) top = f.maxId;
+  const { where, params } = coldWhere(q, files, Math.min(idHi, top));
   let sql = `SELECT ${selectList(q.table)} ${FROM_FILES} WHERE ${where}`;
   if (q.cursorId !== undefined) {
     params.push({ int: q.cursorId });
