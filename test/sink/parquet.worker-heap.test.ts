@@ -18,6 +18,20 @@ afterAll(async () => {
 
 const MB = 2 ** 20;
 
+/** One file of `n` BTCUSDT trades from id `first`, written by `p`. */
+function tradeFile(p: ParquetWriterPool, n: number, first: number): Promise<FileInfo> {
+  const rows = tradeRows(n, 0, first, DAY0_US + (first - 1) * 1_000, 1_000);
+  return p.write(
+    buildBatch(
+      "trades",
+      "BTCUSDT",
+      0,
+      rows,
+      Array.from({ length: n }, (_, i) => i),
+    ),
+  );
+}
+
 /** Twenty files of 10,000 trades of one partition, merged into one; the worker's heap after it. */
 async function heapAfterMerge(collectAfterMerge: boolean): Promise<{ rows: number; heapBytes: number }> {
   const dir = mkdtempSync(join(dataDir, "merge-"));
@@ -25,20 +39,7 @@ async function heapAfterMerge(collectAfterMerge: boolean): Promise<{ rows: numbe
   try {
     const files: FileInfo[] = [];
     const n = 10_000;
-    for (let f = 0; f < 20; f++) {
-      const rows = tradeRows(n, 0, 1 + f * n, DAY0_US + f * n * 1_000, 1_000);
-      files.push(
-        await p.write(
-          buildBatch(
-            "trades",
-            "BTCUSDT",
-            0,
-            rows,
-            Array.from({ length: n }, (_, i) => i),
-          ),
-        ),
-      );
-    }
+    for (let f = 0; f < 20; f++) files.push(await tradeFile(p, n, 1 + f * n));
     const { info } = await p.compact({
       table: "trades",
       symbol: "BTCUSDT",
@@ -54,17 +55,7 @@ async function heapAfterMerge(collectAfterMerge: boolean): Promise<{ rows: numbe
 test("the worker's heap is unknown (0) until its first job, then reported with each reply", async () => {
   pool = await ParquetWriterPool.start({ dataDir, workers: 1 });
   expect(pool.workerHeapBytes).toBe(0);
-  const count = 5_000;
-  const rows = tradeRows(count, 0, 1, DAY0_US, 1_000);
-  await pool.write(
-    buildBatch(
-      "trades",
-      "BTCUSDT",
-      0,
-      rows,
-      Array.from({ length: count }, (_, i) => i),
-    ),
-  );
+  await tradeFile(pool, 5_000, 1);
   // A Bun worker's heap holds at least its loaded modules: well over a megabyte, under a gigabyte.
   expect(pool.workerHeapBytes).toBeGreaterThan(2 ** 20);
   expect(pool.workerHeapBytes).toBeLessThan(2 ** 30);
