@@ -30,7 +30,7 @@ export interface PoolOptions {
   readonly faults?: readonly FsFault[];
   /**
    * A full GC in the worker after every merge (default true; worker.ts says why).
-   * Off only to measure what it saves (native-bench/compact-memory.ts).
+   * Off only to measure what it saves (native-bench/compact-memory.ts, the worker-heap test).
    */
   readonly collectAfterMerge?: boolean;
 }
