@@ -7,11 +7,12 @@
  *
  *   bun native-bench/compact-memory.ts [--passes 8] [--partitions 60] [--rounds 2]
  */
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Catalog, compactSmallFiles } from "../src/catalog/index.ts";
 import { DAY0_US, span, writeIds } from "../src/catalog/testdata/files.ts";
+import { keyDefault } from "../src/config/key-default.ts";
 import { ParquetWriterPool } from "../src/sink/parquet/index.ts";
 import { numberFlag } from "./args.ts";
 
@@ -26,12 +27,15 @@ interface PassResult {
   readonly ms: number;
   /** Peak RSS during the pass minus RSS right before it, MB. */
   readonly riseMB: number;
-  readonly rows: number;
 }
 
-const rssMB = (): number => {
-  const m = /VmRSS:\s+(\d+)/.exec(readFileSync("/proc/self/status", "utf8"));
-  return m ? Number(m[1]) / 1024 : Number.NaN;
+const rssMB = (): number => process.memoryUsage.rss() / 2 ** 20;
+
+/** The pipeline's small-file policy with K2's defaults (src/pipeline/maintenance.ts). */
+const POLICY = {
+  minFiles: keyDefault("compactMinFiles"),
+  smallerThanRows: keyDefault("batchMaxRows") / 2,
+  maxMergedRows: keyDefault("batchMaxRows"),
 };
 
 async function child(collect: boolean): Promise<PassResult[]> {
@@ -62,15 +66,11 @@ async function child(collect: boolean): Promise<PassResult[]> {
         peak = Math.max(peak, rssMB());
       }, 10);
       const t0 = performance.now();
-      // K2's defaults: K2_COMPACT_MIN_FILES 32, K2_BATCH_MAX_ROWS 100,000.
-      const merged = await compactSmallFiles(
-        { catalog, pool },
-        { minFiles: 32, smallerThanRows: 50_000, maxMergedRows: 100_000 },
-      );
+      await compactSmallFiles({ catalog, pool }, POLICY);
       const ms = performance.now() - t0;
       await Bun.sleep(50);
       clearInterval(timer);
-      out.push({ ms, riseMB: peak - before, rows: merged.reduce((n, m) => n + m.merged.rows, 0) });
+      out.push({ ms, riseMB: peak - before });
     }
   } finally {
     await pool.close();

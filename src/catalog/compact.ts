@@ -125,8 +125,8 @@ export async function compactPartition(
  * together. Without this, the open day's merged file stays "small" for a while and is rewritten
  * whole by every pass that merges the next few hundred rows into it: at 100 trades/s per symbol
  * and 32 one-second files per merge, every row was rewritten ~8 times before its file grew out of
- * "small" (the worker's memory peaks in a 1-hour soak stayed as high with this rule: they come
- * from something else, see RUNBOOK § Memory). With the rule a
+ * "small" (this rule alone did not lower the worker's memory peaks in the 1-hour soak: those were
+ * the garbage of a pass's merges, now collected after each, see worker.ts). With the rule a
  * merged file is merged again only once newer files hold as many rows as it does (a binary
  * counter): ~3 rewrites per row and log2 more files per partition at most.
  */

@@ -27,7 +27,7 @@ let encode: EncodeOptions = {};
  * (decoded columns, copies, encoded pages) pile up across the pass: K2's RSS rose by 50–150 MB for
  * a few seconds every pass or two, which the soak's RSS slope picked up whenever its samples fell
  * on a pass. Collecting only when a merge grew the heap by 4 MB left rises of 30–80 MB; after
- * every merge, none over 25 MB (7-minute soaks, 1 s samples). It costs ~15 ms of the worker's
+ * every merge, none over 25 MB (7-minute soaks, 1 s samples). It costs ~12–15 ms of the worker's
  * time per merge, off the main thread (native-bench/compact-memory.ts).
  */
 let collectAfterMerge = true;
