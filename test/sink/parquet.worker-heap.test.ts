@@ -61,12 +61,13 @@ test("the worker's heap is unknown (0) until its first job, then reported with e
   expect(pool.workerHeapBytes).toBeLessThan(2 ** 30);
 });
 
-test("a merge's garbage is collected before the worker replies (without that, ~50 MB stay)", async () => {
+test("a merge's garbage is collected before the worker replies (without that, 20-40 MB stay)", async () => {
   const collected = await heapAfterMerge(true);
   expect(collected.rows).toBe(200_000);
-  expect(collected.heapBytes).toBeLessThan(16 * MB);
-  // The control: the same merge without the collection leaves its decoded and copied columns.
+  expect(collected.heapBytes).toBeLessThan(12 * MB); // measured 3.7-4.2 MB
+  // The control: the same merge without the collection leaves its decoded columns (measured
+  // 22-38 MB; 49-52 MB while the merge still copied the file and every column once more).
   const kept = await heapAfterMerge(false);
   expect(kept.rows).toBe(200_000);
-  expect(kept.heapBytes).toBeGreaterThan(24 * MB);
+  expect(kept.heapBytes).toBeGreaterThan(16 * MB);
 });

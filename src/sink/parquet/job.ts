@@ -118,9 +118,14 @@ function dedupeSorted(
   c: BatchColumns,
   rows: number,
 ): { columns: BatchColumns; rows: number } {
+  const id = c.id;
+  // Files in write order usually hold ascending, disjoint ids: then the columns are the result
+  // and the merge allocates no second copy of them.
+  let ascending = true;
+  for (let i = 1; i < rows && ascending; i++) ascending = id[i]! > id[i - 1]!;
+  if (ascending) return { columns: c, rows };
   const order = new Uint32Array(rows);
   for (let i = 0; i < rows; i++) order[i] = i;
-  const id = c.id;
   // Ties keep input order: the first written copy of an id wins.
   order.sort((a, b) => id[a]! - id[b]! || a - b);
   let kept = 0;
@@ -182,6 +187,7 @@ export async function compactJob(
     toBatchColumns(job.table, f, all, at);
     at += f.numRows;
   }
+  files.length = 0; // the decoded files are garbage from here on, while the merged file encodes
   const merged = dedupeSorted(job.table, all, total);
   const info = writeJob(
     fs,

@@ -123,7 +123,11 @@ async function decode(
   ownDelta: boolean,
 ): Promise<MergeColumns> {
   try {
-    const ab = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
+    // A whole-file read owns its buffer: no copy (a merge reads up to 32 files; each copy was garbage).
+    const whole = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength;
+    const ab = (
+      whole ? bytes.buffer : bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength)
+    ) as ArrayBuffer;
     const md = parquetMetadata(ab);
     const info = fileInfoFromKv(path, kvMap(md), bytes.byteLength, Number(md.num_rows));
     const numRows = info.rows;
