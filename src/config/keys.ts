@@ -6,6 +6,7 @@ import {
   bool,
   host,
   int,
+  intOrOff,
   type KeyDef,
   listOf,
   oneOf,
@@ -473,6 +474,14 @@ export const KEYS = {
     description: "largest request body",
     default: "65536",
     parse: int(1024, 16_777_216),
+  },
+  gcIntervalMs: {
+    env: "K2_GC_INTERVAL_MS",
+    unit: "ms",
+    description:
+      "a full garbage collection this often, so uncollected garbage cannot pile up over hours (0 = only the runtime's own)",
+    default: "60000",
+    parse: intOrOff(1000, 3_600_000),
   },
   lagWindowMs: {
     env: "K2_LAG_WINDOW_MS",

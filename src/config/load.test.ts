@@ -40,6 +40,8 @@ describe("loadConfig", () => {
     expect(cfg(["--symbols", "SOLUSDT, btcusdt".toUpperCase()]).symbols).toEqual(["SOLUSDT", "BTCUSDT"]);
     // An empty environment value means "unset", not "empty".
     expect(cfg([], { K2_PORT: "" }).port).toBe(8000);
+    expect(cfg([], { K2_GC_INTERVAL_MS: "0" }).gcIntervalMs).toBe(0);
+    expect(cfg([], { K2_GC_INTERVAL_MS: "1000" }).gcIntervalMs).toBe(1000);
   });
 
   test("the result is frozen, lists included", () => {
@@ -69,6 +71,9 @@ describe("loadConfig", () => {
     ["K2_RING_CAPACITY", "512", /power of two/],
     ["K2_SHUTDOWN_GRACE_MS", "1e3", /integer/],
     ["K2_DATA_DIR", "  ", /non-empty/],
+    // A full collection every few ms would stall the event loop: 0 (off) or at least a second.
+    ["K2_GC_INTERVAL_MS", "500", /0 \(off\) or an integer in 1000\.\.3600000/],
+    ["K2_GC_INTERVAL_MS", "-1", /0 \(off\)/],
   ];
   for (const [key, value, expected] of bad) {
     test(`rejects ${key}=${JSON.stringify(value)} naming key, value and expectation`, () => {

@@ -24,6 +24,16 @@ export function int(min: number, max: number): (raw: string) => Parsed<number> {
   };
 }
 
+/** 0 (off) or an integer in min..max: a period where a tiny non-zero value would be harmful. */
+export function intOrOff(min: number, max: number): (raw: string) => Parsed<number> {
+  const inRange = int(min, max);
+  return (raw) => {
+    if (raw.trim() === "0") return ok(0);
+    const r = inRange(raw);
+    return r.ok ? r : bad(`0 (off) or an integer in ${min}..${max}`);
+  };
+}
+
 export function powerOfTwo(min: number, max: number): (raw: string) => Parsed<number> {
   const inRange = int(min, max);
   return (raw) => {

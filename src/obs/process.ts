@@ -1,5 +1,6 @@
-/** Process metrics: RSS, heap, event-loop lag, uptime, open file descriptors. */
+/** Process metrics: RSS, heap, event-loop lag, uptime, open file descriptors; the full collector. */
 import { readdirSync } from "node:fs";
+import { FullCollector } from "./collector.ts";
 import { LoopLagMonitor } from "./loop-lag.ts";
 import { registerMemoryMetrics } from "./memory.ts";
 import type { Registry } from "./metrics.ts";
@@ -13,10 +14,27 @@ export function openFdCount(): number {
   }
 }
 
-export function registerProcessMetrics(reg: Registry, lagWindowMs: number): LoopLagMonitor {
+export interface ProcessWatchOptions {
+  /** K2_LAG_WINDOW_MS */
+  readonly lagWindowMs: number;
+  /** K2_GC_INTERVAL_MS (0: no full collections of K2's own). */
+  readonly gcIntervalMs: number;
+}
+
+/** What a process runs for its own health; stopped with the role that started it. */
+export interface ProcessWatch {
+  readonly lag: LoopLagMonitor;
+  readonly collector: FullCollector;
+  stop(): void;
+}
+
+export function registerProcessMetrics(reg: Registry, opts: ProcessWatchOptions): ProcessWatch {
   const started = performance.now();
-  const lag = new LoopLagMonitor(20, lagWindowMs);
+  const lag = new LoopLagMonitor(20, opts.lagWindowMs);
   lag.start();
+  const collector = new FullCollector(opts.gcIntervalMs);
+  collector.start();
+  collector.register(reg);
   reg.gauge("process_resident_memory_bytes", "resident set size", () => process.memoryUsage.rss());
   reg.gauge("process_heap_used_bytes", "JS heap in use", () => process.memoryUsage().heapUsed);
   reg.gauge("process_heap_total_bytes", "JS heap reserved", () => process.memoryUsage().heapTotal);
@@ -34,5 +52,12 @@ export function registerProcessMetrics(reg: Registry, lagWindowMs: number): Loop
     () => lag.quantile(0.99) / 1000,
   );
   reg.gauge("nodejs_eventloop_lag_max_seconds", "largest event-loop lag since start", () => lag.max / 1000);
-  return lag;
+  return {
+    lag,
+    collector,
+    stop() {
+      lag.stop();
+      collector.stop();
+    },
+  };
 }

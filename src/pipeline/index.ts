@@ -91,7 +91,8 @@ export async function buildPipeline(
 ): Promise<Pipeline> {
   const registry = new Registry();
   const readiness = new Readiness();
-  const lag = registerProcessMetrics(registry, config.lagWindowMs);
+  const watch = registerProcessMetrics(registry, config);
+  const lag = watch.lag;
   const log = stageLogger(logger, "pipeline");
   const symbols = new SymbolTable(config.symbols);
   const lookup = new SymbolLookup(symbols);
@@ -239,7 +240,7 @@ export async function buildPipeline(
     await stopIngest();
     await query.stop();
     await intake.sim?.stop();
-    lag.stop();
+    watch.stop();
     log.info("pipeline stopped");
   });
   return {

@@ -67,7 +67,7 @@ export async function rescan(
 export async function startQueryNode(config: Config, logger: Logger): Promise<RoleProcess> {
   const registry = new Registry();
   const readiness = new Readiness();
-  const lag = registerProcessMetrics(registry, config.lagWindowMs);
+  const watch = registerProcessMetrics(registry, config);
   const log = stageLogger(logger, "query-node");
   const catalog = new Catalog();
   // K2_DATA_DIR=s3://…: DuckDB reads a local copy (its httpfs extension cannot be installed
@@ -165,7 +165,7 @@ export async function startQueryNode(config: Config, logger: Logger): Promise<Ro
       await listing?.catch(() => {});
       mirror?.stop();
       await query.stop();
-      lag.stop();
+      watch.stop();
     }),
   };
 }

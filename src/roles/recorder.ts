@@ -29,7 +29,8 @@ import type { RoleProcess } from "./role.ts";
 export async function startRecorder(config: Config, logger: Logger): Promise<RoleProcess> {
   const registry = new Registry();
   const readiness = new Readiness();
-  const lag = registerProcessMetrics(registry, config.lagWindowMs);
+  const watch = registerProcessMetrics(registry, config);
+  const lag = watch.lag;
   const log = stageLogger(logger, "recorder");
   const symbols = new SymbolTable(config.symbols);
   const lookup = new SymbolLookup(symbols);
@@ -146,7 +147,7 @@ export async function startRecorder(config: Config, logger: Logger): Promise<Rol
       await klines?.stop();
       await bus.stop();
       await intake.sim?.stop();
-      lag.stop();
+      watch.stop();
       log.info("recorder stopped");
     }),
   };

@@ -45,7 +45,7 @@ function symbolOfPath(path: string): string {
 export async function startWriter(config: Config, logger: Logger): Promise<RoleProcess> {
   const registry = new Registry();
   const readiness = new Readiness();
-  const lag = registerProcessMetrics(registry, config.lagWindowMs);
+  const watch = registerProcessMetrics(registry, config);
   const shard = config.writerShard - 1;
   const log = stageLogger(logger, `writer-${config.writerShard}-of-${config.shards}`);
   if (shard >= config.shards)
@@ -181,7 +181,7 @@ export async function startWriter(config: Config, logger: Logger): Promise<RoleP
       mirror?.stop();
       await bus.stop();
       await pool.close();
-      lag.stop();
+      watch.stop();
       log.info("writer stopped");
     }),
   };

@@ -19,7 +19,8 @@ describe("K2 process lifecycle", () => {
     // The period the drain is judged against. A drain that hangs runs into the batcher's idle
     // timeout (grace − 1 s) or the forced exit (grace, code 1): either way over half of it.
     const graceMs = 12_000;
-    k2 = await startK2({ K2_SHUTDOWN_GRACE_MS: String(graceMs) });
+    // The shortest collection period, so the test sees K2's own full collections run.
+    k2 = await startK2({ K2_SHUTDOWN_GRACE_MS: String(graceMs), K2_GC_INTERVAL_MS: "1000" });
     expect((await fetch(`${k2.url}/health/live`)).status).toBe(200);
     // Ready once the embedded simulator's streams deliver (a few hundred ms).
     let ready = await fetch(`${k2.url}/health/ready`);
@@ -34,6 +35,15 @@ describe("K2 process lifecycle", () => {
     expect(sample(p, "process_open_fds")).toBeGreaterThan(2);
     expect(sample(p, "process_uptime_seconds")).toBeGreaterThan(0);
     expect(sample(p, "nodejs_eventloop_lag_p99_seconds")).toBeGreaterThanOrEqual(0);
+    const url = k2.url;
+    const gcRuns = async () =>
+      sample(parsePrometheus(await (await fetch(`${url}/metrics`)).text()), "k2_gc_full_total");
+    await waitUntil(async () => ((await gcRuns()) ?? 0) >= 2, 10_000, "two full collections", {
+      everyMs: 200,
+    });
+    const after = parsePrometheus(await (await fetch(`${k2.url}/metrics`)).text());
+    expect(sample(after, "k2_gc_full_seconds_total")).toBeGreaterThan(0);
+    expect(sample(after, "k2_gc_full_max_seconds")).toBeGreaterThan(0);
     expect((await fetch(`${k2.url}/docs`)).status).toBe(200);
     const { code, ms } = await k2.stop("SIGTERM");
     expect(code).toBe(0);
