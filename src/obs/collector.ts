@@ -1,13 +1,14 @@
 /**
  * A full, synchronous garbage collection of this thread's heap every K2_GC_INTERVAL_MS.
  *
- * Why: JSC collects when its own heuristics say so, and over an hour of steady ingest they let
- * more and more garbage wait between collections. In the 1-hour soaks RSS climbed 11.8-18.9 MB/h
- * while the same K2 measured after a full collection every 2 minutes stayed flat (351-356 MB
- * from minute 16 to 30, live JS objects 7.3-7.7 MB): the slope was uncollected garbage, not
- * live data. The writer worker does the same after each merge (sink/parquet/worker.ts).
- * Cost: one pause of ~15 ms (a heap like K2's: 120 k objects, 240 MB of ArrayBuffers), counted
- * in k2_gc_full_seconds_total so its share of the event loop is visible.
+ * Why: JSC collects when its own heuristics say so, and over an hour of steady ingest garbage
+ * waited longer between its collections: the soaks' main-thread JS objects grew 4.2-5.1 MB/h.
+ * With a full collection every minute they grew 0.98 MB/h (1-hour soak, 2026-12-05) and max RSS
+ * fell from 401.5 to 383.8 MB. It does not explain all of the soaks' RSS slope: what still grows
+ * (~11 MB/h then) is outside the JS heap (docs/RUNBOOK.md § Memory). The writer worker collects
+ * after each merge for the same reason (sink/parquet/worker.ts).
+ * Cost: 24 ms a collection on average in that soak (max 38 ms), counted in
+ * k2_gc_full_seconds_total so its share of the event loop is visible.
  */
 import type { Registry } from "./metrics.ts";
 
