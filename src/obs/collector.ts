@@ -7,8 +7,8 @@
  * fell from 401.5 to 383.8 MB. It does not explain all of the soaks' RSS slope: what still grows
  * (~11 MB/h then) is outside the JS heap (docs/RUNBOOK.md § Memory). The writer worker collects
  * after each merge for the same reason (sink/parquet/worker.ts).
- * Cost: 24 ms a collection on average in that soak (max 38 ms), counted in
- * k2_gc_full_seconds_total so its share of the event loop is visible.
+ * Cost: in that soak the first 18 collections took 24 ms each on average, the longest 38 ms;
+ * k2_gc_full_seconds_total counts them, so their share of the event loop is visible.
  */
 import type { Registry } from "./metrics.ts";
 
