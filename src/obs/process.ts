@@ -24,7 +24,6 @@ export interface ProcessWatchOptions {
 /** What a process runs for its own health; stopped with the role that started it. */
 export interface ProcessWatch {
   readonly lag: LoopLagMonitor;
-  readonly collector: FullCollector;
   stop(): void;
 }
 
@@ -54,7 +53,6 @@ export function registerProcessMetrics(reg: Registry, opts: ProcessWatchOptions)
   reg.gauge("nodejs_eventloop_lag_max_seconds", "largest event-loop lag since start", () => lag.max / 1000);
   return {
     lag,
-    collector,
     stop() {
       lag.stop();
       collector.stop();

@@ -3,7 +3,7 @@ import { rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type K2Process, runK2, startK2 } from "../support/k2-process.ts";
-import { parsePrometheus, sample } from "../support/prometheus.ts";
+import { parsePrometheus, sample, scrapeMetric } from "../support/prometheus.ts";
 import { waitUntil } from "../support/wait.ts";
 
 /** Poll a condition that has no event to await; bounded, and the error names what was awaited. */
@@ -36,11 +36,8 @@ describe("K2 process lifecycle", () => {
     expect(sample(p, "process_uptime_seconds")).toBeGreaterThan(0);
     expect(sample(p, "nodejs_eventloop_lag_p99_seconds")).toBeGreaterThanOrEqual(0);
     const url = k2.url;
-    const gcRuns = async () =>
-      sample(parsePrometheus(await (await fetch(`${url}/metrics`)).text()), "k2_gc_full_total");
-    await waitUntil(async () => ((await gcRuns()) ?? 0) >= 2, 10_000, "two full collections", {
-      everyMs: 200,
-    });
+    const gcRuns = () => scrapeMetric(url, "k2_gc_full_total");
+    await waitUntil(async () => (await gcRuns()) >= 2, 10_000, "two full collections", { everyMs: 200 });
     const after = parsePrometheus(await (await fetch(`${k2.url}/metrics`)).text());
     expect(sample(after, "k2_gc_full_seconds_total")).toBeGreaterThan(0);
     expect(sample(after, "k2_gc_full_max_seconds")).toBeGreaterThan(0);
