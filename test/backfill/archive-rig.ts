@@ -11,6 +11,7 @@ import { DuckDBInstance } from "@duckdb/node-api";
 import { unzipSync, zipSync } from "fflate";
 import { type ArchiveFile, archiveBaseName, archiveUrl, archiveZipPath } from "../../src/archive/index.ts";
 import { BACKFILL_DATASET, type BackfillTable } from "../../src/backfill/index.ts";
+import { listPartitions, scanPartition } from "../../src/catalog/index.ts";
 import { type Simulator, startSimulator } from "../../src/sim/index.ts";
 import { ROOT } from "../support/k2-process.ts";
 
@@ -64,16 +65,29 @@ export async function storedLines(
   }
   const id = table === "trades" ? "trade_id" : "agg_trade_id";
   const extra = table === "trades" ? "" : ` || ',' || first_trade_id || ',' || last_trade_id`;
-  const sql = `SELECT ${id} || ',' || price::VARCHAR || ',' || quantity::VARCHAR || ',' || epoch_us(trade_time_us)
+  // The files K2's own scan calls visible: a glob would also read the sources of a merge that a
+  // running K2 has just committed (they stay on disk until unpinned) and count their rows twice.
+  const visible = async () => {
+    const files: string[] = [];
+    for (const p of await listPartitions(dataDir))
+      if (p.table === table && p.symbol === symbol)
+        for (const f of (await scanPartition(dataDir, p)).visible) files.push(f.path);
+    return files;
+  };
+  const sql = (
+    files: string[],
+  ) => `SELECT ${id} || ',' || price::VARCHAR || ',' || quantity::VARCHAR || ',' || epoch_us(trade_time_us)
           || ',' || CASE WHEN is_buyer_maker THEN 'True' ELSE 'False' END${extra} AS line, ${id} AS id
-       FROM read_parquet('${join(dir, "*", "*", "*.parquet")}', hive_partitioning = true)
+       FROM read_parquet([${files.map((f) => `'${f}'`).join(", ")}], hive_partitioning = true)
        WHERE symbol = '${symbol}' ORDER BY ${id}`;
   const conn = duck.conn;
-  // A running K2's compaction may delete a file between DuckDB's glob and its open: read again
-  // (bounded); any other error (a partial or corrupt file) fails the caller at once.
-  const read = async (attempt: number): Promise<Awaited<ReturnType<typeof conn.runAndReadAll>>> => {
+  // A running K2's compaction may delete a file between the listing and DuckDB's open: list and
+  // read again (bounded); any other error (a partial or corrupt file) fails the caller at once.
+  const read = async (attempt: number): Promise<Awaited<ReturnType<typeof conn.runAndReadAll>> | null> => {
+    const files = await visible();
+    if (files.length === 0) return null;
     try {
-      return await conn.runAndReadAll(sql);
+      return await conn.runAndReadAll(sql(files));
     } catch (e) {
       if (attempt >= 5 || !/Cannot open file .*No such file or directory/.test(String(e))) throw e;
       return read(attempt + 1);
@@ -81,6 +95,7 @@ export async function storedLines(
   };
   try {
     const r = await read(1);
+    if (r === null) return { lines: [], rows: 0, distinct: 0 };
     const rows = r.getRowObjectsJS();
     const lines = rows.map((x) => String(x.line));
     return { lines, rows: lines.length, distinct: new Set(rows.map((x) => x.id)).size };
