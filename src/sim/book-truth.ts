@@ -187,6 +187,23 @@ export class BookTruth {
     };
   }
 
+  /**
+   * E (µs) of the 100 ms diff event whose last update id is `finalId` (dropped ones included);
+   * null when no kept event ends there. Not the time of change `finalId` (`bookAt`'s timeUs): a
+   * generator that lags (a late tick, maxTradesPerTick reached) stamps changes at their scheduled
+   * times, which can precede the previous event's E, so only E says when the stream carried it.
+   */
+  publishedUsOf(finalId: number): number | null {
+    let a = this.publishedHead;
+    let b = this.publishedIds.length;
+    while (a < b) {
+      const mid = (a + b) >> 1;
+      if (this.publishedIds[mid]! < finalId) a = mid + 1;
+      else b = mid;
+    }
+    return a < this.publishedIds.length && this.publishedIds[a] === finalId ? this.publishedUs[a]! : null;
+  }
+
   /** u of the last 100 ms event with E <= t; null when none is kept. */
   private publishedIdAt(t: number): number | null {
     let a = this.publishedHead;

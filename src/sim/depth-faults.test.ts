@@ -33,6 +33,7 @@ const weight = (r: Response) => Number(r.headers.get("X-MBX-USED-WEIGHT-1M"));
 interface Diff {
   U: number;
   u: number;
+  E: number;
 }
 function diffs(c: TestClient, stream: string): Diff[] {
   return (c.json() as Array<{ stream: string; data: Diff }>)
@@ -64,6 +65,30 @@ describe("depth faults", () => {
     }
     expect(gaps(diffs(client, "ethusdt@depth@100ms"))).toEqual([]);
     expect(s.groundTruth().symbols.ETHUSDT!.book!.droppedDiffs["100ms"]).toEqual([]);
+  });
+
+  test("diffEventUs: each 100 ms event's E by its last update id, the dropped one's between its neighbours'", async () => {
+    const s = await start();
+    client = await connect(`${s.wsUrl}/stream?streams=btcusdt@depth@100ms`);
+    const stream = "btcusdt@depth@100ms";
+    await client.until((c) => diffs(c, stream).length >= 3, 3000, "three 100 ms events");
+    s.faults.skipDepthUpdates(1, "BTCUSDT");
+    const seen = diffs(client, stream).length;
+    await client.until((c) => diffs(c, stream).length >= seen + 3, 3000, "three more 100 ms events");
+    const events = diffs(client, stream);
+    // What the socket carried: E in ms, the truth's in µs.
+    expect(events.map((e) => s.diffEventUs("BTCUSDT", e.u))).toEqual(events.map((e) => e.E * 1000));
+    const [[U, u]] = s.groundTruth().symbols.BTCUSDT!.book!.droppedDiffs["100ms"] as [[number, number]];
+    const after = events.findIndex((e) => e.U === u + 1);
+    expect(after).toBeGreaterThan(0);
+    expect(events[after - 1]!.u).toBe(U - 1);
+    const dropped = s.diffEventUs("BTCUSDT", u)!;
+    expect(dropped).toBeGreaterThan(events[after - 1]!.E * 1000);
+    expect(dropped).toBeLessThan(events[after]!.E * 1000);
+    // Not an event's last id, or not a book: nothing.
+    const wide = events.find((e) => e.U < e.u)!;
+    expect(s.diffEventUs("BTCUSDT", wide.u - 1)).toBeNull();
+    expect(s.diffEventUs("XRPUSDT", u)).toBeNull();
   });
 
   test("snapshotStatus 429 / 418: depth answers that with Retry-After and no weight; other endpoints do not", async () => {

@@ -94,6 +94,11 @@ export interface Simulator {
    * (`groundTruth().symbols[s].book` says: oldestUpdateId/oldestTimeUs .. updateId).
    */
   bookAt(symbol: string, at: BookQuery, levels?: number): TrueBook | null;
+  /**
+   * Book mode: when the `@depth@100ms` stream published (or, with the skip fault, dropped) the
+   * diff event whose last update id is `u` — its E in µs; null if no kept event ends at `u`.
+   */
+  diffEventUs(symbol: string, u: number): number | null;
   stats(): SimStatsSnapshot;
   /** Every REST request answered, oldest first (bounded; see RestLog). */
   restLog(): RestLogEntry[];
@@ -149,6 +154,7 @@ export async function startSimulator(opts: SimOptionsInput = {}): Promise<Simula
     applyFaults: apply,
     groundTruth: () => engine.groundTruth(),
     bookAt: (symbol, at, levels) => engine.bookAt(symbol, at, levels),
+    diffEventUs: (symbol, u) => engine.diffEventUs(symbol, u),
     stats: () => engine.statsSnapshot(),
     restLog: () => engine.restLog.snapshot(),
     nowMs: () => Math.floor(engine.nowUs() / 1000),

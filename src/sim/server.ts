@@ -423,6 +423,11 @@ export class SimEngine {
     return this.generators.get(symbol)?.book?.truth.bookAt(symbol, q, levels) ?? null;
   }
 
+  /** Book mode: E (µs) of the 100 ms diff event ending at update id u (BookTruth.publishedUsOf). */
+  diffEventUs(symbol: string, u: number): number | null {
+    return this.generators.get(symbol)?.book?.truth.publishedUsOf(u) ?? null;
+  }
+
   /** Book mode: what bookAt can answer for a symbol and the diff events dropped; null without a book. */
   bookSummary(symbol: string): BookTruthSummary | null {
     const b = this.generators.get(symbol)?.book;
