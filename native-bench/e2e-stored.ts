@@ -3,7 +3,8 @@
  * (DuckDB over the Parquet files, test/support/stored.ts): ids are walked against the truth's
  * ranges, so a run of millions of rows is judged without expanding the truth into arrays.
  */
-import { listPartitions, scanPartition } from "../src/catalog/index.ts";
+import { visibleFilePaths } from "../src/catalog/index.ts";
+import type { TableName } from "../src/model/index.ts";
 import type { GroundTruth, IdRange } from "../src/sim/index.ts";
 import type { TruthTable } from "../test/support/bounded-run.ts";
 import { storedTradeIds } from "../test/support/stored.ts";
@@ -17,7 +18,7 @@ export interface TableCheck {
   unexpected: number;
 }
 
-const PARQUET_TABLE: Record<TruthTable, string> = {
+const PARQUET_TABLE: Record<TruthTable, TableName> = {
   trades: "trades",
   agg_trades: "agg_trades",
   quotes: "quotes",
@@ -49,19 +50,6 @@ function distinctInside(ids: readonly number[], ranges: readonly IdRange[]): num
   return n;
 }
 
-/**
- * The table's files as K2's own scan lists them: sources that a merged file replaces
- * (`k2.replaces`) are left out, as a compaction stopped between its write and its deletes leaves
- * both on disk (catalog/compact.ts); a plain glob would count their rows twice.
- */
-async function visibleFiles(dataDir: string, table: TruthTable): Promise<string[]> {
-  const files: string[] = [];
-  for (const p of await listPartitions(dataDir))
-    if (p.table === PARQUET_TABLE[table])
-      for (const f of (await scanPartition(dataDir, p)).visible) files.push(f.path);
-  return files;
-}
-
 /** Call it once K2 has stopped: files that change under the read fail it (or count twice). */
 export async function compareStored(
   dataDir: string,
@@ -73,7 +61,11 @@ export async function compareStored(
   for (const table of tables) {
     if (table === "trades" && symbols.some((s) => (gt.symbols[s]?.missingAtSourceTradeIds.length ?? 0) > 0))
       throw new Error("the benchmark's market has no faults: trades missing at source are unexpected");
-    const stored = await storedTradeIds(dataDir, PARQUET_TABLE[table], await visibleFiles(dataDir, table));
+    const stored = await storedTradeIds(
+      dataDir,
+      PARQUET_TABLE[table],
+      await visibleFilePaths(dataDir, { table: PARQUET_TABLE[table] }),
+    );
     const c: TableCheck = { truth: 0, lost: 0, dup: 0, unexpected: 0 };
     for (const sym of symbols) {
       const ranges = truthRanges(gt, table, sym);

@@ -12,7 +12,7 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { DuckDBInstance } from "@duckdb/node-api";
-import { listPartitions, scanPartition } from "../../src/catalog/index.ts";
+import { visibleFilePaths } from "../../src/catalog/index.ts";
 import type { GroundTruth, IdRange } from "../../src/sim/index.ts";
 
 export interface LedgerEntry {
@@ -50,23 +50,11 @@ export interface Completeness {
   symbols: SymbolVerdict[];
 }
 
-/**
- * The trades files a reader must use, as K2's own scan lists them: compaction sources that a
- * merged file replaces (`k2.replaces`) are dropped. They stay on disk while a reader pins them,
- * also when K2 stops then; a plain glob would count their rows twice (compact.ts says why).
- */
-async function visibleTradeFiles(dataDir: string): Promise<string[]> {
-  const files: string[] = [];
-  for (const p of await listPartitions(dataDir))
-    if (p.table === "trades") for (const f of (await scanPartition(dataDir, p)).visible) files.push(f.path);
-  return files;
-}
-
 /** Per symbol: islands of consecutive distinct trade ids, and row vs distinct counts. */
 export async function storedIslands(dataDir: string) {
   const out = new Map<string, { islands: IdRange[]; rows: number; distinct: number }>();
   if (!existsSync(join(dataDir, "trades"))) return out;
-  const files = await visibleTradeFiles(dataDir);
+  const files = await visibleFilePaths(dataDir, { table: "trades" });
   if (files.length === 0) return out;
   const db = await DuckDBInstance.create(":memory:", { threads: "2" });
   const conn = await db.connect();

@@ -6,7 +6,7 @@
  */
 import { readdir, rmdir, unlink } from "node:fs/promises";
 import { join } from "node:path";
-import { TABLE_NAMES } from "../model/index.ts";
+import { TABLE_NAMES, type TableName } from "../model/index.ts";
 import {
   type FileInfo,
   isVisibleParquetName,
@@ -121,6 +121,24 @@ export async function listPartitions(dataDir: string, problems: ScanProblem[] = 
     }
   }
   return out;
+}
+
+/**
+ * Paths of the files a reader should use for one table (optionally one symbol), as K2's own scan
+ * lists them: the sources a merged file replaces are left out. A compaction stopped between its
+ * write and its deletes, or a source still pinned by a reader, leaves both on disk, so a plain
+ * glob would count their rows twice. For readers outside K2 (tests, soak, benches).
+ */
+export async function visibleFilePaths(
+  dataDir: string,
+  select: { readonly table: TableName; readonly symbol?: string },
+): Promise<string[]> {
+  const files: string[] = [];
+  for (const p of await listPartitions(dataDir)) {
+    if (p.table !== select.table || (select.symbol !== undefined && p.symbol !== select.symbol)) continue;
+    for (const f of (await scanPartition(dataDir, p)).visible) files.push(f.path);
+  }
+  return files;
 }
 
 export interface RebuildOptions {

@@ -11,7 +11,7 @@ import { DuckDBInstance } from "@duckdb/node-api";
 import { unzipSync, zipSync } from "fflate";
 import { type ArchiveFile, archiveBaseName, archiveUrl, archiveZipPath } from "../../src/archive/index.ts";
 import { BACKFILL_DATASET, type BackfillTable } from "../../src/backfill/index.ts";
-import { listPartitions, scanPartition } from "../../src/catalog/index.ts";
+import { visibleFilePaths } from "../../src/catalog/index.ts";
 import { type Simulator, startSimulator } from "../../src/sim/index.ts";
 import { ROOT } from "../support/k2-process.ts";
 
@@ -65,15 +65,6 @@ export async function storedLines(
   }
   const id = table === "trades" ? "trade_id" : "agg_trade_id";
   const extra = table === "trades" ? "" : ` || ',' || first_trade_id || ',' || last_trade_id`;
-  // The files K2's own scan calls visible: a glob would also read the sources of a merge that a
-  // running K2 has just committed (they stay on disk until unpinned) and count their rows twice.
-  const visible = async () => {
-    const files: string[] = [];
-    for (const p of await listPartitions(dataDir))
-      if (p.table === table && p.symbol === symbol)
-        for (const f of (await scanPartition(dataDir, p)).visible) files.push(f.path);
-    return files;
-  };
   const sql = (
     files: string[],
   ) => `SELECT ${id} || ',' || price::VARCHAR || ',' || quantity::VARCHAR || ',' || epoch_us(trade_time_us)
@@ -84,7 +75,9 @@ export async function storedLines(
   // A running K2's compaction may delete a file between the listing and DuckDB's open: list and
   // read again (bounded); any other error (a partial or corrupt file) fails the caller at once.
   const read = async (attempt: number): Promise<Awaited<ReturnType<typeof conn.runAndReadAll>> | null> => {
-    const files = await visible();
+    // The files K2's own scan calls visible: a glob would also read the sources of a merge that a
+    // running K2 has just committed (they stay on disk until unpinned) and count their rows twice.
+    const files = await visibleFilePaths(dataDir, { table, symbol });
     if (files.length === 0) return null;
     try {
       return await conn.runAndReadAll(sql(files));

@@ -14,6 +14,7 @@ import {
   compactPartition,
   rebuildCatalog,
   scanPartition,
+  visibleFilePaths,
 } from "../../src/catalog/index.ts";
 import {
   buildBatch,
@@ -158,6 +159,31 @@ describe("catalog state", () => {
     expect(readdirSync(dirname(f1.path))).toEqual([merged.name]);
     expect(await idsOf([merged])).toEqual(range(1, 40));
   });
+});
+
+test("visibleFilePaths: one table, optionally one symbol, without the sources a merged file replaces", async () => {
+  const { dataDir, catalog } = await fresh();
+  const b1 = await put(catalog, "BTCUSDT", 1, 20, DAY0_US + 1);
+  const b2 = await put(catalog, "BTCUSDT", 21, 20, DAY0_US + 100_000);
+  const e1 = await put(catalog, "ETHUSDT", 1, 20, DAY0_US + 1);
+  const sorted = (xs: string[]) => [...xs].sort();
+  expect(sorted(await visibleFilePaths(dataDir, { table: "trades" }))).toEqual(
+    sorted([b1.path, b2.path, e1.path]),
+  );
+  expect(sorted(await visibleFilePaths(dataDir, { table: "trades", symbol: "BTCUSDT" }))).toEqual(
+    sorted([b1.path, b2.path]),
+  );
+  expect(await visibleFilePaths(dataDir, { table: "agg_trades" })).toEqual([]);
+  expect(await visibleFilePaths(dataDir, { table: "trades", symbol: "SOLUSDT" })).toEqual([]);
+  // A merge committed but its sources still on disk (a crash, or a reader pinning them).
+  const { info: merged } = await pool.compact({
+    table: "trades",
+    symbol: "BTCUSDT",
+    date: b1.date,
+    sources: [b1.path, b2.path],
+  });
+  expect(readdirSync(dirname(b1.path)).length).toBe(3);
+  expect(await visibleFilePaths(dataDir, { table: "trades", symbol: "BTCUSDT" })).toEqual([merged.path]);
 });
 
 test("a repeated listing reads only new files: footers already read are reused by path", async () => {
