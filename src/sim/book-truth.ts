@@ -194,25 +194,15 @@ export class BookTruth {
    * times, which can precede the previous event's E, so only E says when the stream carried it.
    */
   publishedUsOf(finalId: number): number | null {
-    let a = this.publishedHead;
-    let b = this.publishedIds.length;
-    while (a < b) {
-      const mid = (a + b) >> 1;
-      if (this.publishedIds[mid]! < finalId) a = mid + 1;
-      else b = mid;
-    }
-    return a < this.publishedIds.length && this.publishedIds[a] === finalId ? this.publishedUs[a]! : null;
+    const ids = this.publishedIds;
+    const a = partitionPoint(this.publishedHead, ids.length, (i) => ids[i]! >= finalId);
+    return a < ids.length && ids[a] === finalId ? this.publishedUs[a]! : null;
   }
 
   /** u of the last 100 ms event with E <= t; null when none is kept. */
   private publishedIdAt(t: number): number | null {
-    let a = this.publishedHead;
-    let b = this.publishedUs.length;
-    while (a < b) {
-      const mid = (a + b) >> 1;
-      if (this.publishedUs[mid]! <= t) a = mid + 1;
-      else b = mid;
-    }
+    const us = this.publishedUs;
+    const a = partitionPoint(this.publishedHead, us.length, (i) => us[i]! > t);
     return a > this.publishedHead ? this.publishedIds[a - 1]! : null;
   }
 
@@ -261,4 +251,16 @@ function sorted(m: Map<number, number>, cmp: (a: number, b: number) => number, l
   const out: BookLevel[] = new Array(n);
   for (let i = 0; i < n; i++) out[i] = [prices[i]!, m.get(prices[i]!)!];
   return out;
+}
+
+/** First index in [lo, hi) where `past(i)` holds, for a `past` that is false and then true along it. */
+function partitionPoint(lo: number, hi: number, past: (i: number) => boolean): number {
+  let a = lo;
+  let b = hi;
+  while (a < b) {
+    const mid = (a + b) >> 1;
+    if (past(mid)) b = mid;
+    else a = mid + 1;
+  }
+  return a;
 }
