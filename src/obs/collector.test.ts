@@ -39,9 +39,15 @@ test("its counters are on /metrics", () => {
   const reg = new Registry();
   const c = new FullCollector(0);
   c.register(reg);
+  expect(reg.render()).toMatch(/^k2_memory_rss_after_full_gc_bytes NaN$/m);
   c.collect();
   const text = reg.render();
   expect(text).toMatch(/^k2_gc_full_total 1$/m);
   expect(text).toMatch(/^k2_gc_full_seconds_total \d/m);
   expect(text).toMatch(/^k2_gc_full_max_seconds \d/m);
+  // RSS as read right after the collection: this process's, within what it held around it.
+  const after = Number(/^k2_memory_rss_after_full_gc_bytes (\S+)$/m.exec(text)?.[1]);
+  expect(after).toBe(c.rssAfterBytes);
+  expect(after).toBeGreaterThan(10 * 2 ** 20);
+  expect(after).toBeLessThanOrEqual(process.resourceUsage().maxRSS * 1024);
 });

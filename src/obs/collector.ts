@@ -9,6 +9,9 @@
  * after each merge for the same reason (sink/parquet/worker.ts).
  * Cost: in that soak the first 18 collections took 24 ms each on average, the longest 38 ms;
  * k2_gc_full_seconds_total counts them, so their share of the event loop is visible.
+ * RSS read right after each collection is what a leak looks like: memory that survives it. RSS
+ * at any other instant also holds garbage and a merge's buffers, which come and go within
+ * seconds and make the soaks' raw RSS slope swing (docs/RUNBOOK.md § Memory).
  */
 import type { Registry } from "./metrics.ts";
 
@@ -16,6 +19,8 @@ export class FullCollector {
   runs = 0;
   totalMs = 0;
   maxMs = 0;
+  /** process RSS right after the last collection; NaN before the first. */
+  rssAfterBytes = Number.NaN;
   #timer: ReturnType<typeof setInterval> | undefined;
 
   /** `intervalMs` 0: never (the collector only reports zeros). */
@@ -36,6 +41,7 @@ export class FullCollector {
     this.runs++;
     this.totalMs += ms;
     if (ms > this.maxMs) this.maxMs = ms;
+    this.rssAfterBytes = process.memoryUsage.rss();
     return ms;
   }
 
@@ -52,5 +58,10 @@ export class FullCollector {
       () => this.totalMs / 1000,
     );
     reg.gauge("k2_gc_full_max_seconds", "the longest of those collections", () => this.maxMs / 1000);
+    reg.gauge(
+      "k2_memory_rss_after_full_gc_bytes",
+      "process RSS right after the last of those collections (NaN before the first): its trend is what survives collection",
+      () => this.rssAfterBytes,
+    );
   }
 }

@@ -41,6 +41,7 @@ describe("K2 process lifecycle", () => {
     const after = parsePrometheus(await (await fetch(`${k2.url}/metrics`)).text());
     expect(sample(after, "k2_gc_full_seconds_total")).toBeGreaterThan(0);
     expect(sample(after, "k2_gc_full_max_seconds")).toBeGreaterThan(0);
+    expect(sample(after, "k2_memory_rss_after_full_gc_bytes")).toBeGreaterThan(0);
     expect((await fetch(`${k2.url}/docs`)).status).toBe(200);
     const { code, ms } = await k2.stop("SIGTERM");
     expect(code).toBe(0);
