@@ -90,6 +90,8 @@ export interface MemorySplit {
   parquetWorkerHeap: number;
   /** Hot-window columns written so far (resident as they fill): growth by design until full. */
   hotWindows: number;
+  /** RSS right after K2's last full collection (src/obs/collector.ts): what survives it. */
+  rssAfterGc: number;
 }
 
 export function snapshot(m: Metrics): Snapshot {
@@ -128,6 +130,7 @@ export function snapshot(m: Metrics): Snapshot {
       duckdb: m.get("k2_query_duckdb_memory_bytes"),
       parquetWorkerHeap: m.get("k2_memory_parquet_worker_heap_bytes"),
       hotWindows: m.get("k2_query_hot_filled_bytes"),
+      rssAfterGc: m.get("k2_memory_rss_after_full_gc_bytes"),
     },
   };
 }

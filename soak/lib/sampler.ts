@@ -97,6 +97,7 @@ export async function sampleLoop(stack: Stack, c: LoopControl, everyMs: number, 
           duckdb: s.memory.duckdb / MB,
           parquetWorkerHeap: s.memory.parquetWorkerHeap / MB,
           hotWindows: s.memory.hotWindows / MB,
+          rssAfterGc: s.memory.rssAfterGc / MB,
           anonNotHot: (s.memory.rssAnon - s.memory.hotWindows) / MB,
         },
       });

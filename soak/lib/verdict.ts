@@ -52,6 +52,7 @@ const MEM_PARTS = [
   "parquetWorkerHeap",
   "hotWindows",
   "anonNotHot",
+  "rssAfterGc",
 ] as const;
 
 export function buildVerdict(v: VerdictInput) {
@@ -67,18 +68,22 @@ export function buildVerdict(v: VerdictInput) {
     warm.map(hours),
     warm.map((s) => s.heapMB),
   );
-  // The same slope per component, so a failed gate says where memory grows (NaN: not reported).
+  // The same slope per component, so a failed gate says where memory grows (NaN: not reported;
+  // RSS after a full collection is NaN until K2's first one, so each part fits its own samples).
   const memSlopes = Object.fromEntries(
-    MEM_PARTS.map((k) => [
-      k,
-      round(
-        slope(
-          warm.map(hours),
-          warm.map((s) => s.mem[k]),
+    MEM_PARTS.map((k) => {
+      const has = warm.filter((s) => Number.isFinite(s.mem[k]));
+      return [
+        k,
+        round(
+          slope(
+            has.map(hours),
+            has.map((s) => s.mem[k]),
+          ),
+          2,
         ),
-        2,
-      ),
-    ]),
+      ];
+    }),
   ) as Record<keyof Sample["mem"], number>;
   // Start-up (DuckDB open, WAL replay) is not steady state: lag is judged after the warm-up too.
   const lagP99 = percentile(
@@ -236,6 +241,7 @@ export function writeReports(dir: string, r: Verdict, samples: Sample[]): void {
       series("RSS anonymous", "MB", (s) => s.mem.rssAnon),
       series("Hot windows filled", "MB", (s) => s.mem.hotWindows),
       series("RSS anonymous without the hot windows", "MB", (s) => s.mem.anonNotHot),
+      series("RSS right after K2's last full collection", "MB", (s) => s.mem.rssAfterGc),
       series("DuckDB (its own accounting)", "MB", (s) => s.mem.duckdb),
       series("JS objects (main thread)", "MB", (s) => s.mem.jsObjects),
       series("Parquet worker JS heap", "MB", (s) => s.mem.parquetWorkerHeap),
