@@ -69,6 +69,21 @@ async function put(
   return info;
 }
 
+/**
+ * Merge two trades files of one partition and commit the result, but neither swap it into a
+ * catalog nor delete the sources: what a crash between the merge and the cleanup leaves.
+ */
+async function mergeLeftBehind(a: FileInfo, b: FileInfo): Promise<FileInfo> {
+  const { info } = await pool.compact({
+    table: "trades",
+    symbol: a.symbol,
+    date: a.date,
+    sources: [a.path, b.path],
+  });
+  expect(readdirSync(dirname(a.path)).sort()).toEqual([a.name, b.name, info.name].sort());
+  return info;
+}
+
 async function idsOf(files: readonly FileInfo[]): Promise<number[]> {
   const out: number[] = [];
   for (const f of files) for (const id of await readStoredIds(f.path, "trade_id")) out.push(Number(id));
@@ -145,14 +160,7 @@ describe("catalog state", () => {
     const { dataDir, catalog } = await fresh();
     const f1 = await put(catalog, "BTCUSDT", 1, 20, DAY0_US + 1);
     const f2 = await put(catalog, "BTCUSDT", 21, 20, DAY0_US + 100_000);
-    // "Crash": the merged file is committed but neither swapped into the catalog nor cleaned up.
-    const { info: merged } = await pool.compact({
-      table: "trades",
-      symbol: "BTCUSDT",
-      date: f1.date,
-      sources: [f1.path, f2.path],
-    });
-    expect(readdirSync(dirname(f1.path)).length).toBe(3);
+    const merged = await mergeLeftBehind(f1, f2);
     const r = await rebuildCatalog(dataDir, { removeSuperseded: true });
     expect(r.catalog.all()).toEqual([merged]);
     expect(r.superseded.sort()).toEqual([f1.path, f2.path].sort());
@@ -175,14 +183,8 @@ test("visibleFilePaths: one table, optionally one symbol, without the sources a 
   );
   expect(await visibleFilePaths(dataDir, { table: "agg_trades" })).toEqual([]);
   expect(await visibleFilePaths(dataDir, { table: "trades", symbol: "SOLUSDT" })).toEqual([]);
-  // A merge committed but its sources still on disk (a crash, or a reader pinning them).
-  const { info: merged } = await pool.compact({
-    table: "trades",
-    symbol: "BTCUSDT",
-    date: b1.date,
-    sources: [b1.path, b2.path],
-  });
-  expect(readdirSync(dirname(b1.path)).length).toBe(3);
+  // Its sources still on disk, as a crash leaves them or a reader pinning them keeps them.
+  const merged = await mergeLeftBehind(b1, b2);
   expect(await visibleFilePaths(dataDir, { table: "trades", symbol: "BTCUSDT" })).toEqual([merged.path]);
 });
 
