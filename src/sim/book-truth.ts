@@ -208,34 +208,15 @@ export class BookTruth {
 
   /** Last segment whose checkpoint is at or before `id`. */
   private segmentOf(id: number): Segment {
-    let lo = 0;
-    let hi = this.segs.length - 1;
-    while (lo < hi) {
-      const mid = (lo + hi + 1) >> 1;
-      if (this.segs[mid]!.baseId <= id) lo = mid;
-      else hi = mid - 1;
-    }
-    return this.segs[lo]!;
+    const segs = this.segs;
+    return segs[Math.max(0, partitionPoint(0, segs.length, (i) => segs[i]!.baseId > id) - 1)]!;
   }
 
   /** Id of the last change made at or before `timeUs` (times never decrease). */
   private idAt(timeUs: number): number {
-    let lo = 0;
-    let hi = this.segs.length - 1;
-    while (lo < hi) {
-      const mid = (lo + hi + 1) >> 1;
-      if (this.segs[mid]!.baseUs <= timeUs) lo = mid;
-      else hi = mid - 1;
-    }
-    const seg = this.segs[lo]!;
-    let a = 0;
-    let b = seg.times.length;
-    while (a < b) {
-      const mid = (a + b) >> 1;
-      if (seg.times[mid]! <= timeUs) a = mid + 1;
-      else b = mid;
-    }
-    return seg.baseId + a;
+    const segs = this.segs;
+    const seg = segs[Math.max(0, partitionPoint(0, segs.length, (i) => segs[i]!.baseUs > timeUs) - 1)]!;
+    return seg.baseId + partitionPoint(0, seg.times.length, (i) => seg.times[i]! > timeUs);
   }
 }
 
