@@ -138,11 +138,24 @@ test("blue SIGKILLed mid-way: green takes over with blue's WAL; nothing lost in 
   rig = await startRig();
   const r = rig;
   const blue = await blueRunning(r);
+  // Blue must die while frames flow, and only the overlap may make that lossless: green's session
+  // has to have received what blue had not yet written when it died (quotes cannot come back
+  // from REST). So: green connects to a paused market (no frame, so it cannot ask for the cut),
+  // is frozen, and the market resumes; blue writes for a while, frames queue on green's socket,
+  // and blue is killed mid-flow. Killed as green's session merely opened, blue's last few
+  // milliseconds were sent before green subscribed and are lost: a crash, not a hand-over.
+  await r.sim.pause(true);
   const green = r.spawn();
-  // Both sessions open (green stages), the cut not made yet: blue dies here.
   await waitUntil(async () => (await r.sim.stats()).connections >= 2, 10_000, "green's session");
+  green.proc.kill("SIGSTOP");
+  await r.sim.pause(false);
+  const sent = (await r.sim.stats()).framesSent;
+  await waitUntil(async () => (await r.sim.stats()).framesSent >= sent + 400, 10_000, "frames after green");
+  await Bun.sleep(100);
   expect(blue.logs()).not.toContain("handover: cut made");
   blue.proc.kill("SIGKILL");
+  await blue.proc.exited;
+  green.proc.kill("SIGCONT");
   await waitUntil(() => green.logs().includes('"msg":"handover complete"'), 20_000, "green to take over");
   expect(green.logs()).toContain('"owner_lost":true');
   await endRun(r, r.url, () => {
