@@ -6,6 +6,7 @@
  * BOOK_TRUTH_MAX_EVENTS per symbol, whichever is reached first; the oldest segment goes first.
  */
 import type { IdRange } from "./ground-truth.ts";
+import { partitionPoint } from "./search.ts";
 
 /** Events between two checkpoints: a bookAt replays at most this many. */
 const SEGMENT_EVENTS = 1024;
@@ -232,16 +233,4 @@ function sorted(m: Map<number, number>, cmp: (a: number, b: number) => number, l
   const out: BookLevel[] = new Array(n);
   for (let i = 0; i < n; i++) out[i] = [prices[i]!, m.get(prices[i]!)!];
   return out;
-}
-
-/** First index in [lo, hi) where `past(i)` holds, for a `past` that is false and then true along it. */
-function partitionPoint(lo: number, hi: number, past: (i: number) => boolean): number {
-  let a = lo;
-  let b = hi;
-  while (a < b) {
-    const mid = (a + b) >> 1;
-    if (past(mid)) b = mid;
-    else a = mid + 1;
-  }
-  return a;
 }

@@ -3,6 +3,8 @@
  * and aggTrades. Ids are increasing but may jump (ids lost at the source), so look-ups binary-search.
  */
 
+import { partitionPoint } from "./search.ts";
+
 export interface TradeRecord {
   id: number;
   priceScaled: number;
@@ -67,15 +69,8 @@ class Ring {
 
   /** Logical index of the first value >= key in a non-decreasing column, or size. */
   lowerBound(key: number, col = 0): number {
-    let lo = 0;
-    let hi = this.size;
     const keys = this.cols[col]!;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if (keys[this.slot(mid)]! < key) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo;
+    return partitionPoint(0, this.size, (i) => keys[this.slot(i)]! >= key);
   }
 
   /** Logical range [from, to) for REST: from fromId, or the newest `limit` when fromId is null. */

@@ -11,6 +11,8 @@
  * spill into a BigInt when they would pass 2^52, so the per-trade path stays allocation-free.
  */
 
+import { partitionPoint } from "./search.ts";
+
 export const MINUTE_US = 60_000_000;
 const SPILL = 2 ** 52;
 const SCALE = 100_000_000;
@@ -158,13 +160,7 @@ export class KlineBuilder {
   /** Closed minutes opening in [fromUs, toUs], oldest first, at most `limit` (REST /api/v3/klines). */
   closedBetween(fromUs: number, toUs: number, limit: number): KlineRecord[] {
     const h = this.#history;
-    let lo = 0;
-    let hi = h.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if (h[mid]!.openUs < fromUs) lo = mid + 1;
-      else hi = mid;
-    }
+    const lo = partitionPoint(0, h.length, (i) => h[i]!.openUs >= fromUs);
     const out: KlineRecord[] = [];
     for (let i = lo; i < h.length && h[i]!.openUs <= toUs && out.length < limit; i++) out.push(h[i]!);
     return out;
