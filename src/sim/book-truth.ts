@@ -209,15 +209,19 @@ export class BookTruth {
 
   /** Last segment whose checkpoint is at or before `id`. */
   private segmentOf(id: number): Segment {
-    const segs = this.segs;
-    return segs[Math.max(0, partitionPoint(0, segs.length, (i) => segs[i]!.baseId > id) - 1)]!;
+    return this.lastSegmentNotAfter((s) => s.baseId > id);
   }
 
   /** Id of the last change made at or before `timeUs` (times never decrease). */
   private idAt(timeUs: number): number {
-    const segs = this.segs;
-    const seg = segs[Math.max(0, partitionPoint(0, segs.length, (i) => segs[i]!.baseUs > timeUs) - 1)]!;
+    const seg = this.lastSegmentNotAfter((s) => s.baseUs > timeUs);
     return seg.baseId + partitionPoint(0, seg.times.length, (i) => seg.times[i]! > timeUs);
+  }
+
+  /** The last segment `after` is false for (segments ascend); the oldest kept when it holds for all. */
+  private lastSegmentNotAfter(after: (s: Segment) => boolean): Segment {
+    const segs = this.segs;
+    return segs[Math.max(0, partitionPoint(0, segs.length, (i) => after(segs[i]!)) - 1)]!;
   }
 }
 
