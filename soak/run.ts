@@ -5,7 +5,7 @@
  * Exit 0 only when the pass criteria hold (see soak/lib/verdict.ts for the exact definitions).
  */
 import { join, resolve } from "node:path";
-import { FAULT_CYCLE, type FaultEvent, uptimePercent } from "./lib/faults.ts";
+import { type FaultEvent, faultCycle, uptimePercent } from "./lib/faults.ts";
 import { type Finish, finishRun } from "./lib/finish.ts";
 import { type Probe, probeLoop, type Sample, sampleLoop } from "./lib/sampler.ts";
 import { installSignalHandlers, runCleanups, startStack, waitUntil } from "./lib/stack.ts";
@@ -21,6 +21,7 @@ completeness against ground truth and prints a verdict. Loopback only.
   --symbols N        number of symbols, 1..200 (default 20)
   --faults every=D   inject the next fault of the cycle every D (e.g. every=30s); omit for none
                      cycle: drop-close, skip-ids, drop-reset, server-shutdown, lose-ids, stall, lifetime-cut
+  --fault-kinds K,K  cycle through these kinds only (ablation: one misbehaviour, often)
   --sample D         sampling period (default 10s)
   --data-timeout D   K2_DATA_TIMEOUT_MS for K2 (default 5s)
   --seed N           simulator seed (default 11)
@@ -40,6 +41,7 @@ interface Args {
   rate: number;
   symbols: number;
   faultsEveryMs: number | null;
+  faultKinds: string[] | null;
   sampleMs: number;
   dataTimeoutMs: number;
   seed: number;
@@ -52,6 +54,7 @@ function parseArgs(argv: string[]): Args | "help" {
     rate: 2000,
     symbols: 20,
     faultsEveryMs: null,
+    faultKinds: null,
     sampleMs: 10_000,
     dataTimeoutMs: 5000,
     seed: 11,
@@ -75,12 +78,14 @@ function parseArgs(argv: string[]): Args | "help" {
     else if (flag === "--data-timeout") a.dataTimeoutMs = parseDuration(value);
     else if (flag === "--seed") a.seed = int(0, 2 ** 31);
     else if (flag === "--out") a.out = value;
+    else if (flag === "--fault-kinds") a.faultKinds = value.split(",").filter((k) => k !== "");
     else if (flag === "--faults") {
       const v = inline ?? value;
       if (!v.startsWith("every=")) throw new Error(`--faults: expected every=<duration>, got "${v}"`);
       a.faultsEveryMs = parseDuration(v.slice(6));
     } else throw new Error(`unknown option ${flag} (see --help)`);
   }
+  if (a.faultKinds !== null) faultCycle(a.faultKinds); // names checked before anything starts
   if (a.durationMs < 30_000) throw new Error("--duration: at least 30s");
   if (a.sampleMs < 500) throw new Error("--sample: at least 500ms");
   if (a.faultsEveryMs !== null && a.faultsEveryMs < 2 * a.dataTimeoutMs)
@@ -110,7 +115,7 @@ async function main(argv: string[]): Promise<number> {
   const lifetimeMs = rotateMs + 60_000;
   const reconnectMaxMs = 8000;
   console.log(
-    `soak: ${fmtMs(args.durationMs)}, ${args.rate} trades/s over ${args.symbols} symbols, faults ${args.faultsEveryMs ? `every ${fmtMs(args.faultsEveryMs)}` : "off"}, rotation every ${fmtMs(rotateMs)}`,
+    `soak: ${fmtMs(args.durationMs)}, ${args.rate} trades/s over ${args.symbols} symbols, faults ${args.faultsEveryMs ? `every ${fmtMs(args.faultsEveryMs)}${args.faultKinds ? ` (${args.faultKinds.join(", ")} only)` : ""}` : "off"}, rotation every ${fmtMs(rotateMs)}`,
   );
   const stack = await startStack({
     symbols,
@@ -140,12 +145,13 @@ async function main(argv: string[]): Promise<number> {
     const every = args.faultsEveryMs;
     if (every === null) return;
     const ctx = { sim: stack.sim, dataTimeoutMs: args.dataTimeoutMs, maxHoldMs: every / 2, lifetimeMs };
+    const cycle = faultCycle(args.faultKinds);
     for (let i = 0; i < Math.ceil(args.durationMs / every) + 1; i++) {
       const at = t0 + (i + 1) * every;
       // Leave the last stretch fault-free so the end-of-run settle measures K2, not a fault.
       if (at > control.deadline - every / 2 || control.stopped()) return;
       await Bun.sleep(at - performance.now());
-      const kind = FAULT_CYCLE[i % FAULT_CYCLE.length]!;
+      const kind = cycle[i % cycle.length]!;
       const startMs = performance.now() - t0;
       await kind.apply(ctx);
       faults.push({ name: kind.name, outage: kind.outage, startMs, endMs: performance.now() - t0 });

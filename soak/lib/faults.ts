@@ -50,6 +50,19 @@ export const FAULT_CYCLE: readonly FaultKind[] = [
   },
 ];
 
+/**
+ * The cycle restricted to the named kinds, in cycle order: an ablation runs one misbehaviour (or a
+ * few) often enough that memory kept per occurrence stands out from the run's noise.
+ */
+export function faultCycle(only: readonly string[] | null): readonly FaultKind[] {
+  if (only === null) return FAULT_CYCLE;
+  const known = FAULT_CYCLE.map((k) => k.name);
+  const unknown = only.filter((n) => !known.includes(n));
+  if (unknown.length > 0 || only.length === 0)
+    throw new Error(`unknown fault kind "${unknown[0] ?? ""}": expected some of ${known.join(", ")}`);
+  return FAULT_CYCLE.filter((k) => only.includes(k.name));
+}
+
 export interface FaultEvent {
   name: string;
   outage: boolean;
