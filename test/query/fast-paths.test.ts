@@ -5,6 +5,7 @@
  * oracle.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import type { Gauge } from "../../src/obs/metrics.ts";
 import { DirFileSource } from "../../src/query/dir-source.ts";
 import {
   BASE_US,
@@ -166,6 +167,8 @@ describe("candles from the per-file cache", () => {
         expect(got).toEqual((await oracleCandles(fx.oracle, ivUs, from, to)) as never);
       }
       if (round === 0) expect(a.engine.candles.size).toBeGreaterThan(0);
+      // What /metrics shows an operator is what the cache holds.
+      expect((a.registry.get("k2_query_candle_cache_partials") as Gauge).value).toBe(a.engine.candles.size);
     }
     expect(a.engine.candles.hits).toBeGreaterThan(0);
   });

@@ -177,6 +177,11 @@ export function v1Routes(deps: V1Deps) {
     "file partials not cached because one entry would exceed a quarter of the capacity",
     () => engine.candles.refused,
   );
+  reg.gauge(
+    "k2_query_candle_cache_partials",
+    "file partials (one per file and bucket) held by the OHLCV candle cache",
+    () => engine.candles.size,
+  );
   reg.counter(
     "k2_query_row_cache_hits_total",
     "stored-row query results served from the cache (or shared with the same query running)",
