@@ -12,6 +12,11 @@
  *
  * Bounded by bytes (bodies and their gzip twins), least recently used first; a page over a quarter of the capacity is sent
  * but not kept (counted as refused).
+ *
+ * Dead pages go at once, not at eviction: a scope's stamp (one table and symbol) only moves
+ * forward, so a page whose stamp is not its scope's current one can never be sent again. Without
+ * this, clients whose query strings never repeat (a moving `start=`) filled the capacity with
+ * such pages.
  */
 import { gzip } from "./encoding.ts";
 
@@ -23,6 +28,8 @@ export interface CachedPage {
   readonly nextCursor: string | null;
   /** The body gzipped, made on the first request that asks for it (PageCache#gzipped). */
   gzip?: Uint8Array;
+  /** The table and symbol it was read from, set when the cache keeps it. */
+  scope?: string;
 }
 
 const size = (p: CachedPage) => p.body.length + (p.gzip?.length ?? 0);
@@ -30,6 +37,8 @@ const size = (p: CachedPage) => p.body.length + (p.gzip?.length ?? 0);
 export class PageCache {
   /** Map order is recency: a hit re-inserts its key at the end. */
   readonly #entries = new Map<string, CachedPage>();
+  /** Per scope: the stamp its kept pages were read at, and their keys. */
+  readonly #scopes = new Map<string, { stamp: string; keys: Set<string> }>();
   #bytes = 0;
   hits = 0;
   misses = 0;
@@ -45,9 +54,10 @@ export class PageCache {
 
   /** The page for `key` when it was read at `stamp` (the engine's stamp now); else undefined. */
   get(key: string, stamp: string | undefined): CachedPage | undefined {
-    const hit = stamp === undefined ? undefined : this.#entries.get(key);
+    const hit = this.#entries.get(key);
     if (hit === undefined || hit.stamp !== stamp) {
       this.misses++;
+      if (hit !== undefined && stamp !== undefined) this.#remove(key, hit); // dead: see above
       return undefined;
     }
     this.hits++;
@@ -64,24 +74,45 @@ export class PageCache {
     return page.gzip;
   }
 
-  set(key: string, page: CachedPage): void {
+  /**
+   * Keep `page`, read from `scope` (its table and symbol), whose stamp is `current` now. The
+   * scope's pages of other stamps leave; a page already older than `current` is not kept.
+   */
+  set(key: string, page: CachedPage, scope: string, current: string | undefined): void {
     if (this.maxBytes === 0) return;
     const old = this.#entries.get(key);
-    if (old) {
-      this.#entries.delete(key);
-      this.#bytes -= size(old);
+    if (old) this.#remove(key, old);
+    let kept = this.#scopes.get(scope);
+    if (kept !== undefined && kept.stamp !== current) {
+      for (const k of kept.keys) this.#remove(k, this.#entries.get(k));
+      kept = undefined;
     }
+    if (page.stamp !== current) return;
     if (page.body.length > this.maxBytes / 4) {
       this.refused++;
       return;
     }
+    if (kept === undefined) {
+      kept = { stamp: current, keys: new Set() };
+      this.#scopes.set(scope, kept);
+    }
+    kept.keys.add(key);
+    page.scope = scope;
     this.#entries.set(key, page);
     this.#bytes += size(page);
     for (const [k, e] of this.#entries) {
       if (this.#bytes <= this.maxBytes) break;
-      this.#entries.delete(k);
-      this.#bytes -= size(e);
+      this.#remove(k, e);
       this.evicted++;
     }
+  }
+
+  #remove(key: string, page: CachedPage | undefined): void {
+    if (page === undefined) return;
+    this.#entries.delete(key);
+    this.#bytes -= size(page);
+    const kept = page.scope === undefined ? undefined : this.#scopes.get(page.scope);
+    kept?.keys.delete(key);
+    if (kept?.keys.size === 0) this.#scopes.delete(page.scope as string);
   }
 }

@@ -140,7 +140,7 @@ export function rowsRoutes(ctx: V1Context) {
             meta: set.headers["x-meta"] as string,
             nextCursor: next,
           };
-          ctx.pages.set(key, page);
+          ctx.pages.set(key, page, `${table}|${query.symbol}`, ctx.engine.rowStamp(table, query.symbol));
           return sendPage(ctx, key, page, set.headers, gz);
         }),
       { detail: ROWS_DOC(table) },
