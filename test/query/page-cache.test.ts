@@ -6,7 +6,7 @@
  * are never cached; rows replacing each other in a tiny row text cache still encode right.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import type { Counter } from "../../src/obs/metrics.ts";
+import type { Counter, Gauge } from "../../src/obs/metrics.ts";
 import { DirFileSource } from "../../src/query/dir-source.ts";
 import { buildFixture, COLD_MAX_ID, type Fixture, N_TRADES, oracleRows, rowColumnsFor } from "./fixture.ts";
 import { RevealingSource } from "./revealing-source.ts";
@@ -93,6 +93,24 @@ describe("encoded page cache", () => {
     // Hits: the repeat in each round, and each round's first request after the first round (the
     // previous round's newest page, already cached): 3 + 2.
     expect(hits(a)).toBe(5);
+  });
+
+  test("a poller whose query string never repeats holds one page in the cache, not one per request", async () => {
+    const a = await makeApp(fx, { withHot: false, engine: { hotRowsPerSymbol: 50_000 } });
+    closers.push(() => a.engine.close());
+    const rows = await rowColumnsFor(fx.oracle, COLD_MAX_ID + 1, COLD_MAX_ID + 600);
+    for (let i = 0; i < 400; i++) a.engine.hot.append(rows, i);
+    const bytes = () => (a.registry.get("k2_api_page_cache_bytes") as Gauge).value;
+    let last = 0;
+    for (let k = 0; k < 150; k++) {
+      const r = await get(a, `/v1/trades?symbol=BTCUSDT&limit=${100 + k}&order=desc`); // never the same twice
+      const page = JSON.parse(await r.text()) as Page;
+      expect(page.data[0]!.trade_id).toBe(COLD_MAX_ID + 400 + k);
+      last = Number(r.headers.get("content-length") ?? Buffer.byteLength(JSON.stringify(page)));
+      a.engine.hot.append(rows, 400 + k); // a newer row: every page kept so far can never be sent again
+    }
+    expect(bytes()).toBeGreaterThan(0);
+    expect(bytes()).toBeLessThanOrEqual(last + 64);
   });
 
   test("a file becoming visible is in the next response's meta", async () => {
