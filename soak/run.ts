@@ -5,7 +5,7 @@
  * Exit 0 only when the pass criteria hold (see soak/lib/verdict.ts for the exact definitions).
  */
 import { join, resolve } from "node:path";
-import { type FaultEvent, faultCycle, uptimePercent } from "./lib/faults.ts";
+import { type FaultEvent, type FaultKind, faultCycle, uptimePercent } from "./lib/faults.ts";
 import { type Finish, finishRun } from "./lib/finish.ts";
 import { type Probe, probeLoop, type Sample, sampleLoop } from "./lib/sampler.ts";
 import { installSignalHandlers, runCleanups, startStack, waitUntil } from "./lib/stack.ts";
@@ -42,6 +42,8 @@ interface Args {
   symbols: number;
   faultsEveryMs: number | null;
   faultKinds: string[] | null;
+  /** The fault kinds to apply in turn: the whole cycle, or those --fault-kinds names. */
+  cycle: readonly FaultKind[];
   sampleMs: number;
   dataTimeoutMs: number;
   seed: number;
@@ -55,6 +57,7 @@ function parseArgs(argv: string[]): Args | "help" {
     symbols: 20,
     faultsEveryMs: null,
     faultKinds: null,
+    cycle: faultCycle(null),
     sampleMs: 10_000,
     dataTimeoutMs: 5000,
     seed: 11,
@@ -85,7 +88,7 @@ function parseArgs(argv: string[]): Args | "help" {
       a.faultsEveryMs = parseDuration(v.slice(6));
     } else throw new Error(`unknown option ${flag} (see --help)`);
   }
-  if (a.faultKinds !== null) faultCycle(a.faultKinds); // names checked before anything starts
+  a.cycle = faultCycle(a.faultKinds); // names checked before anything starts
   if (a.durationMs < 30_000) throw new Error("--duration: at least 30s");
   if (a.sampleMs < 500) throw new Error("--sample: at least 500ms");
   if (a.faultsEveryMs !== null && a.faultsEveryMs < 2 * a.dataTimeoutMs)
@@ -145,13 +148,12 @@ async function main(argv: string[]): Promise<number> {
     const every = args.faultsEveryMs;
     if (every === null) return;
     const ctx = { sim: stack.sim, dataTimeoutMs: args.dataTimeoutMs, maxHoldMs: every / 2, lifetimeMs };
-    const cycle = faultCycle(args.faultKinds);
     for (let i = 0; i < Math.ceil(args.durationMs / every) + 1; i++) {
       const at = t0 + (i + 1) * every;
       // Leave the last stretch fault-free so the end-of-run settle measures K2, not a fault.
       if (at > control.deadline - every / 2 || control.stopped()) return;
       await Bun.sleep(at - performance.now());
-      const kind = cycle[i % cycle.length]!;
+      const kind = args.cycle[i % args.cycle.length]!;
       const startMs = performance.now() - t0;
       await kind.apply(ctx);
       faults.push({ name: kind.name, outage: kind.outage, startMs, endMs: performance.now() - t0 });
