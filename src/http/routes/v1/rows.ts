@@ -40,9 +40,17 @@ function pageKey(table: TableName, fmt: Format, url: string): string {
   return `${table}|${fmt}|${q < 0 ? "" : url.slice(q)}`;
 }
 
+/**
+ * One table and symbol's rows: the row-text cache's tag and the page cache's scope (a page of
+ * those rows dies when their stamp moves on).
+ */
+function rowsScope(table: TableName, symbol: string): string {
+  return `${table}|${symbol}`;
+}
+
 /** Rows of `table` and `symbol` in a frame with the table's stored columns, for row-text.ts. */
 function identity(ctx: V1Context, table: TableName, symbol: string): RowIdentity {
-  const tag = `${table}|${symbol}`;
+  const tag = rowsScope(table, symbol);
   return { cache: ctx.rowTexts, tag, tagHash: tagHash(tag), idColumn: ID_COLUMN_INDEX[table] };
 }
 
@@ -140,7 +148,7 @@ export function rowsRoutes(ctx: V1Context) {
             meta: set.headers["x-meta"] as string,
             nextCursor: next,
           };
-          ctx.pages.set(key, page, `${table}|${query.symbol}`, ctx.engine.rowStamp(table, query.symbol));
+          ctx.pages.set(key, page, rowsScope(table, query.symbol), ctx.engine.rowStamp(table, query.symbol));
           return sendPage(ctx, key, page, set.headers, gz);
         }),
       { detail: ROWS_DOC(table) },
