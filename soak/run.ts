@@ -22,6 +22,8 @@ completeness against ground truth and prints a verdict. Loopback only.
   --faults every=D   inject the next fault of the cycle every D (e.g. every=30s); omit for none
                      cycle: drop-close, skip-ids, drop-reset, server-shutdown, lose-ids, stall, lifetime-cut
   --fault-kinds K,K  cycle through these kinds only (ablation: one misbehaviour, often)
+  --rotate D         K2's make-before-break rotation period (default: a quarter of the run, 30s..23h;
+                     ablation: many rotations in one run show memory kept per rotation)
   --sample D         sampling period (default 10s)
   --data-timeout D   K2_DATA_TIMEOUT_MS for K2 (default 5s)
   --seed N           simulator seed (default 11)
@@ -44,6 +46,8 @@ interface Args {
   faultKinds: string[] | null;
   /** The fault kinds to apply in turn: the whole cycle, or those --fault-kinds names. */
   cycle: readonly FaultKind[];
+  /** null: a quarter of the run (see main). */
+  rotateMs: number | null;
   sampleMs: number;
   dataTimeoutMs: number;
   seed: number;
@@ -58,6 +62,7 @@ function parseArgs(argv: string[]): Args | "help" {
     faultsEveryMs: null,
     faultKinds: null,
     cycle: faultCycle(null),
+    rotateMs: null,
     sampleMs: 10_000,
     dataTimeoutMs: 5000,
     seed: 11,
@@ -77,6 +82,7 @@ function parseArgs(argv: string[]): Args | "help" {
     if (flag === "--duration") a.durationMs = parseDuration(value);
     else if (flag === "--rate") a.rate = int(1, 200_000);
     else if (flag === "--symbols") a.symbols = int(1, 200);
+    else if (flag === "--rotate") a.rotateMs = parseDuration(value);
     else if (flag === "--sample") a.sampleMs = parseDuration(value);
     else if (flag === "--data-timeout") a.dataTimeoutMs = parseDuration(value);
     else if (flag === "--seed") a.seed = int(0, 2 ** 31);
@@ -91,6 +97,8 @@ function parseArgs(argv: string[]): Args | "help" {
   a.cycle = faultCycle(a.faultKinds); // names checked before anything starts
   if (a.durationMs < 30_000) throw new Error("--duration: at least 30s");
   if (a.sampleMs < 500) throw new Error("--sample: at least 500ms");
+  if (a.rotateMs !== null && (a.rotateMs < 30_000 || a.rotateMs > 82_800_000))
+    throw new Error("--rotate: 30s..23h");
   if (a.faultsEveryMs !== null && a.faultsEveryMs < 2 * a.dataTimeoutMs)
     throw new Error("--faults every: at least twice the data timeout, so faults do not overlap");
   return a;
@@ -114,7 +122,7 @@ async function main(argv: string[]): Promise<number> {
   );
   // Rotation several times per run (make-before-break), the simulator's own cut 60 s later:
   // if K2 ever failed to rotate in time, the cut shows up as sim lifetime disconnects.
-  const rotateMs = Math.min(82_800_000, Math.max(30_000, Math.round(args.durationMs / 4)));
+  const rotateMs = args.rotateMs ?? Math.min(82_800_000, Math.max(30_000, Math.round(args.durationMs / 4)));
   const lifetimeMs = rotateMs + 60_000;
   const reconnectMaxMs = 8000;
   console.log(
