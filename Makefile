@@ -166,8 +166,8 @@ nats-server: ## install nats-server from Debian apt when missing (the NATS tests
 bench-nats: bootstrap nats-server ## JetStream design measurement: one msg per row vs batched, 2 publishers, 3-node R3 (docs/SCALING.md)
 	"$(BUN)" run native-bench/nats-design.ts $(ARGS)
 
-bench-backfill: bootstrap ## k2 backfill from local archive zips → visible Parquet vs DuckDB read_csv → COPY parquet zstd, same threads, same run (ARGS=--rows N --concurrency N)
-	"$(BUN)" run native-bench/backfill.ts $(ARGS)
+bench-backfill: bootstrap ## k2 backfill from local archive zips → visible Parquet vs DuckDB read_csv → COPY parquet zstd, same threads, same run, with the allocator setting `bun run backfill` uses (ARGS=--rows N --concurrency N)
+	MIMALLOC_PURGE_DELAY=-1 "$(BUN)" run native-bench/backfill.ts $(ARGS)
 
 bench-doc: bootstrap ## run every benchmark and regenerate docs/BENCHMARKS.md (~10 min; --quick: make bench-doc ARGS=--quick)
 	"$(BUN)" run scripts/bench-doc.ts $(ARGS)

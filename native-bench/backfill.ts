@@ -13,6 +13,10 @@
  * A second baseline hands DuckDB the same CSV gzipped at deflate level 6 (the zips' level), so
  * it inflates the same stream K2 does: work for work.
  *
+ * Bun's allocator (mimalloc) setting is printed: `bun run backfill` (what users run, package.json)
+ * sets MIMALLOC_PURGE_DELAY=-1, and so does `make bench-backfill`; a bare run measures Bun's
+ * default (freed pages returned after 100 ms and faulted in again: ~1.6× slower, README).
+ *
  *   bun native-bench/backfill.ts [--rows 4000000] [--files 4] [--concurrency 2] [--rounds 2] [--http]
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -98,7 +102,7 @@ const server = args.http
   : undefined;
 const archiveRoot = server ? `http://127.0.0.1:${server.port}` : `file://${join(dir, "archive")}`;
 console.log(
-  `${FILES} zips, ${ROWS.toLocaleString("en-US")} trade rows (${DATES.join(", ")}), ${(zipBytes / 1e6).toFixed(0)} MB zipped, ${(csvBytes / 1e6).toFixed(0)} MB CSV; K2 --concurrency ${CONCURRENCY} (${THREADS} threads) from ${args.http ? "127.0.0.1 over HTTP" : "local files"}, DuckDB threads=${THREADS}`,
+  `${FILES} zips, ${ROWS.toLocaleString("en-US")} trade rows (${DATES.join(", ")}), ${(zipBytes / 1e6).toFixed(0)} MB zipped, ${(csvBytes / 1e6).toFixed(0)} MB CSV; K2 --concurrency ${CONCURRENCY} (${THREADS} threads) from ${args.http ? "127.0.0.1 over HTTP" : "local files"}, DuckDB threads=${THREADS}; MIMALLOC_PURGE_DELAY=${process.env.MIMALLOC_PURGE_DELAY ?? "unset (100 ms)"}`,
 );
 
 const fmt = (n: number) => Math.round(n).toLocaleString("en-US").padStart(12);
