@@ -38,6 +38,10 @@ Exit code: 0 pass, 1 fail, 2 bad arguments.
 
 const NAMES = ["BTC", "ETH", "BNB", "SOL", "XRP", "ADA", "DOGE", "TRX", "DOT", "LINK", "LTC", "AVAX"];
 
+/** K2's rotation period in a soak: at least 30 s, at most 23 h (Binance cuts a session at 24 h). */
+const ROTATE_MIN_MS = 30_000;
+const ROTATE_MAX_MS = 82_800_000;
+
 interface Args {
   durationMs: number;
   rate: number;
@@ -97,7 +101,7 @@ function parseArgs(argv: string[]): Args | "help" {
   a.cycle = faultCycle(a.faultKinds); // names checked before anything starts
   if (a.durationMs < 30_000) throw new Error("--duration: at least 30s");
   if (a.sampleMs < 500) throw new Error("--sample: at least 500ms");
-  if (a.rotateMs !== null && (a.rotateMs < 30_000 || a.rotateMs > 82_800_000))
+  if (a.rotateMs !== null && (a.rotateMs < ROTATE_MIN_MS || a.rotateMs > ROTATE_MAX_MS))
     throw new Error("--rotate: 30s..23h");
   if (a.faultsEveryMs !== null && a.faultsEveryMs < 2 * a.dataTimeoutMs)
     throw new Error("--faults every: at least twice the data timeout, so faults do not overlap");
@@ -122,7 +126,8 @@ async function main(argv: string[]): Promise<number> {
   );
   // Rotation several times per run (make-before-break), the simulator's own cut 60 s later:
   // if K2 ever failed to rotate in time, the cut shows up as sim lifetime disconnects.
-  const rotateMs = args.rotateMs ?? Math.min(82_800_000, Math.max(30_000, Math.round(args.durationMs / 4)));
+  const rotateMs =
+    args.rotateMs ?? Math.min(ROTATE_MAX_MS, Math.max(ROTATE_MIN_MS, Math.round(args.durationMs / 4)));
   const lifetimeMs = rotateMs + 60_000;
   const reconnectMaxMs = 8000;
   console.log(
