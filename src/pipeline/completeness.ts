@@ -24,6 +24,11 @@ export interface CompletenessDeps {
   readonly engine: QueryEngine;
   readonly ingest: IngestSide;
   readonly registry: Registry;
+  /**
+   * The archive certificates consult: K2_ARCHIVE_URL, or the embedded simulator's archive with
+   * K2_SOURCE=sim (a demo certifies against its own market, never the real archive host).
+   */
+  readonly archiveRoot: string;
 }
 
 export function openCompleteness(d: CompletenessDeps) {
@@ -50,7 +55,7 @@ export function openCompleteness(d: CompletenessDeps) {
         {
           dataDir: d.config.dataDir,
           duck: d.engine.duck,
-          archiveRoot: d.config.archiveUrl,
+          archiveRoot: d.archiveRoot,
           gaps: () => d.ingest.ledger.entries(),
           rest: d.ingest.rest,
         },
