@@ -32,24 +32,37 @@ function tradeFile(p: ParquetWriterPool, n: number, first: number): Promise<File
   );
 }
 
-/** Twenty files of 10,000 trades of one partition, merged into one; the worker's heap after it. */
-async function heapAfterMerge(collectAfterMerge: boolean): Promise<{ rows: number; heapBytes: number }> {
+/**
+ * Twenty files of 10,000 BTCUSDT trades merged `merges` times over in one worker, back to back (as
+ * a maintenance pass runs its merges); the worker's heap after each merge.
+ */
+async function heapsAfterMerges(collectAfterMerge: boolean, merges: number): Promise<number[]> {
   const dir = mkdtempSync(join(dataDir, "merge-"));
   const p = await ParquetWriterPool.start({ dataDir: dir, workers: 1, collectAfterMerge });
   try {
     const files: FileInfo[] = [];
     const n = 10_000;
     for (let f = 0; f < 20; f++) files.push(await tradeFile(p, n, 1 + f * n));
-    const { info } = await p.compact({
-      table: "trades",
-      symbol: "BTCUSDT",
-      date: files[0]!.date,
-      sources: files.map((f) => f.path),
-    });
-    return { rows: info.rows, heapBytes: p.workerHeapBytes };
+    const heaps: number[] = [];
+    for (let m = 0; m < merges; m++) {
+      const { info } = await p.compact({
+        table: "trades",
+        symbol: "BTCUSDT",
+        date: files[0]!.date,
+        sources: files.map((f) => f.path),
+      });
+      expect(info.rows).toBe(20 * n);
+      heaps.push(p.workerHeapBytes);
+    }
+    return heaps;
   } finally {
     await p.close();
   }
+}
+
+function median(xs: readonly number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[s.length >> 1]!;
 }
 
 test("the worker's heap is unknown (0) until its first job, then reported with each reply", async () => {
@@ -61,15 +74,16 @@ test("the worker's heap is unknown (0) until its first job, then reported with e
   expect(pool.workerHeapBytes).toBeLessThan(2 ** 30);
 });
 
-test("a merge's garbage is collected before the worker replies (without that, 20-40 MB stay)", async () => {
-  // The lower of two merges: once in CI (2026-12-05) one merge's heap read 16.7 MB after the
-  // collection, likely a stray root (JSC scans stacks conservatively) keeping some columns alive.
-  const collected = [await heapAfterMerge(true), await heapAfterMerge(true)];
-  for (const c of collected) expect(c.rows).toBe(200_000);
-  expect(Math.min(...collected.map((c) => c.heapBytes))).toBeLessThan(12 * MB); // measured 3.7-4.2 MB
-  // The control: the same merge without the collection leaves its decoded columns (measured
-  // 22-38 MB; 49-52 MB while the merge still copied the file and every column once more).
-  const kept = await heapAfterMerge(false);
-  expect(kept.rows).toBe(200_000);
-  expect(kept.heapBytes).toBeGreaterThan(16 * MB);
+test("a merge's garbage is collected before the worker replies (without that, 20-90 MB stay)", async () => {
+  // Judged on the median of five merges, not on each: JSC scans stacks conservatively, so a stale
+  // stack word can keep one merge's column buffers and encoder output alive until a later
+  // collection. Measured 2026-12-05 (12 processes x 6 merges): 3.9-7.4 MB after most merges, 16.7-20.2 MB
+  // after one merge in six in most processes (a heap snapshot showed those buffers as direct roots),
+  // never two; a collection in a later task kept them too, so nothing in the worker can clear them.
+  const collected = await heapsAfterMerges(true, 5);
+  expect(median(collected)).toBeLessThan(12 * MB);
+  // The control: the same merges without the collection leave their decoded columns (medians
+  // 31-43 MB, single merges 20-94 MB in the same measurement).
+  const kept = await heapsAfterMerges(false, 5);
+  expect(median(kept)).toBeGreaterThan(16 * MB);
 });
