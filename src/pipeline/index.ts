@@ -161,7 +161,7 @@ export async function buildPipeline(
     engine,
     ingest,
     registry,
-    archiveRoot: intake.sim?.archiveUrl ?? config.archiveUrl,
+    archiveRoot: intake.archiveUrl,
   });
   reconciler = completeness.klines;
   books = openBooks({

@@ -28,6 +28,7 @@ export async function openIntake(d: IntakeDeps) {
   let sim: Simulator | undefined;
   let wsUrl = config.binanceWsUrl;
   let restUrl = config.binanceRestUrl;
+  let archiveUrl = config.archiveUrl;
   if (config.source === "sim") {
     // Ids continue with wall-clock time across restarts (as on a real exchange), so a restarted
     // embedded simulator never reissues ids K2 already stored.
@@ -44,7 +45,11 @@ export async function openIntake(d: IntakeDeps) {
     });
     wsUrl = sim.wsUrl;
     restUrl = sim.restUrl;
-    log.info({ ws: wsUrl, rest: restUrl }, "embedded Binance simulator started on loopback");
+    archiveUrl = sim.archiveUrl;
+    log.info(
+      { ws: wsUrl, rest: restUrl, archive: archiveUrl },
+      "embedded Binance simulator started on loopback",
+    );
   }
   const staging = new FrameStaging(d.lookup, d.symbols);
   let sink: FrameSink = staging;
@@ -82,7 +87,9 @@ export async function openIntake(d: IntakeDeps) {
   );
   return {
     sim,
+    /** The endpoints in use: the embedded simulator's when K2_SOURCE=sim, else the configured. */
     restUrl,
+    archiveUrl,
     source,
     pacer,
     staging,
