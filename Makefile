@@ -167,7 +167,7 @@ bench-nats: bootstrap nats-server ## JetStream design measurement: one msg per r
 	"$(BUN)" run native-bench/nats-design.ts $(ARGS)
 
 bench-backfill: bootstrap ## k2 backfill from local archive zips → visible Parquet vs DuckDB read_csv → COPY parquet zstd, same threads, same run, with the allocator setting `bun run backfill` uses (ARGS=--rows N --concurrency N)
-	MIMALLOC_PURGE_DELAY=-1 "$(BUN)" run native-bench/backfill.ts $(ARGS)
+	sh scripts/batch-alloc.sh "$(BUN)" run native-bench/backfill.ts $(ARGS)
 
 bench-doc: bootstrap ## run every benchmark and regenerate docs/BENCHMARKS.md (~10 min; --quick: make bench-doc ARGS=--quick)
 	"$(BUN)" run scripts/bench-doc.ts $(ARGS)

@@ -13,8 +13,8 @@
  * A second baseline hands DuckDB the same CSV gzipped at deflate level 6 (the zips' level), so
  * it inflates the same stream K2 does: work for work.
  *
- * Bun's allocator (mimalloc) setting is printed: `bun run backfill` (what users run, package.json)
- * sets MIMALLOC_PURGE_DELAY=-1, and so does `make bench-backfill`; a bare run measures Bun's
+ * Bun's allocator (mimalloc) setting is printed: `bun run backfill` (what users run) and
+ * `make bench-backfill` start through scripts/batch-alloc.sh (MIMALLOC_PURGE_DELAY=-1); a bare run measures Bun's
  * default (freed pages returned after 100 ms and faulted in again: ~1.6× slower, README).
  *
  *   bun native-bench/backfill.ts [--rows 4000000] [--files 4] [--concurrency 2] [--rounds 2] [--http]

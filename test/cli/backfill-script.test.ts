@@ -1,8 +1,9 @@
 /**
  * `bun run backfill` is `k2 backfill` with Bun's allocator told to keep freed pages
  * (MIMALLOC_PURGE_DELAY=-1: 1.6× the rows/s, native-bench/README.md "backfill", fourth pass).
- * The setting only works from the environment a process starts with, so it lives in the
- * package.json script; mimalloc's verbose mode prints the options each Bun process started with.
+ * The setting only works from the environment a process starts with, so the package.json script
+ * starts it through scripts/batch-alloc.sh; mimalloc's verbose mode prints the options each Bun
+ * process started with.
  */
 import { expect, test } from "bun:test";
 import { ROOT } from "../support/k2-process.ts";
