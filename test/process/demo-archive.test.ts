@@ -18,7 +18,7 @@ test("a K2_SOURCE=sim certificate consults the simulator's archive on loopback",
   const date = new Date().toISOString().slice(0, 10);
   const res = await fetch(`${k2.url}/v1/completeness?symbol=BTCUSDT&date=${date}`);
   expect(res.status).toBe(200);
-  const cert = (await res.json()) as { archive: { url?: string; message?: string } | null };
+  const cert = (await res.json()) as { archive: { url?: string } | null };
   const asked = cert.archive?.url ?? "";
   expect(new URL(asked).hostname).toBe("127.0.0.1");
   expect(asked).toContain(`/archive/data/spot/daily/trades/BTCUSDT/BTCUSDT-trades-${date}.zip`);
