@@ -6,7 +6,7 @@
 import { afterEach, describe, expect, test } from "bun:test";
 import { LoopLagMonitor } from "../../src/obs/index.ts";
 import type { LifecycleEvent } from "../../src/source/binance/source.ts";
-import { wholeTruth } from "../support/bounded-run.ts";
+import { expectTradesComplete, flowMore, opened } from "../support/source-checks.ts";
 import { type Harness, startHarness } from "../support/source-harness.ts";
 
 let h: Harness | undefined;
@@ -15,30 +15,6 @@ afterEach(async () => {
   h = undefined;
 });
 
-const count = (hh: Harness, key: string) => hh.seen.get(key)?.length ?? 0;
-
-/** Wait for `n` more trades of a symbol than now, then for repairs to settle. */
-async function flowMore(hh: Harness, n: number, symbol = "BTCUSDT", timeoutMs = 8000) {
-  const target = count(hh, `trades:${symbol}`) + n;
-  await hh.waitFor(() => count(hh, `trades:${symbol}`) >= target, timeoutMs, `${n} more ${symbol} trades`);
-  await hh.waitFor(() => hh.repairer.backlog === 0, timeoutMs, "repair backlog to drain");
-  hh.drain();
-}
-
-/**
- * Every trade of the run once: the market is paused, the source catches up (repairs included),
- * and the ring's ids must equal the simulator's whole ground truth; then the market resumes.
- */
-async function expectTradesComplete(hh: Harness, symbol = "BTCUSDT") {
-  await hh.catchUp();
-  const ids = hh.ids("trades", symbol);
-  expect(ids).toEqual(wholeTruth(hh.sim, "trades", symbol));
-  expect(hh.repeats).toEqual([]);
-  hh.resume();
-  return ids;
-}
-
-const opened = (hh: Harness) => hh.events.filter((e) => e.type === "open").length;
 type Connecting = Extract<LifecycleEvent, { type: "connecting" }>;
 const isStallClose = (e: LifecycleEvent) => e.type === "closed" && e.reason === "stall";
 
