@@ -62,6 +62,7 @@ export async function openIntake(d: IntakeDeps) {
   const source = new BinanceSource(
     {
       wsUrl,
+      client: config.wsClient,
       shards: shardStreams(streams, config.streamsPerConnection),
       dataTimeoutMs: config.dataTimeoutMs,
       rotateAfterMs: config.rotateAfterMs,

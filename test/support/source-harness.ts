@@ -3,6 +3,7 @@
  * real simulator over loopback sockets, with a consumer that records every row leaving the ring.
  * Used by the source tests; the whole process (with storage) is exercised in test/process.
  */
+import type { WsClientKind } from "../../src/config/keys.ts";
 import { SymbolLookup } from "../../src/decode/binance/index.ts";
 import { GapLedger } from "../../src/ingest/gap-ledger.ts";
 import { GapRepairer } from "../../src/ingest/gap-repair.ts";
@@ -32,6 +33,8 @@ export interface HarnessOptions {
   connectMinIntervalMs?: number;
   streamsPerConnection?: number;
   ringCapacity?: number;
+  /** Which WebSocket client the source uses (K2_WS_CLIENT); Bun's by default. */
+  client?: WsClientKind;
   /** REST client options over the harness's defaults (budget, window, timeouts). */
   rest?: Partial<Omit<RestOptions, "baseUrl">>;
 }
@@ -112,6 +115,7 @@ export async function startHarness(o: HarnessOptions = {}): Promise<Harness> {
       dataTimeoutMs: o.dataTimeoutMs ?? 5000,
       rotateAfterMs: o.rotateAfterMs ?? 3_600_000,
       healthyAfterMs: 60_000,
+      ...(o.client ? { client: o.client } : {}),
       newBackoff: () => new Backoff({ baseMs: o.reconnectBaseMs ?? 50, capMs: o.reconnectMaxMs ?? 400 }),
       gate: pacer,
     },

@@ -1,11 +1,16 @@
 /**
  * One WebSocket session to a combined-stream URL. Getting bytes only: it never parses fields.
- * - Pings: Bun's client answers server pings with a pong echoing the payload automatically;
+ * - Client: Bun's WebSocket (`bun`, the default) or K2's own over Bun.connect (`raw`,
+ *   src/source/ws/: no event object per frame, ~1/3 of the receive CPU; K2_WS_CLIENT).
+ * - Pings: both clients answer server pings with a pong echoing the payload at once;
  *   we count them (Binance disconnects a client that misses pongs for 1 min).
  * - Watchdog: no frame for `dataTimeoutMs` means a silent stall → the session closes itself with
  *   reason "stall" so the owner reconnects (the old system's ping loop crashed on first tick).
  * - Backpressure: `pause()`/`resume()` stop reading from the socket while the ring is full.
  */
+import type { WsClientKind } from "../../config/keys.ts";
+import { RawWebSocket } from "../ws/client.ts";
+
 export type CloseReason = "stall" | "remote" | "error" | "rotated" | "stopped" | "lifetime";
 
 export interface ConnectionEvents {
@@ -17,8 +22,21 @@ export interface ConnectionEvents {
   onClose(conn: StreamConnection, reason: CloseReason, detail: string): void;
 }
 
+/** The largest message the raw client accepts (Binance's frames are far smaller). */
+const RAW_MAX_MESSAGE_BYTES = 16 * 1024 * 1024;
+
+/** What StreamConnection needs of either client once it is built. */
+interface Transport {
+  close(code: number, reason: string): void;
+  terminate(): void;
+  pause(): void;
+  resume(): void;
+}
+
 export interface ConnectionOptions {
   readonly url: string;
+  /** Which client reads the socket (K2_WS_CLIENT); default "bun". */
+  readonly client?: WsClientKind;
   readonly dataTimeoutMs: number;
   /** Watchdog tick; a fraction of the timeout so a stall is seen within ~1.1× the timeout. */
   readonly watchdogTickMs?: number;
@@ -52,7 +70,7 @@ export class StreamConnection {
   frames = 0;
   pings = 0;
   lastFrameMs: number;
-  #ws: WebSocket;
+  #transport: Transport;
   #watchdog: ReturnType<typeof setInterval> | undefined;
   #closed = false;
   #open = false;
@@ -66,27 +84,44 @@ export class StreamConnection {
   ) {
     this.openedAtMs = performance.now();
     this.lastFrameMs = this.openedAtMs;
-    const ws = new WebSocket(opts.url);
-    this.#ws = ws;
+    this.#transport = opts.client === "raw" ? this.#raw(opts.url) : this.#bun(opts.url);
+    const tick = opts.watchdogTickMs ?? Math.max(10, Math.min(1000, Math.floor(opts.dataTimeoutMs / 10)));
+    this.#watchdog = setInterval(() => {
+      if (!this.#paused && performance.now() - this.lastFrameMs > opts.dataTimeoutMs) {
+        this.close("stall", `no frame for ${opts.dataTimeoutMs} ms`);
+      }
+    }, tick);
+  }
+
+  /** Our receive time and the frame counters, once per frame whichever client delivered it. */
+  #stamp(): number {
+    // One clock read per frame serves both (nowUs() is the same expression).
+    const nowMs = performance.now();
+    this.frames++;
+    this.lastFrameMs = nowMs;
+    return Math.round((performance.timeOrigin + nowMs) * 1000);
+  }
+
+  #opened(): void {
+    this.#open = true;
+    this.lastFrameMs = performance.now();
+    this.events.onOpen(this);
+  }
+
+  #bun(url: string): Transport {
+    const ws = new WebSocket(url);
     // Text frames arrive as strings; binary as Buffer (binaryType "nodebuffer" in Bun).
     ws.onmessage = (ev) => {
-      // One clock read per frame serves both (nowUs() is the same expression).
-      const nowMs = performance.now();
-      const recv = Math.round((performance.timeOrigin + nowMs) * 1000);
-      this.frames++;
-      this.lastFrameMs = nowMs;
+      if (this.#closed) return;
+      const recv = this.#stamp();
       const d = ev.data;
-      if (typeof d === "string") events.onFrame(d, recv, this);
-      else events.onBinary(d instanceof Uint8Array ? d : new Uint8Array(d as ArrayBuffer), recv, this);
+      if (typeof d === "string") this.events.onFrame(d, recv, this);
+      else this.events.onBinary(d instanceof Uint8Array ? d : new Uint8Array(d as ArrayBuffer), recv, this);
     };
     ws.addEventListener("ping" as "open", () => {
       this.pings++;
     });
-    ws.onopen = () => {
-      this.#open = true;
-      this.lastFrameMs = performance.now();
-      events.onOpen(this);
-    };
+    ws.onopen = () => this.#opened();
     // Before the session opens, the error event is the only place that says why (onclose only
     // carries 1006): keep its cause for the close that follows.
     let cause = "";
@@ -95,12 +130,38 @@ export class StreamConnection {
     };
     ws.onclose = (ev) =>
       this.#finish(this.#open ? "remote" : "error", cause || `code ${ev.code} ${ev.reason}`.trim());
-    const tick = opts.watchdogTickMs ?? Math.max(10, Math.min(1000, Math.floor(opts.dataTimeoutMs / 10)));
-    this.#watchdog = setInterval(() => {
-      if (!this.#paused && performance.now() - this.lastFrameMs > opts.dataTimeoutMs) {
-        this.close("stall", `no frame for ${opts.dataTimeoutMs} ms`);
-      }
-    }, tick);
+    const w = ws as unknown as { pause?: () => void; resume?: () => void; terminate?: () => void };
+    return {
+      close: (code, reason) => ws.close(code, reason),
+      terminate: () => (w.terminate ? w.terminate() : ws.close(1000, "stall")),
+      pause: () => w.pause?.(),
+      resume: () => w.resume?.(),
+    };
+  }
+
+  #raw(url: string): Transport {
+    let cause = "";
+    return new RawWebSocket(
+      url,
+      {
+        onOpen: () => this.#opened(),
+        onText: (frame) => {
+          if (!this.#closed) this.events.onFrame(frame, this.#stamp(), this);
+        },
+        onBinary: (frame) => {
+          if (!this.#closed) this.events.onBinary(frame, this.#stamp(), this);
+        },
+        onPing: () => {
+          this.pings++;
+        },
+        onError: (c) => {
+          cause = c;
+        },
+        onClose: (code, reason) =>
+          this.#finish(this.#open ? "remote" : "error", cause || `code ${code} ${reason}`.trim()),
+      },
+      { maxMessageBytes: RAW_MAX_MESSAGE_BYTES },
+    );
   }
 
   get isOpen(): boolean {
@@ -114,24 +175,24 @@ export class StreamConnection {
   pause(): void {
     if (this.#paused) return;
     this.#paused = true;
-    (this.#ws as unknown as { pause?: () => void }).pause?.();
+    this.#transport.pause();
   }
 
   resume(): void {
     if (!this.#paused) return;
     this.#paused = false;
     this.lastFrameMs = performance.now();
-    (this.#ws as unknown as { resume?: () => void }).resume?.();
+    this.#transport.resume();
   }
 
   /** Close with a reason; the owner learns it through onClose exactly once. */
   close(reason: CloseReason, detail = ""): void {
     if (this.#closed) return;
     // A stalled peer may never answer a close handshake: terminate instead of waiting.
-    const ws = this.#ws as unknown as { terminate?: () => void };
-    if (reason === "stall" && ws.terminate) ws.terminate();
-    else this.#ws.close(1000, reason);
+    // #finish first: the raw client reports its own close at once, which must not win.
     this.#finish(reason, detail);
+    if (reason === "stall") this.#transport.terminate();
+    else this.#transport.close(1000, reason);
   }
 
   #finish(reason: CloseReason, detail: string): void {
@@ -140,7 +201,6 @@ export class StreamConnection {
     this.#open = false;
     if (this.#watchdog) clearInterval(this.#watchdog);
     this.#watchdog = undefined;
-    this.#ws.onmessage = null;
     this.events.onClose(this, reason, detail);
   }
 }

@@ -7,6 +7,7 @@
  *   duplicates are removed downstream by (table, symbol, id).
  * It hands frames on untouched; decoding and de-duplication are later stages.
  */
+import type { WsClientKind } from "../../config/keys.ts";
 import { type CloseReason, type ConnectionEvents, StreamConnection } from "./connection.ts";
 import { combinedStreamUrl } from "./streams.ts";
 
@@ -57,6 +58,8 @@ export interface SourceOptions {
   /** A connection delivering this long resets the backoff. */
   readonly healthyAfterMs: number;
   readonly microseconds?: boolean;
+  /** Which WebSocket client (K2_WS_CLIENT); Bun's by default. */
+  readonly client?: WsClientKind;
   readonly newBackoff: () => Backoff;
   readonly gate: ConnectGate;
 }
@@ -209,7 +212,15 @@ export class BinanceSource {
       },
       onClose: (conn, reason, detail) => this.#closed(s, conn, reason, detail),
     };
-    const conn = new StreamConnection(s.streams, { url, dataTimeoutMs: this.opts.dataTimeoutMs }, events);
+    const conn = new StreamConnection(
+      s.streams,
+      {
+        url,
+        dataTimeoutMs: this.opts.dataTimeoutMs,
+        ...(this.opts.client ? { client: this.opts.client } : {}),
+      },
+      events,
+    );
     this.events.onLifecycle?.({
       type: "connecting",
       shard: s.index,

@@ -1,0 +1,248 @@
+/**
+ * K2's own WebSocket client (K2_WS_CLIENT=raw, src/source/ws/) against the real simulator and
+ * real servers on loopback: the faults that touch the socket (drops, stalls, rotation, garbage,
+ * pings), the handshake's refusals, and TLS. The other fault tests (test/source/faults.test.ts)
+ * run with Bun's client; all of them passed with this one too when it was written.
+ */
+import { afterEach, describe, expect, test } from "bun:test";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { RawWebSocket } from "../../src/source/ws/client.ts";
+import { WsClose } from "../../src/source/ws/frames.ts";
+import { expectTradesComplete, flowMore, opened } from "../support/source-checks.ts";
+import { type Harness, startHarness } from "../support/source-harness.ts";
+import { waitUntil } from "../support/wait.ts";
+
+let h: Harness | undefined;
+const cleanups: (() => unknown)[] = [];
+afterEach(async () => {
+  await h?.stop();
+  h = undefined;
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+
+describe("through the source, against the simulator", () => {
+  test("a reset connection: reconnect, repair the gap, nothing lost or doubled", async () => {
+    h = await startHarness({
+      client: "raw",
+      symbols: ["BTCUSDT"],
+      kinds: ["trade"],
+      sim: { ratePerSec: 300 },
+    });
+    const hh = h;
+    await flowMore(hh, 100);
+    hh.sim.faults.dropAll("reset");
+    await hh.waitFor(() => opened(hh) >= 2, 5000, "reconnect");
+    await flowMore(hh, 200);
+    await expectTradesComplete(hh);
+    expect(hh.source.reconnects).toBeGreaterThanOrEqual(1);
+  });
+
+  test("a silent stall: the watchdog closes it, the source reconnects", async () => {
+    h = await startHarness({ client: "raw", symbols: ["BTCUSDT"], kinds: ["trade"], dataTimeoutMs: 300 });
+    const hh = h;
+    await flowMore(hh, 20);
+    hh.sim.faults.stall(true);
+    await hh.waitFor(() => hh.events.some((e) => e.type === "closed" && e.reason === "stall"), 3000, "stall");
+    hh.sim.faults.stall(false);
+    await flowMore(hh, 50);
+    await expectTradesComplete(hh);
+  });
+
+  test("serverShutdown: make-before-break rotation, no loss", async () => {
+    h = await startHarness({
+      client: "raw",
+      symbols: ["BTCUSDT"],
+      kinds: ["trade"],
+      sim: { ratePerSec: 300 },
+    });
+    const hh = h;
+    await flowMore(hh, 50);
+    hh.sim.faults.serverShutdown();
+    await hh.waitFor(() => hh.events.some((e) => e.type === "rotated"), 3000, "rotation");
+    await flowMore(hh, 100);
+    await expectTradesComplete(hh);
+    expect(hh.source.rotations).toBe(1);
+  });
+
+  test("malformed, truncated, oversized and binary frames: dead-lettered, connection kept", async () => {
+    h = await startHarness({
+      client: "raw",
+      symbols: ["BTCUSDT"],
+      kinds: ["trade"],
+      sim: { ratePerSec: 300 },
+    });
+    const hh = h;
+    await flowMore(hh, 20);
+    hh.sim.faults.garbage(0.1);
+    await flowMore(hh, 400);
+    expect(opened(hh)).toBe(1);
+    const dl = hh.ingest.deps.deadLetters;
+    expect(dl.size + dl.droppedTotal).toBeGreaterThan(10);
+    await expectTradesComplete(hh);
+  });
+
+  test("pings every 40 ms with a 150 ms pong deadline: answered, the connection stays", async () => {
+    h = await startHarness({
+      client: "raw",
+      symbols: ["BTCUSDT"],
+      kinds: ["trade"],
+      sim: { ratePerSec: 300, pingIntervalMs: 40, pongTimeoutMs: 150 },
+    });
+    const hh = h;
+    await flowMore(hh, 300); // ~1 s: ~25 pings
+    expect(hh.sim.stats().disconnects.pongTimeout).toBe(0);
+    expect(opened(hh)).toBe(1);
+  });
+});
+
+/** A RawWebSocket whose events are recorded. */
+function raw(url: string, ca?: string) {
+  const got = {
+    open: false,
+    texts: [] as string[],
+    error: "",
+    close: undefined as [number, string] | undefined,
+  };
+  const ws = new RawWebSocket(
+    url,
+    {
+      onOpen: () => {
+        got.open = true;
+      },
+      onText: (s) => got.texts.push(s),
+      onBinary: () => {},
+      onPing: () => {},
+      onError: (c) => {
+        got.error = c;
+      },
+      onClose: (code, reason) => {
+        got.close = [code, reason];
+      },
+    },
+    { maxMessageBytes: 1 << 20, ...(ca ? { ca } : {}) },
+  );
+  return { ws, got };
+}
+
+describe("the client alone", () => {
+  test("refusals say why: connection refused, an HTTP status instead of 101, a wrong accept key", async () => {
+    const closed = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
+    const port = closed.port;
+    closed.stop(true);
+    const refused = raw(`ws://127.0.0.1:${port}/`);
+    await waitUntil(() => refused.got.close !== undefined, 3000, "refused");
+    expect(refused.got.error).toContain("ECONNREFUSED");
+    expect(refused.got.open).toBe(false);
+
+    const http = Bun.serve({
+      hostname: "127.0.0.1",
+      port: 0,
+      fetch: () => new Response("no", { status: 403 }),
+    });
+    cleanups.push(() => http.stop(true));
+    const forbidden = raw(`ws://127.0.0.1:${http.port}/stream`);
+    await waitUntil(() => forbidden.got.close !== undefined, 3000, "403");
+    expect(forbidden.got.error).toBe("HTTP 403 instead of the WebSocket upgrade (101)");
+
+    const liar = Bun.listen({
+      hostname: "127.0.0.1",
+      port: 0,
+      socket: {
+        data(s) {
+          s.write("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n");
+          s.write("Sec-WebSocket-Accept: bm90IHRoZSByaWdodCBrZXk=\r\n\r\n");
+        },
+      },
+    });
+    cleanups.push(() => liar.stop(true));
+    const wrong = raw(`ws://127.0.0.1:${liar.port}/`);
+    await waitUntil(() => wrong.got.close !== undefined, 3000, "wrong accept");
+    expect(wrong.got.error).toContain("Sec-WebSocket-Accept");
+    expect(wrong.got.open).toBe(false);
+  });
+
+  test("invalid UTF-8 in a text frame fails the connection with 1007; valid U+FFFD does not", async () => {
+    const server = Bun.listen({
+      hostname: "127.0.0.1",
+      port: 0,
+      socket: {
+        data(s, d) {
+          // The first packet is the upgrade request; later ones (the client's close) get no answer.
+          const key = /Sec-WebSocket-Key: (\S+)/.exec(d.toString())?.[1];
+          if (!key) return;
+          const accept = new Bun.CryptoHasher("sha1")
+            .update(`${key}258EAFA5-E914-47DA-95CA-C5AB0DC85B11`)
+            .digest("base64");
+          s.write(
+            `HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${accept}\r\n\r\n`,
+          );
+          const good = Buffer.from("ok \uFFFD", "utf8");
+          s.write(
+            Buffer.concat([Buffer.from([0x81, good.length]), good, Buffer.from([0x81, 2, 0x61, 0xff])]),
+          );
+        },
+      },
+    });
+    cleanups.push(() => server.stop(true));
+    const c = raw(`ws://127.0.0.1:${server.port}/`);
+    await waitUntil(() => c.got.close !== undefined, 3000, "close");
+    expect(c.got.texts).toEqual(["ok \uFFFD"]);
+    expect(c.got.close).toEqual([WsClose.invalidData, "a text frame that is not UTF-8"]);
+  });
+
+  test("wss://: the TLS handshake with the server's certificate, then frames", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "k2-raw-tls-"));
+    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+    const gen = Bun.spawnSync(
+      [
+        "openssl",
+        "req",
+        "-x509",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-days",
+        "1",
+        "-subj",
+        "/CN=127.0.0.1",
+      ].concat([
+        "-addext",
+        "subjectAltName=IP:127.0.0.1",
+        "-keyout",
+        join(dir, "key.pem"),
+        "-out",
+        join(dir, "cert.pem"),
+      ]),
+      { stderr: "pipe" },
+    );
+    expect(gen.exitCode).toBe(0);
+    const cert = readFileSync(join(dir, "cert.pem"), "utf8");
+    const server = Bun.serve({
+      hostname: "127.0.0.1",
+      port: 0,
+      tls: { cert, key: readFileSync(join(dir, "key.pem"), "utf8") },
+      fetch: (req, srv) => (srv.upgrade(req) ? undefined : new Response("upgrade", { status: 400 })),
+      websocket: {
+        open(ws) {
+          for (let i = 0; i < 100; i++) ws.send(`{"n":${i}}`);
+        },
+        message() {},
+      },
+    });
+    cleanups.push(() => server.stop(true));
+    const c = raw(`wss://127.0.0.1:${server.port}/`, cert);
+    await waitUntil(() => c.got.texts.length === 100, 5000, "100 frames over TLS", {
+      detail: () => JSON.stringify(c.got),
+    });
+    expect(c.got.texts[99]).toBe('{"n":99}');
+    c.ws.close(1000, "done");
+    expect(c.got.close).toEqual([1000, "done"]);
+    // Without the certificate trusted, the handshake is refused and says why.
+    const untrusted = raw(`wss://127.0.0.1:${server.port}/`);
+    await waitUntil(() => untrusted.got.close !== undefined, 5000, "untrusted");
+    expect(untrusted.got.open).toBe(false);
+    expect(untrusted.got.error).toMatch(/CERT|certificate|SELF_SIGNED/i);
+  });
+});
