@@ -85,6 +85,7 @@ export class RawWebSocket {
             ),
           );
           self.#finish(code, reason);
+          self.#sock?.end(); // the server closes TCP next; ending our side too frees it either way
         },
       },
       opts.maxMessageBytes,
