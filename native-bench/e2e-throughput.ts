@@ -27,6 +27,7 @@ import { startK2 } from "../test/support/k2-process.ts";
 import { startSimProcess } from "../test/support/sim-process.ts";
 import { numberFlag } from "./args.ts";
 import { compareStored, rangeCount, type TableCheck, truthRanges } from "./e2e-stored.ts";
+import { benchSymbols, type MaxRateMarket, maxRateSimArgs, streamUrl } from "./max-rate-sim.ts";
 import { metric } from "./prom.ts";
 
 const argv = Bun.argv.slice(2);
@@ -52,9 +53,7 @@ const TICK_MS = numberFlag(argv, "--tick-ms", 5);
 const PROF_DIR = argv.includes("--cpu-prof") ? argv[argv.indexOf("--cpu-prof") + 1] : undefined;
 const CATCH_UP_LIMIT_MS = numberFlag(argv, "--catch-up-s", 180) * 1000;
 const K2_ENV = k2EnvFlags(argv);
-const SYMBOLS = ["BTCUSDT", "ETHUSDT", "BNBUSDT", "SOLUSDT", "XRPUSDT", "ADAUSDT", "DOGEUSDT", "TRXUSDT"]
-  .concat(Array.from({ length: 64 }, (_, i) => `SYM${i}USDT`))
-  .slice(0, SYMBOL_COUNT);
+const SYMBOLS = benchSymbols(SYMBOL_COUNT);
 const STREAM_TABLE = { trade: "trades", aggTrade: "agg_trades", bookTicker: "quotes" } as const;
 type Stream = keyof typeof STREAM_TABLE;
 
@@ -73,34 +72,9 @@ function k2EnvFlags(args: readonly string[]): Record<string, string> {
   return out;
 }
 
-/** Same simulator for every phase: max rate, paced by its reader, nothing dropped, started paused. */
-function simArgs(streams: readonly Stream[]): string[] {
-  return [
-    "--symbols",
-    SYMBOLS.join(","),
-    "--no-auto-symbols",
-    "--rate",
-    "1e9",
-    "--max-trades-per-tick",
-    String(PER_TICK),
-    "--tick-ms",
-    String(TICK_MS),
-    "--pace-bytes",
-    String(1 << 20),
-    "--backpressure-bytes",
-    String(256 << 20),
-    "--seed",
-    "7",
-    ...(streams.includes("bookTicker") ? ["--record-quote-ids"] : []),
-    "--faults",
-    '{"paused":true}',
-  ];
-}
-
-/** The URL K2 itself subscribes with (combined streams, µs timestamps), for the bare client. */
-function streamUrl(wsUrl: string, streams: readonly Stream[]): string {
-  const names = SYMBOLS.flatMap((s) => streams.map((k) => `${s.toLowerCase()}@${k}`));
-  return `${wsUrl}/stream?streams=${names.join("/")}&timeUnit=MICROSECOND`;
+/** Same simulator for every phase (max-rate-sim.ts). */
+function market(streams: readonly Stream[]): MaxRateMarket {
+  return { symbols: SYMBOLS, streams, perTick: PER_TICK, tickMs: TICK_MS };
 }
 
 /** Child process: count frames; report once the socket has been quiet for 1 s after the first. */
@@ -134,10 +108,10 @@ async function bareClient(url: string): Promise<void> {
 
 async function bare() {
   const streams: Stream[] = ["trade"];
-  const sim = await startSimProcess(simArgs(streams));
+  const sim = await startSimProcess(maxRateSimArgs(market(streams)));
   try {
     const child = Bun.spawn(
-      [process.execPath, "run", import.meta.path, "--client", streamUrl(sim.wsUrl, streams)],
+      [process.execPath, "run", import.meta.path, "--client", streamUrl(sim.wsUrl, market(streams))],
       { stdout: "pipe", stderr: "inherit" },
     );
     const reader = child.stdout.getReader();
@@ -285,7 +259,7 @@ async function visibleRows(dir: string, tables: readonly string[]): Promise<numb
 
 async function k2Phase(streams: readonly Stream[]) {
   const tables: TruthTable[] = streams.map((s) => STREAM_TABLE[s]);
-  const sim = await startSimProcess(simArgs(streams));
+  const sim = await startSimProcess(maxRateSimArgs(market(streams)));
   const k = await startK2(
     {
       K2_SOURCE: "binance",

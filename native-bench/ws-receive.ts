@@ -12,46 +12,14 @@ import { readFileSync } from "node:fs";
 import { RawWebSocket } from "../src/source/ws/client.ts";
 import { startSimProcess } from "../test/support/sim-process.ts";
 import { numberFlag } from "./args.ts";
+import { benchSymbols, type MaxRateMarket, maxRateSimArgs, streamUrl } from "./max-rate-sim.ts";
 
 const argv = Bun.argv.slice(2);
 const SECONDS = numberFlag(argv, "--seconds", 10);
 const ROUNDS = numberFlag(argv, "--rounds", 2);
-const SYMBOLS = [
-  "BTCUSDT",
-  "ETHUSDT",
-  "BNBUSDT",
-  "SOLUSDT",
-  "XRPUSDT",
-  "ADAUSDT",
-  "DOGEUSDT",
-  "TRXUSDT",
-].concat(["SYM0USDT", "SYM1USDT"]);
 type Client = "bun" | "raw";
-
-/** The e2e bench's simulator: max rate, paced by its reader, started paused. */
-const SIM_ARGS = [
-  "--symbols",
-  SYMBOLS.join(","),
-  "--no-auto-symbols",
-  "--rate",
-  "1e9",
-  "--max-trades-per-tick",
-  "1000",
-  "--tick-ms",
-  "5",
-  "--pace-bytes",
-  String(1 << 20),
-  "--backpressure-bytes",
-  String(256 << 20),
-  "--seed",
-  "7",
-  "--faults",
-  '{"paused":true}',
-];
-
-function streamUrl(wsUrl: string): string {
-  return `${wsUrl}/stream?streams=${SYMBOLS.map((s) => `${s.toLowerCase()}@trade`).join("/")}&timeUnit=MICROSECOND`;
-}
+/** e2e-throughput.ts's trade market (max-rate-sim.ts). */
+const MARKET: MaxRateMarket = { symbols: benchSymbols(10), streams: ["trade"], perTick: 1000, tickMs: 5 };
 
 function cpuSeconds(pid: number): number {
   const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
@@ -96,10 +64,10 @@ async function client(kind: Client, url: string): Promise<void> {
 }
 
 async function phase(kind: Client) {
-  const sim = await startSimProcess(SIM_ARGS);
+  const sim = await startSimProcess(maxRateSimArgs(MARKET));
   try {
     const child = Bun.spawn(
-      [process.execPath, "run", import.meta.path, "--client", kind, streamUrl(sim.wsUrl)],
+      [process.execPath, "run", import.meta.path, "--client", kind, streamUrl(sim.wsUrl, MARKET)],
       {
         stdout: "pipe",
         stderr: "inherit",
