@@ -6,7 +6,13 @@
 import { afterEach, describe, expect, test } from "bun:test";
 import { LoopLagMonitor } from "../../src/obs/index.ts";
 import type { LifecycleEvent } from "../../src/source/binance/source.ts";
-import { expectTradesComplete, flowMore, opened } from "../support/source-checks.ts";
+import {
+  expectTradesComplete,
+  flowMore,
+  junkFramesDeadLettered,
+  opened,
+  serverShutdownRotates,
+} from "../support/source-checks.ts";
 import { type Harness, startHarness } from "../support/source-harness.ts";
 
 let h: Harness | undefined;
@@ -129,14 +135,7 @@ describe("fault recovery", () => {
 
   test("serverShutdown: make-before-break rotation, no loss, duplicates from the overlap removed", async () => {
     h = await startHarness({ symbols: ["BTCUSDT"], kinds: ["trade"], sim: { ratePerSec: 300 } });
-    const hh = h;
-    await flowMore(hh, 50);
-    hh.sim.faults.serverShutdown();
-    await hh.waitFor(() => hh.events.some((e) => e.type === "rotated"), 3000, "rotation");
-    await flowMore(hh, 100);
-    await expectTradesComplete(hh);
-    expect(hh.source.rotations).toBe(1);
-    expect(hh.ledger.entries()).toEqual([]);
+    await serverShutdownRotates(h);
   });
 
   test("24 h lifetime shortened to 400 ms: rotation before the cut loses nothing", async () => {
@@ -156,14 +155,7 @@ describe("fault recovery", () => {
 
   test("malformed, truncated, oversized and binary frames at 10 %: all dead-lettered, connection kept", async () => {
     h = await startHarness({ symbols: ["BTCUSDT"], kinds: ["trade"], sim: { ratePerSec: 300 } });
-    const hh = h;
-    await flowMore(hh, 20);
-    hh.sim.faults.garbage(0.1);
-    await flowMore(hh, 400);
-    expect(opened(hh)).toBe(1);
-    const dl = hh.ingest.deps.deadLetters;
-    expect(dl.size + dl.droppedTotal).toBeGreaterThan(10);
-    await expectTradesComplete(hh);
+    await junkFramesDeadLettered(h);
   });
 
   test("trade ids withheld from the socket are repaired from REST", async () => {

@@ -10,8 +10,14 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { RawWebSocket } from "../../src/source/ws/client.ts";
 import { WsClose } from "../../src/source/ws/frames.ts";
-import { expectTradesComplete, flowMore, opened } from "../support/source-checks.ts";
-import { type Harness, startHarness } from "../support/source-harness.ts";
+import {
+  expectTradesComplete,
+  flowMore,
+  junkFramesDeadLettered,
+  opened,
+  serverShutdownRotates,
+} from "../support/source-checks.ts";
+import { type Harness, type HarnessOptions, startHarness } from "../support/source-harness.ts";
 import { waitUntil } from "../support/wait.ts";
 
 let h: Harness | undefined;
@@ -22,14 +28,14 @@ afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
+/** The source harness on one symbol's trades, read by the raw client. */
+function rawHarness(o: Omit<HarnessOptions, "client" | "symbols" | "kinds"> = {}) {
+  return startHarness({ client: "raw", symbols: ["BTCUSDT"], kinds: ["trade"], ...o });
+}
+
 describe("through the source, against the simulator", () => {
   test("a reset connection: reconnect, repair the gap, nothing lost or doubled", async () => {
-    h = await startHarness({
-      client: "raw",
-      symbols: ["BTCUSDT"],
-      kinds: ["trade"],
-      sim: { ratePerSec: 300 },
-    });
+    h = await rawHarness({ sim: { ratePerSec: 300 } });
     const hh = h;
     await flowMore(hh, 100);
     hh.sim.faults.dropAll("reset");
@@ -40,7 +46,7 @@ describe("through the source, against the simulator", () => {
   });
 
   test("a silent stall: the watchdog closes it, the source reconnects", async () => {
-    h = await startHarness({ client: "raw", symbols: ["BTCUSDT"], kinds: ["trade"], dataTimeoutMs: 300 });
+    h = await rawHarness({ dataTimeoutMs: 300 });
     const hh = h;
     await flowMore(hh, 20);
     hh.sim.faults.stall(true);
@@ -51,45 +57,17 @@ describe("through the source, against the simulator", () => {
   });
 
   test("serverShutdown: make-before-break rotation, no loss", async () => {
-    h = await startHarness({
-      client: "raw",
-      symbols: ["BTCUSDT"],
-      kinds: ["trade"],
-      sim: { ratePerSec: 300 },
-    });
-    const hh = h;
-    await flowMore(hh, 50);
-    hh.sim.faults.serverShutdown();
-    await hh.waitFor(() => hh.events.some((e) => e.type === "rotated"), 3000, "rotation");
-    await flowMore(hh, 100);
-    await expectTradesComplete(hh);
-    expect(hh.source.rotations).toBe(1);
+    h = await rawHarness({ sim: { ratePerSec: 300 } });
+    await serverShutdownRotates(h);
   });
 
   test("malformed, truncated, oversized and binary frames: dead-lettered, connection kept", async () => {
-    h = await startHarness({
-      client: "raw",
-      symbols: ["BTCUSDT"],
-      kinds: ["trade"],
-      sim: { ratePerSec: 300 },
-    });
-    const hh = h;
-    await flowMore(hh, 20);
-    hh.sim.faults.garbage(0.1);
-    await flowMore(hh, 400);
-    expect(opened(hh)).toBe(1);
-    const dl = hh.ingest.deps.deadLetters;
-    expect(dl.size + dl.droppedTotal).toBeGreaterThan(10);
-    await expectTradesComplete(hh);
+    h = await rawHarness({ sim: { ratePerSec: 300 } });
+    await junkFramesDeadLettered(h);
   });
 
   test("pings every 40 ms with a 150 ms pong deadline: answered, the connection stays", async () => {
-    h = await startHarness({
-      client: "raw",
-      symbols: ["BTCUSDT"],
-      kinds: ["trade"],
-      sim: { ratePerSec: 300, pingIntervalMs: 40, pongTimeoutMs: 150 },
-    });
+    h = await rawHarness({ sim: { ratePerSec: 300, pingIntervalMs: 40, pongTimeoutMs: 150 } });
     const hh = h;
     await flowMore(hh, 300); // ~1 s: ~25 pings
     expect(hh.sim.stats().disconnects.pongTimeout).toBe(0);

@@ -30,3 +30,25 @@ export async function expectTradesComplete(hh: Harness, symbol = "BTCUSDT") {
 }
 
 export const opened = (hh: Harness) => hh.events.filter((e) => e.type === "open").length;
+
+/** Junk frames at 10 % (malformed, truncated, oversized, binary): dead-lettered, the session kept, nothing lost. */
+export async function junkFramesDeadLettered(hh: Harness) {
+  await flowMore(hh, 20);
+  hh.sim.faults.garbage(0.1);
+  await flowMore(hh, 400);
+  expect(opened(hh)).toBe(1);
+  const dl = hh.ingest.deps.deadLetters;
+  expect(dl.size + dl.droppedTotal).toBeGreaterThan(10);
+  await expectTradesComplete(hh);
+}
+
+/** The server announces its shutdown: one make-before-break rotation, nothing lost, nothing ledgered. */
+export async function serverShutdownRotates(hh: Harness) {
+  await flowMore(hh, 50);
+  hh.sim.faults.serverShutdown();
+  await hh.waitFor(() => hh.events.some((e) => e.type === "rotated"), 3000, "rotation");
+  await flowMore(hh, 100);
+  await expectTradesComplete(hh);
+  expect(hh.source.rotations).toBe(1);
+  expect(hh.ledger.entries()).toEqual([]);
+}
