@@ -116,7 +116,7 @@ export const KEYS = {
     env: "K2_WS_CLIENT",
     unit: "name",
     description:
-      "which WebSocket client reads the market streams: bun (Bun's WebSocket) or raw (K2's own over Bun.connect: no event object per frame, ~1/3 of the receive CPU)",
+      "which WebSocket client reads the market streams: bun (Bun's WebSocket) or raw (K2's own over Bun.connect: no event object per frame, under half the receive CPU; not yet run against the real endpoints)",
     default: "bun",
     parse: oneOf(WS_CLIENTS),
   },

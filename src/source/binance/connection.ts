@@ -1,7 +1,7 @@
 /**
  * One WebSocket session to a combined-stream URL. Getting bytes only: it never parses fields.
  * - Client: Bun's WebSocket (`bun`, the default) or K2's own over Bun.connect (`raw`,
- *   src/source/ws/: no event object per frame, ~1/3 of the receive CPU; K2_WS_CLIENT).
+ *   src/source/ws/: no event object per frame, under half the receive CPU; K2_WS_CLIENT).
  * - Pings: both clients answer server pings with a pong echoing the payload at once;
  *   we count them (Binance disconnects a client that misses pongs for 1 min).
  * - Watchdog: no frame for `dataTimeoutMs` means a silent stall → the session closes itself with
