@@ -42,7 +42,6 @@ export class RawWebSocket {
   #open = false;
   #closed = false;
   #paused = false;
-  #terminateWhenOpen = false;
   #head = "";
   readonly #key = Buffer.from(crypto.getRandomValues(new Uint8Array(16))).toString("base64");
   readonly #reader: WsFrameReader;
@@ -144,8 +143,7 @@ export class RawWebSocket {
   /** Drop the connection at once (a stalled peer may never answer a close). */
   terminate(): void {
     this.#finish(WsClose.abnormal, "terminated");
-    if (this.#sock) this.#sock.terminate();
-    else this.#terminateWhenOpen = true;
+    this.#sock?.terminate(); // not connected yet: `open` terminates it, this being closed
   }
 
   #data(chunk: Buffer): void {
@@ -197,10 +195,6 @@ export class RawWebSocket {
     const rest = Buffer.from(this.#head.slice(end + 4), "latin1");
     this.#head = "";
     this.#open = true;
-    if (this.#terminateWhenOpen) {
-      this.#sock?.terminate();
-      return;
-    }
     if (this.#paused) this.#sock?.pause();
     this.events.onOpen();
     if (rest.length > 0) this.#reader.push(rest);
