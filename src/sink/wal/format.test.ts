@@ -1,10 +1,11 @@
 /**
  * encodeRecord's CRC comes from the frame string (Bun.hash.crc32) while the reader checks the
  * bytes utf8Write put on disk: the two must agree for every string a frame can be, or a record
- * would read back as damage and be dropped at replay.
+ * would read back as damage and be dropped at replay. encodeRecordBytes (a frame's UTF-8 bytes
+ * from the socket) must write the very same record.
  */
 import { expect, test } from "bun:test";
-import { crc32, encodeRecord, RECORD_LEN_BYTES, type Utf8Buffer } from "./format.ts";
+import { crc32, encodeRecord, encodeRecordBytes, RECORD_LEN_BYTES, type Utf8Buffer } from "./format.ts";
 
 /** Strings over the whole UTF-16 range: ASCII, Latin-1, BMP, surrogate pairs and lone halves. */
 function frames(): string[] {
@@ -42,4 +43,33 @@ test("a record's stored CRC is the CRC of its body bytes on disk, for any string
     checked++;
   }
   expect(checked).toBe(406);
+});
+
+test("a record from the frame's bytes equals the record from its string, CRC included", () => {
+  const a = Buffer.alloc(64 * 1024) as Utf8Buffer;
+  const b = Buffer.alloc(64 * 1024);
+  const dvA = new DataView(a.buffer, a.byteOffset, a.byteLength);
+  const dvB = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  let same = 0;
+  for (const [i, frame] of frames().entries()) {
+    const utf8 = Buffer.from(frame, "utf8");
+    const chunk = Buffer.concat([Buffer.from("head"), utf8, Buffer.from("tail")]); // a frame mid-chunk
+    const off = (i * 5) % 64;
+    const endA = encodeRecord(a, dvA, off, frame, 1_700_000_000_000_000 + i, i % 3, i + 1);
+    const endB = encodeRecordBytes(
+      b,
+      dvB,
+      off,
+      chunk,
+      4,
+      4 + utf8.length,
+      1_700_000_000_000_000 + i,
+      i % 3,
+      i + 1,
+    );
+    expect(endB).toBe(endA);
+    expect(b.subarray(off, endB).equals(a.subarray(off, endA))).toBe(true);
+    same++;
+  }
+  expect(same).toBe(406);
 });

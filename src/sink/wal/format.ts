@@ -70,11 +70,12 @@ for (let n = 0; n < 256; n++) {
 }
 
 /**
- * Bodies up to this size are checksummed in JS; bigger ones by Bun.hash.crc32 on a subarray.
- * The native call needs a view (one allocation, ~30 ns) but is near-constant in size, while the
- * table costs ~0.55 ns/byte: native wins past ~130 bytes. We keep typical Binance frames
- * (150–250 bytes) on the allocation-free path and send large REST frames to native
- * (native-bench/wal.bench.ts, "crc32 …" cases).
+ * crc32() below (the reader's checks, the WAL Worker's sealRecords): bodies up to this size are
+ * checksummed in JS, bigger ones by Bun.hash.crc32 on a subarray. The native call needs a view
+ * (one allocation, ~30 ns) but is near-constant in size, while the table costs ~0.55 ns/byte:
+ * native wins past ~130 bytes; this keeps those readers allocation-free for typical frames
+ * (native-bench/wal.bench.ts, "crc32 …" cases). The writer's own records do not use it: they
+ * hash the frame string (encodeRecord) or a view of the copied bytes (encodeRecordBytes).
  */
 export const CRC_NATIVE_MIN_BYTES = 512;
 
@@ -123,10 +124,61 @@ export function encodeUnsealed(
 ): number {
   const p = off + RECORD_HEADER_BYTES;
   const n = HAS_UTF8_WRITE ? buf.utf8Write!(frame, p) : buf.write(frame, p, "utf8");
+  return writeHead(dv, buf, off, n, recvTimeUs, tag, seq);
+}
+
+/**
+ * encodeRecord for a payload that is already UTF-8 bytes, `src[start, end)` (a socket's frame):
+ * one native copy, no string. The payload's CRC needs a view of it (one small object), where the
+ * string form hashes the string itself.
+ */
+export function encodeRecordBytes(
+  buf: Buffer,
+  dv: DataView,
+  off: number,
+  src: Buffer,
+  start: number,
+  end: number,
+  recvTimeUs: number,
+  tag: number,
+  seq: number,
+): number {
+  const after = encodeUnsealedBytes(buf, dv, off, src, start, end, recvTimeUs, tag, seq);
+  const head = crc32Table(buf, off + RECORD_LEN_BYTES, off + RECORD_HEADER_BYTES);
+  dv.setUint32(off + 4, Bun.hash.crc32(buf.subarray(off + RECORD_HEADER_BYTES, after), head), true);
+  return after;
+}
+
+/** encodeUnsealed for a payload that is already UTF-8 bytes (encodeRecordBytes). */
+export function encodeUnsealedBytes(
+  buf: Buffer,
+  dv: DataView,
+  off: number,
+  src: Buffer,
+  start: number,
+  end: number,
+  recvTimeUs: number,
+  tag: number,
+  seq: number,
+): number {
+  src.copy(buf, off + RECORD_HEADER_BYTES, start, end);
+  return writeHead(dv, buf, off, end - start, recvTimeUs, tag, seq);
+}
+
+/** The record's fixed fields (all but the CRC) for a payload of `n` bytes; the offset after it. */
+function writeHead(
+  dv: DataView,
+  buf: Uint8Array,
+  off: number,
+  n: number,
+  recv: number,
+  tag: number,
+  seq: number,
+): number {
   const bodyLen = BODY_FIXED_BYTES + n;
   dv.setUint32(off, bodyLen, true);
   dv.setFloat64(off + 8, seq, true);
-  dv.setFloat64(off + 16, recvTimeUs, true);
+  dv.setFloat64(off + 16, recv, true);
   buf[off + 24] = tag;
   return off + 8 + bodyLen;
 }

@@ -10,6 +10,7 @@
 import { ErrorLatch, reportRefusal, type SinkError } from "./errors.ts";
 import {
   encodeRecord,
+  encodeRecordBytes,
   MAGIC_BYTES,
   MAX_PAYLOAD_BYTES,
   RECORD_HEADER_BYTES,
@@ -119,6 +120,24 @@ export class InlineWalWriter implements WalWriter {
     }
     const seq = this.#nextSeq;
     this.#used = encodeRecord(this.#buf, this.#dv, this.#used, frame, recvTimeUs, tag, seq);
+    this.#bufLastSeq = seq;
+    this.#nextSeq = seq + 1;
+    this.#appended++;
+    return seq;
+  }
+
+  appendBytes(src: Buffer, start: number, end: number, recvTimeUs: number, tag: number): number {
+    if (this.#closed) return this.#refuse(0, "closed", "append after close");
+    const need = RECORD_HEADER_BYTES + (end - start);
+    if (need > this.#buf.length - this.#used) {
+      // Rare (a socket frame is far smaller than the buffer): the string path's bounds and
+      // oversize handling, on the same bytes (valid UTF-8 re-encodes to itself).
+      if (need > this.#buf.length) return this.append(src.toString("utf8", start, end), recvTimeUs, tag);
+      this.flush();
+      if (need > this.#buf.length - this.#used) return this.#refuse(need, "buffer_full", "");
+    }
+    const seq = this.#nextSeq;
+    this.#used = encodeRecordBytes(this.#buf, this.#dv, this.#used, src, start, end, recvTimeUs, tag, seq);
     this.#bufLastSeq = seq;
     this.#nextSeq = seq + 1;
     this.#appended++;

@@ -12,6 +12,11 @@ export interface WalWriter {
    * over MAX_PAYLOAD_BYTES, or closed). Never throws.
    */
   append(frame: string, recvTimeUs: number, tag: number): number;
+  /**
+   * append() for a frame that is already UTF-8 bytes, `src[start, end)` (copied as they are: the
+   * caller has checked them); same seq, same record, same refusals.
+   */
+  appendBytes(src: Buffer, start: number, end: number, recvTimeUs: number, tag: number): number;
   /** Write what is buffered (or hand it to the writer thread); false while writes fail. */
   flush(): boolean;
   /** Flush and fsync now, whatever the interval; resolves with durableSeq. */

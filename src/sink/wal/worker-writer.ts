@@ -17,6 +17,7 @@ import { ErrorLatch, reportRefusal, type SinkError } from "./errors.ts";
 import type { FsFaults } from "./faulty-fs.ts";
 import {
   encodeUnsealed,
+  encodeUnsealedBytes,
   MAGIC_BYTES,
   MAX_PAYLOAD_BYTES,
   RECORD_HEADER_BYTES,
@@ -142,6 +143,24 @@ export class WorkerWalWriter implements WalWriter {
     }
     const seq = this.#nextSeq;
     this.#pos = encodeUnsealed(this.#buf, this.#dv, this.#pos, frame, recvTimeUs, tag, seq);
+    this.#nextSeq = seq + 1;
+    this.#appended++;
+    return seq;
+  }
+
+  appendBytes(src: Buffer, start: number, end: number, recvTimeUs: number, tag: number): number {
+    if (this.#closed) return this.#refuse(0, "closed", "append after close");
+    const need = RECORD_HEADER_BYTES + (end - start);
+    const room = (this.#cur + 1) * this.#half - this.#pos;
+    if (need > room) {
+      // Rare (a socket frame is far smaller than a half): the string path's bounds and oversize
+      // handling, on the same bytes (valid UTF-8 re-encodes to itself).
+      if (need > this.#half) return this.append(src.toString("utf8", start, end), recvTimeUs, tag);
+      this.flush();
+      if (!this.#switchHalf()) return this.#refuse(need, "buffer_full", "");
+    }
+    const seq = this.#nextSeq;
+    this.#pos = encodeUnsealedBytes(this.#buf, this.#dv, this.#pos, src, start, end, recvTimeUs, tag, seq);
     this.#nextSeq = seq + 1;
     this.#appended++;
     return seq;

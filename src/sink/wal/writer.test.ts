@@ -153,10 +153,37 @@ for (const path of ["worker", "inline"] as const) {
       await w.close();
     });
 
+    test("appendBytes: ranges inside bigger buffers read back as append's records, across rotations", async () => {
+      const w = open({ dir, segmentMaxBytes: 4096, bufferBytes: 4096, fsyncIntervalMs: 0 });
+      const N = 500;
+      for (let i = 1; i <= N; i++) {
+        // Each frame between other bytes, as a frame sits in a socket's chunk; every third one
+        // larger than the buffer's free room, so it flushes first.
+        const frame = i % 3 ? frameFor(i) : `${frameFor(i)}${"z".repeat(1000)}`;
+        const chunk = Buffer.from(`<<${frame}>>`, "utf8");
+        expect(w.appendBytes(chunk, 2, chunk.length - 2, 1_700_000_000_000_000 + i, i % 2)).toBe(i);
+        if (i % 29 === 0) w.flush();
+      }
+      const big = Buffer.from(`[${"€".repeat(3000)}]`, "utf8"); // over the buffer: the one-off path
+      expect(w.appendBytes(big, 0, big.length, 9, 0)).toBe(N + 1);
+      expect(await w.close()).toBe(N + 1);
+      const recs = all();
+      expect(recs.length).toBe(N + 1);
+      for (let i = 1; i <= N; i++)
+        expect(recs[i - 1]).toEqual({
+          seq: i,
+          recvTimeUs: 1_700_000_000_000_000 + i,
+          tag: i % 2,
+          payload: i % 3 ? frameFor(i) : `${frameFor(i)}${"z".repeat(1000)}`,
+        });
+      expect(recs[N]?.payload).toBe(big.toString("utf8"));
+    });
+
     test("append after close is refused", async () => {
       const w = open({ dir });
       await w.close();
       expect(w.append("late", 1, 0)).toBe(-1);
+      expect(w.appendBytes(Buffer.from("late"), 0, 4, 1, 0)).toBe(-1);
       expect(w.lastError?.kind).toBe("closed");
     });
 
