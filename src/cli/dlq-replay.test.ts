@@ -95,7 +95,7 @@ describe("a dead-lettered trade", () => {
       sequencer: new Sequencer(),
       ledger: new GapLedger(),
       deadLetters: new DeadLetterBuffer({ maxEntries: 10 }),
-      wal: { append: (f) => wal.push(f) },
+      wal: { append: (f) => wal.push(f), appendBytes: (b, s, e) => wal.push(b.toString("utf8", s, e)) },
       onGap: (g) => gaps.push(g),
       onServerShutdown: () => {},
       gapMaxIds: 1000,

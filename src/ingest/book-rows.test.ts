@@ -42,7 +42,10 @@ function setup(opts: { ring?: number; walRefuses?: boolean; accepts?: (t: TableI
     sequencer,
     ledger,
     deadLetters: new DeadLetterBuffer({ maxEntries: 10 }),
-    wal: { append: (payload, _t, tag) => (opts.walRefuses ? -1 : wal.push({ payload, tag })) },
+    wal: {
+      append: (payload, _t, tag) => (opts.walRefuses ? -1 : wal.push({ payload, tag })),
+      appendBytes: () => -1, // book rows come as rows, never as frame bytes
+    },
     onGap: () => {},
     onServerShutdown: () => {},
     ...(opts.accepts ? { accepts: opts.accepts } : {}),

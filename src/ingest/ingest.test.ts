@@ -1,5 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { DecodeStatus, SymbolLookup } from "../decode/binance/index.ts";
+import { ROW_ARRAYS } from "../model/row.ts";
 import { SymbolTable } from "../model/symbols.ts";
 import { Table, type TableId } from "../model/tables.ts";
 import { DeadLetterBuffer } from "../ring/dead-letter.ts";
@@ -30,7 +31,10 @@ function setup(
     sequencer: new Sequencer(),
     ledger,
     deadLetters: new DeadLetterBuffer({ maxEntries: 10 }),
-    wal: { append: (f) => (opts.walRefuses ? -1 : walFrames.push(f)) },
+    wal: {
+      append: (f) => (opts.walRefuses ? -1 : walFrames.push(f)),
+      appendBytes: (b, s, e) => (opts.walRefuses ? -1 : walFrames.push(b.toString("utf8", s, e))),
+    },
     onGap: (g) => gaps.push(g),
     onServerShutdown: (s) => shutdowns.push(s),
     ...(opts.accepts ? { accepts: opts.accepts } : {}),
@@ -115,5 +119,93 @@ describe("Ingest", () => {
     expect(dl.map((e) => e.status)).toEqual([DecodeStatus.TRUNCATED, DecodeStatus.MALFORMED]);
     expect(dl[0]?.recv_time_us).toBe(7);
     expect(s.ids()).toEqual([]);
+  });
+
+  describe("onFrameBytes (the raw client's frames, no string)", () => {
+    /** A frame's UTF-8 bytes between other bytes, as it sits in a socket's chunk. */
+    const inChunk = (frame: string | Buffer) => {
+      const b = typeof frame === "string" ? Buffer.from(frame, "utf8") : frame;
+      return {
+        chunk: Buffer.concat([Buffer.from([0x81, 0x7e]), b, Buffer.from("{junk")]),
+        start: 2,
+        end: 2 + b.length,
+      };
+    };
+    const bytes = (s: ReturnType<typeof setup>, frame: string | Buffer, recv = 5) => {
+      const c = inChunk(frame);
+      return s.ingest.onFrameBytes(c.chunk, c.start, c.end, recv, 0);
+    };
+
+    test("a row frame goes the way of onFrame: same rows, same WAL payloads, same dedupe and gaps", () => {
+      const byText = setup();
+      const byBytes = setup();
+      const frames = [10, 11, 11, 12, 10, 15].map((id) => trade(id)).concat([quote(7), quote(8)]);
+      for (const f of frames) {
+        byText.ingest.onFrame(f, 5, 0);
+        expect(bytes(byBytes, f)).toBe(true);
+      }
+      const rowsOf = (s: ReturnType<typeof setup>) => {
+        const out: unknown[] = [];
+        s.ring.drain(1000, (r, slot) => out.push(ROW_ARRAYS.map((c) => r[c][slot])));
+        return out;
+      };
+      expect(byBytes.walFrames).toEqual(byText.walFrames);
+      expect(byBytes.walFrames).toHaveLength(6);
+      expect(rowsOf(byBytes)).toEqual(rowsOf(byText));
+      expect(byBytes.ingest.duplicates).toBe(2);
+      expect(byBytes.gaps.map((g) => [g.from_id, g.to_id])).toEqual([[13, 14]]);
+      expect(byBytes.ingest.statusCounts[DecodeStatus.OK]).toBe(byText.ingest.statusCounts[DecodeStatus.OK]!);
+      expect(byBytes.ingest.framesAsBytes).toBe(frames.length);
+      expect(byText.ingest.framesAsBytes).toBe(0);
+    });
+
+    test("anything else is declined with nothing done, for onFrame to take as a string", () => {
+      const s = setup();
+      const declined: (string | Buffer)[] = [
+        '{"result":null,"id":1}',
+        '{"stream":"!serverShutdown","data":{"e":"serverShutdown","E":1}}',
+        '{"stream":"btcusdt@trade","data":{"e":"trade"',
+        trade(22).replace('"t":22', '"t":"22"'),
+      ];
+      // The bytes are stored unchecked, so no byte >= 0x80 may pass anywhere: at every position
+      // of a trade and a quote frame, "é" (valid UTF-8) or 0xff (invalid) is declined.
+      for (const f of [trade(30), quote(31)]) {
+        const b = Buffer.from(f);
+        for (let i = 0; i < b.length; i++) {
+          declined.push(Buffer.concat([b.subarray(0, i), Buffer.from("é"), b.subarray(i + 1)]));
+          const bad = Buffer.from(b);
+          bad[i] = 0xff;
+          declined.push(bad);
+        }
+      }
+      expect(declined.length).toBeGreaterThan(500);
+      for (const f of declined) expect(bytes(s, f)).toBe(false);
+      expect(s.ids()).toEqual([]);
+      expect(s.walFrames).toEqual([]);
+      expect(s.shutdowns).toEqual([]);
+      expect([...s.ingest.statusCounts].every((n) => n === 0)).toBe(true);
+      expect(s.ingest.framesAsBytes).toBe(0);
+      expect(s.ingest.deps.deadLetters.drain()).toEqual([]);
+    });
+
+    test("a full ring declines; the string path then ledgers the overflow once", () => {
+      const s = setup({ ringCapacity: 2 });
+      expect(bytes(s, trade(1))).toBe(true);
+      expect(bytes(s, trade(2))).toBe(true);
+      expect(bytes(s, trade(3))).toBe(false);
+      expect(s.ring.totalRefused).toBe(0);
+      s.ingest.onFrame(trade(3), 5, 0);
+      expect(s.ingest.overflow).toBe(1);
+      expect(s.ring.totalRefused).toBe(1);
+      expect(s.ids()).toEqual([1, 2]);
+    });
+
+    test("a refusing WAL: nothing in the ring, the ids ledgered as a storage loss", () => {
+      const s = setup({ walRefuses: true });
+      for (const id of [1, 2, 3]) expect(bytes(s, trade(id))).toBe(true);
+      expect(s.ids()).toEqual([]);
+      s.ingest.flushLosses();
+      expect(s.ledger.entries().map((g) => [g.from_id, g.to_id, g.cause])).toEqual([[1, 3, "storage"]]);
+    });
   });
 });

@@ -71,6 +71,11 @@ export function registerPipelineMetrics(
   );
   reg.counter("k2_duplicates_dropped_total", "rows dropped as duplicates (overlap)", () => ingest.duplicates);
   reg.counter(
+    "k2_frames_as_bytes_total",
+    "row frames decoded and logged from the socket's bytes with no string (K2_WS_CLIENT=raw)",
+    () => ingest.framesAsBytes,
+  );
+  reg.counter(
     "k2_rows_shed_total",
     "rows shed by the degradation manager (trades ledgered)",
     () => ingest.shed,

@@ -5,7 +5,7 @@
  */
 import type { RowColumns } from "../../model/index.ts";
 import { decodeScratch, MIN_LENGTH } from "./fast.ts";
-import { B, FAST_MAX_LENGTH } from "./fast-scan.ts";
+import { B, FAST_MAX_LENGTH, SCRATCH } from "./fast-scan.ts";
 import type { SymbolLookup } from "./symbol-lookup.ts";
 
 export function decodeFastBytes(
@@ -20,4 +20,25 @@ export function decodeFastBytes(
   if (end < MIN_LENGTH || end > FAST_MAX_LENGTH || f.length !== end) return false;
   B.set(f);
   return decodeScratch(end, symbols, out, slot, recv, mult);
+}
+
+/**
+ * The fast layouts only, for a frame at `src[start, end)` inside a bigger buffer (a socket's
+ * chunk): one native copy into the scratch buffer, no view and no string. True when decoded into
+ * row `slot` (times in µs: streams opened with timeUnit=MICROSECOND); false when the frame is not
+ * one of them, with nothing reported (the slot may be partly written): decodeFrame decides then.
+ */
+export function decodeFastRange(
+  src: Buffer,
+  start: number,
+  end: number,
+  symbols: SymbolLookup,
+  out: RowColumns,
+  slot: number,
+  recv: number,
+): boolean {
+  const n = end - start;
+  if (n < MIN_LENGTH || n > FAST_MAX_LENGTH) return false;
+  src.copy(SCRATCH, 0, start, end);
+  return decodeScratch(n, symbols, out, slot, recv, 1);
 }

@@ -32,7 +32,7 @@
  */
 /**
  * The scratch copy of the frame every fast path reads (fast.ts copies a string frame in with one
- * native `Buffer#write`, fast-bytes.ts a bytes frame with `set`): frames of at most
+ * native `Buffer#write`, fast-bytes.ts a bytes frame with `set` or `Buffer#copy`): frames of at most
  * FAST_MAX_LENGTH characters; the rest take the generic path. Decoding is synchronous, so one
  * module-level buffer is enough; its size bounds every read (see "Bounds").
  */

@@ -17,6 +17,7 @@ export {
   REJECT_FRAME,
 } from "./depth-frame.ts";
 export { decodeFrame } from "./dispatch.ts";
+export { decodeFastRange } from "./fast-bytes.ts";
 export { decodeKlineFrame, decodeKlineObject } from "./kline.ts";
 export {
   ALL_STATUSES,
