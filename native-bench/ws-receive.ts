@@ -2,14 +2,15 @@
  * The receive alone, per WebSocket client (K2_WS_CLIENT): frames/s and CPU µs per frame of a
  * process that only takes text frames as strings from Bun's WebSocket client (`bun`, what
  * e2e-throughput.ts calls the bare client) and from K2's own client over Bun.connect (`raw`,
- * src/source/ws/), each against a fresh max-rate simulator process (10 symbols, trade stream,
- * paced by its reader so nothing is dropped). Phases alternate; the ratio is bun / raw CPU per
- * frame in the same run. The simulator holds one of the two cores, so frames/s is capped by it:
- * CPU per frame is the figure that says what each client costs.
+ * src/source/ws/), and as byte ranges with no string (`raw-bytes`, how K2's ingest takes row
+ * frames from it), each against a fresh max-rate simulator process (10 symbols, trade stream,
+ * paced by its reader so nothing is dropped). Phases alternate; the ratios are bun / raw and
+ * bun / raw-bytes CPU per frame in the same run. The simulator holds one of the two cores, so
+ * frames/s is capped by it: CPU per frame is the figure that says what each client costs.
  *   bun run native-bench/ws-receive.ts [--seconds 10] [--rounds 2] [--json]
  */
 import { readFileSync } from "node:fs";
-import { RawWebSocket } from "../src/source/ws/client.ts";
+import { RawWebSocket, utf8Text } from "../src/source/ws/client.ts";
 import { startSimProcess } from "../test/support/sim-process.ts";
 import { numberFlag } from "./args.ts";
 import { benchSymbols, type MaxRateMarket, maxRateSimArgs, streamUrl } from "./max-rate-sim.ts";
@@ -17,7 +18,8 @@ import { benchSymbols, type MaxRateMarket, maxRateSimArgs, streamUrl } from "./m
 const argv = Bun.argv.slice(2);
 const SECONDS = numberFlag(argv, "--seconds", 10);
 const ROUNDS = numberFlag(argv, "--rounds", 2);
-type Client = "bun" | "raw";
+const CLIENTS = ["bun", "raw", "raw-bytes"] as const;
+type Client = (typeof CLIENTS)[number];
 /** e2e-throughput.ts's trade market (max-rate-sim.ts). */
 const MARKET: MaxRateMarket = { symbols: benchSymbols(10), streams: ["trade"], perTick: 1000, tickMs: 5 };
 
@@ -27,7 +29,7 @@ function cpuSeconds(pid: number): number {
   return (Number(f[11]) + Number(f[12])) / 100;
 }
 
-/** Child process: take every frame as a string, count it and its length; report after 1 s quiet. */
+/** Child process: take every frame (as a string but for raw-bytes), count it and its length; report after 1 s quiet. */
 async function client(kind: Client, url: string): Promise<void> {
   let frames = 0;
   let chars = 0;
@@ -48,7 +50,14 @@ async function client(kind: Client, url: string): Promise<void> {
         url,
         {
           onOpen: resolve,
-          onText,
+          onText:
+            kind === "raw"
+              ? (b, start, end) => onText(utf8Text(b, start, end))
+              : (_b, start, end) => {
+                  frames++;
+                  chars += end - start;
+                  lastAtMs = Date.now();
+                },
           onBinary: () => {},
           onPing: () => {},
           onError: (c) => reject(new Error(`raw client: ${c}`)),
@@ -107,18 +116,29 @@ async function phase(kind: Client) {
 if (argv[0] === "--client") await client(argv[1] as Client, argv[2]!);
 else {
   const runs: Awaited<ReturnType<typeof phase>>[] = [];
-  for (let i = 0; i < ROUNDS; i++) for (const k of ["bun", "raw"] as const) runs.push(await phase(k));
+  for (let i = 0; i < ROUNDS; i++) for (const k of CLIENTS) runs.push(await phase(k));
   const best = (k: Client) => Math.min(...runs.filter((r) => r.client === k).map((r) => r.cpu_us_per_frame));
   const ratio = Number((best("bun") / best("raw")).toFixed(2));
+  const bytesRatio = Number((best("bun") / best("raw-bytes")).toFixed(2));
   const lost = runs.filter((r) => r.frames !== r.sent).length;
   if (argv.includes("--json"))
-    console.log(JSON.stringify({ seconds: SECONDS, runs, bun_over_raw_cpu: ratio, lost }));
+    console.log(
+      JSON.stringify({
+        seconds: SECONDS,
+        runs,
+        bun_over_raw_cpu: ratio,
+        bun_over_raw_bytes_cpu: bytesRatio,
+        lost,
+      }),
+    );
   else {
     for (const r of runs)
       console.log(
-        `${r.client.padEnd(4)} ${r.frames_per_s.toLocaleString("en-US").padStart(10)} frames/s  ${r.cpu_us_per_frame.toFixed(3)} µs CPU/frame  ${r.frames === r.sent ? "all frames" : `${r.sent - r.frames} missing`}`,
+        `${r.client.padEnd(9)} ${r.frames_per_s.toLocaleString("en-US").padStart(10)} frames/s  ${r.cpu_us_per_frame.toFixed(3)} µs CPU/frame  ${r.frames === r.sent ? "all frames" : `${r.sent - r.frames} missing`}`,
       );
-    console.log(`Bun's client costs ${ratio}× the CPU per frame of K2's raw client (best of ${ROUNDS} each)`);
+    console.log(
+      `Bun's client costs ${ratio}× the CPU per frame of K2's raw client with a string per frame, ${bytesRatio}× without (best of ${ROUNDS} each)`,
+    );
   }
   if (lost > 0) process.exit(1);
 }

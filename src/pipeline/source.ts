@@ -72,6 +72,7 @@ export async function openIntake(d: IntakeDeps) {
     },
     {
       onFrame: (f, recv, shard) => sink.onFrame(f, recv, shard),
+      onFrameBytes: (f, start, end, recv, shard) => sink.onFrameBytes?.(f, start, end, recv, shard) === true,
       onBinary: (f, recv, shard) => sink.onBinary(f, recv, shard),
       onLifecycle: (ev) => {
         if (ev.type === "closed") logClosed(log, ev);

@@ -13,6 +13,11 @@ import { TABLE_BY_ID, type TableId } from "../model/tables.ts";
 
 export interface FrameSink {
   onFrame(frame: string, recvTimeUs: number, shard: number): void;
+  /**
+   * A frame's bytes `frame[start, end)`, valid only during the call: true when taken, false when
+   * nothing was done and the frame must come again as a string (onFrame). Staging holds strings.
+   */
+  onFrameBytes?(frame: Buffer, start: number, end: number, recvTimeUs: number, shard: number): boolean;
   onBinary(frame: Uint8Array, recvTimeUs: number, shard: number): void;
 }
 

@@ -6,6 +6,8 @@
  * held exactly once, say how many it replayed, and ledger the downtime it could not repair.
  * (A SIGKILL leaves written-but-not-fsynced records in the page cache, so the records read here are
  * a superset of those fsynced before the kill: the assertion is the stronger one.)
+ * The first K2 reads with K2's own WebSocket client (K2_WS_CLIENT=raw), whose row frames reach the
+ * WAL as the socket's bytes with no string; the second with Bun's: the records must replay alike.
  */
 import { afterEach, expect, test } from "bun:test";
 import { join } from "node:path";
@@ -47,7 +49,7 @@ test("SIGKILL with REST down: every row in the WAL is stored once, from the WAL 
     faults: { paused: true, rest: { status: 500 } },
   });
   const s = sim;
-  const first = await startK2(simEnv(s, SYMBOLS, { K2_FLUSH_INTERVAL_MS: "600000" }));
+  const first = await startK2(simEnv(s, SYMBOLS, { K2_FLUSH_INTERVAL_MS: "600000", K2_WS_CLIENT: "raw" }));
   procs.push(first);
   const dataDir = first.dataDir;
   await resumeWhenConnected(s);
@@ -71,7 +73,7 @@ test("SIGKILL with REST down: every row in the WAL is stored once, from the WAL 
   for (const sym of SYMBOLS) expect(wal.get(`trades:${sym}`)?.size ?? 0).toBeGreaterThanOrEqual(150);
   expect(inWalOnly).toBeGreaterThan(0); // rows only the WAL has: the restart must bring them back
 
-  const second = await startK2(simEnv(s, SYMBOLS, { K2_DATA_DIR: dataDir }));
+  const second = await startK2(simEnv(s, SYMBOLS, { K2_DATA_DIR: dataDir, K2_WS_CLIENT: "bun" }));
   procs.push(second);
   const replayedLine = /"replayed":(\d+)[^\n]*"msg":"WAL replayed"/.exec(second.logs());
   expect(Number(replayedLine?.[1])).toBe(inWalOnly);

@@ -8,7 +8,7 @@ import { afterEach, describe, expect, test } from "bun:test";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { RawWebSocket } from "../../src/source/ws/client.ts";
+import { RawWebSocket, utf8Text } from "../../src/source/ws/client.ts";
 import { WsClose } from "../../src/source/ws/frames.ts";
 import {
   expectTradesComplete,
@@ -89,7 +89,7 @@ function raw(url: string, ca?: string) {
       onOpen: () => {
         got.open = true;
       },
-      onText: (s) => got.texts.push(s),
+      onText: (b, start, end) => got.texts.push(utf8Text(b, start, end)),
       onBinary: () => {},
       onPing: () => {},
       onError: (c) => {

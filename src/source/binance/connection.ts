@@ -9,13 +9,25 @@
  * - Backpressure: `pause()`/`resume()` stop reading from the socket while the ring is full.
  */
 import type { WsClientKind } from "../../config/keys.ts";
-import { RawWebSocket } from "../ws/client.ts";
+import { RawWebSocket, utf8Text } from "../ws/client.ts";
 
 export type CloseReason = "stall" | "remote" | "error" | "rotated" | "stopped" | "lifetime";
 
 export interface ConnectionEvents {
-  /** A text frame as Bun delivers it, with our receive time in µs. */
+  /** A text frame as a string, with our receive time in µs. */
   onFrame(frame: string, recvTimeUs: number, conn: StreamConnection): void;
+  /**
+   * The raw client offers each text frame's bytes first, `frame[start, end)`, valid only during
+   * the call: true means taken (no string is made), false means nothing was done and onFrame
+   * gets the string next, with the same receive time. Absent: always the string.
+   */
+  onFrameBytes?(
+    frame: Buffer,
+    start: number,
+    end: number,
+    recvTimeUs: number,
+    conn: StreamConnection,
+  ): boolean;
   /** A binary frame (Binance JSON streams send none; kept for the dead-letter path). */
   onBinary(frame: Uint8Array, recvTimeUs: number, conn: StreamConnection): void;
   onOpen(conn: StreamConnection): void;
@@ -145,8 +157,12 @@ export class StreamConnection {
       url,
       {
         onOpen: () => this.#opened(),
-        onText: (frame) => {
-          if (!this.#closed) this.events.onFrame(frame, this.#stamp(), this);
+        onText: (bytes, start, end) => {
+          if (this.#closed) return;
+          const recv = this.#stamp();
+          const ev = this.events;
+          if (ev.onFrameBytes?.(bytes, start, end, recv, this) !== true)
+            ev.onFrame(utf8Text(bytes, start, end), recv, this);
         },
         onBinary: (frame) => {
           if (!this.#closed) this.events.onBinary(frame, this.#stamp(), this);

@@ -25,6 +25,15 @@ export interface ConnectGate {
 
 export interface SourceEvents {
   onFrame(frame: string, recvTimeUs: number, shard: number, conn: StreamConnection): void;
+  /** A text frame's bytes first, when the client offers them (ConnectionEvents.onFrameBytes). */
+  onFrameBytes?(
+    frame: Buffer,
+    start: number,
+    end: number,
+    recvTimeUs: number,
+    shard: number,
+    conn: StreamConnection,
+  ): boolean;
   onBinary(frame: Uint8Array, recvTimeUs: number, shard: number, conn: StreamConnection): void;
   onLifecycle?(ev: LifecycleEvent): void;
 }
@@ -199,6 +208,12 @@ export class BinanceSource {
         s.lastDataMs = conn.lastFrameMs;
         if (!s.sawFirstFrame.has(conn.id)) this.#firstFrame(s, conn);
         this.events.onFrame(frame, recv, s.index, conn);
+      },
+      onFrameBytes: (frame, start, end, recv, conn) => {
+        // Declined bytes come back through onFrame, which repeats these two (both idempotent).
+        s.lastDataMs = conn.lastFrameMs;
+        if (!s.sawFirstFrame.has(conn.id)) this.#firstFrame(s, conn);
+        return this.events.onFrameBytes?.(frame, start, end, recv, s.index, conn) === true;
       },
       onBinary: (frame, recv, conn) => this.events.onBinary(frame, recv, s.index, conn),
       onOpen: (conn) => {

@@ -16,7 +16,12 @@ import {
 
 export interface RawWebSocketEvents {
   onOpen(): void;
-  onText(frame: string): void;
+  /**
+   * A text frame's bytes, `frame[start, end)`, valid only during the call (the socket's chunk is
+   * reused). utf8Text makes the string; a receiver that takes the bytes as they are must accept
+   * only what it has checked (K2's decoder takes plain ASCII only).
+   */
+  onText(frame: Buffer, start: number, end: number): void;
   onBinary(frame: Uint8Array): void;
   onPing(): void;
   /** Why it failed to open, in an operator's words (like connection.ts connectFailure). */
@@ -61,12 +66,7 @@ export class RawWebSocket {
     this.#reader = new WsFrameReader(
       {
         text(bytes, start, end) {
-          if (self.#closed) return;
-          const s = bytes.toString("utf8", start, end);
-          // Bun replaces invalid UTF-8 with U+FFFD; RFC 6455 says fail the connection instead.
-          if (s.includes("\uFFFD") && !isUtf8(bytes.subarray(start, end)))
-            throw new WsProtocolError(WsClose.invalidData, "a text frame that is not UTF-8");
-          events.onText(s);
+          if (!self.#closed) events.onText(bytes, start, end);
         },
         binary: (b) => {
           if (!self.#closed) events.onBinary(b);
@@ -218,6 +218,17 @@ export class RawWebSocket {
     this.#open = false;
     this.events.onClose(code, reason);
   }
+}
+
+/**
+ * A text frame's string. Invalid UTF-8 throws WsProtocolError (1007): called from onText, that
+ * fails the connection, as RFC 6455 says (Bun would replace the bytes with U+FFFD instead).
+ */
+export function utf8Text(bytes: Buffer, start: number, end: number): string {
+  const s = bytes.toString("utf8", start, end);
+  if (s.includes("\uFFFD") && !isUtf8(bytes.subarray(start, end)))
+    throw new WsProtocolError(WsClose.invalidData, "a text frame that is not UTF-8");
+  return s;
 }
 
 function errorText(err: unknown): string {
