@@ -5,8 +5,6 @@
  * run with Bun's client; all of them passed with this one too when it was written.
  */
 import { afterEach, describe, expect, test } from "bun:test";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { RawWebSocket, utf8Text } from "../../src/source/ws/client.ts";
 import { WsClose } from "../../src/source/ws/frames.ts";
@@ -18,6 +16,7 @@ import {
   serverShutdownRotates,
 } from "../support/source-checks.ts";
 import { type Harness, type HarnessOptions, startHarness } from "../support/source-harness.ts";
+import { selfSignedCert } from "../support/tls-cert.ts";
 import { waitUntil } from "../support/wait.ts";
 
 let h: Harness | undefined;
@@ -171,36 +170,13 @@ describe("the client alone", () => {
   });
 
   test("wss://: the TLS handshake with the server's certificate, then frames", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "k2-raw-tls-"));
-    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
-    const gen = Bun.spawnSync(
-      [
-        "openssl",
-        "req",
-        "-x509",
-        "-newkey",
-        "rsa:2048",
-        "-nodes",
-        "-days",
-        "1",
-        "-subj",
-        "/CN=127.0.0.1",
-      ].concat([
-        "-addext",
-        "subjectAltName=IP:127.0.0.1",
-        "-keyout",
-        join(dir, "key.pem"),
-        "-out",
-        join(dir, "cert.pem"),
-      ]),
-      { stderr: "pipe" },
-    );
-    expect(gen.exitCode).toBe(0);
-    const cert = readFileSync(join(dir, "cert.pem"), "utf8");
+    const tls = selfSignedCert();
+    cleanups.push(() => tls.remove());
+    const { cert } = tls;
     const server = Bun.serve({
       hostname: "127.0.0.1",
       port: 0,
-      tls: { cert, key: readFileSync(join(dir, "key.pem"), "utf8") },
+      tls: { cert, key: tls.key },
       fetch: (req, srv) => (srv.upgrade(req) ? undefined : new Response("upgrade", { status: 400 })),
       websocket: {
         open(ws) {
@@ -222,5 +198,61 @@ describe("the client alone", () => {
     await waitUntil(() => untrusted.got.close !== undefined, 5000, "untrusted");
     expect(untrusted.got.open).toBe(false);
     expect(untrusted.got.error).toMatch(/CERT|certificate|SELF_SIGNED/i);
+  });
+
+  test("another implementation's server (ws under Node, TLS): frames in order, pings answered, its close answered", async () => {
+    const tls = selfSignedCert();
+    cleanups.push(() => tls.remove());
+    const FRAMES = 3000;
+    const server = Bun.spawn(
+      [
+        "node",
+        join(import.meta.dir, "../support/ws-node-server.mjs"),
+        tls.certPath,
+        tls.keyPath,
+        String(FRAMES),
+      ],
+      {
+        stdin: "pipe",
+        stdout: "pipe",
+        stderr: "pipe",
+      },
+    );
+    cleanups.push(() => server.kill());
+    const lines = server.stdout.pipeThrough(new TextDecoderStream()).getReader();
+    let out = "";
+    const nextLine = async (what: string) => {
+      while (!out.includes("\n")) {
+        const c = await lines.read();
+        if (c.done)
+          throw new Error(`ws server ended before ${what}: ${await new Response(server.stderr).text()}`);
+        out += c.value;
+      }
+      const line = out.slice(0, out.indexOf("\n"));
+      out = out.slice(line.length + 1);
+      return JSON.parse(line) as Record<string, number>;
+    };
+    const { port } = await nextLine("listening");
+    const c = raw(`wss://127.0.0.1:${port}/stream`, tls.cert);
+    const report = await Promise.race([
+      nextLine("the close"),
+      Bun.sleep(15_000).then(() => {
+        throw new Error(`no report from the ws server in 15 s; client saw ${c.got.texts.length} frames`);
+      }),
+    ]);
+    // Frame i as the server built it (ws-node-server.mjs).
+    const frame = (i: number) =>
+      i % 500 === 499
+        ? `{"stream":"big","data":"${"x".repeat(70_000)}","i":${i}}`
+        : `{"stream":"btcusdt@trade","data":{"e":"trade","s":"BTCUSDT","t":${i},"p":"43000.${i % 100}"}}`;
+    expect(c.got.texts.length).toBe(FRAMES);
+    expect(c.got.texts.every((t, i) => t === frame(i))).toBe(true);
+    expect(report.sent).toBe(FRAMES);
+    expect(report.pinged).toBeGreaterThan(2);
+    // Every ping sent before the close was answered, in order, with its own payload.
+    expect(report.pongsMatching).toBe(report.pongs);
+    expect(report.pongs).toBeGreaterThanOrEqual(report.pinged! - 1);
+    expect(report.closeCode).toBe(1001);
+    expect(c.got.close).toEqual([1001, "going away"]);
   });
 });
