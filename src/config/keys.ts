@@ -30,6 +30,11 @@ export const SOURCES = ["binance", "sim"] as const;
 /** WebSocket clients for the market streams (src/source/binance/connection.ts). */
 export const WS_CLIENTS = ["bun", "raw"] as const;
 export type WsClientKind = (typeof WS_CLIENTS)[number];
+/**
+ * K2's own: end to end 1.6–2.4× the rows/s of Bun's at 0.4–0.6× the CPU per row (native-bench/
+ * README.md "Frames as bytes"). Bun's stays as the fallback for a server raw does not get on with.
+ */
+export const DEFAULT_WS_CLIENT: WsClientKind = "raw";
 export const HANDOVER_MODES = ["auto", "refuse"] as const;
 export const LOG_LEVELS = ["trace", "debug", "info", "warn", "error", "fatal", "silent"] as const;
 
@@ -116,8 +121,8 @@ export const KEYS = {
     env: "K2_WS_CLIENT",
     unit: "name",
     description:
-      "which WebSocket client reads the market streams: bun (Bun's WebSocket) or raw (K2's own over Bun.connect: no event object per frame, under half the receive CPU; not yet run against the real endpoints)",
-    default: "bun",
+      "which WebSocket client reads the market streams: raw (K2's own over Bun.connect: no event object per frame, and row frames reach the decoder and the WAL as bytes with no string) or bun (Bun's WebSocket, the fallback should a venue's server not get on with raw)",
+    default: DEFAULT_WS_CLIENT,
     parse: oneOf(WS_CLIENTS),
   },
   binanceRestUrl: {

@@ -1,7 +1,8 @@
 /**
  * Each simulator fault switch against the source: recovery, completeness (ring ids + REST repairs
  * = ground truth), and the ledger's account of what could not be repaired. Timers are shortened
- * by configuration only.
+ * by configuration only. The source reads with K2's default client (K2_WS_CLIENT=raw); the socket
+ * faults with Bun's client are in bun-client.test.ts.
  */
 import { afterEach, describe, expect, test } from "bun:test";
 import { LoopLagMonitor } from "../../src/obs/index.ts";

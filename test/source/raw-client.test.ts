@@ -1,77 +1,19 @@
 /**
- * K2's own WebSocket client (K2_WS_CLIENT=raw, src/source/ws/) against the real simulator and
- * real servers on loopback: the faults that touch the socket (drops, stalls, rotation, garbage,
- * pings), the handshake's refusals, and TLS. The other fault tests (test/source/faults.test.ts)
- * run with Bun's client; all of them passed with this one too when it was written.
+ * K2's own WebSocket client (K2_WS_CLIENT=raw, the default; src/source/ws/) on its own against
+ * real servers on loopback: the handshake's refusals, invalid UTF-8, TLS, and a server of another
+ * implementation (ws under Node). Through the source it meets every simulator fault in
+ * test/source/faults.test.ts (the harness takes K2's default client).
  */
 import { afterEach, describe, expect, test } from "bun:test";
 import { join } from "node:path";
 import { RawWebSocket, utf8Text } from "../../src/source/ws/client.ts";
 import { WsClose } from "../../src/source/ws/frames.ts";
-import {
-  expectTradesComplete,
-  flowMore,
-  junkFramesDeadLettered,
-  opened,
-  serverShutdownRotates,
-} from "../support/source-checks.ts";
-import { type Harness, type HarnessOptions, startHarness } from "../support/source-harness.ts";
 import { selfSignedCert } from "../support/tls-cert.ts";
 import { waitUntil } from "../support/wait.ts";
 
-let h: Harness | undefined;
 const cleanups: (() => unknown)[] = [];
 afterEach(async () => {
-  await h?.stop();
-  h = undefined;
   for (const c of cleanups.splice(0).reverse()) await c();
-});
-
-/** The source harness on one symbol's trades, read by the raw client. */
-function rawHarness(o: Omit<HarnessOptions, "client" | "symbols" | "kinds"> = {}) {
-  return startHarness({ client: "raw", symbols: ["BTCUSDT"], kinds: ["trade"], ...o });
-}
-
-describe("through the source, against the simulator", () => {
-  test("a reset connection: reconnect, repair the gap, nothing lost or doubled", async () => {
-    h = await rawHarness({ sim: { ratePerSec: 300 } });
-    const hh = h;
-    await flowMore(hh, 100);
-    hh.sim.faults.dropAll("reset");
-    await hh.waitFor(() => opened(hh) >= 2, 5000, "reconnect");
-    await flowMore(hh, 200);
-    await expectTradesComplete(hh);
-    expect(hh.source.reconnects).toBeGreaterThanOrEqual(1);
-  });
-
-  test("a silent stall: the watchdog closes it, the source reconnects", async () => {
-    h = await rawHarness({ dataTimeoutMs: 300 });
-    const hh = h;
-    await flowMore(hh, 20);
-    hh.sim.faults.stall(true);
-    await hh.waitFor(() => hh.events.some((e) => e.type === "closed" && e.reason === "stall"), 3000, "stall");
-    hh.sim.faults.stall(false);
-    await flowMore(hh, 50);
-    await expectTradesComplete(hh);
-  });
-
-  test("serverShutdown: make-before-break rotation, no loss", async () => {
-    h = await rawHarness({ sim: { ratePerSec: 300 } });
-    await serverShutdownRotates(h);
-  });
-
-  test("malformed, truncated, oversized and binary frames: dead-lettered, connection kept", async () => {
-    h = await rawHarness({ sim: { ratePerSec: 300 } });
-    await junkFramesDeadLettered(h);
-  });
-
-  test("pings every 40 ms with a 150 ms pong deadline: answered, the connection stays", async () => {
-    h = await rawHarness({ sim: { ratePerSec: 300, pingIntervalMs: 40, pongTimeoutMs: 150 } });
-    const hh = h;
-    await flowMore(hh, 300); // ~1 s: ~25 pings
-    expect(hh.sim.stats().disconnects.pongTimeout).toBe(0);
-    expect(opened(hh)).toBe(1);
-  });
 });
 
 /** A RawWebSocket whose events are recorded. */

@@ -33,7 +33,7 @@ export interface HarnessOptions {
   connectMinIntervalMs?: number;
   streamsPerConnection?: number;
   ringCapacity?: number;
-  /** Which WebSocket client the source uses (K2_WS_CLIENT); Bun's by default. */
+  /** Which WebSocket client the source uses (K2_WS_CLIENT); K2's default when absent. */
   client?: WsClientKind;
   /** REST client options over the harness's defaults (budget, window, timeouts). */
   rest?: Partial<Omit<RestOptions, "baseUrl">>;
@@ -121,6 +121,7 @@ export async function startHarness(o: HarnessOptions = {}): Promise<Harness> {
     },
     {
       onFrame: (f, recv, shard) => ingest?.onFrame(f, recv, shard),
+      onFrameBytes: (f, start, end, recv, shard) => ingest?.onFrameBytes(f, start, end, recv, shard) ?? false,
       onBinary: (f, recv, shard) => ingest?.onBinary(f, recv, shard),
       onLifecycle: (ev) => events.push({ ...ev, atMs: performance.now() }),
     },

@@ -1,14 +1,14 @@
 /**
  * One WebSocket session to a combined-stream URL. Getting bytes only: it never parses fields.
- * - Client: Bun's WebSocket (`bun`, the default) or K2's own over Bun.connect (`raw`,
- *   src/source/ws/: no event object per frame, under half the receive CPU; K2_WS_CLIENT).
+ * - Client (K2_WS_CLIENT): K2's own over Bun.connect (`raw`, the default; src/source/ws/: no
+ *   event object per frame, row frames offered as bytes) or Bun's WebSocket (`bun`).
  * - Pings: both clients answer server pings with a pong echoing the payload at once;
  *   we count them (Binance disconnects a client that misses pongs for 1 min).
  * - Watchdog: no frame for `dataTimeoutMs` means a silent stall → the session closes itself with
  *   reason "stall" so the owner reconnects (the old system's ping loop crashed on first tick).
  * - Backpressure: `pause()`/`resume()` stop reading from the socket while the ring is full.
  */
-import type { WsClientKind } from "../../config/keys.ts";
+import { DEFAULT_WS_CLIENT, type WsClientKind } from "../../config/keys.ts";
 import { RawWebSocket, utf8Text } from "../ws/client.ts";
 
 export type CloseReason = "stall" | "remote" | "error" | "rotated" | "stopped" | "lifetime";
@@ -47,7 +47,7 @@ interface Transport {
 
 export interface ConnectionOptions {
   readonly url: string;
-  /** Which client reads the socket (K2_WS_CLIENT); default "bun". */
+  /** Which client reads the socket (K2_WS_CLIENT); DEFAULT_WS_CLIENT when absent. */
   readonly client?: WsClientKind;
   readonly dataTimeoutMs: number;
   /** Watchdog tick; a fraction of the timeout so a stall is seen within ~1.1× the timeout. */
@@ -96,7 +96,8 @@ export class StreamConnection {
   ) {
     this.openedAtMs = performance.now();
     this.lastFrameMs = this.openedAtMs;
-    this.#transport = opts.client === "raw" ? this.#raw(opts.url) : this.#bun(opts.url);
+    this.#transport =
+      (opts.client ?? DEFAULT_WS_CLIENT) === "raw" ? this.#raw(opts.url) : this.#bun(opts.url);
     const tick = opts.watchdogTickMs ?? Math.max(10, Math.min(1000, Math.floor(opts.dataTimeoutMs / 10)));
     this.#watchdog = setInterval(() => {
       if (!this.#paused && performance.now() - this.lastFrameMs > opts.dataTimeoutMs) {

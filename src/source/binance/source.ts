@@ -67,7 +67,7 @@ export interface SourceOptions {
   /** A connection delivering this long resets the backoff. */
   readonly healthyAfterMs: number;
   readonly microseconds?: boolean;
-  /** Which WebSocket client (K2_WS_CLIENT); Bun's by default. */
+  /** Which WebSocket client (K2_WS_CLIENT); DEFAULT_WS_CLIENT when absent. */
   readonly client?: WsClientKind;
   readonly newBackoff: () => Backoff;
   readonly gate: ConnectGate;
