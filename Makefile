@@ -163,7 +163,7 @@ nats-server: ## install nats-server from Debian apt when missing (the NATS tests
 	  $$sudo apt-get update && $$sudo apt-get install -y nats-server; \
 	fi
 
-bench-ws: bootstrap ## the receive alone per WebSocket client, Bun's vs K2's raw (K2_WS_CLIENT): frames/s and CPU per frame, same max-rate simulator (~1 min)
+bench-ws: bootstrap ## the receive alone per WebSocket client, Bun's vs K2's raw with a string and with bytes per frame (K2_WS_CLIENT): frames/s and CPU per frame, same max-rate simulator (~1.5 min)
 	"$(BUN)" run native-bench/ws-receive.ts $(ARGS)
 
 bench-nats: bootstrap nats-server ## JetStream design measurement: one msg per row vs batched, 2 publishers, 3-node R3 (docs/SCALING.md)
