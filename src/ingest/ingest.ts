@@ -3,7 +3,8 @@
  * For every text frame:
  *   claim a ring slot → decode into it → (trade/agg) continuity check → WAL append → commit.
  * Frames come as strings (onFrame), or, from K2's own WebSocket client, as the socket's bytes
- * (onFrameBytes): a row frame then never becomes a string (about a quarter less CPU per row end to end, native-bench/README.md).
+ * (onFrameBytes): a row frame then never becomes a string (a quarter less CPU per row end to
+ * end: native-bench/README.md, "Frames as bytes").
  * - A duplicate (reconnect/rotation overlap) is abandoned before the WAL: it costs nothing.
  * - A gap opens a ledger entry and is queued for REST repair.
  * - A frame that fails to decode goes to the dead-letter buffer; the connection stays up.
