@@ -197,4 +197,44 @@ describe("the client alone", () => {
     expect(report.closeCode).toBe(1001);
     expect(c.got.close).toEqual([1001, "going away"]);
   });
+
+  test("a read's memory is returned once its frames are read; what the receiver copied is intact", async () => {
+    const server = Bun.serve({
+      hostname: "127.0.0.1",
+      port: 0,
+      fetch: (req, srv) => (srv.upgrade(req) ? undefined : new Response("upgrade", { status: 400 })),
+      websocket: {
+        open(ws) {
+          // After the handshake's read (whose leftover bytes the client copies once).
+          setTimeout(() => {
+            for (let i = 0; i < 50; i++) ws.send(`{"n":${i}}`);
+          }, 50);
+        },
+        message() {},
+      },
+    });
+    cleanups.push(() => server.stop(true));
+    const reads: Buffer[] = [];
+    const texts: string[] = [];
+    new RawWebSocket(
+      `ws://127.0.0.1:${server.port}/`,
+      {
+        onOpen: () => {},
+        onText: (b, start, end) => {
+          if (reads.at(-1) !== b) reads.push(b);
+          texts.push(utf8Text(b, start, end));
+        },
+        onBinary: () => {},
+        onPing: () => {},
+        onError: () => {},
+        onClose: () => {},
+      },
+      { maxMessageBytes: 1 << 20 },
+    );
+    await waitUntil(() => texts.length === 50, 3000, "50 frames");
+    expect(texts[49]).toBe('{"n":49}');
+    expect(reads.length).toBeGreaterThan(0);
+    // Every buffer a frame came in is detached now: its memory went back without a collection.
+    expect(reads.map((b) => b.buffer.byteLength)).toEqual(reads.map(() => 0));
+  });
 });
