@@ -124,8 +124,12 @@ for (const path of ["worker", "inline"] as const) {
 
     test("retire closes and deletes every segment, the active one too; a new writer starts empty", async () => {
       const w = open({ dir, segmentMaxBytes: 4096, bufferBytes: 4096, fsyncIntervalMs: 0 });
-      for (let i = 1; i <= 500; i++) w.append(frameFor(i), i, WalTag.ws_text);
-      w.flush();
+      // Written in steps, each awaited: the worker path rotates as it writes, on its own thread,
+      // so a bare flush() may find the writes (and the rotations) still to come (a fresh CI did).
+      for (let i = 1; i <= 500; i++) {
+        w.append(frameFor(i), i, WalTag.ws_text);
+        if (i % 50 === 0) await written(w);
+      }
       expect(segmentFiles().length).toBeGreaterThan(2);
       await w.retire();
       expect(segmentFiles()).toEqual([]);
