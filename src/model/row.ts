@@ -26,7 +26,7 @@
  * below 2^53; decoders reject ids ≥ 2^53). Decimals are int64 scaled by 1e8 in BigInt64Array;
  * the hot path writes them through the `*w` Uint32Array aliases (word 2i = low, 2i+1 = high).
  */
-import type { TableName } from "./tables.ts";
+import { perTable, Table, type TableId, type TableName } from "./tables.ts";
 
 export const FLAG_BUYER_MAKER = 1;
 
@@ -53,22 +53,39 @@ export interface RowColumns {
 }
 
 export function allocRowColumns(capacity: number): RowColumns {
+  return allocWith(capacity, () => true);
+}
+
+/**
+ * A RowColumns for rows of one table only: kind, symbol_id and the slots the table stores
+ * (TABLE_ROW_SLOTS) get room, the others are empty arrays (a write to them does nothing). A trade
+ * row takes 52 B instead of 84. What a batch of one (table, symbol, day) needs: at the max-rate
+ * end-to-end run the batcher's full-layout buffers were most of K2's memory (halving
+ * K2_BATCH_MAX_ROWS took 59 MB off its ArrayBuffers and 71 MB off RSS).
+ */
+export function allocTableRows(table: TableName, capacity: number): RowColumns {
+  const used = TABLE_SLOT_SETS[table];
+  return allocWith(capacity, (k) => k === "kind" || k === "symbol_id" || used.has(k));
+}
+
+function allocWith(capacity: number, used: (k: RowArray) => boolean): RowColumns {
   if (!Number.isInteger(capacity) || capacity < 1)
     throw new RangeError(`row capacity must be ≥ 1, got ${capacity}`);
-  const dec0 = new BigInt64Array(capacity);
-  const dec1 = new BigInt64Array(capacity);
-  const dec2 = new BigInt64Array(capacity);
-  const dec3 = new BigInt64Array(capacity);
+  const n = (k: RowArray) => (used(k) ? capacity : 0);
+  const dec0 = new BigInt64Array(n("dec0"));
+  const dec1 = new BigInt64Array(n("dec1"));
+  const dec2 = new BigInt64Array(n("dec2"));
+  const dec3 = new BigInt64Array(n("dec3"));
   return {
     capacity,
-    kind: new Uint8Array(capacity),
-    symbol_id: new Uint16Array(capacity),
-    id: new Float64Array(capacity),
-    first_id: new Float64Array(capacity),
-    last_id: new Float64Array(capacity),
-    trade_time_us: new Float64Array(capacity),
-    event_time_us: new Float64Array(capacity),
-    recv_time_us: new Float64Array(capacity),
+    kind: new Uint8Array(n("kind")),
+    symbol_id: new Uint16Array(n("symbol_id")),
+    id: new Float64Array(n("id")),
+    first_id: new Float64Array(n("first_id")),
+    last_id: new Float64Array(n("last_id")),
+    trade_time_us: new Float64Array(n("trade_time_us")),
+    event_time_us: new Float64Array(n("event_time_us")),
+    recv_time_us: new Float64Array(n("recv_time_us")),
     dec0,
     dec1,
     dec2,
@@ -77,7 +94,7 @@ export function allocRowColumns(capacity: number): RowColumns {
     dec1w: new Uint32Array(dec1.buffer),
     dec2w: new Uint32Array(dec2.buffer),
     dec3w: new Uint32Array(dec3.buffer),
-    flags: new Uint8Array(capacity),
+    flags: new Uint8Array(n("flags")),
   };
 }
 
@@ -86,6 +103,13 @@ export function rowColumnsBytes(capacity: number): number {
   return capacity * ROW_COLUMN_BYTES;
 }
 const ROW_COLUMN_BYTES = 1 + 2 + 10 * 8 + 1;
+
+/** Bytes the arrays of `rows` own (less than rowColumnsBytes for allocTableRows's). */
+export function rowsBytes(rows: RowColumns): number {
+  let n = 0;
+  for (const k of ROW_ARRAYS) n += rows[k].byteLength;
+  return n;
+}
 
 /** The f64 columns of RowColumns: ids and µs times, integers below 2^53. */
 export const ID_TIME_COLUMNS = [
@@ -104,6 +128,7 @@ export type WideColumn = (typeof WIDE_COLUMNS)[number];
 
 /** The arrays of a RowColumns that own their buffers (the dec*w views alias dec0..dec3). */
 export const ROW_ARRAYS = ["kind", "symbol_id", ...WIDE_COLUMNS, "flags"] as const;
+type RowArray = (typeof ROW_ARRAYS)[number];
 
 /** Every slot but quotes' second pair of decimals: aggregate trades and book snapshots. */
 const ID_RANGE_SLOTS: readonly (WideColumn | "flags")[] = [...ID_TIME_COLUMNS, "dec0", "dec1", "flags"];
@@ -125,10 +150,14 @@ export const TABLE_ROW_SLOTS: Readonly<Record<TableName, readonly (WideColumn | 
   book_checkpoints: ["id", "first_id", "trade_time_us", "event_time_us", "dec0", "dec1", "flags"],
 };
 
+const TABLE_SLOT_SETS: Readonly<Record<TableName, ReadonlySet<RowArray>>> = perTable(
+  (t) => new Set<RowArray>(TABLE_ROW_SLOTS[t]),
+);
+
 /** A buffer of `capacity` rows holding the first `count` rows of `src` (one copy per column;
- * the dec*w word views follow their buffers). */
+ * the dec*w word views follow their buffers), with the same slots empty as `src`. */
 export function growRows(src: RowColumns, count: number, capacity: number): RowColumns {
-  const out = allocRowColumns(capacity);
+  const out = allocWith(capacity, (k) => src[k].length > 0);
   for (const k of ROW_ARRAYS) (out[k] as Float64Array).set((src[k] as Float64Array).subarray(0, count));
   return out;
 }
@@ -160,3 +189,61 @@ export function copyRow(src: RowColumns, from: number, dst: RowColumns, to: numb
   dst.dec3w[t + 1] = src.dec3w[f + 1]!;
   dst.flags[to] = src.flags[from]!;
 }
+
+/**
+ * copyRow into a buffer of allocTableRows(kind's table): only the slots that table stores (the
+ * batcher's per-row copy, so no store lands in an empty array on the common tables).
+ */
+export function copyTableRow(
+  kind: TableId,
+  src: RowColumns,
+  from: number,
+  dst: RowColumns,
+  to: number,
+): void {
+  if (kind > Table.quotes) {
+    copyBookRow(src, from, dst, to);
+    return;
+  }
+  dst.kind[to] = kind;
+  dst.symbol_id[to] = src.symbol_id[from]!;
+  dst.id[to] = src.id[from]!;
+  dst.event_time_us[to] = src.event_time_us[from]!;
+  dst.recv_time_us[to] = src.recv_time_us[from]!;
+  const f = from * 2;
+  const t = to * 2;
+  dst.dec0w[t] = src.dec0w[f]!;
+  dst.dec0w[t + 1] = src.dec0w[f + 1]!;
+  dst.dec1w[t] = src.dec1w[f]!;
+  dst.dec1w[t + 1] = src.dec1w[f + 1]!;
+  if (kind === Table.quotes) {
+    dst.dec2w[t] = src.dec2w[f]!;
+    dst.dec2w[t + 1] = src.dec2w[f + 1]!;
+    dst.dec3w[t] = src.dec3w[f]!;
+    dst.dec3w[t + 1] = src.dec3w[f + 1]!;
+    return;
+  }
+  dst.trade_time_us[to] = src.trade_time_us[from]!;
+  dst.flags[to] = src.flags[from]!;
+  if (kind === Table.agg_trades) {
+    dst.first_id[to] = src.first_id[from]!;
+    dst.last_id[to] = src.last_id[from]!;
+  }
+}
+
+/** The order-book tables use several layouts (model/book-rows.ts): each slot copied if it has room. */
+function copyBookRow(src: RowColumns, from: number, dst: RowColumns, to: number): void {
+  dst.kind[to] = src.kind[from]!;
+  dst.symbol_id[to] = src.symbol_id[from]!;
+  for (const k of BOOK_F64) if (dst[k].length > 0) dst[k][to] = src[k][from]!;
+  const f = from * 2;
+  const t = to * 2;
+  for (const k of BOOK_WORDS) {
+    if (dst[k].length === 0) continue;
+    dst[k][t] = src[k][f]!;
+    dst[k][t + 1] = src[k][f + 1]!;
+  }
+  if (dst.flags.length > 0) dst.flags[to] = src.flags[from]!;
+}
+const BOOK_F64 = ID_TIME_COLUMNS;
+const BOOK_WORDS = ["dec0w", "dec1w", "dec2w", "dec3w"] as const;

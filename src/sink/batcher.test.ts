@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { rowColumnsBytes } from "../model/row.ts";
+import { allocTableRows, rowColumnsBytes, rowsBytes } from "../model/row.ts";
 import { Table } from "../model/tables.ts";
 import { Ring } from "../ring/ring.ts";
 import { type Batch, Batcher, dayOf, INITIAL_ROWS, US_PER_DAY } from "./batcher.ts";
@@ -91,6 +91,9 @@ describe("Batcher", () => {
     expect(s.ring.available()).toBeGreaterThan(0);
   });
 
+  /** Bytes of a trade batch's buffer (52 a row, model/row.ts allocTableRows). */
+  const tradeRowsBytes = (n: number) => rowsBytes(allocTableRows("trades", n));
+
   /** A batcher whose writes record each batch's buffer capacity and ids (and check every row). */
   function burstRig(poolBytes?: number) {
     const ring = new Ring(1024);
@@ -140,8 +143,8 @@ describe("Batcher", () => {
     expect(r.capacities).toEqual([4 * INITIAL_ROWS]);
     expect(r.ids[0]).toEqual(Array.from({ length: burst }, (_, i) => i + 1));
     // Within the pool's bytes (4 buffers of INITIAL_ROWS by default): kept, so the next burst
-    // of the same size needs no new buffer.
-    expect(r.b.pooledBytes).toBe(rowColumnsBytes(4 * INITIAL_ROWS));
+    // of the same size needs no new buffer. A trade batch has room for the trades' slots only.
+    expect(r.b.pooledBytes).toBe(tradeRowsBytes(4 * INITIAL_ROWS));
     await r.rows(burst);
     expect(r.capacities).toEqual([4 * INITIAL_ROWS, 4 * INITIAL_ROWS]);
     expect(r.ids[1]).toEqual(Array.from({ length: burst }, (_, i) => burst + i + 1));
@@ -155,7 +158,7 @@ describe("Batcher", () => {
     expect(r.b.pooledBytes).toBe(0);
     await r.rows(1);
     expect(r.capacities).toEqual([4 * INITIAL_ROWS, INITIAL_ROWS]);
-    expect(r.b.pooledBytes).toBe(rowColumnsBytes(INITIAL_ROWS));
+    expect(r.b.pooledBytes).toBe(tradeRowsBytes(INITIAL_ROWS));
     expect(r.b.rowsWritten).toBe(burst + 1);
   });
 });

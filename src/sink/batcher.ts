@@ -1,8 +1,9 @@
 /**
  * The ring's consumer: fills one columnar batch per (table, UTC date, symbol) and cuts a file when
  * a batch reaches `maxRows` or its oldest row is `flushIntervalMs` old (so data is queryable
- * quickly). Batches are RowColumns buffers from a bounded pool: no per-row allocation. A buffer
- * starts at INITIAL_ROWS and doubles (up to maxRows) only when a burst fills it. After its write a
+ * quickly). Batches are RowColumns buffers with room for their table's slots only (allocTableRows)
+ * from a bounded pool: no per-row allocation. A buffer starts at INITIAL_ROWS and doubles (up to
+ * maxRows) only when a burst fills it. After its write a
  * buffer, grown or not, goes back to the pool while the free buffers stay within `poolBytes`, and
  * to the allocator beyond that. At a steady high rate every batch grows to about a flush
  * interval's rows; dropping each grown buffer after its write made the consumer allocate (and
@@ -14,9 +15,16 @@
  * pool is exhausted the batcher stops draining the ring, so pressure shows up as ring fill —
  * which the source turns into backpressure and the degradation manager into a level.
  */
-import { allocRowColumns, copyRow, growRows, type RowColumns, rowColumnsBytes } from "../model/row.ts";
+import {
+  allocTableRows,
+  copyTableRow,
+  growRows,
+  type RowColumns,
+  rowColumnsBytes,
+  rowsBytes,
+} from "../model/row.ts";
 import { MAX_SYMBOLS } from "../model/symbols.ts";
-import { TABLE_ID_MAX, type TableId } from "../model/tables.ts";
+import { TABLE_BY_ID, TABLE_ID_MAX, type TableId } from "../model/tables.ts";
 import type { Ring } from "../ring/ring.ts";
 
 export const US_PER_DAY = 86_400_000_000;
@@ -27,7 +35,10 @@ export interface Batch {
   readonly symbolId: number;
   /** Days since 1970-01-01 (UTC) of the rows' event time. */
   readonly day: number;
-  /** Replaced by a bigger buffer when a burst fills it (see growRows). */
+  /**
+   * Only `kind`'s slots have room (model/row.ts allocTableRows). Replaced by a bigger buffer when
+   * a burst fills it (see growRows).
+   */
   rows: RowColumns;
   count: number;
   /** Lowest WAL sequence among the rows (rows arrive in WAL order, so: the first row's). */
@@ -78,7 +89,8 @@ export function isoDate(day: number): string {
 export class Batcher {
   readonly #open = new Map<number, Batch>();
   readonly #writing = new Set<Batch>();
-  readonly #free: RowColumns[] = [];
+  /** Free buffers by table id: a buffer has room for one table's slots only. */
+  readonly #free: RowColumns[][] = Array.from({ length: TABLE_ID_MAX + 1 }, () => []);
   #freeBytes = 0;
   readonly #poolBytes: number;
   #allocated = 0;
@@ -119,7 +131,7 @@ export class Batcher {
       const key = (day * (TABLE_ID_MAX + 1) + kind) * MAX_SYMBOLS + sym;
       let b = this.#open.get(key);
       if (!b) {
-        const buf = this.#take();
+        const buf = this.#take(kind);
         if (!buf) break; // every batch is busy: leave the rows in the ring (backpressure)
         b = {
           key,
@@ -141,7 +153,7 @@ export class Batcher {
       }
       if (b.count >= b.rows.capacity)
         b.rows = growRows(b.rows, b.count, Math.min(this.opts.maxRows, 2 * b.count));
-      copyRow(rows, slot, b.rows, b.count++);
+      copyTableRow(kind, rows, slot, b.rows, b.count++);
       ring.release(1);
       moved++;
       if (b.count >= this.opts.maxRows && this.#canWrite()) this.#cut(b);
@@ -210,15 +222,15 @@ export class Batcher {
     return this.#writing.size < (this.opts.maxInFlight ?? MAX_WRITES_IN_FLIGHT);
   }
 
-  #take(): RowColumns | undefined {
-    const b = this.#free.pop();
+  #take(kind: TableId): RowColumns | undefined {
+    const b = this.#free[kind]!.pop();
     if (b) {
-      this.#freeBytes -= rowColumnsBytes(b.capacity);
+      this.#freeBytes -= rowsBytes(b);
       return b;
     }
     if (this.#allocated >= this.opts.maxBatches) return undefined;
     this.#allocated++;
-    return allocRowColumns(Math.min(this.#initialRows, this.opts.maxRows));
+    return allocTableRows(TABLE_BY_ID[kind], Math.min(this.#initialRows, this.opts.maxRows));
   }
 
   #cut(b: Batch): void {
@@ -235,9 +247,9 @@ export class Batcher {
         this.filesWritten++;
         // Kept for the next batch while the pool has room (no allocation at a steady rate);
         // beyond it, back to the allocator with its pages.
-        const bytes = rowColumnsBytes(b.rows.capacity);
+        const bytes = rowsBytes(b.rows);
         if (this.#freeBytes + bytes <= this.#poolBytes) {
-          this.#free.push(b.rows);
+          this.#free[b.kind]!.push(b.rows);
           this.#freeBytes += bytes;
         } else this.#allocated--;
       },
