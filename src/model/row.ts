@@ -63,29 +63,36 @@ export function allocRowColumns(capacity: number): RowColumns {
  * end-to-end run the batcher's full-layout buffers were most of K2's memory (halving
  * K2_BATCH_MAX_ROWS took 59 MB off its ArrayBuffers and 71 MB off RSS).
  */
-export function allocTableRows(table: TableName, capacity: number): RowColumns {
+export function allocTableRows(table: TableName, capacity: number, shared = false): RowColumns {
   const used = TABLE_SLOT_SETS[table];
-  return allocWith(capacity, (k) => k === "kind" || k === "symbol_id" || used.has(k));
+  return allocWith(capacity, (k) => k === "kind" || k === "symbol_id" || used.has(k), shared);
 }
 
-function allocWith(capacity: number, used: (k: RowArray) => boolean): RowColumns {
+/**
+ * `shared`: every column in a SharedArrayBuffer, so a Worker can read the rows where they are
+ * (the Parquet writer: no copy into a batch of its own, and the rows stay here if it dies).
+ */
+function allocWith(capacity: number, used: (k: RowArray) => boolean, shared = false): RowColumns {
   if (!Number.isInteger(capacity) || capacity < 1)
     throw new RangeError(`row capacity must be ≥ 1, got ${capacity}`);
-  const n = (k: RowArray) => (used(k) ? capacity : 0);
-  const dec0 = new BigInt64Array(n("dec0"));
-  const dec1 = new BigInt64Array(n("dec1"));
-  const dec2 = new BigInt64Array(n("dec2"));
-  const dec3 = new BigInt64Array(n("dec3"));
+  const buf = (k: RowArray, bytes: number) => {
+    const n = used(k) ? capacity * bytes : 0;
+    return shared ? new SharedArrayBuffer(n) : new ArrayBuffer(n);
+  };
+  const dec0 = new BigInt64Array(buf("dec0", 8));
+  const dec1 = new BigInt64Array(buf("dec1", 8));
+  const dec2 = new BigInt64Array(buf("dec2", 8));
+  const dec3 = new BigInt64Array(buf("dec3", 8));
   return {
     capacity,
-    kind: new Uint8Array(n("kind")),
-    symbol_id: new Uint16Array(n("symbol_id")),
-    id: new Float64Array(n("id")),
-    first_id: new Float64Array(n("first_id")),
-    last_id: new Float64Array(n("last_id")),
-    trade_time_us: new Float64Array(n("trade_time_us")),
-    event_time_us: new Float64Array(n("event_time_us")),
-    recv_time_us: new Float64Array(n("recv_time_us")),
+    kind: new Uint8Array(buf("kind", 1)),
+    symbol_id: new Uint16Array(buf("symbol_id", 2)),
+    id: new Float64Array(buf("id", 8)),
+    first_id: new Float64Array(buf("first_id", 8)),
+    last_id: new Float64Array(buf("last_id", 8)),
+    trade_time_us: new Float64Array(buf("trade_time_us", 8)),
+    event_time_us: new Float64Array(buf("event_time_us", 8)),
+    recv_time_us: new Float64Array(buf("recv_time_us", 8)),
     dec0,
     dec1,
     dec2,
@@ -94,8 +101,13 @@ function allocWith(capacity: number, used: (k: RowArray) => boolean): RowColumns
     dec1w: new Uint32Array(dec1.buffer),
     dec2w: new Uint32Array(dec2.buffer),
     dec3w: new Uint32Array(dec3.buffer),
-    flags: new Uint8Array(n("flags")),
+    flags: new Uint8Array(buf("flags", 1)),
   };
+}
+
+/** True when the rows live in SharedArrayBuffers (allocTableRows(…, true)). */
+export function isSharedRows(rows: RowColumns): boolean {
+  return rows.id.buffer instanceof SharedArrayBuffer;
 }
 
 /** Bytes a RowColumns of `capacity` rows holds: 2 + 10 × 8 + 1 per row (see allocRowColumns). */
@@ -155,9 +167,9 @@ const TABLE_SLOT_SETS: Readonly<Record<TableName, ReadonlySet<RowArray>>> = perT
 );
 
 /** A buffer of `capacity` rows holding the first `count` rows of `src` (one copy per column;
- * the dec*w word views follow their buffers), with the same slots empty as `src`. */
+ * the dec*w word views follow their buffers), with the same slots empty as `src`, shared if it is. */
 export function growRows(src: RowColumns, count: number, capacity: number): RowColumns {
-  const out = allocWith(capacity, (k) => src[k].length > 0);
+  const out = allocWith(capacity, (k) => src[k].length > 0, isSharedRows(src));
   for (const k of ROW_ARRAYS) (out[k] as Float64Array).set((src[k] as Float64Array).subarray(0, count));
   return out;
 }

@@ -16,15 +16,9 @@ import type { Logger } from "../obs/logger.ts";
 import { CircuitBreaker } from "../resilience/circuit-breaker.ts";
 import type { Check } from "../resilience/readiness.ts";
 import type { Ring } from "../ring/ring.ts";
-import { type Batch, Batcher, INITIAL_ROWS, isoDate, MAX_WRITES_IN_FLIGHT } from "../sink/batcher.ts";
+import { type Batch, Batcher, INITIAL_ROWS, isoDate } from "../sink/batcher.ts";
 import { DlqPersister } from "../sink/dlq/index.ts";
-import {
-  AppendStatus,
-  appendRows,
-  BatchPool,
-  type FileInfo,
-  ParquetWriterPool,
-} from "../sink/parquet/index.ts";
+import { batchOver, ParquetWriterPool } from "../sink/parquet/index.ts";
 import { atStartup, ObjectMirror, pullMissing, pushAll } from "../sink/s3/index.ts";
 import { WalWriter } from "../sink/wal/index.ts";
 import { TABLES_PER_STREAM } from "../source/binance/streams.ts";
@@ -72,31 +66,20 @@ export async function openStorage(
   });
 
   const wal = openWal(config, log);
-  /** One Parquet batch per write in flight, kept between files. */
-  const tableBatches = new BatchPool(MAX_WRITES_IN_FLIGHT);
-
   const batcher = new Batcher(
     ring,
     walSeqBySlot,
     {
       async write(b: Batch) {
-        const table = TABLE_BY_ID[b.kind];
-        // Sized like the batcher's buffer (a few sizes: INITIAL_ROWS doubled, maxRows), so a
-        // kept Parquet batch fits the next file of the table: no new columns per file.
-        const tb = tableBatches.take(
-          { table, symbol: symbols.name(b.symbolId), symbolId: b.symbolId },
-          b.day,
-          b.rows.capacity,
+        // The batch's own buffer (shared memory) becomes the file's columns: no copy, and the rows
+        // stay here for a retry whatever the write does.
+        const tb = batchOver(
+          { table: TABLE_BY_ID[b.kind], symbol: symbols.name(b.symbolId), symbolId: b.symbolId, day: b.day },
+          b.rows,
+          b.count,
         );
-        let info: FileInfo;
-        try {
-          const st = appendRows(tb, b.rows, b.count);
-          if (st !== AppendStatus.ok) throw new Error(`batch refused by the Parquet batch: status ${st}`);
-          info = await writeBreaker.exec(() => pool.write(tb));
-        } finally {
-          // Settled: the worker handed the columns back (or the write never started).
-          tableBatches.give(tb);
-        }
+        if (typeof tb === "number") throw new Error(`batch refused by the Parquet batch: status ${tb}`);
+        const info = await writeBreaker.exec(() => pool.write(tb));
         catalog.add(info);
         if (!mirror) return;
         // Queries see the rows now; the WAL may drop them once this resolves, i.e. once the object
@@ -112,6 +95,7 @@ export async function openStorage(
     {
       maxRows: config.batchMaxRows,
       flushIntervalMs: config.flushIntervalMs,
+      sharedRows: true,
       ...batchPool(config.symbols.length, config.streams),
       onWriteError: (e, b) =>
         log.error(

@@ -65,6 +65,11 @@ export interface BatcherOptions {
    * the pool's size before any grows); a written buffer beyond it goes back to the allocator.
    */
   readonly poolBytes?: number;
+  /**
+   * Batch buffers in SharedArrayBuffers (allocTableRows), for a writer that hands them to a
+   * Worker in place (the Parquet sink: parquet/batch.ts batchOver). Default false.
+   */
+  readonly sharedRows?: boolean;
   /** Writes in flight at once (the writer pool refuses beyond its own bound). */
   readonly maxInFlight?: number;
   readonly retryDelayMs?: (failures: number) => number;
@@ -230,7 +235,8 @@ export class Batcher {
     }
     if (this.#allocated >= this.opts.maxBatches) return undefined;
     this.#allocated++;
-    return allocTableRows(TABLE_BY_ID[kind], Math.min(this.#initialRows, this.opts.maxRows));
+    const rows = Math.min(this.#initialRows, this.opts.maxRows);
+    return allocTableRows(TABLE_BY_ID[kind], rows, this.opts.sharedRows ?? false);
   }
 
   #cut(b: Batch): void {

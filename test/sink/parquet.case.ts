@@ -5,6 +5,8 @@
  */
 import {
   allocRowColumns,
+  allocTableRows,
+  copyTableRow,
   FLAG_BUYER_MAKER,
   type RowColumns,
   Table,
@@ -175,6 +177,13 @@ export function tradeRows(
   stepUs = 1_000,
 ): RowColumns {
   return fill("trades", n, symbolId, { firstId, t0, stepUs, seed: firstId % 997 });
+}
+
+/** The first `n` rows of `src` as the live batcher holds a batch: `table`'s slots, in shared memory. */
+export function sharedTableRows(table: TableName, src: RowColumns, n: number): RowColumns {
+  const out = allocTableRows(table, n, true);
+  for (let i = 0; i < n; i++) copyTableRow(Table[table], src, i, out, i);
+  return out;
 }
 
 /** A case's first `n` rows as encodeParquet's input (one batch, one file). */

@@ -24,7 +24,7 @@ import {
 } from "../../src/sink/s3/index.ts";
 import { S3RVER_CREDENTIALS, S3rverHarness } from "../support/s3rver.ts";
 import { waitUntil } from "../support/wait.ts";
-import { DAY0_US, type ExpectedRow, expectedRows, tradeRows } from "./parquet.case.ts";
+import { DAY0_US, type ExpectedRow, expectedRows, sharedTableRows, tradeRows } from "./parquet.case.ts";
 
 const s3 = new S3rverHarness("k2-test");
 const roots: string[] = [];
@@ -270,7 +270,8 @@ async function outage(own: S3rverHarness, dir: string): Promise<void> {
       kind: Table.trades,
       symbolId: symbols.id("BTCUSDT")!,
       day: Math.floor(t0 / 86_400_000_000),
-      rows: tradeRows(20, 0, 500, t0, 1_000),
+      // As the batcher holds them: the table's slots, in shared memory (the writer reads them in place).
+      rows: sharedTableRows("trades", tradeRows(20, 0, 500, t0, 1_000), 20),
       count: 20,
       minWalSeq: 1,
       openedAtMs: 0,

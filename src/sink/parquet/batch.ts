@@ -4,7 +4,8 @@
  * from the ring with `appendRow` (no allocation: ids/times copy as float64, decimals as two
  * uint32 words) and hands the batch to `ParquetWriterPool.write`, which transfers the buffers
  * to the worker (no copy) and puts them back, emptied, when the write settles: a batcher that
- * double-buffers two batches per key reaches a steady state without allocating.
+ * double-buffers two batches per key reaches a steady state without allocating. The live
+ * pipeline's batcher skips that copy: `batchOver` makes its buffer (shared memory) the batch.
  */
 import {
   EXCHANGE_BINANCE,
@@ -13,6 +14,7 @@ import {
   FLAG_BUYER_MAKER,
   FLAG_SNAPSHOT,
   FLAG_UNVERIFIED,
+  isSharedRows,
   perTable,
   type RowColumns,
   TABLE_ROW_SLOTS,
@@ -223,6 +225,35 @@ export function appendRows(b: TableBatch, rows: RowColumns, count: number): Appe
   }
   b.rows = at + count;
   return AppendStatus.ok;
+}
+
+/**
+ * A batch whose columns are `rows`' own arrays, no copy: how the live batcher's batch becomes a
+ * file. Its rows all share this table, symbol and UTC date, and its buffer lives in
+ * SharedArrayBuffers (model/row.ts allocTableRows with `shared`), so the worker reads the rows in
+ * place and nothing is transferred: the rows stay with the batcher for a retry whatever happens
+ * to the worker. Every row is checked as appendRows does (a status for the first that does not
+ * belong), and the flag bits the table does not keep are cleared in place. The caller must not
+ * touch `rows` until the write settles.
+ */
+export function batchOver(key: BatchKey, rows: RowColumns, count: number): TableBatch | AppendStatus {
+  if (!isSharedRows(rows)) throw new RangeError("batchOver needs rows in shared memory (allocTableRows)");
+  if (!Number.isInteger(count) || count < 1 || count > rows.capacity)
+    throw new RangeError(`batchOver: ${count} rows do not fit a buffer of ${rows.capacity}`);
+  const b = createBatch(key, 1); // the key's fields, checked; its columns are replaced below
+  for (let i = 0; i < count; i++) {
+    if (rows.kind[i] !== b.tableId) return AppendStatus.wrong_table;
+    if (rows.symbol_id[i] !== b.symbolId) return AppendStatus.wrong_symbol;
+    const e = rows.event_time_us[i]!;
+    if (e < b.dayStartUs || e >= b.dayEndUs) return AppendStatus.wrong_date;
+  }
+  const used = USED[key.table];
+  const mask = FLAG_MASK[key.table];
+  if (used.has("flags")) for (let i = 0; i < count; i++) rows.flags[i] = rows.flags[i]! & mask;
+  const columns = { ...b.columns };
+  for (const slot of BATCH_SLOTS)
+    if (used.has(slot)) (columns[slot] as Float64Array) = rows[slot] as Float64Array;
+  return { ...b, capacity: rows.capacity, rows: count, columns, words: wordsOf(columns) };
 }
 
 /** Append slots from..from+count-1; stops at the first refused row. Returns rows appended. */

@@ -1,7 +1,8 @@
 /**
  * ParquetWriterPool: the main-thread face of the writer workers. `write(batch)` transfers the
  * batch's buffers to the least busy worker and resolves with the committed file's FileInfo;
- * the buffers come back (emptied) either way. Failures reject with a ParquetSinkError
+ * the buffers come back (emptied) either way. A batch over shared memory (batch.ts batchOver, the
+ * live batcher's) moves nothing: the worker reads it in place and the rows stay with the caller. Failures reject with a ParquetSinkError
  * (kind + retryable); a crashed worker fails its jobs as `worker_crashed` and is replaced.
  * In-flight jobs are bounded (`maxInFlight`); over the bound `write` refuses with `queue_full`.
  */

@@ -39,6 +39,12 @@ export type WorkerReply =
       readonly columns?: BatchColumns;
     };
 
+/**
+ * The buffers a write's columns move with: all of them, or none when they are shared
+ * (batch.ts batchOver: both threads see the same memory, and a SharedArrayBuffer cannot be
+ * transferred).
+ */
 export function transferList(c: BatchColumns): ArrayBuffer[] {
+  if (c.id.buffer instanceof SharedArrayBuffer) return [];
   return BATCH_SLOTS.map((s) => c[s].buffer as ArrayBuffer);
 }

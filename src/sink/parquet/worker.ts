@@ -1,7 +1,8 @@
 /**
  * The writer worker: encodes and commits off the main thread (hyparquet-writer's synchronous
  * encode stalled the event loop ~0.5 s per 200k rows when run inline). Batch buffers arrive by
- * transfer and go back by transfer, so the batcher can reuse them.
+ * transfer and go back by transfer, so the batcher can reuse them; shared ones (batchOver) are
+ * read in place and nothing moves (protocol.ts transferList).
  */
 import { heapSize } from "bun:jsc";
 import type { EncodeOptions } from "./encode.ts";
