@@ -120,10 +120,7 @@ export class InlineWalWriter implements WalWriter {
     }
     const seq = this.#nextSeq;
     this.#used = encodeRecord(this.#buf, this.#dv, this.#used, frame, recvTimeUs, tag, seq);
-    this.#bufLastSeq = seq;
-    this.#nextSeq = seq + 1;
-    this.#appended++;
-    return seq;
+    return this.#took(seq);
   }
 
   appendBytes(src: Buffer, start: number, end: number, recvTimeUs: number, tag: number): number {
@@ -138,6 +135,11 @@ export class InlineWalWriter implements WalWriter {
     }
     const seq = this.#nextSeq;
     this.#used = encodeRecordBytes(this.#buf, this.#dv, this.#used, src, start, end, recvTimeUs, tag, seq);
+    return this.#took(seq);
+  }
+
+  /** Record `seq` as appended (its record is in the buffer); returns it. */
+  #took(seq: number): number {
     this.#bufLastSeq = seq;
     this.#nextSeq = seq + 1;
     this.#appended++;

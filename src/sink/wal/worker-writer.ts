@@ -143,9 +143,7 @@ export class WorkerWalWriter implements WalWriter {
     }
     const seq = this.#nextSeq;
     this.#pos = encodeUnsealed(this.#buf, this.#dv, this.#pos, frame, recvTimeUs, tag, seq);
-    this.#nextSeq = seq + 1;
-    this.#appended++;
-    return seq;
+    return this.#took(seq);
   }
 
   appendBytes(src: Buffer, start: number, end: number, recvTimeUs: number, tag: number): number {
@@ -161,6 +159,11 @@ export class WorkerWalWriter implements WalWriter {
     }
     const seq = this.#nextSeq;
     this.#pos = encodeUnsealedBytes(this.#buf, this.#dv, this.#pos, src, start, end, recvTimeUs, tag, seq);
+    return this.#took(seq);
+  }
+
+  /** Record `seq` as appended (its record is in the buffer); returns it. */
+  #took(seq: number): number {
     this.#nextSeq = seq + 1;
     this.#appended++;
     return seq;
