@@ -91,6 +91,24 @@ describe("Batcher", () => {
     expect(s.ring.available()).toBeGreaterThan(0);
   });
 
+  test("buffers kept for one table do not stall another's rows: one is let go for the other", async () => {
+    const s = setup(async () => {}, 3);
+    const day = 20_000 * US_PER_DAY;
+    let seq = 1;
+    // 8 trade batches (maxBatches 8), written: 8 trade buffers in the pool, none free for quotes.
+    for (let sym = 0; sym < 8; sym++) push(s.ring, s.walSeq, Table.trades, sym, 1, day + 1, seq++);
+    expect(s.b.drain()).toBe(8);
+    s.b.flushDue(true);
+    await Bun.sleep(1);
+    expect(s.written.length).toBe(8);
+    push(s.ring, s.walSeq, Table.quotes, 0, 900, day + 2, seq++);
+    expect(s.b.drain()).toBe(1);
+    s.b.flushDue(true);
+    await Bun.sleep(1);
+    expect(s.written.at(-1)).toEqual({ kind: Table.quotes, sym: 0, day: 20_000, ids: [900] });
+    expect(s.b.pendingRows()).toBe(0);
+  });
+
   /** Bytes of a trade batch's buffer (52 a row, model/row.ts allocTableRows). */
   const tradeRowsBytes = (n: number) => rowsBytes(allocTableRows("trades", n));
 

@@ -3,9 +3,8 @@
  * a batch reaches `maxRows` or its oldest row is `flushIntervalMs` old (so data is queryable
  * quickly). Batches are RowColumns buffers with room for their table's slots only (allocTableRows)
  * from a bounded pool: no per-row allocation. A buffer starts at INITIAL_ROWS and doubles (up to
- * maxRows) only when a burst fills it. After its write a
- * buffer, grown or not, goes back to the pool while the free buffers stay within `poolBytes`, and
- * to the allocator beyond that. At a steady high rate every batch grows to about a flush
+ * maxRows) only when a burst fills it. After its write a buffer, grown or not, goes back to the
+ * pool while the free buffers stay within `poolBytes`, and to the allocator beyond that. At a steady high rate every batch grows to about a flush
  * interval's rows; dropping each grown buffer after its write made the consumer allocate (and
  * zero, and fault in) megabytes per file, 5–10 ms per growth on the event loop
  * (native-bench/README.md "Event-loop lag"). An unbounded pool of grown buffers was the opposite
@@ -233,10 +232,25 @@ export class Batcher {
       this.#freeBytes -= rowsBytes(b);
       return b;
     }
-    if (this.#allocated >= this.opts.maxBatches) return undefined;
+    if (this.#allocated >= this.opts.maxBatches && !this.#dropFree()) return undefined;
     this.#allocated++;
     const rows = Math.min(this.#initialRows, this.opts.maxRows);
     return allocTableRows(TABLE_BY_ID[kind], rows, this.opts.sharedRows ?? false);
+  }
+
+  /**
+   * Let one free buffer of another table go, so the count bound (on every buffer) leaves room for
+   * this one: without it, buffers kept for one table could stall another's rows in the ring for good.
+   */
+  #dropFree(): boolean {
+    for (const list of this.#free) {
+      const b = list.pop();
+      if (!b) continue;
+      this.#freeBytes -= rowsBytes(b);
+      this.#allocated--;
+      return true;
+    }
+    return false;
   }
 
   #cut(b: Batch): void {
