@@ -119,9 +119,13 @@ export interface BatchKey {
 export function createBatch(key: BatchKey, capacity: number): TableBatch {
   if (!Number.isInteger(capacity) || capacity < 1)
     throw new RangeError(`batch capacity must be ≥ 1, got ${capacity}`);
+  return keyedBatch(key, capacity, allocColumns(key.table, capacity));
+}
+
+/** An empty batch for `key` over the given columns (the day checked). */
+function keyedBatch(key: BatchKey, capacity: number, columns: BatchColumns): TableBatch {
   const day = typeof key.day === "number" ? key.day : dayOfDate(key.day);
   if (day === null || !Number.isInteger(day)) throw new RangeError(`invalid batch day ${String(key.day)}`);
-  const columns = allocColumns(key.table, capacity);
   return {
     table: key.table,
     tableId: Table[key.table],
@@ -138,6 +142,9 @@ export function createBatch(key: BatchKey, capacity: number): TableBatch {
     words: wordsOf(columns),
   };
 }
+
+/** Zero-length columns: the slots a batch over a table's rows does not store. */
+const NO_COLUMNS = allocColumns("trades", 0);
 
 /** Put (returned) buffers back into a batch and empty it: called by the pool. */
 export function reattach(batch: TableBatch, columns: BatchColumns): void {
@@ -240,20 +247,21 @@ export function batchOver(key: BatchKey, rows: RowColumns, count: number): Table
   if (!isSharedRows(rows)) throw new RangeError("batchOver needs rows in shared memory (allocTableRows)");
   if (!Number.isInteger(count) || count < 1 || count > rows.capacity)
     throw new RangeError(`batchOver: ${count} rows do not fit a buffer of ${rows.capacity}`);
-  const b = createBatch(key, 1); // the key's fields, checked; its columns are replaced below
+  const used = USED[key.table];
+  const columns = { ...NO_COLUMNS };
+  for (const slot of BATCH_SLOTS)
+    if (used.has(slot)) (columns[slot] as Float64Array) = rows[slot] as Float64Array;
+  const b = keyedBatch(key, rows.capacity, columns);
   for (let i = 0; i < count; i++) {
     if (rows.kind[i] !== b.tableId) return AppendStatus.wrong_table;
     if (rows.symbol_id[i] !== b.symbolId) return AppendStatus.wrong_symbol;
     const e = rows.event_time_us[i]!;
     if (e < b.dayStartUs || e >= b.dayEndUs) return AppendStatus.wrong_date;
   }
-  const used = USED[key.table];
   const mask = FLAG_MASK[key.table];
   if (used.has("flags")) for (let i = 0; i < count; i++) rows.flags[i] = rows.flags[i]! & mask;
-  const columns = { ...b.columns };
-  for (const slot of BATCH_SLOTS)
-    if (used.has(slot)) (columns[slot] as Float64Array) = rows[slot] as Float64Array;
-  return { ...b, capacity: rows.capacity, rows: count, columns, words: wordsOf(columns) };
+  b.rows = count;
+  return b;
 }
 
 /** Append slots from..from+count-1; stops at the first refused row. Returns rows appended. */
