@@ -18,8 +18,9 @@ export interface RawWebSocketEvents {
   onOpen(): void;
   /**
    * A text frame's bytes, `frame[start, end)`, valid only during the call (the socket's chunk is
-   * detached once its frames are read: release). utf8Text makes the string; a receiver that takes the bytes as they are must accept
-   * only what it has checked (K2's decoder takes plain ASCII only).
+   * detached once its frames are read: release). utf8Text makes the string; a receiver that
+   * takes the bytes as they are must accept only what it has checked (K2's decoder takes plain
+   * ASCII only).
    */
   onText(frame: Buffer, start: number, end: number): void;
   onBinary(frame: Uint8Array): void;
