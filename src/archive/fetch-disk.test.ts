@@ -25,8 +25,14 @@ const csv = Array.from(
   .join("\n")
   .concat("\n");
 const file = (date: string): ArchiveFile => ({ dataset: "trades", period: "daily", symbol: "BTCUSDT", date });
+/**
+ * A fixed entry time: zipSync stamps the current time by default (2-second resolution), so the
+ * zip and its CHECKSUM, built on separate requests, differed whenever a 2-second tick fell
+ * between them (a checksum_mismatch seen once in CI).
+ */
+const ZIP_MTIME = new Date(Date.UTC(2025, 0, 1));
 const zipOf = (date: string) =>
-  zipSync({ [`${archiveBaseName(file(date))}.csv`]: new TextEncoder().encode(csv) });
+  zipSync({ [`${archiveBaseName(file(date))}.csv`]: new TextEncoder().encode(csv) }, { mtime: ZIP_MTIME });
 const sha = (b: Uint8Array) => new Bun.CryptoHasher("sha256").update(b).digest("hex");
 const sumLine = (date: string, hex: string) => `${hex}  ${archiveBaseName(file(date))}.zip\n`;
 
