@@ -198,6 +198,46 @@ describe("the client alone", () => {
     expect(c.got.close).toEqual([1001, "going away"]);
   });
 
+  test("onRead comes once per socket read, before the frames that read completes", async () => {
+    const text = (t: string) => Buffer.concat([Buffer.from([0x81, t.length]), Buffer.from(t)]);
+    const server = Bun.listen({
+      hostname: "127.0.0.1",
+      port: 0,
+      socket: {
+        async data(s, req) {
+          const key = /Sec-WebSocket-Key: (\S+)/.exec(req.toString())?.[1] ?? "";
+          const accept = new Bun.CryptoHasher("sha1").update(`${key}258EAFA5-E914-47DA-95CA-C5AB0DC85B11`);
+          const head = `HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${accept.digest("base64")}\r\n\r\n`;
+          // Three writes, apart in time so each is its own read: the handshake's read with two
+          // frames after it, two frames and half of a third, the third's rest.
+          const third = text("c2");
+          s.write(Buffer.concat([Buffer.from(head), text("a0"), text("a1")]));
+          await Bun.sleep(40);
+          s.write(Buffer.concat([text("b0"), text("b1"), third.subarray(0, 3)]));
+          await Bun.sleep(40);
+          s.write(third.subarray(3));
+        },
+      },
+    });
+    cleanups.push(() => server.stop(true));
+    const events: string[] = [];
+    new RawWebSocket(
+      `ws://127.0.0.1:${server.port}/`,
+      {
+        onOpen: () => events.push("open"),
+        onRead: () => events.push("read"),
+        onText: (b, start, end) => events.push(utf8Text(b, start, end)),
+        onBinary: () => {},
+        onPing: () => {},
+        onError: () => {},
+        onClose: () => {},
+      },
+      { maxMessageBytes: 1 << 20 },
+    );
+    await waitUntil(() => events.includes("c2"), 3000, "five frames");
+    expect(events).toEqual(["open", "read", "a0", "a1", "read", "b0", "b1", "read", "c2"]);
+  });
+
   test("a read's memory is returned once its frames are read; what the receiver copied is intact", async () => {
     const server = Bun.serve({
       hostname: "127.0.0.1",

@@ -17,6 +17,11 @@ import {
 export interface RawWebSocketEvents {
   onOpen(): void;
   /**
+   * A socket read is about to be parsed: the frames it completes follow through onText /
+   * onBinary. One call per read, so a receiver can read the clock once for all of them.
+   */
+  onRead?(): void;
+  /**
    * A text frame's bytes, `frame[start, end)`, valid only during the call (the socket's chunk is
    * detached once its frames are read: release). utf8Text makes the string; a receiver that
    * takes the bytes as they are must accept only what it has checked (K2's decoder takes plain
@@ -151,6 +156,7 @@ export class RawWebSocket {
     if (this.#closed) return;
     try {
       if (this.#open) {
+        this.events.onRead?.();
         this.#reader.push(chunk);
         return;
       }
@@ -200,7 +206,10 @@ export class RawWebSocket {
     this.#open = true;
     if (this.#paused) this.#sock?.pause();
     this.events.onOpen();
-    if (rest.length > 0) this.#reader.push(rest);
+    if (rest.length > 0) {
+      this.events.onRead?.();
+      this.#reader.push(rest);
+    }
   }
 
   #write(frame: Uint8Array): void {
