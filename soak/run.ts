@@ -173,6 +173,8 @@ async function main(argv: string[]): Promise<number> {
     const primes = args.prime ? primeOffsets(args.cycle.length, every, args.dataTimeoutMs) : [];
     for (let i = 0; i < primes.length && !control.stopped(); i++) {
       const gap = primes[0]!; // the offsets are gap, 2 × gap, ...
+      // As the regular cycle below: the run's last stretch stays fault-free.
+      if (t0 + primes[i]! > control.deadline - every / 2) break;
       await Bun.sleep(t0 + primes[i]! - performance.now());
       const kind = args.cycle[i]!;
       const startMs = performance.now() - t0;
