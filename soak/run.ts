@@ -5,7 +5,7 @@
  * Exit 0 only when the pass criteria hold (see soak/lib/verdict.ts for the exact definitions).
  */
 import { join, resolve } from "node:path";
-import { type FaultEvent, type FaultKind, faultCycle, primeOffsets, uptimePercent } from "./lib/faults.ts";
+import { type FaultEvent, type FaultKind, faultCycle, uptimePercent } from "./lib/faults.ts";
 import { type Finish, finishRun } from "./lib/finish.ts";
 import { type Probe, probeLoop, type Sample, sampleLoop } from "./lib/sampler.ts";
 import { installSignalHandlers, runCleanups, startStack, waitUntil } from "./lib/stack.ts";
@@ -22,9 +22,6 @@ completeness against ground truth and prints a verdict. Loopback only.
   --faults every=D   inject the next fault of the cycle every D (e.g. every=30s); omit for none
                      cycle: drop-close, skip-ids, drop-reset, server-shutdown, lose-ids, stall, lifetime-cut
   --fault-kinds K,K  cycle through these kinds only (ablation: one misbehaviour, often)
-  --no-prime         skip the priming pass: with --faults, each kind is first applied once, 35 s
-                     apart from 35 s (when that ends before the first regular fault), so its
-                     one-time cost lands in the warm-up and not in the measured slope
   --rotate D         K2's make-before-break rotation period (default: a quarter of the run, 30s..23h;
                      ablation: many rotations in one run show memory kept per rotation)
   --sample D         sampling period (default 10s)
@@ -51,8 +48,6 @@ interface Args {
   symbols: number;
   faultsEveryMs: number | null;
   faultKinds: string[] | null;
-  /** Apply each kind once at the start (primeOffsets) before the regular cycle. */
-  prime: boolean;
   /** The fault kinds to apply in turn: the whole cycle, or those --fault-kinds names. */
   cycle: readonly FaultKind[];
   /** null: a quarter of the run (see main). */
@@ -70,7 +65,6 @@ function parseArgs(argv: string[]): Args | "help" {
     symbols: 20,
     faultsEveryMs: null,
     faultKinds: null,
-    prime: true,
     cycle: faultCycle(null),
     rotateMs: null,
     sampleMs: 10_000,
@@ -81,10 +75,6 @@ function parseArgs(argv: string[]): Args | "help" {
   for (let i = 0; i < argv.length; i++) {
     const [flag, inline] = argv[i]!.split(/=(.*)/s, 2) as [string, string | undefined];
     if (flag === "-h" || flag === "--help") return "help";
-    if (flag === "--no-prime") {
-      a.prime = false;
-      continue;
-    }
     const value = inline !== undefined && flag !== "--faults" ? inline : argv[++i];
     if (value === undefined) throw new Error(`${flag}: expected a value`);
     const int = (lo: number, hi: number) => {
@@ -170,24 +160,6 @@ async function main(argv: string[]): Promise<number> {
   const faultLoop = async () => {
     const every = args.faultsEveryMs;
     if (every === null) return;
-    const primes = args.prime ? primeOffsets(args.cycle.length, every, args.dataTimeoutMs) : [];
-    for (let i = 0; i < primes.length && !control.stopped(); i++) {
-      const gap = primes[0]!; // the offsets are gap, 2 × gap, ...
-      // As the regular cycle below: the run's last stretch stays fault-free.
-      if (t0 + primes[i]! > control.deadline - every / 2) break;
-      await Bun.sleep(t0 + primes[i]! - performance.now());
-      const kind = args.cycle[i]!;
-      const startMs = performance.now() - t0;
-      await kind.apply({ sim: stack.sim, dataTimeoutMs: args.dataTimeoutMs, maxHoldMs: gap / 2, lifetimeMs });
-      faults.push({
-        name: kind.name,
-        outage: kind.outage,
-        prime: true,
-        startMs,
-        endMs: performance.now() - t0,
-      });
-      console.log(`[${fmtMs(startMs)}] fault ${kind.name} (priming pass)`);
-    }
     const ctx = { sim: stack.sim, dataTimeoutMs: args.dataTimeoutMs, maxHoldMs: every / 2, lifetimeMs };
     for (let i = 0; i < Math.ceil(args.durationMs / every) + 1; i++) {
       const at = t0 + (i + 1) * every;

@@ -63,29 +63,9 @@ export function faultCycle(only: readonly string[] | null): readonly FaultKind[]
   return FAULT_CYCLE.filter((k) => only.includes(k.name));
 }
 
-/** Least spacing of the priming pass (below); twice the data timeout when that is longer. */
-export const PRIME_GAP_MS = 35_000;
-
-/**
- * When the priming pass applies each kind of the cycle once, in ms from the run's start; none
- * when the pass would not end a gap before the cycle's first regular fault (a smoke run's short
- * spacing). Why: a kind's first occurrence runs code paths nothing ran before (reconnects, REST
- * repair, rotation), and what they compile and set up stays for good. Without the pass that
- * one-time cost arrived a kind at a time inside the measured hour (the cycle took 35 min to go
- * round once at every=5m) and read as an RSS slope; the regular faults after it still show
- * anything kept per occurrence.
- */
-export function primeOffsets(kinds: number, everyMs: number, dataTimeoutMs: number): number[] {
-  const gap = Math.max(PRIME_GAP_MS, 2 * dataTimeoutMs);
-  if ((kinds + 1) * gap > everyMs) return [];
-  return Array.from({ length: kinds }, (_, i) => (i + 1) * gap);
-}
-
 export interface FaultEvent {
   name: string;
   outage: boolean;
-  /** Part of the priming pass (primeOffsets). */
-  prime?: boolean;
   /** ms since the run started. */
   startMs: number;
   endMs: number;
