@@ -7,7 +7,7 @@
 import { join, resolve } from "node:path";
 import { type FaultEvent, type FaultKind, faultCycle, uptimePercent } from "./lib/faults.ts";
 import { type Finish, finishRun } from "./lib/finish.ts";
-import { type Probe, probeLoop, type Sample, sampleLoop } from "./lib/sampler.ts";
+import { OHLCV_WINDOW_MS, type Probe, probeLoop, type Sample, sampleLoop } from "./lib/sampler.ts";
 import { installSignalHandlers, runCleanups, startStack, waitUntil } from "./lib/stack.ts";
 import { fmtMs, parseDuration } from "./lib/stats.ts";
 import { buildVerdict, printVerdict, writeReports } from "./lib/verdict.ts";
@@ -25,6 +25,8 @@ completeness against ground truth and prints a verdict. Loopback only.
   --rotate D         K2's make-before-break rotation period (default: a quarter of the run, 30s..23h;
                      ablation: many rotations in one run show memory kept per rotation)
   --sample D         sampling period (default 10s)
+  --ohlcv-window D   each sample's 1-min OHLCV query covers the last D (default 1h; ablation: a
+                     short window keeps the query's files few while the run grows)
   --data-timeout D   K2_DATA_TIMEOUT_MS for K2 (default 5s)
   --seed N           simulator seed (default 11)
   --out DIR          report folder (default soak/reports/<timestamp>)
@@ -53,6 +55,7 @@ interface Args {
   /** null: a quarter of the run (see main). */
   rotateMs: number | null;
   sampleMs: number;
+  ohlcvWindowMs: number;
   dataTimeoutMs: number;
   seed: number;
   out: string;
@@ -68,6 +71,7 @@ function parseArgs(argv: string[]): Args | "help" {
     cycle: faultCycle(null),
     rotateMs: null,
     sampleMs: 10_000,
+    ohlcvWindowMs: OHLCV_WINDOW_MS,
     dataTimeoutMs: 5000,
     seed: 11,
     out: join("soak", "reports", new Date().toISOString().replace(/[:.]/g, "-")),
@@ -88,6 +92,7 @@ function parseArgs(argv: string[]): Args | "help" {
     else if (flag === "--symbols") a.symbols = int(1, 200);
     else if (flag === "--rotate") a.rotateMs = parseDuration(value);
     else if (flag === "--sample") a.sampleMs = parseDuration(value);
+    else if (flag === "--ohlcv-window") a.ohlcvWindowMs = parseDuration(value);
     else if (flag === "--data-timeout") a.dataTimeoutMs = parseDuration(value);
     else if (flag === "--seed") a.seed = int(0, 2 ** 31);
     else if (flag === "--out") a.out = value;
@@ -101,6 +106,7 @@ function parseArgs(argv: string[]): Args | "help" {
   a.cycle = faultCycle(a.faultKinds); // names checked before anything starts
   if (a.durationMs < 30_000) throw new Error("--duration: at least 30s");
   if (a.sampleMs < 500) throw new Error("--sample: at least 500ms");
+  if (a.ohlcvWindowMs < 60_000) throw new Error("--ohlcv-window: at least 1m (one candle)");
   if (a.rotateMs !== null && (a.rotateMs < ROTATE_MIN_MS || a.rotateMs > ROTATE_MAX_MS))
     throw new Error("--rotate: 30s..23h");
   if (a.faultsEveryMs !== null && a.faultsEveryMs < 2 * a.dataTimeoutMs)
@@ -131,7 +137,7 @@ async function main(argv: string[]): Promise<number> {
   const lifetimeMs = rotateMs + 60_000;
   const reconnectMaxMs = 8000;
   console.log(
-    `soak: ${fmtMs(args.durationMs)}, ${args.rate} trades/s over ${args.symbols} symbols, faults ${args.faultsEveryMs ? `every ${fmtMs(args.faultsEveryMs)}${args.faultKinds ? ` (${args.faultKinds.join(", ")} only)` : ""}` : "off"}, rotation every ${fmtMs(rotateMs)}`,
+    `soak: ${fmtMs(args.durationMs)}, ${args.rate} trades/s over ${args.symbols} symbols, faults ${args.faultsEveryMs ? `every ${fmtMs(args.faultsEveryMs)}${args.faultKinds ? ` (${args.faultKinds.join(", ")} only)` : ""}` : "off"}, rotation every ${fmtMs(rotateMs)}${args.ohlcvWindowMs === OHLCV_WINDOW_MS ? "" : `, OHLCV probe over the last ${fmtMs(args.ohlcvWindowMs)}`}`,
   );
   const stack = await startStack({
     symbols,
@@ -186,7 +192,7 @@ async function main(argv: string[]): Promise<number> {
   };
   await Promise.all([
     probeLoop(stack, control, shards, 1000, probes),
-    sampleLoop(stack, control, args.sampleMs, samples),
+    sampleLoop(stack, control, args.sampleMs, samples, args.ohlcvWindowMs),
     faultLoop(),
     progress(),
   ]);

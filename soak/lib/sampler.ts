@@ -57,7 +57,16 @@ export async function probeLoop(stack: Stack, c: LoopControl, shards: number, ev
   }
 }
 
-export async function sampleLoop(stack: Stack, c: LoopControl, everyMs: number, out: Sample[]) {
+/** How far back each sample's OHLCV probe starts (soak/run.ts --ohlcv-window; an hour by default). */
+export const OHLCV_WINDOW_MS = 3_600_000;
+
+export async function sampleLoop(
+  stack: Stack,
+  c: LoopControl,
+  everyMs: number,
+  out: Sample[],
+  ohlcvWindowMs = OHLCV_WINDOW_MS,
+) {
   const maxIter = Math.ceil((c.deadline - c.t0) / everyMs) + 10;
   let prev: { t: number; frames: number; trades: number } | undefined;
   for (let i = 0; i < maxIter && performance.now() < c.deadline && !c.stopped(); i++) {
@@ -68,8 +77,8 @@ export async function sampleLoop(stack: Stack, c: LoopControl, everyMs: number, 
       const s = snapshot(m);
       const sym = stack.symbols[i % stack.symbols.length]!;
       const tq = await stack.get(`/v1/trades?symbol=${sym}&limit=100`);
-      const hourAgo = Date.now() - 3_600_000;
-      const oq = await stack.get(`/v1/ohlcv?symbol=${sym}&interval=1m&start=${hourAgo}`);
+      const from = Date.now() - ohlcvWindowMs;
+      const oq = await stack.get(`/v1/ohlcv?symbol=${sym}&interval=1m&start=${from}`);
       const dt = prev ? (now - prev.t) / 1000 : Number.NaN;
       out.push({
         tMs: now - c.t0,
