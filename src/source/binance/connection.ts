@@ -73,7 +73,12 @@ export function connectFailure(ev: Event): string {
 
 /** Wall clock in µs, from performance.timeOrigin + now() so it is monotonic within the process. */
 export function nowUs(): number {
-  return Math.round((performance.timeOrigin + performance.now()) * 1000);
+  return wallUs(performance.now());
+}
+
+/** A performance.now() reading as wall-clock µs (nowUs for a reading already taken). */
+function wallUs(perfMs: number): number {
+  return Math.round((performance.timeOrigin + perfMs) * 1000);
 }
 
 export class StreamConnection {
@@ -115,11 +120,11 @@ export class StreamConnection {
 
   /** Our receive time and the frame counters, once per frame (Bun's client, binary frames). */
   #stamp(): number {
-    // One clock read per frame serves both (nowUs() is the same expression).
+    // One clock read per frame serves both.
     const nowMs = performance.now();
     this.frames++;
     this.lastFrameMs = nowMs;
-    return Math.round((performance.timeOrigin + nowMs) * 1000);
+    return wallUs(nowMs);
   }
 
   #opened(): void {
@@ -167,7 +172,7 @@ export class StreamConnection {
         onOpen: () => this.#opened(),
         onRead: () => {
           this.#readMs = performance.now();
-          this.#readUs = Math.round((performance.timeOrigin + this.#readMs) * 1000);
+          this.#readUs = wallUs(this.#readMs);
         },
         onText: (bytes, start, end) => {
           if (this.#closed) return;
