@@ -45,6 +45,19 @@ function raw(url: string, ca?: string) {
   return { ws, got };
 }
 
+/**
+ * A server's answer to the upgrade request `req` (its Sec-WebSocket-Accept computed from the key),
+ * or null for a packet that is not the request (the client's later frames).
+ */
+function upgradeAnswer(req: string): string | null {
+  const key = /Sec-WebSocket-Key: (\S+)/.exec(req)?.[1];
+  if (!key) return null;
+  const accept = new Bun.CryptoHasher("sha1")
+    .update(`${key}258EAFA5-E914-47DA-95CA-C5AB0DC85B11`)
+    .digest("base64");
+  return `HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${accept}\r\n\r\n`;
+}
+
 describe("the client alone", () => {
   test("refusals say why: connection refused, an HTTP status instead of 101, a wrong accept key", async () => {
     const closed = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
@@ -89,14 +102,9 @@ describe("the client alone", () => {
       socket: {
         data(s, d) {
           // The first packet is the upgrade request; later ones (the client's close) get no answer.
-          const key = /Sec-WebSocket-Key: (\S+)/.exec(d.toString())?.[1];
-          if (!key) return;
-          const accept = new Bun.CryptoHasher("sha1")
-            .update(`${key}258EAFA5-E914-47DA-95CA-C5AB0DC85B11`)
-            .digest("base64");
-          s.write(
-            `HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${accept}\r\n\r\n`,
-          );
+          const head = upgradeAnswer(d.toString());
+          if (head === null) return;
+          s.write(head);
           const good = Buffer.from("ok \uFFFD", "utf8");
           s.write(
             Buffer.concat([Buffer.from([0x81, good.length]), good, Buffer.from([0x81, 2, 0x61, 0xff])]),
@@ -205,9 +213,8 @@ describe("the client alone", () => {
       port: 0,
       socket: {
         async data(s, req) {
-          const key = /Sec-WebSocket-Key: (\S+)/.exec(req.toString())?.[1] ?? "";
-          const accept = new Bun.CryptoHasher("sha1").update(`${key}258EAFA5-E914-47DA-95CA-C5AB0DC85B11`);
-          const head = `HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${accept.digest("base64")}\r\n\r\n`;
+          const head = upgradeAnswer(req.toString());
+          if (head === null) return;
           // Three writes, apart in time so each is its own read: the handshake's read with two
           // frames after it, two frames and half of a third, the third's rest.
           const third = text("c2");
