@@ -50,20 +50,24 @@ const nullFs: SinkFs = {
   size: () => 0,
   readFile: () => new Uint8Array(0),
   unlink: () => {},
+  unlinkAsync: (_path, done) => done(null),
   rename: () => {},
   readdir: () => [],
   mkdirp: () => {},
   fsyncDir: () => {},
 };
 
-function walCase(name: string, fs: SinkFs, dir: string) {
+/** `bytes`: appendBytes, the frame as the socket's UTF-8 bytes (K2's raw client), not a string. */
+function walCase(name: string, fs: SinkFs, dir: string, bytes = false) {
+  const frameBytes = Buffer.from(FRAME);
   return {
     name,
     ops: OPS,
     setup: () => {
       const w = WalWriter.open({ dir, fs, segmentMaxBytes: 4 * 1024 * 1024, bufferBytes: 1024 * 1024 });
       return (i: number) => {
-        w.append(FRAME, RECV_US, 0);
+        if (bytes) w.appendBytes(frameBytes, 0, frameBytes.length, RECV_US, 0);
+        else w.append(FRAME, RECV_US, 0);
         if ((i & 0xffff) === 0) w.deleteUpTo(w.status().writtenSeq);
       };
     },
@@ -130,7 +134,17 @@ function inlineWithWork(name: string, dir: string) {
   };
 }
 
-const pwriteOnlyFs: SinkFs = { ...nodeSinkFs, fsync: (_fd, done) => done(null), fsyncSync: () => {} };
+const pwriteOnlyFs: SinkFs = {
+  ...nodeSinkFs,
+  fsync: (_fd, done) => done(null),
+  fsyncSync: () => {},
+  // A synchronous loop never runs the thread pool's callbacks, so the background unlink would
+  // never finish and the folder would fill: unlink at once here.
+  unlinkAsync: (path, done) => {
+    nodeSinkFs.unlink(path);
+    done(null);
+  },
+};
 
 const tmp = mkdtempSync(join(tmpdir(), "k2-walbench-"));
 process.on("exit", () => rmSync(tmp, { recursive: true, force: true }));
@@ -195,6 +209,7 @@ export const suite: BenchSuite = {
   title: "wal",
   cases: [
     walCase("wal append (null fs)", nullFs, join(tmp, "null")),
+    walCase("wal appendBytes (null fs)", nullFs, join(tmp, "null-bytes"), true),
     walCase("wal append + pwrite (file)", pwriteOnlyFs, join(tmp, "file")),
     workerCase("wal append + flush/64, worker path (main thread)", join(tmp, "worker")),
     workAlone,

@@ -19,6 +19,8 @@ export class FaultyFs implements SinkFs {
   writeError = "ENOSPC";
   /** errno for every fsync while set (sync and async). */
   fsyncError: string | null = null;
+  /** errno for every background unlink (a segment's deletion) while set. */
+  unlinkError: string | null = null;
   writes = 0;
   fsyncs = 0;
 
@@ -56,6 +58,15 @@ export class FaultyFs implements SinkFs {
       return;
     }
     nodeSinkFs.fsync(fd, done);
+  }
+
+  unlinkAsync(path: string, done: (err: Error | null) => void): void {
+    if (this.unlinkError) {
+      const err = errnoError(this.unlinkError, "unlink");
+      queueMicrotask(() => done(err));
+      return;
+    }
+    nodeSinkFs.unlinkAsync(path, done);
   }
 
   fsyncSync(fd: number): void {

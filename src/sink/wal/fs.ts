@@ -1,8 +1,8 @@
 /**
  * The file-system calls the WAL and the DLQ make, behind a small interface so tests can inject
- * ENOSPC/EIO and then let the fault clear. Synchronous except fsync: a write of a few KB to the
- * page cache is cheaper than a promise, while an fsync can block for milliseconds and runs on
- * the thread pool instead of the event loop.
+ * ENOSPC/EIO and then let the fault clear. Synchronous except fsync and a segment's unlink: a
+ * write of a few KB to the page cache is cheaper than a promise, while those can block for
+ * milliseconds and run on the thread pool instead of the event loop.
  */
 
 import * as nodeFs from "node:fs";
@@ -22,6 +22,8 @@ export interface SinkFs {
   size(fd: number): number;
   readFile(path: string): Uint8Array;
   unlink(path: string): void;
+  /** unlink on the thread pool: a large file's unlink blocks for tens of ms (segments.ts). */
+  unlinkAsync(path: string, done: (err: Error | null) => void): void;
   rename(from: string, to: string): void;
   readdir(dir: string): string[];
   mkdirp(dir: string): void;
@@ -41,6 +43,7 @@ export const nodeSinkFs: SinkFs = {
   size: (fd) => nodeFs.fstatSync(fd).size,
   readFile: (path) => nodeFs.readFileSync(path),
   unlink: (path) => nodeFs.unlinkSync(path),
+  unlinkAsync: (path, done) => nodeFs.unlink(path, (err) => done(err ?? null)),
   rename: (from, to) => nodeFs.renameSync(from, to),
   readdir: (dir) => nodeFs.readdirSync(dir),
   mkdirp: (dir) => {

@@ -26,7 +26,7 @@ import {
   walLimits,
 } from "./options.ts";
 import { recoverWal, type WalRecovery } from "./reader.ts";
-import { createSegment, deleteAllSegments, deleteSegmentsUpTo, fsyncDirQuietly } from "./segments.ts";
+import { createSegment, deleteAllSegments, fsyncDirQuietly, SegmentDeleter } from "./segments.ts";
 import { Syncer } from "./syncer.ts";
 
 export class InlineWalWriter implements WalWriter {
@@ -46,6 +46,7 @@ export class InlineWalWriter implements WalWriter {
   #nextSeq: number;
   #writtenSeq: number;
   readonly #segments: number[]; // first seq of each segment; the last is active
+  readonly #deleter: SegmentDeleter;
   #fd = -1;
   #segBytes = 0;
   #segOpenedAt: number;
@@ -82,6 +83,7 @@ export class InlineWalWriter implements WalWriter {
       } else this.#errors.recovered("fsync");
     });
     this.#segments = [...recovery.segmentSeqs];
+    this.#deleter = new SegmentDeleter(fs, opts.dir, this.#errors);
     this.#segOpenedAt = this.#now();
     const last = this.#segments[this.#segments.length - 1];
     if (last === undefined || recovery.sealLast) {
@@ -190,7 +192,7 @@ export class InlineWalWriter implements WalWriter {
       bufferCapacity: this.#buf.length,
       segment: segmentName(active),
       segmentBytes: this.#segBytes,
-      segments: this.#segments.length,
+      segments: this.#segments.length + this.#deleter.pending,
       appended: this.#appended,
       refused: this.#refused,
       refusedBytes: this.#refusedBytes,
@@ -200,12 +202,12 @@ export class InlineWalWriter implements WalWriter {
     };
   }
 
-  /**
-   * Delete whole segments whose every record has seq ≤ `seq`, oldest first; never the active
-   * one. A segment's highest seq is the next segment's first seq − 1 (see format.ts).
-   */
   deleteUpTo(seq: number): number {
-    return deleteSegmentsUpTo(this.#fs, this.#dir, this.#segments, seq, this.#errors);
+    return this.#deleter.upTo(this.#segments, seq);
+  }
+
+  deletions(): Promise<void> {
+    return this.#deleter.idle();
   }
 
   /** Flush, fsync and close. Records above the returned durableSeq were not persisted. */
@@ -216,6 +218,7 @@ export class InlineWalWriter implements WalWriter {
     const durable = await this.sync();
     this.#fs.close(this.#fd);
     this.#fd = -1;
+    await this.#deleter.idle(); // no unlink left running behind a closed writer
     return durable;
   }
 
@@ -225,7 +228,13 @@ export class InlineWalWriter implements WalWriter {
    */
   async retire(): Promise<void> {
     await this.close();
-    deleteAllSegments(this.#fs, this.#dir, this.#segments, this.#errors);
+    await this.#deleter.idle();
+    deleteAllSegments(
+      this.#fs,
+      this.#dir,
+      [...this.#deleter.takeLine(), ...this.#segments.splice(0)],
+      this.#errors,
+    );
   }
 
   #path(firstSeq: number): string {

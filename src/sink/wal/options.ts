@@ -25,8 +25,13 @@ export interface WalWriter {
   durableSeq(): number;
   readonly lastError: SinkError | null;
   status(): WalStatus;
-  /** Delete whole segments whose every record has seq ≤ `seq`; never the active one. */
+  /**
+   * Take out of service whole segments whose every record has seq ≤ `seq` (never the active one)
+   * and delete them in the background, oldest first (segments.ts); returns how many were taken.
+   */
   deleteUpTo(seq: number): number;
+  /** Resolves when no deletion is running (done, or stopped at a failure it reported). */
+  deletions(): Promise<void>;
   /** Flush, fsync and close. Records above the returned durableSeq were not persisted. */
   close(): Promise<number>;
   /** Close, then delete every segment (a K2 handing its data dir over). */

@@ -27,7 +27,7 @@ import {
 import { nodeSinkFs } from "./fs.ts";
 import { type WalStatus, type WalWriter, type WalWriterOptions, walLimits } from "./options.ts";
 import { recoverWal, type WalRecovery } from "./reader.ts";
-import { createSegment, deleteAllSegments, deleteSegmentsUpTo } from "./segments.ts";
+import { createSegment, deleteAllSegments, SegmentDeleter } from "./segments.ts";
 import {
   CONTROL_BYTES,
   controlViews,
@@ -59,6 +59,7 @@ export class WorkerWalWriter implements WalWriter {
   #handed = 0; // absolute end of what the current half has handed over (its hand slot)
   #nextSeq: number;
   readonly #segments: number[]; // first seq of each segment; the last is active
+  readonly #deleter: SegmentDeleter;
   #timer: ReturnType<typeof setInterval> | undefined;
   #closed = false;
   #dead = false;
@@ -86,6 +87,7 @@ export class WorkerWalWriter implements WalWriter {
     this.#ints[I.hand1] = this.#ints[I.done1] = this.#half;
     this.#nextSeq = recovery.nextSeq;
     this.#segments = [...recovery.segmentSeqs];
+    this.#deleter = new SegmentDeleter(fs, opts.dir, this.#errors);
     // The active segment is opened here, as the inline path does, so open() still throws on a
     // folder it cannot use; the worker gets the fd (one fd table per process).
     let fd: number;
@@ -203,7 +205,7 @@ export class WorkerWalWriter implements WalWriter {
       bufferCapacity: this.#half * 2,
       segment: segmentName(this.#segments[this.#segments.length - 1] ?? this.#nextSeq),
       segmentBytes: this.#floats[F.segmentBytes]!,
-      segments: this.#segments.length,
+      segments: this.#segments.length + this.#deleter.pending,
       appended: this.#appended,
       refused: this.#refused,
       refusedBytes: this.#refusedBytes,
@@ -214,7 +216,11 @@ export class WorkerWalWriter implements WalWriter {
   }
 
   deleteUpTo(seq: number): number {
-    return deleteSegmentsUpTo(fs, this.#dir, this.#segments, seq, this.#errors);
+    return this.#deleter.upTo(this.#segments, seq);
+  }
+
+  deletions(): Promise<void> {
+    return this.#deleter.idle();
   }
 
   async close(): Promise<number> {
@@ -224,12 +230,19 @@ export class WorkerWalWriter implements WalWriter {
     this.flush();
     const durable = await this.#request("close");
     this.#worker.terminate();
+    await this.#deleter.idle(); // no unlink left running behind a closed writer
     return durable;
   }
 
   async retire(): Promise<void> {
     await this.close();
-    deleteAllSegments(fs, this.#dir, this.#segments, this.#errors);
+    await this.#deleter.idle();
+    deleteAllSegments(
+      fs,
+      this.#dir,
+      [...this.#deleter.takeLine(), ...this.#segments.splice(0)],
+      this.#errors,
+    );
   }
 
   #path(firstSeq: number): string {

@@ -108,13 +108,17 @@ for (const path of ["worker", "inline"] as const) {
       const second = firsts[1]!;
       // seq just below the second segment's first seq − 1: the first segment still has a record above it
       expect(w.deleteUpTo(second - 2)).toBe(0);
+      await w.deletions();
       expect(segmentFiles().length).toBe(firsts.length);
       expect(w.deleteUpTo(second - 1)).toBe(1);
+      await w.deletions();
       expect(existsSync(`${dir}/${segmentName(firsts[0]!)}`)).toBe(false);
       expect(all()[0]!.seq).toBe(second);
       // Everything: all but the active segment go, and appends continue in it.
       expect(w.deleteUpTo(Number.MAX_SAFE_INTEGER)).toBe(firsts.length - 2);
+      await w.deletions();
       expect(segmentFiles()).toEqual([segmentName(firsts[firsts.length - 1]!)]);
+      expect(w.status().segments).toBe(1);
       expect(w.append("after", 1, 0)).toBe(41);
       await w.close();
       const recs = all();
@@ -217,6 +221,37 @@ describe("WalWriter (inline path, injected fs or clock)", () => {
     await w.sync();
     expect(w.durableSeq()).toBe(10);
     await w.close();
+  });
+
+  test("a failed segment deletion is reported, keeps the oldest on disk, and is retried by the next deleteUpTo", async () => {
+    const fs = new FaultyFs();
+    const errors: SinkError[] = [];
+    const w = WalWriter.open({ dir, fs, segmentMaxBytes: 1024, onError: (e) => errors.push(e) });
+    for (let i = 1; i <= 20; i++) {
+      w.append(`${"z".repeat(300)}${i}`, i, 0);
+      w.flush();
+    }
+    const firsts = segmentFiles().sort();
+    expect(firsts.length).toBeGreaterThan(4);
+    fs.unlinkError = "EIO";
+    expect(w.deleteUpTo(Number.MAX_SAFE_INTEGER)).toBe(firsts.length - 1);
+    await w.deletions();
+    // Nothing went: the oldest failed and the rest wait behind it, so the files stay a suffix.
+    expect(segmentFiles().sort()).toEqual(firsts);
+    expect(w.status().segments).toBe(firsts.length);
+    expect(errors.map((e) => [e.op, e.kind])).toEqual([["delete", "io"]]);
+    expect(w.lastError?.message).toContain(firsts[0]!);
+    fs.unlinkError = null;
+    expect(w.deleteUpTo(Number.MAX_SAFE_INTEGER)).toBe(0); // nothing new to take; the line is retried
+    await w.deletions();
+    expect(segmentFiles()).toEqual([firsts[firsts.length - 1]!]);
+    expect(w.status().segments).toBe(1);
+    expect(w.append("after", 1, 0)).toBe(21);
+    await w.close();
+    const active = Number(firsts[firsts.length - 1]!.slice(0, 20));
+    const recs = all();
+    expect(recs.map((r) => r.seq)).toEqual(Array.from({ length: 22 - active }, (_, i) => active + i));
+    expect(recs[recs.length - 1]!.payload).toBe("after");
   });
 
   test("rotation by age: a segment older than segmentMaxAgeMs is sealed at the next flush", async () => {
