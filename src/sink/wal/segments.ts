@@ -103,9 +103,12 @@ export class SegmentDeleter {
       this.#running = false;
       const failed = err !== null && (err as { code?: string }).code !== "ENOENT";
       if (failed) this.#errors.fail("delete", path, err);
-      else if (this.#line[0] === first) this.#line.shift();
-      if (!failed && this.#line.length > 0) return this.#next();
-      if (!failed) fsyncDirQuietly(this.#fs, this.#dir, this.#errors);
+      else {
+        this.#errors.recovered("delete"); // a later failure is reported again; lastError clears
+        if (this.#line[0] === first) this.#line.shift();
+        if (this.#line.length > 0) return this.#next();
+        fsyncDirQuietly(this.#fs, this.#dir, this.#errors);
+      }
       const waiters = this.#waiters;
       this.#waiters = [];
       for (const w of waiters) w();

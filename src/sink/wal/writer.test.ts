@@ -246,6 +246,7 @@ describe("WalWriter (inline path, injected fs or clock)", () => {
     await w.deletions();
     expect(segmentFiles()).toEqual([firsts[firsts.length - 1]!]);
     expect(w.status().segments).toBe(1);
+    expect(w.lastError).toBeNull(); // the deletion recovered
     expect(w.append("after", 1, 0)).toBe(21);
     await w.close();
     const active = Number(firsts[firsts.length - 1]!.slice(0, 20));
