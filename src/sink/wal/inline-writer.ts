@@ -26,7 +26,7 @@ import {
   walLimits,
 } from "./options.ts";
 import { recoverWal, type WalRecovery } from "./reader.ts";
-import { createSegment, deleteAllSegments, fsyncDirQuietly, SegmentDeleter } from "./segments.ts";
+import { createSegment, fsyncDirQuietly, SegmentDeleter } from "./segments.ts";
 import { Syncer } from "./syncer.ts";
 
 export class InlineWalWriter implements WalWriter {
@@ -228,13 +228,7 @@ export class InlineWalWriter implements WalWriter {
    */
   async retire(): Promise<void> {
     await this.close();
-    await this.#deleter.idle();
-    deleteAllSegments(
-      this.#fs,
-      this.#dir,
-      [...this.#deleter.takeLine(), ...this.#segments.splice(0)],
-      this.#errors,
-    );
+    await this.#deleter.all(this.#segments);
   }
 
   #path(firstSeq: number): string {

@@ -89,9 +89,15 @@ export class SegmentDeleter {
     return new Promise((resolve) => this.#waiters.push(resolve));
   }
 
-  /** Hand what is still in line back (oldest first) to a caller deleting everything itself. */
-  takeLine(): number[] {
-    return this.#line.splice(0);
+  /**
+   * Once nothing is running, delete what is still in line and every segment of `firsts` (a
+   * retired writer's, the active one too), emptying both, here and now.
+   */
+  async all(firsts: number[]): Promise<void> {
+    await this.idle();
+    for (const first of [...this.#line.splice(0), ...firsts.splice(0)])
+      unlinkSegment(this.#fs, this.#dir, first, this.#errors);
+    fsyncDirQuietly(this.#fs, this.#dir, this.#errors);
   }
 
   #next(): void {
@@ -114,12 +120,6 @@ export class SegmentDeleter {
       for (const w of waiters) w();
     });
   }
-}
-
-/** Delete every segment of `firsts` (a retired writer's), emptying it. */
-export function deleteAllSegments(fs: SinkFs, dir: string, firsts: number[], errors: ErrorLatch): void {
-  for (const first of firsts.splice(0)) unlinkSegment(fs, dir, first, errors);
-  fsyncDirQuietly(fs, dir, errors);
 }
 
 /** fsync the folder so created or removed entries survive power loss; errors are reported. */

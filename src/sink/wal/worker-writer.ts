@@ -27,7 +27,7 @@ import {
 import { nodeSinkFs } from "./fs.ts";
 import { type WalStatus, type WalWriter, type WalWriterOptions, walLimits } from "./options.ts";
 import { recoverWal, type WalRecovery } from "./reader.ts";
-import { createSegment, deleteAllSegments, SegmentDeleter } from "./segments.ts";
+import { createSegment, SegmentDeleter } from "./segments.ts";
 import {
   CONTROL_BYTES,
   controlViews,
@@ -236,13 +236,7 @@ export class WorkerWalWriter implements WalWriter {
 
   async retire(): Promise<void> {
     await this.close();
-    await this.#deleter.idle();
-    deleteAllSegments(
-      fs,
-      this.#dir,
-      [...this.#deleter.takeLine(), ...this.#segments.splice(0)],
-      this.#errors,
-    );
+    await this.#deleter.all(this.#segments);
   }
 
   #path(firstSeq: number): string {
