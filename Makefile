@@ -70,7 +70,7 @@ test-pr: bootstrap lint typecheck ## lint + typecheck + unit tests (src/): the q
 
 # Named *.long.ts, not *.test.ts: `bun test src test` filters by substring, so every *.test.ts
 # anywhere would join the default suite. Bun runs a file given by path whatever its name.
-test-long: bootstrap nats-server ## every long test, test-long/*/*.long.ts (cluster faults, books and completeness in the roles with REST kline repair and missed minutes, completeness and book proofs, missed kline minutes, REST etiquette, the SIGKILL loop; ~11 min): CI runs them after make test
+test-long: bootstrap nats-server ## every long test, test-long/*/*.long.ts (the hand-over and its faults, cluster faults, books and completeness in the roles with REST kline repair and missed minutes, completeness and book proofs, missed kline minutes, REST etiquette, the SIGKILL loop; ~12 min): CI runs them after make test
 	$(BUN_TEST) $(addprefix ./,$(wildcard test-long/*/*.long.ts))
 
 test-cluster: bootstrap nats-server ## the long cluster tests only (recorder and writer crashes, leader death, 30 s NATS outage, query nodes, books, backfill and klines in the roles, their REST repair and missed minutes; ~8 min)
@@ -151,7 +151,7 @@ test-operational: bootstrap ## hand-overs and restarts under load, upgrade rehea
 	"$(BUN)" run operational/handover-load.ts --rounds 10
 	"$(BUN)" run operational/handover-load.ts --mode restart --rounds 3
 	"$(BUN)" run operational/upgrade-rehearsal.ts
-	$(BUN_TEST) test/process/handover.test.ts test/process/disk-full.test.ts
+	$(BUN_TEST) ./test-long/process/handover.long.ts test/process/disk-full.test.ts
 
 # Debian's nats-server (2.9.x). The package also enables a system service; K2's tests and benches
 # never use it: each starts a private cluster on free loopback ports (test/support/nats-cluster.ts).

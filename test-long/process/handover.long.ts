@@ -6,7 +6,7 @@
  * throughout and must never be refused or see a 5xx or a not-ready.
  */
 import { afterEach, expect, test } from "bun:test";
-import { expectStored, type TruthTable, truthOf, waitUntil } from "../support/bounded-run.ts";
+import { expectStored, type TruthTable, truthOf, waitUntil } from "../../test/support/bounded-run.ts";
 import {
   expectNoRefusals,
   httpClient,
@@ -15,9 +15,9 @@ import {
   resumeWhen,
   SYMBOLS,
   startRig,
-} from "../support/handover-rig.ts";
-import { parsePrometheus, sample } from "../support/prometheus.ts";
-import { storedTradeIds } from "../support/stored.ts";
+} from "../../test/support/handover-rig.ts";
+import { parsePrometheus, sample } from "../../test/support/prometheus.ts";
+import { storedTradeIds } from "../../test/support/stored.ts";
 
 let rig: Rig | undefined;
 afterEach(async () => {
