@@ -1,11 +1,13 @@
 /**
- * The WAL writer on the calling thread (the path used when a test injects `fs` or `nowMs`, or
- * with `inline: true`; worker-writer.ts is the default): raw frames in, length-prefixed checksummed records out (format.ts), before
+ * The WAL writer on the calling thread (the default, and the path a test that injects `fs` or
+ * `nowMs` gets; worker-writer.ts is the opt-in K2_WAL_WORKER=true path, writer.ts picks): raw
+ * frames in, length-prefixed checksummed records out (format.ts), before
  * they are decoded into the ring. append() encodes into one preallocated buffer; flush() writes
  * it (pwrite) and starts an fsync at most every fsyncIntervalMs; durableSeq() is what an fsync
  * has confirmed. A failing disk never throws out of append/flush: bytes stay in the bounded
  * buffer, the error is reported (lastError, onError), the next flush retries, and once the
  * buffer is full append refuses with -1 so the caller can record the loss for REST repair.
+ * Segments whose rows Parquet holds go in the background (deleteUpTo, SegmentDeleter).
  */
 import { ErrorLatch, reportRefusal, type SinkError } from "./errors.ts";
 import {
