@@ -90,14 +90,13 @@ export class SegmentDeleter {
   }
 
   /**
-   * Once nothing is running, delete what is still in line and every segment of `firsts` (a
-   * retired writer's, the active one too), emptying both, here and now.
+   * Every segment of `firsts` (a retired writer's, the active one too, emptying it) joins the
+   * line; resolves when the line is done, or stopped at a failure it reported.
    */
-  async all(firsts: number[]): Promise<void> {
-    await this.idle();
-    for (const first of [...this.#line.splice(0), ...firsts.splice(0)])
-      unlinkSegment(this.#fs, this.#dir, first, this.#errors);
-    fsyncDirQuietly(this.#fs, this.#dir, this.#errors);
+  all(firsts: number[]): Promise<void> {
+    this.#line.push(...firsts.splice(0));
+    this.#next();
+    return this.idle();
   }
 
   #next(): void {
@@ -111,7 +110,7 @@ export class SegmentDeleter {
       if (failed) this.#errors.fail("delete", path, err);
       else {
         this.#errors.recovered("delete"); // a later failure is reported again; lastError clears
-        if (this.#line[0] === first) this.#line.shift();
+        this.#line.shift();
         if (this.#line.length > 0) return this.#next();
         fsyncDirQuietly(this.#fs, this.#dir, this.#errors);
       }
@@ -129,17 +128,4 @@ export function fsyncDirQuietly(fs: SinkFs, dir: string, errors: ErrorLatch): vo
   } catch (err) {
     errors.fail("fsync", dir, err);
   }
-}
-
-/** False (reported) when the file is there and could not be removed. */
-function unlinkSegment(fs: SinkFs, dir: string, first: number, errors: ErrorLatch): boolean {
-  const path = `${dir}/${segmentName(first)}`;
-  try {
-    fs.unlink(path);
-  } catch (err) {
-    if ((err as { code?: string }).code === "ENOENT") return true;
-    errors.fail("delete", path, err);
-    return false;
-  }
-  return true;
 }
