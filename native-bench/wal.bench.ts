@@ -55,6 +55,7 @@ const nullFs: SinkFs = {
   readdir: () => [],
   mkdirp: () => {},
   fsyncDir: () => {},
+  fsyncDirAsync: (_dir, done) => done(null),
 };
 
 /** `bytes`: appendBytes, the frame as the socket's UTF-8 bytes (K2's raw client), not a string. */
@@ -139,11 +140,13 @@ const pwriteOnlyFs: SinkFs = {
   fsync: (_fd, done) => done(null),
   fsyncSync: () => {},
   // A synchronous loop never runs the thread pool's callbacks, so the background unlink would
-  // never finish and the folder would fill: unlink at once here.
+  // never finish and the folder would fill: unlink at once here (and, like every fsync in this
+  // case, skip the folder's).
   unlinkAsync: (path, done) => {
     nodeSinkFs.unlink(path);
     done(null);
   },
+  fsyncDirAsync: (_dir, done) => done(null),
 };
 
 const tmp = mkdtempSync(join(tmpdir(), "k2-walbench-"));

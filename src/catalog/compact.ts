@@ -17,13 +17,8 @@
 import { unlink } from "node:fs/promises";
 import { dirname } from "node:path";
 import type { TableName } from "../model/index.ts";
-import {
-  dayOfDate,
-  dayOfUs,
-  type FileInfo,
-  nodeParquetFs,
-  type ParquetWriterPool,
-} from "../sink/parquet/index.ts";
+import { fsyncDirAsync } from "../sink/errno.ts";
+import { dayOfDate, dayOfUs, type FileInfo, type ParquetWriterPool } from "../sink/parquet/index.ts";
 import type { Catalog } from "./catalog.ts";
 
 export interface MaintenanceDeps {
@@ -54,11 +49,11 @@ export async function deleteRetired(catalog: Catalog, graceMs = 0): Promise<numb
     dirs.add(dirname(p));
   }
   for (const d of dirs) {
-    try {
-      nodeParquetFs.fsyncDir(d);
-    } catch {
+    // On the thread pool: this runs on the event loop, and a folder's fsync can take most of a
+    // second under load (errno.ts).
+    await fsyncDirAsync(d).catch(() => {
       // The folder may be gone (retention removed it): nothing left to make durable.
-    }
+    });
   }
   catalog.forget(paths);
   return paths.length;

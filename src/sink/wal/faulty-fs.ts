@@ -40,6 +40,7 @@ export class FaultyFs implements SinkFs {
   readdir = nodeSinkFs.readdir;
   mkdirp = nodeSinkFs.mkdirp;
   fsyncDir = nodeSinkFs.fsyncDir;
+  fsyncDirAsync = nodeSinkFs.fsyncDirAsync;
 
   write(fd: number, buf: Uint8Array, offset: number, length: number, position: number): number {
     this.writes++;

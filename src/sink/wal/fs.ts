@@ -1,12 +1,12 @@
 /**
  * The file-system calls the WAL and the DLQ make, behind a small interface so tests can inject
- * ENOSPC/EIO and then let the fault clear. Synchronous except fsync and a segment's unlink: a
- * write of a few KB to the page cache is cheaper than a promise, while those can block for
- * milliseconds and run on the thread pool instead of the event loop.
+ * ENOSPC/EIO and then let the fault clear. Synchronous except fsync, a segment's unlink and the
+ * folder's fsync after deletions: a write of a few KB to the page cache is cheaper than a
+ * promise, while those can block for milliseconds and run on the thread pool instead.
  */
 
 import * as nodeFs from "node:fs";
-import { fsyncDirSync } from "../errno.ts";
+import { fsyncDirAsync, fsyncDirSync } from "../errno.ts";
 
 const { O_RDWR, O_CREAT, O_EXCL } = nodeFs.constants;
 
@@ -29,6 +29,8 @@ export interface SinkFs {
   mkdirp(dir: string): void;
   /** fsync a directory so a created or removed entry survives power loss. */
   fsyncDir(dir: string): void;
+  /** fsyncDir on the thread pool (after deletions, segments.ts: it can take most of a second). */
+  fsyncDirAsync(dir: string, done: (err: Error | null) => void): void;
 }
 
 export const nodeSinkFs: SinkFs = {
@@ -50,4 +52,9 @@ export const nodeSinkFs: SinkFs = {
     nodeFs.mkdirSync(dir, { recursive: true });
   },
   fsyncDir: fsyncDirSync,
+  fsyncDirAsync: (dir, done) =>
+    void fsyncDirAsync(dir).then(
+      () => done(null),
+      (err: Error) => done(err),
+    ),
 };

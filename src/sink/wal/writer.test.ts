@@ -2,6 +2,7 @@ import { afterEach, beforeEach, describe, expect, test } from "bun:test";
 import { existsSync, readdirSync } from "node:fs";
 import type { SinkError } from "./errors.ts";
 import { segmentName, WalTag } from "./format.ts";
+import { nodeSinkFs } from "./fs.ts";
 import { readWal, type WalRecord } from "./reader.ts";
 import { FaultyFs, frameFor, tempDir } from "./testdata/fixtures.ts";
 import { WalWriter, type WalWriterOptions } from "./writer.ts";
@@ -253,6 +254,56 @@ describe("WalWriter (inline path, injected fs or clock)", () => {
     const recs = all();
     expect(recs.map((r) => r.seq)).toEqual(Array.from({ length: 22 - active }, (_, i) => active + i));
     expect(recs[recs.length - 1]!.payload).toBe("after");
+  });
+
+  test("the folder's fsync after deletions runs on the pool, and deletions() waits for it and for segments that join meanwhile", async () => {
+    const fs = new FaultyFs();
+    let syncDirCalls = 0;
+    const held: (() => void)[] = [];
+    fs.fsyncDir = (d) => {
+      syncDirCalls++;
+      nodeSinkFs.fsyncDir(d);
+    };
+    fs.fsyncDirAsync = (d, done) => {
+      held.push(() => nodeSinkFs.fsyncDirAsync(d, done));
+    };
+    const heldOne = async () => {
+      for (let i = 0; i < 400 && held.length === 0; i++) await Bun.sleep(1);
+      expect(held.length).toBe(1);
+      return held.pop()!;
+    };
+    const w = WalWriter.open({ dir, fs, segmentMaxBytes: 1024 });
+    const fill = (from: number) => {
+      for (let i = from; i < from + 10; i++) {
+        w.append(`${"z".repeat(300)}${i}`, i, 0);
+        w.flush();
+      }
+    };
+    fill(1);
+    const beforeDeletion = syncDirCalls; // rotations fsync the folder at once (their records wait on it)
+    w.deleteUpTo(Number.MAX_SAFE_INTEGER);
+    let finished = false;
+    void w.deletions().then(() => {
+      finished = true;
+    });
+    const first = await heldOne();
+    expect(segmentFiles()).toHaveLength(1);
+    expect(syncDirCalls).toBe(beforeDeletion); // never the event loop's own fsync
+    fill(11); // more segments, taken out while the folder's fsync runs
+    const rotations = syncDirCalls;
+    expect(w.deleteUpTo(Number.MAX_SAFE_INTEGER)).toBeGreaterThan(0);
+    await Bun.sleep(5);
+    expect(finished).toBe(false);
+    first();
+    const second = await heldOne(); // the newcomers were deleted in the same run, then fsynced
+    expect(segmentFiles()).toHaveLength(1);
+    expect(syncDirCalls).toBe(rotations);
+    expect(finished).toBe(false);
+    second();
+    await w.deletions();
+    expect(finished).toBe(true);
+    expect(w.status().segments).toBe(1);
+    await w.close();
   });
 
   test("rotation by age: a segment older than segmentMaxAgeMs is sealed at the next flush", async () => {
