@@ -245,6 +245,54 @@ describe("the client alone", () => {
     expect(events).toEqual(["open", "read", "a0", "a1", "read", "b0", "b1", "read", "c2"]);
   });
 
+  test("a read that takes longer than its slice lets the event loop turn, then goes on in order", async () => {
+    const N = 2000;
+    const burst = Buffer.concat(
+      Array.from({ length: N }, (_, i) => {
+        const t = Buffer.from(`m${i}`);
+        return Buffer.concat([Buffer.from([0x81, t.length]), t]);
+      }),
+    );
+    const server = Bun.listen({
+      hostname: "127.0.0.1",
+      port: 0,
+      socket: {
+        data(s, req) {
+          const head = upgradeAnswer(req.toString());
+          if (head !== null) s.write(Buffer.concat([Buffer.from(head), burst])); // one read: ~14 KB
+        },
+      },
+    });
+    cleanups.push(() => server.stop(true));
+    const texts: string[] = [];
+    let atTimer = -1;
+    const ws = new RawWebSocket(
+      `ws://127.0.0.1:${server.port}/`,
+      {
+        onOpen: () => {},
+        onText: (b, start, end) => {
+          if (texts.length === 0) setTimeout(() => (atTimer = texts.length), 0);
+          texts.push(utf8Text(b, start, end));
+          // A slow receiver: 0.1 ms a frame, the burst ~200 ms, far over the 10 ms slice.
+          const until = performance.now() + 0.1;
+          while (performance.now() < until);
+        },
+        onBinary: () => {},
+        onPing: () => {},
+        onError: () => {},
+        onClose: () => {},
+      },
+      { maxMessageBytes: 1 << 20 },
+    );
+    cleanups.push(() => ws.terminate());
+    await waitUntil(() => texts.length === N, 5000, "the burst");
+    // The timer set at the first frame ran while the burst was still being read.
+    expect(atTimer).toBeGreaterThan(0);
+    expect(atTimer).toBeLessThan(N);
+    expect(ws.yields).toBeGreaterThan(0);
+    expect(texts).toEqual(Array.from({ length: N }, (_, i) => `m${i}`));
+  });
+
   test("a read's memory is returned once its frames are read; what the receiver copied is intact", async () => {
     const server = Bun.serve({
       hostname: "127.0.0.1",

@@ -94,6 +94,25 @@ describe("WsFrameReader", () => {
     }
   });
 
+  test("a push past its deadline stops after whole frames and keeps the rest, in order, for resume or the next push", () => {
+    const { r, got } = reader();
+    const frames = Array.from({ length: 200 }, (_, i) => frame(WsOpcode.text, text(`f${i}`)));
+    const last = frame(WsOpcode.text, text("tail"));
+    // A deadline already past: the clock is read every 64 frames, so each slice is 64 frames.
+    expect(r.push(Buffer.concat([...frames, last.subarray(0, 3)]), 0)).toBe(false);
+    expect(got.texts).toHaveLength(64);
+    expect(r.resume(0)).toBe(false);
+    expect(got.texts).toHaveLength(128);
+    // The next chunk goes after what is kept, never before it.
+    expect(r.push(last.subarray(3))).toBe(true);
+    expect(got.texts).toEqual([...frames.map((_, i) => `f${i}`), "tail"]);
+    expect(r.resume(0)).toBe(true); // nothing left
+    // A slice that ends on the chunk's last frame is not a stop.
+    const { r: r2, got: got2 } = reader();
+    expect(r2.push(Buffer.concat(frames.slice(0, 64)), 0)).toBe(true);
+    expect(got2.texts).toHaveLength(64);
+  });
+
   test("a close frame without a status reads as 1005; with one byte it is refused", () => {
     const { r, got } = reader();
     r.push(frame(WsOpcode.close, new Uint8Array(0)));

@@ -59,8 +59,12 @@ export class WsFrameReader {
     readonly maxMessageBytes: number,
   ) {}
 
-  /** Read every whole frame of `chunk` (after what was carried over); throws WsProtocolError. */
-  push(chunk: Buffer): void {
+  /**
+   * Read every whole frame of `chunk` (after what was carried over); throws WsProtocolError.
+   * False when it stopped at `deadline` (performance.now() ms) with whole frames left: they are
+   * kept, in order, for `resume` (or the next push).
+   */
+  push(chunk: Buffer, deadline = Number.POSITIVE_INFINITY): boolean {
     let buf = chunk;
     if (this.#carryLen > 0) {
       const need = this.#carryLen + chunk.length;
@@ -72,12 +76,23 @@ export class WsFrameReader {
       chunk.copy(this.#carry, this.#carryLen);
       buf = this.#carry;
       this.#carryLen = 0;
-      this.#read(buf, need);
-    } else this.#read(buf, buf.length);
+      return this.#read(buf, need, deadline);
+    }
+    return this.#read(buf, buf.length, deadline);
   }
 
-  #read(buf: Buffer, n: number): void {
+  /** Go on reading what a push stopped at its deadline left; false when it stopped again. */
+  resume(deadline = Number.POSITIVE_INFINITY): boolean {
+    const n = this.#carryLen;
+    if (n === 0) return true;
+    this.#carryLen = 0;
+    return this.#read(this.#carry, n, deadline);
+  }
+
+  #read(buf: Buffer, n: number, deadline: number): boolean {
     let i = 0;
+    let frames = 0;
+    let done = true;
     for (;;) {
       if (n - i < 2) break;
       const b0 = buf[i]!;
@@ -109,8 +124,14 @@ export class WsFrameReader {
       if (n - i < h + len) break;
       this.#frame(buf, op, fin, i + h, i + h + len);
       i += h + len;
+      // The clock every 64 frames only: reading it costs about as much as a small frame.
+      if ((++frames & 63) === 0 && i < n && performance.now() >= deadline) {
+        done = false;
+        break;
+      }
     }
     if (i < n) this.#keep(buf, i, n);
+    return done;
   }
 
   #keep(buf: Buffer, from: number, to: number): void {
