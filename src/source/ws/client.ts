@@ -49,10 +49,11 @@ const GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
 /** A server's handshake answer bigger than this is not one. */
 const MAX_HANDSHAKE_BYTES = 16 * 1024;
 /**
- * The longest one socket's bytes hold the event loop: past it the reader stops, the socket is
- * paused, and the rest is read on the next turn, after timers, HTTP requests and other sockets.
- * Bun hands reads over back to back (512 KB each at max rate): while the JIT warmed up at the
- * start of a max-rate run, consecutive reads of ~90 ms each held K2's loop for 0.2–0.4 s.
+ * The longest one socket's reads hold the event loop in one turn: past it the reader stops, the
+ * socket is paused, and the rest is read on the next turn, after timers, HTTP requests and other
+ * sockets. Bun hands a busy socket's reads over back to back, up to 11–18 of 512 KB before a
+ * timer or setImmediate runs (measured against a flooding peer), and while the JIT warmed up at
+ * the start of a max-rate run single reads took ~90 ms: K2's loop was held for 0.2–0.4 s.
  */
 const READ_SLICE_MS = 10;
 
@@ -64,6 +65,11 @@ export class RawWebSocket {
   /** Stopped at READ_SLICE_MS: the socket is paused until the rest is read on the next turn. */
   #yielding = false;
   #yields = 0;
+  /** When the current turn's slice ends (performance.now() ms); 0 once the loop has turned. */
+  #sliceEnd = 0;
+  readonly #turned = () => {
+    this.#sliceEnd = 0;
+  };
   #head = "";
   readonly #key = Buffer.from(crypto.getRandomValues(new Uint8Array(16))).toString("base64");
   readonly #reader: WsFrameReader;
@@ -173,7 +179,7 @@ export class RawWebSocket {
     try {
       if (this.#open) {
         this.events.onRead?.();
-        if (!this.#reader.push(chunk, performance.now() + READ_SLICE_MS)) this.#yield();
+        if (!this.#reader.push(chunk, this.#deadline())) this.#yield();
         return;
       }
       this.#handshake(chunk);
@@ -182,6 +188,15 @@ export class RawWebSocket {
     } finally {
       release(chunk);
     }
+  }
+
+  /** The end of this turn's slice: reads in one turn share it (READ_SLICE_MS). */
+  #deadline(): number {
+    if (this.#sliceEnd === 0) {
+      this.#sliceEnd = performance.now() + READ_SLICE_MS;
+      setImmediate(this.#turned);
+    }
+    return this.#sliceEnd;
   }
 
   /** Let the event loop turn, then read on (READ_SLICE_MS). */
@@ -195,7 +210,8 @@ export class RawWebSocket {
       if (this.#closed) return;
       try {
         this.events.onRead?.();
-        if (!this.#reader.resume(performance.now() + READ_SLICE_MS)) return this.#yield();
+        this.#sliceEnd = 0; // a new turn
+        if (!this.#reader.resume(this.#deadline())) return this.#yield();
       } catch (err) {
         return this.#protocolError(err);
       }
@@ -248,7 +264,7 @@ export class RawWebSocket {
     this.events.onOpen();
     if (rest.length > 0) {
       this.events.onRead?.();
-      if (!this.#reader.push(rest, performance.now() + READ_SLICE_MS)) this.#yield();
+      if (!this.#reader.push(rest, this.#deadline())) this.#yield();
     }
   }
 
