@@ -67,9 +67,12 @@ describe("REST etiquette (simulator request log)", () => {
       symbols: ["BTCUSDT"],
       kinds: ["trade"],
       // 60 weight per 2 s: the third historicalTrades page (25 each) of a window is refused.
-      sim: { ratePerSec: 1000, restWeightLimit: 60, restWeightWindowMs: WINDOW_MS, restStrikesBeforeBan: 0 },
+      // Six pages: with four, a window boundary between the second and third left two in each
+      // window and no 429 came (CI, 2026-12-06); six pages, two per window, would have to span a
+      // whole window (2 s), while a repair sends them back to back.
+      sim: { ratePerSec: 2000, restWeightLimit: 60, restWeightWindowMs: WINDOW_MS, restStrikesBeforeBan: 0 },
     });
-    await gapThenRepair(h, 4000, 20_000);
+    await gapThenRepair(h, 6000, 20_000);
     const log = h.sim.restLog();
     expect(log.filter((e) => e.verdict === "over_budget").length).toBeGreaterThan(0);
     expect(log.filter((e) => e.verdict === "in_backoff" || e.verdict === "banned")).toEqual([]);
