@@ -22,13 +22,16 @@ import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { DuckDBInstance } from "@duckdb/node-api";
 import { LoopLagMonitor } from "../src/obs/loop-lag.ts";
+import { Histogram } from "../src/obs/metrics.ts";
+import { LAG_BUCKETS_S } from "../src/obs/process.ts";
 import type { TruthTable } from "../test/support/bounded-run.ts";
 import { startK2 } from "../test/support/k2-process.ts";
 import { startSimProcess } from "../test/support/sim-process.ts";
 import { numberFlag } from "./args.ts";
 import { compareStored, rangeCount, type TableCheck, truthRanges } from "./e2e-stored.ts";
+import { type LagReading, type LagWindows, lagWindows } from "./lag-windows.ts";
 import { benchSymbols, type MaxRateMarket, maxRateSimArgs, streamUrl } from "./max-rate-sim.ts";
-import { metric } from "./prom.ts";
+import { histogram, metric } from "./prom.ts";
 
 const argv = Bun.argv.slice(2);
 const HELP = `native-bench/e2e-throughput.ts — socket → rows visible in Parquet, K2 vs a bare client
@@ -83,15 +86,24 @@ async function bareClient(url: string): Promise<void> {
   let lastAtMs = 0;
   // The same lag measure as K2's /metrics (a 20 ms timer, p99 of a 10 s window, the worst window
   // once a second): what the receive alone does to an event loop, beside K2's.
-  const lag = new LoopLagMonitor();
+  // Also K2's lag histogram, read at the first frame and once a second after: lag-windows.ts.
+  const h = new Histogram("lag", "", LAG_BUCKETS_S);
+  const readings: LagReading[] = [];
+  const read = () => {
+    let c = 0;
+    readings.push({ atMs: Date.now(), cum: Array.from(h.counts, (n) => (c += n)) });
+  };
+  const lag = new LoopLagMonitor(20, 10_000, (ms) => h.observe(ms / 1000));
   let lagP99 = 0;
   const lagPoll = setInterval(() => {
-    if (frames > 0) lagP99 = Math.max(lagP99, lag.quantile(0.99));
+    if (frames === 0) return;
+    lagP99 = Math.max(lagP99, lag.quantile(0.99));
+    read();
   }, 1000);
   lag.start();
   const ws = new WebSocket(url);
   ws.onmessage = () => {
-    frames++;
+    if (frames++ === 0) read();
     lastAtMs = Date.now();
   };
   await new Promise<void>((r) => {
@@ -102,7 +114,10 @@ async function bareClient(url: string): Promise<void> {
   ws.close();
   clearInterval(lagPoll);
   lag.stop();
-  process.stdout.write(`${JSON.stringify({ frames, lastAtMs, lagP99 })}\n`);
+  // Readings after the last frame hold the quiet second the client waits: not the run's.
+  const inRun = readings.filter((r) => r.atMs <= lastAtMs + 1000);
+  const windows = lagWindows(LAG_BUCKETS_S, inRun);
+  process.stdout.write(`${JSON.stringify({ frames, lastAtMs, lagP99, windows })}\n`);
   process.exit(0);
 }
 
@@ -134,13 +149,19 @@ async function bare() {
       out += new TextDecoder().decode(c.value);
     }
     await child.exited;
-    const r = JSON.parse(out.slice(out.indexOf("{"))) as { frames: number; lastAtMs: number; lagP99: number };
+    const r = JSON.parse(out.slice(out.indexOf("{"))) as {
+      frames: number;
+      lastAtMs: number;
+      lagP99: number;
+      windows?: LagWindows;
+    };
     return {
       frames: r.frames,
       frames_sent: st.framesSent,
       frames_per_s: Math.round(r.frames / ((r.lastAtMs - t0) / 1000)),
       cpu_us_per_frame: Number(((cpuS * 1e6) / r.frames).toFixed(2)),
       lag_p99_ms: Number(r.lagP99.toFixed(1)),
+      lag_run_windows: r.windows ?? null,
       sim_ticks_paced: st.ticksPaced,
     };
   } finally {
@@ -288,6 +309,17 @@ async function k2Phase(streams: readonly Stream[]) {
     // Every sample from 30 s to 60 s: one instant at 60 s can land on a compaction pass or a GC.
     const rss30to60: number[] = [];
     let lagP99 = 0;
+    // K2's lag histogram from the market's resume to its pause: lag-windows.ts.
+    const lagReadings: LagReading[] = [];
+    let marketOn = false;
+    const readLag = (text: string, atMs: number) => {
+      const h = histogram(text, "nodejs_eventloop_lag_seconds");
+      if (h) lagReadings.push({ atMs, cum: h.cum });
+    };
+    const scrape = () =>
+      fetch(`${k.url}/metrics`)
+        .then((r) => r.text())
+        .catch(() => "");
     let worstLevel = 0;
     let lastMetrics = "";
     const t0 = Date.now();
@@ -300,10 +332,10 @@ async function k2Phase(streams: readonly Stream[]) {
         if (at >= 30_000 && at <= 60_000) rss30to60.push(s.rssMb);
         if (rssAt60 === undefined && Date.now() - t0 >= 60_000) rssAt60 = s.rssMb;
       }
-      const m = await fetch(`${k.url}/metrics`)
-        .then((r) => r.text())
-        .catch(() => "");
+      const sentAt = Date.now();
+      const m = await scrape();
       if (!m) return;
+      if (marketOn) readLag(m, sentAt);
       lastMetrics = m;
       if (memAt60 === undefined && rssAt60 !== undefined) memAt60 = memoryBreakdown(pid, m);
       const p99 = metric(m, "nodejs_eventloop_lag_p99_seconds");
@@ -311,9 +343,13 @@ async function k2Phase(streams: readonly Stream[]) {
       const level = metric(m, "k2_degradation_level");
       if (Number.isFinite(level)) worstLevel = Math.max(worstLevel, level);
     }, 1000);
+    readLag(await scrape(), Date.now());
+    marketOn = true;
     await sim.pause(false);
     await Bun.sleep(SECONDS * 1000);
     await sim.pause(true);
+    marketOn = false;
+    readLag(await scrape(), Date.now());
     const st = await sim.stats();
     const gt = await sim.groundTruth();
     let want = 0;
@@ -353,6 +389,11 @@ async function k2Phase(streams: readonly Stream[]) {
       catch_up_s: Number((elapsedS - SECONDS).toFixed(1)),
       tables: perTable,
       lag_p99_ms: Number(lagP99.toFixed(1)),
+      lag_run_windows:
+        lagWindows(
+          LAG_BUCKETS_S,
+          lagReadings.sort((a, b) => a.atMs - b.atMs),
+        ) ?? null,
       peak_rss_mb: Math.round(peakRss),
       rss_at_60s_mb: rssAt60 === undefined ? null : Math.round(rssAt60),
       memory_at_60s_mb: memAt60 ?? null,

@@ -1,6 +1,7 @@
 /**
  * Event-loop lag: a timer asks to run every `intervalMs`; how late it fires is the lag.
  * Samples live in a fixed ring covering `windowMs`, so p50/p99 describe the recent past only.
+ * `onSample` also sees every sample (ms), e.g. a histogram that outside readers window themselves.
  */
 export class LoopLagMonitor {
   readonly #samples: Float64Array;
@@ -13,6 +14,7 @@ export class LoopLagMonitor {
   constructor(
     readonly intervalMs = 20,
     windowMs = 10_000,
+    private readonly onSample?: (lagMs: number) => void,
   ) {
     this.#samples = new Float64Array(Math.max(8, Math.ceil(windowMs / intervalMs)));
   }
@@ -39,6 +41,7 @@ export class LoopLagMonitor {
     this.#next = (this.#next + 1) % this.#samples.length;
     if (this.#n < this.#samples.length) this.#n++;
     if (lagMs > this.max) this.max = lagMs;
+    this.onSample?.(lagMs);
   }
 
   /**

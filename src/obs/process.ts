@@ -27,9 +27,25 @@ export interface ProcessWatch {
   stop(): void;
 }
 
+/**
+ * Upper bounds (seconds) of the event-loop lag histogram's buckets. Why a histogram beside the
+ * windowed p50/p99 gauges: a reader can take any window's quantile from two scrapes (Prometheus'
+ * histogram_quantile over a rate), and a window that lies wholly inside a run of interest, where
+ * the gauge's window also holds what came before it and, in a process's first seconds, so few
+ * samples that its "p99" is their maximum. Fine steps up to 100 ms: where lag targets are set.
+ */
+export const LAG_BUCKETS_S = [
+  0.001, 0.002, 0.005, 0.01, 0.02, 0.03, 0.04, 0.05, 0.075, 0.1, 0.25, 0.5, 1, 2.5, 5,
+] as const;
+
 export function registerProcessMetrics(reg: Registry, opts: ProcessWatchOptions): ProcessWatch {
   const started = performance.now();
-  const lag = new LoopLagMonitor(20, opts.lagWindowMs);
+  const lagHistogram = reg.histogram(
+    "nodejs_eventloop_lag_seconds",
+    "event-loop lag of every sample since start (a 20 ms timer)",
+    LAG_BUCKETS_S,
+  );
+  const lag = new LoopLagMonitor(20, opts.lagWindowMs, (ms) => lagHistogram.observe(ms / 1000));
   lag.start();
   const collector = new FullCollector(opts.gcIntervalMs);
   collector.start();
