@@ -34,9 +34,10 @@ export function fsyncDirSync(dir: string): void {
 }
 
 /**
- * fsyncDirSync on the thread pool, for a folder whose entries only need to be durable eventually
- * (files deleted): a folder's fsync waits for the file system's journal, and under the max-rate
- * end-to-end run one held K2's event loop for 789 ms (CPU profile, 2026-12-06).
+ * fsyncDirSync on the thread pool, for a caller on the event loop that can wait for it (files
+ * deleted; a query node's downloaded object renamed into place): a folder's fsync waits for the
+ * file system's journal, and under the max-rate end-to-end run one held K2's event loop for
+ * 789 ms (CPU profile, 2026-12-06).
  */
 export async function fsyncDirAsync(dir: string): Promise<void> {
   const handle = await open(dir, "r");

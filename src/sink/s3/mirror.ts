@@ -16,7 +16,7 @@ import { dirname, join } from "node:path";
 import { S3Client } from "bun";
 import type { ObjectStoreConfig } from "../../config/index.ts";
 import { Backoff } from "../../resilience/backoff.ts";
-import { fsyncDirSync } from "../errno.ts";
+import { fsyncDirAsync } from "../errno.ts";
 import { tempNameOf } from "../parquet/index.ts";
 import { ObjectStoreError, toObjectStoreError } from "./errors.ts";
 import { type FileRef, listPrefix, localPath, objectKey, parseObjectKey } from "./keys.ts";
@@ -238,7 +238,7 @@ export class ObjectMirror {
       if (bytes !== o.size)
         throw new ObjectStoreError("mismatch", "get", `get ${o.key}: ${bytes} bytes, listing said ${o.size}`);
       await rename(tmp, path);
-      fsyncDirSync(dir);
+      await fsyncDirAsync(dir);
     } catch (e) {
       await unlink(tmp).catch(() => undefined);
       throw this.#failed(toObjectStoreError("get", o.key, e));
