@@ -185,6 +185,7 @@ line();
 interface E2ePhase {
   rows_per_s: number;
   lag_p99_ms: number;
+  lag_run_windows: { worstP99UpToMs: number; windows: number } | null;
   peak_rss_mb: number;
   rss_at_60s_mb: number | null;
   cpu_us_per_row: number;
@@ -211,9 +212,12 @@ line(
 line(
   `| CPU per message: bare client / K2 | ${fmt(ee?.bare?.cpu_us_per_frame, 2)} / ${fmt(ee?.k2?.cpu_us_per_row, 2)} µs | |`,
 );
-const lag = ee?.k2?.lag_p99_ms;
+const lagWin = ee?.k2?.lag_run_windows?.worstP99UpToMs;
 line(
-  `| K2 event-loop lag p99 (worst 10 s window) | ${fmt(lag, 1)} ms | < 50 ms ${verdict(lag === undefined ? undefined : lag < 50)} |`,
+  `| K2 event-loop lag p99, worst 10 s window inside the run (histogram; bucket bound) | ≤ ${fmt(lagWin, 0)} ms | < 50 ms ${verdict(lagWin === undefined ? undefined : lagWin <= 50)} |`,
+);
+line(
+  `| K2 event-loop lag p99 gauge, worst reading (its window can hold K2's start, and a first second's maximum) | ${fmt(ee?.k2?.lag_p99_ms, 1)} ms | |`,
 );
 line(`| K2 peak RSS | ${fmt(ee?.k2?.peak_rss_mb)} MB | ≤ 300 MB (after 60 s: run with --seconds 60) |`);
 const lost = [ee?.k2, ee?.all3].reduce(
