@@ -114,8 +114,8 @@ async function bareClient(url: string): Promise<void> {
   ws.close();
   clearInterval(lagPoll);
   lag.stop();
-  // Readings after the last frame hold the quiet second the client waits: not the run's.
-  const inRun = readings.filter((r) => r.atMs <= lastAtMs + 1000);
+  // Readings after the last frame hold some of the quiet second the client waits: not the run's.
+  const inRun = readings.filter((r) => r.atMs <= lastAtMs);
   const windows = lagWindows(LAG_BUCKETS_S, inRun);
   process.stdout.write(`${JSON.stringify({ frames, lastAtMs, lagP99, windows })}\n`);
   process.exit(0);
@@ -343,13 +343,15 @@ async function k2Phase(streams: readonly Stream[]) {
       const level = metric(m, "k2_degradation_level");
       if (Number.isFinite(level)) worstLevel = Math.max(worstLevel, level);
     }, 1000);
-    readLag(await scrape(), Date.now());
+    const resumeAt = Date.now();
+    readLag(await scrape(), resumeAt);
     marketOn = true;
     await sim.pause(false);
     await Bun.sleep(SECONDS * 1000);
     await sim.pause(true);
     marketOn = false;
-    readLag(await scrape(), Date.now());
+    const pauseAt = Date.now();
+    readLag(await scrape(), pauseAt);
     const st = await sim.stats();
     const gt = await sim.groundTruth();
     let want = 0;
