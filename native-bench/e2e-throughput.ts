@@ -86,7 +86,8 @@ async function bareClient(url: string): Promise<void> {
   let lastAtMs = 0;
   // The same lag measure as K2's /metrics (a 20 ms timer, p99 of a 10 s window, the worst window
   // once a second): what the receive alone does to an event loop, beside K2's.
-  // Also K2's lag histogram, read at the first frame and once a second after: lag-windows.ts.
+  // Also a lag histogram with K2's buckets, read at the first frame and once a second after
+  // (lag-windows.ts).
   const h = new Histogram("lag", "", LAG_BUCKETS_S);
   const readings: LagReading[] = [];
   const read = () => {
@@ -391,10 +392,12 @@ async function k2Phase(streams: readonly Stream[]) {
       catch_up_s: Number((elapsedS - SECONDS).toFixed(1)),
       tables: perTable,
       lag_p99_ms: Number(lagP99.toFixed(1)),
+      // Only readings asked for from the resume to the pause: one the sampler sent just before
+      // the resume can land after it, and would start a window before the run.
       lag_run_windows:
         lagWindows(
           LAG_BUCKETS_S,
-          lagReadings.sort((a, b) => a.atMs - b.atMs),
+          lagReadings.filter((r) => r.atMs >= resumeAt && r.atMs <= pauseAt).sort((a, b) => a.atMs - b.atMs),
         ) ?? null,
       peak_rss_mb: Math.round(peakRss),
       rss_at_60s_mb: rssAt60 === undefined ? null : Math.round(rssAt60),

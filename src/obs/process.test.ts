@@ -14,7 +14,7 @@ function buckets(text: string): Map<string, number> {
   return out;
 }
 
-test("a 150 ms block of the event loop is one sample over 0.1 s in the lag histogram", async () => {
+test("a 150 ms block of the event loop is a sample over 0.1 s in the lag histogram", async () => {
   const reg = new Registry();
   const watch = registerProcessMetrics(reg, { lagWindowMs: 10_000, gcIntervalMs: 0 });
   try {
@@ -29,7 +29,9 @@ test("a 150 ms block of the event loop is one sample over 0.1 s in the lag histo
     const total = after.get("+Inf")! - before.get("+Inf")!;
     const upTo100ms = after.get("0.1")! - before.get("0.1")!;
     expect(total).toBeGreaterThanOrEqual(5); // ~350 ms of 20 ms samples, however late
-    expect(total - upTo100ms).toBe(1);
+    // The block's sample; a starved CI machine may add another, never take this one away.
+    expect(total - upTo100ms).toBeGreaterThanOrEqual(1);
+    expect(total - upTo100ms).toBeLessThan(total);
     expect(Number(/^nodejs_eventloop_lag_seconds_count (\S+)$/m.exec(reg.render())?.[1])).toBe(
       after.get("+Inf")!,
     );
