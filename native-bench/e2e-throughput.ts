@@ -90,10 +90,7 @@ async function bareClient(url: string): Promise<void> {
   // (lag-windows.ts).
   const h = new Histogram("lag", "", LAG_BUCKETS_S);
   const readings: LagReading[] = [];
-  const read = () => {
-    let c = 0;
-    readings.push({ atMs: Date.now(), cum: Array.from(h.counts, (n) => (c += n)) });
-  };
+  const read = () => readings.push({ atMs: Date.now(), cum: h.cumulative() });
   const lag = new LoopLagMonitor(20, 10_000, (ms) => h.observe(ms / 1000));
   let lagP99 = 0;
   const lagPoll = setInterval(() => {

@@ -6,10 +6,7 @@ import { type LagReading, lagWindows } from "./lag-windows.ts";
 /** A 20 ms timer's samples (ms) for `seconds`, read once a second as a scraper would. */
 function run(seconds: number, lagAt: (tMs: number) => number, h = new Histogram("lag", "", LAG_BUCKETS_S)) {
   const readings: LagReading[] = [];
-  const read = (atMs: number) => {
-    let c = 0;
-    readings.push({ atMs, cum: [...Array.from(h.counts, (n) => (c += n))] });
-  };
+  const read = (atMs: number) => readings.push({ atMs, cum: h.cumulative() });
   read(0);
   for (let t = 20; t <= seconds * 1000; t += 20) {
     h.observe(lagAt(t) / 1000);

@@ -123,12 +123,15 @@ export class Histogram extends Metric {
     this.sum += v;
     this.count++;
   }
-  render(out: string[]): void {
+  /** Samples at or under each bound, +Inf last: what a scrape of the buckets reads. */
+  cumulative(): number[] {
     let cum = 0;
-    for (let i = 0; i < this.bounds.length; i++) {
-      cum += this.counts[i]!;
-      out.push(`${this.name}_bucket{le="${num(this.bounds[i]!)}"} ${cum}`);
-    }
+    return Array.from(this.counts, (n) => (cum += n));
+  }
+  render(out: string[]): void {
+    const cum = this.cumulative();
+    for (let i = 0; i < this.bounds.length; i++)
+      out.push(`${this.name}_bucket{le="${num(this.bounds[i]!)}"} ${cum[i]}`);
     out.push(`${this.name}_bucket{le="+Inf"} ${this.count}`);
     out.push(`${this.name}_sum ${num(this.sum)}`);
     out.push(`${this.name}_count ${this.count}`);
